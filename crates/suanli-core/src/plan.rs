@@ -1,0 +1,944 @@
+//! A scenario → a report of figures, each with its method, formula and caveats, and the
+//! stated claims checked against them.
+//!
+//! Figure keys (`pretraining.pf_days`, `chip_cost.nf5688m6-a800.max`, …) are a stable
+//! contract: claims refer to them and the JSON output carries them.
+
+use serde::Serialize;
+
+use crate::analyst;
+use crate::catalog::Catalog;
+use crate::error::Error;
+use crate::hardware::{Accelerator, PeakKind, Server};
+use crate::model::{ModelSpec, forward_flops_per_token, training_flops};
+use crate::scenario::{Method, Scenario};
+use crate::sigfig::{self, parse_stated};
+use crate::suggest::nearest;
+use crate::units::{self, Currency, DAYS_PER_MONTH, FLOP_PER_PF_DAY};
+
+/// How a figure was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// An input taken from the scenario or its source.
+    Data,
+    /// An analyst method (top-down).
+    Analyst,
+    /// First-principles arithmetic on the model's shape and dense peaks.
+    FirstPrinciples,
+    /// Depends on a stated assumption (utilisation, MFU).
+    Assumption,
+    /// Read from the catalog.
+    Catalog,
+}
+
+impl Basis {
+    /// Label for tables.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Basis::Data => "data",
+            Basis::Analyst => "analyst",
+            Basis::FirstPrinciples => "first principles",
+            Basis::Assumption => "assumption",
+            Basis::Catalog => "catalog",
+        }
+    }
+}
+
+/// One computed figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportFigure {
+    /// Stable key.
+    pub key: String,
+    /// What it is.
+    pub label: String,
+    /// The value, unrounded (fractions for percentages).
+    pub value: f64,
+    /// Unit of `value`.
+    pub unit: String,
+    /// The value formatted for people.
+    pub display: String,
+    /// How it was obtained.
+    pub basis: Basis,
+    /// The function that computed it.
+    pub method: String,
+    /// The formula with the inputs substituted.
+    pub formula: String,
+    /// Where the method errs or what the figure leaves out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caveat: Option<String>,
+    /// References of the claims that state this figure.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<String>,
+}
+
+/// A group of figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Section {
+    /// Key prefix.
+    pub id: String,
+    /// Heading.
+    pub title: String,
+    /// Figures in order.
+    pub figures: Vec<ReportFigure>,
+}
+
+/// A stated claim against suanli's value.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimCheck {
+    /// Reference (`S2`).
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Figure key.
+    pub figure: String,
+    /// As stated.
+    pub stated: String,
+    /// suanli's unrounded value.
+    pub computed: f64,
+    /// suanli's value rounded to the stated significant figures, formatted like the claim.
+    pub implied: String,
+    /// Whether the computed value rounds to the stated figure.
+    pub reproduced: bool,
+    /// Context.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Totals of the claim checks.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimSummary {
+    /// Claims checked.
+    pub total: usize,
+    /// Claims whose figure suanli reproduces.
+    pub reproduced: usize,
+    /// References of claims that do not follow.
+    pub flagged: Vec<String>,
+}
+
+/// The model as the report used it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelSummary {
+    /// Catalog id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Parameters from the shape.
+    pub params_from_shape: f64,
+    /// Active parameters per token (MoE).
+    pub active_params_from_shape: f64,
+    /// Parameters the analyst methods use (stated, or from the shape).
+    pub params_used: f64,
+}
+
+/// The server as the report used it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerSummary {
+    /// Catalog id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Accelerator id.
+    pub accelerator: String,
+    /// Accelerators per server.
+    pub accelerators: u32,
+    /// Precision of the peaks.
+    pub precision: String,
+    /// Peak kind the analyst method uses.
+    pub analyst_peak: PeakKind,
+    /// Server peak the analyst method uses, PF/s.
+    pub analyst_pflops: f64,
+    /// Dense server peak, PF/s.
+    pub dense_pflops: f64,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// Scenario description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// CNY per USD used for conversions.
+    pub cny_per_usd: f64,
+    /// The model.
+    pub model: ModelSummary,
+    /// The server, if the scenario names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerSummary>,
+    /// Figures by section.
+    pub sections: Vec<Section>,
+    /// Claims checked.
+    pub claims: Vec<ClaimCheck>,
+    /// Totals.
+    pub claim_summary: ClaimSummary,
+}
+
+impl PlanReport {
+    /// Every figure, in order.
+    pub fn figures(&self) -> impl Iterator<Item = &ReportFigure> {
+        self.sections.iter().flat_map(|s| s.figures.iter())
+    }
+
+    /// A figure by key.
+    #[must_use]
+    pub fn figure(&self, key: &str) -> Option<&ReportFigure> {
+        self.figures().find(|f| f.key == key)
+    }
+}
+
+struct Builder<'a> {
+    scenario: &'a Scenario,
+    figures: Vec<ReportFigure>,
+}
+
+impl Builder<'_> {
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        key: impl Into<String>,
+        label: impl Into<String>,
+        value: f64,
+        unit: &str,
+        basis: Basis,
+        method: &str,
+        formula: impl Into<String>,
+        caveat: Option<String>,
+    ) {
+        let wanted = match basis {
+            Basis::Analyst => self.scenario.wants(Method::Analyst),
+            Basis::FirstPrinciples | Basis::Assumption => self.scenario.wants(Method::FirstPrinciples),
+            Basis::Data | Basis::Catalog => true,
+        };
+        if !wanted {
+            return;
+        }
+        let display = display(value, unit, self.scenario.currency.cny_per_usd);
+        self.figures.push(ReportFigure {
+            key: key.into(),
+            label: label.into(),
+            value,
+            unit: unit.to_string(),
+            display,
+            basis,
+            method: method.to_string(),
+            formula: formula.into(),
+            caveat,
+            refs: Vec::new(),
+        });
+    }
+
+    fn take(&mut self, id: &str, title: &str, out: &mut Vec<Section>) {
+        let figures = std::mem::take(&mut self.figures);
+        if !figures.is_empty() {
+            out.push(Section { id: id.to_string(), title: title.to_string(), figures });
+        }
+    }
+}
+
+/// Formats a value with its unit; money gets its conversion.
+fn display(value: f64, unit: &str, cny_per_usd: f64) -> String {
+    match unit {
+        "fraction" => sigfig::percent(value),
+        "USD" => format!(
+            "{} USD ({} CNY)",
+            sigfig::human(value),
+            sigfig::human(units::convert(value, Currency::Usd, Currency::Cny, cny_per_usd))
+        ),
+        "CNY" => format!(
+            "{} CNY ({} USD)",
+            sigfig::human(value),
+            sigfig::human(units::convert(value, Currency::Cny, Currency::Usd, cny_per_usd))
+        ),
+        "" => sigfig::human(value),
+        u => format!("{} {u}", sigfig::human(value)),
+    }
+}
+
+fn e(v: f64) -> String {
+    sigfig::human(v)
+}
+
+/// Converts a catalog price to CNY.
+fn to_cny(m: &crate::sourced::Money, cny_per_usd: f64) -> f64 {
+    units::convert(m.v, m.currency, Currency::Cny, cny_per_usd)
+}
+
+struct Hw<'a> {
+    server: &'a Server,
+    accelerator: &'a Accelerator,
+    analyst_pflops: f64,
+    dense_pflops: f64,
+    analyst_utilisation: f64,
+    dense_per_gpu_flops: f64,
+}
+
+fn resolve_hardware<'a>(s: &Scenario, c: &'a Catalog, origin: &str) -> Result<Option<Hw<'a>>, Error> {
+    let Some(h) = &s.hardware else { return Ok(None) };
+    let server = c.server(&h.server)?;
+    let Some(acc_id) = &server.accelerator else {
+        return Err(Error::invalid(
+            origin,
+            "hardware.server",
+            format!("\"{}\"", h.server),
+            "a server with a catalogued accelerator",
+        ));
+    };
+    let accelerator = c.accelerator(acc_id)?;
+    let available = |kind: PeakKind| {
+        let t = match kind {
+            PeakKind::Dense => &accelerator.dense_tflops,
+            PeakKind::Sparse => &accelerator.sparse_tflops,
+        };
+        t.keys().map(|p| p.name()).collect::<Vec<_>>().join(", ")
+    };
+    let peak = |kind: PeakKind, key: &str| {
+        accelerator.peak_flops(h.precision, kind).ok_or_else(|| {
+            Error::invalid(
+                origin,
+                key,
+                format!("{} at {}", kind.name(), h.precision),
+                format!(
+                    "a precision {} publishes a {} rate for: {}",
+                    accelerator.id,
+                    kind.name(),
+                    if available(kind).is_empty() { "none".to_string() } else { available(kind) }
+                ),
+            )
+        })
+    };
+    let dense = peak(PeakKind::Dense, "hardware.precision")?;
+    let analyst = peak(h.analyst_peak, "hardware.analyst_peak")?;
+    let n = f64::from(server.accelerator_count);
+    Ok(Some(Hw {
+        server,
+        accelerator,
+        analyst_pflops: n * analyst / 1e15,
+        dense_pflops: n * dense / 1e15,
+        analyst_utilisation: h.analyst_utilisation,
+        dense_per_gpu_flops: dense,
+    }))
+}
+
+fn day_key(d: f64) -> String {
+    if d.fract() == 0.0 { format!("{d:.0}d") } else { format!("{d}d") }
+}
+
+/// Computes the report for a scenario.
+///
+/// `origin` names the scenario file in errors. The scenario's own `[catalog]` entries are
+/// merged over `catalog` first.
+///
+/// # Errors
+/// Unknown ids, a precision the chip does not publish, missing prices, claims naming unknown
+/// figures.
+#[allow(clippy::too_many_lines)]
+pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport, Error> {
+    let merged;
+    let catalog = match &s.catalog {
+        Some(file) => {
+            let mut c = catalog.clone();
+            c.merge_file(file.clone());
+            c.check(origin)?;
+            merged = c;
+            &merged
+        }
+        None => catalog,
+    };
+    let spec: &ModelSpec = catalog.model(&s.model.id)?;
+    let pc = spec.params();
+    let params = s.model.params.unwrap_or(pc.total);
+    let hw = resolve_hardware(s, catalog, origin)?;
+    let fp = &s.first_principles;
+    let seq_len = fp.seq_len.unwrap_or(f64::from(spec.max_context));
+    let rate = s.currency.cny_per_usd;
+    let mut b = Builder { scenario: s, figures: Vec::new() };
+    let mut sections = Vec::new();
+
+    // Pre-training.
+    let mut pretraining_pf_days = None;
+    if let Some(p) = &s.pretraining {
+        let pf = analyst::pretraining_pf_days_6nd(params, p.tokens);
+        pretraining_pf_days = Some(pf);
+        b.push(
+            "pretraining.pf_days",
+            format!("{} pre-training compute, 6·N·D", spec.name),
+            pf,
+            "PF/s-days",
+            Basis::Analyst,
+            "analyst::pretraining_pf_days_6nd",
+            format!("6 × {} params × {} tokens ÷ 8.64e19 FLOP per PF/s-day", e(params), e(p.tokens)),
+            Some("6·N·D leaves out attention FLOPs and any recomputation".into()),
+        );
+        for m in &p.compare {
+            let other = catalog.model(&m.id)?;
+            let n = m.params.unwrap_or_else(|| other.params().total);
+            b.push(
+                format!("pretraining.compare.{}.pf_days", other.id),
+                format!("{} pre-training compute, 6·N·D", other.name),
+                analyst::pretraining_pf_days_6nd(n, p.tokens),
+                "PF/s-days",
+                Basis::Analyst,
+                "analyst::pretraining_pf_days_6nd",
+                format!("6 × {} params × {} tokens ÷ 8.64e19", e(n), e(p.tokens)),
+                None,
+            );
+        }
+        let shape_flop = training_flops(spec, p.tokens, seq_len);
+        let shape_pf = shape_flop / FLOP_PER_PF_DAY;
+        b.push(
+            "pretraining.pf_days_from_shape",
+            "pre-training compute from the shape, attention included",
+            shape_pf,
+            "PF/s-days",
+            Basis::FirstPrinciples,
+            "model::training_flops",
+            format!(
+                "3 × (2 × {} matmul params + attention at {} tokens) × {} tokens ÷ 8.64e19",
+                e(pc.active_matmul(spec)),
+                e(seq_len),
+                e(p.tokens)
+            ),
+            None,
+        );
+        if let Some(hw) = &hw {
+            let acc = hw.accelerator;
+            let kind = s.hardware.as_ref().map_or(PeakKind::Dense, |h| h.analyst_peak);
+            let per_chip = hw.analyst_pflops * 1e3 / f64::from(hw.server.accelerator_count);
+            for &d in &p.days {
+                let raw = analyst::servers_at_peak(pf, d, hw.analyst_pflops, hw.analyst_utilisation);
+                let mut caveat = Vec::new();
+                if kind == PeakKind::Sparse {
+                    caveat.push(format!(
+                        "counts the {} 2:4-sparsity peak ({} TFLOP/s per {}, twice the dense rate); dense GEMMs cannot use it",
+                        hw.server.accelerator_count, e(per_chip), acc.id
+                    ));
+                }
+                if hw.analyst_utilisation >= 1.0 {
+                    caveat.push("assumes 100 % utilisation; large runs reach 30–55 % of dense peak".into());
+                }
+                if raw.round() < raw {
+                    caveat.push(format!(
+                        "rounded to nearest, {} servers do only {} PF/s-days in {} days; {} are needed",
+                        raw.round(),
+                        e(raw.round() * d * hw.analyst_pflops * hw.analyst_utilisation),
+                        e(d),
+                        raw.ceil()
+                    ));
+                }
+                b.push(
+                    format!("pretraining.servers.{}", day_key(d)),
+                    format!("{} servers to pre-train in {} days (analyst peak)", hw.server.id, e(d)),
+                    raw,
+                    "servers",
+                    Basis::Analyst,
+                    "analyst::servers_at_peak",
+                    format!(
+                        "{} PF/s-days ÷ ({} days × {} PF/s per server × {})",
+                        e(pf),
+                        e(d),
+                        e(hw.analyst_pflops),
+                        e(hw.analyst_utilisation)
+                    ),
+                    if caveat.is_empty() { None } else { Some(caveat.join("; ")) },
+                );
+                b.push(
+                    format!("pretraining.servers_dense_peak.{}", day_key(d)),
+                    format!("servers in {} days at dense peak, 100 % utilisation (a lower bound)", e(d)),
+                    analyst::servers_at_peak(shape_pf, d, hw.dense_pflops, 1.0).ceil(),
+                    "servers",
+                    Basis::FirstPrinciples,
+                    "analyst::servers_at_peak",
+                    format!("⌈{} PF/s-days ÷ ({} days × {} PF/s dense)⌉", e(shape_pf), e(d), e(hw.dense_pflops)),
+                    None,
+                );
+                b.push(
+                    format!("pretraining.servers_at_mfu.{}", day_key(d)),
+                    format!("servers in {} days at an assumed {} MFU", e(d), sigfig::percent(fp.training_mfu)),
+                    analyst::servers_at_peak(shape_pf, d, hw.dense_pflops, fp.training_mfu).ceil(),
+                    "servers",
+                    Basis::Assumption,
+                    "analyst::servers_at_peak",
+                    format!(
+                        "⌈{} PF/s-days ÷ ({} days × {} PF/s dense × {} MFU)⌉",
+                        e(shape_pf),
+                        e(d),
+                        e(hw.dense_pflops),
+                        fp.training_mfu
+                    ),
+                    Some("MFU is an assumption until the training planner models the layout".into()),
+                );
+            }
+            b.push(
+                "pretraining.gpu_hours_at_mfu",
+                format!("{} hours at the assumed MFU", acc.id),
+                units::gpu_hours(shape_flop, hw.dense_per_gpu_flops * fp.training_mfu),
+                "GPU-hours",
+                Basis::Assumption,
+                "units::gpu_hours",
+                format!("{} FLOP ÷ ({} FLOP/s × {}) ÷ 3600", e(shape_flop), e(hw.dense_per_gpu_flops), fp.training_mfu),
+                None,
+            );
+        }
+    }
+    b.take("pretraining", "Pre-training compute and servers", &mut sections);
+
+    // Inference.
+    let mut inference_pf_days = None;
+    let mut pf_days_per_interaction_analyst = None;
+    let mut flop_per_interaction = None;
+    if let Some(i) = &s.inference {
+        b.push(
+            "inference.monthly_interactions",
+            "interactions a month",
+            i.monthly_interactions,
+            "",
+            Basis::Data,
+            "input",
+            "scenario input",
+            None,
+        );
+        if let Some(cost) = i.cost_per_interaction_usd {
+            let bill = analyst::monthly_operating_cost(i.monthly_interactions, cost);
+            b.push(
+                "inference.monthly_cost_usd",
+                "monthly compute bill",
+                bill,
+                "USD",
+                Basis::Analyst,
+                "analyst::monthly_operating_cost",
+                format!("{} interactions × {} USD", e(i.monthly_interactions), cost),
+                None,
+            );
+            if let Some(run_cost) = i.training_run_cost_usd {
+                let run_pf = i.training_run_pf_days.or(pretraining_pf_days).ok_or_else(|| Error::MissingKey {
+                    origin: origin.to_string(),
+                    key: "inference.training_run_pf_days (or a [pretraining] section)".into(),
+                })?;
+                let pf = analyst::inference_pf_days_by_cost_equivalence(bill, run_cost, run_pf);
+                inference_pf_days = Some(pf);
+                pf_days_per_interaction_analyst = Some(pf / i.monthly_interactions);
+                b.push(
+                    "inference.pf_days_per_month",
+                    "monthly inference compute by cost equivalence",
+                    pf,
+                    "PF/s-days",
+                    Basis::Analyst,
+                    "analyst::inference_pf_days_by_cost_equivalence",
+                    format!("{} USD ÷ ({} USD ÷ {} PF/s-days)", e(bill), e(run_cost), e(run_pf)),
+                    Some("assumes a PF/s-day costs the same in serving as in training; serving is memory-bound and runs at a fraction of training's utilisation".into()),
+                );
+            }
+        }
+        if let Some(tokens) = i.tokens_per_interaction {
+            let ctx = i.mean_context.unwrap_or(tokens / 2.0);
+            let flop = tokens * forward_flops_per_token(spec, ctx);
+            flop_per_interaction = Some(flop);
+            let pf = i.monthly_interactions * flop / FLOP_PER_PF_DAY;
+            let ratio = inference_pf_days.map(|a| format!("; the cost-equivalence figure is {:.1}× this", a / pf));
+            b.push(
+                "inference.pf_days_per_month_bottom_up",
+                "monthly inference compute from tokens served",
+                pf,
+                "PF/s-days",
+                Basis::FirstPrinciples,
+                "model::forward_flops_per_token",
+                format!(
+                    "{} interactions × {} tokens × {} FLOP/token (context {}) ÷ 8.64e19",
+                    e(i.monthly_interactions),
+                    e(tokens),
+                    e(forward_flops_per_token(spec, ctx)),
+                    e(ctx)
+                ),
+                Some(format!("tokens per interaction is an assumption{}", ratio.unwrap_or_default())),
+            );
+            if let Some(hw) = &hw {
+                let sustained = pf / DAYS_PER_MONTH;
+                b.push(
+                    "inference.servers_at_utilisation",
+                    format!("{} servers to serve the traffic at an assumed {} utilisation", hw.server.id, sigfig::percent(fp.serving_utilisation)),
+                    (sustained / (hw.dense_pflops * fp.serving_utilisation)).ceil(),
+                    "servers",
+                    Basis::Assumption,
+                    "analyst::servers_at_peak",
+                    format!(
+                        "⌈{} PF/s sustained ÷ ({} PF/s dense × {})⌉, average load, no peak-hour headroom",
+                        e(sustained),
+                        e(hw.dense_pflops),
+                        fp.serving_utilisation
+                    ),
+                    Some("average load only; the fleet simulator will size for the peak hour and latency targets".into()),
+                );
+            }
+        }
+        if let (Some(pf), Some(hw)) = (inference_pf_days, &hw) {
+            b.push(
+                "inference.servers_analyst",
+                format!("{} servers running the cost-equivalent compute all month at analyst peak", hw.server.id),
+                analyst::servers_at_peak(pf, DAYS_PER_MONTH, hw.analyst_pflops, hw.analyst_utilisation),
+                "servers",
+                Basis::Analyst,
+                "analyst::servers_at_peak",
+                format!("{} PF/s-days ÷ ({} days × {} PF/s)", e(pf), e(DAYS_PER_MONTH), e(hw.analyst_pflops)),
+                None,
+            );
+        }
+    }
+    b.take("inference", "Inference compute", &mut sections);
+
+    // Fine-tuning and the monthly total.
+    if let Some(f) = &s.finetune {
+        let (Some(inf), Some(pre)) = (inference_pf_days, pretraining_pf_days) else {
+            return Err(Error::MissingKey {
+                origin: origin.to_string(),
+                key: "inference.training_run_cost_usd and [pretraining] (the workload-share method needs both)".into(),
+            });
+        };
+        let runs = s.pretraining.as_ref().map_or(1.0, |p| p.runs_per_month);
+        let pre_used = s.inference.as_ref().and_then(|i| i.training_run_pf_days).unwrap_or(pre);
+        let ft = analyst::finetune_pf_days_by_workload_share(inf, f.training_share, f.inference_share, pre_used, runs);
+        b.push(
+            "finetune.pf_days_per_month",
+            "monthly fine-tuning compute by workload share (at least)",
+            ft,
+            "PF/s-days",
+            Basis::Analyst,
+            "analyst::finetune_pf_days_by_workload_share",
+            format!(
+                "{} × {} ÷ {} − {} × {}",
+                e(inf),
+                f.training_share,
+                f.inference_share,
+                e(pre_used),
+                runs
+            ),
+            Some("borrows a national AI-server workload split for one operator's model".into()),
+        );
+        let total = inf + ft + pre_used * runs;
+        b.push(
+            "compute.pf_days_per_month",
+            "monthly compute: pre-training + fine-tuning + inference",
+            total,
+            "PF/s-days",
+            Basis::Analyst,
+            "sum",
+            format!("{} + {} + {}", e(pre_used * runs), e(ft), e(inf)),
+            None,
+        );
+        if let Some(hw) = &hw {
+            b.push(
+                "compute.servers_analyst",
+                format!("{} servers for the monthly compute at analyst peak", hw.server.id),
+                analyst::servers_at_peak(total, DAYS_PER_MONTH, hw.analyst_pflops, hw.analyst_utilisation),
+                "servers",
+                Basis::Analyst,
+                "analyst::servers_at_peak",
+                format!("{} PF/s-days ÷ ({} days × {} PF/s)", e(total), e(DAYS_PER_MONTH), e(hw.analyst_pflops)),
+                None,
+            );
+        }
+    }
+    b.take("finetune", "Fine-tuning and monthly total", &mut sections);
+
+    // Chip cost.
+    if let Some(cc) = &s.chip_cost {
+        for (idx, id) in cc.servers.iter().enumerate() {
+            let server = catalog.server(id)?;
+            let cpu_price = server.cpu.unit_price.as_ref().ok_or_else(|| {
+                Error::invalid(origin, format!("chip_cost.servers[{idx}]"), format!("\"{id}\""), "a server with cpu.unit_price in the catalog (add one with --catalog)")
+            })?;
+            let cpu = to_cny(cpu_price, rate);
+            let (acc_n, acc_price) = if server.accelerator_count == 0 {
+                (0.0, 0.0)
+            } else {
+                let chip = server.accelerator.as_deref().map(|a| catalog.accelerator(a)).transpose()?;
+                let price = server
+                    .accelerator_unit_price
+                    .as_ref()
+                    .or_else(|| chip.and_then(|c| c.price.as_ref()))
+                    .ok_or_else(|| {
+                        Error::invalid(origin, format!("chip_cost.servers[{idx}]"), format!("\"{id}\""), "a server whose accelerator has a price in the catalog")
+                    })?;
+                (f64::from(server.accelerator_count), to_cny(price, rate))
+            };
+            for (suffix, cpus) in [("min", server.cpu.min_count), ("max", server.cpu.count)] {
+                let cpus = f64::from(cpus);
+                b.push(
+                    format!("chip_cost.{}.{suffix}", server.id),
+                    format!("{} chip cost, {} CPU(s)", server.name, cpus),
+                    analyst::server_chip_cost(cpus, cpu, acc_n, acc_price),
+                    "CNY",
+                    Basis::Analyst,
+                    "analyst::server_chip_cost",
+                    format!("{cpus} × {} CNY + {acc_n} × {} CNY", e(cpu), e(acc_price)),
+                    Some("chips only: memory, storage, chassis, NICs and margin are not counted".into()),
+                );
+            }
+        }
+    }
+    b.take("chip_cost", "Server chip cost", &mut sections);
+
+    // Server classes.
+    if let Some(sc) = &s.server_classes {
+        for id in &sc.servers {
+            let server = catalog.server(id)?;
+            b.push(
+                format!("servers.{}.accelerators", server.id),
+                format!(
+                    "{} — {} — {}",
+                    server.name,
+                    server.role.label(),
+                    server.accelerator.as_deref().unwrap_or("accelerator not catalogued")
+                ),
+                f64::from(server.accelerator_count),
+                "accelerators",
+                Basis::Catalog,
+                "catalog",
+                format!("catalog entry {} (source: {})", server.id, server.src),
+                None,
+            );
+        }
+    }
+    b.take("servers", "Server classes", &mut sections);
+
+    // Market.
+    if let Some(m) = &s.market {
+        for w in &m.workload_shares {
+            b.push(
+                format!("market.share.{}.inference", w.year),
+                format!("{} AI-server workload: inference share", w.year),
+                w.inference,
+                "fraction",
+                Basis::Data,
+                "input",
+                "scenario input",
+                None,
+            );
+            b.push(
+                format!("market.share.{}.training", w.year),
+                format!("{} AI-server workload: training share", w.year),
+                1.0 - w.inference,
+                "fraction",
+                Basis::Analyst,
+                "complement",
+                format!("1 − {}", w.inference),
+                None,
+            );
+        }
+        for pair in m.points.windows(2) {
+            let (a, z) = (&pair[0], &pair[1]);
+            b.push(
+                format!("market.growth.{}-{}", a.year, z.year),
+                format!("{} growth {}→{}", m.name, a.year, z.year),
+                analyst::growth(a.value, z.value),
+                "fraction",
+                Basis::Analyst,
+                "analyst::growth",
+                format!("{} ÷ {} − 1", e(z.value), e(a.value)),
+                None,
+            );
+        }
+        for (i, a) in m.points.iter().enumerate() {
+            for z in &m.points[i + 1..] {
+                let years = f64::from(z.year - a.year);
+                if years > 1.0 {
+                    b.push(
+                        format!("market.cagr.{}-{}", a.year, z.year),
+                        format!("{} compound annual growth {}→{}", m.name, a.year, z.year),
+                        analyst::cagr(a.value, z.value, years),
+                        "fraction",
+                        Basis::Analyst,
+                        "analyst::cagr",
+                        format!("({} ÷ {})^(1/{years}) − 1", e(z.value), e(a.value)),
+                        None,
+                    );
+                }
+            }
+        }
+    }
+    b.take("market", "Market", &mut sections);
+
+    // Unit economics.
+    if let Some(u) = &s.unit_economics {
+        let server_id = u.server.as_deref().or(s.hardware.as_ref().map(|h| h.server.as_str()));
+        if !u.hardware_budgets_cny.is_empty() {
+            let Some(server_id) = server_id else {
+                return Err(Error::MissingKey { origin: origin.to_string(), key: "unit_economics.server (or [hardware])".into() });
+            };
+            let server = catalog.server(server_id)?;
+            let chip = server.accelerator.as_deref().map(|a| catalog.accelerator(a)).transpose()?;
+            let cpu = server.cpu.unit_price.as_ref().map(|m| to_cny(m, rate));
+            let acc = server.accelerator_unit_price.as_ref().or_else(|| chip.and_then(|c| c.price.as_ref())).map(|m| to_cny(m, rate));
+            let unit_cost = match (server.price.as_ref(), cpu, acc) {
+                (Some(p), _, _) => to_cny(p, rate),
+                (None, Some(c), Some(a)) => analyst::server_chip_cost(f64::from(server.cpu.count), c, f64::from(server.accelerator_count), a),
+                _ => {
+                    return Err(Error::invalid(origin, "unit_economics.server", format!("\"{server_id}\""), "a server with a price, or CPU and accelerator prices, in the catalog"));
+                }
+            };
+            let per_server = |kind: PeakKind, p: crate::precision::Precision| -> Option<f64> {
+                chip.and_then(|c| c.peak_flops(p, kind)).map(|f| f * f64::from(server.accelerator_count) / 1e15)
+            };
+            let precision = s.hardware.as_ref().map_or(crate::precision::Precision::Bf16, |h| h.precision);
+            let analyst_kind = s.hardware.as_ref().map_or(PeakKind::Dense, |h| h.analyst_peak);
+            for (i, budget) in u.hardware_budgets_cny.iter().enumerate() {
+                let n = analyst::units_affordable(*budget, unit_cost);
+                b.push(
+                    format!("unit_economics.budget.{i}.servers"),
+                    format!("{} servers a {} CNY budget buys", server.id, e(*budget)),
+                    n,
+                    "servers",
+                    Basis::Analyst,
+                    "analyst::units_affordable",
+                    format!("⌊{} CNY ÷ {} CNY per server⌋", e(*budget), e(unit_cost)),
+                    server.price.is_none().then(|| "priced at chip cost: a whole server costs more, so fewer are bought".to_string()),
+                );
+                if let (Some(per), Some(pfi)) = (per_server(analyst_kind, precision), pf_days_per_interaction_analyst) {
+                    let util = s.hardware.as_ref().map_or(1.0, |h| h.analyst_utilisation);
+                    b.push(
+                        format!("unit_economics.budget.{i}.interactions_per_day_analyst"),
+                        "interactions a day those servers serve, at the cost-equivalent compute per interaction",
+                        analyst::interactions_per_day(n * per * util, pfi),
+                        "interactions/day",
+                        Basis::Analyst,
+                        "analyst::interactions_per_day",
+                        format!("{n} servers × {} PF/s × {util} ÷ {:.3e} PF/s-days per interaction", e(per), pfi),
+                        None,
+                    );
+                }
+                if let (Some(per), Some(flop)) = (per_server(PeakKind::Dense, precision), flop_per_interaction) {
+                    b.push(
+                        format!("unit_economics.budget.{i}.interactions_per_day"),
+                        format!("interactions a day at dense peak × {} utilisation, {}", sigfig::percent(fp.serving_utilisation), spec.id),
+                        analyst::interactions_per_day(n * per * fp.serving_utilisation, flop / FLOP_PER_PF_DAY),
+                        "interactions/day",
+                        Basis::Assumption,
+                        "analyst::interactions_per_day",
+                        format!("{n} servers × {} PF/s × {} ÷ ({} FLOP per interaction ÷ 8.64e19)", e(per), fp.serving_utilisation, e(flop)),
+                        None,
+                    );
+                }
+            }
+        }
+        if let Some(r) = u.rnd_cny_per_year {
+            b.push("unit_economics.rnd_cny_per_year", "R&D spend a year", r, "CNY", Basis::Data, "input", "scenario input", None);
+        }
+        if let (Some(fund), Some(run)) = (u.fund_usd, u.training_run_cost_usd) {
+            b.push(
+                "unit_economics.training_runs_funded",
+                format!("training runs a {} USD fund pays for", e(fund)),
+                analyst::units_affordable(fund, run),
+                "runs",
+                Basis::Analyst,
+                "analyst::units_affordable",
+                format!("⌊{} USD ÷ {} USD per run⌋", e(fund), e(run)),
+                Some("compute only: staff, data and failed runs are not counted".into()),
+            );
+        }
+        if let Some(t) = &u.tutoring {
+            let cost = t
+                .cost_per_interaction_usd
+                .or(s.inference.as_ref().and_then(|i| i.cost_per_interaction_usd))
+                .ok_or_else(|| Error::MissingKey {
+                    origin: origin.to_string(),
+                    key: "unit_economics.tutoring.cost_per_interaction_usd".into(),
+                })?;
+            let ai = units::convert(analyst::tutoring_cost_per_hour(t.interactions_per_hour, cost), Currency::Usd, Currency::Cny, rate);
+            b.push(
+                "unit_economics.tutoring.ai_cny_per_hour",
+                "AI tutoring compute cost per lesson-hour",
+                ai,
+                "CNY",
+                Basis::Analyst,
+                "analyst::tutoring_cost_per_hour",
+                format!("{} interactions × {cost} USD × {rate} CNY/USD", e(t.interactions_per_hour)),
+                None,
+            );
+            b.push("unit_economics.tutoring.teacher_cny_per_hour", "human teacher per hour", t.teacher_cny_per_hour, "CNY", Basis::Data, "input", "scenario input", None);
+            b.push(
+                "unit_economics.tutoring.ai_share_of_teacher",
+                "AI compute cost as a share of the teacher's",
+                ai / t.teacher_cny_per_hour,
+                "fraction",
+                Basis::Analyst,
+                "ratio",
+                format!("{} ÷ {}", e(ai), e(t.teacher_cny_per_hour)),
+                None,
+            );
+        }
+    }
+    b.take("unit_economics", "Start-up unit economics", &mut sections);
+
+    // Claims.
+    let mut claims = Vec::new();
+    for (i, c) in s.claims.iter().enumerate() {
+        let stated = parse_stated(&c.stated)
+            .map_err(|m| Error::invalid(origin, format!("claims[{i}].stated"), format!("\"{}\"", c.stated), m))?;
+        let Some(fig) = sections.iter_mut().flat_map(|s| s.figures.iter_mut()).find(|f| f.key == c.figure) else {
+            let keys: Vec<&str> = sections.iter().flat_map(|s| s.figures.iter()).map(|f| f.key.as_str()).collect();
+            let near = nearest(&c.figure, keys.iter().copied());
+            return Err(Error::invalid(
+                origin,
+                format!("claims[{i}].figure"),
+                format!("\"{}\"", c.figure),
+                if near.is_empty() {
+                    "a figure key of this report (see `suanli plan --format json`)".to_string()
+                } else {
+                    format!("a figure key of this report, such as {}", near.join(", "))
+                },
+            ));
+        };
+        fig.refs.push(c.reference.clone());
+        let rounded = sigfig::round_sig(fig.value, stated.sig_figs);
+        let implied = if c.stated.trim_end().ends_with('%') {
+            let decimals = usize::try_from(
+                i64::from(stated.sig_figs) - 1 - (rounded * 100.0).abs().log10().floor() as i64,
+            )
+            .unwrap_or(0);
+            format!("{:.*}%", decimals, rounded * 100.0)
+        } else {
+            sigfig::human(rounded)
+        };
+        claims.push(ClaimCheck {
+            reference: c.reference.clone(),
+            figure: c.figure.clone(),
+            stated: c.stated.clone(),
+            computed: fig.value,
+            implied,
+            reproduced: stated.reproduced_by(fig.value),
+            note: c.note.clone(),
+        });
+    }
+    let claim_summary = ClaimSummary {
+        total: claims.len(),
+        reproduced: claims.iter().filter(|c| c.reproduced).count(),
+        flagged: claims.iter().filter(|c| !c.reproduced).map(|c| c.reference.clone()).collect(),
+    };
+
+    Ok(PlanReport {
+        scenario: s.name.clone(),
+        description: s.description.clone(),
+        cny_per_usd: rate,
+        model: ModelSummary {
+            id: spec.id.clone(),
+            name: spec.name.clone(),
+            params_from_shape: pc.total,
+            active_params_from_shape: pc.active,
+            params_used: params,
+        },
+        server: hw.map(|hw| ServerSummary {
+            id: hw.server.id.clone(),
+            name: hw.server.name.clone(),
+            accelerator: hw.accelerator.id.clone(),
+            accelerators: hw.server.accelerator_count,
+            precision: s.hardware.as_ref().map_or("bf16", |h| h.precision.name()).to_string(),
+            analyst_peak: s.hardware.as_ref().map_or(PeakKind::Dense, |h| h.analyst_peak),
+            analyst_pflops: hw.analyst_pflops,
+            dense_pflops: hw.dense_pflops,
+        }),
+        sections,
+        claims,
+        claim_summary,
+    })
+}

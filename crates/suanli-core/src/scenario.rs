@@ -1,0 +1,478 @@
+//! Scenarios: what a user asks suanli to estimate, as a TOML file.
+//!
+//! Every section but `name` and `model` is optional; the plan computes what the sections
+//! present allow. The JSON Schema in `schemas/scenario.schema.json` is generated from these
+//! types (`suanli schema`) and checked for staleness by a test.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::CatalogFile;
+use crate::error::Error;
+use crate::hardware::PeakKind;
+use crate::precision::Precision;
+
+/// The embedded default scenario: the seed's ChatGPT analysis.
+pub const CHATGPT_2023: &str = include_str!("../../../examples/chatgpt-2023.toml");
+
+/// A whole scenario.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Title shown at the top of the report.
+    pub name: String,
+    /// What the scenario is about and where its inputs come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Which estimation methods to report. Default: both.
+    #[serde(default = "default_methods")]
+    pub methods: Vec<Method>,
+    /// Exchange rate and report currency.
+    #[serde(default)]
+    pub currency: CurrencySettings,
+    /// The model trained and served.
+    pub model: ModelRef,
+    /// The server the compute runs on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardware: Option<Hardware>,
+    /// Pre-training workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pretraining: Option<Pretraining>,
+    /// Inference traffic and its bill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference: Option<Inference>,
+    /// Fine-tuning by workload share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finetune: Option<Finetune>,
+    /// Servers whose chip cost to break down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chip_cost: Option<ChipCost>,
+    /// Servers to classify by role and accelerator count (the seed's S12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_classes: Option<ServerClasses>,
+    /// A market series and workload shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market: Option<Market>,
+    /// Start-up budgets and per-conversation economics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_economics: Option<UnitEconomics>,
+    /// Assumptions of the first-principles estimates.
+    #[serde(default)]
+    pub first_principles: FirstPrinciples,
+    /// Figures stated by a source, checked against suanli's values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<Claim>,
+    /// Catalog entries (models, accelerators, servers) defined by this scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<CatalogFile>,
+}
+
+fn default_methods() -> Vec<Method> {
+    vec![Method::Analyst, Method::FirstPrinciples]
+}
+
+/// An estimation method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Closed-form top-down formulas (6ND, cost equivalence, workload share, peak throughput).
+    Analyst,
+    /// Shape-based FLOPs, dense peaks and stated utilisations.
+    FirstPrinciples,
+}
+
+/// Currency settings.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CurrencySettings {
+    /// CNY for one USD.
+    #[serde(default = "default_cny_per_usd")]
+    pub cny_per_usd: f64,
+    /// Where the rate comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+fn default_cny_per_usd() -> f64 {
+    7.0
+}
+
+impl Default for CurrencySettings {
+    fn default() -> Self {
+        CurrencySettings { cny_per_usd: default_cny_per_usd(), source: None }
+    }
+}
+
+/// The model: a catalog id (or one defined in `[catalog]`), with the parameter count an
+/// analyst uses when it differs from the shape's.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModelRef {
+    /// Catalog id or alias.
+    pub id: String,
+    /// Parameter count the analyst methods use. Default: computed from the shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<f64>,
+}
+
+/// The server and the peak the analyst method assumes.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Hardware {
+    /// Server id.
+    pub server: String,
+    /// Precision of the peak rate.
+    #[serde(default = "default_precision")]
+    pub precision: Precision,
+    /// Peak the analyst method uses: `dense`, or `sparse` as headlined in datasheets.
+    #[serde(default = "default_peak")]
+    pub analyst_peak: PeakKind,
+    /// Utilisation the analyst method assumes (the seed: 1.0).
+    #[serde(default = "one")]
+    pub analyst_utilisation: f64,
+}
+
+fn default_precision() -> Precision {
+    Precision::Bf16
+}
+fn default_peak() -> PeakKind {
+    PeakKind::Dense
+}
+fn one() -> f64 {
+    1.0
+}
+
+/// Pre-training.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pretraining {
+    /// Training tokens (D).
+    pub tokens: f64,
+    /// Deadlines, in days, to size the server count for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days: Vec<f64>,
+    /// Pre-training runs a month (the seed: at most one).
+    #[serde(default = "one")]
+    pub runs_per_month: f64,
+    /// Other models trained on the same tokens, for comparison (the seed's S2 ladder).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compare: Vec<ModelRef>,
+}
+
+/// Inference traffic.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Inference {
+    /// Interactions (visits, conversations) a month.
+    pub monthly_interactions: f64,
+    /// Cloud compute cost of one interaction, USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_per_interaction_usd: Option<f64>,
+    /// Cost of one pre-training run, USD, for cost equivalence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_run_cost_usd: Option<f64>,
+    /// Compute of that run, PF/s-days. Default: the scenario's pre-training figure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_run_pf_days: Option<f64>,
+    /// Tokens processed per interaction (prompt + response), for the bottom-up estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_per_interaction: Option<f64>,
+    /// Mean context a token attends to, for attention FLOPs. Default: half of `tokens_per_interaction`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_context: Option<f64>,
+}
+
+/// Fine-tuning by workload share.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Finetune {
+    /// Training share of all AI-server workload (0–1).
+    pub training_share: f64,
+    /// Inference share (0–1).
+    pub inference_share: f64,
+    /// Where the split comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// Servers whose chip cost (CPUs + accelerators) to compute.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChipCost {
+    /// Server ids.
+    pub servers: Vec<String>,
+}
+
+/// Servers to list by role.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerClasses {
+    /// Server ids.
+    pub servers: Vec<String>,
+}
+
+/// A market-size series.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Market {
+    /// What is measured.
+    pub name: String,
+    /// Unit of the values.
+    pub unit: String,
+    /// Values by year, at least two, years increasing.
+    pub points: Vec<MarketPoint>,
+    /// Workload shares by year.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workload_shares: Vec<WorkloadShare>,
+}
+
+/// One market value.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarketPoint {
+    /// Year.
+    pub year: i32,
+    /// Value in the market's unit.
+    pub value: f64,
+}
+
+/// Inference/training split of AI-server workload in a year.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadShare {
+    /// Year.
+    pub year: i32,
+    /// Inference share (0–1).
+    pub inference: f64,
+}
+
+/// Start-up economics.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitEconomics {
+    /// Hardware budgets to evaluate, CNY.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hardware_budgets_cny: Vec<f64>,
+    /// Yearly R&D spend, CNY (reported beside the hardware).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rnd_cny_per_year: Option<f64>,
+    /// Server the budget buys. Default: `hardware.server`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    /// A fund, USD, and what one training run costs, USD: how many runs it pays for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fund_usd: Option<f64>,
+    /// Cost of one large-model training run, USD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_run_cost_usd: Option<f64>,
+    /// A tutoring comparison.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tutoring: Option<Tutoring>,
+}
+
+/// AI tutoring against a human teacher.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tutoring {
+    /// Interactions in a lesson-hour.
+    pub interactions_per_hour: f64,
+    /// A human teacher's hourly cost, CNY.
+    pub teacher_cny_per_hour: f64,
+    /// Cost of one interaction, USD. Default: `inference.cost_per_interaction_usd`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_per_interaction_usd: Option<f64>,
+}
+
+/// Assumptions of the first-principles estimates, labelled as such in reports.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FirstPrinciples {
+    /// Model-FLOPs utilisation of training against the dense peak (published large runs: 0.3–0.55).
+    #[serde(default = "default_mfu")]
+    pub training_mfu: f64,
+    /// FLOP utilisation of serving against the dense peak (decode is memory-bound).
+    #[serde(default = "default_serving")]
+    pub serving_utilisation: f64,
+    /// Training sequence length, for attention FLOPs. Default: the model's context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq_len: Option<f64>,
+}
+
+fn default_mfu() -> f64 {
+    0.4
+}
+fn default_serving() -> f64 {
+    0.1
+}
+
+impl Default for FirstPrinciples {
+    fn default() -> Self {
+        FirstPrinciples { training_mfu: default_mfu(), serving_utilisation: default_serving(), seq_len: None }
+    }
+}
+
+/// A stated figure to check.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Claim {
+    /// A short reference (`S2`).
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Key of the report figure it states (`pretraining.pf_days`).
+    pub figure: String,
+    /// The figure as printed: `3640`, `72.7%`, `8.89e6`.
+    pub stated: String,
+    /// Context for the reader.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Scenario {
+    /// Parses and validates a scenario.
+    ///
+    /// # Errors
+    /// Syntax errors with line and column, unknown or missing keys, out-of-range values.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Scenario, Error> {
+        let s: Scenario = toml::from_str(text).map_err(|e| Error::from_toml(origin, text, &e))?;
+        s.validate(origin)?;
+        Ok(s)
+    }
+
+    /// The built-in ChatGPT scenario.
+    ///
+    /// # Errors
+    /// Only if the embedded file is broken (tests guard it).
+    pub fn chatgpt_2023() -> Result<Scenario, Error> {
+        Scenario::from_toml(CHATGPT_2023, "examples/chatgpt-2023.toml")
+    }
+
+    /// Range checks that the types cannot express.
+    ///
+    /// # Errors
+    /// The first out-of-range value, with its key and what is accepted.
+    pub fn validate(&self, origin: &str) -> Result<(), Error> {
+        let positive = |key: &str, v: f64| -> Result<(), Error> {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(Error::invalid(origin, key, v, "a positive, finite number"))
+            }
+        };
+        let fraction = |key: &str, v: f64| -> Result<(), Error> {
+            if v.is_finite() && v > 0.0 && v <= 1.0 {
+                Ok(())
+            } else {
+                Err(Error::invalid(origin, key, v, "a fraction in (0, 1]"))
+            }
+        };
+        let at_most = |key: &str, v: f64, max: f64, what: &str| -> Result<(), Error> {
+            if v <= max {
+                Ok(())
+            } else {
+                Err(Error::invalid(origin, key, v, format!("at most {max:e} ({what})")))
+            }
+        };
+        positive("currency.cny_per_usd", self.currency.cny_per_usd)?;
+        if let Some(p) = self.model.params {
+            positive("model.params", p)?;
+            at_most("model.params", p, 1e15, "a quadrillion parameters")?;
+        }
+        if let Some(h) = &self.hardware {
+            fraction("hardware.analyst_utilisation", h.analyst_utilisation)?;
+        }
+        if let Some(p) = &self.pretraining {
+            positive("pretraining.tokens", p.tokens)?;
+            at_most("pretraining.tokens", p.tokens, 1e16, "ten quadrillion tokens")?;
+            for (i, d) in p.days.iter().enumerate() {
+                positive(&format!("pretraining.days[{i}]"), *d)?;
+                at_most(&format!("pretraining.days[{i}]"), *d, 36_500.0, "a century")?;
+            }
+            if !(p.runs_per_month.is_finite() && p.runs_per_month >= 0.0) {
+                return Err(Error::invalid(origin, "pretraining.runs_per_month", p.runs_per_month, "a number ≥ 0"));
+            }
+            for (i, m) in p.compare.iter().enumerate() {
+                if let Some(n) = m.params {
+                    positive(&format!("pretraining.compare[{i}].params"), n)?;
+                }
+            }
+        }
+        if let Some(i) = &self.inference {
+            positive("inference.monthly_interactions", i.monthly_interactions)?;
+            let opt = [
+                ("inference.cost_per_interaction_usd", i.cost_per_interaction_usd),
+                ("inference.training_run_cost_usd", i.training_run_cost_usd),
+                ("inference.training_run_pf_days", i.training_run_pf_days),
+                ("inference.tokens_per_interaction", i.tokens_per_interaction),
+                ("inference.mean_context", i.mean_context),
+            ];
+            for (key, v) in opt {
+                if let Some(v) = v {
+                    positive(key, v)?;
+                }
+            }
+        }
+        if let Some(f) = &self.finetune {
+            fraction("finetune.training_share", f.training_share)?;
+            fraction("finetune.inference_share", f.inference_share)?;
+            if f.training_share + f.inference_share > 1.0 + 1e-9 {
+                return Err(Error::invalid(
+                    origin,
+                    "finetune.training_share",
+                    f.training_share,
+                    format!("shares summing to at most 1 (inference_share is {})", f.inference_share),
+                ));
+            }
+        }
+        if let Some(m) = &self.market {
+            if m.points.len() < 2 {
+                return Err(Error::invalid(origin, "market.points", m.points.len(), "at least two points"));
+            }
+            for (i, p) in m.points.iter().enumerate() {
+                positive(&format!("market.points[{i}].value"), p.value)?;
+                if i > 0 && p.year <= m.points[i - 1].year {
+                    return Err(Error::invalid(origin, format!("market.points[{i}].year"), p.year, "years in increasing order"));
+                }
+            }
+            for (i, w) in m.workload_shares.iter().enumerate() {
+                fraction(&format!("market.workload_shares[{i}].inference"), w.inference)?;
+            }
+        }
+        if let Some(u) = &self.unit_economics {
+            for (i, b) in u.hardware_budgets_cny.iter().enumerate() {
+                positive(&format!("unit_economics.hardware_budgets_cny[{i}]"), *b)?;
+            }
+            for (key, v) in [
+                ("unit_economics.rnd_cny_per_year", u.rnd_cny_per_year),
+                ("unit_economics.fund_usd", u.fund_usd),
+                ("unit_economics.training_run_cost_usd", u.training_run_cost_usd),
+            ] {
+                if let Some(v) = v {
+                    positive(key, v)?;
+                }
+            }
+            if let Some(t) = &u.tutoring {
+                positive("unit_economics.tutoring.interactions_per_hour", t.interactions_per_hour)?;
+                positive("unit_economics.tutoring.teacher_cny_per_hour", t.teacher_cny_per_hour)?;
+                if let Some(c) = t.cost_per_interaction_usd {
+                    positive("unit_economics.tutoring.cost_per_interaction_usd", c)?;
+                }
+            }
+        }
+        fraction("first_principles.training_mfu", self.first_principles.training_mfu)?;
+        fraction("first_principles.serving_utilisation", self.first_principles.serving_utilisation)?;
+        if let Some(s) = self.first_principles.seq_len {
+            positive("first_principles.seq_len", s)?;
+        }
+        for (i, c) in self.claims.iter().enumerate() {
+            crate::sigfig::parse_stated(&c.stated)
+                .map_err(|e| Error::invalid(origin, format!("claims[{i}].stated"), format!("\"{}\"", c.stated), e))?;
+        }
+        Ok(())
+    }
+
+    /// Whether a method is requested.
+    #[must_use]
+    pub fn wants(&self, m: Method) -> bool {
+        self.methods.contains(&m)
+    }
+}

@@ -1,0 +1,152 @@
+use suanli_core::Catalog;
+use suanli_core::hardware::PeakKind;
+use suanli_core::precision::Precision;
+
+fn cat() -> Catalog {
+    Catalog::builtin().expect("built-in catalog loads and passes its checks")
+}
+
+const ACCELERATORS: [&str; 18] = [
+    "v100-sxm-32gb", "a100-sxm-40gb", "a100-sxm-80gb", "a800-sxm-80gb", "h100-sxm", "h800-sxm", "h20",
+    "h200", "b200", "l40s", "mi250x", "mi300x", "ascend-910b", "gaudi2", "gaudi3", "tpu-v4", "tpu-v5e",
+    "tpu-v5p",
+];
+
+#[test]
+fn required_accelerators_servers_and_models_exist() {
+    let c = cat();
+    for id in ACCELERATORS {
+        assert!(c.accelerator(id).is_ok(), "missing accelerator {id}");
+    }
+    for id in ["nf5688m6-a800", "nf5280m6", "dgx-a100-80gb", "dgx-h100", "hgx-h200", "dgx-b200", "mi300x-8gpu", "atlas-800-9000", "atlas-800-3000", "sugon-x785-g30", "sugon-x785-g40"] {
+        assert!(c.server(id).is_ok(), "missing server {id}");
+    }
+    for id in [
+        "gpt3-small", "gpt3-medium", "gpt3-large", "gpt3-xl", "gpt3-2.7b", "gpt3-6.7b", "gpt3-13b", "gpt3-175b",
+        "llama-7b", "llama-13b", "llama-33b", "llama-65b", "llama2-7b", "llama2-13b", "llama2-70b", "llama3.1-8b",
+        "llama3.1-70b", "llama3.1-405b", "mistral-7b", "mixtral-8x7b", "opt-175b", "bloom-176b", "glm-130b",
+        "mt-nlg-530b", "palm-540b", "deepseek-v3", "gpt-3.5-175b",
+    ] {
+        assert!(c.model(id).is_ok(), "missing model {id}");
+    }
+    assert!(c.models.len() >= 25);
+    assert!(c.servers.len() >= 8);
+}
+
+#[test]
+fn every_figure_is_sourced_positive_and_dense_at_most_sparse() {
+    let c = cat();
+    for a in &c.accelerators {
+        for (label, f) in a.figures() {
+            assert!(f.v > 0.0 && f.v.is_finite(), "{}.{label}", a.id);
+            assert!(c.source(&f.src).is_some(), "{}.{label} cites unknown source {}", a.id, f.src);
+        }
+        for (p, s) in &a.sparse_tflops {
+            let d = a.dense_tflops.get(p).expect("sparse only where dense exists");
+            assert!(d.v <= s.v, "{} {p}: dense {} > sparse {}", a.id, d.v, s.v);
+        }
+        assert!(a.memory_gb.v > 0.0 && a.memory_bw_tbs.v > 0.0 && a.scale_up_gbs.v > 0.0);
+    }
+    for s in &c.servers {
+        assert!(c.source(&s.src).is_some(), "{}", s.id);
+        for (label, m) in s.prices() {
+            assert!(m.v > 0.0 && c.source(&m.src).is_some(), "{}.{label}", s.id);
+        }
+    }
+    for m in &c.models {
+        assert!(c.source(&m.src).is_some(), "{} cites unknown source {}", m.id, m.src);
+    }
+}
+
+#[test]
+fn seed_server_peak_is_sparse_fp16_times_eight() {
+    let c = cat();
+    let a800 = c.accelerator("a800").expect("alias resolves");
+    let sparse = a800.peak_flops(Precision::Fp16, PeakKind::Sparse).expect("sparse fp16");
+    let dense = a800.peak_flops(Precision::Fp16, PeakKind::Dense).expect("dense fp16");
+    assert_eq!(sparse, 624e12);
+    assert_eq!(dense, 312e12);
+    let server = c.server("nf5688m6-a800").expect("server");
+    assert_eq!(server.accelerator_count, 8);
+    assert!((8.0 * sparse / 1e15 - 4.992).abs() < 1e-12);
+}
+
+#[test]
+fn unknown_ids_suggest_neighbours() {
+    let c = cat();
+    let e = c.accelerator("h100-sxm5").expect_err("unknown");
+    assert!(e.to_string().contains("h100-sxm"), "{e}");
+    let e = c.model("llama2-7").expect_err("unknown");
+    assert!(e.to_string().contains("llama2-7b"), "{e}");
+}
+
+#[test]
+fn overlay_adds_and_replaces() {
+    let mut c = cat();
+    let n = c.accelerators.len();
+    c.merge_toml(
+        r#"
+[sources]
+mine = "my lab's measurements"
+[[accelerator]]
+id = "h100-sxm"
+name = "H100 (derated)"
+vendor = "NVIDIA"
+scale_up_link = "NVLink 4"
+memory_gb = { v = 80, src = "mine", conf = "estimate" }
+memory_bw_tbs = { v = 3.0, src = "mine", conf = "estimate" }
+scale_up_gbs = { v = 900, src = "mine", conf = "estimate" }
+dense_tflops = { bf16 = { v = 800, src = "mine", conf = "estimate" } }
+[[accelerator]]
+id = "my-npu"
+name = "My NPU"
+vendor = "Me"
+scale_up_link = "PCIe"
+memory_gb = { v = 64, src = "mine", conf = "estimate" }
+memory_bw_tbs = { v = 1.0, src = "mine", conf = "estimate" }
+scale_up_gbs = { v = 64, src = "mine", conf = "estimate" }
+dense_tflops = { bf16 = { v = 100, src = "mine", conf = "estimate" } }
+"#,
+        "mine.toml",
+    )
+    .expect("parses");
+    c.check("mine.toml").expect("valid");
+    assert_eq!(c.accelerators.len(), n + 1);
+    assert_eq!(c.accelerator("h100-sxm").expect("replaced").dense_tflops[&Precision::Bf16].v, 800.0);
+    assert!(c.accelerator("my-npu").is_ok());
+}
+
+#[test]
+fn overlay_with_unsourced_or_inverted_figures_is_rejected() {
+    let base = r#"
+[sources]
+mine = "x"
+[[accelerator]]
+id = "bad"
+name = "Bad"
+vendor = "Me"
+scale_up_link = "PCIe"
+memory_gb = { v = 64, src = "SRC", conf = "estimate" }
+memory_bw_tbs = { v = 1.0, src = "mine", conf = "estimate" }
+scale_up_gbs = { v = 64, src = "mine", conf = "estimate" }
+dense_tflops = { bf16 = { v = DENSE, src = "mine", conf = "estimate" } }
+sparse_tflops = { bf16 = { v = 200, src = "mine", conf = "estimate" } }
+"#;
+    let mut c = cat();
+    c.merge_toml(&base.replace("SRC", "nowhere").replace("DENSE", "100"), "a.toml").expect("parses");
+    let e = c.check("a.toml").expect_err("unsourced");
+    assert!(e.to_string().contains("accelerator.bad.memory_gb.src"), "{e}");
+    let mut c = cat();
+    c.merge_toml(&base.replace("SRC", "mine").replace("DENSE", "300"), "b.toml").expect("parses");
+    let e = c.check("b.toml").expect_err("dense > sparse");
+    assert!(e.to_string().contains("dense_tflops.bf16"), "{e}");
+}
+
+#[test]
+fn malformed_catalog_reports_line_and_column() {
+    let mut c = cat();
+    let e = c.merge_toml("[[accelerator]]\nid = \"x\"\nname = 3\n", "bad.toml").expect_err("bad");
+    let s = e.to_string();
+    assert!(s.starts_with("bad.toml:"), "{s}");
+    assert!(!s.contains('\n'), "one line: {s}");
+}
