@@ -1,1 +1,47 @@
-fn main(){}
+//! The `suanli` binary: parses arguments, runs one command, renders errors.
+//!
+//! Exit codes: 0 success; 1 output could not be written; 2 bad input (usage, files, values).
+
+mod cli;
+mod commands;
+mod io;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::io::CliError;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Input(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Output(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let catalog = io::catalog(&cli.catalogs)?;
+    match cli.command {
+        None => {
+            commands::plan::run(&catalog, None, &cli::Output { format: cli::FormatArg::Table, output: None })
+        }
+        Some(Command::Plan { file, out }) => commands::plan::run(&catalog, file.as_deref(), &out),
+        Some(Command::Catalog { what }) => commands::catalog::run(&catalog, &what),
+        Some(Command::Flops { model, tokens, seq_len, out }) => {
+            commands::flops::run(&catalog, &model, tokens, seq_len, &out)
+        }
+        Some(Command::Validate { rows, out }) => commands::validate::run(&catalog, rows, &out),
+        Some(Command::Schema { output }) => {
+            io::emit(&suanli_core::scenario::json_schema(), output.as_deref())
+        }
+    }
+}

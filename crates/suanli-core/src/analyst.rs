@@ -120,7 +120,9 @@ mod tests {
     fn seed_arithmetic() {
         assert!((pretraining_pf_days_6nd(174.6e9, 300e9) - 3637.5).abs() < 1e-9);
         assert!((inference_pf_days_by_cost_equivalence(8.89e6, 4.6e6, 3640.0) - 7034.696).abs() < 1e-3);
-        assert!((finetune_pf_days_by_workload_share(7034.696, 41.5, 58.5, 3640.0, 1.0) - 1350.43).abs() < 1e-2);
+        assert!(
+            (finetune_pf_days_by_workload_share(7034.696, 41.5, 58.5, 3640.0, 1.0) - 1350.43).abs() < 1e-2
+        );
         assert!((servers_at_peak(3640.0, 3.0, 4.992, 1.0) - 243.05).abs() < 1e-2);
         assert_eq!(server_chip_cost(2.0, 64_000.0, 8.0, 104_000.0), 960_000.0);
         assert!((growth(155.2, 268.0) - 0.7268).abs() < 1e-4);

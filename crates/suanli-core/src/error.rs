@@ -81,12 +81,7 @@ impl Error {
     #[must_use]
     pub fn at_offset(origin: &str, text: &str, offset: usize, message: &str) -> Self {
         let (line, column) = line_column(text, offset);
-        Error::Syntax {
-            origin: origin.to_string(),
-            line,
-            column,
-            message: one_line(message),
-        }
+        Error::Syntax { origin: origin.to_string(), line, column, message: one_line(message) }
     }
 
     /// From a TOML deserialisation error.

@@ -22,6 +22,7 @@ pub mod sigfig;
 pub mod sourced;
 pub mod suggest;
 pub mod units;
+pub mod validation;
 
 pub use catalog::Catalog;
 pub use error::Error;

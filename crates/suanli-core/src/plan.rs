@@ -256,8 +256,9 @@ fn display(value: f64, unit: &str, cny_per_usd: f64) -> String {
     }
 }
 
+/// A number inside a formula: grouped digits below a billion, `1.746e11` above.
 fn e(v: f64) -> String {
-    sigfig::human(v)
+    if v.abs() >= 1e9 { format!("{:e}", sigfig::round_sig(v, 4)) } else { sigfig::human(v) }
 }
 
 /// Converts a catalog price to CNY.
@@ -411,8 +412,8 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
                 let mut caveat = Vec::new();
                 if kind == PeakKind::Sparse {
                     caveat.push(format!(
-                        "counts the {} 2:4-sparsity peak ({} TFLOP/s per {}, twice the dense rate); dense GEMMs cannot use it",
-                        hw.server.accelerator_count, e(per_chip), acc.id
+                        "counts the 2:4-sparsity peak ({} TFLOP/s per {}, twice the dense rate), which dense GEMMs cannot use",
+                        e(per_chip), acc.id
                     ));
                 }
                 if hw.analyst_utilisation >= 1.0 {
@@ -450,12 +451,21 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
                     "servers",
                     Basis::FirstPrinciples,
                     "analyst::servers_at_peak",
-                    format!("⌈{} PF/s-days ÷ ({} days × {} PF/s dense)⌉", e(shape_pf), e(d), e(hw.dense_pflops)),
+                    format!(
+                        "⌈{} PF/s-days ÷ ({} days × {} PF/s dense)⌉",
+                        e(shape_pf),
+                        e(d),
+                        e(hw.dense_pflops)
+                    ),
                     None,
                 );
                 b.push(
                     format!("pretraining.servers_at_mfu.{}", day_key(d)),
-                    format!("servers in {} days at an assumed {} MFU", e(d), sigfig::percent(fp.training_mfu)),
+                    format!(
+                        "servers in {} days at an assumed {} MFU",
+                        e(d),
+                        sigfig::percent(fp.training_mfu)
+                    ),
                     analyst::servers_at_peak(shape_pf, d, hw.dense_pflops, fp.training_mfu).ceil(),
                     "servers",
                     Basis::Assumption,
@@ -477,7 +487,12 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
                 "GPU-hours",
                 Basis::Assumption,
                 "units::gpu_hours",
-                format!("{} FLOP ÷ ({} FLOP/s × {}) ÷ 3600", e(shape_flop), e(hw.dense_per_gpu_flops), fp.training_mfu),
+                format!(
+                    "{} FLOP ÷ ({} FLOP/s × {}) ÷ 3600",
+                    e(shape_flop),
+                    e(hw.dense_per_gpu_flops),
+                    fp.training_mfu
+                ),
                 None,
             );
         }
@@ -512,10 +527,11 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
                 None,
             );
             if let Some(run_cost) = i.training_run_cost_usd {
-                let run_pf = i.training_run_pf_days.or(pretraining_pf_days).ok_or_else(|| Error::MissingKey {
-                    origin: origin.to_string(),
-                    key: "inference.training_run_pf_days (or a [pretraining] section)".into(),
-                })?;
+                let run_pf =
+                    i.training_run_pf_days.or(pretraining_pf_days).ok_or_else(|| Error::MissingKey {
+                        origin: origin.to_string(),
+                        key: "inference.training_run_pf_days (or a [pretraining] section)".into(),
+                    })?;
                 let pf = analyst::inference_pf_days_by_cost_equivalence(bill, run_cost, run_pf);
                 inference_pf_days = Some(pf);
                 pf_days_per_interaction_analyst = Some(pf / i.monthly_interactions);
@@ -536,7 +552,8 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
             let flop = tokens * forward_flops_per_token(spec, ctx);
             flop_per_interaction = Some(flop);
             let pf = i.monthly_interactions * flop / FLOP_PER_PF_DAY;
-            let ratio = inference_pf_days.map(|a| format!("; the cost-equivalence figure is {:.1}× this", a / pf));
+            let ratio =
+                inference_pf_days.map(|a| format!("; the cost-equivalence figure is {:.1}× this", a / pf));
             b.push(
                 "inference.pf_days_per_month_bottom_up",
                 "monthly inference compute from tokens served",
@@ -575,7 +592,10 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
         if let (Some(pf), Some(hw)) = (inference_pf_days, &hw) {
             b.push(
                 "inference.servers_analyst",
-                format!("{} servers running the cost-equivalent compute all month at analyst peak", hw.server.id),
+                format!(
+                    "{} servers running the cost-equivalent compute all month at analyst peak",
+                    hw.server.id
+                ),
                 analyst::servers_at_peak(pf, DAYS_PER_MONTH, hw.analyst_pflops, hw.analyst_utilisation),
                 "servers",
                 Basis::Analyst,
@@ -592,12 +612,20 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
         let (Some(inf), Some(pre)) = (inference_pf_days, pretraining_pf_days) else {
             return Err(Error::MissingKey {
                 origin: origin.to_string(),
-                key: "inference.training_run_cost_usd and [pretraining] (the workload-share method needs both)".into(),
+                key:
+                    "inference.training_run_cost_usd and [pretraining] (the workload-share method needs both)"
+                        .into(),
             });
         };
         let runs = s.pretraining.as_ref().map_or(1.0, |p| p.runs_per_month);
         let pre_used = s.inference.as_ref().and_then(|i| i.training_run_pf_days).unwrap_or(pre);
-        let ft = analyst::finetune_pf_days_by_workload_share(inf, f.training_share, f.inference_share, pre_used, runs);
+        let ft = analyst::finetune_pf_days_by_workload_share(
+            inf,
+            f.training_share,
+            f.inference_share,
+            pre_used,
+            runs,
+        );
         b.push(
             "finetune.pf_days_per_month",
             "monthly fine-tuning compute by workload share (at least)",
@@ -605,14 +633,7 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
             "PF/s-days",
             Basis::Analyst,
             "analyst::finetune_pf_days_by_workload_share",
-            format!(
-                "{} × {} ÷ {} − {} × {}",
-                e(inf),
-                f.training_share,
-                f.inference_share,
-                e(pre_used),
-                runs
-            ),
+            format!("{} × {} ÷ {} − {} × {}", e(inf), f.training_share, f.inference_share, e(pre_used), runs),
             Some("borrows a national AI-server workload split for one operator's model".into()),
         );
         let total = inf + ft + pre_used * runs;
@@ -634,7 +655,12 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
                 "servers",
                 Basis::Analyst,
                 "analyst::servers_at_peak",
-                format!("{} PF/s-days ÷ ({} days × {} PF/s)", e(total), e(DAYS_PER_MONTH), e(hw.analyst_pflops)),
+                format!(
+                    "{} PF/s-days ÷ ({} days × {} PF/s)",
+                    e(total),
+                    e(DAYS_PER_MONTH),
+                    e(hw.analyst_pflops)
+                ),
                 None,
             );
         }
@@ -646,7 +672,12 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
         for (idx, id) in cc.servers.iter().enumerate() {
             let server = catalog.server(id)?;
             let cpu_price = server.cpu.unit_price.as_ref().ok_or_else(|| {
-                Error::invalid(origin, format!("chip_cost.servers[{idx}]"), format!("\"{id}\""), "a server with cpu.unit_price in the catalog (add one with --catalog)")
+                Error::invalid(
+                    origin,
+                    format!("chip_cost.servers[{idx}]"),
+                    format!("\"{id}\""),
+                    "a server with cpu.unit_price in the catalog (add one with --catalog)",
+                )
             })?;
             let cpu = to_cny(cpu_price, rate);
             let (acc_n, acc_price) = if server.accelerator_count == 0 {
@@ -658,15 +689,25 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
                     .as_ref()
                     .or_else(|| chip.and_then(|c| c.price.as_ref()))
                     .ok_or_else(|| {
-                        Error::invalid(origin, format!("chip_cost.servers[{idx}]"), format!("\"{id}\""), "a server whose accelerator has a price in the catalog")
+                        Error::invalid(
+                            origin,
+                            format!("chip_cost.servers[{idx}]"),
+                            format!("\"{id}\""),
+                            "a server whose accelerator has a price in the catalog",
+                        )
                     })?;
                 (f64::from(server.accelerator_count), to_cny(price, rate))
             };
-            for (suffix, cpus) in [("min", server.cpu.min_count), ("max", server.cpu.count)] {
+            let counts: &[(&str, u32)] = if server.cpu.min_count == server.cpu.count {
+                &[("max", server.cpu.count)]
+            } else {
+                &[("min", server.cpu.min_count), ("max", server.cpu.count)]
+            };
+            for &(suffix, cpus) in counts {
                 let cpus = f64::from(cpus);
                 b.push(
                     format!("chip_cost.{}.{suffix}", server.id),
-                    format!("{} chip cost, {} CPU(s)", server.name, cpus),
+                    format!("{} chip cost, {cpus} CPU{}", server.name, if cpus == 1.0 { "" } else { "s" }),
                     analyst::server_chip_cost(cpus, cpu, acc_n, acc_price),
                     "CNY",
                     Basis::Analyst,
@@ -764,21 +805,39 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
         let server_id = u.server.as_deref().or(s.hardware.as_ref().map(|h| h.server.as_str()));
         if !u.hardware_budgets_cny.is_empty() {
             let Some(server_id) = server_id else {
-                return Err(Error::MissingKey { origin: origin.to_string(), key: "unit_economics.server (or [hardware])".into() });
+                return Err(Error::MissingKey {
+                    origin: origin.to_string(),
+                    key: "unit_economics.server (or [hardware])".into(),
+                });
             };
             let server = catalog.server(server_id)?;
             let chip = server.accelerator.as_deref().map(|a| catalog.accelerator(a)).transpose()?;
             let cpu = server.cpu.unit_price.as_ref().map(|m| to_cny(m, rate));
-            let acc = server.accelerator_unit_price.as_ref().or_else(|| chip.and_then(|c| c.price.as_ref())).map(|m| to_cny(m, rate));
+            let acc = server
+                .accelerator_unit_price
+                .as_ref()
+                .or_else(|| chip.and_then(|c| c.price.as_ref()))
+                .map(|m| to_cny(m, rate));
             let unit_cost = match (server.price.as_ref(), cpu, acc) {
                 (Some(p), _, _) => to_cny(p, rate),
-                (None, Some(c), Some(a)) => analyst::server_chip_cost(f64::from(server.cpu.count), c, f64::from(server.accelerator_count), a),
+                (None, Some(c), Some(a)) => analyst::server_chip_cost(
+                    f64::from(server.cpu.count),
+                    c,
+                    f64::from(server.accelerator_count),
+                    a,
+                ),
                 _ => {
-                    return Err(Error::invalid(origin, "unit_economics.server", format!("\"{server_id}\""), "a server with a price, or CPU and accelerator prices, in the catalog"));
+                    return Err(Error::invalid(
+                        origin,
+                        "unit_economics.server",
+                        format!("\"{server_id}\""),
+                        "a server with a price, or CPU and accelerator prices, in the catalog",
+                    ));
                 }
             };
             let per_server = |kind: PeakKind, p: crate::precision::Precision| -> Option<f64> {
-                chip.and_then(|c| c.peak_flops(p, kind)).map(|f| f * f64::from(server.accelerator_count) / 1e15)
+                chip.and_then(|c| c.peak_flops(p, kind))
+                    .map(|f| f * f64::from(server.accelerator_count) / 1e15)
             };
             let precision = s.hardware.as_ref().map_or(crate::precision::Precision::Bf16, |h| h.precision);
             let analyst_kind = s.hardware.as_ref().map_or(PeakKind::Dense, |h| h.analyst_peak);
@@ -792,9 +851,13 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
                     Basis::Analyst,
                     "analyst::units_affordable",
                     format!("⌊{} CNY ÷ {} CNY per server⌋", e(*budget), e(unit_cost)),
-                    server.price.is_none().then(|| "priced at chip cost: a whole server costs more, so fewer are bought".to_string()),
+                    server.price.is_none().then(|| {
+                        "priced at chip cost: a whole server costs more, so fewer are bought".to_string()
+                    }),
                 );
-                if let (Some(per), Some(pfi)) = (per_server(analyst_kind, precision), pf_days_per_interaction_analyst) {
+                if let (Some(per), Some(pfi)) =
+                    (per_server(analyst_kind, precision), pf_days_per_interaction_analyst)
+                {
                     let util = s.hardware.as_ref().map_or(1.0, |h| h.analyst_utilisation);
                     b.push(
                         format!("unit_economics.budget.{i}.interactions_per_day_analyst"),
@@ -807,22 +870,45 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
                         None,
                     );
                 }
-                if let (Some(per), Some(flop)) = (per_server(PeakKind::Dense, precision), flop_per_interaction) {
+                if let (Some(per), Some(flop)) =
+                    (per_server(PeakKind::Dense, precision), flop_per_interaction)
+                {
                     b.push(
                         format!("unit_economics.budget.{i}.interactions_per_day"),
-                        format!("interactions a day at dense peak × {} utilisation, {}", sigfig::percent(fp.serving_utilisation), spec.id),
-                        analyst::interactions_per_day(n * per * fp.serving_utilisation, flop / FLOP_PER_PF_DAY),
+                        format!(
+                            "interactions a day at dense peak × {} utilisation, {}",
+                            sigfig::percent(fp.serving_utilisation),
+                            spec.id
+                        ),
+                        analyst::interactions_per_day(
+                            n * per * fp.serving_utilisation,
+                            flop / FLOP_PER_PF_DAY,
+                        ),
                         "interactions/day",
                         Basis::Assumption,
                         "analyst::interactions_per_day",
-                        format!("{n} servers × {} PF/s × {} ÷ ({} FLOP per interaction ÷ 8.64e19)", e(per), fp.serving_utilisation, e(flop)),
+                        format!(
+                            "{n} servers × {} PF/s × {} ÷ ({} FLOP per interaction ÷ 8.64e19)",
+                            e(per),
+                            fp.serving_utilisation,
+                            e(flop)
+                        ),
                         None,
                     );
                 }
             }
         }
         if let Some(r) = u.rnd_cny_per_year {
-            b.push("unit_economics.rnd_cny_per_year", "R&D spend a year", r, "CNY", Basis::Data, "input", "scenario input", None);
+            b.push(
+                "unit_economics.rnd_cny_per_year",
+                "R&D spend a year",
+                r,
+                "CNY",
+                Basis::Data,
+                "input",
+                "scenario input",
+                None,
+            );
         }
         if let (Some(fund), Some(run)) = (u.fund_usd, u.training_run_cost_usd) {
             b.push(
@@ -844,7 +930,12 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
                     origin: origin.to_string(),
                     key: "unit_economics.tutoring.cost_per_interaction_usd".into(),
                 })?;
-            let ai = units::convert(analyst::tutoring_cost_per_hour(t.interactions_per_hour, cost), Currency::Usd, Currency::Cny, rate);
+            let ai = units::convert(
+                analyst::tutoring_cost_per_hour(t.interactions_per_hour, cost),
+                Currency::Usd,
+                Currency::Cny,
+                rate,
+            );
             b.push(
                 "unit_economics.tutoring.ai_cny_per_hour",
                 "AI tutoring compute cost per lesson-hour",
@@ -855,7 +946,16 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
                 format!("{} interactions × {cost} USD × {rate} CNY/USD", e(t.interactions_per_hour)),
                 None,
             );
-            b.push("unit_economics.tutoring.teacher_cny_per_hour", "human teacher per hour", t.teacher_cny_per_hour, "CNY", Basis::Data, "input", "scenario input", None);
+            b.push(
+                "unit_economics.tutoring.teacher_cny_per_hour",
+                "human teacher per hour",
+                t.teacher_cny_per_hour,
+                "CNY",
+                Basis::Data,
+                "input",
+                "scenario input",
+                None,
+            );
             b.push(
                 "unit_economics.tutoring.ai_share_of_teacher",
                 "AI compute cost as a share of the teacher's",
@@ -873,10 +973,13 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
     // Claims.
     let mut claims = Vec::new();
     for (i, c) in s.claims.iter().enumerate() {
-        let stated = parse_stated(&c.stated)
-            .map_err(|m| Error::invalid(origin, format!("claims[{i}].stated"), format!("\"{}\"", c.stated), m))?;
-        let Some(fig) = sections.iter_mut().flat_map(|s| s.figures.iter_mut()).find(|f| f.key == c.figure) else {
-            let keys: Vec<&str> = sections.iter().flat_map(|s| s.figures.iter()).map(|f| f.key.as_str()).collect();
+        let stated = parse_stated(&c.stated).map_err(|m| {
+            Error::invalid(origin, format!("claims[{i}].stated"), format!("\"{}\"", c.stated), m)
+        })?;
+        let Some(fig) = sections.iter_mut().flat_map(|s| s.figures.iter_mut()).find(|f| f.key == c.figure)
+        else {
+            let keys: Vec<&str> =
+                sections.iter().flat_map(|s| s.figures.iter()).map(|f| f.key.as_str()).collect();
             let near = nearest(&c.figure, keys.iter().copied());
             return Err(Error::invalid(
                 origin,

@@ -9,9 +9,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Integer formats are rated in TOPS, floating-point formats in TFLOP/s; the catalog stores
 /// both as "tera-operations per second" under the precision's name.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// IEEE single precision on the vector units (not tensor cores).

@@ -327,6 +327,17 @@ pub struct Claim {
     pub note: Option<String>,
 }
 
+/// The JSON Schema of the scenario format, pretty-printed with a trailing newline.
+///
+/// Checked in as `schemas/scenario.schema.json`; a test fails when it is stale.
+#[must_use]
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Scenario);
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 impl Scenario {
     /// Parses and validates a scenario.
     ///
@@ -388,7 +399,12 @@ impl Scenario {
                 at_most(&format!("pretraining.days[{i}]"), *d, 36_500.0, "a century")?;
             }
             if !(p.runs_per_month.is_finite() && p.runs_per_month >= 0.0) {
-                return Err(Error::invalid(origin, "pretraining.runs_per_month", p.runs_per_month, "a number ≥ 0"));
+                return Err(Error::invalid(
+                    origin,
+                    "pretraining.runs_per_month",
+                    p.runs_per_month,
+                    "a number ≥ 0",
+                ));
             }
             for (i, m) in p.compare.iter().enumerate() {
                 if let Some(n) = m.params {
@@ -430,7 +446,12 @@ impl Scenario {
             for (i, p) in m.points.iter().enumerate() {
                 positive(&format!("market.points[{i}].value"), p.value)?;
                 if i > 0 && p.year <= m.points[i - 1].year {
-                    return Err(Error::invalid(origin, format!("market.points[{i}].year"), p.year, "years in increasing order"));
+                    return Err(Error::invalid(
+                        origin,
+                        format!("market.points[{i}].year"),
+                        p.year,
+                        "years in increasing order",
+                    ));
                 }
             }
             for (i, w) in m.workload_shares.iter().enumerate() {
@@ -464,8 +485,9 @@ impl Scenario {
             positive("first_principles.seq_len", s)?;
         }
         for (i, c) in self.claims.iter().enumerate() {
-            crate::sigfig::parse_stated(&c.stated)
-                .map_err(|e| Error::invalid(origin, format!("claims[{i}].stated"), format!("\"{}\"", c.stated), e))?;
+            crate::sigfig::parse_stated(&c.stated).map_err(|e| {
+                Error::invalid(origin, format!("claims[{i}].stated"), format!("\"{}\"", c.stated), e)
+            })?;
         }
         Ok(())
     }

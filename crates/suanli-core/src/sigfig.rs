@@ -32,7 +32,10 @@ pub fn parse_stated(text: &str) -> Result<Stated, String> {
     };
     let accepted = "a number such as 3640, 7034.7, 8.89e6, 960,000 or 72.7%";
     let mantissa = mantissa.strip_prefix('-').unwrap_or(mantissa);
-    if mantissa.is_empty() || !mantissa.chars().all(|c| c.is_ascii_digit() || c == '.') || mantissa.matches('.').count() > 1 {
+    if mantissa.is_empty()
+        || !mantissa.chars().all(|c| c.is_ascii_digit() || c == '.')
+        || mantissa.matches('.').count() > 1
+    {
         return Err(accepted.to_string());
     }
     let value: f64 = cleaned.parse().map_err(|_| accepted.to_string())?;
@@ -116,8 +119,10 @@ pub fn human(value: f64) -> String {
         0
     } else if a >= 100.0 {
         1
-    } else if a >= 1.0 {
+    } else if a >= 10.0 {
         2
+    } else if a >= 1.0 {
+        3
     } else if a == 0.0 {
         0
     } else {
@@ -132,6 +137,24 @@ pub fn human(value: f64) -> String {
 #[must_use]
 pub fn percent(fraction: f64) -> String {
     format!("{:.1} %", fraction * 100.0)
+}
+
+/// Formats a count with an SI-style suffix for people: 174.6e9 → `174.6 B`, 8.89e8 → `889 M`.
+#[must_use]
+pub fn count(value: f64) -> String {
+    let a = value.abs();
+    let (scaled, suffix) = if a >= 1e12 {
+        (value / 1e12, " T")
+    } else if a >= 1e9 {
+        (value / 1e9, " B")
+    } else if a >= 1e6 {
+        (value / 1e6, " M")
+    } else if a >= 1e3 {
+        (value / 1e3, " K")
+    } else {
+        (value, "")
+    };
+    format!("{}{suffix}", human(round_sig(scaled, 4)))
 }
 
 #[cfg(test)]
@@ -169,10 +192,16 @@ mod tests {
     fn formatting() {
         assert_eq!(human(3637.5), "3,637.5");
         assert_eq!(human(960_000.0), "960,000");
-        assert_eq!(human(2.604), "2.6");
+        assert_eq!(human(2.604), "2.604");
+        assert_eq!(human(2.6), "2.6");
         assert_eq!(human(0.01), "0.01");
         assert_eq!(human(3.14e23), "3.140e23");
         assert_eq!(percent(0.72680), "72.7 %");
+        assert_eq!(human(4.992), "4.992");
+        assert_eq!(count(174.6e9), "174.6 B");
+        assert_eq!(count(174_629_425_152.0), "174.6 B");
+        assert_eq!(count(8.89e8), "889 M");
+        assert_eq!(count(12.0), "12");
         assert_eq!(round_sig(3637.5, 3), 3640.0);
         assert_eq!(group_thousands("-1234567.25"), "-1,234,567.25");
     }

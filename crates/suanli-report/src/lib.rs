@@ -1,1 +1,40 @@
+//! suanli-report: renders core results for people (aligned text tables, Markdown) and for
+//! programs (JSON). One module per report; the text-table primitive is shared.
+//!
+//! Renderers are pure: they take results and return a `String`. Writing is the caller's job.
 
+mod arithmetic_view;
+mod catalog_view;
+mod plan_view;
+mod table;
+mod validation_view;
+
+pub use arithmetic_view::render_arithmetic;
+pub use catalog_view::{CatalogKind, catalog_entry, catalog_list};
+pub use plan_view::render_plan;
+pub use table::Table;
+pub use validation_view::render_validation;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned plain-text tables for a terminal.
+    Table,
+    /// Pretty-printed JSON (the stable contract).
+    Json,
+    /// GitHub-flavoured Markdown.
+    Markdown,
+}
+
+/// Version of the JSON documents' shape; bumped on breaking changes.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// Serialises a value as pretty JSON with a trailing newline.
+///
+/// # Errors
+/// Only if the value cannot be represented (non-string map keys), which our types exclude.
+pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    let mut s = serde_json::to_string_pretty(value)?;
+    s.push('\n');
+    Ok(s)
+}

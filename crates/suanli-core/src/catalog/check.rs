@@ -25,12 +25,7 @@ fn check_src(c: &Catalog, origin: &str, key: &str, src: &str) -> Result<(), Erro
     if c.sources.contains_key(src) {
         Ok(())
     } else {
-        Err(Error::invalid(
-            origin,
-            key,
-            format!("\"{src}\""),
-            "a key of the [sources] table",
-        ))
+        Err(Error::invalid(origin, key, format!("\"{src}\""), "a key of the [sources] table"))
     }
 }
 
@@ -63,7 +58,12 @@ impl Catalog {
         for a in &self.accelerators {
             let at = format!("accelerator.{}", a.id);
             if a.dense_tflops.is_empty() {
-                return Err(Error::invalid(origin, format!("{at}.dense_tflops"), "{}", "at least one precision"));
+                return Err(Error::invalid(
+                    origin,
+                    format!("{at}.dense_tflops"),
+                    "{}",
+                    "at least one precision",
+                ));
             }
             for (label, f) in a.figures() {
                 check_figure(self, origin, &format!("{at}.{label}"), f)?;
@@ -133,8 +133,7 @@ impl Catalog {
         for m in &self.models {
             let at = format!("model.{}", m.id);
             check_src(self, origin, &format!("{at}.src"), &m.src)?;
-            m.check()
-                .map_err(|(key, msg)| Error::invalid(origin, format!("{at}.{key}"), "(shape)", msg))?;
+            m.check().map_err(|(key, msg)| Error::invalid(origin, format!("{at}.{key}"), "(shape)", msg))?;
             if let Some(f) = &m.published_params_b {
                 check_figure(self, origin, &format!("{at}.published_params_b"), f)?;
             }

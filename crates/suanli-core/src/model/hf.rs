@@ -9,18 +9,8 @@ use super::spec::{FfnKind, Mla, ModelSpec, Moe, Norm, Position};
 use crate::error::Error;
 
 /// `model_type` values the importer understands.
-pub const SUPPORTED_MODEL_TYPES: [&str; 10] = [
-    "llama",
-    "mistral",
-    "mixtral",
-    "qwen2",
-    "qwen2_moe",
-    "gpt2",
-    "gpt_neox",
-    "opt",
-    "bloom",
-    "deepseek_v3",
-];
+pub const SUPPORTED_MODEL_TYPES: [&str; 10] =
+    ["llama", "mistral", "mixtral", "qwen2", "qwen2_moe", "gpt2", "gpt_neox", "opt", "bloom", "deepseek_v3"];
 
 struct Keys<'a> {
     origin: &'a str,
@@ -33,21 +23,14 @@ impl Keys<'_> {
             None | Some(Value::Null) => Ok(None),
             Some(v) => match v.as_u64().and_then(|n| u32::try_from(n).ok()) {
                 Some(n) if n > 0 => Ok(Some(n)),
-                _ => Err(Error::invalid(
-                    self.origin,
-                    key,
-                    v,
-                    "a positive integer below 2^32",
-                )),
+                _ => Err(Error::invalid(self.origin, key, v, "a positive integer below 2^32")),
             },
         }
     }
 
     fn u32(&self, key: &str) -> Result<u32, Error> {
-        self.opt_u32(key)?.ok_or_else(|| Error::MissingKey {
-            origin: self.origin.to_string(),
-            key: key.to_string(),
-        })
+        self.opt_u32(key)?
+            .ok_or_else(|| Error::MissingKey { origin: self.origin.to_string(), key: key.to_string() })
     }
 
     /// The first of several alternative keys that is present.
@@ -57,10 +40,7 @@ impl Keys<'_> {
                 return Ok(v);
             }
         }
-        Err(Error::MissingKey {
-            origin: self.origin.to_string(),
-            key: keys.join("` or `"),
-        })
+        Err(Error::MissingKey { origin: self.origin.to_string(), key: keys.join("` or `") })
     }
 
     fn bool_or(&self, key: &str, default: bool) -> Result<bool, Error> {
@@ -80,11 +60,7 @@ fn id_from_origin(origin: &str) -> String {
     let path = std::path::Path::new(origin);
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
     if stem == "config" {
-        path.parent()
-            .and_then(|p| p.file_name())
-            .and_then(|s| s.to_str())
-            .unwrap_or("model")
-            .to_string()
+        path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()).unwrap_or("model").to_string()
     } else {
         stem.to_string()
     }
@@ -101,12 +77,13 @@ pub fn from_hf_config(text: &str, origin: &str) -> Result<ModelSpec, Error> {
         return Err(Error::invalid(origin, "(document)", "non-object", "a JSON object"));
     };
     let k = Keys { origin, map };
-    let model_type = k.str("model_type").ok_or_else(|| Error::MissingKey {
-        origin: origin.to_string(),
-        key: "model_type".into(),
-    })?;
+    let model_type = k
+        .str("model_type")
+        .ok_or_else(|| Error::MissingKey { origin: origin.to_string(), key: "model_type".into() })?;
     let mut spec = match model_type {
-        "llama" | "mistral" | "mixtral" | "qwen2" | "qwen2_moe" | "deepseek_v3" => llama_like(&k, model_type)?,
+        "llama" | "mistral" | "mixtral" | "qwen2" | "qwen2_moe" | "deepseek_v3" => {
+            llama_like(&k, model_type)?
+        }
         "gpt2" => gpt2(&k)?,
         "gpt_neox" => gpt_neox(&k)?,
         "opt" => opt(&k)?,
@@ -121,13 +98,10 @@ pub fn from_hf_config(text: &str, origin: &str) -> Result<ModelSpec, Error> {
         }
     };
     spec.id = id_from_origin(origin);
-    spec.name = k
-        .str("_name_or_path")
-        .filter(|s| !s.is_empty())
-        .map_or_else(|| spec.id.clone(), str::to_string);
+    spec.name =
+        k.str("_name_or_path").filter(|s| !s.is_empty()).map_or_else(|| spec.id.clone(), str::to_string);
     spec.family = model_type.to_string();
-    spec.check()
-        .map_err(|(key, msg)| Error::invalid(origin, key, "(imported)", msg))?;
+    spec.check().map_err(|(key, msg)| Error::invalid(origin, key, "(imported)", msg))?;
     Ok(spec)
 }
 

@@ -192,10 +192,7 @@ impl ModelSpec {
             }
         }
         if self.kv_heads > self.heads || self.heads % self.kv_heads != 0 {
-            return Err((
-                "kv_heads".into(),
-                format!("{} must divide heads ({})", self.kv_heads, self.heads),
-            ));
+            return Err(("kv_heads".into(), format!("{} must divide heads ({})", self.kv_heads, self.heads)));
         }
         if let Some(moe) = &self.moe {
             if moe.experts == 0 || moe.active == 0 || moe.active > moe.experts {

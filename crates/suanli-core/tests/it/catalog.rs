@@ -7,8 +7,23 @@ fn cat() -> Catalog {
 }
 
 const ACCELERATORS: [&str; 18] = [
-    "v100-sxm-32gb", "a100-sxm-40gb", "a100-sxm-80gb", "a800-sxm-80gb", "h100-sxm", "h800-sxm", "h20",
-    "h200", "b200", "l40s", "mi250x", "mi300x", "ascend-910b", "gaudi2", "gaudi3", "tpu-v4", "tpu-v5e",
+    "v100-sxm-32gb",
+    "a100-sxm-40gb",
+    "a100-sxm-80gb",
+    "a800-sxm-80gb",
+    "h100-sxm",
+    "h800-sxm",
+    "h20",
+    "h200",
+    "b200",
+    "l40s",
+    "mi250x",
+    "mi300x",
+    "ascend-910b",
+    "gaudi2",
+    "gaudi3",
+    "tpu-v4",
+    "tpu-v5e",
     "tpu-v5p",
 ];
 
@@ -18,14 +33,49 @@ fn required_accelerators_servers_and_models_exist() {
     for id in ACCELERATORS {
         assert!(c.accelerator(id).is_ok(), "missing accelerator {id}");
     }
-    for id in ["nf5688m6-a800", "nf5280m6", "dgx-a100-80gb", "dgx-h100", "hgx-h200", "dgx-b200", "mi300x-8gpu", "atlas-800-9000", "atlas-800-3000", "sugon-x785-g30", "sugon-x785-g40"] {
+    for id in [
+        "nf5688m6-a800",
+        "nf5280m6",
+        "dgx-a100-80gb",
+        "dgx-h100",
+        "hgx-h200",
+        "dgx-b200",
+        "mi300x-8gpu",
+        "atlas-800-9000",
+        "atlas-800-3000",
+        "sugon-x785-g30",
+        "sugon-x785-g40",
+    ] {
         assert!(c.server(id).is_ok(), "missing server {id}");
     }
     for id in [
-        "gpt3-small", "gpt3-medium", "gpt3-large", "gpt3-xl", "gpt3-2.7b", "gpt3-6.7b", "gpt3-13b", "gpt3-175b",
-        "llama-7b", "llama-13b", "llama-33b", "llama-65b", "llama2-7b", "llama2-13b", "llama2-70b", "llama3.1-8b",
-        "llama3.1-70b", "llama3.1-405b", "mistral-7b", "mixtral-8x7b", "opt-175b", "bloom-176b", "glm-130b",
-        "mt-nlg-530b", "palm-540b", "deepseek-v3", "gpt-3.5-175b",
+        "gpt3-small",
+        "gpt3-medium",
+        "gpt3-large",
+        "gpt3-xl",
+        "gpt3-2.7b",
+        "gpt3-6.7b",
+        "gpt3-13b",
+        "gpt3-175b",
+        "llama-7b",
+        "llama-13b",
+        "llama-33b",
+        "llama-65b",
+        "llama2-7b",
+        "llama2-13b",
+        "llama2-70b",
+        "llama3.1-8b",
+        "llama3.1-70b",
+        "llama3.1-405b",
+        "mistral-7b",
+        "mixtral-8x7b",
+        "opt-175b",
+        "bloom-176b",
+        "glm-130b",
+        "mt-nlg-530b",
+        "palm-540b",
+        "deepseek-v3",
+        "gpt-3.5-175b",
     ] {
         assert!(c.model(id).is_ok(), "missing model {id}");
     }

@@ -15,7 +15,8 @@ fn table_d1_within_one_percent_for_every_row() {
     for line in CSV.lines().filter(|l| !l.starts_with('#')).skip(1) {
         let f: Vec<&str> = line.split(',').collect();
         let num = |i: usize| f[i].parse::<f64>().expect("number");
-        let (id, params_m, layers, d_model, tokens_b, pf_days, flops) = (f[0], num(1), num(2), num(3), num(6), num(7), num(8));
+        let (id, params_m, layers, d_model, tokens_b, pf_days, flops) =
+            (f[0], num(1), num(2), num(3), num(6), num(7), num(8));
         let m = c.model(id).expect("catalogued");
         assert_eq!(f64::from(m.layers), layers, "{id} layers");
         assert_eq!(f64::from(m.hidden), d_model, "{id} d_model");

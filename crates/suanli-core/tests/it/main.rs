@@ -1,4 +1,5 @@
 //! Integration tests of the core: catalog invariants, parameter and FLOP arithmetic against
+#![allow(clippy::panic, clippy::unwrap_used)]
 //! published figures, the config.json importer, scenarios and the seed's figures.
 
 mod catalog;

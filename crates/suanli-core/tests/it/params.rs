@@ -10,7 +10,14 @@ fn published_parameter_counts_within_two_percent() {
         let p = m.params();
         if let Some(f) = &m.published_params_b {
             let err = rel(p.total / 1e9, f.v);
-            assert!(err < 0.02, "{}: computed {:.2}B vs published {}B ({:.2} %)", m.id, p.total / 1e9, f.v, err * 100.0);
+            assert!(
+                err < 0.02,
+                "{}: computed {:.2}B vs published {}B ({:.2} %)",
+                m.id,
+                p.total / 1e9,
+                f.v,
+                err * 100.0
+            );
             checked += 1;
         }
         if let Some(f) = &m.published_active_params_b {

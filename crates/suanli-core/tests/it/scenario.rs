@@ -35,8 +35,13 @@ fn range_errors_name_key_value_and_range() {
     assert!(err(&format!("{MIN}[pretraining]\ntokens = 0\n")).contains("pretraining.tokens"));
     assert!(err(&format!("{MIN}[pretraining]\ntokens = 1e30\n")).contains("at most"));
     assert!(err(&format!("{MIN}[first_principles]\ntraining_mfu = 1.5\n")).contains("(0, 1]"));
-    assert!(err(&format!("{MIN}[finetune]\ntraining_share = 0.7\ninference_share = 0.6\n")).contains("summing"));
-    assert!(err(&format!("{MIN}[[claims]]\nref = \"a\"\nfigure = \"b\"\nstated = \"lots\"\n")).contains("claims[0].stated"));
+    assert!(
+        err(&format!("{MIN}[finetune]\ntraining_share = 0.7\ninference_share = 0.6\n")).contains("summing")
+    );
+    assert!(
+        err(&format!("{MIN}[[claims]]\nref = \"a\"\nfigure = \"b\"\nstated = \"lots\"\n"))
+            .contains("claims[0].stated")
+    );
 }
 
 #[test]
@@ -55,7 +60,11 @@ fn unknown_ids_and_claim_keys_fail_in_plan() {
     let s = Scenario::from_toml("name = \"x\"\n[model]\nid = \"llama2-7\"\n", "s.toml").expect("parses");
     let e = plan::plan(&s, &c, "s.toml").expect_err("unknown model").to_string();
     assert!(e.contains("unknown model `llama2-7`") && e.contains("llama2-7b"), "{e}");
-    let s = Scenario::from_toml(&format!("{MIN}[hardware]\nserver = \"dgx-h100\"\nprecision = \"int4\"\n"), "s.toml").expect("parses");
+    let s = Scenario::from_toml(
+        &format!("{MIN}[hardware]\nserver = \"dgx-h100\"\nprecision = \"int4\"\n"),
+        "s.toml",
+    )
+    .expect("parses");
     let e = plan::plan(&s, &c, "s.toml").expect_err("no int4 on H100").to_string();
     assert!(e.contains("hardware.precision") && e.contains("bf16"), "{e}");
     let s = Scenario::from_toml(&format!("{MIN}[pretraining]\ntokens = 1e12\n[[claims]]\nref = \"r\"\nfigure = \"pretraining.pfdays\"\nstated = \"1\"\n"), "s.toml").expect("parses");
@@ -66,8 +75,15 @@ fn unknown_ids_and_claim_keys_fail_in_plan() {
 #[test]
 fn a_dozen_broken_files_never_panic() {
     let broken = [
-        "", "=", "name = ", "[[[", "name = \"x\"\n[model]\nid = 3\n", "\u{0}\u{1}", "name = \"x\"\nmodel = \"llama\"\n",
-        "name = \"x\"\n[model]\nid = \"llama2-7b\"\nparams = \"big\"\n", "name = 1e400\n",
+        "",
+        "=",
+        "name = ",
+        "[[[",
+        "name = \"x\"\n[model]\nid = 3\n",
+        "\u{0}\u{1}",
+        "name = \"x\"\nmodel = \"llama\"\n",
+        "name = \"x\"\n[model]\nid = \"llama2-7b\"\nparams = \"big\"\n",
+        "name = 1e400\n",
         "name = \"x\"\n[model]\nid = \"llama2-7b\"\n[market]\nname = \"m\"\nunit = \"u\"\npoints = []\n",
         "name = \"x\"\n[model]\nid = \"llama2-7b\"\n[pretraining]\ntokens = nan\n",
         "name = \"x\"\n[model]\nid = \"llama2-7b\"\n[hardware]\nserver = \"nf5280m6\"\n",

@@ -1,9 +1,9 @@
 //! Every figure of the seed (shared/seed/CLAIMS.md, S1–S14), exactly.
 
+use suanli_core::Catalog;
 use suanli_core::plan::{PlanReport, plan};
 use suanli_core::scenario::Scenario;
 use suanli_core::sigfig::round_sig;
-use suanli_core::Catalog;
 
 fn report() -> PlanReport {
     let s = Scenario::chatgpt_2023().expect("embedded scenario");

@@ -1,0 +1,284 @@
+//! The `suanli` binary end to end: every subcommand, its formats, and bad input.
+#![allow(clippy::panic, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn suanli() -> Command {
+    let mut c = Command::cargo_bin("suanli").expect("binary built");
+    c.env("NO_COLOR", "1");
+    c
+}
+
+fn repo(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
+}
+
+fn stdout(args: &[&str]) -> String {
+    let out = suanli().args(args).output().expect("runs");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn json(args: &[&str]) -> Value {
+    serde_json::from_str(&stdout(args)).expect("valid JSON")
+}
+
+/// Runs a command that must fail with exit code 2 and a one-line error; returns the line.
+fn fails(args: &[&str]) -> String {
+    let out = suanli().args(args).output().expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?} exit code; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+    let err = String::from_utf8(out.stderr).expect("utf-8");
+    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    err
+}
+
+fn tmp(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("suanli-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp dir");
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("write");
+    p
+}
+
+#[test]
+fn no_arguments_runs_the_chatgpt_plan() {
+    assert_eq!(stdout(&[]), stdout(&["plan"]));
+}
+
+#[test]
+fn plan_table_snapshot() {
+    insta::assert_snapshot!("plan_table", stdout(&["plan"]));
+}
+
+#[test]
+fn plan_markdown_snapshot() {
+    insta::assert_snapshot!("plan_markdown", stdout(&["plan", "--format", "markdown"]));
+}
+
+#[test]
+fn plan_json_shows_every_seed_figure() {
+    let v = json(&["plan", "--format", "json"]);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["kind"], "plan");
+    let claims = v["claims"].as_array().expect("claims");
+    let by_ref = |r: &str| claims.iter().filter(|c| c["ref"] == r).collect::<Vec<_>>();
+    for (r, stated) in [
+        ("S2", "2.6"),
+        ("S2", "3640"),
+        ("S4", "8.89e6"),
+        ("S5", "7034.7"),
+        ("S6", "1350.4"),
+        ("S8", "960000"),
+        ("S9", "243"),
+        ("S9", "146"),
+        ("S9", "73"),
+        ("S10", "72.7%"),
+    ] {
+        let c =
+            by_ref(r).into_iter().find(|c| c["stated"] == stated).unwrap_or_else(|| panic!("{r} {stated}"));
+        assert_eq!(c["reproduced"], true, "{r} {stated}");
+    }
+    let s11 = &by_ref("S11")[0];
+    assert_eq!(s11["reproduced"], false);
+    assert_eq!(s11["stated"], "69.2%");
+    assert_eq!(s11["implied"], "47.6%");
+    assert_eq!(v["claim_summary"]["flagged"], serde_json::json!(["S11"]));
+    let keys: Vec<&str> = v["sections"]
+        .as_array()
+        .expect("sections")
+        .iter()
+        .flat_map(|s| s["figures"].as_array().expect("figures").iter())
+        .map(|f| f["key"].as_str().expect("key"))
+        .collect();
+    for k in [
+        "market.share.2021.training",
+        "servers.dgx-2.accelerators",
+        "unit_economics.budget.0.servers",
+        "unit_economics.tutoring.ai_share_of_teacher",
+        "pretraining.servers_at_mfu.3d",
+    ] {
+        assert!(keys.contains(&k), "{k}");
+    }
+}
+
+#[test]
+fn plan_is_deterministic_and_writes_files_whole() {
+    let a = stdout(&["plan", "-f", "json"]);
+    assert_eq!(a, stdout(&["plan", "-f", "json"]));
+    let out = std::env::temp_dir().join(format!("suanli-plan-{}.json", std::process::id()));
+    suanli().args(["plan", "-f", "json", "-o"]).arg(&out).assert().success();
+    assert_eq!(std::fs::read_to_string(&out).expect("written"), a);
+    let _ = std::fs::remove_file(&out);
+    let bad = std::env::temp_dir().join("suanli-no-such-dir").join("x.json");
+    let r = suanli().args(["plan", "-o"]).arg(&bad).output().expect("runs");
+    assert_eq!(r.status.code(), Some(1));
+    assert!(!bad.exists());
+}
+
+#[test]
+fn plan_runs_the_tutoring_example() {
+    let text = stdout(&["plan", repo("examples/tutoring-startup.toml").to_str().expect("path")]);
+    assert!(text.contains("l40s-8x-pcie"));
+    assert!(text.contains("AI compute cost as a share of the teacher's"));
+}
+
+#[test]
+fn catalog_lists_with_sources() {
+    let v = json(&["catalog", "accelerators", "--format", "json"]);
+    let entries = v["entries"].as_array().expect("entries");
+    assert!(entries.len() >= 18);
+    for a in entries {
+        let src = a["dense_tflops"].as_object().expect("dense").values().next().expect("a rate")["src"]
+            .as_str()
+            .expect("src");
+        assert!(v["sources"][src].is_string(), "{src} resolved");
+        assert!(a["memory_gb"]["conf"].is_string());
+    }
+    assert!(json(&["catalog", "models", "-f", "json"])["entries"].as_array().expect("models").len() >= 25);
+    assert!(json(&["catalog", "servers", "-f", "json"])["entries"].as_array().expect("servers").len() >= 8);
+    let table = stdout(&["catalog", "accelerators"]);
+    assert!(table.contains("h100-sxm") && table.contains("989.4"));
+    assert!(stdout(&["catalog", "models", "-f", "markdown"]).contains("| llama3.1-405b |"));
+    assert!(stdout(&["catalog", "servers"]).contains("nf5688m6-a800"));
+}
+
+#[test]
+fn catalog_show_gives_every_source() {
+    let text = stdout(&["catalog", "show", "a800"]);
+    assert!(text.contains("sparse_tflops.fp16") && text.contains("tweakers-a800"), "{text}");
+    let v = json(&["catalog", "show", "llama2-70b", "-f", "json"]);
+    assert_eq!(v["kind"], "model");
+    assert!(v["entry"]["computed"]["params"].as_f64().expect("params") > 6.8e10);
+    assert!(v["sources"]["touvron2023b"].is_string());
+    assert!(stdout(&["catalog", "show", "dgx-h100"]).contains("power_kw"));
+}
+
+#[test]
+fn user_catalog_extends_the_builtin_one() {
+    let file = tmp(
+        "mine.toml",
+        r#"
+[sources]
+lab = "our lab"
+[[accelerator]]
+id = "my-npu"
+name = "My NPU"
+vendor = "Me"
+scale_up_link = "PCIe"
+memory_gb = { v = 64, src = "lab", conf = "estimate" }
+memory_bw_tbs = { v = 1.0, src = "lab", conf = "estimate" }
+scale_up_gbs = { v = 64, src = "lab", conf = "estimate" }
+dense_tflops = { bf16 = { v = 100, src = "lab", conf = "estimate" } }
+"#,
+    );
+    let text = stdout(&["--catalog", file.to_str().expect("path"), "catalog", "show", "my-npu"]);
+    assert!(text.contains("our lab"));
+}
+
+#[test]
+fn flops_from_id_and_from_config_json() {
+    let v = json(&["flops", "--model", "llama2-7b", "--tokens", "2e12", "-f", "json"]);
+    assert_eq!(v["result"]["params"]["total"].as_f64(), Some(6_738_415_616.0));
+    let pf = v["result"]["training"]["pf_days_6nd"].as_f64().expect("pf");
+    assert!((pf - 6.0 * 6_738_415_616.0 * 2e12 / 8.64e19).abs() < 1e-6);
+    let cfg = repo("crates/suanli-core/tests/fixtures/hf/mixtral-8x7b.json");
+    let v = json(&["flops", "--model", cfg.to_str().expect("path"), "-f", "json"]);
+    assert_eq!(v["result"]["params"]["total"].as_f64(), Some(46_702_792_704.0));
+    assert!(stdout(&["flops", "-m", "deepseek-v3"]).contains("Mla"));
+}
+
+#[test]
+fn validate_reports_errors() {
+    let text = stdout(&["validate", "--rows"]);
+    assert!(text.contains("gpt3-compute") && text.contains("published-params") && text.contains("pending"));
+    let v = json(&["validate", "-f", "json"]);
+    let s = &v["result"]["summaries"][0];
+    assert_eq!(s["set"], "gpt3-compute");
+    assert!(s["worst_abs_error"].as_f64().expect("worst") < 0.01);
+}
+
+#[test]
+fn checked_in_schema_is_current() {
+    let current = std::fs::read_to_string(repo("schemas/scenario.schema.json")).expect("schema checked in");
+    assert_eq!(
+        current,
+        stdout(&["schema"]),
+        "schemas/scenario.schema.json is stale: run `cargo run -- schema -o schemas/scenario.schema.json`"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    let e = fails(&["plan", tmp("broken.toml", "name = \"x\"\n[model\n").to_str().expect("p")]);
+    assert!(e.contains("broken.toml:2:"), "{e}");
+    let e =
+        fails(&["plan", tmp("unknown.toml", "name = \"x\"\n[model]\nid = \"gpt4\"\n").to_str().expect("p")]);
+    assert!(e.contains("unknown model `gpt4`") && e.contains("did you mean"), "{e}");
+    let e = fails(&[
+        "plan",
+        tmp("neg.toml", "name = \"x\"\n[model]\nid = \"llama2-7b\"\n[pretraining]\ntokens = -1\n")
+            .to_str()
+            .expect("p"),
+    ]);
+    assert!(e.contains("pretraining.tokens") && e.contains("-1"), "{e}");
+    let e = fails(&[
+        "plan",
+        tmp("zero.toml", "name = \"x\"\n[model]\nid = \"llama2-7b\"\n[pretraining]\ntokens = 0\n")
+            .to_str()
+            .expect("p"),
+    ]);
+    assert!(e.contains("pretraining.tokens"), "{e}");
+    let e = fails(&[
+        "plan",
+        tmp(
+            "missing.toml",
+            "name = \"x\"\n[model]\nid = \"llama2-7b\"\n[inference]\ncost_per_interaction_usd = 0.01\n",
+        )
+        .to_str()
+        .expect("p"),
+    ]);
+    assert!(e.contains("monthly_interactions"), "{e}");
+    let e = fails(&["catalog", "show", "h100x"]);
+    assert!(e.contains("h100"), "{e}");
+    let e = fails(&["flops", "--model", "lama2-7b"]);
+    assert!(e.contains("llama2-7b"), "{e}");
+    let e = fails(&["flops", "--model", "llama2-7b", "--tokens", "-5"]);
+    assert!(e.contains("--tokens"), "{e}");
+    let e =
+        fails(&["flops", "--model", tmp("bad.json", "{\"model_type\": \"llama\",,}").to_str().expect("p")]);
+    assert!(e.contains("bad.json:1:"), "{e}");
+    let e =
+        fails(&["flops", "--model", tmp("nokey.json", "{\"model_type\": \"llama\"}").to_str().expect("p")]);
+    assert!(e.contains("missing required key `hidden_size`"), "{e}");
+    let e = fails(&[
+        "--catalog",
+        tmp("badcat.toml", "[[model]]\nid = 3\n").to_str().expect("p"),
+        "catalog",
+        "models",
+    ]);
+    assert!(e.contains("badcat.toml:2:"), "{e}");
+    let e = fails(&["plan", "/no/such/file.toml"]);
+    assert!(e.contains("cannot read /no/such/file.toml"), "{e}");
+    let out = suanli().args(["plan", "--format", "yaml"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn readme_shows_the_current_validation_table() {
+    let readme = std::fs::read_to_string(repo("README.md")).expect("README");
+    let table = stdout(&["validate", "-f", "markdown"]);
+    assert!(
+        readme.contains(table.trim_end()),
+        "README's accuracy table is stale: paste `suanli validate -f markdown`"
+    );
+}
