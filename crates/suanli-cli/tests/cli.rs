@@ -282,3 +282,41 @@ fn readme_shows_the_current_validation_table() {
         "README's accuracy table is stale: paste `suanli validate -f markdown`"
     );
 }
+
+#[test]
+fn scenario_model_can_be_a_config_json() {
+    let dir = std::env::temp_dir().join(format!("suanli-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::copy(repo("crates/suanli-core/tests/fixtures/hf/mistral-7b.json"), dir.join("mistral.json"))
+        .expect("copy");
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, "name = \"m\"\n[model]\nid = \"mistral.json\"\n[pretraining]\ntokens = 1e12\n")
+        .expect("write");
+    let v = json(&["plan", scenario.to_str().expect("path"), "-f", "json"]);
+    assert_eq!(v["model"]["id"], "mistral");
+    assert_eq!(v["model"]["params_from_shape"].as_f64(), Some(7_241_732_096.0));
+}
+
+#[test]
+fn a_dozen_broken_scenarios_exit_2_without_panicking() {
+    let broken = [
+        "",
+        "name = \"x\"",
+        "[[[",
+        "name = \"x\"\n[model]\nid = 3\n",
+        "name = \"x\"\n[model]\nid = \"no-such-model\"\n",
+        "name = \"x\"\n[model]\nid = \"llama2-7b\"\nparams = -7e9\n",
+        "name = \"x\"\n[model]\nid = \"llama2-7b\"\n[hardware]\nserver = \"nope\"\n",
+        "name = \"x\"\n[model]\nid = \"llama2-7b\"\n[hardware]\nserver = \"sugon-x785-g30\"\n",
+        "name = \"x\"\n[model]\nid = \"llama2-7b\"\n[pretraining]\ntokens = 1e12\ndays = [0]\n",
+        "name = \"x\"\n[model]\nid = \"llama2-7b\"\n[finetune]\ntraining_share = 0.4\ninference_share = 0.6\n",
+        "name = \"x\"\n[model]\nid = \"missing.json\"\n",
+        "name = \"x\"\n[model]\nid = \"llama2-7b\"\n[chip_cost]\nservers = [\"dgx-h100\"]\n",
+        "name = \"x\"\n[model]\nid = \"llama2-7b\"\n[market]\nname = \"m\"\nunit = \"u\"\npoints = [{ year = 2022, value = 1 }, { year = 2021, value = 2 }]\n",
+    ];
+    for (i, text) in broken.iter().enumerate() {
+        let p = tmp(&format!("broken-{i}.toml"), text);
+        let e = fails(&["plan", p.to_str().expect("path")]);
+        assert!(!e.contains("panicked"), "{e}");
+    }
+}

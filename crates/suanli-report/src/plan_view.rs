@@ -32,6 +32,14 @@ fn refs_cell(report: &PlanReport, refs: &[String]) -> String {
         .join(", ")
 }
 
+/// `13 of 14 reproduced; flagged: S11`.
+fn claim_totals(r: &PlanReport) -> String {
+    let c = &r.claim_summary;
+    let flagged =
+        if c.flagged.is_empty() { String::new() } else { format!("; flagged: {}", c.flagged.join(", ")) };
+    format!("{} of {} reproduced{flagged}", c.reproduced, c.total)
+}
+
 fn header_lines(r: &PlanReport) -> Vec<String> {
     let mut out = vec![format!(
         "Model: {} ({}): {} parameters used by the analyst methods; {} from the shape ({} active per token)",
@@ -104,16 +112,7 @@ fn text(r: &PlanReport) -> String {
         s.push_str(&t.to_text());
     }
     if !r.claims.is_empty() {
-        s.push_str(&format!(
-            "\nClaims checked: {} of {} reproduced{}\n\n",
-            r.claim_summary.reproduced,
-            r.claim_summary.total,
-            if r.claim_summary.flagged.is_empty() {
-                String::new()
-            } else {
-                format!("; flagged: {}", r.claim_summary.flagged.join(", "))
-            }
-        ));
+        s.push_str(&format!("\nClaims checked: {}\n\n", claim_totals(r)));
         let mut t = Table::new(&["ref", "figure", ">stated", ">suanli", "verdict"]);
         for c in &r.claims {
             t.row([c.reference.clone(), c.figure.clone(), c.stated.clone(), c.implied.clone(), verdict(c)]);
@@ -171,16 +170,7 @@ fn markdown(r: &PlanReport) -> String {
         }
     }
     if !r.claims.is_empty() {
-        s.push_str(&format!(
-            "\n## Claims checked\n\n{} of {} reproduced{}.\n\n",
-            r.claim_summary.reproduced,
-            r.claim_summary.total,
-            if r.claim_summary.flagged.is_empty() {
-                String::new()
-            } else {
-                format!("; flagged: {}", r.claim_summary.flagged.join(", "))
-            }
-        ));
+        s.push_str(&format!("\n## Claims checked\n\n{}.\n\n", claim_totals(r)));
         let mut t = Table::new(&["ref", "figure", ">stated", ">suanli", "verdict", "note"]);
         for c in &r.claims {
             t.row([

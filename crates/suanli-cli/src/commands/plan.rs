@@ -9,12 +9,44 @@ use suanli_core::scenario::{CHATGPT_2023, Scenario};
 use crate::cli::Output;
 use crate::io::{self, CliError};
 
+/// A model reference that names a file (`config.json` or a TOML `[[model]]`) rather than an id.
+fn is_file_ref(id: &str) -> bool {
+    let lower = id.to_ascii_lowercase();
+    lower.ends_with(".json") || lower.ends_with(".toml")
+}
+
+/// Loads model files a scenario names (relative to the scenario's folder) into its own
+/// catalog and points the references at their ids, so the core stays free of I/O.
+fn resolve_model_files(s: &mut Scenario, base: &Path, catalog: &Catalog) -> Result<(), CliError> {
+    let mut loaded = Vec::new();
+    let compare = s.pretraining.iter_mut().flat_map(|p| p.compare.iter_mut());
+    for r in std::iter::once(&mut s.model).chain(compare) {
+        if is_file_ref(&r.id) {
+            let path = base.join(&r.id);
+            let mut spec = io::model(catalog, &path.display().to_string())?;
+            spec.src = format!("file:{}", path.display());
+            r.id.clone_from(&spec.id);
+            loaded.push(spec);
+        }
+    }
+    if !loaded.is_empty() {
+        let own = s.catalog.get_or_insert_with(Default::default);
+        for spec in &loaded {
+            own.sources.insert(spec.src.clone(), format!("model shape read from {}", &spec.src[5..]));
+        }
+        own.model.extend(loaded);
+    }
+    Ok(())
+}
+
 pub(crate) fn run(catalog: &Catalog, file: Option<&Path>, out: &Output) -> Result<(), CliError> {
     let (text, origin) = match file {
         Some(p) => (io::read(p)?, p.display().to_string()),
         None => (CHATGPT_2023.to_string(), "examples/chatgpt-2023.toml (built in)".to_string()),
     };
-    let scenario = Scenario::from_toml(&text, &origin)?;
+    let mut scenario = Scenario::from_toml(&text, &origin)?;
+    let base = file.and_then(Path::parent).unwrap_or(Path::new("."));
+    resolve_model_files(&mut scenario, base, catalog)?;
     let report = plan(&scenario, catalog, &origin)?;
     let rendered = suanli_report::render_plan(&report, super::format(out.format))?;
     io::emit(&rendered, out.output.as_deref())
