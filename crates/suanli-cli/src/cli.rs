@@ -72,8 +72,14 @@ pub(crate) enum Command {
         #[command(flatten)]
         out: Output,
     },
+    /// Plan a training run: memory, step time and throughput of a parallel layout; flags left
+    /// out are searched for the fastest layout that fits (or, with `--days`, the fewest servers).
+    Train(Box<TrainArgs>),
     /// Compare predictions with the published measurements in `validation/`.
     Validate {
+        /// Which set: all, gpt3-compute, published-params, training.
+        #[arg(default_value = "all")]
+        set: String,
         /// Print every row, not only the summary.
         #[arg(long)]
         rows: bool,
@@ -86,6 +92,83 @@ pub(crate) enum Command {
         #[arg(long, short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+/// `suanli train …`
+#[derive(Debug, Args)]
+pub(crate) struct TrainArgs {
+    /// Catalog id, a Hugging Face `config.json`, or a TOML file with one `[[model]]`.
+    #[arg(long, short = 'm')]
+    pub(crate) model: String,
+    /// Accelerator id.
+    #[arg(long)]
+    pub(crate) gpu: String,
+    /// Server id for the network (default: the catalog's server holding that GPU).
+    #[arg(long)]
+    pub(crate) server: Option<String>,
+    /// GPUs. Without it, `--days` searches for the fewest servers.
+    #[arg(long)]
+    pub(crate) gpus: Option<u64>,
+    /// Tensor-parallel degree.
+    #[arg(long)]
+    pub(crate) tp: Option<u32>,
+    /// Pipeline stages.
+    #[arg(long)]
+    pub(crate) pp: Option<u32>,
+    /// Data-parallel replicas.
+    #[arg(long)]
+    pub(crate) dp: Option<u32>,
+    /// Expert-parallel degree (MoE).
+    #[arg(long)]
+    pub(crate) ep: Option<u32>,
+    /// Context-parallel degree.
+    #[arg(long)]
+    pub(crate) cp: Option<u32>,
+    /// Virtual pipeline stages per GPU (interleaved 1F1B).
+    #[arg(long)]
+    pub(crate) vp: Option<u32>,
+    /// Sequences per micro-batch.
+    #[arg(long)]
+    pub(crate) micro_batch: Option<u32>,
+    /// Sequences per optimizer step.
+    #[arg(long, default_value_t = 1024)]
+    pub(crate) global_batch: u32,
+    /// Tokens per sequence (default: the model's context, at most 4096).
+    #[arg(long)]
+    pub(crate) seq_len: Option<u32>,
+    /// Activation recomputation.
+    #[arg(long, value_parser = ["none", "selective", "full"])]
+    pub(crate) recompute: Option<String>,
+    /// ZeRO stage (0–3).
+    #[arg(long)]
+    pub(crate) zero: Option<u8>,
+    /// Matmul precision.
+    #[arg(long, default_value = "bf16", value_parser = ["bf16", "fp16", "fp8"])]
+    pub(crate) precision: String,
+    /// Training tokens, for time, GPU-hours, energy and cost.
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) tokens: Option<f64>,
+    /// Deadline in days: find the fewest servers that train `--tokens` in time.
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) days: Option<f64>,
+    /// Software stack: modern (Transformer Engine, FlashAttention, overlap), fused-attention,
+    /// legacy (Megatron-LM 2021).
+    #[arg(long, default_value = "modern", value_parser = ["modern", "fused-attention", "legacy"])]
+    pub(crate) stack: String,
+    /// Average power as a fraction of TDP.
+    #[arg(long, default_value_t = 0.8)]
+    pub(crate) power_utilisation: f64,
+    /// Power usage effectiveness of the data centre.
+    #[arg(long, default_value_t = 1.2)]
+    pub(crate) pue: f64,
+    /// Rows of the Pareto front to print.
+    #[arg(long, default_value_t = 8)]
+    pub(crate) top: usize,
+    /// Hide the progress bar.
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
+    #[command(flatten)]
+    pub(crate) out: Output,
 }
 
 /// `suanli catalog …`

@@ -13,6 +13,9 @@ pub(crate) enum CliError {
     Input(String),
     /// Output could not be written.
     Output(String),
+    /// The input is valid but has no answer (a layout that does not fit, a deadline no
+    /// layout meets).
+    Infeasible(String),
 }
 
 impl From<Error> for CliError {

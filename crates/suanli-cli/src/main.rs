@@ -1,6 +1,7 @@
 //! The `suanli` binary: parses arguments, runs one command, renders errors.
 //!
-//! Exit codes: 0 success; 1 output could not be written; 2 bad input (usage, files, values).
+//! Exit codes: 0 success; 1 no answer (a layout that does not fit, a deadline no layout
+//! meets) or output that could not be written; 2 bad input (usage, files, values).
 
 mod cli;
 mod commands;
@@ -21,7 +22,7 @@ fn main() -> ExitCode {
             eprintln!("error: {msg}");
             ExitCode::from(2)
         }
-        Err(CliError::Output(msg)) => {
+        Err(CliError::Output(msg) | CliError::Infeasible(msg)) => {
             eprintln!("error: {msg}");
             ExitCode::from(1)
         }
@@ -39,7 +40,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Flops { model, tokens, seq_len, out }) => {
             commands::flops::run(&catalog, &model, tokens, seq_len, &out)
         }
-        Some(Command::Validate { rows, out }) => commands::validate::run(&catalog, rows, &out),
+        Some(Command::Train(args)) => commands::train::run(&catalog, &args),
+        Some(Command::Validate { set, rows, out }) => commands::validate::run(&catalog, &set, rows, &out),
         Some(Command::Schema { output }) => {
             io::emit(&suanli_core::scenario::json_schema(), output.as_deref())
         }

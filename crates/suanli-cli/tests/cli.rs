@@ -105,7 +105,7 @@ fn plan_json_shows_every_seed_figure() {
         "servers.dgx-2.accelerators",
         "unit_economics.budget.0.servers",
         "unit_economics.tutoring.ai_share_of_teacher",
-        "pretraining.servers_at_mfu.3d",
+        "pretraining.servers_planned.3d",
     ] {
         assert!(keys.contains(&k), "{k}");
     }
@@ -319,4 +319,224 @@ fn a_dozen_broken_scenarios_exit_2_without_panicking() {
         let e = fails(&["plan", p.to_str().expect("path")]);
         assert!(!e.contains("panicked"), "{e}");
     }
+}
+
+#[test]
+fn train_json_contract() {
+    let v = json(&[
+        "train",
+        "-m",
+        "llama2-70b",
+        "--gpu",
+        "h100-sxm",
+        "--gpus",
+        "64",
+        "--global-batch",
+        "128",
+        "--seq-len",
+        "4096",
+        "--precision",
+        "fp8",
+        "--tokens",
+        "2e12",
+        "-f",
+        "json",
+    ]);
+    for key in [
+        "config",
+        "fits",
+        "memory_gib_per_gpu",
+        "step_time_s",
+        "tokens_per_s",
+        "tokens_per_s_per_gpu",
+        "model_tflops_per_gpu",
+        "hardware_tflops_per_gpu",
+        "mfu",
+        "hfu",
+        "train_days",
+        "gpu_hours",
+        "servers",
+        "energy_mwh",
+        "cost_usd",
+        "breakdown",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    for key in [
+        "tp",
+        "pp",
+        "dp",
+        "ep",
+        "cp",
+        "vp",
+        "micro_batch",
+        "global_batch",
+        "seq_len",
+        "recompute",
+        "zero",
+        "precision",
+    ] {
+        assert!(v["config"].get(key).is_some(), "missing config.{key}");
+    }
+    assert_eq!(v["kind"], "train");
+    assert_eq!(v["fits"], true);
+    let c = &v["config"];
+    let product = ["tp", "pp", "dp", "cp"].iter().map(|k| c[*k].as_u64().expect("int")).product::<u64>();
+    assert_eq!(product, 64);
+    assert!(v["mfu"].as_f64().expect("mfu") < 1.0);
+    assert_eq!(v["servers"], 8);
+    assert!(v["search"]["evaluated"].as_u64().expect("evaluated") > 100);
+    assert!(v["cost_usd"].as_f64().expect("h100 has a cloud price") > 0.0);
+}
+
+#[test]
+fn train_fixed_layout_and_table() {
+    let text = stdout(&[
+        "train",
+        "-m",
+        "gpt3-175b",
+        "--gpu",
+        "a100-sxm-80gb",
+        "--gpus",
+        "1024",
+        "--tp",
+        "8",
+        "--pp",
+        "8",
+        "--dp",
+        "16",
+        "--micro-batch",
+        "1",
+        "--vp",
+        "1",
+        "--recompute",
+        "full",
+        "--zero",
+        "1",
+        "--global-batch",
+        "1536",
+        "--seq-len",
+        "2048",
+        "--tokens",
+        "300e9",
+        "--stack",
+        "legacy",
+    ]);
+    assert!(text.contains("tp 8 × pp 8 × dp 16"), "{text}");
+    assert!(text.contains("pipeline bubble") && text.contains("optimizer states"));
+    assert!(!text.contains("Searched"), "a fixed layout is not a search");
+}
+
+#[test]
+fn train_days_mode_finds_fewest_servers() {
+    let v = json(&[
+        "train",
+        "-m",
+        "gpt3-175b",
+        "--gpu",
+        "a800",
+        "--global-batch",
+        "1536",
+        "--seq-len",
+        "2048",
+        "--tokens",
+        "300e9",
+        "--days",
+        "10",
+        "--precision",
+        "fp16",
+        "-f",
+        "json",
+    ]);
+    assert!(v["train_days"].as_f64().expect("days") <= 10.0);
+    let servers = v["servers"].as_u64().expect("servers");
+    assert!(servers > 150 && servers < 1000, "{servers}");
+    assert_eq!(v["server"], "nf5688m6-a800");
+}
+
+#[test]
+fn train_bad_layouts() {
+    let base =
+        ["train", "-m", "gpt3-175b", "--gpu", "a100-sxm-80gb", "--global-batch", "1536", "--seq-len", "2048"];
+    fn join<'a>(base: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+        base.iter().chain(extra).copied().collect()
+    }
+    let with = |extra: &[&'static str]| join(&base, extra);
+    let e = fails(&with(&["--gpus", "1024", "--tp", "5"]));
+    assert!(e.contains("--tp") && e.contains("attention heads (96)"), "{e}");
+    let e = fails(&with(&["--gpus", "1024", "--pp", "7"]));
+    assert!(e.contains("--pp") && e.contains("layers (96)"), "{e}");
+    let e = fails(&with(&["--gpus", "1000", "--tp", "8", "--pp", "8", "--dp", "16"]));
+    assert!(e.contains("--gpus") && e.contains("tp·pp·dp·cp = 1024"), "{e}");
+    let e = fails(&["train", "-m", "gpt3-175b", "--gpu", "h100x", "--gpus", "8"]);
+    assert!(e.contains("unknown accelerator `h100x`") && e.contains("h100"), "{e}");
+    let e = fails(&with(&["--days", "3"]));
+    assert!(e.contains("--tokens"), "{e}");
+    let e = fails(&with(&[]));
+    assert!(e.contains("--gpus"), "{e}");
+    let e = fails(&with(&["--gpus", "8", "--precision", "fp8"]));
+    assert!(e.contains("precision") && e.contains("bf16"), "{e}");
+
+    // A fixed layout that does not fit: exit 1, GiB needed and available.
+    let one = [
+        "train",
+        "-m",
+        "gpt3-175b",
+        "--gpu",
+        "a100-sxm-80gb",
+        "--seq-len",
+        "2048",
+        "--global-batch",
+        "1",
+        "--gpus",
+        "1",
+        "--tp",
+        "1",
+        "--pp",
+        "1",
+        "--dp",
+        "1",
+        "--micro-batch",
+        "1",
+        "--recompute",
+        "full",
+        "--zero",
+        "0",
+        "--vp",
+        "1",
+    ];
+    let out = suanli().args(one).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("does not fit") && err.contains("GiB per GPU") && err.contains("80.0 GiB available"),
+        "{err}"
+    );
+
+    // A search with nothing feasible reports the nearest miss.
+    let two = [
+        "train",
+        "-m",
+        "gpt3-175b",
+        "--gpu",
+        "a100-sxm-80gb",
+        "--seq-len",
+        "2048",
+        "--global-batch",
+        "2",
+        "--gpus",
+        "2",
+    ];
+    let out = suanli().args(two).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("nearest miss") && err.contains("GiB"), "{err}");
+}
+
+#[test]
+fn validate_training_prints_every_row() {
+    let text = stdout(&["validate", "training"]);
+    let rows = text.lines().filter(|l| l.starts_with("training ")).count();
+    assert_eq!(rows, 14, "13 rows and the summary: {text}");
+    assert!(text.contains("median") && text.contains("nemo-gpt3-175b-h100-fp8"));
 }

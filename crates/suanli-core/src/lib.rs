@@ -21,6 +21,7 @@ pub mod scenario;
 pub mod sigfig;
 pub mod sourced;
 pub mod suggest;
+pub mod train;
 pub mod units;
 pub mod validation;
 

@@ -14,6 +14,9 @@ use crate::model::{ModelSpec, forward_flops_per_token, training_flops};
 use crate::scenario::{Method, Scenario};
 use crate::sigfig::{self, parse_stated};
 use crate::suggest::nearest;
+use crate::train::{
+    self, Calibration, Candidates, Cluster, Constraints, Evaluation, Objective, Prepared, Stack, Workload,
+};
 use crate::units::{self, Currency, DAYS_PER_MONTH, FLOP_PER_PF_DAY};
 
 /// How a figure was obtained.
@@ -272,7 +275,6 @@ struct Hw<'a> {
     analyst_pflops: f64,
     dense_pflops: f64,
     analyst_utilisation: f64,
-    dense_per_gpu_flops: f64,
 }
 
 fn resolve_hardware<'a>(s: &Scenario, c: &'a Catalog, origin: &str) -> Result<Option<Hw<'a>>, Error> {
@@ -318,8 +320,60 @@ fn resolve_hardware<'a>(s: &Scenario, c: &'a Catalog, origin: &str) -> Result<Op
         analyst_pflops: n * analyst / 1e15,
         dense_pflops: n * dense / 1e15,
         analyst_utilisation: h.analyst_utilisation,
-        dense_per_gpu_flops: dense,
     }))
+}
+
+/// The training planner run for the scenario's pre-training deadlines.
+struct PlannedTraining {
+    prepared: Prepared,
+    candidates: Candidates,
+    workload: Workload,
+    stack: Stack,
+    steps: f64,
+    node_size: u32,
+}
+
+impl PlannedTraining {
+    fn new(
+        s: &Scenario,
+        spec: &ModelSpec,
+        catalog: &Catalog,
+        hw: &Hw<'_>,
+        p: &crate::scenario::Pretraining,
+        seq_len: f64,
+        origin: &str,
+    ) -> Result<PlannedTraining, Error> {
+        let precision = s.hardware.as_ref().map_or(crate::precision::Precision::Bf16, |h| h.precision);
+        let calib = Calibration::default();
+        let stack = Stack::by_name(&s.first_principles.stack).ok_or_else(|| {
+            Error::invalid(
+                origin,
+                "first_principles.stack",
+                &s.first_principles.stack,
+                "modern, fused-attention or legacy",
+            )
+        })?;
+        let cluster = Cluster::new(catalog, &hw.accelerator.id, Some(&hw.server.id), precision, &calib)?;
+        let seq = seq_len.round().clamp(1.0, f64::from(u32::MAX)) as u32;
+        let workload = Workload { global_batch: p.global_batch, seq_len: seq, precision };
+        let constraints = Constraints { max_gpus: u64::MAX, ..Constraints::default() };
+        Ok(PlannedTraining {
+            prepared: Prepared::new(spec, &cluster, &workload, &calib, &stack),
+            candidates: Candidates::new(spec, &workload, &constraints, cluster.node_size),
+            workload,
+            stack,
+            steps: p.tokens / (f64::from(p.global_batch) * seq_len),
+            node_size: cluster.node_size,
+        })
+    }
+
+    /// The fewest-server layout meeting `days`, and whether it does (else the fastest).
+    fn for_deadline(&self, days: f64) -> Option<(Evaluation, bool)> {
+        let max_step_s = days * 86_400.0 / self.steps;
+        let obj = Objective::FewestServers { max_step_s, node_size: self.node_size };
+        let best = train::search(&self.prepared, &self.candidates, obj).best?;
+        Some((best, best.step_time_s <= max_step_s))
+    }
 }
 
 fn day_key(d: f64) -> String {
@@ -407,6 +461,11 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
             let acc = hw.accelerator;
             let kind = s.hardware.as_ref().map_or(PeakKind::Dense, |h| h.analyst_peak);
             let per_chip = hw.analyst_pflops * 1e3 / f64::from(hw.server.accelerator_count);
+            let planned = if s.wants(Method::FirstPrinciples) && !p.days.is_empty() {
+                Some(PlannedTraining::new(s, spec, catalog, hw, p, seq_len, origin)?)
+            } else {
+                None
+            };
             for &d in &p.days {
                 let raw = analyst::servers_at_peak(pf, d, hw.analyst_pflops, hw.analyst_utilisation);
                 let mut caveat = Vec::new();
@@ -459,42 +518,61 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
                     ),
                     None,
                 );
+                let Some(search) = &planned else { continue };
+                let Some((ev, met)) = search.for_deadline(d) else {
+                    continue;
+                };
+                let l = &ev.layout;
+                let days_taken = p.tokens / ev.tokens_per_s / 86_400.0;
+                let servers = ev.gpus.div_ceil(u64::from(hw.server.accelerator_count.max(1))) as f64;
                 b.push(
-                    format!("pretraining.servers_at_mfu.{}", day_key(d)),
-                    format!(
-                        "servers in {} days at an assumed {} MFU",
-                        e(d),
-                        sigfig::percent(fp.training_mfu)
-                    ),
-                    analyst::servers_at_peak(shape_pf, d, hw.dense_pflops, fp.training_mfu).ceil(),
+                    format!("pretraining.servers_planned.{}", day_key(d)),
+                    format!("fewest {} servers to pre-train in {} days, training planner", hw.server.id, e(d)),
+                    servers,
                     "servers",
-                    Basis::Assumption,
-                    "analyst::servers_at_peak",
+                    Basis::FirstPrinciples,
+                    "train::search (fewest servers)",
                     format!(
-                        "⌈{} PF/s-days ÷ ({} days × {} PF/s dense × {} MFU)⌉",
-                        e(shape_pf),
-                        e(d),
-                        e(hw.dense_pflops),
-                        fp.training_mfu
+                        "fewest servers over every layout (tp, pp, dp, vp, micro-batch, recompute, ZeRO) stepping in ≤ {} s: {} steps of {} × {} tokens",
+                        e(d * 86_400.0 / search.steps),
+                        e(search.steps),
+                        search.workload.global_batch,
+                        search.workload.seq_len
                     ),
-                    Some("MFU is an assumption until the training planner models the layout".into()),
+                    Some(format!(
+                        "layout tp {} × pp {} × dp {} (vp {}, micro-batch {}, recompute {}, ZeRO-{}), {} stack: {} MFU, {} days{}",
+                        l.tp,
+                        l.pp,
+                        l.dp,
+                        l.vp,
+                        l.micro_batch,
+                        l.recompute.name(),
+                        l.zero,
+                        search.stack.name,
+                        sigfig::percent(ev.mfu),
+                        e(days_taken),
+                        if met {
+                            String::new()
+                        } else {
+                            format!(
+                                "; no layout meets {} days at a global batch of {} sequences",
+                                e(d),
+                                search.workload.global_batch
+                            )
+                        }
+                    )),
+                );
+                b.push(
+                    format!("pretraining.gpu_hours_planned.{}", day_key(d)),
+                    format!("{} hours of that plan", acc.id),
+                    days_taken * 24.0 * ev.gpus as f64,
+                    "GPU-hours",
+                    Basis::FirstPrinciples,
+                    "train::search (fewest servers)",
+                    format!("{} GPUs × {} days × 24", ev.gpus, e(days_taken)),
+                    None,
                 );
             }
-            b.push(
-                "pretraining.gpu_hours_at_mfu",
-                format!("{} hours at the assumed MFU", acc.id),
-                units::gpu_hours(shape_flop, hw.dense_per_gpu_flops * fp.training_mfu),
-                "GPU-hours",
-                Basis::Assumption,
-                "units::gpu_hours",
-                format!(
-                    "{} FLOP ÷ ({} FLOP/s × {}) ÷ 3600",
-                    e(shape_flop),
-                    e(hw.dense_per_gpu_flops),
-                    fp.training_mfu
-                ),
-                None,
-            );
         }
     }
     b.take("pretraining", "Pre-training compute and servers", &mut sections);

@@ -132,6 +132,10 @@ pub struct Hardware {
     pub analyst_utilisation: f64,
 }
 
+fn default_global_batch() -> u32 {
+    1024
+}
+
 fn default_precision() -> Precision {
     Precision::Bf16
 }
@@ -151,6 +155,10 @@ pub struct Pretraining {
     /// Deadlines, in days, to size the server count for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub days: Vec<f64>,
+    /// Sequences per optimizer step, for the training planner (GPT-3 175B: 1,536 of 2,048
+    /// tokens, 3.2M tokens).
+    #[serde(default = "default_global_batch")]
+    pub global_batch: u32,
     /// Pre-training runs a month (the seed: at most one).
     #[serde(default = "one")]
     pub runs_per_month: f64,
@@ -287,9 +295,10 @@ pub struct Tutoring {
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FirstPrinciples {
-    /// Model-FLOPs utilisation of training against the dense peak (published large runs: 0.3–0.55).
-    #[serde(default = "default_mfu")]
-    pub training_mfu: f64,
+    /// Software stack the training planner assumes: `modern` (Transformer Engine,
+    /// FlashAttention, overlapped communication), `fused-attention`, or `legacy` (Megatron-LM 2021).
+    #[serde(default = "default_stack")]
+    pub stack: String,
     /// FLOP utilisation of serving against the dense peak (decode is memory-bound).
     #[serde(default = "default_serving")]
     pub serving_utilisation: f64,
@@ -298,8 +307,8 @@ pub struct FirstPrinciples {
     pub seq_len: Option<f64>,
 }
 
-fn default_mfu() -> f64 {
-    0.4
+fn default_stack() -> String {
+    "modern".to_string()
 }
 fn default_serving() -> f64 {
     0.1
@@ -307,7 +316,7 @@ fn default_serving() -> f64 {
 
 impl Default for FirstPrinciples {
     fn default() -> Self {
-        FirstPrinciples { training_mfu: default_mfu(), serving_utilisation: default_serving(), seq_len: None }
+        FirstPrinciples { stack: default_stack(), serving_utilisation: default_serving(), seq_len: None }
     }
 }
 
@@ -393,6 +402,14 @@ impl Scenario {
         }
         if let Some(p) = &self.pretraining {
             positive("pretraining.tokens", p.tokens)?;
+            if p.global_batch == 0 {
+                return Err(Error::invalid(
+                    origin,
+                    "pretraining.global_batch",
+                    0,
+                    "a positive number of sequences",
+                ));
+            }
             at_most("pretraining.tokens", p.tokens, 1e16, "ten quadrillion tokens")?;
             for (i, d) in p.days.iter().enumerate() {
                 positive(&format!("pretraining.days[{i}]"), *d)?;
@@ -479,7 +496,14 @@ impl Scenario {
                 }
             }
         }
-        fraction("first_principles.training_mfu", self.first_principles.training_mfu)?;
+        if crate::train::Stack::by_name(&self.first_principles.stack).is_none() {
+            return Err(Error::invalid(
+                origin,
+                "first_principles.stack",
+                format!("\"{}\"", self.first_principles.stack),
+                "modern, fused-attention or legacy",
+            ));
+        }
         fraction("first_principles.serving_utilisation", self.first_principles.serving_utilisation)?;
         if let Some(s) = self.first_principles.seq_len {
             positive("first_principles.seq_len", s)?;

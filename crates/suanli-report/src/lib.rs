@@ -7,12 +7,14 @@ mod arithmetic_view;
 mod catalog_view;
 mod plan_view;
 mod table;
+mod train_view;
 mod validation_view;
 
 pub use arithmetic_view::render_arithmetic;
 pub use catalog_view::{CatalogKind, catalog_entry, catalog_list};
 pub use plan_view::render_plan;
 pub use table::Table;
+pub use train_view::{FrontRow, SearchStats, TrainDoc, render_train};
 pub use validation_view::render_validation;
 
 /// Output formats.

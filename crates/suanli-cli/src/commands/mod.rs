@@ -3,6 +3,7 @@
 pub(crate) mod catalog;
 pub(crate) mod flops;
 pub(crate) mod plan;
+pub(crate) mod train;
 pub(crate) mod validate;
 
 use suanli_report::Format;

@@ -71,6 +71,19 @@ impl Catalog {
             if let Some(m) = &a.price {
                 check_money(self, origin, &format!("{at}.price"), m)?;
             }
+            for (p, m) in &a.mamf_tflops {
+                match a.dense_tflops.get(p) {
+                    Some(d) if m.v <= d.v => {}
+                    _ => {
+                        return Err(Error::invalid(
+                            origin,
+                            format!("{at}.mamf_tflops.{p}"),
+                            m.v,
+                            "at most the dense peak of the same precision",
+                        ));
+                    }
+                }
+            }
             for (p, sparse) in &a.sparse_tflops {
                 let Some(dense) = a.dense_tflops.get(p) else {
                     return Err(Error::invalid(

@@ -50,6 +50,10 @@ pub struct Accelerator {
     /// Peak per chip with 2:4 structured sparsity, in TFLOP/s (TOPS), where the vendor states one.
     #[serde(default)]
     pub sparse_tflops: BTreeMap<Precision, Figure>,
+    /// Measured maximum achievable matmul throughput (MAMF), TFLOP/s, by precision: what a
+    /// large GEMM really reaches.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mamf_tflops: BTreeMap<Precision, Figure>,
     /// Memory capacity per chip, in GB as the vendor states it.
     pub memory_gb: Figure,
     /// Peak memory bandwidth per chip, in TB/s.
@@ -92,6 +96,9 @@ impl Accelerator {
         }
         for (p, f) in &self.sparse_tflops {
             out.push((format!("sparse_tflops.{p}"), f));
+        }
+        for (p, f) in &self.mamf_tflops {
+            out.push((format!("mamf_tflops.{p}"), f));
         }
         out.push(("memory_gb".into(), &self.memory_gb));
         out.push(("memory_bw_tbs".into(), &self.memory_bw_tbs));

@@ -8,6 +8,7 @@ mod hf;
 mod params;
 mod scenario;
 mod seed;
+mod train;
 
 /// Relative error |a − b| / |b|.
 pub fn rel(a: f64, b: f64) -> f64 {

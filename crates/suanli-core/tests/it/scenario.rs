@@ -34,7 +34,8 @@ fn range_errors_name_key_value_and_range() {
     );
     assert!(err(&format!("{MIN}[pretraining]\ntokens = 0\n")).contains("pretraining.tokens"));
     assert!(err(&format!("{MIN}[pretraining]\ntokens = 1e30\n")).contains("at most"));
-    assert!(err(&format!("{MIN}[first_principles]\ntraining_mfu = 1.5\n")).contains("(0, 1]"));
+    assert!(err(&format!("{MIN}[first_principles]\nserving_utilisation = 1.5\n")).contains("(0, 1]"));
+    assert!(err(&format!("{MIN}[first_principles]\nstack = \"tf\"\n")).contains("legacy"));
     assert!(
         err(&format!("{MIN}[finetune]\ntraining_share = 0.7\ninference_share = 0.6\n")).contains("summing")
     );

@@ -49,9 +49,16 @@ fn s9_servers_at_sparse_peak_with_the_seeds_rounding() {
     assert!((server.dense_pflops - 2.496).abs() < 1e-12);
     let caveat = r.figure("pretraining.servers.3d").and_then(|f| f.caveat.clone()).expect("caveat");
     assert!(caveat.contains("sparsity") && caveat.contains("100 %"), "{caveat}");
-    // First principles: dense peak needs twice as many, an assumed 40 % MFU five times.
+    // First principles: dense peak needs twice as many; the training planner, with a real
+    // layout at GPT-3's batch, several times more, and always at least the dense bound.
     assert!(v(&r, "pretraining.servers_dense_peak.3d") >= 2.0 * 243.0);
-    assert!(v(&r, "pretraining.servers_at_mfu.3d") >= 5.0 * 243.0);
+    for d in ["3d", "5d", "10d"] {
+        let planned = v(&r, &format!("pretraining.servers_planned.{d}"));
+        assert!(planned >= v(&r, &format!("pretraining.servers_dense_peak.{d}")), "{d}");
+        let f = r.figure(&format!("pretraining.servers_planned.{d}")).expect("figure");
+        assert!(f.caveat.as_deref().is_some_and(|c| c.starts_with("layout tp ")), "{d}: layout shown");
+    }
+    assert!(v(&r, "pretraining.servers_planned.3d") > v(&r, "pretraining.servers_planned.10d"));
 }
 
 #[test]

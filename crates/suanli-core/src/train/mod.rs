@@ -1,0 +1,29 @@
+//! The training planner: memory per GPU, step time and throughput of one parallel layout,
+//! from first principles, and the enumeration of layouts for a search.
+//!
+//! Conventions (Narayanan et al. 2021, arXiv:2104.04473; Korthikanti et al. 2022,
+//! arXiv:2205.05198):
+//! - `tp` tensor, `pp` pipeline (with `vp` virtual stages per GPU), `dp` data, `cp` context
+//!   parallel; GPUs = tp·pp·dp·cp. Expert parallelism `ep` divides dp·cp (experts are sharded
+//!   across data-parallel ranks, as in Megatron-Core).
+//! - Ranks are placed tp innermost, then cp, then dp, then pp: a server's GPUs take whole
+//!   tensor-parallel groups first.
+//! - Sequence parallelism is on whenever tp > 1 (activations between blocks are split tp ways).
+//! - Model FLOPs count the forward and backward passes once (no recomputation), attention at
+//!   the full sequence length (PaLM's MFU convention); hardware FLOPs add recomputation.
+
+mod calib;
+mod cluster;
+mod layout;
+mod memory;
+mod report;
+mod search;
+mod time;
+
+pub use calib::{Calibration, SCORE_BYTES, Stack};
+pub use cluster::{Cluster, DEFAULT_SCALE_OUT_GBPS};
+pub use layout::{Layout, Recompute, Workload};
+pub use memory::MemoryBreakdown;
+pub use report::{Breakdown, ConfigOut, Operating, TrainReport};
+pub use search::{Candidates, Constraints, Objective, Outcome, Pareto, nearest_miss, search, search_chunk};
+pub use time::{Evaluation, Prepared, TimeBreakdown, evaluate};

@@ -1,0 +1,301 @@
+//! Enumerating layouts and reducing evaluations to the best, a Pareto front and the nearest
+//! miss. The enumeration is split into independent "outer" chunks (tp, cp, pp, vp, dp) so a
+//! caller can evaluate them in parallel and merge the partial results; the core stays
+//! single-threaded.
+
+use serde::Serialize;
+
+use super::layout::{Layout, Recompute, Workload};
+use super::time::{Evaluation, Prepared, evaluate};
+use crate::model::ModelSpec;
+
+/// What the user fixed; `None` is searched.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Constraints {
+    /// Exact GPU count, or any count up to `max_gpus`.
+    pub gpus: Option<u64>,
+    /// Upper bound on GPUs when `gpus` is not fixed.
+    pub max_gpus: u64,
+    /// Tensor parallelism.
+    pub tp: Option<u32>,
+    /// Pipeline parallelism.
+    pub pp: Option<u32>,
+    /// Data parallelism.
+    pub dp: Option<u32>,
+    /// Expert parallelism.
+    pub ep: Option<u32>,
+    /// Context parallelism.
+    pub cp: Option<u32>,
+    /// Virtual pipeline stages.
+    pub vp: Option<u32>,
+    /// Micro-batch.
+    pub micro_batch: Option<u32>,
+    /// Recomputation.
+    pub recompute: Option<Recompute>,
+    /// ZeRO stage.
+    pub zero: Option<u8>,
+}
+
+fn divisors(n: u32) -> Vec<u32> {
+    (1..=n).filter(|d| n % d == 0).collect()
+}
+
+fn choose(fixed: Option<u32>, all: impl FnOnce() -> Vec<u32>) -> Vec<u32> {
+    fixed.map_or_else(all, |v| vec![v])
+}
+
+/// The search space, split into outer chunks.
+#[derive(Debug, Clone)]
+pub struct Candidates {
+    /// (tp, cp, pp, vp, dp) combinations.
+    pub outer: Vec<[u32; 5]>,
+    experts: Option<u32>,
+    global_batch: u32,
+    c: Constraints,
+}
+
+/// Largest micro-batch considered: beyond it GEMMs are already large and memory only grows.
+const MAX_MICRO_BATCH: u32 = 32;
+
+impl Candidates {
+    /// Enumerates the outer chunks for a model, workload and server size.
+    #[must_use]
+    pub fn new(spec: &ModelSpec, w: &Workload, c: &Constraints, node_size: u32) -> Candidates {
+        // Tensor-parallel groups must not straddle servers: tp divides the server's GPUs.
+        let tps = choose(c.tp, || divisors(spec.heads).into_iter().filter(|t| node_size % t == 0).collect());
+        let cps = choose(c.cp, || {
+            if w.seq_len >= 8192 {
+                [1, 2, 4, 8].into_iter().filter(|d| w.seq_len % d == 0).collect()
+            } else {
+                vec![1]
+            }
+        });
+        let pps = choose(c.pp, || divisors(spec.layers));
+        let mut outer = Vec::new();
+        for &tp in &tps {
+            for &cp in &cps {
+                for &pp in &pps {
+                    if pp == 0 || spec.layers % pp != 0 {
+                        continue;
+                    }
+                    let vps = choose(c.vp, || if pp > 1 { divisors(spec.layers / pp) } else { vec![1] });
+                    let base = u64::from(tp) * u64::from(cp) * u64::from(pp);
+                    let dps = match (c.dp, c.gpus) {
+                        (Some(d), _) => vec![d],
+                        (None, Some(g)) => {
+                            if base == 0 || g % base != 0 {
+                                vec![]
+                            } else {
+                                u32::try_from(g / base).map(|d| vec![d]).unwrap_or_default()
+                            }
+                        }
+                        (None, None) => divisors(w.global_batch)
+                            .into_iter()
+                            .filter(|d| base * u64::from(*d) <= c.max_gpus)
+                            .collect(),
+                    };
+                    for &vp in &vps {
+                        for &dp in &dps {
+                            if dp > 0 && w.global_batch % dp == 0 {
+                                outer.push([tp, cp, pp, vp, dp]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Candidates {
+            outer,
+            experts: spec.moe.as_ref().map(|m| m.experts),
+            global_batch: w.global_batch,
+            c: *c,
+        }
+    }
+
+    /// Calls `f` with every layout of one outer chunk.
+    pub fn for_each(&self, chunk: [u32; 5], mut f: impl FnMut(&Layout)) {
+        let [tp, cp, pp, vp, dp] = chunk;
+        let per_replica = self.global_batch / dp;
+        let mbs = choose(self.c.micro_batch, || {
+            divisors(per_replica).into_iter().filter(|b| *b <= MAX_MICRO_BATCH).collect()
+        });
+        let eps = choose(self.c.ep, || match self.experts {
+            Some(e) => divisors(e).into_iter().filter(|x| (dp * cp) % x == 0).collect(),
+            None => vec![1],
+        });
+        let recomputes = self.c.recompute.map_or_else(|| Recompute::ALL.to_vec(), |r| vec![r]);
+        let zeros = self.c.zero.map_or_else(|| vec![0, 1, 2, 3], |z| vec![z]);
+        for &micro_batch in &mbs {
+            if per_replica % micro_batch != 0 {
+                continue;
+            }
+            for &ep in &eps {
+                let m = per_replica / micro_batch;
+                if vp > 1 && m % pp != 0 {
+                    continue;
+                }
+                for &recompute in &recomputes {
+                    for &zero in &zeros {
+                        if zero >= 2 && pp > 1 {
+                            continue;
+                        }
+                        f(&Layout { tp, pp, dp, ep, cp, vp, micro_batch, recompute, zero });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What the search optimises.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Objective {
+    /// Shortest step.
+    Fastest,
+    /// Fewest servers whose step takes at most this long; ties go to the faster.
+    FewestServers {
+        /// Step-time bound, seconds.
+        max_step_s: f64,
+        /// GPUs per server.
+        node_size: u32,
+    },
+}
+
+/// The (GPUs, step time) Pareto front: no member is beaten on both.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Pareto {
+    /// Members, sorted by GPUs.
+    pub members: Vec<Evaluation>,
+}
+
+impl Pareto {
+    /// Offers an evaluation.
+    pub fn offer(&mut self, e: &Evaluation) {
+        if self.members.iter().any(|m| m.gpus <= e.gpus && m.step_time_s <= e.step_time_s) {
+            return;
+        }
+        self.members.retain(|m| !(e.gpus <= m.gpus && e.step_time_s <= m.step_time_s));
+        let at = self.members.partition_point(|m| m.gpus < e.gpus);
+        self.members.insert(at, *e);
+    }
+
+    /// Merges another front.
+    pub fn merge(&mut self, other: &Pareto) {
+        for e in &other.members {
+            self.offer(e);
+        }
+    }
+}
+
+/// A partial or final search result.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Outcome {
+    /// Layouts evaluated.
+    pub evaluated: u64,
+    /// Layouts that fit memory.
+    pub feasible: u64,
+    /// The best fitting layout for the objective.
+    pub best: Option<Evaluation>,
+    /// The fitting layouts' (GPUs, step time) front.
+    pub front: Pareto,
+    /// The layout that came closest to fitting (least memory over capacity).
+    pub nearest_miss: Option<Evaluation>,
+    /// With a step-time bound: the fastest fitting layout, met or not.
+    pub fastest: Option<Evaluation>,
+}
+
+fn better(obj: Objective, a: &Evaluation, b: &Evaluation) -> bool {
+    match obj {
+        Objective::Fastest => a.step_time_s < b.step_time_s,
+        Objective::FewestServers { max_step_s, node_size } => {
+            let ok_a = a.step_time_s <= max_step_s;
+            let ok_b = b.step_time_s <= max_step_s;
+            let servers = |e: &Evaluation| e.gpus.div_ceil(u64::from(node_size));
+            match (ok_a, ok_b) {
+                (true, false) => true,
+                (false, true) => false,
+                (true, true) => (servers(a), a.step_time_s) < (servers(b), b.step_time_s),
+                (false, false) => a.step_time_s < b.step_time_s,
+            }
+        }
+    }
+}
+
+impl Outcome {
+    /// Accounts one evaluation.
+    pub fn offer(&mut self, obj: Objective, e: &Evaluation) {
+        self.evaluated += 1;
+        if !e.fits {
+            let over = |x: &Evaluation| x.memory.total_gib;
+            if self.nearest_miss.as_ref().is_none_or(|m| over(e) < over(m)) {
+                self.nearest_miss = Some(*e);
+            }
+            return;
+        }
+        self.feasible += 1;
+        if self.best.as_ref().is_none_or(|b| better(obj, e, b)) {
+            self.best = Some(*e);
+        }
+        if self.fastest.as_ref().is_none_or(|b| e.step_time_s < b.step_time_s) {
+            self.fastest = Some(*e);
+        }
+        self.front.offer(e);
+    }
+
+    /// Merges a partial result.
+    pub fn merge(mut self, obj: Objective, other: Outcome) -> Outcome {
+        self.evaluated += other.evaluated;
+        self.feasible += other.feasible;
+        if let Some(b) = other.best {
+            if self.best.as_ref().is_none_or(|x| better(obj, &b, x)) {
+                self.best = Some(b);
+            }
+        }
+        if let Some(f) = other.fastest {
+            if self.fastest.as_ref().is_none_or(|x| f.step_time_s < x.step_time_s) {
+                self.fastest = Some(f);
+            }
+        }
+        if let Some(n) = other.nearest_miss {
+            if self.nearest_miss.as_ref().is_none_or(|x| n.memory.total_gib < x.memory.total_gib) {
+                self.nearest_miss = Some(n);
+            }
+        }
+        self.front.merge(&other.front);
+        self
+    }
+}
+
+/// Evaluates one outer chunk.
+#[must_use]
+pub fn search_chunk(p: &Prepared, cands: &Candidates, chunk: [u32; 5], obj: Objective) -> Outcome {
+    let mut out = Outcome::default();
+    cands.for_each(chunk, |l| out.offer(obj, &evaluate(p, l)));
+    out
+}
+
+/// Sequential search over every chunk (the parallel one lives in `suanli-search`).
+#[must_use]
+pub fn search(p: &Prepared, cands: &Candidates, obj: Objective) -> Outcome {
+    cands.outer.iter().fold(Outcome::default(), |acc, &c| acc.merge(obj, search_chunk(p, cands, c, obj)))
+}
+
+/// The nearest miss of an outcome with no feasible layout, as a sentence.
+#[must_use]
+pub fn nearest_miss(o: &Outcome, capacity_gib: f64) -> Option<String> {
+    let m = o.nearest_miss.as_ref()?;
+    let l = &m.layout;
+    Some(format!(
+        "no layout fits; nearest miss tp={} pp={} dp={} cp={} ep={} micro_batch={} recompute={} zero={} needs {:.1} GiB per GPU, {:.1} GiB available",
+        l.tp,
+        l.pp,
+        l.dp,
+        l.cp,
+        l.ep,
+        l.micro_batch,
+        l.recompute.name(),
+        l.zero,
+        m.memory.total_gib,
+        capacity_gib
+    ))
+}

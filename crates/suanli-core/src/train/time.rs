@@ -1,0 +1,379 @@
+//! Step time of a layout, with its parts, and the throughput figures derived from it.
+//!
+//! Per layer and micro-batch on one GPU, forward pass:
+//! `t_f = F_gemm/(peak·η_gemm) + F_attn/(peak·η_gemm·η_attn) + B_elem/(bw_hbm·η_mem) + t_launch
+//!       + 2 tensor-parallel collectives [+ 2 expert all-to-alls] [+ exposed context-parallel ring]`;
+//! backward doubles the compute and repeats the collectives; recomputation adds a forward
+//! (full) or the attention core (selective). With `m` micro-batches, a stage of `L/pp` layers
+//! and the output layer on the last stage, the 1F1B pipeline takes `(m + (pp−1)/vp)·t_stage`
+//! (Narayanan et al. 2021, eq. 1–2). Gradient reduction over the data-parallel group overlaps
+//! the last micro-batch's backward pass; what is left is exposed. Then the optimizer step.
+//!
+//! Collectives are ring-based and hierarchical: inside a server over the scale-up fabric,
+//! across servers over each GPU's share of the NICs; a ring all-reduce moves `2(n−1)/n` of
+//! the buffer (Patarasuk & Yuan 2009), with a per-step latency.
+
+use serde::Serialize;
+
+use super::calib::{Calibration, SCORE_BYTES, Stack};
+use super::cluster::Cluster;
+use super::layout::{Layout, Recompute, Workload};
+use super::memory::{MemoryBreakdown, memory, params_per_gpu};
+use crate::model::{FfnKind, ModelSpec, attention_flops_per_token, forward_flops_per_token};
+
+/// Everything about a (model, cluster, workload) that does not depend on the layout,
+/// computed once per search.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub(crate) layers: f64,
+    pub(crate) hidden: f64,
+    pub(crate) heads: f64,
+    pub(crate) vocab: f64,
+    pub(crate) seq_len: f64,
+    pub(crate) global_batch: f64,
+    pub(crate) attention_per_layer: f64,
+    pub(crate) dense_ffn_per_layer: f64,
+    pub(crate) experts_per_layer: f64,
+    pub(crate) dense_fraction: f64,
+    pub(crate) moe_fraction: f64,
+    pub(crate) embedding: f64,
+    pub(crate) unembedding: f64,
+    pub(crate) activation_coefficient: f64,
+    matmul_flops_per_token_layer: f64,
+    attention_flops_per_token_layer: f64,
+    output_flops_per_token: f64,
+    model_flops_per_token: f64,
+    forward_flops_per_token: f64,
+    attention_flops_per_token: f64,
+    widest_ffn: f64,
+    expert_token_share: f64,
+    top_k: f64,
+    kv_dim: f64,
+    pub(crate) reserved_gib: f64,
+    cluster: Cluster,
+    calib: Calibration,
+    stack: Stack,
+}
+
+impl Prepared {
+    /// Precomputes the layout-independent quantities.
+    #[must_use]
+    pub fn new(
+        spec: &ModelSpec,
+        cluster: &Cluster,
+        w: &Workload,
+        calib: &Calibration,
+        stack: &Stack,
+    ) -> Prepared {
+        let pc = spec.params();
+        let layers = f64::from(spec.layers);
+        let h = f64::from(spec.hidden);
+        let (moe_layers, dense_layers, top_k, share, expert_ffn) = match &spec.moe {
+            Some(m) => (
+                f64::from(spec.layers - m.dense_layers),
+                f64::from(m.dense_layers),
+                f64::from(m.active + m.shared),
+                f64::from(m.active) / f64::from(m.experts),
+                f64::from(m.expert_ffn),
+            ),
+            None => (0.0, layers, 1.0, 1.0, 0.0),
+        };
+        let per = |total: f64, n: f64| if n > 0.0 { total / n } else { 0.0 };
+        let dense_ffn_per_layer = per(pc.ffn, dense_layers);
+        let experts_per_layer = per(pc.experts, moe_layers);
+        let experts_active_per_layer = per(pc.experts_active, moe_layers);
+        let attention_per_layer = (pc.attention + pc.norms) / layers;
+        let dense_fraction = dense_layers / layers;
+        let moe_fraction = moe_layers / layers;
+        // Korthikanti et al.'s 34 rebuilt: attention 7 + 4·(kv width ÷ hidden), two norms 4,
+        // MLP 3 + (4 for GELU, 6 for gated) × FFN width ÷ hidden (× top-k for MoE).
+        let kv_ratio =
+            if spec.mla.is_some() { 1.0 } else { f64::from(spec.kv_heads) * f64::from(spec.head_dim) / h };
+        let per_width = match spec.ffn_kind {
+            FfnKind::Gelu => 4.0,
+            FfnKind::Swiglu | FfnKind::Geglu => 6.0,
+        };
+        let ffn_width = dense_fraction * f64::from(spec.ffn) + moe_fraction * top_k * expert_ffn;
+        let activation_coefficient = 7.0 + 4.0 * kv_ratio + 4.0 + 3.0 + per_width * ffn_width / h;
+        let seq = f64::from(w.seq_len);
+        Prepared {
+            layers,
+            hidden: h,
+            heads: f64::from(spec.heads),
+            vocab: f64::from(spec.vocab),
+            seq_len: seq,
+            global_batch: f64::from(w.global_batch),
+            attention_per_layer,
+            dense_ffn_per_layer,
+            experts_per_layer,
+            dense_fraction,
+            moe_fraction,
+            embedding: pc.embedding,
+            unembedding: if spec.tied_embeddings { f64::from(spec.vocab) * h } else { pc.unembedding },
+            activation_coefficient,
+            matmul_flops_per_token_layer: 2.0
+                * (attention_per_layer
+                    + dense_fraction * dense_ffn_per_layer
+                    + moe_fraction * experts_active_per_layer),
+            attention_flops_per_token_layer: attention_flops_per_token(spec, seq) / layers,
+            output_flops_per_token: 2.0 * f64::from(spec.vocab) * h,
+            model_flops_per_token: 3.0 * forward_flops_per_token(spec, seq),
+            forward_flops_per_token: forward_flops_per_token(spec, seq),
+            attention_flops_per_token: attention_flops_per_token(spec, seq),
+            widest_ffn: f64::from(spec.ffn).max(expert_ffn),
+            expert_token_share: share,
+            top_k,
+            kv_dim: f64::from(spec.kv_heads) * f64::from(spec.head_dim),
+            reserved_gib: calib.reserved_gib,
+            cluster: cluster.clone(),
+            calib: *calib,
+            stack: *stack,
+        }
+    }
+
+    /// The cluster.
+    #[must_use]
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    /// Model FLOPs per token trained (forward + backward, attention at the full sequence).
+    #[must_use]
+    pub fn model_flops_per_token(&self) -> f64 {
+        self.model_flops_per_token
+    }
+}
+
+/// Where a step's time goes, seconds. The parts on the critical path sum to the step time.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct TimeBreakdown {
+    /// GEMMs, attention core, elementwise kernels and launch overhead of all micro-batches
+    /// (forward and backward), excluding recomputation and the pipeline bubble.
+    pub compute_s: f64,
+    /// Recomputation.
+    pub recompute_s: f64,
+    /// Tensor-parallel collectives.
+    pub tp_comm_s: f64,
+    /// Expert-parallel all-to-alls.
+    pub ep_comm_s: f64,
+    /// Context-parallel ring exchanges not hidden behind attention.
+    pub cp_comm_s: f64,
+    /// Pipeline bubble: `(pp − 1)/vp` stage times.
+    pub pp_bubble_s: f64,
+    /// Pipeline point-to-point sends.
+    pub pp_p2p_s: f64,
+    /// Data-parallel gradient reduction (and ZeRO gathers) left exposed.
+    pub dp_comm_s: f64,
+    /// Optimizer step.
+    pub optimizer_s: f64,
+}
+
+/// A layout evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// The layout.
+    pub layout: Layout,
+    /// GPUs used.
+    pub gpus: u64,
+    /// Micro-batches per pipeline per step.
+    pub micro_batches: u32,
+    /// Whether the memory fits the chip.
+    pub fits: bool,
+    /// Memory per GPU.
+    pub memory: MemoryBreakdown,
+    /// Seconds per optimizer step.
+    pub step_time_s: f64,
+    /// Parts of the step.
+    pub time: TimeBreakdown,
+    /// Tokens a second, all GPUs.
+    pub tokens_per_s: f64,
+    /// Tokens a second per GPU.
+    pub tokens_per_s_per_gpu: f64,
+    /// Model FLOP/s per GPU, TFLOP/s (no recomputation counted).
+    pub model_tflops_per_gpu: f64,
+    /// Hardware FLOP/s per GPU, TFLOP/s (recomputation counted).
+    pub hardware_tflops_per_gpu: f64,
+    /// Model FLOPs utilisation of the dense peak.
+    pub mfu: f64,
+    /// Hardware FLOPs utilisation of the dense peak.
+    pub hfu: f64,
+}
+
+/// Time of a collective moving `bytes` per GPU over `n` ranks, `k` of them per server;
+/// `factor` is 2 for an all-reduce, 1 for a reduce-scatter, all-gather or all-to-all.
+fn collective(p: &Prepared, bytes: f64, n: u32, k: u32, factor: f64) -> f64 {
+    if n <= 1 {
+        return 0.0;
+    }
+    let c = &p.cluster;
+    let eff = p.calib.collective_efficiency;
+    let k = f64::from(k.clamp(1, n));
+    let nodes = f64::from(n) / k;
+    let intra = if k > 1.0 { factor * (k - 1.0) / k * bytes / (c.scale_up_bytes_per_s * eff) } else { 0.0 };
+    let inter = if nodes > 1.0 {
+        factor * (nodes - 1.0) / nodes * (bytes / k) / (c.scale_out_bytes_per_s * eff)
+    } else {
+        0.0
+    };
+    let n = f64::from(n);
+    let steps = (n - 1.0).min(2.0 * n.log2().ceil());
+    intra + inter + factor * steps * p.calib.collective_latency_s
+}
+
+/// Ranks of a group of `size` with `stride` between neighbours that share a server.
+fn per_node(node: u32, stride: u32, size: u32) -> u32 {
+    if stride >= node { 1 } else { (node / stride).min(size).max(1) }
+}
+
+/// Evaluates a layout (assumed valid: see [`Layout::check`]).
+#[must_use]
+pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
+    let c = &p.cluster;
+    let cal = &p.calib;
+    let (tp, pp, dp, cp, ep, vp) = (l.tp, l.pp, l.dp, l.cp, l.ep, l.vp);
+    let t = f64::from(tp);
+    let m = (p.global_batch / (f64::from(dp) * f64::from(l.micro_batch))).max(1.0);
+    let tokens = p.seq_len / f64::from(cp) * f64::from(l.micro_batch);
+
+    // Compute of one layer, forward.
+    let dim = tokens.min(p.hidden / t).min(p.widest_ffn / t);
+    let expert_dim = if p.moe_fraction > 0.0 { tokens * p.expert_token_share * f64::from(ep) } else { dim };
+    let d = dim.min(expert_dim.max(1.0));
+    let eta = c.gemm_efficiency * d / (d + cal.gemm_half_dim);
+    let gemm = tokens * p.matmul_flops_per_token_layer / t / (c.peak_flops * eta);
+    let attn = tokens * p.attention_flops_per_token_layer
+        / t
+        / (c.attention_peak_flops * c.gemm_efficiency * cal.attention_efficiency);
+    let st = &p.stack;
+    let score_bytes = if st.flash_attention { 0.0 } else { SCORE_BYTES * p.heads * p.seq_len };
+    let per_hidden =
+        if st.fused_elementwise { cal.elementwise_bytes_fused } else { cal.elementwise_bytes_unfused };
+    let elem =
+        tokens * (per_hidden * p.hidden + score_bytes) / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
+    let compute_f = gemm + attn + elem + cal.layer_overhead_s;
+
+    // Communication of one layer, forward (the backward pass repeats it).
+    let act_bytes = tokens * p.hidden * 2.0;
+    let oi = cal.overlap_interference;
+    let tp_f = if tp > 1 {
+        let raw = 2.0 * collective(p, act_bytes, tp, tp.min(c.node_size), 2.0);
+        let hidden = if st.tp_comm_overlap { cal.tp_overlap_fraction } else { 0.0 };
+        raw * (1.0 - hidden) + oi * raw * hidden
+    } else {
+        0.0
+    };
+    let ep_f = if ep > 1 && p.moe_fraction > 0.0 {
+        let k = per_node(c.node_size, tp * cp, ep);
+        p.moe_fraction * 2.0 * collective(p, act_bytes * p.top_k / t, ep, k, 1.0)
+    } else {
+        0.0
+    };
+    let cp_f = if cp > 1 {
+        let kv = tokens * 2.0 * p.kv_dim * 2.0 / t;
+        let k = per_node(c.node_size, tp, cp);
+        let bw = if k >= cp { c.scale_up_bytes_per_s } else { c.scale_out_bytes_per_s }
+            * cal.collective_efficiency;
+        let ring = f64::from(cp - 1) * kv / bw;
+        (ring - attn).max(0.0) + oi * ring.min(attn)
+    } else {
+        0.0
+    };
+    let comm_f = tp_f + ep_f + cp_f;
+    let recompute = match l.recompute {
+        Recompute::Full => compute_f + comm_f,
+        Recompute::Selective => attn,
+        Recompute::None => 0.0,
+    };
+    let layers = p.layers / f64::from(pp);
+    let output = 3.0 * tokens * p.output_flops_per_token / t / (c.peak_flops * c.gemm_efficiency)
+        + 3.0 * tokens * p.vocab * 4.0 / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
+    let stage_compute = layers * 3.0 * compute_f + output;
+    let stage_recompute = layers * recompute;
+    let stage_tp = layers * 2.0 * tp_f;
+    let stage_ep = layers * 2.0 * ep_f;
+    let stage_cp = layers * 2.0 * cp_f;
+    let stage = stage_compute + stage_recompute + stage_tp + stage_ep + stage_cp;
+    let bubble = f64::from(pp - 1) / f64::from(vp) * stage;
+
+    // Pipeline sends: activations forward, gradients backward, vp times per micro-batch.
+    let p2p = if pp > 1 {
+        let crosses = tp * cp * dp >= c.node_size;
+        let bw = if crosses { c.scale_out_bytes_per_s } else { c.scale_up_bytes_per_s }
+            * cal.collective_efficiency;
+        m * 2.0 * f64::from(vp) * (act_bytes / t / bw + cal.collective_latency_s)
+    } else {
+        0.0
+    };
+
+    // Data-parallel gradient reduction (fp32 gradients, Megatron's default with bf16) and
+    // ZeRO parameter gathers (bf16). ZeRO-0/1 reduce once a step, overlapped with the last
+    // micro-batch's backward pass; ZeRO-2/3 keep only a gradient shard, so they reduce-scatter
+    // every micro-batch, and ZeRO-3 also gathers the weights before each forward and backward,
+    // each overlapped with that micro-batch's compute.
+    let params = params_per_gpu(p, l);
+    let group = dp * cp;
+    let k = per_node(c.node_size, tp, group);
+    let per_mb_backward = layers * (2.0 * compute_f + comm_f);
+    // Communication `comm` hidden behind `window` seconds of compute: what sticks out, plus
+    // the interference of what hides.
+    let exposed = |comm: f64, window: f64| (comm - window).max(0.0) + oi * comm.min(window);
+    let dp_exposed = match l.zero {
+        0 => exposed(collective(p, 4.0 * params, group, k, 2.0), per_mb_backward),
+        1 => {
+            let rs_ag =
+                collective(p, 4.0 * params, group, k, 1.0) + collective(p, 2.0 * params, group, k, 1.0);
+            exposed(rs_ag, per_mb_backward)
+        }
+        2 => {
+            let rs = collective(p, 4.0 * params, group, k, 1.0);
+            m * exposed(rs, per_mb_backward) + collective(p, 2.0 * params, group, k, 1.0)
+        }
+        _ => {
+            let rs = collective(p, 4.0 * params, group, k, 1.0);
+            let ag = collective(p, 2.0 * params, group, k, 1.0);
+            m * exposed(rs + 2.0 * ag, stage)
+        }
+    };
+
+    let sharded = if l.zero >= 1 { params / f64::from(group) } else { params };
+    let optimizer = sharded * 30.0 / (c.hbm_bytes_per_s * cal.memory_efficiency);
+
+    let pipeline = m * stage + bubble;
+    let step = pipeline + p2p + dp_exposed + optimizer;
+    let gpus = l.gpus();
+    let g = gpus as f64;
+    let tokens_step = p.global_batch * p.seq_len;
+    let model_flops = p.model_flops_per_token * tokens_step;
+    let hw_extra = match l.recompute {
+        Recompute::Full => p.forward_flops_per_token,
+        Recompute::Selective => p.attention_flops_per_token,
+        Recompute::None => 0.0,
+    } * tokens_step;
+    let micro_batches = m as u32;
+    let mem = memory(p, l, micro_batches);
+    Evaluation {
+        layout: *l,
+        gpus,
+        micro_batches,
+        fits: mem.total_gib <= c.memory_gib,
+        memory: mem,
+        step_time_s: step,
+        time: TimeBreakdown {
+            compute_s: m * stage_compute,
+            recompute_s: m * stage_recompute,
+            tp_comm_s: m * stage_tp,
+            ep_comm_s: m * stage_ep,
+            cp_comm_s: m * stage_cp,
+            pp_bubble_s: bubble,
+            pp_p2p_s: p2p,
+            dp_comm_s: dp_exposed,
+            optimizer_s: optimizer,
+        },
+        tokens_per_s: tokens_step / step,
+        tokens_per_s_per_gpu: tokens_step / step / g,
+        model_tflops_per_gpu: model_flops / step / g / 1e12,
+        hardware_tflops_per_gpu: (model_flops + hw_extra) / step / g / 1e12,
+        mfu: model_flops / step / g / c.peak_flops,
+        hfu: (model_flops + hw_extra) / step / g / c.peak_flops,
+    }
+}

@@ -1,0 +1,210 @@
+//! The training planner: published runs, the Megatron-LM 34-day estimate, memory rules and
+//! properties over many layouts.
+
+use suanli_core::Catalog;
+use suanli_core::model::ModelSpec;
+use suanli_core::precision::Precision;
+use suanli_core::train::{
+    Calibration, Candidates, Cluster, Constraints, Evaluation, Layout, Objective, Prepared, Recompute, Stack,
+    Workload, evaluate, search,
+};
+use suanli_core::validation::training;
+
+struct Setup {
+    spec: ModelSpec,
+    cluster: Cluster,
+}
+
+fn setup(model: &str, gpu: &str, precision: Precision) -> Setup {
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model(model).expect("model").clone();
+    let cluster = Cluster::new(&c, gpu, None, precision, &Calibration::default()).expect("cluster");
+    Setup { spec, cluster }
+}
+
+fn eval(s: &Setup, w: &Workload, stack: Stack, l: Layout) -> Evaluation {
+    let p = Prepared::new(&s.spec, &s.cluster, w, &Calibration::default(), &stack);
+    l.check(&s.spec, w, "test").expect("valid layout");
+    evaluate(&p, &l)
+}
+
+fn layout(tp: u32, pp: u32, dp: u32, micro_batch: u32, recompute: Recompute, zero: u8) -> Layout {
+    Layout { tp, pp, dp, ep: 1, cp: 1, vp: 1, micro_batch, recompute, zero }
+}
+
+const GPT3_BATCH: Workload = Workload { global_batch: 1536, seq_len: 2048, precision: Precision::Bf16 };
+
+#[test]
+fn every_published_run_within_15_percent_median_within_7() {
+    let c = Catalog::builtin().expect("catalog");
+    let (rows, layouts) = training(&c, &Calibration::default());
+    assert_eq!(rows.len(), 13, "every row of training.csv predicted");
+    let mut errs: Vec<f64> = Vec::new();
+    for (r, (_, l)) in rows.iter().zip(&layouts) {
+        assert!(l.is_some(), "{}: a layout fits", r.id);
+        assert!(
+            r.rel_error.abs() <= 0.15,
+            "{}: {:.1} vs {} ({:+.1} %)",
+            r.id,
+            r.predicted,
+            r.published,
+            r.rel_error * 100.0
+        );
+        errs.push(r.rel_error.abs());
+    }
+    errs.sort_by(f64::total_cmp);
+    assert!(errs[errs.len() / 2] <= 0.07, "median {:.3}", errs[errs.len() / 2]);
+}
+
+#[test]
+fn gpt3_175b_on_1024_a100_takes_about_34_days() {
+    // Narayanan et al. 2021, section 5.1: 300B tokens, 1,024 A100s, batch 1,536, about 34 days
+    // at their measured throughput (tp 8 × pp 8, full recomputation, Megatron-LM of 2021).
+    let s = setup("gpt3-175b", "a100-sxm-80gb", Precision::Bf16);
+    let p = Prepared::new(&s.spec, &s.cluster, &GPT3_BATCH, &Calibration::default(), &Stack::LEGACY);
+    let constraints = Constraints {
+        gpus: Some(1024),
+        max_gpus: 1024,
+        tp: Some(8),
+        pp: Some(8),
+        recompute: Some(Recompute::Full),
+        ..Constraints::default()
+    };
+    let cands = Candidates::new(&s.spec, &GPT3_BATCH, &constraints, s.cluster.node_size);
+    let best = search(&p, &cands, Objective::Fastest).best.expect("a layout fits");
+    let days = 300e9 / best.tokens_per_s / 86_400.0;
+    assert!((days - 34.0).abs() / 34.0 <= 0.15, "{days:.1} days");
+}
+
+#[test]
+fn gpt3_175b_needs_model_parallelism_or_zero3() {
+    let s = setup("gpt3-175b", "a100-sxm-80gb", Precision::Bf16);
+    let one = Workload { global_batch: 1, ..GPT3_BATCH };
+    for r in Recompute::ALL {
+        for z in 0..=3 {
+            let e = eval(&s, &one, Stack::MODERN, layout(1, 1, 1, 1, r, z));
+            assert!(!e.fits, "fits on one GPU with {r:?}, ZeRO-{z}: {:.0} GiB", e.memory.total_gib);
+        }
+    }
+    let e = eval(&s, &GPT3_BATCH, Stack::MODERN, layout(8, 8, 16, 1, Recompute::Selective, 1));
+    assert!(e.fits, "tp 8 × pp 8: {:.1} GiB", e.memory.total_gib);
+    let e = eval(&s, &GPT3_BATCH, Stack::MODERN, layout(1, 1, 256, 1, Recompute::Full, 3));
+    assert!(e.fits, "ZeRO-3 over 256 GPUs: {:.1} GiB", e.memory.total_gib);
+}
+
+#[test]
+fn memory_grows_with_micro_batch_and_sequence() {
+    let s = setup("llama2-70b", "h100-sxm", Precision::Bf16);
+    for r in Recompute::ALL {
+        let mut last = 0.0;
+        for mb in [1, 2, 4, 8] {
+            let e = eval(
+                &s,
+                &Workload { global_batch: 64, seq_len: 4096, precision: Precision::Bf16 },
+                Stack::MODERN,
+                layout(8, 4, 2, mb, r, 1),
+            );
+            assert!(e.memory.total_gib > last, "{r:?} mb {mb}");
+            last = e.memory.total_gib;
+        }
+        let mut last = 0.0;
+        for seq in [1024, 2048, 4096, 8192] {
+            let w = Workload { global_batch: 64, seq_len: seq, precision: Precision::Bf16 };
+            let e = eval(&s, &w, Stack::MODERN, layout(8, 4, 2, 1, r, 1));
+            assert!(e.memory.total_gib > last, "{r:?} seq {seq}");
+            last = e.memory.total_gib;
+        }
+    }
+}
+
+#[test]
+fn mfu_never_exceeds_one_and_parts_sum_to_the_step() {
+    for (model, gpu, precision) in [
+        ("gpt3-175b", "a100-sxm-80gb", Precision::Bf16),
+        ("llama3.1-8b", "h100-sxm", Precision::Fp8),
+        ("mixtral-8x7b", "h100-sxm", Precision::Bf16),
+        ("llama3.1-405b", "b200", Precision::Bf16),
+    ] {
+        let s = setup(model, gpu, precision);
+        let w = Workload { global_batch: 512, seq_len: 4096, precision };
+        for stack in Stack::ALL {
+            let p = Prepared::new(&s.spec, &s.cluster, &w, &Calibration::default(), &stack);
+            let cands =
+                Candidates::new(&s.spec, &w, &Constraints { max_gpus: 4096, ..Constraints::default() }, 8);
+            let mut n = 0;
+            for &chunk in cands.outer.iter().step_by(7) {
+                cands.for_each(chunk, |l| {
+                    let e = evaluate(&p, l);
+                    assert!(
+                        e.mfu > 0.0 && e.mfu <= 1.0 && e.hfu <= 1.0 && e.mfu <= e.hfu + 1e-12,
+                        "{model} {l:?}: {}",
+                        e.mfu
+                    );
+                    let t = e.time;
+                    let sum = t.compute_s
+                        + t.recompute_s
+                        + t.tp_comm_s
+                        + t.ep_comm_s
+                        + t.cp_comm_s
+                        + t.pp_bubble_s
+                        + t.pp_p2p_s
+                        + t.dp_comm_s
+                        + t.optimizer_s;
+                    assert!((sum - e.step_time_s).abs() <= 1e-9 * e.step_time_s, "{model} {l:?}");
+                    n += 1;
+                });
+            }
+            assert!(n > 100, "{model}: {n} layouts checked");
+        }
+    }
+}
+
+#[test]
+fn adding_data_parallel_replicas_never_lowers_tokens_per_second() {
+    let s = setup("gpt3-13b", "a100-sxm-80gb", Precision::Bf16);
+    for stack in Stack::ALL {
+        for (tp, pp) in [(1, 1), (2, 2), (8, 1), (4, 4), (8, 8)] {
+            for r in Recompute::ALL {
+                for z in [0u8, 1] {
+                    // Strong scaling: the same 1,024-sequence batch over more replicas.
+                    let mut last = 0.0;
+                    for dp in [1, 2, 4, 8, 16, 32, 64, 128] {
+                        let e = eval(
+                            &s,
+                            &Workload { global_batch: 1024, ..GPT3_BATCH },
+                            stack,
+                            layout(tp, pp, dp, 1, r, z),
+                        );
+                        assert!(e.tokens_per_s >= last, "{} tp{tp} pp{pp} dp{dp} {r:?} z{z}", stack.name);
+                        last = e.tokens_per_s;
+                    }
+                    // Weak scaling: 16 sequences a replica.
+                    let mut last = 0.0;
+                    for dp in [1, 2, 4, 8, 16, 32, 64, 128] {
+                        let w = Workload { global_batch: 16 * dp, ..GPT3_BATCH };
+                        let e = eval(&s, &w, stack, layout(tp, pp, dp, 1, r, z));
+                        assert!(
+                            e.tokens_per_s >= last,
+                            "weak {} tp{tp} pp{pp} dp{dp} {r:?} z{z}",
+                            stack.name
+                        );
+                        last = e.tokens_per_s;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn invalid_layouts_name_the_constraint() {
+    let s = setup("gpt3-175b", "a100-sxm-80gb", Precision::Bf16);
+    let check = |l: Layout| l.check(&s.spec, &GPT3_BATCH, "cli").expect_err("invalid").to_string();
+    assert!(check(layout(5, 1, 1, 1, Recompute::Full, 0)).contains("divisor of the attention heads (96)"));
+    assert!(check(layout(8, 7, 1, 1, Recompute::Full, 0)).contains("divisor of the layers (96)"));
+    assert!(check(layout(8, 8, 7, 1, Recompute::Full, 0)).contains("multiple of dp × micro_batch"));
+    assert!(check(layout(8, 8, 16, 1, Recompute::Full, 2)).contains("pipeline"));
+    let mut l = layout(8, 8, 16, 1, Recompute::Full, 1);
+    l.ep = 2;
+    assert!(check(l).contains("dense model"));
+}
