@@ -95,7 +95,18 @@ pub fn render_train(d: &TrainDoc, format: Format) -> Result<String, serde_json::
     );
     s.push_str(&format!(
         "Layout: tp {} × pp {} × dp {} × cp {} (ep {}, vp {}), micro-batch {}, global batch {} × {} tokens, recompute {}, ZeRO-{}, {}\n\n",
-        c.tp, c.pp, c.dp, c.cp, c.ep, c.vp, c.micro_batch, c.global_batch, c.seq_len, c.recompute, c.zero, c.precision
+        c.layout.tp,
+        c.layout.pp,
+        c.layout.dp,
+        c.layout.cp,
+        c.layout.ep,
+        c.layout.vp,
+        c.layout.micro_batch,
+        c.global_batch,
+        c.seq_len,
+        c.layout.recompute.name(),
+        c.layout.zero,
+        c.precision
     ));
     let mut t = Table::new(&["figure", ">value"]);
     let rows: Vec<(&str, String)> = vec![

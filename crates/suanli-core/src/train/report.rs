@@ -3,9 +3,10 @@
 use serde::Serialize;
 
 use super::cluster::Cluster;
-use super::layout::Workload;
+use super::layout::{Layout, Workload};
 use super::memory::MemoryBreakdown;
 use super::time::{Evaluation, TimeBreakdown};
+use crate::precision::Precision;
 
 /// Assumptions for energy and cost.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -23,33 +24,18 @@ impl Default for Operating {
     }
 }
 
-/// The layout in the CLI's JSON contract.
+/// The layout in the CLI's JSON contract: the layout's fields plus the workload's.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigOut {
-    /// Tensor parallel.
-    pub tp: u32,
-    /// Pipeline parallel.
-    pub pp: u32,
-    /// Data parallel.
-    pub dp: u32,
-    /// Expert parallel.
-    pub ep: u32,
-    /// Context parallel.
-    pub cp: u32,
-    /// Virtual pipeline stages.
-    pub vp: u32,
-    /// Sequences per micro-batch.
-    pub micro_batch: u32,
+    /// tp, pp, dp, ep, cp, vp, `micro_batch`, recompute, zero.
+    #[serde(flatten)]
+    pub layout: Layout,
     /// Sequences per step.
     pub global_batch: u32,
     /// Tokens per sequence.
     pub seq_len: u32,
-    /// `none`, `selective`, `full`.
-    pub recompute: &'static str,
-    /// ZeRO stage.
-    pub zero: u8,
     /// Matmul precision.
-    pub precision: &'static str,
+    pub precision: Precision,
 }
 
 /// Time and memory breakdowns.
@@ -118,18 +104,10 @@ impl TrainReport {
         let gpu_hours = seconds.map(|s| s * g / 3600.0);
         TrainReport {
             config: ConfigOut {
-                tp: l.tp,
-                pp: l.pp,
-                dp: l.dp,
-                ep: l.ep,
-                cp: l.cp,
-                vp: l.vp,
-                micro_batch: l.micro_batch,
+                layout: *l,
                 global_batch: w.global_batch,
                 seq_len: w.seq_len,
-                recompute: l.recompute.name(),
-                zero: l.zero,
-                precision: w.precision.name(),
+                precision: w.precision,
             },
             gpus: e.gpus,
             fits: e.fits,
