@@ -77,7 +77,7 @@ pub(crate) enum Command {
     Train(Box<TrainArgs>),
     /// Compare predictions with the published measurements in `validation/`.
     Validate {
-        /// Which set: all, gpt3-compute, published-params, training.
+        /// Which set: all, gpt3-compute, published-params, training, inference.
         #[arg(default_value = "all")]
         set: String,
         /// Print every row, not only the summary.

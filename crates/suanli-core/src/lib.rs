@@ -14,6 +14,7 @@ pub mod analyst;
 pub mod catalog;
 pub mod error;
 pub mod hardware;
+pub mod infer;
 pub mod model;
 pub mod plan;
 pub mod precision;

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::catalog::Catalog;
+use crate::infer::{Engine, InferCalibration, InferConfig, Mode, Precisions, Replica, evaluate};
 use crate::model::{FfnKind, ModelSpec, Norm, Position, training_flops_6nd};
 use crate::precision::Precision;
 use crate::train::{
@@ -257,6 +258,76 @@ pub fn training(c: &Catalog, calib: &Calibration) -> (Vec<Row>, Vec<(String, Opt
     (rows, layouts)
 }
 
+/// One row of `inference.csv`, parsed.
+#[derive(Debug, Clone)]
+pub struct InferenceRow {
+    /// Row id.
+    pub id: String,
+    /// Catalog model id.
+    pub model: String,
+    /// Accelerator id.
+    pub gpu: String,
+    /// Tensor parallelism.
+    pub tp: u32,
+    /// Precision of weights, activations and KV cache.
+    pub precision: Precision,
+    /// Prompt tokens.
+    pub input: u32,
+    /// Output tokens.
+    pub output: u32,
+    /// Published output tokens per second, whole TP group.
+    pub value: f64,
+}
+
+/// Parses `inference.csv`.
+#[must_use]
+pub fn inference_rows() -> Vec<InferenceRow> {
+    data_lines(INFERENCE_CSV)
+        .filter_map(|f| {
+            let precision = match f.get(4)?.trim() {
+                "fp8" => Precision::Fp8,
+                "fp16" => Precision::Fp16,
+                "int8" => Precision::Int8,
+                _ => Precision::Bf16,
+            };
+            Some(InferenceRow {
+                id: f.first()?.to_string(),
+                model: f.get(1)?.trim().to_string(),
+                gpu: f.get(2)?.trim().to_string(),
+                tp: f.get(3)?.trim().parse().ok()?,
+                precision,
+                input: f.get(5)?.trim().parse().ok()?,
+                output: f.get(6)?.trim().parse().ok()?,
+                value: f.get(7)?.trim().parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// Predicts every inference row at maximum load with the engine defaults.
+#[must_use]
+pub fn inference(c: &Catalog, calib: &InferCalibration) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for r in inference_rows() {
+        let Ok(spec) = c.model(&r.model) else { continue };
+        let p = Precisions::uniform(r.precision);
+        let Ok(cluster) = Cluster::new(c, &r.gpu, None, p.activations, &Calibration::default()) else {
+            continue;
+        };
+        let cfg = InferConfig { tp: r.tp, pp: 1, ep: 1, precision: p };
+        let replica = Replica::new(spec, &cluster, &cfg, &Engine::default(), calib);
+        let res = evaluate(&replica, r.input, r.output, Mode::MaxLoad);
+        rows.push(row(
+            "inference",
+            &r.id,
+            "output tokens/s",
+            r.value,
+            if res.fits { res.output_tokens_per_s } else { 0.0 },
+        ));
+    }
+    rows
+}
+
 fn summarise(set: &str, rows: &[Row]) -> Option<Summary> {
     let mut errs: Vec<(f64, &str)> =
         rows.iter().filter(|r| r.set == set).map(|r| (r.rel_error.abs(), r.id.as_str())).collect();
@@ -282,12 +353,11 @@ pub fn report(c: &Catalog) -> Report {
     let mut rows = gpt3_compute(c);
     rows.extend(published_params(c));
     rows.extend(training(c, &Calibration::default()).0);
-    let summaries =
-        ["gpt3-compute", "published-params", "training"].iter().filter_map(|s| summarise(s, &rows)).collect();
-    let pending = vec![Pending {
-        set: "inference".into(),
-        rows: data_lines(INFERENCE_CSV).count(),
-        reason: "needs the inference planner (prefill/decode roofline, batching)".into(),
-    }];
+    rows.extend(inference(c, &InferCalibration::default()));
+    let summaries = ["gpt3-compute", "published-params", "training", "inference"]
+        .iter()
+        .filter_map(|s| summarise(s, &rows))
+        .collect();
+    let pending = Vec::new();
     Report { summaries, rows, pending }
 }

@@ -7,7 +7,7 @@ use crate::cli::Output;
 use crate::io::{self, CliError};
 
 pub(crate) fn run(catalog: &Catalog, set: &str, rows: bool, out: &Output) -> Result<(), CliError> {
-    let sets = ["all", "gpt3-compute", "published-params", "training"];
+    let sets = ["all", "gpt3-compute", "published-params", "training", "inference"];
     if !sets.contains(&set) {
         return Err(suanli_core::Error::invalid(
             "command line",

@@ -1,0 +1,148 @@
+//! What is served and how: precisions, the replica's parallelism, the engine's limits and the
+//! load.
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::model::ModelSpec;
+use crate::precision::Precision;
+
+/// Precisions of the weights, the activations (the GEMMs' compute format) and the KV cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Precisions {
+    /// Stored weights (int4 = weight-only quantisation).
+    pub weights: Precision,
+    /// Activations: the GEMMs run at this precision's rate.
+    pub activations: Precision,
+    /// KV cache.
+    pub kv: Precision,
+}
+
+impl Precisions {
+    /// The same precision everywhere (int4 keeps bf16 activations: it is weight-only).
+    #[must_use]
+    pub fn uniform(p: Precision) -> Precisions {
+        let act = if p == Precision::Int4 { Precision::Bf16 } else { p };
+        Precisions { weights: p, activations: act, kv: act }
+    }
+}
+
+/// The replica's parallel layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct InferConfig {
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Pipeline stages.
+    pub pp: u32,
+    /// Expert-parallel degree (MoE), dividing tp.
+    pub ep: u32,
+    /// Precisions.
+    pub precision: Precisions,
+}
+
+/// Engine limits, with defaults matching common engines' throughput settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Engine {
+    /// Most sequences in a step (TensorRT-LLM `max_batch_size`; vLLM `max_num_seqs`).
+    pub max_batch: u32,
+    /// Most tokens in a step (TensorRT-LLM `max_num_tokens`; vLLM `max_num_batched_tokens`).
+    pub max_tokens: u32,
+    /// Fraction of the memory left after weights that the KV cache may take (TensorRT-LLM
+    /// `kv_cache_free_gpu_mem_fraction`, 0.9 by default).
+    pub kv_memory_fraction: f64,
+}
+
+impl Default for Engine {
+    /// 2,048 sequences and 8,192 tokens a step, 90 % of free memory for the KV cache.
+    fn default() -> Self {
+        Engine { max_batch: 2048, max_tokens: 8192, kv_memory_fraction: 0.9 }
+    }
+}
+
+/// How much load the replica serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// As many sequences as memory, `max_batch` and `max_tokens` allow (continuous batching).
+    MaxLoad,
+    /// A fixed number of concurrent requests, continuously batched (closed loop).
+    Concurrency(u32),
+    /// A static batch: prefill all, then decode all.
+    Batch(u32),
+}
+
+impl InferConfig {
+    /// Checks the layout against the model and the request lengths.
+    ///
+    /// # Errors
+    /// The violated rule, naming the flag and value.
+    pub fn check(&self, m: &ModelSpec, input: u32, output: u32, origin: &str) -> Result<(), Error> {
+        for (key, v) in [("tp", self.tp), ("pp", self.pp), ("ep", self.ep)] {
+            if v == 0 {
+                return Err(Error::invalid(origin, key, v, "a positive integer"));
+            }
+        }
+        if input == 0 || output == 0 {
+            return Err(Error::invalid(
+                origin,
+                "input/output",
+                format!("{input}/{output}"),
+                "positive token counts",
+            ));
+        }
+        let total = u64::from(input) + u64::from(output);
+        if total > u64::from(m.max_context) {
+            return Err(Error::invalid(
+                origin,
+                "input + output",
+                format!("{input} + {output} = {total}"),
+                format!("at most the model's context of {} tokens", m.max_context),
+            ));
+        }
+        if m.heads % self.tp != 0 {
+            return Err(Error::invalid(
+                origin,
+                "tp",
+                self.tp,
+                format!("a divisor of the attention heads ({})", m.heads),
+            ));
+        }
+        if m.mla.is_none() && self.tp < m.kv_heads && m.kv_heads % self.tp != 0 {
+            return Err(Error::invalid(
+                origin,
+                "tp",
+                self.tp,
+                format!(
+                    "a divisor of the KV heads ({}) or a multiple of them (then each GPU keeps a copy)",
+                    m.kv_heads
+                ),
+            ));
+        }
+        if m.mla.is_none() && self.tp > m.kv_heads && self.tp % m.kv_heads != 0 {
+            return Err(Error::invalid(
+                origin,
+                "tp",
+                self.tp,
+                format!("a multiple of the KV heads ({})", m.kv_heads),
+            ));
+        }
+        if m.layers % self.pp != 0 {
+            return Err(Error::invalid(
+                origin,
+                "pp",
+                self.pp,
+                format!("a divisor of the layers ({})", m.layers),
+            ));
+        }
+        match &m.moe {
+            Some(moe) if moe.experts % self.ep != 0 || self.tp % self.ep != 0 => Err(Error::invalid(
+                origin,
+                "ep",
+                self.ep,
+                format!("a divisor of both the experts ({}) and tp ({})", moe.experts, self.tp),
+            )),
+            None if self.ep != 1 => Err(Error::invalid(origin, "ep", self.ep, "1 for a dense model")),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The inference planner: memory, KV cache, prefill and decode step times on a roofline with
+//! achievable efficiencies, and throughput and latency under continuous batching.
+//!
+//! One replica is a tensor-parallel (`tp`) × pipeline-parallel (`pp`) group; expert
+//! parallelism (`ep`, MoE only) splits the experts over the same GPUs (ep divides tp).
+//! A step processes the decode tokens of the running sequences plus chunked prefill tokens,
+//! within a token budget (`max_tokens`) and a sequence cap (`max_batch`), as in TensorRT-LLM's
+//! and vLLM's in-flight batching.
+
+mod calib;
+mod config;
+mod memory;
+mod perf;
+mod search;
+mod step;
+
+pub use calib::InferCalibration;
+pub use config::{Engine, InferConfig, Mode, Precisions};
+pub use memory::InferMemory;
+pub use perf::{Bound, InferResult, evaluate};
+pub use search::{Candidate, Limits, SearchResult, best_load, cost_per_million, search};
+pub use step::{Replica, StepTime};

@@ -1,0 +1,126 @@
+//! Throughput and latency of a replica under a load.
+//!
+//! Continuous batching in steady state (a fluid model): `b` sequences decode together; to keep
+//! the batch full, each step also prefills `b·I/O` prompt tokens (chunked prefill), so a step
+//! holds `b·(1 + I/O)` tokens. `b` is capped by the engine's sequence cap, by its token budget
+//! (`b ≤ max_tokens ÷ (1 + I/O)`) and by the KV pool (each sequence reserves `I + O` tokens, as
+//! TensorRT-LLM's default guaranteed-no-evict scheduler does). With `pp` stages the batch
+//! splits into `pp` micro-batches in flight, one per stage. Output tokens/s = `b ÷ TPOT`.
+
+use serde::Serialize;
+
+use super::config::Mode;
+use super::step::{Replica, StepTime};
+
+/// What bounds each phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Bound {
+    /// A full prefill step: `compute`, `memory` or `network`.
+    pub prefill: &'static str,
+    /// A decode step at the running batch.
+    pub decode: &'static str,
+}
+
+/// A replica's performance under a load.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct InferResult {
+    /// Whether weights and workspace leave room for the KV cache of at least one request.
+    pub fits: bool,
+    /// Most sequences the replica runs at once for these lengths.
+    pub max_batch: u32,
+    /// What sets `max_batch`: `max_batch`, `max_tokens` or `kv_cache`.
+    pub max_batch_limited_by: &'static str,
+    /// Sequences running.
+    pub batch: u32,
+    /// Time to first token, seconds.
+    pub ttft_s: f64,
+    /// Time per output token after the first, seconds.
+    pub tpot_s: f64,
+    /// Request latency, seconds.
+    pub e2e_s: f64,
+    /// Output tokens a second, whole replica.
+    pub output_tokens_per_s: f64,
+    /// Output tokens a second per GPU.
+    pub output_tokens_per_s_per_gpu: f64,
+    /// Prompt and output tokens a second, whole replica.
+    pub total_tokens_per_s: f64,
+    /// Bound per phase.
+    pub bound: Bound,
+    /// The decode-side step (steady state), slowest stage.
+    pub step: StepTime,
+}
+
+/// Evaluates `input`/`output`-token requests on a replica under `mode`.
+#[must_use]
+pub fn evaluate(r: &Replica, input: u32, output: u32, mode: Mode) -> InferResult {
+    let (i, o) = (f64::from(input), f64::from(output));
+    let pp = f64::from(r.config.pp);
+    let gpus = f64::from(r.config.tp) * pp;
+    let engine = &r.engine;
+    let kv_cap = r.kv_capacity(i + o);
+    let tok_cap = (f64::from(engine.max_tokens) / (1.0 + i / o)).floor().max(1.0);
+    let seq_cap = f64::from(engine.max_batch);
+    let max_batch = kv_cap.min(tok_cap).min(seq_cap).max(0.0);
+    let limited_by = if max_batch == kv_cap {
+        "kv_cache"
+    } else if max_batch == tok_cap {
+        "max_tokens"
+    } else {
+        "max_batch"
+    };
+    let budget = f64::from(engine.max_tokens);
+    let prefill_step = r.step(0.0, 0.0, budget.min(i).max(1.0), i / 2.0, 1.0);
+
+    let (batch, ttft, tpot, step) = match mode {
+        Mode::MaxLoad | Mode::Concurrency(_) => {
+            let wanted = match mode {
+                Mode::Concurrency(c) => f64::from(c),
+                _ => max_batch,
+            };
+            let b = wanted.min(max_batch).max(1.0);
+            let prefill = b * i / o;
+            let per = |x: f64| x / pp;
+            let step = r.step(per(b), i + o / 2.0, per(prefill), i / 2.0, per(b + prefill / i));
+            let tpot = pp * step.total_s;
+            let chunk = (budget - b).max(1.0);
+            let mut ttft = (i / chunk).ceil() * tpot;
+            if wanted > b {
+                // Requests beyond the running batch wait for whole requests to finish.
+                ttft += (wanted / b - 1.0) * (ttft + (o - 1.0) * tpot);
+            }
+            (b, ttft, tpot, step)
+        }
+        Mode::Batch(n) => {
+            let b = f64::from(n).max(1.0);
+            let chunks = (b * i / budget).ceil().max(1.0);
+            let chunk = b * i / chunks;
+            let pre = r.step(0.0, 0.0, chunk / 1.0, i / 2.0, b / chunks);
+            let ttft = (chunks + pp - 1.0) * pre.total_s;
+            let step = r.step(b / pp, i + o / 2.0, 0.0, 0.0, b / pp);
+            (b, ttft, pp * step.total_s, step)
+        }
+    };
+    let e2e = ttft + (o - 1.0) * tpot;
+    let (out_rate, total_rate) = match mode {
+        Mode::Batch(_) => (batch * o / e2e, batch * (i + o) / e2e),
+        _ => (batch / tpot, batch * (1.0 + i / o) / tpot),
+    };
+    let fits = r.fits() && kv_cap >= 1.0 && (!matches!(mode, Mode::Batch(_)) || batch <= kv_cap);
+    InferResult {
+        fits,
+        max_batch: max_batch as u32,
+        max_batch_limited_by: limited_by,
+        batch: batch as u32,
+        ttft_s: ttft,
+        tpot_s: tpot,
+        e2e_s: e2e,
+        output_tokens_per_s: out_rate,
+        output_tokens_per_s_per_gpu: out_rate / gpus,
+        total_tokens_per_s: total_rate,
+        bound: Bound {
+            prefill: prefill_step.bound(),
+            decode: r.step(batch / pp, i + o / 2.0, 0.0, 0.0, batch / pp).bound(),
+        },
+        step,
+    }
+}

@@ -1,0 +1,245 @@
+//! One engine step on one pipeline stage: a roofline per operation.
+//!
+//! - Weight GEMMs: `max(weights read ÷ (HBM·η), FLOPs ÷ (peak·η_gemm(T)))`, with
+//!   `η_gemm(T) = MAMF fraction × T ÷ (T + T½)` for `T` tokens in the step. MoE layers read
+//!   only the experts the step's tokens touch: `E·(1 − (1 − k/E)^T)` of them.
+//! - Attention: decode reads each sequence's KV cache (`b · c · bytes per token`), prefill
+//!   computes `4·c·h·d` FLOPs per token; each is a roofline of its own.
+//! - Tensor parallelism: two all-reduces per layer of the step's activations (ring: `2(t−1)/t`
+//!   of the bytes, plus a latency); pipeline stages send activations point to point.
+//! - Fixed costs: per step (scheduling, sampling) and per layer (norms, launches).
+
+use serde::Serialize;
+
+use super::calib::InferCalibration;
+use super::config::{Engine, InferConfig};
+use super::memory::InferMemory;
+use crate::model::{ModelSpec, attention_flops_per_token};
+use crate::train::Cluster;
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// Where one step's time goes on the slowest stage, seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct StepTime {
+    /// Weight GEMMs, compute side of the roofline.
+    pub gemm_compute_s: f64,
+    /// Weight GEMMs, memory side (weights streamed).
+    pub gemm_memory_s: f64,
+    /// Attention, compute side.
+    pub attention_compute_s: f64,
+    /// Attention, memory side (KV cache read).
+    pub attention_memory_s: f64,
+    /// Tensor-parallel and pipeline communication.
+    pub comm_s: f64,
+    /// Fixed per-step and per-layer costs.
+    pub overhead_s: f64,
+    /// The step: rooflines' maxima plus communication and overhead.
+    pub total_s: f64,
+}
+
+impl StepTime {
+    /// What bounds the step: `compute`, `memory` or `network`.
+    #[must_use]
+    pub fn bound(&self) -> &'static str {
+        let (gc, gm, ac, am) =
+            (self.gemm_compute_s, self.gemm_memory_s, self.attention_compute_s, self.attention_memory_s);
+        let compute = if gc >= gm { gc } else { 0.0 } + if ac >= am { ac } else { 0.0 };
+        let memory = if gm > gc { gm } else { 0.0 } + if am > ac { am } else { 0.0 };
+        if self.comm_s > compute && self.comm_s > memory {
+            "network"
+        } else if compute >= memory {
+            "compute"
+        } else {
+            "memory"
+        }
+    }
+}
+
+/// A replica prepared for step-time evaluation.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    /// The layout.
+    pub config: InferConfig,
+    /// The engine limits.
+    pub engine: Engine,
+    /// Memory per GPU.
+    pub memory: InferMemory,
+    layers_per_stage: f64,
+    hidden: f64,
+    dense_bytes_stage: f64,
+    expert_bytes_layer: f64,
+    moe_layers_stage: f64,
+    experts: f64,
+    top_k: f64,
+    body_flops_per_token: f64,
+    head_flops_per_token: f64,
+    attention_per_token_per_context: f64,
+    cluster: Cluster,
+    calib: InferCalibration,
+}
+
+impl Replica {
+    /// Prepares a replica of `spec` on `cluster` (whose peak is at the activation precision).
+    #[must_use]
+    pub fn new(
+        spec: &ModelSpec,
+        cluster: &Cluster,
+        cfg: &InferConfig,
+        engine: &Engine,
+        calib: &InferCalibration,
+    ) -> Replica {
+        let pc = spec.params();
+        let (tp, pp) = (f64::from(cfg.tp), f64::from(cfg.pp));
+        let gpus = tp * pp;
+        let wb = cfg.precision.weights.bytes();
+        let layers = f64::from(spec.layers);
+        let h = f64::from(spec.hidden);
+        let weights_gib = pc.total * wb / gpus / GIB;
+        let (moe_layers, experts, top_k) = match &spec.moe {
+            Some(m) => (f64::from(spec.layers - m.dense_layers), f64::from(m.experts), f64::from(m.active)),
+            None => (0.0, 1.0, 1.0),
+        };
+        // Routed experts (shared experts are always read, so they count as dense).
+        let routed = match &spec.moe {
+            Some(m) => pc.experts * f64::from(m.experts) / f64::from(m.experts + m.shared),
+            None => 0.0,
+        };
+        let expert_bytes_layer = if moe_layers > 0.0 { routed * wb / moe_layers / gpus * pp } else { 0.0 };
+        let dense_bytes_stage = (pc.total - routed) * wb / gpus;
+
+        // KV cache per token on one GPU.
+        let kv_b = cfg.precision.kv.bytes();
+        let kv_per_layer = match &spec.mla {
+            Some(mla) => f64::from(mla.kv_lora_rank + mla.qk_rope_head_dim) * kv_b,
+            None => {
+                let heads_per_gpu = (f64::from(spec.kv_heads) / tp).ceil().max(1.0);
+                2.0 * heads_per_gpu * f64::from(spec.head_dim) * kv_b
+            }
+        };
+        let kv_bytes_per_token = kv_per_layer * layers / pp;
+
+        // Workspace: a full step's activations and the logits of a full batch.
+        let ffn_width = match &spec.moe {
+            Some(m) => f64::from(m.expert_ffn) * f64::from(m.active + m.shared),
+            None => f64::from(spec.ffn),
+        };
+        let workspace = f64::from(engine.max_tokens) * (h * 2.0 * 8.0 + ffn_width / tp * 2.0 * 3.0)
+            + f64::from(engine.max_batch) * f64::from(spec.vocab) / tp * 4.0;
+        let workspace_gib = workspace / GIB;
+        let free = cluster.memory_gib - weights_gib - workspace_gib - calib.reserved_gib;
+        let kv_cache_gib = (free * engine.kv_memory_fraction).max(0.0);
+        let kv_tokens = kv_cache_gib * GIB / kv_bytes_per_token;
+        let memory = InferMemory {
+            weights_gib,
+            workspace_gib,
+            reserved_gib: calib.reserved_gib,
+            kv_cache_gib,
+            total_gib: weights_gib + workspace_gib + calib.reserved_gib + kv_cache_gib,
+            capacity_gib: cluster.memory_gib,
+            kv_bytes_per_token,
+            kv_tokens,
+        };
+
+        let head = f64::from(spec.vocab) * h;
+        let active = pc.active_matmul(spec);
+        Replica {
+            config: *cfg,
+            engine: *engine,
+            memory,
+            layers_per_stage: layers / pp,
+            hidden: h,
+            dense_bytes_stage,
+            expert_bytes_layer,
+            moe_layers_stage: moe_layers / pp,
+            experts,
+            top_k,
+            body_flops_per_token: 2.0 * (active - head) / gpus,
+            head_flops_per_token: 2.0 * head / tp,
+            attention_per_token_per_context: attention_flops_per_token(spec, 1.0) / gpus,
+            cluster: cluster.clone(),
+            calib: *calib,
+        }
+    }
+
+    /// Whether the weights and workspace leave room for any KV cache.
+    #[must_use]
+    pub fn fits(&self) -> bool {
+        self.memory.kv_cache_gib > 0.0
+    }
+
+    /// Sequences of `tokens` tokens each the KV pool holds.
+    #[must_use]
+    pub fn kv_capacity(&self, tokens: f64) -> f64 {
+        (self.memory.kv_tokens / tokens).floor()
+    }
+
+    /// One step on the slowest stage: `decode` sequences at mean context `decode_ctx`,
+    /// `prefill` prompt tokens attending `prefill_ctx` on average, `heads` of them needing
+    /// logits.
+    #[must_use]
+    pub fn step(
+        &self,
+        decode: f64,
+        decode_ctx: f64,
+        prefill: f64,
+        prefill_ctx: f64,
+        logits: f64,
+    ) -> StepTime {
+        let c = &self.cluster;
+        let cal = &self.calib;
+        let tokens = decode + prefill;
+        let eta = c.gemm_efficiency * tokens / (tokens + cal.gemm_half_tokens);
+        let flops = tokens * self.body_flops_per_token + logits * self.head_flops_per_token;
+        let gemm_compute_s = flops / (c.peak_flops * eta.max(1e-9));
+        let touched = if self.moe_layers_stage > 0.0 {
+            self.experts * (1.0 - (1.0 - self.top_k / self.experts).powf(tokens))
+        } else {
+            0.0
+        };
+        let weight_bytes =
+            self.dense_bytes_stage + self.moe_layers_stage * self.expert_bytes_layer * touched / self.experts;
+        let bw = c.hbm_bytes_per_s * cal.hbm_efficiency;
+        let gemm_memory_s = weight_bytes / bw;
+        let attn_flops = self.attention_per_token_per_context * (decode * decode_ctx + prefill * prefill_ctx);
+        let attention_compute_s =
+            attn_flops / (c.attention_peak_flops * c.gemm_efficiency * cal.attention_efficiency);
+        let attention_memory_s = decode * decode_ctx * self.memory.kv_bytes_per_token / bw;
+        let act = tokens * self.hidden * 2.0;
+        let tp = f64::from(self.config.tp);
+        let all_reduce = if self.config.tp > 1 {
+            cal.collective_latency_s
+                + 2.0 * (tp - 1.0) / tp * act / (c.scale_up_bytes_per_s * cal.collective_efficiency)
+        } else {
+            0.0
+        };
+        let p2p = if self.config.pp > 1 {
+            cal.collective_latency_s + act / tp / (c.scale_up_bytes_per_s * cal.collective_efficiency)
+        } else {
+            0.0
+        };
+        let comm_s = 2.0 * self.layers_per_stage * all_reduce + p2p;
+        let elementwise =
+            tokens * cal.elementwise_bytes_per_hidden * self.hidden * self.layers_per_stage / tp / bw;
+        let overhead_s = cal.step_overhead_s + self.layers_per_stage * cal.layer_overhead_s + elementwise;
+        let total_s = gemm_compute_s.max(gemm_memory_s)
+            + attention_compute_s.max(attention_memory_s)
+            + comm_s
+            + overhead_s;
+        StepTime {
+            gemm_compute_s,
+            gemm_memory_s,
+            attention_compute_s,
+            attention_memory_s,
+            comm_s,
+            overhead_s,
+            total_s,
+        }
+    }
+
+    /// The cluster.
+    #[must_use]
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+}
