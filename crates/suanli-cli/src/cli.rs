@@ -75,6 +75,9 @@ pub(crate) enum Command {
     /// Plan a training run: memory, step time and throughput of a parallel layout; flags left
     /// out are searched for the fastest layout that fits (or, with `--days`, the fewest servers).
     Train(Box<TrainArgs>),
+    /// Plan serving: memory, KV cache, throughput and latency of a replica; without `--tp`, the
+    /// best TP / PP / EP (and precision with `--precision auto`) under `--max-ttft`/`--max-tpot`.
+    Infer(Box<InferArgs>),
     /// Compare predictions with the published measurements in `validation/`.
     Validate {
         /// Which set: all, gpt3-compute, published-params, training, inference.
@@ -169,6 +172,76 @@ pub(crate) struct TrainArgs {
     pub(crate) quiet: bool,
     #[command(flatten)]
     pub(crate) out: Output,
+}
+
+/// `suanli infer …`
+#[derive(Debug, Args)]
+pub(crate) struct InferArgs {
+    /// Catalog id, a Hugging Face `config.json`, or a TOML file with one `[[model]]`.
+    #[arg(long, short = 'm')]
+    pub(crate) model: String,
+    /// Accelerator id.
+    #[arg(long)]
+    pub(crate) gpu: String,
+    /// Server id for the scale-up fabric (default: the catalog's server holding that GPU).
+    #[arg(long)]
+    pub(crate) server: Option<String>,
+    /// Tensor-parallel degree. Without it, TP (and PP, EP when not given) are searched.
+    #[arg(long)]
+    pub(crate) tp: Option<u32>,
+    /// Pipeline stages (default 1 when --tp is given).
+    #[arg(long)]
+    pub(crate) pp: Option<u32>,
+    /// Expert-parallel degree for MoE models, dividing tp (default 1 when --tp is given).
+    #[arg(long)]
+    pub(crate) ep: Option<u32>,
+    /// Prompt tokens per request.
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) input: i64,
+    /// Output tokens per request.
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) output: i64,
+    /// A static batch of this many requests (prefill all, then decode).
+    #[arg(long, conflicts_with = "concurrency", allow_negative_numbers = true)]
+    pub(crate) batch: Option<i64>,
+    /// This many concurrent requests, continuously batched. Neither flag: maximum load.
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) concurrency: Option<i64>,
+    /// Weights, activations and KV cache: bf16, fp16, fp8, int8, int4 (weight-only), or auto
+    /// (search every precision the chip computes in).
+    #[arg(long, default_value = "bf16")]
+    pub(crate) precision: String,
+    /// Weight precision, overriding --precision.
+    #[arg(long)]
+    pub(crate) weights: Option<String>,
+    /// KV-cache precision, overriding --precision.
+    #[arg(long)]
+    pub(crate) kv: Option<String>,
+    /// When the chip lacks the activation precision, compute in bf16 (fp16 without bf16) and
+    /// keep the stored precisions, instead of failing.
+    #[arg(long)]
+    pub(crate) fallback: bool,
+    /// Engine cap on sequences per step.
+    #[arg(long, default_value_t = 2048)]
+    pub(crate) max_batch: u32,
+    /// Engine budget of tokens per step.
+    #[arg(long, default_value_t = 8192)]
+    pub(crate) max_tokens: u32,
+    /// Search limit on time to first token, seconds.
+    #[arg(long)]
+    pub(crate) max_ttft: Option<f64>,
+    /// Search limit on time per output token, seconds.
+    #[arg(long)]
+    pub(crate) max_tpot: Option<f64>,
+    /// Rank the search by cost per token instead of throughput per GPU.
+    #[arg(long)]
+    pub(crate) per_dollar: bool,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub(crate) format: FormatArg,
+    /// Write to this file instead of stdout (`--output` is the output token count here).
+    #[arg(long = "out-file", value_name = "FILE")]
+    pub(crate) out_file: Option<PathBuf>,
 }
 
 /// `suanli catalog …`

@@ -41,9 +41,20 @@ fn run(cli: Cli) -> Result<(), CliError> {
             commands::flops::run(&catalog, &model, tokens, seq_len, &out)
         }
         Some(Command::Train(args)) => commands::train::run(&catalog, &args),
+        Some(Command::Infer(args)) => commands::infer::run(&catalog, &args),
         Some(Command::Validate { set, rows, out }) => commands::validate::run(&catalog, &set, rows, &out),
         Some(Command::Schema { output }) => {
             io::emit(&suanli_core::scenario::json_schema(), output.as_deref())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn argument_definitions_are_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

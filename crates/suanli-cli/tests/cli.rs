@@ -200,7 +200,10 @@ fn flops_from_id_and_from_config_json() {
 #[test]
 fn validate_reports_errors() {
     let text = stdout(&["validate", "--rows"]);
-    assert!(text.contains("gpt3-compute") && text.contains("published-params") && text.contains("pending"));
+    for set in ["gpt3-compute", "published-params", "training", "inference"] {
+        assert!(text.contains(set), "{set}");
+    }
+    assert!(!text.contains("pending"), "every set is predicted");
     let v = json(&["validate", "-f", "json"]);
     let s = &v["result"]["summaries"][0];
     assert_eq!(s["set"], "gpt3-compute");
@@ -539,4 +542,197 @@ fn validate_training_prints_every_row() {
     let rows = text.lines().filter(|l| l.starts_with("training ")).count();
     assert_eq!(rows, 14, "13 rows and the summary: {text}");
     assert!(text.contains("median") && text.contains("nemo-gpt3-175b-h100-fp8"));
+}
+
+#[test]
+fn infer_json_contract() {
+    let v = json(&[
+        "infer",
+        "--model",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--tp",
+        "1",
+        "--input",
+        "1000",
+        "--output",
+        "1000",
+        "--precision",
+        "fp8",
+        "--format",
+        "json",
+    ]);
+    for key in [
+        "config",
+        "fits",
+        "memory_gib_per_gpu",
+        "kv_cache_gib",
+        "max_batch",
+        "batch",
+        "ttft_s",
+        "tpot_s",
+        "e2e_s",
+        "output_tokens_per_s",
+        "output_tokens_per_s_per_gpu",
+        "total_tokens_per_s",
+        "cost_usd_per_million_output_tokens",
+        "bound",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["kind"], "infer");
+    assert_eq!(v["config"]["weights"], "fp8");
+    assert!(["compute", "memory", "network"].contains(&v["bound"]["decode"].as_str().expect("bound")));
+    let tps = v["output_tokens_per_s"].as_f64().expect("rate");
+    assert!((tps - 15_245.0).abs() / 15_245.0 < 0.2, "{tps}");
+    assert!(v["cost_usd_per_million_output_tokens"].as_f64().expect("h100 price") > 0.0);
+}
+
+#[test]
+fn infer_modes_and_overrides() {
+    let base = [
+        "infer",
+        "-m",
+        "llama3.1-70b",
+        "--gpu",
+        "h100-sxm",
+        "--tp",
+        "4",
+        "--input",
+        "500",
+        "--output",
+        "200",
+        "-f",
+        "json",
+    ];
+    let batch = json(&[&base[..], &["--batch", "8"]].concat());
+    assert_eq!(batch["batch"], 8);
+    assert_eq!(batch["config"]["load"], "batch 8");
+    let conc = json(&[&base[..], &["--concurrency", "32"]].concat());
+    assert_eq!(conc["batch"], 32);
+    let mixed = json(&[&base[..], &["--precision", "fp8", "--kv", "bf16"]].concat());
+    assert_eq!(mixed["config"]["kv"], "bf16");
+    assert_eq!(mixed["config"]["weights"], "fp8");
+    let int4 = json(&[&base[..], &["--weights", "int4"]].concat());
+    assert_eq!(int4["config"]["activations"], "bf16");
+}
+
+#[test]
+fn infer_search_respects_latency_limits() {
+    let v = json(&[
+        "infer",
+        "-m",
+        "llama3.1-70b",
+        "--gpu",
+        "h100-sxm",
+        "--input",
+        "1000",
+        "--output",
+        "500",
+        "--precision",
+        "auto",
+        "--max-tpot",
+        "0.04",
+        "-f",
+        "json",
+    ]);
+    assert!(v["tpot_s"].as_f64().expect("tpot") <= 0.04);
+    assert!(v["search"].as_array().expect("ranking").len() > 3);
+    let text =
+        stdout(&["infer", "-m", "mixtral-8x7b", "--gpu", "h100-sxm", "--input", "1000", "--output", "1000"]);
+    assert!(text.contains("Search ranking"), "{text}");
+}
+
+#[test]
+fn infer_bad_input() {
+    let e = fails(&[
+        "infer",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "a100-sxm-80gb",
+        "--tp",
+        "1",
+        "--input",
+        "100",
+        "--output",
+        "100",
+        "--precision",
+        "fp8",
+    ]);
+    assert!(e.contains("fp8") && e.contains("--fallback") && e.contains("bf16"), "{e}");
+    let v = json(&[
+        "infer",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "a100-sxm-80gb",
+        "--tp",
+        "1",
+        "--input",
+        "100",
+        "--output",
+        "100",
+        "--precision",
+        "fp8",
+        "--fallback",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(v["config"]["activations"], "bf16");
+    assert!(
+        v["notes"]
+            .as_array()
+            .expect("notes")
+            .iter()
+            .any(|n| n.as_str().is_some_and(|s| s.contains("--fallback")))
+    );
+    let e = fails(&[
+        "infer",
+        "-m",
+        "llama2-7b",
+        "--gpu",
+        "h100",
+        "--tp",
+        "1",
+        "--input",
+        "4000",
+        "--output",
+        "200",
+    ]);
+    assert!(e.contains("4000 + 200 = 4200") && e.contains("4096"), "{e}");
+    let e =
+        fails(&["infer", "-m", "llama2-7b", "--gpu", "h100", "--tp", "3", "--input", "10", "--output", "10"]);
+    assert!(e.contains("tp") && e.contains("heads"), "{e}");
+    let e =
+        fails(&["infer", "-m", "llama2-7b", "--gpu", "h100", "--tp", "1", "--input", "0", "--output", "10"]);
+    assert!(e.contains("--input"), "{e}");
+    // Does not fit: exit 1 with the GiB.
+    let out = suanli()
+        .args([
+            "infer",
+            "-m",
+            "llama3.1-70b",
+            "--gpu",
+            "h100-sxm",
+            "--tp",
+            "1",
+            "--input",
+            "100",
+            "--output",
+            "100",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not fit") && err.contains("GiB"), "{err}");
+}
+
+#[test]
+fn validate_inference_prints_every_row() {
+    let text = stdout(&["validate", "inference"]);
+    let rows = text.lines().filter(|l| l.starts_with("inference ")).count();
+    assert_eq!(rows, 18, "17 rows and the summary: {text}");
 }

@@ -42,3 +42,55 @@ fn catalog_load(bencher: Bencher) {
 fn scenario_parse(bencher: Bencher) {
     bencher.counter(ItemsCount::new(1usize)).bench(|| Scenario::chatgpt_2023().expect("scenario"));
 }
+
+fn infer_setup(model: &str) -> (suanli_core::model::ModelSpec, Catalog) {
+    let c = Catalog::builtin().expect("catalog");
+    (c.model(model).expect("model").clone(), c)
+}
+
+/// One inference evaluation (a replica at maximum load): evaluations per second.
+#[divan::bench]
+fn infer_evaluate(bencher: Bencher) {
+    use suanli_core::infer::{Engine, InferCalibration, InferConfig, Mode, Precisions, Replica, evaluate};
+    use suanli_core::precision::Precision;
+    use suanli_core::train::{Calibration, Cluster};
+    let (spec, c) = infer_setup("llama3.1-70b");
+    let p = Precisions::uniform(Precision::Fp8);
+    let cluster =
+        Cluster::new(&c, "h100-sxm", None, p.activations, &Calibration::default()).expect("cluster");
+    let cfg = InferConfig { tp: 4, pp: 1, ep: 1, precision: p };
+    let r = Replica::new(&spec, &cluster, &cfg, &Engine::default(), &InferCalibration::default());
+    bencher.counter(ItemsCount::new(1usize)).bench(|| evaluate(black_box(&r), 1000, 1000, Mode::MaxLoad));
+}
+
+/// The full inference search for Mixtral 8x7B on H100: TP × PP × EP × four precisions, the
+/// batch binary-searched under a 50 ms TPOT limit.
+#[divan::bench]
+fn infer_full_search(bencher: Bencher) {
+    use suanli_core::infer::{Engine, InferCalibration, Limits, Precisions, search};
+    use suanli_core::precision::Precision;
+    use suanli_core::train::{Calibration, Cluster};
+    let (spec, c) = infer_setup("mixtral-8x7b");
+    let precisions: Vec<Precisions> = [Precision::Bf16, Precision::Fp8, Precision::Int8, Precision::Int4]
+        .into_iter()
+        .map(Precisions::uniform)
+        .collect();
+    let lookup =
+        |p: &Precisions| Cluster::new(&c, "h100-sxm", None, p.activations, &Calibration::default()).ok();
+    let limits = Limits { max_ttft_s: Some(2.0), max_tpot_s: Some(0.05), per_dollar: false };
+    bencher.bench(|| {
+        search(
+            black_box(&spec),
+            &lookup,
+            &[1, 2, 4, 8],
+            &[1, 2, 4, 8],
+            &[1, 2, 4, 8],
+            &precisions,
+            &Engine::default(),
+            &InferCalibration::default(),
+            1000,
+            1000,
+            &limits,
+        )
+    });
+}

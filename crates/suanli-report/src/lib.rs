@@ -5,6 +5,7 @@
 
 mod arithmetic_view;
 mod catalog_view;
+mod infer_view;
 mod plan_view;
 mod table;
 mod train_view;
@@ -12,6 +13,7 @@ mod validation_view;
 
 pub use arithmetic_view::render_arithmetic;
 pub use catalog_view::{CatalogKind, catalog_entry, catalog_list};
+pub use infer_view::{InferConfigOut, InferDoc, RankRow, render_infer};
 pub use plan_view::render_plan;
 pub use table::Table;
 pub use train_view::{FrontRow, SearchStats, TrainDoc, render_train};

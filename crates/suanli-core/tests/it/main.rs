@@ -5,6 +5,7 @@
 mod catalog;
 mod gpt3;
 mod hf;
+mod infer;
 mod params;
 mod scenario;
 mod seed;

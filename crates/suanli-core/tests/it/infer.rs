@@ -1,0 +1,118 @@
+//! The inference planner: published throughput, the memory-bound decode by hand, memory and
+//! KV-cache capacity by hand, and properties.
+
+use suanli_core::Catalog;
+use suanli_core::infer::{Engine, InferCalibration, InferConfig, Mode, Precisions, Replica, evaluate};
+use suanli_core::precision::Precision;
+use suanli_core::train::{Calibration, Cluster};
+use suanli_core::validation::inference;
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+fn replica(model: &str, gpu: &str, tp: u32, p: Precision) -> Replica {
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model(model).expect("model");
+    let prec = Precisions::uniform(p);
+    let cluster = Cluster::new(&c, gpu, None, prec.activations, &Calibration::default()).expect("cluster");
+    let cfg = InferConfig { tp, pp: 1, ep: 1, precision: prec };
+    cfg.check(spec, 1, 1, "test").expect("valid");
+    Replica::new(spec, &cluster, &cfg, &Engine::default(), &InferCalibration::default())
+}
+
+#[test]
+fn every_published_row_within_20_percent_median_within_10() {
+    let c = Catalog::builtin().expect("catalog");
+    let rows = inference(&c, &InferCalibration::default());
+    assert_eq!(rows.len(), 17, "every row of inference.csv predicted");
+    let mut errs: Vec<f64> = Vec::new();
+    for r in &rows {
+        assert!(
+            r.rel_error.abs() <= 0.20,
+            "{}: {:.0} vs {} ({:+.1} %)",
+            r.id,
+            r.predicted,
+            r.published,
+            r.rel_error * 100.0
+        );
+        errs.push(r.rel_error.abs());
+    }
+    errs.sort_by(f64::total_cmp);
+    assert!(errs[errs.len() / 2] <= 0.10, "median {:.3}", errs[errs.len() / 2]);
+}
+
+#[test]
+fn batch_one_decode_is_memory_bound_and_matches_a_hand_computation() {
+    // Llama 3.1 70B, bf16, tp 4 on H100 SXM; one sequence at 1,000 tokens of context.
+    let r = replica("llama3.1-70b", "h100-sxm", 4, Precision::Bf16);
+    let cal = InferCalibration::default();
+    let params = 70_553_706_496.0; // the shape's count (see the catalog test)
+    let bw = 3.35e12 * cal.hbm_efficiency;
+    let weights = params * 2.0 / 4.0 / bw;
+    let kv_per_token = 80.0 * 2.0 * (8.0 / 4.0) * 128.0 * 2.0; // layers × K,V × heads per GPU × dim × bytes
+    let ctx = 1000.0;
+    let kv = ctx * kv_per_token / bw;
+    let act = 8192.0 * 2.0;
+    let all_reduce = cal.collective_latency_s + 2.0 * 3.0 / 4.0 * act / (450e9 * cal.collective_efficiency);
+    let comm = 2.0 * 80.0 * all_reduce;
+    let overhead = cal.step_overhead_s
+        + 80.0 * cal.layer_overhead_s
+        + cal.elementwise_bytes_per_hidden * 8192.0 * 80.0 / 4.0 / bw;
+    let hand = weights + kv + comm + overhead;
+    let step = r.step(1.0, ctx, 0.0, 0.0, 1.0);
+    assert!(step.gemm_memory_s > step.gemm_compute_s && step.attention_memory_s > step.attention_compute_s);
+    assert_eq!(step.bound(), "memory");
+    assert!((step.total_s - hand).abs() / hand < 1e-9, "{} vs {hand}", step.total_s);
+    assert!((r.memory.kv_bytes_per_token - kv_per_token).abs() < 1e-9);
+}
+
+#[test]
+fn llama31_70b_bf16_needs_two_gpus_and_kv_capacity_at_8k() {
+    let one = replica("llama3.1-70b", "h100-sxm", 1, Precision::Bf16);
+    assert!(!one.fits(), "weights alone are {:.0} GiB", one.memory.weights_gib);
+    let two = replica("llama3.1-70b", "h100-sxm", 2, Precision::Bf16);
+    assert!(two.fits());
+    // Per GPU: 80 layers × (K and V) × 4 of 8 KV heads × 128 × 2 bytes = 160 KiB per token.
+    assert_eq!(two.memory.kv_bytes_per_token, 163_840.0);
+    // Pool: 90 % of what weights (70.55B × 2 bytes ÷ 2 GPUs), workspace and 2 GiB leave.
+    let weights_gib = 70_553_706_496.0 * 2.0 / 2.0 / GIB;
+    let workspace = 8192.0 * (8192.0 * 16.0 + 28672.0 / 2.0 * 6.0) + 2048.0 * 128_256.0 / 2.0 * 4.0;
+    let pool_gib = 0.9 * (80.0 - weights_gib - workspace / GIB - 2.0);
+    assert!((two.memory.kv_cache_gib - pool_gib).abs() < 1e-9, "{} vs {pool_gib}", two.memory.kv_cache_gib);
+    let sequences_8k = (pool_gib * GIB / 163_840.0 / 8192.0).floor();
+    assert_eq!(two.kv_capacity(8192.0), sequences_8k);
+    assert!(sequences_8k >= 1.0);
+}
+
+#[test]
+fn latency_grows_with_load_and_throughput_with_batch() {
+    let r = replica("llama3.1-8b", "h100-sxm", 1, Precision::Bf16);
+    let mut last = (0.0, 0.0);
+    for c in [1, 4, 16, 64, 256] {
+        let e = evaluate(&r, 1000, 500, Mode::Concurrency(c));
+        assert!(e.tpot_s > last.0 && e.output_tokens_per_s > last.1, "concurrency {c}");
+        last = (e.tpot_s, e.output_tokens_per_s);
+    }
+    let long = evaluate(&r, 20_000, 2000, Mode::MaxLoad);
+    let short = evaluate(&r, 1000, 1000, Mode::MaxLoad);
+    assert!(long.max_batch < short.max_batch);
+    assert_eq!(long.max_batch_limited_by, "kv_cache");
+    let b = evaluate(&r, 1000, 500, Mode::Batch(8));
+    assert!(b.ttft_s > 0.0 && b.e2e_s > b.ttft_s);
+}
+
+#[test]
+fn context_and_layout_rules_name_the_numbers() {
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model("llama2-7b").expect("model");
+    let cfg = InferConfig { tp: 1, pp: 1, ep: 1, precision: Precisions::uniform(Precision::Bf16) };
+    let e = cfg.check(spec, 4000, 200, "cli").expect_err("too long").to_string();
+    assert!(e.contains("4000 + 200 = 4200") && e.contains("4096"), "{e}");
+    let qwen = suanli_core::model::from_hf_config(
+        &std::fs::read_to_string(format!("{}/tests/fixtures/hf/qwen2-7b.json", env!("CARGO_MANIFEST_DIR")))
+            .expect("fixture"),
+        "qwen2-7b.json",
+    )
+    .expect("imports");
+    let e = InferConfig { tp: 7, ..cfg }.check(&qwen, 10, 10, "cli").expect_err("kv heads").to_string();
+    assert!(e.contains("KV heads (4)"), "{e}");
+}
