@@ -1,11 +1,11 @@
 //! Throughput and latency of a replica under a load.
 //!
-//! Continuous batching in steady state (a fluid model): `b` sequences decode together; to keep
-//! the batch full, each step also prefills `b·I/O` prompt tokens (chunked prefill), so a step
-//! holds `b·(1 + I/O)` tokens. `b` is capped by the engine's sequence cap, by its token budget
+//! Continuous batching in steady state (a fluid model): `b` sequences cycle through prefill
+//! (TTFT) and `O − 1` decode steps (TPOT each); while one decodes, the others' prompts are
+//! prefilled alongside, `(b − 1)·I/O` tokens a step. Output tokens/s = `b·O ÷ (TTFT + (O−1)·TPOT)`. `b` is capped by the engine's sequence cap, by its token budget
 //! (`b ≤ max_tokens ÷ (1 + I/O)`) and by the KV pool (each sequence reserves `I + O` tokens, as
 //! TensorRT-LLM's default guaranteed-no-evict scheduler does). With `pp` stages the batch
-//! splits into `pp` micro-batches in flight, one per stage. Output tokens/s = `b ÷ TPOT`.
+//! splits into `pp` micro-batches in flight, one per stage.
 
 use serde::Serialize;
 
@@ -78,12 +78,17 @@ pub fn evaluate(r: &Replica, input: u32, output: u32, mode: Mode) -> InferResult
                 _ => max_batch,
             };
             let b = wanted.min(max_batch).max(1.0);
-            let prefill = b * i / o;
+            // While a request decodes, the other b − 1 cycle through prefill: (b − 1)·I/O prompt
+            // tokens a step on average. Its own prefill runs in chunks of what the budget
+            // leaves after the decode tokens, alongside the others' work.
+            let others = (b - 1.0) * i / o;
             let per = |x: f64| x / pp;
-            let step = r.step(per(b), i + o / 2.0, per(prefill), i / 2.0, per(b + prefill / i));
+            let step = r.step(per(b), i + o / 2.0, per(others), i / 2.0, per(b + others / i));
             let tpot = pp * step.total_s;
-            let chunk = (budget - b).max(1.0);
-            let mut ttft = (i / chunk).ceil() * tpot;
+            let chunk = (budget - (b - 1.0)).max(1.0).min(i);
+            let chunks = (i / chunk).ceil();
+            let first = r.step(per(b - 1.0), i + o / 2.0, per(others + chunk), i / 2.0, per(b + others / i));
+            let mut ttft = chunks * pp * first.total_s;
             if wanted > b {
                 // Requests beyond the running batch wait for whole requests to finish.
                 ttft += (wanted / b - 1.0) * (ttft + (o - 1.0) * tpot);
@@ -101,10 +106,12 @@ pub fn evaluate(r: &Replica, input: u32, output: u32, mode: Mode) -> InferResult
         }
     };
     let e2e = ttft + (o - 1.0) * tpot;
-    let (out_rate, total_rate) = match mode {
-        Mode::Batch(_) => (batch * o / e2e, batch * (i + o) / e2e),
-        _ => (batch / tpot, batch * (1.0 + i / o) / tpot),
+    // Each running sequence completes a request every TTFT + (O − 1)·TPOT.
+    let cycle = match mode {
+        Mode::Concurrency(c) if f64::from(c) > batch => e2e / (f64::from(c) / batch),
+        _ => e2e,
     };
+    let (out_rate, total_rate) = (batch * o / cycle, batch * (i + o) / cycle);
     let fits = r.fits() && kv_cap >= 1.0 && (!matches!(mode, Mode::Batch(_)) || batch <= kv_cap);
     InferResult {
         fits,

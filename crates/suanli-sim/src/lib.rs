@@ -1,0 +1,12 @@
+//! suanli-sim: a discrete-event simulator of LLM serving fleets, and fleet sizing.
+//!
+//! [`workload`] generates or reads requests; [`sim::simulate`] runs them through replicas whose
+//! step time comes from the inference planner ([`engine::StepModel`]); [`fleet`] finds the
+//! cheapest fleet meeting latency targets in the peak hour. Deterministic for a seed.
+
+pub mod engine;
+pub mod fleet;
+pub mod metrics;
+pub mod rng;
+pub mod sim;
+pub mod workload;

@@ -1,0 +1,120 @@
+//! Latency percentiles and time series.
+
+use serde::Serialize;
+
+/// Mean and percentiles of a latency, seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct Latency {
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// Nearest-rank percentiles (`select_nth_unstable`, O(n) each).
+#[must_use]
+pub fn latency(mut xs: Vec<f64>) -> Latency {
+    if xs.is_empty() {
+        return Latency::default();
+    }
+    let n = xs.len();
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    let mut at = |q: f64| {
+        let k = ((q * n as f64).ceil() as usize).clamp(1, n) - 1;
+        *xs.select_nth_unstable_by(k, f64::total_cmp).1
+    };
+    let (p50, p90, p99) = (at(0.5), at(0.9), at(0.99));
+    Latency { mean, p50, p90, p99 }
+}
+
+/// Per-interval series: arrivals, completions, output tokens, mean queue length, busy time.
+#[derive(Debug, Clone, Serialize)]
+pub struct Series {
+    /// Start of the first interval, seconds.
+    pub start_s: f64,
+    /// Interval width, seconds.
+    pub interval_s: f64,
+    /// Arrivals per interval.
+    pub arrivals: Vec<u64>,
+    /// Completions per interval.
+    pub completions: Vec<u64>,
+    /// Output tokens completed per interval.
+    pub output_tokens: Vec<u64>,
+    /// Mean waiting requests seen by arrivals, per interval.
+    pub mean_queue: Vec<f64>,
+    /// Replica-seconds busy per interval (steps attributed to the interval they start in).
+    pub busy_s: Vec<f64>,
+    #[serde(skip)]
+    queue_samples: Vec<u64>,
+}
+
+impl Series {
+    /// An empty series.
+    #[must_use]
+    pub fn new(start_s: f64, interval_s: f64) -> Series {
+        Series {
+            start_s,
+            interval_s,
+            arrivals: Vec::new(),
+            completions: Vec::new(),
+            output_tokens: Vec::new(),
+            mean_queue: Vec::new(),
+            busy_s: Vec::new(),
+            queue_samples: Vec::new(),
+        }
+    }
+
+    fn slot(&mut self, t: f64) -> usize {
+        let k = ((t - self.start_s) / self.interval_s).floor().max(0.0) as usize;
+        if k >= self.arrivals.len() {
+            let len = k + 1;
+            self.arrivals.resize(len, 0);
+            self.completions.resize(len, 0);
+            self.output_tokens.resize(len, 0);
+            self.mean_queue.resize(len, 0.0);
+            self.busy_s.resize(len, 0.0);
+            self.queue_samples.resize(len, 0);
+        }
+        k
+    }
+
+    pub(crate) fn arrival(&mut self, t: f64) {
+        let k = self.slot(t);
+        self.arrivals[k] += 1;
+    }
+
+    pub(crate) fn completion(&mut self, t: f64, tokens: u32) {
+        let k = self.slot(t);
+        self.completions[k] += 1;
+        self.output_tokens[k] += u64::from(tokens);
+    }
+
+    pub(crate) fn queue(&mut self, t: f64, waiting: usize) {
+        let k = self.slot(t);
+        let n = self.queue_samples[k] as f64;
+        self.mean_queue[k] = (self.mean_queue[k] * n + waiting as f64) / (n + 1.0);
+        self.queue_samples[k] += 1;
+    }
+
+    pub(crate) fn busy(&mut self, t: f64, dt: f64) {
+        let k = self.slot(t);
+        self.busy_s[k] += dt;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let l = latency((1..=100).map(f64::from).collect());
+        assert_eq!((l.p50, l.p90, l.p99), (50.0, 90.0, 99.0));
+        assert!((l.mean - 50.5).abs() < 1e-12);
+        assert_eq!(latency(vec![]).p99, 0.0);
+    }
+}

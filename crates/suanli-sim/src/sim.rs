@@ -1,0 +1,509 @@
+//! The discrete-event simulation: routing, per-replica continuous batching with a paged KV
+//! cache, chunked prefill, preemption by recomputation, and the metrics.
+//!
+//! Events are arrivals (pre-generated, merged in time order) and step completions (one per
+//! busy replica, in a heap). A replica's step costs O(1) plus O(log n) per sequence that joins
+//! or leaves: running sequences are not touched one by one; each carries the step at which it
+//! finishes, and the batch's total context grows by the batch size every step.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, HashSet, VecDeque};
+
+use serde::Serialize;
+
+use crate::engine::StepModel;
+use crate::metrics::{Latency, Series, latency};
+use crate::workload::Request;
+
+/// How requests are spread over replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Router {
+    /// In turn.
+    RoundRobin,
+    /// To the replica with the fewest requests queued or running.
+    LeastOutstanding,
+    /// A conversation's turns to the same replica (its prefix stays cached).
+    PrefixAffinity,
+}
+
+/// Batching policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scheduler {
+    /// Continuous (in-flight) batching: sequences join and leave every step.
+    Continuous,
+    /// Static batching: a batch runs to its last sequence before the next is admitted.
+    Static,
+}
+
+/// KV-cache admission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KvPolicy {
+    /// Admit when the prompt's blocks are free; preempt (and later recompute) the newest
+    /// sequence when decoding runs out of blocks (vLLM).
+    Paged,
+    /// Reserve the whole request (prompt + output) at admission; never preempt (TensorRT-LLM's
+    /// guaranteed-no-evict).
+    Reserve,
+}
+
+/// Simulation settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SimConfig {
+    /// Replicas.
+    pub replicas: u32,
+    /// Router.
+    pub router: Router,
+    /// Batching.
+    pub scheduler: Scheduler,
+    /// KV admission.
+    pub kv_policy: KvPolicy,
+    /// Most sequences in a step.
+    pub max_batch: u32,
+    /// Most tokens in a step.
+    pub max_tokens: u32,
+    /// KV block size, tokens.
+    pub block_tokens: u32,
+    /// Fraction of the earliest requests left out of the latency statistics (warm-up).
+    pub warmup: f64,
+    /// Targets for goodput: p99 TTFT and TPOT limits per request, seconds.
+    pub targets: Option<(f64, f64)>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            replicas: 1,
+            router: Router::LeastOutstanding,
+            scheduler: Scheduler::Continuous,
+            kv_policy: KvPolicy::Paged,
+            max_batch: 2048,
+            max_tokens: 8192,
+            block_tokens: 16,
+            warmup: 0.1,
+            targets: None,
+        }
+    }
+}
+
+/// What a run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimReport {
+    /// Requests simulated.
+    pub requests: usize,
+    /// Requests in the statistics (after warm-up).
+    pub measured: usize,
+    /// Simulated seconds from the first arrival to the last completion.
+    pub duration_s: f64,
+    /// Time to first token.
+    pub ttft_s: Latency,
+    /// Time per output token after the first.
+    pub tpot_s: Latency,
+    /// Request latency.
+    pub e2e_s: Latency,
+    /// Wait from arrival to admission into a batch.
+    pub queue_s: Latency,
+    /// Completed requests per second.
+    pub throughput_requests_per_s: f64,
+    /// Output tokens per second.
+    pub output_tokens_per_s: f64,
+    /// Fraction of measured requests meeting the targets (1 without targets).
+    pub goodput: f64,
+    /// Requests per second meeting the targets.
+    pub goodput_requests_per_s: f64,
+    /// Mean requests in the system (time average).
+    pub mean_in_system: f64,
+    /// Arrival rate × mean latency: Little's law says this equals `mean_in_system`.
+    pub littles_law_product: f64,
+    /// Sequences preempted (and recomputed) for lack of KV blocks.
+    pub preemptions: u64,
+    /// Prompt tokens served from a cached prefix.
+    pub cached_prefix_tokens: u64,
+    /// Mean fraction of time replicas are busy.
+    pub utilisation: f64,
+    /// Whether the queue grew without bound: offered load exceeds capacity.
+    pub saturated: bool,
+    /// Queue length, utilisation and latency over time.
+    pub series: Series,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Time(f64);
+impl Eq for Time {}
+impl PartialOrd for Time {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Time {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.0.total_cmp(&o.0)
+    }
+}
+
+#[derive(Default)]
+struct Rep {
+    waiting: VecDeque<u32>,
+    prefilling: VecDeque<u32>,
+    running: Vec<u32>,
+    finishes: BinaryHeap<Reverse<(u64, u32, u32)>>,
+    pending: Vec<(u32, u32)>,
+    seen: HashSet<u32>,
+    b: u64,
+    sum_ctx: u64,
+    step: u64,
+    kv_used: u64,
+    busy: bool,
+    busy_s: f64,
+}
+
+impl Rep {
+    fn outstanding(&self) -> usize {
+        self.waiting.len() + self.prefilling.len() + self.b as usize
+    }
+}
+
+struct State<'a> {
+    reqs: &'a [Request],
+    cfg: SimConfig,
+    kv_cap: u64,
+    need: Vec<u32>,
+    prefilled: Vec<u32>,
+    produced: Vec<u32>,
+    join_step: Vec<u64>,
+    epoch: Vec<u32>,
+    held: Vec<u64>,
+    done: Vec<bool>,
+    admitted: Vec<f64>,
+    first: Vec<f64>,
+    finish: Vec<f64>,
+    preemptions: u64,
+    cached: u64,
+}
+
+impl State<'_> {
+    /// KV tokens (whole blocks) a request takes when admitted: its prompt (plus anything it
+    /// had produced before a preemption), or with `Reserve` its whole length.
+    fn reserve(&self, r: u32) -> u64 {
+        let i = r as usize;
+        let q = &self.reqs[i];
+        let tokens = match self.cfg.kv_policy {
+            KvPolicy::Paged => u64::from(q.input) + u64::from(self.produced[i]),
+            KvPolicy::Reserve => u64::from(q.input) + u64::from(q.output),
+        };
+        let b = u64::from(self.cfg.block_tokens.max(1));
+        tokens.div_ceil(b) * b
+    }
+
+    /// Admits and chunks work for the next step; returns its duration, or `None` when idle.
+    fn start(&mut self, rep: &mut Rep, now: f64, model: &dyn StepModel) -> Option<f64> {
+        let admit = self.cfg.scheduler == Scheduler::Continuous || (rep.b == 0 && rep.prefilling.is_empty());
+        if admit {
+            while let Some(&r) = rep.waiting.front() {
+                if rep.b as usize + rep.prefilling.len() >= self.cfg.max_batch as usize {
+                    break;
+                }
+                let need = self.reserve(r);
+                // Keep a watermark of 1 % of the pool plus one step of decode growth free, as
+                // vLLM does, so an admission is not preempted by the very next step.
+                let headroom = self.kv_cap / 100 + rep.b;
+                if rep.kv_used + need + headroom > self.kv_cap && (rep.b > 0 || !rep.prefilling.is_empty()) {
+                    break;
+                }
+                rep.kv_used += need;
+                self.held[r as usize] = need;
+                rep.waiting.pop_front();
+                let q = &self.reqs[r as usize];
+                if self.admitted[r as usize].is_nan() {
+                    self.admitted[r as usize] = now;
+                }
+                if self.cfg.router == Router::PrefixAffinity
+                    && q.prefix > 0
+                    && rep.seen.contains(&q.conversation)
+                    && self.produced[r as usize] == 0
+                {
+                    let hit = q.prefix.min(self.need[r as usize].saturating_sub(1));
+                    self.need[r as usize] -= hit;
+                    self.cached += u64::from(hit);
+                }
+                rep.seen.insert(q.conversation);
+                rep.prefilling.push_back(r);
+            }
+        }
+        let mut budget = u64::from(self.cfg.max_tokens).saturating_sub(rep.b);
+        let (mut prefill, mut ctx_weighted, mut completing) = (0u64, 0.0, 0u64);
+        rep.pending.clear();
+        for &r in &rep.prefilling {
+            if budget == 0 {
+                break;
+            }
+            let i = r as usize;
+            let left = u64::from(self.need[i] - self.prefilled[i]);
+            let n = left.min(budget);
+            budget -= n;
+            // Tokens already in the cache before this chunk: a cached prefix, earlier chunks.
+            let base = u64::from(self.reqs[i].input) + u64::from(self.produced[i]);
+            let offset = (base.saturating_sub(u64::from(self.need[i])) + u64::from(self.prefilled[i])) as f64;
+            ctx_weighted += n as f64 * (offset + n as f64 / 2.0);
+            prefill += n;
+            if n == left {
+                completing += 1;
+            }
+            rep.pending.push((r, n as u32));
+        }
+        if rep.b == 0 && prefill == 0 {
+            return None;
+        }
+        let b = rep.b as f64;
+        let mean_ctx = if rep.b > 0 { rep.sum_ctx as f64 / b } else { 0.0 };
+        let pctx = if prefill > 0 { ctx_weighted / prefill as f64 } else { 0.0 };
+        let dt = model.step_s(b, mean_ctx, prefill as f64, pctx, b + completing as f64).max(1e-9);
+        Some(dt)
+    }
+
+    /// Applies a finished step at `now`.
+    fn finish_step(&mut self, rep: &mut Rep, now: f64, completed: &mut Vec<u32>) {
+        rep.step += 1;
+        rep.sum_ctx += rep.b;
+        if self.cfg.kv_policy == KvPolicy::Paged {
+            rep.kv_used += rep.b;
+        }
+        let pending = std::mem::take(&mut rep.pending);
+        for &(r, n) in &pending {
+            let i = r as usize;
+            self.prefilled[i] += n;
+            if self.prefilled[i] < self.need[i] {
+                continue;
+            }
+            // Prefill complete: the step emitted this sequence's next token.
+            if let Some(pos) = rep.prefilling.iter().position(|&x| x == r) {
+                rep.prefilling.remove(pos);
+            }
+            if self.first[i].is_nan() {
+                self.first[i] = now;
+            }
+            self.produced[i] += 1;
+            let q = &self.reqs[i];
+            if self.produced[i] >= q.output {
+                self.complete(rep, r, now, false, completed);
+                continue;
+            }
+            rep.b += 1;
+            rep.sum_ctx += u64::from(q.input + self.produced[i]);
+            if self.cfg.kv_policy == KvPolicy::Paged {
+                rep.kv_used += 1;
+                self.held[i] += 1;
+            }
+            self.join_step[i] = rep.step;
+            rep.running.push(r);
+            rep.finishes.push(Reverse((rep.step + u64::from(q.output - self.produced[i]), r, self.epoch[i])));
+        }
+        rep.pending = pending;
+        rep.pending.clear();
+        while let Some(&Reverse((s, r, e))) = rep.finishes.peek() {
+            if s > rep.step {
+                break;
+            }
+            rep.finishes.pop();
+            if e == self.epoch[r as usize] && !self.done[r as usize] {
+                self.complete(rep, r, now, true, completed);
+            }
+        }
+        if self.cfg.kv_policy == KvPolicy::Paged {
+            while rep.kv_used > self.kv_cap && rep.b > 0 {
+                let Some(r) = rep.running.pop() else { break };
+                let i = r as usize;
+                if self.done[i] {
+                    continue;
+                }
+                let q = &self.reqs[i];
+                let produced = self.produced[i] + (rep.step - self.join_step[i]) as u32;
+                let ctx = u64::from(q.input + produced);
+                rep.b -= 1;
+                rep.sum_ctx -= ctx;
+                let held = self.held[i] + (rep.step - self.join_step[i]);
+                rep.kv_used = rep.kv_used.saturating_sub(held);
+                self.held[i] = 0;
+                self.epoch[i] += 1;
+                self.produced[i] = produced;
+                self.need[i] = q.input + produced;
+                self.prefilled[i] = 0;
+                self.preemptions += 1;
+                rep.waiting.push_front(r);
+            }
+        }
+        if rep.running.len() > 64 && rep.running.len() > 2 * rep.b as usize {
+            let done = &self.done;
+            rep.running.retain(|&r| !done[r as usize]);
+        }
+    }
+
+    fn complete(&mut self, rep: &mut Rep, r: u32, now: f64, running: bool, completed: &mut Vec<u32>) {
+        let i = r as usize;
+        let q = &self.reqs[i];
+        if running {
+            rep.b -= 1;
+            rep.sum_ctx -= u64::from(q.input + q.output);
+        }
+        let held = match (self.cfg.kv_policy, running) {
+            (KvPolicy::Paged, true) => self.held[i] + (rep.step - self.join_step[i]),
+            _ => self.held[i],
+        };
+        rep.kv_used = rep.kv_used.saturating_sub(held);
+        self.held[i] = 0;
+        self.done[i] = true;
+        self.finish[i] = now;
+        completed.push(r);
+    }
+}
+
+/// Simulates `reqs` (sorted by arrival) on `cfg.replicas` identical replicas.
+#[must_use]
+pub fn simulate(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig) -> SimReport {
+    let n = reqs.len();
+    let nan = f64::NAN;
+    let mut st = State {
+        reqs,
+        cfg: *cfg,
+        kv_cap: model.kv_tokens(),
+        need: reqs.iter().map(|q| q.input).collect(),
+        prefilled: vec![0; n],
+        produced: vec![0; n],
+        join_step: vec![0; n],
+        epoch: vec![0; n],
+        held: vec![0; n],
+        done: vec![false; n],
+        admitted: vec![nan; n],
+        first: vec![nan; n],
+        finish: vec![nan; n],
+        preemptions: 0,
+        cached: 0,
+    };
+    let replicas = cfg.replicas.max(1) as usize;
+    let mut reps: Vec<Rep> = (0..replicas).map(|_| Rep::default()).collect();
+    let mut events: BinaryHeap<Reverse<(Time, usize)>> = BinaryHeap::new();
+    let t0 = reqs.first().map_or(0.0, |q| q.arrival_s);
+    let span = reqs.last().map_or(0.0, |q| q.arrival_s) - t0;
+    let mut series = Series::new(t0, (span / 60.0).max(1e-3));
+    let mut next = 0usize;
+    let mut rr = 0usize;
+    let (mut in_system, mut area, mut last_t) = (0usize, 0.0, t0);
+    let mut completed = Vec::new();
+    let marks = [n / 4, n / 2, 3 * n / 4, n.saturating_sub(1)];
+    let mut waiting_at = [0usize; 4];
+
+    loop {
+        let arrival = reqs.get(next).map(|q| q.arrival_s);
+        let step = events.peek().map(|Reverse((t, _))| t.0);
+        let (now, is_arrival) = match (arrival, step) {
+            (None, None) => break,
+            (Some(a), Some(s)) if s <= a => (s, false),
+            (Some(a), _) => (a, true),
+            (None, Some(s)) => (s, false),
+        };
+        area += in_system as f64 * (now - last_t);
+        last_t = now;
+        let r_idx = if is_arrival {
+            let q = &reqs[next];
+            let r = match cfg.router {
+                Router::RoundRobin => {
+                    rr = (rr + 1) % replicas;
+                    rr
+                }
+                Router::LeastOutstanding => {
+                    (0..replicas).min_by_key(|&i| (reps[i].outstanding(), i)).unwrap_or(0)
+                }
+                Router::PrefixAffinity => q.conversation as usize % replicas,
+            };
+            reps[r].waiting.push_back(next as u32);
+            in_system += 1;
+            series.arrival(now);
+            if let Some(k) = marks.iter().position(|&m| m == next) {
+                waiting_at[k] = reps.iter().map(|p| p.waiting.len()).sum();
+            }
+            series.queue(now, reps.iter().map(|p| p.waiting.len()).sum());
+            next += 1;
+            if reps[r].busy {
+                continue;
+            }
+            r
+        } else {
+            let Some(Reverse((_, r))) = events.pop() else { break };
+            completed.clear();
+            st.finish_step(&mut reps[r], now, &mut completed);
+            in_system -= completed.len();
+            for &c in &completed {
+                series.completion(now, reqs[c as usize].output);
+            }
+            reps[r].busy = false;
+            r
+        };
+        if let Some(dt) = st.start(&mut reps[r_idx], now, model) {
+            reps[r_idx].busy = true;
+            reps[r_idx].busy_s += dt;
+            series.busy(now, dt);
+            events.push(Reverse((Time(now + dt), r_idx)));
+        }
+    }
+
+    // Statistics over the measured requests (after warm-up), in arrival order.
+    let skip = ((n as f64) * cfg.warmup.clamp(0.0, 0.9)) as usize;
+    let measured: Vec<usize> = (skip..n).filter(|&i| !st.finish[i].is_nan()).collect();
+    let pick =
+        |f: &dyn Fn(usize) -> Option<f64>| -> Vec<f64> { measured.iter().filter_map(|&i| f(i)).collect() };
+    let ttft = pick(&|i| Some(st.first[i] - reqs[i].arrival_s));
+    let e2e = pick(&|i| Some(st.finish[i] - reqs[i].arrival_s));
+    let queue = pick(&|i| Some(st.admitted[i] - reqs[i].arrival_s));
+    let tpot =
+        pick(&|i| (reqs[i].output > 1).then(|| (st.finish[i] - st.first[i]) / f64::from(reqs[i].output - 1)));
+    let end = st.finish.iter().copied().filter(|x| !x.is_nan()).fold(t0, f64::max);
+    let duration = (end - t0).max(1e-9);
+    let outputs: u64 = reqs.iter().map(|q| u64::from(q.output)).sum();
+    let good = match cfg.targets {
+        Some((t_ttft, t_tpot)) => measured
+            .iter()
+            .filter(|&&i| {
+                let q = &reqs[i];
+                let tp =
+                    if q.output > 1 { (st.finish[i] - st.first[i]) / f64::from(q.output - 1) } else { 0.0 };
+                st.first[i] - q.arrival_s <= t_ttft && tp <= t_tpot
+            })
+            .count(),
+        None => measured.len(),
+    };
+    let goodput = if measured.is_empty() { 0.0 } else { good as f64 / measured.len() as f64 };
+    let e2e_lat = latency(e2e);
+    let rate = n as f64 / span.max(1e-9);
+    let mean_e2e_all = {
+        let all: Vec<f64> =
+            (0..n).filter(|&i| !st.finish[i].is_nan()).map(|i| st.finish[i] - reqs[i].arrival_s).collect();
+        all.iter().sum::<f64>() / all.len().max(1) as f64
+    };
+    let busy: f64 = reps.iter().map(|p| p.busy_s).sum();
+    let saturated = n >= 100
+        && waiting_at[3] as f64 > 1.5 * waiting_at[1] as f64 + 50.0
+        && waiting_at[3] as f64 > 0.02 * n as f64;
+    SimReport {
+        requests: n,
+        measured: measured.len(),
+        duration_s: duration,
+        ttft_s: latency(ttft),
+        tpot_s: latency(tpot),
+        e2e_s: e2e_lat,
+        queue_s: latency(queue),
+        throughput_requests_per_s: n as f64 / duration,
+        output_tokens_per_s: outputs as f64 / duration,
+        goodput,
+        goodput_requests_per_s: good as f64 / duration
+            * (n as f64 / measured.len().max(1) as f64).min(1.0 / (1.0 - cfg.warmup.clamp(0.0, 0.9))),
+        mean_in_system: area / (last_t - t0).max(1e-9),
+        littles_law_product: (n as f64 / (last_t - t0).max(1e-9)) * mean_e2e_all,
+        preemptions: st.preemptions,
+        cached_prefix_tokens: st.cached,
+        utilisation: busy / (replicas as f64 * duration),
+        saturated: saturated || (rate > 0.0 && st.finish.iter().any(|x| x.is_nan())),
+        series,
+    }
+}

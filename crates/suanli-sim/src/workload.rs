@@ -1,0 +1,325 @@
+//! Requests: when they arrive and how long they are.
+
+use serde::Serialize;
+use suanli_core::Error;
+
+use crate::rng::Rng;
+
+/// One request.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Request {
+    /// Arrival time, seconds from the start.
+    pub arrival_s: f64,
+    /// Prompt tokens.
+    pub input: u32,
+    /// Output tokens.
+    pub output: u32,
+    /// Conversation id (requests of one conversation share a prefix).
+    pub conversation: u32,
+    /// Leading prompt tokens shared with the conversation's previous turn (cacheable).
+    pub prefix: u32,
+}
+
+/// Inter-arrival process.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Arrivals {
+    /// Exponential gaps.
+    Poisson,
+    /// Gamma gaps with this coefficient of variation (1 = Poisson, > 1 bursty).
+    Gamma {
+        /// Coefficient of variation of the gaps.
+        cv: f64,
+    },
+    /// Equal gaps.
+    Constant,
+}
+
+/// Request lengths.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Lengths {
+    /// The same for every request.
+    Fixed {
+        /// Prompt tokens.
+        input: u32,
+        /// Output tokens.
+        output: u32,
+    },
+    /// Log-normal prompt and output lengths.
+    LogNormal {
+        /// Mean prompt tokens.
+        input_mean: f64,
+        /// Mean output tokens.
+        output_mean: f64,
+        /// Coefficient of variation of both.
+        cv: f64,
+    },
+}
+
+impl Lengths {
+    /// A ShareGPT-like chat distribution: log-normal with the means Kwon et al. 2023 (vLLM,
+    /// arXiv:2309.06180, section 6.1) report for ShareGPT — 161 prompt and 338 output tokens —
+    /// and a coefficient of variation of 1 (long-tailed).
+    pub const SHAREGPT: Lengths = Lengths::LogNormal { input_mean: 161.0, output_mean: 338.0, cv: 1.0 };
+
+    /// Mean prompt and output tokens.
+    #[must_use]
+    pub fn means(&self) -> (f64, f64) {
+        match *self {
+            Lengths::Fixed { input, output } => (f64::from(input), f64::from(output)),
+            Lengths::LogNormal { input_mean, output_mean, .. } => (input_mean, output_mean),
+        }
+    }
+}
+
+/// A day's traffic shape: relative rates of the 24 hours.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DailyCurve {
+    /// Relative rate of each hour.
+    pub weights: [f64; 24],
+}
+
+impl DailyCurve {
+    /// A smooth day peaking at 14:00 whose peak-hour rate is `ratio` times the mean
+    /// (a von Mises bump, `exp(κ·cos(2π(h − 14)/24))`, with κ solved for the ratio).
+    #[must_use]
+    pub fn peak_to_average(ratio: f64) -> DailyCurve {
+        let shape = |k: f64| {
+            let w: Vec<f64> = (0..24)
+                .map(|h| (k * (std::f64::consts::TAU * (f64::from(h) - 14.0) / 24.0).cos()).exp())
+                .collect();
+            let mean = w.iter().sum::<f64>() / 24.0;
+            let max = w.iter().copied().fold(0.0, f64::max);
+            (w, max / mean)
+        };
+        let (mut lo, mut hi) = (0.0, 20.0);
+        for _ in 0..100 {
+            let mid = (lo + hi) / 2.0;
+            if shape(mid).1 < ratio { lo = mid } else { hi = mid }
+        }
+        let (w, _) = shape(lo);
+        let mut weights = [0.0; 24];
+        weights.copy_from_slice(&w);
+        DailyCurve { weights }
+    }
+
+    /// Peak-hour rate over the mean rate.
+    #[must_use]
+    pub fn peak_ratio(&self) -> f64 {
+        let mean = self.weights.iter().sum::<f64>() / 24.0;
+        self.weights.iter().copied().fold(0.0, f64::max) / mean
+    }
+
+    /// Maps "operational" time (seconds at the mean rate) to clock time.
+    fn to_clock(&self, op: f64) -> f64 {
+        let mean = self.weights.iter().sum::<f64>() / 24.0;
+        let day_op: f64 = 86_400.0;
+        let days = (op / day_op).floor();
+        let mut rest = op - days * day_op;
+        for (h, w) in self.weights.iter().enumerate() {
+            let span = 3600.0 * w / mean;
+            if rest <= span {
+                return days * 86_400.0 + h as f64 * 3600.0 + rest / span * 3600.0;
+            }
+            rest -= span;
+        }
+        (days + 1.0) * 86_400.0
+    }
+}
+
+/// How to generate a workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadSpec {
+    /// Mean request rate, requests/s.
+    pub rate: f64,
+    /// Gap distribution.
+    pub arrivals: Arrivals,
+    /// Lengths.
+    pub lengths: Lengths,
+    /// Turns per conversation (1 = independent requests).
+    pub turns: u32,
+    /// Mean think time between a conversation's turns, seconds.
+    pub think_s: f64,
+    /// Daily curve, if the rate varies over the day.
+    pub daily: Option<DailyCurve>,
+    /// Largest prompt + output the model accepts.
+    pub max_context: u32,
+}
+
+fn length(rng: &mut Rng, mean: f64, cv: f64, max: u32) -> u32 {
+    let x = rng.lognormal(mean, cv).round();
+    (x.clamp(1.0, f64::from(max))) as u32
+}
+
+impl WorkloadSpec {
+    /// `n` requests, sorted by arrival.
+    #[must_use]
+    pub fn generate(&self, n: usize, seed: u64) -> Vec<Request> {
+        let mut rng = Rng::new(seed);
+        let turns = self.turns.max(1) as usize;
+        let conversations = n.div_ceil(turns);
+        let conv_rate = self.rate / turns as f64;
+        let mut out = Vec::with_capacity(n);
+        let mut op = 0.0;
+        for conv in 0..conversations {
+            op += match self.arrivals {
+                Arrivals::Poisson => rng.exponential(1.0 / conv_rate),
+                Arrivals::Gamma { cv } => {
+                    let k = 1.0 / (cv * cv);
+                    rng.gamma(k, 1.0 / (conv_rate * k))
+                }
+                Arrivals::Constant => 1.0 / conv_rate,
+            };
+            let mut t = op;
+            let (mut context, mut prefix) = (0u32, 0u32);
+            for _ in 0..turns {
+                if out.len() == n {
+                    break;
+                }
+                let (new_in, out_len) = match self.lengths {
+                    Lengths::Fixed { input, output } => (input, output),
+                    Lengths::LogNormal { input_mean, output_mean, cv } => {
+                        let half = self.max_context / 2;
+                        (length(&mut rng, input_mean, cv, half), length(&mut rng, output_mean, cv, half))
+                    }
+                };
+                let input = (context + new_in).min(self.max_context.saturating_sub(out_len).max(1));
+                let arrival = match &self.daily {
+                    Some(d) => d.to_clock(t),
+                    None => t,
+                };
+                out.push(Request {
+                    arrival_s: arrival,
+                    input,
+                    output: out_len,
+                    conversation: conv as u32,
+                    prefix: prefix.min(input),
+                });
+                prefix = input + out_len;
+                context = prefix;
+                t += rng.exponential(self.think_s.max(1e-3));
+            }
+        }
+        out.sort_by(|a, b| a.arrival_s.total_cmp(&b.arrival_s));
+        out
+    }
+}
+
+/// Parses a trace: CSV with a header naming `arrival_s`, `input_tokens`, `output_tokens`
+/// (in any order), or JSON Lines with those keys. Rows are sorted by arrival.
+///
+/// # Errors
+/// An empty trace, a malformed line (named with its number), or lengths beyond `max_context`.
+pub fn parse_trace(text: &str, origin: &str, max_context: u32) -> Result<Vec<Request>, Error> {
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    let Some(&(first_no, first)) = lines.first() else {
+        return Err(Error::invalid(origin, "(trace)", "empty", "at least one request"));
+    };
+    let bad = |no: usize, what: &str| Error::Syntax {
+        origin: origin.into(),
+        line: no,
+        column: 1,
+        message: what.to_string(),
+    };
+    let mut out = Vec::new();
+    if first.starts_with('{') {
+        for &(no, l) in &lines {
+            let v: serde_json::Value =
+                serde_json::from_str(l).map_err(|e| bad(no, &format!("invalid JSON: {e}")))?;
+            let num = |k: &str| {
+                v.get(k)
+                    .and_then(serde_json::Value::as_f64)
+                    .ok_or_else(|| bad(no, &format!("missing number `{k}`")))
+            };
+            out.push((no, num("arrival_s")?, num("input_tokens")?, num("output_tokens")?));
+        }
+    } else {
+        let header: Vec<&str> = first.split(',').map(str::trim).collect();
+        let col = |k: &str| {
+            header.iter().position(|h| *h == k).ok_or_else(|| {
+                bad(first_no, &format!("header lacks `{k}` (need arrival_s, input_tokens, output_tokens)"))
+            })
+        };
+        let (a, i, o) = (col("arrival_s")?, col("input_tokens")?, col("output_tokens")?);
+        for &(no, l) in &lines[1..] {
+            let f: Vec<&str> = l.split(',').map(str::trim).collect();
+            let num = |idx: usize, k: &str| {
+                f.get(idx)
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .ok_or_else(|| bad(no, &format!("`{k}` is not a number")))
+            };
+            out.push((no, num(a, "arrival_s")?, num(i, "input_tokens")?, num(o, "output_tokens")?));
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::invalid(origin, "(trace)", "no rows", "at least one request"));
+    }
+    let mut reqs = Vec::with_capacity(out.len());
+    for (no, arrival, input, output) in out {
+        let valid = arrival.is_finite() && arrival >= 0.0 && input >= 1.0 && output >= 1.0;
+        if !valid || input.fract() != 0.0 || output.fract() != 0.0 {
+            return Err(bad(no, "need arrival_s ≥ 0 and positive whole token counts"));
+        }
+        if input + output > f64::from(max_context) {
+            return Err(bad(
+                no,
+                &format!("{input} + {output} tokens exceed the model's context of {max_context}"),
+            ));
+        }
+        reqs.push(Request {
+            arrival_s: arrival,
+            input: input as u32,
+            output: output as u32,
+            conversation: reqs.len() as u32,
+            prefix: 0,
+        });
+    }
+    reqs.sort_by(|a, b| a.arrival_s.total_cmp(&b.arrival_s));
+    Ok(reqs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_curves() {
+        let spec = WorkloadSpec {
+            rate: 50.0,
+            arrivals: Arrivals::Poisson,
+            lengths: Lengths::Fixed { input: 100, output: 50 },
+            turns: 1,
+            think_s: 0.0,
+            daily: None,
+            max_context: 4096,
+        };
+        let r = spec.generate(100_000, 3);
+        let span = r.last().map_or(0.0, |x| x.arrival_s);
+        assert!((100_000.0 / span - 50.0).abs() < 1.0);
+        let d = DailyCurve::peak_to_average(2.0);
+        assert!((d.peak_ratio() - 2.0).abs() < 1e-6);
+        let daily = WorkloadSpec { daily: Some(d), rate: 10.0, ..spec };
+        let r = daily.generate(864_000, 4);
+        let peak = r.iter().filter(|x| (14.0 * 3600.0..15.0 * 3600.0).contains(&x.arrival_s)).count();
+        assert!((peak as f64 / 3600.0 / 20.0 - 1.0).abs() < 0.05, "peak hour {peak}");
+    }
+
+    #[test]
+    fn traces_parse_and_errors_name_the_line() {
+        let csv = "arrival_s,input_tokens,output_tokens\n0.5,100,20\n0.1,50,10\n";
+        let r = parse_trace(csv, "t.csv", 4096).expect("parses");
+        assert_eq!(r[0].input, 50);
+        let jl = "{\"arrival_s\": 0, \"input_tokens\": 10, \"output_tokens\": 5}\n";
+        assert_eq!(parse_trace(jl, "t.jsonl", 4096).expect("parses").len(), 1);
+        let e = parse_trace("arrival_s,input_tokens,output_tokens\n0,1,x\n", "t.csv", 4096).expect_err("bad");
+        assert!(e.to_string().starts_with("t.csv:2:"), "{e}");
+        assert!(parse_trace("", "t.csv", 4096).is_err());
+        let e = parse_trace("arrival_s,input_tokens,output_tokens\n0,4000,200\n", "t.csv", 4096)
+            .expect_err("long");
+        assert!(e.to_string().contains("4096"), "{e}");
+    }
+}

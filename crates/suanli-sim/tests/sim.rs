@@ -1,0 +1,111 @@
+//! The simulator against queueing theory and against the inference planner.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use suanli_core::Catalog;
+use suanli_core::infer::{Engine, InferCalibration, InferConfig, Mode, Precisions, Replica, evaluate};
+use suanli_core::precision::Precision;
+use suanli_core::train::{Calibration, Cluster};
+use suanli_sim::engine::FixedStep;
+use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, simulate};
+use suanli_sim::workload::{Arrivals, Lengths, WorkloadSpec};
+
+fn workload(rate: f64, input: u32, output: u32) -> WorkloadSpec {
+    WorkloadSpec {
+        rate,
+        arrivals: Arrivals::Poisson,
+        lengths: Lengths::Fixed { input, output },
+        turns: 1,
+        think_s: 0.0,
+        daily: None,
+        max_context: 131_072,
+    }
+}
+
+fn replica(model: &str, tp: u32) -> Replica {
+    let c = Catalog::builtin().unwrap();
+    let spec = c.model(model).unwrap();
+    let p = Precisions::uniform(Precision::Bf16);
+    let cluster = Cluster::new(&c, "h100-sxm", None, p.activations, &Calibration::default()).unwrap();
+    Replica::new(
+        spec,
+        &cluster,
+        &InferConfig { tp, pp: 1, ep: 1, precision: p },
+        &Engine::default(),
+        &InferCalibration::default(),
+    )
+}
+
+#[test]
+fn batch_one_fixed_service_matches_md1() {
+    // One token of prompt, ten of output: ten steps of 10 ms, so D = 0.1 s. ρ = 0.7.
+    let step = FixedStep { seconds: 0.01, kv_tokens: 1 << 30 };
+    let d = 0.1;
+    let rate = 7.0;
+    let reqs = workload(rate, 1, 10).generate(300_000, 11);
+    let cfg = SimConfig { max_batch: 1, ..SimConfig::default() };
+    let r = simulate(&reqs, &step, &cfg);
+    let rho = rate * d;
+    let wq = rho * d / (2.0 * (1.0 - rho)); // Pollaczek–Khinchine for M/D/1
+    assert!((r.queue_s.mean - wq).abs() / wq < 0.02, "simulated {:.5} vs {wq:.5}", r.queue_s.mean);
+    assert!((r.e2e_s.mean - (wq + d)).abs() / (wq + d) < 0.02);
+    assert!(!r.saturated);
+}
+
+#[test]
+fn littles_law_holds_on_every_run() {
+    let model = replica("llama3.1-8b", 1);
+    for (rate, router, sched, kv) in [
+        (20.0, Router::RoundRobin, Scheduler::Continuous, KvPolicy::Paged),
+        (60.0, Router::LeastOutstanding, Scheduler::Continuous, KvPolicy::Reserve),
+        (10.0, Router::PrefixAffinity, Scheduler::Static, KvPolicy::Paged),
+    ] {
+        let mut w = workload(rate, 800, 200);
+        w.turns = 3;
+        w.think_s = 5.0;
+        let reqs = w.generate(20_000, 5);
+        let cfg = SimConfig { replicas: 2, router, scheduler: sched, kv_policy: kv, ..SimConfig::default() };
+        let r = simulate(&reqs, &model, &cfg);
+        let (l, lw) = (r.mean_in_system, r.littles_law_product);
+        assert!((l - lw).abs() / lw < 1e-6, "{router:?} {sched:?}: L = {l}, λW = {lw}");
+    }
+}
+
+#[test]
+fn low_load_equals_the_planner() {
+    let model = replica("llama3.1-70b", 4);
+    let reqs = workload(0.0005, 1000, 500).generate(200, 9);
+    let r = simulate(&reqs, &model, &SimConfig::default());
+    let p = evaluate(&model, 1000, 500, Mode::Concurrency(1));
+    assert!((r.ttft_s.mean - p.ttft_s).abs() / p.ttft_s < 0.02, "TTFT {} vs {}", r.ttft_s.mean, p.ttft_s);
+    assert!((r.tpot_s.mean - p.tpot_s).abs() / p.tpot_s < 0.02, "TPOT {} vs {}", r.tpot_s.mean, p.tpot_s);
+}
+
+#[test]
+fn tails_grow_with_load_and_saturation_is_reported() {
+    let model = replica("llama3.1-8b", 1);
+    let cap = evaluate(&model, 1000, 300, Mode::MaxLoad).output_tokens_per_s / 300.0;
+    let mut last = 0.0;
+    for frac in [0.2, 0.5, 0.8] {
+        let reqs = workload(cap * frac, 1000, 300).generate(20_000, 1);
+        let r = simulate(&reqs, &model, &SimConfig::default());
+        assert!(!r.saturated, "{frac}");
+        assert!(r.ttft_s.p99 >= last, "{frac}");
+        last = r.ttft_s.p99;
+    }
+    let reqs = workload(cap * 1.5, 1000, 300).generate(20_000, 1);
+    let r = simulate(&reqs, &model, &SimConfig::default());
+    assert!(r.saturated, "150 % of capacity must saturate");
+}
+
+#[test]
+fn deterministic_for_a_seed_and_kv_pressure_preempts() {
+    let model = replica("llama3.1-70b", 2);
+    let reqs = workload(30.0, 4000, 2000).generate(3000, 2);
+    let a = simulate(&reqs, &model, &SimConfig::default());
+    let b = simulate(&reqs, &model, &SimConfig::default());
+    assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+    assert!(a.preemptions > 0, "long requests at high load run out of KV blocks");
+    let reserve =
+        simulate(&reqs, &model, &SimConfig { kv_policy: KvPolicy::Reserve, ..SimConfig::default() });
+    assert_eq!(reserve.preemptions, 0);
+}
