@@ -78,6 +78,10 @@ pub(crate) enum Command {
     /// Plan serving: memory, KV cache, throughput and latency of a replica; without `--tp`, the
     /// best TP / PP / EP (and precision with `--precision auto`) under `--max-ttft`/`--max-tpot`.
     Infer(Box<InferArgs>),
+    /// Size the cheapest fleet that meets p99 latency targets in the peak hour.
+    Serve(Box<ServeArgs>),
+    /// Simulate a fixed fleet: arrivals, continuous batching, latency percentiles.
+    Simulate(Box<SimulateArgs>),
     /// Compare predictions with the published measurements in `validation/`.
     Validate {
         /// Which set: all, gpt3-compute, published-params, training, inference.
@@ -240,6 +244,137 @@ pub(crate) struct InferArgs {
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub(crate) format: FormatArg,
     /// Write to this file instead of stdout (`--output` is the output token count here).
+    #[arg(long = "out-file", value_name = "FILE")]
+    pub(crate) out_file: Option<PathBuf>,
+}
+
+/// Request lengths and arrival shape, shared by `serve` and `simulate`.
+#[derive(Debug, Args)]
+pub(crate) struct TrafficArgs {
+    /// Prompt tokens per request (with --output).
+    #[arg(long, allow_negative_numbers = true, requires = "output")]
+    pub(crate) input: Option<i64>,
+    /// Output tokens per request (with --input).
+    #[arg(long, allow_negative_numbers = true, requires = "input")]
+    pub(crate) output: Option<i64>,
+    /// Length distribution instead: `sharegpt` (built in) or a trace file (CSV/JSONL) to draw
+    /// (prompt, output) pairs from.
+    #[arg(long, conflicts_with_all = ["input", "output"])]
+    pub(crate) lengths: Option<String>,
+    /// Coefficient of variation of inter-arrival gaps (1 = Poisson, > 1 bursty, 0 = constant).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub(crate) burstiness: f64,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) seed: u64,
+    /// Precision served (weights, activations, KV).
+    #[arg(long, default_value = "bf16", value_parser = ["bf16", "fp16", "fp8", "int8"])]
+    pub(crate) precision: String,
+    /// Engine cap on sequences per step.
+    #[arg(long, default_value_t = 2048)]
+    pub(crate) max_batch: u32,
+    /// Engine budget of tokens per step.
+    #[arg(long, default_value_t = 8192)]
+    pub(crate) max_tokens: u32,
+}
+
+/// `suanli serve …`
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Catalog id, a Hugging Face `config.json`, or a TOML file with one `[[model]]`.
+    #[arg(long, short = 'm')]
+    pub(crate) model: String,
+    /// Chips to consider (repeat). Default: every catalogued chip with a cloud price.
+    #[arg(long)]
+    pub(crate) gpu: Vec<String>,
+    /// Fix the tensor-parallel degree (default: searched).
+    #[arg(long)]
+    pub(crate) tp: Option<u32>,
+    /// Peak request rate, requests/s.
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "daily_requests")]
+    pub(crate) rate: Option<f64>,
+    /// Requests a day (with --peak-to-average for the peak hour).
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) daily_requests: Option<f64>,
+    /// Peak-hour rate over the day's mean rate.
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    pub(crate) peak_to_average: f64,
+    /// p99 time-to-first-token target, seconds.
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) ttft_p99: f64,
+    /// p99 time-per-output-token target, seconds.
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) tpot_p99: f64,
+    /// Confirm the analytic sizing with the simulator (and adjust the replica count).
+    #[arg(long)]
+    pub(crate) simulate: bool,
+    /// Requests per confirming simulation.
+    #[arg(long, default_value_t = 20_000)]
+    pub(crate) requests: usize,
+    #[command(flatten)]
+    pub(crate) traffic: TrafficArgs,
+    #[command(flatten)]
+    pub(crate) out: FormatOnly,
+}
+
+/// `suanli simulate …`
+#[derive(Debug, Args)]
+pub(crate) struct SimulateArgs {
+    /// Catalog id, a Hugging Face `config.json`, or a TOML file with one `[[model]]`.
+    #[arg(long, short = 'm')]
+    pub(crate) model: String,
+    /// Chip id.
+    #[arg(long)]
+    pub(crate) gpu: String,
+    /// Tensor-parallel degree per replica (default: the smallest that fits).
+    #[arg(long)]
+    pub(crate) tp: Option<u32>,
+    /// Replicas.
+    #[arg(long)]
+    pub(crate) replicas: u32,
+    /// Request rate, requests/s.
+    #[arg(long, allow_negative_numbers = true, conflicts_with = "trace")]
+    pub(crate) rate: Option<f64>,
+    /// A trace (CSV or JSONL: arrival_s, input_tokens, output_tokens) instead of generated traffic.
+    #[arg(long)]
+    pub(crate) trace: Option<PathBuf>,
+    /// Requests to generate.
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) requests: usize,
+    /// Turns per conversation (their prompts share the previous turns as a prefix).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) turns: u32,
+    /// Mean think time between turns, seconds.
+    #[arg(long, default_value_t = 30.0)]
+    pub(crate) think: f64,
+    /// Router: round-robin, least-outstanding, prefix-affinity.
+    #[arg(long, default_value = "least-outstanding", value_parser = ["round-robin", "least-outstanding", "prefix-affinity"])]
+    pub(crate) router: String,
+    /// Batching: continuous or static.
+    #[arg(long, default_value = "continuous", value_parser = ["continuous", "static"])]
+    pub(crate) scheduler: String,
+    /// KV admission: paged (vLLM, preempts) or reserve (TensorRT-LLM, never preempts).
+    #[arg(long, default_value = "paged", value_parser = ["paged", "reserve"])]
+    pub(crate) kv_policy: String,
+    /// p99 TTFT target for goodput, seconds.
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) ttft_p99: Option<f64>,
+    /// p99 TPOT target for goodput, seconds.
+    #[arg(long, allow_negative_numbers = true)]
+    pub(crate) tpot_p99: Option<f64>,
+    #[command(flatten)]
+    pub(crate) traffic: TrafficArgs,
+    #[command(flatten)]
+    pub(crate) out: FormatOnly,
+}
+
+/// Format and output file for commands whose `--output` means tokens.
+#[derive(Debug, Args)]
+pub(crate) struct FormatOnly {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t)]
+    pub(crate) format: FormatArg,
+    /// Write to this file instead of stdout.
     #[arg(long = "out-file", value_name = "FILE")]
     pub(crate) out_file: Option<PathBuf>,
 }

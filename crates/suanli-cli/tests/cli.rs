@@ -736,3 +736,277 @@ fn validate_inference_prints_every_row() {
     let rows = text.lines().filter(|l| l.starts_with("inference ")).count();
     assert_eq!(rows, 18, "17 rows and the summary: {text}");
 }
+
+fn has_latency(v: &Value, key: &str) {
+    for p in ["mean", "p50", "p90", "p99"] {
+        assert!(v[key][p].as_f64().is_some(), "{key}.{p}");
+    }
+}
+
+#[test]
+fn simulate_json_contract() {
+    let v = json(&[
+        "simulate",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--replicas",
+        "2",
+        "--rate",
+        "10",
+        "--requests",
+        "3000",
+        "--input",
+        "500",
+        "--output",
+        "200",
+        "--seed",
+        "7",
+        "--ttft-p99",
+        "1",
+        "--tpot-p99",
+        "0.05",
+        "-f",
+        "json",
+    ]);
+    for key in ["ttft_s", "tpot_s", "e2e_s"] {
+        has_latency(&v, key);
+    }
+    assert_eq!(v["kind"], "simulate");
+    for key in ["throughput_requests_per_s", "output_tokens_per_s", "goodput", "saturated"] {
+        assert!(v.get(key).is_some(), "{key}");
+    }
+    assert_eq!(v["saturated"], false);
+    assert!(v["goodput"].as_f64().expect("goodput") > 0.9);
+    // Same seed, same bytes.
+    let again = stdout(&[
+        "simulate",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--replicas",
+        "2",
+        "--rate",
+        "10",
+        "--requests",
+        "3000",
+        "--input",
+        "500",
+        "--output",
+        "200",
+        "--seed",
+        "7",
+        "--ttft-p99",
+        "1",
+        "--tpot-p99",
+        "0.05",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(serde_json::from_str::<Value>(&again).expect("json"), v);
+}
+
+#[test]
+fn simulate_reports_saturation_and_reads_traces() {
+    let text = stdout(&[
+        "simulate",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--replicas",
+        "1",
+        "--rate",
+        "500",
+        "--requests",
+        "5000",
+        "--input",
+        "1000",
+        "--output",
+        "500",
+    ]);
+    assert!(text.contains("SATURATED"), "{text}");
+    let trace = tmp("trace.csv", "arrival_s,input_tokens,output_tokens\n0,100,20\n0.5,200,30\n1.0,50,10\n");
+    let v = json(&[
+        "simulate",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--replicas",
+        "1",
+        "--trace",
+        trace.to_str().expect("p"),
+        "-f",
+        "json",
+    ]);
+    assert_eq!(v["requests"], 3);
+    let multi = json(&[
+        "simulate",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--replicas",
+        "4",
+        "--rate",
+        "5",
+        "--requests",
+        "2000",
+        "--input",
+        "300",
+        "--output",
+        "100",
+        "--turns",
+        "4",
+        "--think",
+        "5",
+        "--router",
+        "prefix-affinity",
+        "-f",
+        "json",
+    ]);
+    assert!(multi["cached_prefix_tokens"].as_u64().expect("cached") > 0);
+}
+
+#[test]
+fn serve_json_contract_and_daily_curve() {
+    let v = json(&[
+        "serve",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--gpu",
+        "a100-sxm-80gb",
+        "--daily-requests",
+        "2e6",
+        "--peak-to-average",
+        "2",
+        "--lengths",
+        "sharegpt",
+        "--ttft-p99",
+        "1",
+        "--tpot-p99",
+        "0.04",
+        "--simulate",
+        "--requests",
+        "5000",
+        "-f",
+        "json",
+    ]);
+    for key in [
+        "replicas",
+        "gpus",
+        "servers",
+        "config",
+        "cost_usd_per_month",
+        "cost_usd_per_million_output_tokens",
+        "power_kw",
+    ] {
+        assert!(v.get(key).is_some(), "{key}");
+    }
+    for key in ["ttft_s", "tpot_s", "e2e_s"] {
+        has_latency(&v, key);
+    }
+    assert_eq!(v["method"], "simulated");
+    assert!(v["ttft_s"]["p99"].as_f64().expect("p99") <= 1.0);
+    let peak = v["peak_requests_per_s"].as_f64().expect("peak");
+    assert!((peak - 2e6 / 86_400.0 * 2.0).abs() < 0.01, "{peak}");
+}
+
+#[test]
+fn serve_and_simulate_bad_input() {
+    let e = fails(&[
+        "serve",
+        "-m",
+        "llama3.1-8b",
+        "--rate",
+        "0",
+        "--input",
+        "10",
+        "--output",
+        "10",
+        "--ttft-p99",
+        "1",
+        "--tpot-p99",
+        "0.1",
+    ]);
+    assert!(e.contains("--rate"), "{e}");
+    let e = fails(&[
+        "serve",
+        "-m",
+        "llama3.1-8b",
+        "--rate",
+        "5",
+        "--input",
+        "10",
+        "--output",
+        "10",
+        "--ttft-p99",
+        "-1",
+        "--tpot-p99",
+        "0.1",
+    ]);
+    assert!(e.contains("--ttft-p99"), "{e}");
+    let e = fails(&[
+        "serve",
+        "-m",
+        "llama2-7b",
+        "--rate",
+        "5",
+        "--input",
+        "4000",
+        "--output",
+        "500",
+        "--ttft-p99",
+        "1",
+        "--tpot-p99",
+        "0.1",
+    ]);
+    assert!(e.contains("4000 + 500 = 4500") && e.contains("4096"), "{e}");
+    let empty = tmp("empty.csv", "");
+    let e = fails(&[
+        "simulate",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100",
+        "--replicas",
+        "1",
+        "--trace",
+        empty.to_str().expect("p"),
+    ]);
+    assert!(e.contains("empty"), "{e}");
+    let bad = tmp("bad.csv", "arrival_s,input_tokens,output_tokens\n0,10,5\n1,ten,5\n");
+    let e = fails(&[
+        "simulate",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100",
+        "--replicas",
+        "1",
+        "--trace",
+        bad.to_str().expect("p"),
+    ]);
+    assert!(e.contains("bad.csv:3:"), "{e}");
+    let e = fails(&[
+        "simulate",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100",
+        "--replicas",
+        "1",
+        "--rate",
+        "-3",
+        "--input",
+        "1",
+        "--output",
+        "1",
+    ]);
+    assert!(e.contains("--rate"), "{e}");
+}

@@ -1,1 +1,300 @@
-//! placeholder
+//! Fleet sizing: the cheapest fleet (chip, replica layout, replica count) that meets p99
+//! latency targets in the peak hour.
+//!
+//! 1. **Analytic bound.** For each chip and tensor-parallel degree that fits, the inference
+//!    planner gives the largest load a replica carries with mean TPOT within the p99 target
+//!    and mean TTFT within a third of it (queueing fattens the tail); replicas =
+//!    ⌈peak rate ÷ (per-replica rate × 0.85)⌉, keeping 15 % headroom for bursts.
+//! 2. **Simulation.** The cheapest candidates are simulated at the peak rate; the replica
+//!    count is raised until simulated p99 TTFT and TPOT are within 95 % of the targets, then
+//!    lowered while they stay there.
+
+use serde::Serialize;
+use suanli_core::infer::{Engine, InferCalibration, InferConfig, Limits, Precisions, Replica, best_load};
+use suanli_core::model::{ModelSpec, forward_flops_per_token};
+use suanli_core::train::Cluster;
+use suanli_core::units::{FLOP_PER_PF_DAY, HOURS_PER_MONTH};
+
+use crate::metrics::Latency;
+use crate::sim::{SimConfig, SimReport, simulate};
+use crate::workload::{Arrivals, Lengths, WorkloadSpec};
+
+/// A chip to consider, with its rates at the serving precision.
+#[derive(Debug, Clone)]
+pub struct ChipOption {
+    /// The chip's rates.
+    pub cluster: Cluster,
+    /// Precisions served.
+    pub precision: Precisions,
+    /// Tensor-parallel degrees to try.
+    pub tps: Vec<u32>,
+}
+
+/// The sizing problem.
+#[derive(Debug, Clone)]
+pub struct FleetSpec {
+    /// The model.
+    pub model: ModelSpec,
+    /// Chips to consider.
+    pub chips: Vec<ChipOption>,
+    /// Peak-hour request rate, requests/s.
+    pub peak_rate: f64,
+    /// Mean request rate over the month, requests/s.
+    pub mean_rate: f64,
+    /// Request lengths.
+    pub lengths: Lengths,
+    /// Arrival process.
+    pub arrivals: Arrivals,
+    /// p99 TTFT target, seconds.
+    pub ttft_p99: f64,
+    /// p99 TPOT target, seconds.
+    pub tpot_p99: f64,
+    /// Engine limits.
+    pub engine: Engine,
+    /// Confirm with the simulator.
+    pub simulate: bool,
+    /// Seed of the simulations.
+    pub seed: u64,
+    /// Requests per simulation.
+    pub sim_requests: usize,
+    /// Average GPU power as a fraction of TDP while serving.
+    pub power_utilisation: f64,
+    /// Data-centre PUE.
+    pub pue: f64,
+}
+
+/// One candidate's analytic sizing.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateRow {
+    /// Chip id.
+    pub gpu: String,
+    /// Tensor-parallel degree.
+    pub tp: u32,
+    /// Requests/s one replica carries within the targets.
+    pub replica_requests_per_s: f64,
+    /// Replicas from the analytic bound.
+    pub replicas: u64,
+    /// GPUs.
+    pub gpus: u64,
+    /// USD a month at the cloud price, if known.
+    pub cost_usd_per_month: Option<f64>,
+}
+
+/// The chosen fleet.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetPlan {
+    /// Chip id.
+    pub gpu: String,
+    /// Server id the chip comes in, if catalogued.
+    pub server: Option<String>,
+    /// Replica layout and precisions.
+    pub config: InferConfig,
+    /// Replicas.
+    pub replicas: u64,
+    /// GPUs.
+    pub gpus: u64,
+    /// Servers (of the chip's server size).
+    pub servers: u64,
+    /// `analytic` or `simulated`.
+    pub method: &'static str,
+    /// Time to first token in the peak hour.
+    pub ttft_s: Latency,
+    /// Time per output token in the peak hour.
+    pub tpot_s: Latency,
+    /// Request latency in the peak hour.
+    pub e2e_s: Latency,
+    /// Peak-hour rate, requests/s.
+    pub peak_requests_per_s: f64,
+    /// Fraction of peak-hour requests meeting both targets (simulated), or 1.
+    pub goodput: f64,
+    /// USD a month at the cloud price.
+    pub cost_usd_per_month: Option<f64>,
+    /// USD per million output tokens over the month's traffic.
+    pub cost_usd_per_million_output_tokens: Option<f64>,
+    /// Average power, kW (GPUs × TDP × utilisation × PUE).
+    pub power_kw: f64,
+    /// Compute the month's traffic takes, PF/s-days (2·N + attention FLOPs per token).
+    pub pf_days_per_month: f64,
+    /// Output tokens a month.
+    pub output_tokens_per_month: f64,
+    /// Every candidate's analytic sizing, cheapest first.
+    pub candidates: Vec<CandidateRow>,
+    /// The last simulation, when one ran.
+    #[serde(skip)]
+    pub simulation: Option<SimReport>,
+}
+
+const HEADROOM: f64 = 0.85;
+const SIM_MARGIN: f64 = 0.95;
+
+struct Option_ {
+    chip: usize,
+    tp: u32,
+    replica: Replica,
+    rate: f64,
+    replicas: u64,
+    cost: Option<f64>,
+}
+
+fn monthly_cost(c: &Cluster, gpus: u64) -> Option<f64> {
+    c.cloud_usd_per_gpu_hour.map(|p| p * gpus as f64 * HOURS_PER_MONTH)
+}
+
+fn passes(r: &SimReport, s: &FleetSpec) -> bool {
+    !r.saturated && r.ttft_s.p99 <= SIM_MARGIN * s.ttft_p99 && r.tpot_s.p99 <= SIM_MARGIN * s.tpot_p99
+}
+
+/// Sizes the fleet. `None` when no chip and layout can meet the targets.
+#[must_use]
+pub fn size(s: &FleetSpec) -> Option<FleetPlan> {
+    let (mean_in, mean_out) = s.lengths.means();
+    let (i, out) = (mean_in.round().max(1.0) as u32, mean_out.round().max(1.0) as u32);
+    let calib = InferCalibration::default();
+    let limits =
+        Limits { max_ttft_s: Some(s.ttft_p99 / 3.0), max_tpot_s: Some(s.tpot_p99), per_dollar: false };
+    let mut options: Vec<Option_> = Vec::new();
+    for (ci, chip) in s.chips.iter().enumerate() {
+        for &tp in &chip.tps {
+            let cfg = InferConfig { tp, pp: 1, ep: 1, precision: chip.precision };
+            if cfg.check(&s.model, i, out, "fleet").is_err() {
+                continue;
+            }
+            let replica = Replica::new(&s.model, &chip.cluster, &cfg, &s.engine, &calib);
+            let Some(res) = best_load(&replica, i, out, &limits) else { continue };
+            let rate = res.output_tokens_per_s / f64::from(out);
+            let replicas = (s.peak_rate / (rate * HEADROOM)).ceil().max(1.0) as u64;
+            let cost = monthly_cost(&chip.cluster, replicas * u64::from(tp));
+            options.push(Option_ { chip: ci, tp, replica, rate, replicas, cost });
+        }
+    }
+    let key = |o: &Option_| (o.cost.unwrap_or(f64::INFINITY), o.replicas * u64::from(o.tp));
+    options.sort_by(|a, b| key(a).0.total_cmp(&key(b).0).then(key(a).1.cmp(&key(b).1)));
+    let candidates: Vec<CandidateRow> = options
+        .iter()
+        .map(|o| CandidateRow {
+            gpu: s.chips[o.chip].cluster.accelerator.clone(),
+            tp: o.tp,
+            replica_requests_per_s: o.rate,
+            replicas: o.replicas,
+            gpus: o.replicas * u64::from(o.tp),
+            cost_usd_per_month: o.cost,
+        })
+        .collect();
+
+    let workload = WorkloadSpec {
+        rate: s.peak_rate,
+        arrivals: s.arrivals,
+        lengths: s.lengths.clone(),
+        turns: 1,
+        think_s: 0.0,
+        daily: None,
+        max_context: s.model.max_context,
+    };
+    let reqs = if s.simulate { workload.generate(s.sim_requests, s.seed) } else { Vec::new() };
+    let run = |o: &Option_, n: u64| {
+        let cfg = SimConfig {
+            replicas: n as u32,
+            max_batch: s.engine.max_batch,
+            max_tokens: s.engine.max_tokens,
+            targets: Some((s.ttft_p99, s.tpot_p99)),
+            ..SimConfig::default()
+        };
+        simulate(&reqs, &o.replica, &cfg)
+    };
+
+    // Simulate the three cheapest analytic options; keep the cheapest confirmed fleet.
+    let mut best: Option<(usize, u64, Option<SimReport>)> = None;
+    let tries = if s.simulate { 3 } else { 1 };
+    for (idx, o) in options.iter().enumerate().take(tries) {
+        let (n, report) = if s.simulate {
+            let mut hi = o.replicas;
+            let mut rep = run(o, hi);
+            let mut grow = 0;
+            while !passes(&rep, s) && grow < 12 {
+                hi = ((hi as f64) * 1.25).ceil() as u64 + 1;
+                rep = run(o, hi);
+                grow += 1;
+            }
+            if !passes(&rep, s) {
+                continue;
+            }
+            // Lower while the targets still hold (bisection above the zero-headroom bound).
+            let mut lo = (s.peak_rate / o.rate).ceil().max(1.0) as u64;
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                let r = run(o, mid);
+                if passes(&r, s) {
+                    hi = mid;
+                    rep = r;
+                } else {
+                    lo = mid + 1;
+                }
+            }
+            if rep.requests > 0 && hi != lo {
+                rep = run(o, hi);
+            }
+            (hi, Some(rep))
+        } else {
+            (o.replicas, None)
+        };
+        let cost = monthly_cost(&s.chips[o.chip].cluster, n * u64::from(o.tp));
+        let better = match &best {
+            None => true,
+            Some((bi, bn, _)) => {
+                let bc = monthly_cost(&s.chips[options[*bi].chip].cluster, bn * u64::from(options[*bi].tp));
+                match (cost, bc) {
+                    (Some(a), Some(b)) => a < b,
+                    _ => n * u64::from(o.tp) < bn * u64::from(options[*bi].tp),
+                }
+            }
+        };
+        if better {
+            best = Some((idx, n, report));
+        }
+    }
+    let (idx, replicas, report) = best?;
+    let o = &options[idx];
+    let chip = &s.chips[o.chip];
+    let gpus = replicas * u64::from(o.tp);
+    let node = u64::from(chip.cluster.node_size.max(1));
+    let seconds = HOURS_PER_MONTH * 3600.0;
+    let requests = s.mean_rate * seconds;
+    let output_tokens = requests * mean_out;
+    let flops = requests * (mean_in + mean_out) * forward_flops_per_token(&s.model, mean_in + mean_out / 2.0);
+    let cost = monthly_cost(&chip.cluster, gpus);
+    let analytic = evaluate_at(o, i, out, &limits);
+    let (ttft, tpot, e2e, goodput, method) = match &report {
+        Some(r) => (r.ttft_s, r.tpot_s, r.e2e_s, r.goodput, "simulated"),
+        None => (analytic.0, analytic.1, analytic.2, 1.0, "analytic"),
+    };
+    Some(FleetPlan {
+        gpu: chip.cluster.accelerator.clone(),
+        server: chip.cluster.server.clone(),
+        config: o.replica.config,
+        replicas,
+        gpus,
+        servers: gpus.div_ceil(node),
+        method,
+        ttft_s: ttft,
+        tpot_s: tpot,
+        e2e_s: e2e,
+        peak_requests_per_s: s.peak_rate,
+        goodput,
+        cost_usd_per_month: cost,
+        cost_usd_per_million_output_tokens: cost.map(|c| c / output_tokens * 1e6),
+        power_kw: gpus as f64 * chip.cluster.tdp_w * s.power_utilisation * s.pue / 1000.0,
+        pf_days_per_month: flops / FLOP_PER_PF_DAY,
+        output_tokens_per_month: output_tokens,
+        candidates,
+        simulation: report,
+    })
+}
+
+/// The analytic latencies of an option at its load: every percentile equals the mean.
+fn evaluate_at(o: &Option_, input: u32, output: u32, limits: &Limits) -> (Latency, Latency, Latency) {
+    let flat = |x: f64| Latency { mean: x, p50: x, p90: x, p99: x };
+    match best_load(&o.replica, input, output, limits) {
+        Some(r) => (flat(r.ttft_s), flat(r.tpot_s), flat(r.e2e_s)),
+        None => (Latency::default(), Latency::default(), Latency::default()),
+    }
+}

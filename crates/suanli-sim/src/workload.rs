@@ -35,7 +35,7 @@ pub enum Arrivals {
 }
 
 /// Request lengths.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Lengths {
     /// The same for every request.
     Fixed {
@@ -53,6 +53,8 @@ pub enum Lengths {
         /// Coefficient of variation of both.
         cv: f64,
     },
+    /// Drawn from observed (prompt, output) pairs, e.g. a trace's.
+    Empirical(Vec<(u32, u32)>),
 }
 
 impl Lengths {
@@ -64,9 +66,15 @@ impl Lengths {
     /// Mean prompt and output tokens.
     #[must_use]
     pub fn means(&self) -> (f64, f64) {
-        match *self {
-            Lengths::Fixed { input, output } => (f64::from(input), f64::from(output)),
-            Lengths::LogNormal { input_mean, output_mean, .. } => (input_mean, output_mean),
+        match self {
+            Lengths::Fixed { input, output } => (f64::from(*input), f64::from(*output)),
+            Lengths::LogNormal { input_mean, output_mean, .. } => (*input_mean, *output_mean),
+            Lengths::Empirical(pairs) => {
+                let n = pairs.len().max(1) as f64;
+                let i: f64 = pairs.iter().map(|p| f64::from(p.0)).sum();
+                let o: f64 = pairs.iter().map(|p| f64::from(p.1)).sum();
+                (i / n, o / n)
+            }
         }
     }
 }
@@ -145,6 +153,10 @@ pub struct WorkloadSpec {
     pub max_context: u32,
 }
 
+/// Longest prompt or output a log-normal draw may give: chat datasets are filtered to a few
+/// thousand tokens (vLLM's ShareGPT benchmark drops sequences beyond 2,048 prompt tokens).
+const MAX_DRAWN_LENGTH: u32 = 4096;
+
 fn length(rng: &mut Rng, mean: f64, cv: f64, max: u32) -> u32 {
     let x = rng.lognormal(mean, cv).round();
     (x.clamp(1.0, f64::from(max))) as u32
@@ -175,11 +187,15 @@ impl WorkloadSpec {
                 if out.len() == n {
                     break;
                 }
-                let (new_in, out_len) = match self.lengths {
-                    Lengths::Fixed { input, output } => (input, output),
+                let (new_in, out_len) = match &self.lengths {
+                    Lengths::Fixed { input, output } => (*input, *output),
                     Lengths::LogNormal { input_mean, output_mean, cv } => {
-                        let half = self.max_context / 2;
-                        (length(&mut rng, input_mean, cv, half), length(&mut rng, output_mean, cv, half))
+                        let cap = (self.max_context / 2).min(MAX_DRAWN_LENGTH);
+                        (length(&mut rng, *input_mean, *cv, cap), length(&mut rng, *output_mean, *cv, cap))
+                    }
+                    Lengths::Empirical(pairs) => {
+                        let k = (rng.next_u64() % pairs.len().max(1) as u64) as usize;
+                        pairs.get(k).copied().unwrap_or((1, 1))
                     }
                 };
                 let input = (context + new_in).min(self.max_context.saturating_sub(out_len).max(1));

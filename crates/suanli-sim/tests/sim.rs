@@ -109,3 +109,64 @@ fn deterministic_for_a_seed_and_kv_pressure_preempts() {
         simulate(&reqs, &model, &SimConfig { kv_policy: KvPolicy::Reserve, ..SimConfig::default() });
     assert_eq!(reserve.preemptions, 0);
 }
+
+#[test]
+fn sized_fleet_meets_targets_under_other_seeds() {
+    use suanli_sim::fleet::{ChipOption, FleetSpec, size};
+    let c = Catalog::builtin().unwrap();
+    let spec = c.model("llama3.1-8b").unwrap().clone();
+    let p = Precisions::uniform(Precision::Bf16);
+    let chips = ["h100-sxm", "a100-sxm-80gb"]
+        .iter()
+        .map(|g| ChipOption {
+            cluster: Cluster::new(&c, g, None, p.activations, &Calibration::default()).unwrap(),
+            precision: p,
+            tps: vec![1, 2],
+        })
+        .collect();
+    let fleet = FleetSpec {
+        model: spec,
+        chips,
+        peak_rate: 40.0,
+        mean_rate: 20.0,
+        lengths: suanli_sim::workload::Lengths::SHAREGPT,
+        arrivals: Arrivals::Poisson,
+        ttft_p99: 1.0,
+        tpot_p99: 0.03,
+        engine: Engine::default(),
+        simulate: true,
+        seed: 1,
+        sim_requests: 8000,
+        power_utilisation: 0.7,
+        pue: 1.2,
+    };
+    let started = std::time::Instant::now();
+    let plan = size(&fleet).expect("a fleet meets the targets");
+    assert_eq!(plan.method, "simulated");
+    assert!(plan.ttft_s.p99 <= 1.0 && plan.tpot_s.p99 <= 0.03);
+    let replica = {
+        let chip = fleet.chips.iter().find(|ch| ch.cluster.accelerator == plan.gpu).unwrap();
+        Replica::new(
+            &fleet.model,
+            &chip.cluster,
+            &plan.config,
+            &Engine::default(),
+            &InferCalibration::default(),
+        )
+    };
+    let w = WorkloadSpec { lengths: suanli_sim::workload::Lengths::SHAREGPT, ..workload(40.0, 1, 1) };
+    for seed in [2, 3, 4] {
+        let reqs = w.generate(8000, seed);
+        let r =
+            simulate(&reqs, &replica, &SimConfig { replicas: plan.replicas as u32, ..SimConfig::default() });
+        assert!(
+            !r.saturated && r.ttft_s.p99 <= 1.0 && r.tpot_s.p99 <= 0.03,
+            "seed {seed}: {:?} {:?}",
+            r.ttft_s,
+            r.tpot_s
+        );
+    }
+    // The analytic bound is never above what the simulation needed by more than its headroom.
+    assert!(plan.candidates.iter().any(|c| c.gpu == plan.gpu));
+    let _ = started;
+}

@@ -4,6 +4,7 @@ pub(crate) mod catalog;
 pub(crate) mod flops;
 pub(crate) mod infer;
 pub(crate) mod plan;
+pub(crate) mod serve;
 pub(crate) mod train;
 pub(crate) mod validate;
 

@@ -1,0 +1,194 @@
+//! `suanli simulate` and `suanli serve`: latency percentiles, throughput, fleet and cost.
+
+use serde::Serialize;
+use suanli_core::sigfig::{human, percent};
+use suanli_sim::fleet::FleetPlan;
+use suanli_sim::metrics::Latency;
+use suanli_sim::sim::SimReport;
+
+use crate::{Format, JSON_SCHEMA_VERSION, Table, to_json};
+
+/// What `suanli simulate` ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimSetup {
+    /// Model id.
+    pub model: String,
+    /// Chip id.
+    pub gpu: String,
+    /// Tensor parallel per replica.
+    pub tp: u32,
+    /// Replicas.
+    pub replicas: u32,
+    /// Precision served.
+    pub precision: String,
+    /// Router.
+    pub router: String,
+    /// Batching policy.
+    pub scheduler: String,
+    /// KV admission policy.
+    pub kv_policy: String,
+    /// Seed.
+    pub seed: u64,
+}
+
+/// Everything `suanli simulate` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimDoc {
+    /// The setup.
+    pub config: SimSetup,
+    /// The measurements.
+    #[serde(flatten)]
+    pub report: SimReport,
+    /// Caveats.
+    pub notes: Vec<String>,
+}
+
+/// Everything `suanli serve` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServeDoc {
+    /// Model id.
+    pub model: String,
+    /// The fleet.
+    #[serde(flatten)]
+    pub plan: FleetPlan,
+    /// Targets: p99 TTFT and TPOT, seconds.
+    pub targets: (f64, f64),
+    /// Assumptions.
+    pub notes: Vec<String>,
+}
+
+/// JSON of a document with `schema_version` and `kind` added at the top level.
+fn tagged<T: Serialize>(d: &T, kind: &str) -> Result<String, serde_json::Error> {
+    let mut v = serde_json::to_value(d)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("schema_version".into(), JSON_SCHEMA_VERSION.into());
+        o.insert("kind".into(), kind.into());
+    }
+    to_json(&v)
+}
+
+fn lat_rows(t: &mut Table, name: &str, l: &Latency) {
+    let ms = |x: f64| format!("{} ms", human(x * 1e3));
+    t.row([name.to_string(), ms(l.mean), ms(l.p50), ms(l.p90), ms(l.p99)]);
+}
+
+fn latency_table(ttft: &Latency, tpot: &Latency, e2e: &Latency, queue: Option<&Latency>) -> Table {
+    let mut t = Table::new(&["latency", ">mean", ">p50", ">p90", ">p99"]);
+    lat_rows(&mut t, "TTFT", ttft);
+    lat_rows(&mut t, "TPOT", tpot);
+    lat_rows(&mut t, "end-to-end", e2e);
+    if let Some(q) = queue {
+        lat_rows(&mut t, "queue wait", q);
+    }
+    t
+}
+
+/// Renders a simulation.
+///
+/// # Errors
+/// JSON serialisation errors (not expected).
+pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Error> {
+    if format == Format::Json {
+        return tagged(d, "simulate");
+    }
+    let md = format == Format::Markdown;
+    let render = |t: &Table| if md { t.to_markdown() } else { t.to_text() };
+    let c = &d.config;
+    let r = &d.report;
+    let mut s = format!(
+        "Simulated {} requests of {} on {} replicas × {} {} (tp {}), {} routing, {} batching, {} KV, seed {}\n\n",
+        r.requests, c.model, c.replicas, c.tp, c.gpu, c.tp, c.router, c.scheduler, c.kv_policy, c.seed
+    );
+    if r.saturated {
+        s.push_str("SATURATED: the offered load exceeds the fleet's capacity; the queue grows without bound and the latencies below are not steady-state values.\n\n");
+    }
+    s.push_str(&render(&latency_table(&r.ttft_s, &r.tpot_s, &r.e2e_s, Some(&r.queue_s))));
+    let mut t = Table::new(&["figure", ">value"]);
+    for (k, v) in [
+        ("requests/s completed", human(r.throughput_requests_per_s)),
+        ("output tokens/s", human(r.output_tokens_per_s)),
+        ("goodput (meets targets)", percent(r.goodput)),
+        ("replica utilisation", percent(r.utilisation)),
+        ("mean requests in system (L)", human(r.mean_in_system)),
+        ("arrival rate × mean latency (λW)", human(r.littles_law_product)),
+        ("preemptions", r.preemptions.to_string()),
+        ("prompt tokens from cached prefixes", human(r.cached_prefix_tokens as f64)),
+        ("simulated seconds", human(r.duration_s)),
+    ] {
+        t.row([k.to_string(), v]);
+    }
+    s.push('\n');
+    s.push_str(&render(&t));
+    for n in &d.notes {
+        s.push_str(&format!("\nnote: {n}"));
+    }
+    if !d.notes.is_empty() {
+        s.push('\n');
+    }
+    Ok(s)
+}
+
+/// Renders a fleet plan.
+///
+/// # Errors
+/// JSON serialisation errors (not expected).
+pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::Error> {
+    if format == Format::Json {
+        return tagged(d, "serve");
+    }
+    let md = format == Format::Markdown;
+    let render = |t: &Table| if md { t.to_markdown() } else { t.to_text() };
+    let p = &d.plan;
+    let c = &p.config;
+    let mut s = format!(
+        "Fleet for {}: {} replicas × {} {} (tp {}, {}) = {} GPUs in {} servers{} — {} for p99 TTFT ≤ {} s and p99 TPOT ≤ {} ms at {} requests/s peak\n\n",
+        d.model,
+        p.replicas,
+        c.tp,
+        p.gpu,
+        c.tp,
+        c.precision.weights,
+        p.gpus,
+        p.servers,
+        p.server.as_ref().map_or(String::new(), |x| format!(" ({x})")),
+        p.method,
+        human(d.targets.0),
+        human(d.targets.1 * 1e3),
+        human(p.peak_requests_per_s)
+    );
+    s.push_str(&render(&latency_table(&p.ttft_s, &p.tpot_s, &p.e2e_s, None)));
+    let money = |x: Option<f64>| x.map_or_else(|| "—".to_string(), |v| format!("{} USD", human(v)));
+    let mut t = Table::new(&["figure", ">value"]);
+    for (k, v) in [
+        ("goodput in the peak hour", percent(p.goodput)),
+        ("cost a month (cloud)", money(p.cost_usd_per_month)),
+        ("cost per 1M output tokens", money(p.cost_usd_per_million_output_tokens)),
+        ("average power", format!("{} kW", human(p.power_kw))),
+        ("output tokens a month", human(p.output_tokens_per_month)),
+        ("compute served a month", format!("{} PF/s-days", human(p.pf_days_per_month))),
+    ] {
+        t.row([k.to_string(), v]);
+    }
+    s.push('\n');
+    s.push_str(&render(&t));
+    let mut t =
+        Table::new(&["candidate", ">req/s per replica", ">replicas (analytic)", ">GPUs", ">USD a month"]);
+    for c in &p.candidates {
+        t.row([
+            format!("{} tp{}", c.gpu, c.tp),
+            human(c.replica_requests_per_s),
+            c.replicas.to_string(),
+            c.gpus.to_string(),
+            money(c.cost_usd_per_month),
+        ]);
+    }
+    s.push_str("\nCandidates (analytic bound, cheapest first):\n\n");
+    s.push_str(&render(&t));
+    for n in &d.notes {
+        s.push_str(&format!("\nnote: {n}"));
+    }
+    if !d.notes.is_empty() {
+        s.push('\n');
+    }
+    Ok(s)
+}
