@@ -10,6 +10,9 @@ use crate::analyst;
 use crate::catalog::Catalog;
 use crate::error::Error;
 use crate::hardware::{Accelerator, PeakKind, Server};
+use crate::infer::{
+    Engine, InferCalibration, InferConfig, Precisions, Replica, replica_capacity, replicas_for,
+};
 use crate::model::{ModelSpec, forward_flops_per_token, training_flops};
 use crate::scenario::{Method, Scenario};
 use crate::sigfig::{self, parse_stated};
@@ -321,6 +324,71 @@ fn resolve_hardware<'a>(s: &Scenario, c: &'a Catalog, origin: &str) -> Result<Op
         dense_pflops: n * dense / 1e15,
         analyst_utilisation: h.analyst_utilisation,
     }))
+}
+
+/// The serving fleet the inference planner sizes for the scenario's traffic.
+struct ServingFleet {
+    tp: u32,
+    precision: &'static str,
+    replicas: u64,
+    servers: u64,
+    peak_rate: f64,
+    replica_rate: f64,
+    batch: u32,
+    ttft_s: f64,
+    tpot_s: f64,
+}
+
+/// Sizes replicas of `spec` on the scenario's server for its peak hour: every tensor-parallel
+/// degree that divides the server, the one needing the fewest servers.
+fn serving_fleet(
+    spec: &ModelSpec,
+    catalog: &Catalog,
+    hw: &Hw<'_>,
+    s: &Scenario,
+    input: u32,
+    output: u32,
+    monthly: f64,
+) -> Result<Option<ServingFleet>, Error> {
+    let Some(i) = &s.inference else { return Ok(None) };
+    let precision = s.hardware.as_ref().map_or(crate::precision::Precision::Bf16, |h| h.precision);
+    let p = Precisions::uniform(precision);
+    let cluster = Cluster::new(
+        catalog,
+        &hw.accelerator.id,
+        Some(&hw.server.id),
+        p.activations,
+        &Calibration::default(),
+    )?;
+    let node = hw.server.accelerator_count.max(1);
+    let peak_rate = monthly / (DAYS_PER_MONTH * 86_400.0) * i.peak_to_average;
+    let mut best: Option<ServingFleet> = None;
+    for tp in (1..=node).filter(|t| node % t == 0) {
+        let cfg = InferConfig { tp, pp: 1, ep: 1, precision: p };
+        if cfg.check(spec, input, output, "scenario").is_err() {
+            continue;
+        }
+        let replica = Replica::new(spec, &cluster, &cfg, &Engine::default(), &InferCalibration::default());
+        let Some((rate, res)) = replica_capacity(&replica, input, output, i.ttft_p99_s, i.tpot_p99_s) else {
+            continue;
+        };
+        let replicas = replicas_for(peak_rate, rate);
+        let servers = (replicas * u64::from(tp)).div_ceil(u64::from(node));
+        if best.as_ref().is_none_or(|b| servers < b.servers) {
+            best = Some(ServingFleet {
+                tp,
+                precision: precision.name(),
+                replicas,
+                servers,
+                peak_rate,
+                replica_rate: rate,
+                batch: res.batch,
+                ttft_s: res.ttft_s,
+                tpot_s: res.tpot_s,
+            });
+        }
+    }
+    Ok(best)
 }
 
 /// The training planner run for the scenario's pre-training deadlines.
@@ -649,22 +717,61 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
                 Some(format!("tokens per interaction is an assumption{}", ratio.unwrap_or_default())),
             );
             if let Some(hw) = &hw {
-                let sustained = pf / DAYS_PER_MONTH;
-                b.push(
-                    "inference.servers_at_utilisation",
-                    format!("{} servers to serve the traffic at an assumed {} utilisation", hw.server.id, sigfig::percent(fp.serving_utilisation)),
-                    (sustained / (hw.dense_pflops * fp.serving_utilisation)).ceil(),
-                    "servers",
-                    Basis::Assumption,
-                    "analyst::servers_at_peak",
-                    format!(
-                        "⌈{} PF/s sustained ÷ ({} PF/s dense × {})⌉, average load, no peak-hour headroom",
-                        e(sustained),
-                        e(hw.dense_pflops),
-                        fp.serving_utilisation
-                    ),
-                    Some("average load only; the fleet simulator will size for the peak hour and latency targets".into()),
-                );
+                let fleet = match (i.input_tokens, i.output_tokens) {
+                    (Some(input), Some(output)) if s.wants(Method::FirstPrinciples) => {
+                        serving_fleet(spec, catalog, hw, s, input, output, i.monthly_interactions)?
+                    }
+                    _ => None,
+                };
+                match fleet {
+                    Some(f) => {
+                        b.push(
+                            "inference.servers_planned",
+                            format!("{} servers for the peak hour within p99 latency targets, inference planner", hw.server.id),
+                            f.servers as f64,
+                            "servers",
+                            Basis::FirstPrinciples,
+                            "infer::replica_capacity",
+                            format!(
+                                "⌈{} replicas × tp {} ÷ {}⌉; replicas = ⌈{} requests/s peak ÷ ({} per replica × 0.85)⌉",
+                                f.replicas,
+                                f.tp,
+                                hw.server.accelerator_count,
+                                e(f.peak_rate),
+                                e(f.replica_rate)
+                            ),
+                            Some(format!(
+                                "analytic steady state: tp {} {} replicas at batch {} (TPOT {} ms, TTFT {} ms), {} peak-to-average, targets p99 TTFT {} s and TPOT {} s; `suanli serve --simulate` confirms the tails",
+                                f.tp,
+                                f.precision,
+                                f.batch,
+                                e(f.tpot_s * 1e3),
+                                e(f.ttft_s * 1e3),
+                                i.peak_to_average,
+                                i.ttft_p99_s,
+                                i.tpot_p99_s
+                            )),
+                        );
+                    }
+                    None => {
+                        let sustained = pf / DAYS_PER_MONTH;
+                        b.push(
+                            "inference.servers_at_utilisation",
+                            format!("{} servers to serve the traffic at an assumed {} utilisation", hw.server.id, sigfig::percent(fp.serving_utilisation)),
+                            (sustained / (hw.dense_pflops * fp.serving_utilisation)).ceil(),
+                            "servers",
+                            Basis::Assumption,
+                            "analyst::servers_at_peak",
+                            format!(
+                                "⌈{} PF/s sustained ÷ ({} PF/s dense × {})⌉, average load, no peak-hour headroom",
+                                e(sustained),
+                                e(hw.dense_pflops),
+                                fp.serving_utilisation
+                            ),
+                            Some("average load only; the fleet simulator will size for the peak hour and latency targets".into()),
+                        );
+                    }
+                }
             }
         }
         if let (Some(pf), Some(hw)) = (inference_pf_days, &hw) {

@@ -188,6 +188,31 @@ pub struct Inference {
     /// Mean context a token attends to, for attention FLOPs. Default: half of `tokens_per_interaction`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mean_context: Option<f64>,
+    /// Prompt tokens of an interaction, for sizing the serving fleet with the inference planner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<u32>,
+    /// Output tokens of an interaction, for sizing the serving fleet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u32>,
+    /// Peak-hour traffic over the month's mean.
+    #[serde(default = "default_peak_to_average")]
+    pub peak_to_average: f64,
+    /// p99 time-to-first-token target, seconds.
+    #[serde(default = "default_ttft")]
+    pub ttft_p99_s: f64,
+    /// p99 time-per-output-token target, seconds.
+    #[serde(default = "default_tpot")]
+    pub tpot_p99_s: f64,
+}
+
+fn default_peak_to_average() -> f64 {
+    2.0
+}
+fn default_ttft() -> f64 {
+    2.0
+}
+fn default_tpot() -> f64 {
+    0.1
 }
 
 /// Fine-tuning by workload share.
@@ -443,6 +468,23 @@ impl Scenario {
                     positive(key, v)?;
                 }
             }
+            for (key, v) in
+                [("inference.input_tokens", i.input_tokens), ("inference.output_tokens", i.output_tokens)]
+            {
+                if v == Some(0) {
+                    return Err(Error::invalid(origin, key, 0, "a positive number of tokens"));
+                }
+            }
+            if !(1.0..=12.0).contains(&i.peak_to_average) {
+                return Err(Error::invalid(
+                    origin,
+                    "inference.peak_to_average",
+                    i.peak_to_average,
+                    "a ratio from 1 to 12",
+                ));
+            }
+            positive("inference.ttft_p99_s", i.ttft_p99_s)?;
+            positive("inference.tpot_p99_s", i.tpot_p99_s)?;
         }
         if let Some(f) = &self.finetune {
             fraction("finetune.training_share", f.training_share)?;

@@ -10,7 +10,10 @@
 //!    lowered while they stay there.
 
 use serde::Serialize;
-use suanli_core::infer::{Engine, InferCalibration, InferConfig, Limits, Precisions, Replica, best_load};
+use suanli_core::infer::{
+    Engine, InferCalibration, InferConfig, Limits, Precisions, Replica, best_load, replica_capacity,
+    replicas_for,
+};
 use suanli_core::model::{ModelSpec, forward_flops_per_token};
 use suanli_core::train::Cluster;
 use suanli_core::units::{FLOP_PER_PF_DAY, HOURS_PER_MONTH};
@@ -124,7 +127,6 @@ pub struct FleetPlan {
     pub simulation: Option<SimReport>,
 }
 
-const HEADROOM: f64 = 0.85;
 const SIM_MARGIN: f64 = 0.95;
 
 struct Option_ {
@@ -160,9 +162,10 @@ pub fn size(s: &FleetSpec) -> Option<FleetPlan> {
                 continue;
             }
             let replica = Replica::new(&s.model, &chip.cluster, &cfg, &s.engine, &calib);
-            let Some(res) = best_load(&replica, i, out, &limits) else { continue };
-            let rate = res.output_tokens_per_s / f64::from(out);
-            let replicas = (s.peak_rate / (rate * HEADROOM)).ceil().max(1.0) as u64;
+            let Some((rate, _)) = replica_capacity(&replica, i, out, s.ttft_p99, s.tpot_p99) else {
+                continue;
+            };
+            let replicas = replicas_for(s.peak_rate, rate);
             let cost = monthly_cost(&chip.cluster, replicas * u64::from(tp));
             options.push(Option_ { chip: ci, tp, replica, rate, replicas, cost });
         }

@@ -57,11 +57,15 @@ fn lengths(t: &TrafficArgs, m: &ModelSpec) -> Result<Lengths, CliError> {
 }
 
 fn arrivals(t: &TrafficArgs) -> Result<Arrivals, CliError> {
-    match t.burstiness {
-        x if x == 0.0 => Ok(Arrivals::Constant),
-        x if (x - 1.0).abs() < 1e-12 => Ok(Arrivals::Poisson),
-        x if x.is_finite() && x > 0.0 && x <= 20.0 => Ok(Arrivals::Gamma { cv: x }),
-        x => Err(flag("--burstiness", x, "a coefficient of variation from 0 (constant) to 20")),
+    let x = t.burstiness;
+    if !(x.is_finite() && (0.0..=20.0).contains(&x)) {
+        Err(flag("--burstiness", x, "a coefficient of variation from 0 (constant) to 20"))
+    } else if x == 0.0 {
+        Ok(Arrivals::Constant)
+    } else if (x - 1.0).abs() < 1e-12 {
+        Ok(Arrivals::Poisson)
+    } else {
+        Ok(Arrivals::Gamma { cv: x })
     }
 }
 
@@ -229,7 +233,9 @@ pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), Cl
         (Some(x), Some(y)) => Some((positive("--ttft-p99", x)?, positive("--tpot-p99", y)?)),
         (None, None) => None,
         _ => {
-            return Err(CliError::Input("give both --ttft-p99 and --tpot-p99 for goodput, or neither".into()));
+            return Err(CliError::Input(
+                "give both --ttft-p99 and --tpot-p99 for goodput, or neither".into(),
+            ));
         }
     };
     let (router, router_name) = match a.router.as_str() {

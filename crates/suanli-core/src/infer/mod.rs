@@ -18,5 +18,8 @@ pub use calib::InferCalibration;
 pub use config::{Engine, InferConfig, Mode, Precisions};
 pub use memory::InferMemory;
 pub use perf::{Bound, InferResult, evaluate};
-pub use search::{Candidate, Limits, SearchResult, best_load, cost_per_million, search};
+pub use search::{
+    Candidate, FLEET_HEADROOM, Limits, SearchResult, best_load, cost_per_million, replica_capacity,
+    replicas_for, search,
+};
 pub use step::{Replica, StepTime};

@@ -149,3 +149,29 @@ pub fn search(
 pub fn cost_per_million(c: &Cluster, cfg: &InferConfig, r: &InferResult) -> Option<f64> {
     cost(c, cfg, r)
 }
+
+/// Fraction of a replica's analytic capacity a fleet plans to use, leaving room for bursts
+/// and queueing (the simulator then confirms the tails).
+pub const FLEET_HEADROOM: f64 = 0.85;
+
+/// Requests per second one replica carries with mean TPOT within `tpot_p99_s` and mean TTFT
+/// within a third of `ttft_p99_s` (queueing fattens the tail), and the load it runs at.
+#[must_use]
+pub fn replica_capacity(
+    r: &Replica,
+    input: u32,
+    output: u32,
+    ttft_p99_s: f64,
+    tpot_p99_s: f64,
+) -> Option<(f64, InferResult)> {
+    let limits =
+        Limits { max_ttft_s: Some(ttft_p99_s / 3.0), max_tpot_s: Some(tpot_p99_s), per_dollar: false };
+    let res = best_load(r, input, output, &limits)?;
+    Some((res.output_tokens_per_s / f64::from(output), res))
+}
+
+/// Replicas for a peak rate: `⌈peak ÷ (per-replica rate × FLEET_HEADROOM)⌉`.
+#[must_use]
+pub fn replicas_for(peak_requests_per_s: f64, replica_requests_per_s: f64) -> u64 {
+    (peak_requests_per_s / (replica_requests_per_s * FLEET_HEADROOM)).ceil().max(1.0) as u64
+}
