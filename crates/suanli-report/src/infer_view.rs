@@ -4,7 +4,7 @@ use serde::Serialize;
 use suanli_core::infer::{Bound, InferMemory, StepTime};
 use suanli_core::sigfig::human;
 
-use crate::{Format, JSON_SCHEMA_VERSION, Table, to_json};
+use crate::{Format, Table, notes_block, render_table, tagged};
 
 /// The configuration as the JSON contract names it.
 #[derive(Debug, Clone, Serialize)]
@@ -107,17 +107,9 @@ fn ms(s: f64) -> String {
 /// JSON serialisation errors (not expected).
 pub fn render_infer(d: &InferDoc, format: Format) -> Result<String, serde_json::Error> {
     if format == Format::Json {
-        #[derive(Serialize)]
-        struct Doc<'a> {
-            schema_version: u32,
-            kind: &'static str,
-            #[serde(flatten)]
-            doc: &'a InferDoc,
-        }
-        return to_json(&Doc { schema_version: JSON_SCHEMA_VERSION, kind: "infer", doc: d });
+        return tagged(d, "infer");
     }
-    let md = format == Format::Markdown;
-    let render = |t: &Table| if md { t.to_markdown() } else { t.to_text() };
+    let render = |t: &Table| render_table(t, format);
     let c = &d.config;
     let mut s = format!(
         "Serving {} on {} × {} (tp {} × pp {}, ep {}), weights {}, activations {}, KV {}; {} in / {} out tokens, {}\n\n",
@@ -191,11 +183,6 @@ pub fn render_infer(d: &InferDoc, format: Format) -> Result<String, serde_json::
         s.push_str("\nSearch ranking (best first):\n\n");
         s.push_str(&render(&t));
     }
-    for n in &d.notes {
-        s.push_str(&format!("\nnote: {n}"));
-    }
-    if !d.notes.is_empty() {
-        s.push('\n');
-    }
+    s.push_str(&notes_block(&d.notes));
     Ok(s)
 }

@@ -35,6 +35,33 @@ pub enum Format {
 /// Version of the JSON documents' shape; bumped on breaking changes.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
 
+/// JSON of a document with `schema_version` and `kind` added at its top level.
+pub(crate) fn tagged<T: serde::Serialize>(d: &T, kind: &str) -> Result<String, serde_json::Error> {
+    let mut v = serde_json::to_value(d)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("schema_version".into(), JSON_SCHEMA_VERSION.into());
+        o.insert("kind".into(), kind.into());
+    }
+    to_json(&v)
+}
+
+/// A table as Markdown or aligned text.
+pub(crate) fn render_table(t: &Table, format: Format) -> String {
+    if format == Format::Markdown { t.to_markdown() } else { t.to_text() }
+}
+
+/// `note:` lines after a report.
+pub(crate) fn notes_block(notes: &[String]) -> String {
+    let mut s = String::new();
+    for n in notes {
+        s.push_str(&format!("\nnote: {n}"));
+    }
+    if !notes.is_empty() {
+        s.push('\n');
+    }
+    s
+}
+
 /// Serialises a value as pretty JSON with a trailing newline.
 ///
 /// # Errors

@@ -6,7 +6,7 @@ use suanli_sim::fleet::FleetPlan;
 use suanli_sim::metrics::Latency;
 use suanli_sim::sim::SimReport;
 
-use crate::{Format, JSON_SCHEMA_VERSION, Table, to_json};
+use crate::{Format, Table, notes_block, render_table, tagged};
 
 /// What `suanli simulate` ran.
 #[derive(Debug, Clone, Serialize)]
@@ -57,16 +57,6 @@ pub struct ServeDoc {
     pub notes: Vec<String>,
 }
 
-/// JSON of a document with `schema_version` and `kind` added at the top level.
-fn tagged<T: Serialize>(d: &T, kind: &str) -> Result<String, serde_json::Error> {
-    let mut v = serde_json::to_value(d)?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("schema_version".into(), JSON_SCHEMA_VERSION.into());
-        o.insert("kind".into(), kind.into());
-    }
-    to_json(&v)
-}
-
 fn lat_rows(t: &mut Table, name: &str, l: &Latency) {
     let ms = |x: f64| format!("{} ms", human(x * 1e3));
     t.row([name.to_string(), ms(l.mean), ms(l.p50), ms(l.p90), ms(l.p99)]);
@@ -91,8 +81,7 @@ pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Erro
     if format == Format::Json {
         return tagged(d, "simulate");
     }
-    let md = format == Format::Markdown;
-    let render = |t: &Table| if md { t.to_markdown() } else { t.to_text() };
+    let render = |t: &Table| render_table(t, format);
     let c = &d.config;
     let r = &d.report;
     let mut s = format!(
@@ -119,12 +108,7 @@ pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Erro
     }
     s.push('\n');
     s.push_str(&render(&t));
-    for n in &d.notes {
-        s.push_str(&format!("\nnote: {n}"));
-    }
-    if !d.notes.is_empty() {
-        s.push('\n');
-    }
+    s.push_str(&notes_block(&d.notes));
     Ok(s)
 }
 
@@ -136,8 +120,7 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
     if format == Format::Json {
         return tagged(d, "serve");
     }
-    let md = format == Format::Markdown;
-    let render = |t: &Table| if md { t.to_markdown() } else { t.to_text() };
+    let render = |t: &Table| render_table(t, format);
     let p = &d.plan;
     let c = &p.config;
     let mut s = format!(
@@ -184,11 +167,6 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
     }
     s.push_str("\nCandidates (analytic bound, cheapest first):\n\n");
     s.push_str(&render(&t));
-    for n in &d.notes {
-        s.push_str(&format!("\nnote: {n}"));
-    }
-    if !d.notes.is_empty() {
-        s.push('\n');
-    }
+    s.push_str(&notes_block(&d.notes));
     Ok(s)
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use suanli_core::sigfig::{human, percent};
 use suanli_core::train::TrainReport;
 
-use crate::{Format, JSON_SCHEMA_VERSION, Table, to_json};
+use crate::{Format, Table, notes_block, render_table, tagged};
 
 /// One member of the (GPUs, time) Pareto front.
 #[derive(Debug, Clone, Serialize)]
@@ -72,17 +72,9 @@ fn opt(v: Option<f64>, unit: &str) -> String {
 /// JSON serialisation errors (not expected).
 pub fn render_train(d: &TrainDoc, format: Format) -> Result<String, serde_json::Error> {
     if format == Format::Json {
-        #[derive(Serialize)]
-        struct Doc<'a> {
-            schema_version: u32,
-            kind: &'static str,
-            #[serde(flatten)]
-            doc: &'a TrainDoc,
-        }
-        return to_json(&Doc { schema_version: JSON_SCHEMA_VERSION, kind: "train", doc: d });
+        return tagged(d, "train");
     }
-    let md = format == Format::Markdown;
-    let render = |t: &Table| if md { t.to_markdown() } else { t.to_text() };
+    let render = |t: &Table| render_table(t, format);
     let r = &d.report;
     let c = &r.config;
     let mut s = format!(
@@ -193,11 +185,6 @@ pub fn render_train(d: &TrainDoc, format: Format) -> Result<String, serde_json::
             s.push_str(&render(&t));
         }
     }
-    for n in &d.notes {
-        s.push_str(&format!("\nnote: {n}"));
-    }
-    if !d.notes.is_empty() {
-        s.push('\n');
-    }
+    s.push_str(&notes_block(&d.notes));
     Ok(s)
 }
