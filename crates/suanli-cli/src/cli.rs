@@ -78,6 +78,8 @@ pub(crate) enum Command {
     /// Plan serving: memory, KV cache, throughput and latency of a replica; without `--tp`, the
     /// best TP / PP / EP (and precision with `--precision auto`) under `--max-ttft`/`--max-tpot`.
     Infer(Box<InferArgs>),
+    /// Plan fine-tuning: full SFT, LoRA, QLoRA, or an RLHF iteration (PPO, GRPO).
+    Finetune(Box<FinetuneArgs>),
     /// Size the cheapest fleet that meets p99 latency targets in the peak hour.
     Serve(Box<ServeArgs>),
     /// Simulate a fixed fleet: arrivals, continuous batching, latency percentiles.
@@ -246,6 +248,76 @@ pub(crate) struct InferArgs {
     /// Write to this file instead of stdout (`--output` is the output token count here).
     #[arg(long = "out-file", value_name = "FILE")]
     pub(crate) out_file: Option<PathBuf>,
+}
+
+/// `suanli finetune …`
+#[derive(Debug, Args)]
+pub(crate) struct FinetuneArgs {
+    /// Catalog id, a Hugging Face `config.json`, or a TOML file with one `[[model]]`.
+    #[arg(long, short = 'm')]
+    pub(crate) model: String,
+    /// Accelerator id.
+    #[arg(long)]
+    pub(crate) gpu: String,
+    /// GPUs.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) gpus: u32,
+    /// sft (full fine-tuning), lora, qlora, ppo or grpo.
+    #[arg(long, value_parser = ["sft", "lora", "qlora", "ppo", "grpo"])]
+    pub(crate) method: String,
+    /// LoRA rank.
+    #[arg(long, default_value_t = 16, allow_negative_numbers = true)]
+    pub(crate) rank: i64,
+    /// LoRA targets: attention, mlp, all, or a list of q,k,v,o,gate,up,down.
+    #[arg(long, default_value = "attention")]
+    pub(crate) targets: String,
+    /// Training examples (SFT, LoRA).
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) examples: u64,
+    /// Mean example length, tokens.
+    #[arg(long, default_value_t = 512)]
+    pub(crate) mean_len: u32,
+    /// Epochs over the examples.
+    #[arg(long, default_value_t = 3)]
+    pub(crate) epochs: u32,
+    /// Pad every example to --seq-len instead of packing them.
+    #[arg(long)]
+    pub(crate) padded: bool,
+    /// Sequence length of a training row.
+    #[arg(long, default_value_t = 2048)]
+    pub(crate) seq_len: u32,
+    /// Sequences per optimizer step.
+    #[arg(long, default_value_t = 64)]
+    pub(crate) global_batch: u32,
+    /// Sequences per GPU per micro-step (LoRA/QLoRA).
+    #[arg(long, default_value_t = 1)]
+    pub(crate) micro_batch: u32,
+    /// Turn off gradient checkpointing (LoRA/QLoRA keep it on by default).
+    #[arg(long)]
+    pub(crate) no_checkpointing: bool,
+    /// Prompts per RLHF iteration.
+    #[arg(long, default_value_t = 512)]
+    pub(crate) prompts: u32,
+    /// Prompt tokens (RLHF).
+    #[arg(long, default_value_t = 512)]
+    pub(crate) prompt_len: u32,
+    /// Response tokens (RLHF).
+    #[arg(long, default_value_t = 512)]
+    pub(crate) response_len: u32,
+    /// Responses per prompt (GRPO, at least 2).
+    #[arg(long, default_value_t = 8, allow_negative_numbers = true)]
+    pub(crate) group_size: i64,
+    /// Training passes per RLHF iteration.
+    #[arg(long, default_value_t = 2)]
+    pub(crate) ppo_epochs: u32,
+    /// RLHF iterations.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) iterations: u32,
+    /// RLHF placement: colocated or separated.
+    #[arg(long, default_value = "colocated", value_parser = ["colocated", "separated"])]
+    pub(crate) placement: String,
+    #[command(flatten)]
+    pub(crate) out: Output,
 }
 
 /// Request lengths and arrival shape, shared by `serve` and `simulate`.

@@ -42,6 +42,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         }
         Some(Command::Train(args)) => commands::train::run(&catalog, &args),
         Some(Command::Infer(args)) => commands::infer::run(&catalog, &args),
+        Some(Command::Finetune(args)) => commands::finetune::run(&catalog, &args),
         Some(Command::Serve(args)) => commands::serve::run_serve(&catalog, &args),
         Some(Command::Simulate(args)) => commands::serve::run_simulate(&catalog, &args),
         Some(Command::Validate { set, rows, out }) => commands::validate::run(&catalog, &set, rows, &out),

@@ -986,3 +986,57 @@ fn serve_and_simulate_bad_input() {
     ]);
     assert!(e.contains("--rate"), "{e}");
 }
+
+#[test]
+fn finetune_json_contract_for_every_method() {
+    for (method, model, gpu, gpus) in [
+        ("sft", "llama3.1-8b", "h100-sxm", "8"),
+        ("lora", "llama2-7b", "l4", "1"),
+        ("qlora", "llama2-70b", "l40s", "1"),
+        ("ppo", "llama3.1-8b", "h100-sxm", "16"),
+        ("grpo", "llama3.1-8b", "h100-sxm", "8"),
+    ] {
+        let v =
+            json(&["finetune", "-m", model, "--gpu", gpu, "--gpus", gpus, "--method", method, "-f", "json"]);
+        for key in [
+            "memory_gib_per_gpu",
+            "step_time_s",
+            "time_days",
+            "gpu_hours",
+            "pf_days",
+            "cost_usd",
+            "breakdown",
+            "trainable_params",
+        ] {
+            assert!(v.get(key).is_some(), "{method}: {key}");
+        }
+        assert_eq!(v["fits"], true, "{method}");
+        let shares: f64 = v["breakdown"]
+            .as_array()
+            .expect("phases")
+            .iter()
+            .map(|p| p["share"].as_f64().expect("share"))
+            .sum();
+        assert!((shares - 1.0).abs() < 1e-9, "{method}: shares sum to 1");
+    }
+    let text = stdout(&["finetune", "-m", "llama3.1-8b", "--gpu", "h100", "--gpus", "16", "--method", "ppo"]);
+    assert!(text.contains("generation") && text.contains("scoring") && text.contains("training"));
+}
+
+#[test]
+fn finetune_bad_input() {
+    let base = ["finetune", "-m", "llama2-7b", "--gpu", "l4"];
+    let e = fails(&[&base[..], &["--method", "lora", "--rank", "0"]].concat());
+    assert!(e.contains("--rank"), "{e}");
+    let e = fails(&[&base[..], &["--method", "lora", "--rank", "5000"]].concat());
+    assert!(e.contains("hidden size (4096)"), "{e}");
+    let e = fails(&[&base[..], &["--method", "lora", "--targets", "q,wq"]].concat());
+    assert!(e.contains("unknown target module `wq`"), "{e}");
+    let e = fails(&[&base[..], &["--method", "grpo", "--group-size", "1"]].concat());
+    assert!(e.contains("--group-size") && e.contains("at least 2"), "{e}");
+    let out = suanli()
+        .args(["finetune", "-m", "llama2-70b", "--gpu", "l40s", "--method", "lora"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "bf16 70B does not fit 48 GB");
+}

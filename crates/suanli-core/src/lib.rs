@@ -13,6 +13,7 @@
 pub mod analyst;
 pub mod catalog;
 pub mod error;
+pub mod finetune;
 pub mod hardware;
 pub mod infer;
 pub mod model;

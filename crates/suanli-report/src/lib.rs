@@ -5,6 +5,7 @@
 
 mod arithmetic_view;
 mod catalog_view;
+mod finetune_view;
 mod infer_view;
 mod plan_view;
 mod serve_view;
@@ -14,6 +15,7 @@ mod validation_view;
 
 pub use arithmetic_view::render_arithmetic;
 pub use catalog_view::{CatalogKind, catalog_entry, catalog_list};
+pub use finetune_view::{FinetuneOut, PhaseOut, render_finetune};
 pub use infer_view::{InferConfigOut, InferDoc, RankRow, render_infer};
 pub use plan_view::render_plan;
 pub use serve_view::{ServeDoc, SimDoc, SimSetup, render_serve, render_sim};

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod catalog;
+pub(crate) mod finetune;
 pub(crate) mod flops;
 pub(crate) mod infer;
 pub(crate) mod plan;

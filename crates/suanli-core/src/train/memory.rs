@@ -62,16 +62,9 @@ pub(crate) fn activation_bytes_per_layer(p: &Prepared, l: &Layout, recompute: Re
     }
 }
 
-/// Memory breakdown of a layout.
-pub(crate) fn memory(p: &Prepared, l: &Layout, micro_batches: u32) -> MemoryBreakdown {
-    let params = params_per_gpu(p, l);
-    let shard = f64::from(l.dp) * f64::from(l.cp);
-    let (w, g, o) = match l.zero {
-        0 => (2.0, 2.0, 12.0),
-        1 => (2.0, 2.0, 12.0 / shard),
-        2 => (2.0, 2.0 / shard, 12.0 / shard),
-        _ => (2.0 / shard, 2.0 / shard, 12.0 / shard),
-    };
+/// Activation bytes of the first stage's in-flight micro-batches, and the fp32 logits of one
+/// micro-batch on the last stage.
+fn activations_and_logits(p: &Prepared, l: &Layout, micro_batches: u32) -> (f64, f64) {
     let layers = p.layers / f64::from(l.pp);
     let pp = f64::from(l.pp);
     let in_flight = f64::from(l.pp.min(micro_batches));
@@ -82,7 +75,26 @@ pub(crate) fn memory(p: &Prepared, l: &Layout, micro_batches: u32) -> MemoryBrea
         act += activation_bytes_per_layer(p, l, Recompute::Selective);
     }
     let tokens = p.seq_len / f64::from(l.cp) * f64::from(l.micro_batch);
-    let logits = tokens * p.vocab * 4.0 / f64::from(l.tp);
+    (act, tokens * p.vocab * 4.0 / f64::from(l.tp))
+}
+
+/// Activation and logits bytes per GPU of a data-parallel layout (one micro-batch in flight).
+#[must_use]
+pub fn memory_parts(p: &Prepared, l: &Layout) -> (f64, f64) {
+    activations_and_logits(p, l, 1)
+}
+
+/// Memory breakdown of a layout.
+pub(crate) fn memory(p: &Prepared, l: &Layout, micro_batches: u32) -> MemoryBreakdown {
+    let params = params_per_gpu(p, l);
+    let shard = f64::from(l.dp) * f64::from(l.cp);
+    let (w, g, o) = match l.zero {
+        0 => (2.0, 2.0, 12.0),
+        1 => (2.0, 2.0, 12.0 / shard),
+        2 => (2.0, 2.0 / shard, 12.0 / shard),
+        _ => (2.0 / shard, 2.0 / shard, 12.0 / shard),
+    };
+    let (act, logits) = activations_and_logits(p, l, micro_batches);
     let weights_gib = params * w / GIB;
     let gradients_gib = params * g / GIB;
     let optimizer_gib = params * o / GIB;

@@ -23,7 +23,7 @@ mod time;
 pub use calib::{Calibration, SCORE_BYTES, Stack};
 pub use cluster::{Cluster, DEFAULT_SCALE_OUT_GBPS};
 pub use layout::{Layout, Recompute, Workload};
-pub use memory::MemoryBreakdown;
+pub use memory::{MemoryBreakdown, memory_parts};
 pub use report::{Breakdown, ConfigOut, Operating, TrainReport};
 pub use search::{Candidates, Constraints, Objective, Outcome, Pareto, nearest_miss, search, search_chunk};
 pub use time::{Evaluation, Prepared, TimeBreakdown, evaluate};

@@ -3,6 +3,7 @@
 //! published figures, the config.json importer, scenarios and the seed's figures.
 
 mod catalog;
+mod finetune;
 mod gpt3;
 mod hf;
 mod infer;

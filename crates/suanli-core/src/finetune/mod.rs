@@ -1,0 +1,9 @@
+//! Fine-tuning workloads: full-parameter SFT (the training planner on a fine-tuning dataset),
+//! LoRA and QLoRA (adapters on a frozen, possibly 4-bit base), and RLHF with PPO or GRPO
+//! (generation, scoring and training phases).
+
+mod lora;
+mod rlhf;
+
+pub use lora::{BaseWeights, LoraPlan, LoraSpec, Target, lora_params, parse_targets, plan_lora};
+pub use rlhf::{Phase, Placement, RlAlgorithm, RlhfPlan, RlhfSpec, plan_rlhf};

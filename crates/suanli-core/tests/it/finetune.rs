@@ -1,0 +1,102 @@
+//! Fine-tuning: LoRA/QLoRA memory against the published single-card results, trainable
+//! parameters by hand, the LoRA FLOP ratio, and RLHF phase shares.
+
+use suanli_core::Catalog;
+use suanli_core::finetune::{
+    BaseWeights, LoraSpec, Placement, RlAlgorithm, RlhfSpec, Target, lora_params, parse_targets, plan_lora,
+    plan_rlhf,
+};
+use suanli_core::precision::Precision;
+use suanli_core::train::{Calibration, Cluster, Prepared, Stack, Workload};
+
+fn lora(model: &str, gpu: &str, base: BaseWeights, targets: &str) -> suanli_core::finetune::LoraPlan {
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model(model).expect("model");
+    let cluster = Cluster::new(&c, gpu, None, Precision::Bf16, &Calibration::default()).expect("cluster");
+    let w = Workload { global_batch: 16, seq_len: 512, precision: Precision::Bf16 };
+    let p = Prepared::new(spec, &cluster, &w, &Calibration::default(), &Stack::MODERN);
+    let job = LoraSpec {
+        rank: 16,
+        targets: parse_targets(targets).expect("targets"),
+        base,
+        gpus: 1,
+        micro_batch: 1,
+        global_batch: 16,
+        seq_len: 512,
+        checkpointing: true,
+        tokens: 1e7,
+    };
+    plan_lora(spec, &cluster, &job, &p).expect("plan")
+}
+
+#[test]
+fn lora_7b_fits_a_24gb_card_and_qlora_70b_a_48gb_card() {
+    let small = lora("llama2-7b", "l4", BaseWeights::Bf16, "attention");
+    assert!(small.fits, "LoRA 7B on 24 GB: {:.1} GiB", small.memory.total_gib);
+    // Dettmers et al. 2023: a 65B model fine-tuned with QLoRA on one 48 GB GPU.
+    let q65 = lora("llama-65b", "l40s", BaseWeights::Nf4, "attention");
+    assert!(q65.fits, "QLoRA 65B on 48 GB: {:.1} GiB", q65.memory.total_gib);
+    let q70 = lora("llama2-70b", "l40s", BaseWeights::Nf4, "attention");
+    assert!(q70.fits, "QLoRA 70B on 48 GB: {:.1} GiB", q70.memory.total_gib);
+    // The same model with a bf16 base does not fit: 4-bit storage is what makes it fit.
+    let bf16 = lora("llama2-70b", "l40s", BaseWeights::Bf16, "attention");
+    assert!(!bf16.fits);
+    assert!(q70.memory.base_weights_gib < 0.27 * bf16.memory.base_weights_gib);
+}
+
+#[test]
+fn trainable_parameters_match_a_hand_computation() {
+    let c = Catalog::builtin().expect("catalog");
+    // Llama 2 7B, rank 16 on q, k, v, o: 32 layers × 4 × 16 × (4096 + 4096).
+    let m = c.model("llama2-7b").expect("model");
+    let attn = parse_targets("attention").expect("targets");
+    assert_eq!(lora_params(m, 16, &attn), Ok(32.0 * 4.0 * 16.0 * 8192.0));
+    // Llama 3.1 8B (GQA), rank 8 on q and v: q is 4096→4096, v is 4096→1024.
+    let m = c.model("llama3.1-8b").expect("model");
+    assert_eq!(lora_params(m, 8, &[Target::Q, Target::V]), Ok(32.0 * 8.0 * (8192.0 + 5120.0)));
+    // Rank 64 on all linear layers of LLaMA 65B (QLoRA's setting): q,k,v,o and gate, up, down.
+    let m = c.model("llama-65b").expect("model");
+    let all = parse_targets("all").expect("targets");
+    let per_layer = 64.0 * (4.0 * 16_384.0 + 3.0 * (8192.0 + 22_016.0));
+    assert_eq!(lora_params(m, 64, &all), Ok(80.0 * per_layer));
+    assert!(lora_params(m, 0, &all).is_err());
+    assert!(lora_params(m, 9000, &all).is_err());
+    assert!(parse_targets("q,wq").is_err());
+}
+
+#[test]
+fn lora_flops_are_about_two_thirds_of_full_fine_tuning() {
+    let p = lora("llama2-7b", "h100-sxm", BaseWeights::Bf16, "attention");
+    let ratio = p.flops_per_token / p.full_flops_per_token;
+    assert!((ratio - 2.0 / 3.0).abs() < 0.02, "{ratio}");
+}
+
+#[test]
+fn generation_dominates_long_responses_training_short_ones() {
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model("llama2-70b").expect("model");
+    let cluster =
+        Cluster::new(&c, "a100-sxm-80gb", None, Precision::Bf16, &Calibration::default()).expect("cluster");
+    let share = |r: u32, name: &str| {
+        let job = RlhfSpec {
+            algorithm: RlAlgorithm::Ppo,
+            prompts: 512,
+            prompt_len: 256,
+            response_len: r,
+            group: 1,
+            ppo_epochs: 1,
+            gpus: 64,
+            placement: Placement::Colocated,
+        };
+        let plan = plan_rlhf(spec, &cluster, &job).expect("plan");
+        plan.phases.iter().find(|p| p.name == name).map_or(0.0, |p| p.share)
+    };
+    let mut last = 0.0;
+    for r in [32, 256, 1024, 2048] {
+        let g = share(r, "generation");
+        assert!(g >= last, "generation share grows with response length");
+        last = g;
+    }
+    assert!(share(32, "training") > share(32, "generation"));
+    assert!(share(2048, "generation") > share(2048, "training"));
+}
