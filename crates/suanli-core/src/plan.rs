@@ -20,7 +20,7 @@ use crate::suggest::nearest;
 use crate::train::{
     self, Calibration, Candidates, Cluster, Constraints, Evaluation, Objective, Prepared, Stack, Workload,
 };
-use crate::units::{self, Currency, DAYS_PER_MONTH, FLOP_PER_PF_DAY};
+use crate::units::{self, Currency, DAYS_PER_MONTH, FLOP_PER_PF_DAY, HOURS_PER_MONTH};
 
 /// How a figure was obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -324,6 +324,110 @@ fn resolve_hardware<'a>(s: &Scenario, c: &'a Catalog, origin: &str) -> Result<Op
         dense_pflops: n * dense / 1e15,
         analyst_utilisation: h.analyst_utilisation,
     }))
+}
+
+/// The first-principles month of post-training: RLHF iterations from the fine-tuning planner
+/// and SFT tokens from the training planner, on the scenario's servers.
+fn push_finetune_schedule(
+    b: &mut Builder<'_>,
+    spec: &ModelSpec,
+    catalog: &Catalog,
+    hw: &Hw<'_>,
+    sc: &crate::scenario::FinetuneSchedule,
+    analyst: f64,
+) -> Result<(), Error> {
+    use crate::finetune::{Placement, RlAlgorithm, RlhfSpec, plan_rlhf};
+    let cluster = Cluster::new(
+        catalog,
+        &hw.accelerator.id,
+        Some(&hw.server.id),
+        crate::precision::Precision::Bf16,
+        &Calibration::default(),
+    )?;
+    let algorithm = if sc.method == "grpo" { RlAlgorithm::Grpo } else { RlAlgorithm::Ppo };
+    let job = RlhfSpec {
+        algorithm,
+        prompts: sc.prompts,
+        prompt_len: sc.prompt_len,
+        response_len: sc.response_len,
+        group: sc.group,
+        ppo_epochs: sc.ppo_epochs,
+        gpus: sc.gpus,
+        placement: Placement::Colocated,
+    };
+    let Some(rl) = plan_rlhf(spec, &cluster, &job) else {
+        return Err(Error::invalid(
+            "scenario",
+            "finetune.schedule.gpus",
+            sc.gpus,
+            format!("enough {} GPUs to hold {} for generation and training", hw.accelerator.id, spec.id),
+        ));
+    };
+    let seq = 2048u32.min(spec.max_context);
+    let sft_flops = sc.sft_tokens_per_month * 3.0 * forward_flops_per_token(spec, f64::from(seq));
+    let sft_hours = if sc.sft_tokens_per_month > 0.0 {
+        let w = Workload { global_batch: 1024, seq_len: seq, precision: crate::precision::Precision::Bf16 };
+        let p = Prepared::new(spec, &cluster, &w, &Calibration::default(), &Stack::MODERN);
+        let cons = Constraints {
+            gpus: Some(u64::from(sc.gpus)),
+            max_gpus: u64::from(sc.gpus),
+            ..Constraints::default()
+        };
+        let best =
+            train::search(&p, &Candidates::new(spec, &w, &cons, cluster.node_size), Objective::Fastest).best;
+        best.map_or(0.0, |e| sc.sft_tokens_per_month / e.tokens_per_s / 3600.0 * f64::from(sc.gpus))
+    } else {
+        0.0
+    };
+    let rl_hours = sc.iterations_per_month * rl.iteration_s / 3600.0 * f64::from(sc.gpus);
+    let pf = (sc.iterations_per_month * rl.flops + sft_flops) / FLOP_PER_PF_DAY;
+    let hours = rl_hours + sft_hours;
+    let assumptions = format!(
+        "assumptions: {} {} iterations a month of {} prompts × {} + {} tokens{}, {} epochs, colocated on {} {}; {} SFT tokens a month; an iteration takes {} s, bound by {}",
+        e(sc.iterations_per_month),
+        sc.method.to_uppercase(),
+        sc.prompts,
+        sc.prompt_len,
+        sc.response_len,
+        if algorithm == RlAlgorithm::Grpo { format!(" (groups of {})", sc.group) } else { String::new() },
+        sc.ppo_epochs,
+        sc.gpus,
+        hw.accelerator.id,
+        e(sc.sft_tokens_per_month),
+        e(rl.iteration_s),
+        rl.bound
+    );
+    b.push(
+        "finetune.pf_days_per_month_planned",
+        "monthly post-training compute from a stated schedule (RLHF + SFT)",
+        pf,
+        "PF/s-days",
+        Basis::Assumption,
+        "finetune::plan_rlhf + train::search",
+        format!(
+            "({} iterations × {:.3e} FLOP + {:.3e} SFT FLOP) ÷ 8.64e19",
+            e(sc.iterations_per_month),
+            rl.flops,
+            sft_flops
+        ),
+        Some(format!("{assumptions}; the workload-share method gives {} PF/s-days", e(analyst))),
+    );
+    b.push(
+        "finetune.servers_planned",
+        format!("{} servers busy all month with that post-training", hw.server.id),
+        (hours / (HOURS_PER_MONTH * f64::from(hw.server.accelerator_count.max(1)))).ceil(),
+        "servers",
+        Basis::Assumption,
+        "finetune::plan_rlhf + train::search",
+        format!(
+            "⌈{} GPU-hours ÷ ({} h × {} GPUs)⌉",
+            e(hours),
+            e(HOURS_PER_MONTH),
+            hw.server.accelerator_count
+        ),
+        None,
+    );
+    Ok(())
 }
 
 /// The serving fleet the inference planner sizes for the scenario's traffic.
@@ -821,6 +925,11 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
             format!("{} × {} ÷ {} − {} × {}", e(inf), f.training_share, f.inference_share, e(pre_used), runs),
             Some("borrows a national AI-server workload split for one operator's model".into()),
         );
+        if let (Some(sc), Some(hw)) = (&f.schedule, &hw) {
+            if s.wants(Method::FirstPrinciples) {
+                push_finetune_schedule(&mut b, spec, catalog, hw, sc, ft)?;
+            }
+        }
         let total = inf + ft + pre_used * runs;
         b.push(
             "compute.pf_days_per_month",

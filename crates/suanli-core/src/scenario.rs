@@ -226,6 +226,43 @@ pub struct Finetune {
     /// Where the split comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// A post-training schedule for the first-principles estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<FinetuneSchedule>,
+}
+
+/// A month of post-training, as assumptions: RLHF iterations and SFT tokens.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FinetuneSchedule {
+    /// `ppo` or `grpo`.
+    pub method: String,
+    /// RLHF iterations a month.
+    pub iterations_per_month: f64,
+    /// Prompts per iteration.
+    pub prompts: u32,
+    /// Prompt tokens.
+    pub prompt_len: u32,
+    /// Response tokens.
+    pub response_len: u32,
+    /// Responses per prompt (GRPO).
+    #[serde(default = "default_group")]
+    pub group: u32,
+    /// Training passes per iteration.
+    #[serde(default = "default_ppo_epochs")]
+    pub ppo_epochs: u32,
+    /// GPUs the post-training runs on (of the scenario's server).
+    pub gpus: u32,
+    /// Supervised fine-tuning tokens a month.
+    #[serde(default)]
+    pub sft_tokens_per_month: f64,
+}
+
+fn default_group() -> u32 {
+    8
+}
+fn default_ppo_epochs() -> u32 {
+    2
 }
 
 /// Servers whose chip cost (CPUs + accelerators) to compute.
@@ -489,6 +526,44 @@ impl Scenario {
         if let Some(f) = &self.finetune {
             fraction("finetune.training_share", f.training_share)?;
             fraction("finetune.inference_share", f.inference_share)?;
+            if let Some(sc) = &f.schedule {
+                if !matches!(sc.method.as_str(), "ppo" | "grpo") {
+                    return Err(Error::invalid(
+                        origin,
+                        "finetune.schedule.method",
+                        format!("\"{}\"", sc.method),
+                        "ppo or grpo",
+                    ));
+                }
+                positive("finetune.schedule.iterations_per_month", sc.iterations_per_month)?;
+                for (key, v) in [
+                    ("finetune.schedule.prompts", sc.prompts),
+                    ("finetune.schedule.prompt_len", sc.prompt_len),
+                    ("finetune.schedule.response_len", sc.response_len),
+                    ("finetune.schedule.gpus", sc.gpus),
+                    ("finetune.schedule.ppo_epochs", sc.ppo_epochs),
+                ] {
+                    if v == 0 {
+                        return Err(Error::invalid(origin, key, 0, "a positive integer"));
+                    }
+                }
+                if sc.method == "grpo" && sc.group < 2 {
+                    return Err(Error::invalid(
+                        origin,
+                        "finetune.schedule.group",
+                        sc.group,
+                        "at least 2 for GRPO",
+                    ));
+                }
+                if !(sc.sft_tokens_per_month.is_finite() && sc.sft_tokens_per_month >= 0.0) {
+                    return Err(Error::invalid(
+                        origin,
+                        "finetune.schedule.sft_tokens_per_month",
+                        sc.sft_tokens_per_month,
+                        "a number ≥ 0",
+                    ));
+                }
+            }
             if f.training_share + f.inference_share > 1.0 + 1e-9 {
                 return Err(Error::invalid(
                     origin,

@@ -96,3 +96,17 @@ fn s1_s12_s13_s14_are_shown() {
     assert_eq!(v(&r, "unit_economics.training_runs_funded"), 10.0);
     assert!(v(&r, "unit_economics.tutoring.ai_cny_per_hour") > 0.0);
 }
+
+#[test]
+fn fine_tuning_has_a_first_principles_estimate_beside_1350_4() {
+    let r = report();
+    let f = r.figure("finetune.pf_days_per_month_planned").expect("planned fine-tuning");
+    assert!(f.value > 0.0);
+    let caveat = f.caveat.as_deref().expect("assumptions");
+    for word in ["PPO", "iterations", "prompts", "epochs", "SFT tokens", "1,350.4"] {
+        assert!(caveat.contains(word), "{word} in {caveat}");
+    }
+    assert!(v(&r, "finetune.servers_planned") >= 1.0);
+    // Serving, bottom-up: the inference planner's fleet for the peak hour.
+    assert!(v(&r, "inference.servers_planned") > v(&r, "inference.servers_analyst"));
+}
