@@ -30,6 +30,10 @@ pub(crate) enum FormatArg {
     Json,
     /// Markdown.
     Markdown,
+    /// CSV (every table).
+    Csv,
+    /// One self-contained HTML page with charts (`plan` only).
+    Html,
 }
 
 /// Where the output goes.
@@ -50,6 +54,9 @@ pub(crate) enum Command {
     Plan {
         /// Scenario file (TOML). Without one, the embedded `examples/chatgpt-2023.toml`.
         file: Option<PathBuf>,
+        /// Also write each chart as an SVG file into this folder.
+        #[arg(long, value_name = "DIR")]
+        charts: Option<PathBuf>,
         #[command(flatten)]
         out: Output,
     },
@@ -92,6 +99,14 @@ pub(crate) enum Command {
         /// Print every row, not only the summary.
         #[arg(long)]
         rows: bool,
+        #[command(flatten)]
+        out: Output,
+    },
+    /// Check a file of stated claims: each that does not follow from the stated values is
+    /// flagged with the value they imply.
+    Audit {
+        /// Claims file (TOML): `[[value]]`s and `[[claim]]`s (growth, cagr, share, sum, ratio, product).
+        file: PathBuf,
         #[command(flatten)]
         out: Output,
     },

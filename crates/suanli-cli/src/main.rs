@@ -32,10 +32,15 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), CliError> {
     let catalog = io::catalog(&cli.catalogs)?;
     match cli.command {
-        None => {
-            commands::plan::run(&catalog, None, &cli::Output { format: cli::FormatArg::Table, output: None })
+        None => commands::plan::run(
+            &catalog,
+            None,
+            None,
+            &cli::Output { format: cli::FormatArg::Table, output: None },
+        ),
+        Some(Command::Plan { file, charts, out }) => {
+            commands::plan::run(&catalog, file.as_deref(), charts.as_deref(), &out)
         }
-        Some(Command::Plan { file, out }) => commands::plan::run(&catalog, file.as_deref(), &out),
         Some(Command::Catalog { what }) => commands::catalog::run(&catalog, &what),
         Some(Command::Flops { model, tokens, seq_len, out }) => {
             commands::flops::run(&catalog, &model, tokens, seq_len, &out)
@@ -46,6 +51,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Serve(args)) => commands::serve::run_serve(&catalog, &args),
         Some(Command::Simulate(args)) => commands::serve::run_simulate(&catalog, &args),
         Some(Command::Validate { set, rows, out }) => commands::validate::run(&catalog, &set, rows, &out),
+        Some(Command::Audit { file, out }) => commands::audit::run(&file, &out),
         Some(Command::Schema { output }) => {
             io::emit(&suanli_core::scenario::json_schema(), output.as_deref())
         }

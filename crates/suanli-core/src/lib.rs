@@ -12,6 +12,7 @@
 
 pub mod analyst;
 pub mod catalog;
+pub mod econ;
 pub mod error;
 pub mod finetune;
 pub mod hardware;

@@ -154,6 +154,8 @@ pub struct ServerSummary {
     pub analyst_peak: PeakKind,
     /// Server peak the analyst method uses, PF/s.
     pub analyst_pflops: f64,
+    /// Utilisation the analyst method assumes.
+    pub analyst_utilisation: f64,
     /// Dense server peak, PF/s.
     pub dense_pflops: f64,
 }
@@ -179,6 +181,35 @@ pub struct PlanReport {
     pub claims: Vec<ClaimCheck>,
     /// Totals.
     pub claim_summary: ClaimSummary,
+    /// How the monthly serving cost moves with each input, largest swing first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<Sensitivity>,
+}
+
+/// A one-at-a-time sensitivity analysis of a headline figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sensitivity {
+    /// What is measured.
+    pub headline: String,
+    /// Its unit.
+    pub unit: String,
+    /// Its value with every input as stated.
+    pub base: f64,
+    /// Relative change applied to each input.
+    pub change: f64,
+    /// One row per input.
+    pub rows: Vec<SensitivityRow>,
+}
+
+/// The headline with one input lowered and raised.
+#[derive(Debug, Clone, Serialize)]
+pub struct SensitivityRow {
+    /// Input (scenario key).
+    pub input: String,
+    /// Headline with the input lowered.
+    pub low: f64,
+    /// Headline with the input raised.
+    pub high: f64,
 }
 
 impl PlanReport {
@@ -220,7 +251,7 @@ impl Builder<'_> {
         if !wanted {
             return;
         }
-        let display = display(value, unit, self.scenario.currency.cny_per_usd);
+        let display = display(value, unit, self.scenario.currency.rate());
         self.figures.push(ReportFigure {
             key: key.into(),
             label: label.into(),
@@ -430,6 +461,170 @@ fn push_finetune_schedule(
     Ok(())
 }
 
+/// TCO inputs in USD: the scenario's costs, the catalog's server price (else its chip cost)
+/// and cloud price.
+fn tco_inputs(
+    s: &Scenario,
+    c: &crate::scenario::Costs,
+    catalog: &Catalog,
+    hw: &Hw<'_>,
+    origin: &str,
+) -> Result<crate::econ::TcoInputs, Error> {
+    let rate = s.currency.rate();
+    let usd = |m: &crate::sourced::Money| units::convert(m.v, m.currency, Currency::Usd, rate);
+    let server_price = match (&c.server_price, &hw.server.price) {
+        (Some(a), _) => a.usd(rate),
+        (None, Some(m)) => usd(m),
+        (None, None) => {
+            let cpu = hw.server.cpu.unit_price.as_ref().map(usd);
+            let acc = hw.server.accelerator_unit_price.as_ref().or(hw.accelerator.price.as_ref()).map(usd);
+            match (cpu, acc) {
+                (Some(cpu), Some(acc)) => {
+                    f64::from(hw.server.cpu.count) * cpu + f64::from(hw.server.accelerator_count) * acc
+                }
+                _ => {
+                    return Err(Error::invalid(
+                        origin,
+                        "costs.server_price",
+                        "(missing)",
+                        format!("a price for {}: the catalog has none", hw.server.id),
+                    ));
+                }
+            }
+        }
+    };
+    let _ = catalog;
+    Ok(crate::econ::TcoInputs {
+        server_price,
+        years: c.years,
+        accelerators: f64::from(hw.server.accelerator_count),
+        tdp_w: hw.accelerator.tdp_w.as_ref().map_or(0.0, |f| f.v),
+        utilisation: c.utilisation,
+        server_overhead_w: c.server_overhead_w,
+        pue: c.pue,
+        electricity_per_kwh: c.electricity_per_kwh.usd(rate),
+        hosting_per_kw_month: c.hosting_per_kw_month.usd(rate),
+        network_share: c.network_share,
+        cloud_per_gpu_hour: c.cloud_per_gpu_hour.as_ref().map(|a| a.usd(rate)).or(hw
+            .accelerator
+            .cloud_usd_per_hour
+            .as_ref()
+            .map(|f| f.v)),
+        reserved_discount: c.reserved_discount,
+    })
+}
+
+/// The monthly serving cost (planned fleet × owned server-month), as a function of the
+/// scenario, for the sensitivity analysis.
+fn serving_cost(
+    s: &Scenario,
+    spec: &ModelSpec,
+    catalog: &Catalog,
+    hw: &Hw<'_>,
+    c: &crate::scenario::Costs,
+    origin: &str,
+) -> Result<Option<f64>, Error> {
+    let Some(i) = &s.inference else { return Ok(None) };
+    let (Some(input), Some(output)) = (i.input_tokens, i.output_tokens) else { return Ok(None) };
+    let Some(f) = serving_fleet(spec, catalog, hw, s, input, output, i.monthly_interactions)? else {
+        return Ok(None);
+    };
+    let t = crate::econ::tco(&tco_inputs(s, c, catalog, hw, origin)?);
+    Ok(Some(f.servers as f64 * t.owned_per_month))
+}
+
+/// Moves each input by ± the scenario's sensitivity and recomputes the monthly serving cost.
+fn serving_sensitivity(
+    s: &Scenario,
+    spec: &ModelSpec,
+    catalog: &Catalog,
+    hw: &Hw<'_>,
+    c: &crate::scenario::Costs,
+    origin: &str,
+) -> Result<Option<Sensitivity>, Error> {
+    let Some(base) = serving_cost(s, spec, catalog, hw, c, origin)? else { return Ok(None) };
+    let x = c.sensitivity;
+    type Edit = fn(&mut Scenario, f64);
+    let edits: [(&str, Edit); 11] = [
+        ("inference.monthly_interactions", |s, k| {
+            if let Some(i) = &mut s.inference {
+                i.monthly_interactions *= k
+            }
+        }),
+        ("inference.input_tokens", |s, k| {
+            if let Some(i) = &mut s.inference {
+                i.input_tokens = i.input_tokens.map(|v| ((f64::from(v) * k).round() as u32).max(1))
+            }
+        }),
+        ("inference.output_tokens", |s, k| {
+            if let Some(i) = &mut s.inference {
+                i.output_tokens = i.output_tokens.map(|v| ((f64::from(v) * k).round() as u32).max(1))
+            }
+        }),
+        ("inference.peak_to_average", |s, k| {
+            if let Some(i) = &mut s.inference {
+                i.peak_to_average = (i.peak_to_average * k).max(1.0)
+            }
+        }),
+        ("inference.tpot_p99_s", |s, k| {
+            if let Some(i) = &mut s.inference {
+                i.tpot_p99_s *= k
+            }
+        }),
+        ("inference.ttft_p99_s", |s, k| {
+            if let Some(i) = &mut s.inference {
+                i.ttft_p99_s *= k
+            }
+        }),
+        ("costs.server_price", |s, k| {
+            if let Some(c) = &mut s.costs {
+                if let Some(p) = &mut c.server_price {
+                    p.amount *= k
+                }
+            }
+        }),
+        ("costs.electricity_per_kwh", |s, k| {
+            if let Some(c) = &mut s.costs {
+                c.electricity_per_kwh.amount *= k
+            }
+        }),
+        ("costs.pue", |s, k| {
+            if let Some(c) = &mut s.costs {
+                c.pue = (c.pue * k).max(1.0)
+            }
+        }),
+        ("costs.utilisation", |s, k| {
+            if let Some(c) = &mut s.costs {
+                c.utilisation = (c.utilisation * k).min(1.0)
+            }
+        }),
+        ("costs.years", |s, k| {
+            if let Some(c) = &mut s.costs {
+                c.years *= k
+            }
+        }),
+    ];
+    let mut rows = Vec::new();
+    for (name, edit) in edits {
+        let at = |k: f64| -> Result<f64, Error> {
+            let mut t = s.clone();
+            edit(&mut t, k);
+            let costs = t.costs.clone().unwrap_or_else(|| c.clone());
+            Ok(serving_cost(&t, spec, catalog, hw, &costs, origin)?.unwrap_or(f64::NAN))
+        };
+        rows.push(SensitivityRow { input: name.to_string(), low: at(1.0 - x)?, high: at(1.0 + x)? });
+    }
+    let swing = |r: &SensitivityRow| (r.high - r.low).abs();
+    rows.sort_by(|a, b| swing(b).total_cmp(&swing(a)).then(a.input.cmp(&b.input)));
+    Ok(Some(Sensitivity {
+        headline: "monthly serving cost, planned fleet".into(),
+        unit: "USD".into(),
+        base,
+        change: x,
+        rows,
+    }))
+}
+
 /// The serving fleet the inference planner sizes for the scenario's traffic.
 struct ServingFleet {
     tp: u32,
@@ -579,7 +774,7 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
     let hw = resolve_hardware(s, catalog, origin)?;
     let fp = &s.first_principles;
     let seq_len = fp.seq_len.unwrap_or(f64::from(spec.max_context));
-    let rate = s.currency.cny_per_usd;
+    let rate = s.currency.rate();
     let mut b = Builder { scenario: s, figures: Vec::new() };
     let mut sections = Vec::new();
 
@@ -1264,6 +1459,357 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
     }
     b.take("unit_economics", "Start-up unit economics", &mut sections);
 
+    // Costs: TCO of a server, the month by stage, unit costs, sensitivity.
+    let mut sensitivity = None;
+    if let (Some(costs), Some(hw)) = (&s.costs, &hw) {
+        let tco_in = tco_inputs(s, costs, catalog, hw, origin)?;
+        let t = crate::econ::tco(&tco_in);
+        let money = |b: &mut Builder<'_>, key: &str, label: &str, v: f64, formula: String| {
+            b.push(key, label, v, "USD", Basis::FirstPrinciples, "econ::tco", formula, None);
+        };
+        b.push(
+            "tco.server_price_usd",
+            format!("{} price", hw.server.id),
+            tco_in.server_price,
+            "USD",
+            Basis::Data,
+            "input",
+            "scenario or catalog",
+            None,
+        );
+        money(
+            &mut b,
+            "tco.capital_per_month_usd",
+            "capital a month (server + network, amortised)",
+            t.capital_per_month,
+            format!(
+                "{} × (1 + {}) ÷ (12 × {} years)",
+                e(tco_in.server_price),
+                tco_in.network_share,
+                tco_in.years
+            ),
+        );
+        b.push(
+            "tco.facility_kw",
+            "facility power per server",
+            t.facility_kw,
+            "kW",
+            Basis::FirstPrinciples,
+            "econ::tco",
+            format!(
+                "({} × {} W × {} + {} W) × PUE {}",
+                tco_in.accelerators, tco_in.tdp_w, tco_in.utilisation, tco_in.server_overhead_w, tco_in.pue
+            ),
+            None,
+        );
+        money(
+            &mut b,
+            "tco.energy_per_month_usd",
+            "electricity a month",
+            t.energy_per_month,
+            format!(
+                "{} kW × {} h × {} USD/kWh",
+                e(t.facility_kw),
+                e(HOURS_PER_MONTH),
+                e(tco_in.electricity_per_kwh)
+            ),
+        );
+        money(
+            &mut b,
+            "tco.hosting_per_month_usd",
+            "hosting a month",
+            t.hosting_per_month,
+            format!("{} kW × {} USD per kW-month", e(t.facility_kw), e(tco_in.hosting_per_kw_month)),
+        );
+        money(
+            &mut b,
+            "tco.owned_per_month_usd",
+            "owned server, all in, a month",
+            t.owned_per_month,
+            "capital + electricity + hosting".into(),
+        );
+        money(
+            &mut b,
+            "tco.owned_per_gpu_hour_usd",
+            "owned cost per accelerator-hour",
+            t.owned_per_gpu_hour,
+            format!("{} ÷ ({} × {} h)", e(t.owned_per_month), tco_in.accelerators, e(HOURS_PER_MONTH)),
+        );
+        if let (Some(od), Some(rs)) = (t.cloud_on_demand_per_month, t.cloud_reserved_per_month) {
+            money(
+                &mut b,
+                "tco.cloud_on_demand_per_month_usd",
+                "the same accelerators rented on demand, a month",
+                od,
+                format!(
+                    "{} × {} USD/GPU-h × {} h",
+                    tco_in.accelerators,
+                    e(tco_in.cloud_per_gpu_hour.unwrap_or_default()),
+                    e(HOURS_PER_MONTH)
+                ),
+            );
+            money(
+                &mut b,
+                "tco.cloud_reserved_per_month_usd",
+                "rented as reserved capacity, a month",
+                rs,
+                format!("{} × (1 − {})", e(od), tco_in.reserved_discount),
+            );
+            b.push(
+                "tco.break_even_months",
+                "months after which buying beats renting on demand",
+                t.break_even_months.unwrap_or(f64::INFINITY),
+                "months",
+                Basis::FirstPrinciples,
+                "econ::tco",
+                format!(
+                    "{} × (1 + {}) ÷ ({} − {})",
+                    e(tco_in.server_price),
+                    tco_in.network_share,
+                    e(od),
+                    e(t.energy_per_month + t.hosting_per_month)
+                ),
+                t.break_even_months
+                    .is_none()
+                    .then(|| "renting costs less than running an owned server: never".to_string()),
+            );
+        }
+        b.take("tco", "Cost of a server", &mut sections);
+
+        // The month by stage.
+        let find = |key: &str| {
+            sections.iter().flat_map(|x| x.figures.iter()).find(|f| f.key == key).map(|f| f.value)
+        };
+        let month_servers = |pf: f64, pflops: f64, util: f64| (pf / (DAYS_PER_MONTH * pflops * util)).ceil();
+        let runs = s.pretraining.as_ref().map_or(0.0, |p| p.runs_per_month);
+        let mut planned_pre = None;
+        if let Some(p) = &s.pretraining {
+            if s.wants(Method::FirstPrinciples) {
+                let plan_t = PlannedTraining::new(s, spec, catalog, hw, p, seq_len, origin)?;
+                let node = u64::from(hw.server.accelerator_count.max(1));
+                planned_pre = plan_t
+                    .for_deadline(DAYS_PER_MONTH)
+                    .filter(|_| runs > 0.0)
+                    .map(|(ev, _)| ev.gpus.div_ceil(node) as f64);
+            }
+        }
+        struct Stage {
+            key: &'static str,
+            label: &'static str,
+            pf_analyst: Option<f64>,
+            pf_planned: Option<f64>,
+            servers_planned: Option<f64>,
+        }
+        let stages = [
+            Stage {
+                key: "pretraining",
+                label: "pre-training",
+                pf_analyst: find("pretraining.pf_days").map(|x| x * runs),
+                pf_planned: find("pretraining.pf_days_from_shape").map(|x| x * runs),
+                servers_planned: planned_pre,
+            },
+            Stage {
+                key: "finetune",
+                label: "fine-tuning",
+                pf_analyst: find("finetune.pf_days_per_month"),
+                pf_planned: find("finetune.pf_days_per_month_planned"),
+                servers_planned: find("finetune.servers_planned"),
+            },
+            Stage {
+                key: "inference",
+                label: "inference",
+                pf_analyst: find("inference.pf_days_per_month"),
+                pf_planned: find("inference.pf_days_per_month_bottom_up"),
+                servers_planned: find("inference.servers_planned"),
+            },
+        ];
+        let mut totals = [(0.0, 0.0, 0.0), (0.0, 0.0, 0.0)];
+        for Stage { key, label, pf_analyst: pf_a, pf_planned: pf_f, servers_planned: servers_f } in stages {
+            if let Some(pf) = pf_a {
+                let servers = month_servers(pf, hw.analyst_pflops, hw.analyst_utilisation);
+                b.push(
+                    format!("monthly.{key}.analyst.pf_days"),
+                    format!("{label}: compute, analyst"),
+                    pf,
+                    "PF/s-days",
+                    Basis::Analyst,
+                    "analyst",
+                    "from the sections above",
+                    None,
+                );
+                b.push(
+                    format!("monthly.{key}.analyst.servers"),
+                    format!("{label}: servers, analyst peak all month"),
+                    servers,
+                    "servers",
+                    Basis::Analyst,
+                    "analyst::servers_at_peak",
+                    format!("⌈{} ÷ ({} days × {} PF/s)⌉", e(pf), e(DAYS_PER_MONTH), e(hw.analyst_pflops)),
+                    None,
+                );
+                b.push(
+                    format!("monthly.{key}.analyst.cost_usd"),
+                    format!("{label}: cost a month, analyst servers"),
+                    servers * t.owned_per_month,
+                    "USD",
+                    Basis::Analyst,
+                    "econ::tco",
+                    format!("{servers} × {}", e(t.owned_per_month)),
+                    None,
+                );
+                totals[0].0 += servers;
+                totals[0].1 += servers * t.facility_kw;
+                totals[0].2 += servers * t.owned_per_month;
+            }
+            if let Some(pf) = pf_f {
+                b.push(
+                    format!("monthly.{key}.first_principles.pf_days"),
+                    format!("{label}: compute, first principles"),
+                    pf,
+                    "PF/s-days",
+                    Basis::FirstPrinciples,
+                    "planners",
+                    "from the sections above",
+                    None,
+                );
+            }
+            if let Some(servers) = servers_f {
+                b.push(
+                    format!("monthly.{key}.first_principles.servers"),
+                    format!("{label}: servers, planners"),
+                    servers,
+                    "servers",
+                    Basis::FirstPrinciples,
+                    "planners",
+                    if key == "pretraining" {
+                        format!(
+                            "fewest servers to finish a run within the month ({} days)",
+                            e(DAYS_PER_MONTH)
+                        )
+                    } else {
+                        "from the sections above".into()
+                    },
+                    None,
+                );
+                b.push(
+                    format!("monthly.{key}.first_principles.cost_usd"),
+                    format!("{label}: cost a month, planned servers"),
+                    servers * t.owned_per_month,
+                    "USD",
+                    Basis::FirstPrinciples,
+                    "econ::tco",
+                    format!("{servers} × {}", e(t.owned_per_month)),
+                    None,
+                );
+                totals[1].0 += servers;
+                totals[1].1 += servers * t.facility_kw;
+                totals[1].2 += servers * t.owned_per_month;
+            }
+        }
+        for (i, (m, basis)) in [("analyst", Basis::Analyst), ("first_principles", Basis::FirstPrinciples)]
+            .into_iter()
+            .enumerate()
+        {
+            if totals[i].0 > 0.0 {
+                b.push(
+                    format!("monthly.total.{m}.servers"),
+                    format!("all stages: servers ({})", m.replace('_', " ")),
+                    totals[i].0,
+                    "servers",
+                    basis,
+                    "sum",
+                    "sum of the stages",
+                    None,
+                );
+                b.push(
+                    format!("monthly.total.{m}.power_kw"),
+                    format!("all stages: facility power ({})", m.replace('_', " ")),
+                    totals[i].1,
+                    "kW",
+                    basis,
+                    "sum",
+                    format!("servers × {} kW", e(t.facility_kw)),
+                    None,
+                );
+                b.push(
+                    format!("monthly.total.{m}.cost_usd"),
+                    format!("all stages: cost a month ({})", m.replace('_', " ")),
+                    totals[i].2,
+                    "USD",
+                    basis,
+                    "sum",
+                    "sum of the stages",
+                    None,
+                );
+            }
+        }
+        // Unit costs from the planned serving fleet.
+        if let (Some(inf), Some(servers)) = (&s.inference, find("inference.servers_planned")) {
+            let monthly_cost = servers * t.owned_per_month;
+            let per = monthly_cost / inf.monthly_interactions;
+            b.push(
+                "monthly.cost_per_interaction_usd",
+                "serving cost per interaction, planned fleet",
+                per,
+                "USD",
+                Basis::FirstPrinciples,
+                "econ::tco",
+                format!("{} USD ÷ {} interactions", e(monthly_cost), e(inf.monthly_interactions)),
+                inf.cost_per_interaction_usd.map(|c| format!("the seed's figure is {c} USD")),
+            );
+            if let Some(o) = inf.output_tokens {
+                b.push(
+                    "monthly.cost_per_million_output_tokens_usd",
+                    "serving cost per million output tokens",
+                    per / f64::from(o) * 1e6,
+                    "USD",
+                    Basis::FirstPrinciples,
+                    "econ::tco",
+                    format!("{} USD ÷ {o} tokens × 10^6", e(per)),
+                    None,
+                );
+            }
+            if let Some(tut) = s.unit_economics.as_ref().and_then(|u| u.tutoring.as_ref()) {
+                let ai = tut.interactions_per_hour * per * rate;
+                b.push(
+                    "monthly.tutoring_cny_per_hour",
+                    "AI tutoring per lesson-hour at the planned serving cost",
+                    ai,
+                    "CNY",
+                    Basis::FirstPrinciples,
+                    "econ::tco",
+                    format!("{} interactions × {} USD × {rate}", e(tut.interactions_per_hour), e(per)),
+                    Some(format!("the teacher costs {} CNY", e(tut.teacher_cny_per_hour))),
+                );
+            }
+            if let Some(u) = &s.unit_economics {
+                let per_server_day = inf.monthly_interactions / DAYS_PER_MONTH / servers;
+                for (i, budget) in u.hardware_budgets_cny.iter().enumerate() {
+                    let n = (budget / rate / (tco_in.server_price * (1.0 + tco_in.network_share))).floor();
+                    b.push(
+                        format!("monthly.budget.{i}.interactions_per_day"),
+                        format!(
+                            "interactions a day a {} CNY budget's servers sustain (planned fleet)",
+                            e(*budget)
+                        ),
+                        n * per_server_day,
+                        "interactions/day",
+                        Basis::FirstPrinciples,
+                        "infer::replica_capacity",
+                        format!(
+                            "⌊{} CNY ÷ server with network⌋ = {n} servers × {} interactions per server-day",
+                            e(*budget),
+                            e(per_server_day)
+                        ),
+                        None,
+                    );
+                }
+            }
+            sensitivity = serving_sensitivity(s, spec, catalog, hw, costs, origin)?;
+        }
+        b.take("monthly", "The month by stage", &mut sections);
+    }
+
     // Claims.
     let mut claims = Vec::new();
     for (i, c) in s.claims.iter().enumerate() {
@@ -1332,10 +1878,12 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
             precision: s.hardware.as_ref().map_or("bf16", |h| h.precision.name()).to_string(),
             analyst_peak: s.hardware.as_ref().map_or(PeakKind::Dense, |h| h.analyst_peak),
             analyst_pflops: hw.analyst_pflops,
+            analyst_utilisation: hw.analyst_utilisation,
             dense_pflops: hw.dense_pflops,
         }),
         sections,
         claims,
         claim_summary,
+        sensitivity,
     })
 }

@@ -59,6 +59,9 @@ pub struct Scenario {
     /// Assumptions of the first-principles estimates.
     #[serde(default)]
     pub first_principles: FirstPrinciples,
+    /// Owning and renting costs (TCO).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub costs: Option<Costs>,
     /// Figures stated by a source, checked against suanli's values.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub claims: Vec<Claim>,
@@ -82,12 +85,12 @@ pub enum Method {
 }
 
 /// Currency settings.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CurrencySettings {
-    /// CNY for one USD.
-    #[serde(default = "default_cny_per_usd")]
-    pub cny_per_usd: f64,
+    /// CNY for one USD. Required when the scenario states CNY costs; displays use 7.0 without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cny_per_usd: Option<f64>,
     /// Where the rate comes from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
@@ -97,9 +100,11 @@ fn default_cny_per_usd() -> f64 {
     7.0
 }
 
-impl Default for CurrencySettings {
-    fn default() -> Self {
-        CurrencySettings { cny_per_usd: default_cny_per_usd(), source: None }
+impl CurrencySettings {
+    /// CNY per USD: the stated rate, or 7.0 for display conversions.
+    #[must_use]
+    pub fn rate(&self) -> f64 {
+        self.cny_per_usd.unwrap_or_else(default_cny_per_usd)
     }
 }
 
@@ -271,6 +276,133 @@ fn default_ppo_epochs() -> u32 {
 pub struct ChipCost {
     /// Server ids.
     pub servers: Vec<String>,
+}
+
+/// An amount of money in a named currency.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Amount {
+    /// The amount.
+    pub amount: f64,
+    /// `USD` or `CNY`.
+    pub currency: String,
+}
+
+impl Amount {
+    /// The amount in USD.
+    #[must_use]
+    pub fn usd(&self, cny_per_usd: f64) -> f64 {
+        if self.currency == "CNY" { self.amount / cny_per_usd } else { self.amount }
+    }
+
+    fn validate(&self, origin: &str, key: &str, have_rate: bool) -> Result<(), Error> {
+        if !(self.amount.is_finite() && self.amount >= 0.0) {
+            return Err(Error::invalid(origin, format!("{key}.amount"), self.amount, "a price ≥ 0"));
+        }
+        match self.currency.as_str() {
+            "USD" => Ok(()),
+            "CNY" if have_rate => Ok(()),
+            "CNY" => Err(Error::invalid(
+                origin,
+                format!("{key}.currency"),
+                "\"CNY\"",
+                "USD, or CNY with an exchange rate in [currency] cny_per_usd",
+            )),
+            other => Err(Error::invalid(
+                origin,
+                format!("{key}.currency"),
+                format!("\"{other}\""),
+                "USD or CNY (with [currency] cny_per_usd)",
+            )),
+        }
+    }
+}
+
+/// Owning and renting costs.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Costs {
+    /// Years a server is amortised over.
+    #[serde(default = "default_years")]
+    pub years: f64,
+    /// Average accelerator power as a fraction of TDP.
+    #[serde(default = "default_power_utilisation")]
+    pub utilisation: f64,
+    /// Power of the rest of a server (CPUs, memory, fans, NICs), W.
+    #[serde(default = "default_overhead")]
+    pub server_overhead_w: f64,
+    /// Power usage effectiveness.
+    #[serde(default = "default_pue")]
+    pub pue: f64,
+    /// Electricity per kWh.
+    pub electricity_per_kwh: Amount,
+    /// Hosting per kW of facility power per month.
+    pub hosting_per_kw_month: Amount,
+    /// Network as a fraction of the server price.
+    #[serde(default = "default_network_share")]
+    pub network_share: f64,
+    /// Server price. Default: the catalog's, else its chip cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_price: Option<Amount>,
+    /// Cloud price per accelerator-hour. Default: the catalog's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_per_gpu_hour: Option<Amount>,
+    /// Reserved-capacity discount on the cloud price (0–1).
+    #[serde(default = "default_reserved")]
+    pub reserved_discount: f64,
+    /// Relative change of each input for the sensitivity analysis (0–1).
+    #[serde(default = "default_sensitivity")]
+    pub sensitivity: f64,
+}
+
+fn default_years() -> f64 {
+    4.0
+}
+fn default_power_utilisation() -> f64 {
+    0.7
+}
+fn default_overhead() -> f64 {
+    2000.0
+}
+fn default_pue() -> f64 {
+    1.3
+}
+fn default_network_share() -> f64 {
+    0.15
+}
+fn default_reserved() -> f64 {
+    0.4
+}
+fn default_sensitivity() -> f64 {
+    0.2
+}
+
+impl Costs {
+    fn validate(&self, origin: &str, have_rate: bool) -> Result<(), Error> {
+        let check = |key: &str, v: f64, lo: f64, hi: f64| -> Result<(), Error> {
+            if v.is_finite() && v >= lo && v <= hi {
+                Ok(())
+            } else {
+                Err(Error::invalid(origin, format!("costs.{key}"), v, format!("from {lo} to {hi}")))
+            }
+        };
+        check("years", self.years, 0.25, 30.0)?;
+        check("utilisation", self.utilisation, 0.0, 1.0)?;
+        check("server_overhead_w", self.server_overhead_w, 0.0, 1e6)?;
+        check("pue", self.pue, 1.0, 3.0)?;
+        check("network_share", self.network_share, 0.0, 2.0)?;
+        check("reserved_discount", self.reserved_discount, 0.0, 1.0)?;
+        check("sensitivity", self.sensitivity, 0.01, 0.9)?;
+        self.electricity_per_kwh.validate(origin, "costs.electricity_per_kwh", have_rate)?;
+        self.hosting_per_kw_month.validate(origin, "costs.hosting_per_kw_month", have_rate)?;
+        if let Some(a) = &self.server_price {
+            a.validate(origin, "costs.server_price", have_rate)?;
+        }
+        if let Some(a) = &self.cloud_per_gpu_hour {
+            a.validate(origin, "costs.cloud_per_gpu_hour", have_rate)?;
+        }
+        Ok(())
+    }
 }
 
 /// Servers to list by role.
@@ -454,7 +586,12 @@ impl Scenario {
                 Err(Error::invalid(origin, key, v, format!("at most {max:e} ({what})")))
             }
         };
-        positive("currency.cny_per_usd", self.currency.cny_per_usd)?;
+        if let Some(r) = self.currency.cny_per_usd {
+            positive("currency.cny_per_usd", r)?;
+        }
+        if let Some(c) = &self.costs {
+            c.validate(origin, self.currency.cny_per_usd.is_some())?;
+        }
         if let Some(p) = self.model.params {
             positive("model.params", p)?;
             at_most("model.params", p, 1e15, "a quadrillion parameters")?;

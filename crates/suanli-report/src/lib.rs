@@ -4,21 +4,27 @@
 //! Renderers are pure: they take results and return a `String`. Writing is the caller's job.
 
 mod arithmetic_view;
+mod audit_view;
 mod catalog_view;
 mod finetune_view;
 mod infer_view;
+mod plan_html;
 mod plan_view;
 mod serve_view;
+mod svg;
 mod table;
 mod train_view;
 mod validation_view;
 
 pub use arithmetic_view::render_arithmetic;
+pub use audit_view::render_audit;
 pub use catalog_view::{CatalogKind, catalog_entry, catalog_list};
 pub use finetune_view::{FinetuneOut, PhaseOut, render_finetune};
 pub use infer_view::{InferConfigOut, InferDoc, RankRow, render_infer};
+pub use plan_html::{plan_charts, render_plan_csv, render_plan_html};
 pub use plan_view::render_plan;
 pub use serve_view::{ServeDoc, SimDoc, SimSetup, render_serve, render_sim};
+pub use svg::{Chart, Line};
 pub use table::Table;
 pub use train_view::{FrontRow, SearchStats, TrainDoc, render_train};
 pub use validation_view::render_validation;
@@ -32,6 +38,10 @@ pub enum Format {
     Json,
     /// GitHub-flavoured Markdown.
     Markdown,
+    /// Comma-separated values, one table after another.
+    Csv,
+    /// One self-contained HTML page with inline SVG charts (the plan report).
+    Html,
 }
 
 /// Version of the JSON documents' shape; bumped on breaking changes.
@@ -47,9 +57,13 @@ pub(crate) fn tagged<T: serde::Serialize>(d: &T, kind: &str) -> Result<String, s
     to_json(&v)
 }
 
-/// A table as Markdown or aligned text.
+/// A table as Markdown, CSV or aligned text.
 pub(crate) fn render_table(t: &Table, format: Format) -> String {
-    if format == Format::Markdown { t.to_markdown() } else { t.to_text() }
+    match format {
+        Format::Markdown | Format::Html => t.to_markdown(),
+        Format::Csv => t.to_csv(),
+        _ => t.to_text(),
+    }
 }
 
 /// `note:` lines after a report.

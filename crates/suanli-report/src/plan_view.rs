@@ -71,10 +71,13 @@ fn header_lines(r: &PlanReport) -> Vec<String> {
 /// # Errors
 /// JSON serialisation errors (not expected for these types).
 pub fn render_plan(r: &PlanReport, format: Format) -> Result<String, serde_json::Error> {
+    if let Some(s) = crate::plan_html::render(r, format) {
+        return Ok(s);
+    }
     match format {
         Format::Json => to_json(&JsonPlan { schema_version: JSON_SCHEMA_VERSION, kind: "plan", report: r }),
         Format::Table => Ok(text(r)),
-        Format::Markdown => Ok(markdown(r)),
+        _ => Ok(markdown(r)),
     }
 }
 

@@ -82,6 +82,25 @@ impl Table {
         s
     }
 
+    /// RFC 4180 CSV: a header row, then the rows; fields with commas, quotes or newlines
+    /// are quoted.
+    #[must_use]
+    pub fn to_csv(&self) -> String {
+        let field = |c: &str| {
+            if c.contains([',', '"', '\n']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c.to_string()
+            }
+        };
+        let line = |cells: &[String]| cells.iter().map(|c| field(c)).collect::<Vec<_>>().join(",") + "\n";
+        let mut s = line(&self.headers);
+        for r in &self.rows {
+            s.push_str(&line(r));
+        }
+        s
+    }
+
     /// A GitHub-flavoured Markdown table.
     #[must_use]
     pub fn to_markdown(&self) -> String {
@@ -108,5 +127,6 @@ mod tests {
         assert_eq!(t.to_text(), "name       value\n---------  -----\na              1\nlong|name  1,000\n");
         assert!(t.to_markdown().contains("long\\|name"));
         assert!(t.to_markdown().contains("| --- | ---: |"));
+        assert_eq!(t.to_csv(), "name,value\na,1\nlong|name,\"1,000\"\n");
     }
 }

@@ -12,9 +12,9 @@ pub(crate) fn run(catalog: &Catalog, what: &CatalogCommand) -> Result<(), CliErr
         CatalogCommand::Servers { out } => (CatalogKind::Servers, out),
         CatalogCommand::Models { out } => (CatalogKind::Models, out),
         CatalogCommand::Show { id, out } => {
-            let text = catalog_entry(catalog, id, super::format(out.format))?;
+            let text = catalog_entry(catalog, id, super::format(out.format)?)?;
             return io::emit(&text, out.output.as_deref());
         }
     };
-    io::emit(&catalog_list(catalog, kind, super::format(out.format))?, out.output.as_deref())
+    io::emit(&catalog_list(catalog, kind, super::format(out.format)?)?, out.output.as_deref())
 }

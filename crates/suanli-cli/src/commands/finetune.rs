@@ -269,7 +269,7 @@ pub(crate) fn run(catalog: &Catalog, a: &FinetuneArgs) -> Result<(), CliError> {
         breakdown: doc.phases,
         notes,
     };
-    io::emit(&render_finetune(&out, super::format(a.out.format))?, a.out.output.as_deref())?;
+    io::emit(&render_finetune(&out, super::format(a.out.format)?)?, a.out.output.as_deref())?;
     if !fits {
         return Err(CliError::Infeasible(format!(
             "does not fit: needs {need:.1} GiB per GPU, {:.1} GiB available",

@@ -26,5 +26,5 @@ pub(crate) fn run(
     positive("--seq-len", seq_len, 1e8)?;
     let spec = io::model(catalog, model)?;
     let a = arithmetic(&spec, seq_len.unwrap_or(f64::from(spec.max_context)), tokens);
-    io::emit(&suanli_report::render_arithmetic(&a, super::format(out.format))?, out.output.as_deref())
+    io::emit(&suanli_report::render_arithmetic(&a, super::format(out.format)?)?, out.output.as_deref())
 }

@@ -265,7 +265,7 @@ pub(crate) fn run(catalog: &Catalog, a: &InferArgs) -> Result<(), CliError> {
         search: ranking,
         notes,
     };
-    io::emit(&render_infer(&doc, super::format(a.format))?, a.out_file.as_deref())?;
+    io::emit(&render_infer(&doc, super::format(a.format)?)?, a.out_file.as_deref())?;
     if !result.fits {
         let m = &replica.memory;
         let need = m.weights_gib + m.workspace_gib + m.reserved_gib;

@@ -39,7 +39,12 @@ fn resolve_model_files(s: &mut Scenario, base: &Path, catalog: &Catalog) -> Resu
     Ok(())
 }
 
-pub(crate) fn run(catalog: &Catalog, file: Option<&Path>, out: &Output) -> Result<(), CliError> {
+pub(crate) fn run(
+    catalog: &Catalog,
+    file: Option<&Path>,
+    charts: Option<&Path>,
+    out: &Output,
+) -> Result<(), CliError> {
     let (text, origin) = match file {
         Some(p) => (io::read(p)?, p.display().to_string()),
         None => (CHATGPT_2023.to_string(), "examples/chatgpt-2023.toml (built in)".to_string()),
@@ -48,6 +53,13 @@ pub(crate) fn run(catalog: &Catalog, file: Option<&Path>, out: &Output) -> Resul
     let base = file.and_then(Path::parent).unwrap_or(Path::new("."));
     resolve_model_files(&mut scenario, base, catalog)?;
     let report = plan(&scenario, catalog, &origin)?;
-    let rendered = suanli_report::render_plan(&report, super::format(out.format))?;
+    let rendered = suanli_report::render_plan(&report, super::any_format(out.format))?;
+    if let Some(dir) = charts {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::Output(format!("cannot create {}: {e}", dir.display())))?;
+        for (stem, chart) in suanli_report::plan_charts(&report) {
+            io::emit(&chart.to_svg(), Some(&dir.join(format!("{stem}.svg"))))?;
+        }
+    }
     io::emit(&rendered, out.output.as_deref())
 }

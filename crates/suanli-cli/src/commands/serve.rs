@@ -167,7 +167,7 @@ pub(crate) fn run_serve(catalog: &Catalog, a: &ServeArgs) -> Result<(), CliError
         notes.push("analytic sizing (steady state, 15 % headroom); add --simulate to confirm tails with the simulator".into());
     }
     let doc = ServeDoc { model: spec.id.clone(), plan, targets: (ttft, tpot), notes };
-    io::emit(&render_serve(&doc, super::format(a.out.format))?, a.out.out_file.as_deref())
+    io::emit(&render_serve(&doc, super::format(a.out.format)?)?, a.out.out_file.as_deref())
 }
 
 pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), CliError> {
@@ -277,5 +277,5 @@ pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), Cl
         report,
         notes,
     };
-    io::emit(&render_sim(&doc, super::format(a.out.format))?, a.out.out_file.as_deref())
+    io::emit(&render_sim(&doc, super::format(a.out.format)?)?, a.out.out_file.as_deref())
 }

@@ -264,7 +264,7 @@ pub(crate) fn run(catalog: &Catalog, a: &TrainArgs) -> Result<(), CliError> {
         }),
         notes,
     };
-    io::emit(&render_train(&doc, super::format(a.out.format))?, a.out.output.as_deref())?;
+    io::emit(&render_train(&doc, super::format(a.out.format)?)?, a.out.output.as_deref())?;
     if !chosen.fits {
         return Err(CliError::Infeasible(format!(
             "the layout does not fit: it needs {:.1} GiB per GPU, {:.1} GiB available",

@@ -24,5 +24,5 @@ pub(crate) fn run(catalog: &Catalog, set: &str, rows: bool, out: &Output) -> Res
         r.pending.clear();
     }
     let rows = rows || set != "all";
-    io::emit(&suanli_report::render_validation(&r, rows, super::format(out.format))?, out.output.as_deref())
+    io::emit(&suanli_report::render_validation(&r, rows, super::format(out.format)?)?, out.output.as_deref())
 }
