@@ -1624,86 +1624,81 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
             },
         ];
         let mut totals = [(0.0, 0.0, 0.0), (0.0, 0.0, 0.0)];
-        for Stage { key, label, pf_analyst: pf_a, pf_planned: pf_f, servers_planned: servers_f } in stages {
-            if let Some(pf) = pf_a {
-                let servers = month_servers(pf, hw.analyst_pflops, hw.analyst_utilisation);
-                b.push(
-                    format!("monthly.{key}.analyst.pf_days"),
-                    format!("{label}: compute, analyst"),
-                    pf,
-                    "PF/s-days",
-                    Basis::Analyst,
+        for st in stages {
+            let (key, label) = (st.key, st.label);
+            let analyst_servers =
+                st.pf_analyst.map(|pf| month_servers(pf, hw.analyst_pflops, hw.analyst_utilisation));
+            let analyst_formula = st
+                .pf_analyst
+                .map(|pf| {
+                    format!("⌈{} ÷ ({} days × {} PF/s)⌉", e(pf), e(DAYS_PER_MONTH), e(hw.analyst_pflops))
+                })
+                .unwrap_or_default();
+            let planned_formula = if key == "pretraining" {
+                format!("fewest servers to finish a run within the month ({} days)", e(DAYS_PER_MONTH))
+            } else {
+                "from the sections above".to_string()
+            };
+            let methods = [
+                (
+                    0,
                     "analyst",
-                    "from the sections above",
-                    None,
-                );
-                b.push(
-                    format!("monthly.{key}.analyst.servers"),
-                    format!("{label}: servers, analyst peak all month"),
-                    servers,
-                    "servers",
+                    "analyst",
                     Basis::Analyst,
-                    "analyst::servers_at_peak",
-                    format!("⌈{} ÷ ({} days × {} PF/s)⌉", e(pf), e(DAYS_PER_MONTH), e(hw.analyst_pflops)),
-                    None,
-                );
-                b.push(
-                    format!("monthly.{key}.analyst.cost_usd"),
-                    format!("{label}: cost a month, analyst servers"),
-                    servers * t.owned_per_month,
-                    "USD",
-                    Basis::Analyst,
-                    "econ::tco",
-                    format!("{servers} × {}", e(t.owned_per_month)),
-                    None,
-                );
-                totals[0].0 += servers;
-                totals[0].1 += servers * t.facility_kw;
-                totals[0].2 += servers * t.owned_per_month;
-            }
-            if let Some(pf) = pf_f {
-                b.push(
-                    format!("monthly.{key}.first_principles.pf_days"),
-                    format!("{label}: compute, first principles"),
-                    pf,
-                    "PF/s-days",
+                    st.pf_analyst,
+                    analyst_servers,
+                    analyst_formula,
+                    "analyst peak all month",
+                ),
+                (
+                    1,
+                    "first_principles",
+                    "first principles",
                     Basis::FirstPrinciples,
+                    st.pf_planned,
+                    st.servers_planned,
+                    planned_formula,
                     "planners",
-                    "from the sections above",
-                    None,
-                );
-            }
-            if let Some(servers) = servers_f {
-                b.push(
-                    format!("monthly.{key}.first_principles.servers"),
-                    format!("{label}: servers, planners"),
-                    servers,
-                    "servers",
-                    Basis::FirstPrinciples,
-                    "planners",
-                    if key == "pretraining" {
-                        format!(
-                            "fewest servers to finish a run within the month ({} days)",
-                            e(DAYS_PER_MONTH)
-                        )
-                    } else {
-                        "from the sections above".into()
-                    },
-                    None,
-                );
-                b.push(
-                    format!("monthly.{key}.first_principles.cost_usd"),
-                    format!("{label}: cost a month, planned servers"),
-                    servers * t.owned_per_month,
-                    "USD",
-                    Basis::FirstPrinciples,
-                    "econ::tco",
-                    format!("{servers} × {}", e(t.owned_per_month)),
-                    None,
-                );
-                totals[1].0 += servers;
-                totals[1].1 += servers * t.facility_kw;
-                totals[1].2 += servers * t.owned_per_month;
+                ),
+            ];
+            for (mi, m, name, basis, pf, servers, formula, how) in methods {
+                if let Some(pf) = pf {
+                    b.push(
+                        format!("monthly.{key}.{m}.pf_days"),
+                        format!("{label}: compute, {name}"),
+                        pf,
+                        "PF/s-days",
+                        basis,
+                        "from the sections above",
+                        "from the sections above",
+                        None,
+                    );
+                }
+                if let Some(servers) = servers {
+                    b.push(
+                        format!("monthly.{key}.{m}.servers"),
+                        format!("{label}: servers, {how}"),
+                        servers,
+                        "servers",
+                        basis,
+                        "planners or analyst::servers_at_peak",
+                        formula,
+                        None,
+                    );
+                    b.push(
+                        format!("monthly.{key}.{m}.cost_usd"),
+                        format!("{label}: cost a month, {name} servers"),
+                        servers * t.owned_per_month,
+                        "USD",
+                        basis,
+                        "econ::tco",
+                        format!("{servers} × {}", e(t.owned_per_month)),
+                        None,
+                    );
+                    totals[mi].0 += servers;
+                    totals[mi].1 += servers * t.facility_kw;
+                    totals[mi].2 += servers * t.owned_per_month;
+                }
             }
         }
         for (i, (m, basis)) in [("analyst", Basis::Analyst), ("first_principles", Basis::FirstPrinciples)]
