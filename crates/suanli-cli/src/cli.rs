@@ -110,6 +110,9 @@ pub(crate) enum Command {
         #[command(flatten)]
         out: Output,
     },
+    /// Serve the planners as a JSON API and a dashboard page (default http://127.0.0.1:8080).
+    #[cfg(feature = "web")]
+    Web(crate::web::WebArgs),
     /// Print the JSON Schema of the scenario format.
     Schema {
         /// Write to this file instead of stdout.

@@ -69,9 +69,31 @@ pub(crate) fn model(c: &Catalog, arg: &str) -> Result<ModelSpec, CliError> {
     Ok(c.model(arg)?.clone())
 }
 
+thread_local! {
+    /// When set, stdout output of this thread's command goes here (the web server runs the
+    /// same commands and returns their output as the response).
+    static CAPTURE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with its stdout output captured; returns the result and the output.
+#[cfg_attr(not(feature = "web"), allow(dead_code))]
+pub(crate) fn captured<T>(f: impl FnOnce() -> T) -> (T, String) {
+    CAPTURE.with(|c| *c.borrow_mut() = Some(String::new()));
+    let out = f();
+    let text = CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default();
+    (out, text)
+}
+
 /// Writes `text` to stdout, or to `path` through a temporary file renamed into place so no
 /// partial file is ever left behind.
 pub(crate) fn emit(text: &str, path: Option<&Path>) -> Result<(), CliError> {
+    let taken = CAPTURE.with(|c| {
+        let mut c = c.borrow_mut();
+        c.as_mut().map(|buf| buf.push_str(text)).is_some()
+    });
+    if taken && path.is_none() {
+        return Ok(());
+    }
     match path {
         None => {
             let mut out = std::io::stdout().lock();

@@ -6,6 +6,8 @@
 mod cli;
 mod commands;
 mod io;
+#[cfg(feature = "web")]
+mod web;
 
 use std::process::ExitCode;
 
@@ -29,7 +31,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), CliError> {
+pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
     let catalog = io::catalog(&cli.catalogs)?;
     match cli.command {
         None => commands::plan::run(
@@ -51,6 +53,8 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Serve(args)) => commands::serve::run_serve(&catalog, &args),
         Some(Command::Simulate(args)) => commands::serve::run_simulate(&catalog, &args),
         Some(Command::Validate { set, rows, out }) => commands::validate::run(&catalog, &set, rows, &out),
+        #[cfg(feature = "web")]
+        Some(Command::Web(args)) => web::run(&args),
         Some(Command::Audit { file, out }) => commands::audit::run(&file, &out),
         Some(Command::Schema { output }) => {
             io::emit(&suanli_core::scenario::json_schema(), output.as_deref())

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::Value;
 
@@ -1067,14 +1069,7 @@ fn plan_html_snapshot_and_charts() {
 /// The HTML report in headless Chromium: no network, no console errors, at least 3 charts.
 #[test]
 fn plan_html_opens_in_headless_chromium() {
-    let chromium = ["chromium", "chromium-browser"]
-        .iter()
-        .find(|c| std::process::Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
-    let Some(chromium) = chromium else {
-        assert!(std::env::var_os("CI").is_none(), "CI installs chromium (.ci/run); it is missing");
-        eprintln!("skipped: chromium is not installed (CI installs it)");
-        return;
-    };
+    let Some(chromium) = common::chromium() else { return };
     let dir = std::env::temp_dir().join(format!("suanli-chromium-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let page = dir.join("plan.html");

@@ -552,6 +552,16 @@ impl Scenario {
         Ok(s)
     }
 
+    /// Parses and validates a scenario written as JSON (the same keys as the TOML).
+    ///
+    /// # Errors
+    /// Syntax errors with line and column, unknown or missing keys, out-of-range values.
+    pub fn from_json(text: &str, origin: &str) -> Result<Scenario, Error> {
+        let s: Scenario = serde_json::from_str(text).map_err(|e| Error::from_json(origin, &e))?;
+        s.validate(origin)?;
+        Ok(s)
+    }
+
     /// The built-in ChatGPT scenario.
     ///
     /// # Errors

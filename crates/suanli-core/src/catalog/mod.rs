@@ -103,12 +103,19 @@ impl Catalog {
     /// # Errors
     /// Only if the embedded data is broken (the test suite guards against that).
     pub fn builtin() -> Result<Catalog, Error> {
-        let mut c = Catalog::default();
-        for (origin, text) in BUILTIN_FILES {
-            c.merge_toml(text, origin)?;
-        }
-        c.check("built-in catalog")?;
-        Ok(c)
+        // Parsed once per process (a server answers many requests from it); callers get a copy
+        // they may extend with their own files.
+        static PARSED: std::sync::OnceLock<Result<Catalog, Error>> = std::sync::OnceLock::new();
+        PARSED
+            .get_or_init(|| {
+                let mut c = Catalog::default();
+                for (origin, text) in BUILTIN_FILES {
+                    c.merge_toml(text, origin)?;
+                }
+                c.check("built-in catalog")?;
+                Ok(c)
+            })
+            .clone()
     }
 
     /// Parses one catalog file and merges it: entries whose id matches an existing one replace
