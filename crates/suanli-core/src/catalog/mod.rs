@@ -98,24 +98,27 @@ fn upsert<T: Entry>(items: &mut Vec<T>, new: T) {
 }
 
 impl Catalog {
-    /// The built-in catalog, checked.
+    /// The built-in catalog, checked: parsed once per process (a server answers many requests
+    /// from it), each caller getting a copy it may extend with its own files.
     ///
     /// # Errors
     /// Only if the embedded data is broken (the test suite guards against that).
     pub fn builtin() -> Result<Catalog, Error> {
-        // Parsed once per process (a server answers many requests from it); callers get a copy
-        // they may extend with their own files.
         static PARSED: std::sync::OnceLock<Result<Catalog, Error>> = std::sync::OnceLock::new();
-        PARSED
-            .get_or_init(|| {
-                let mut c = Catalog::default();
-                for (origin, text) in BUILTIN_FILES {
-                    c.merge_toml(text, origin)?;
-                }
-                c.check("built-in catalog")?;
-                Ok(c)
-            })
-            .clone()
+        PARSED.get_or_init(Catalog::parse_builtin).clone()
+    }
+
+    /// Parses and checks the embedded catalog files (what [`Catalog::builtin`] does once).
+    ///
+    /// # Errors
+    /// Only if the embedded data is broken.
+    pub fn parse_builtin() -> Result<Catalog, Error> {
+        let mut c = Catalog::default();
+        for (origin, text) in BUILTIN_FILES {
+            c.merge_toml(text, origin)?;
+        }
+        c.check("built-in catalog")?;
+        Ok(c)
     }
 
     /// Parses one catalog file and merges it: entries whose id matches an existing one replace
