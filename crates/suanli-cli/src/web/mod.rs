@@ -112,12 +112,17 @@ async fn run_argv(st: &AppState, argv: Vec<String>, body: Value) -> Response {
     }
 }
 
-fn body_json(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
-    let bytes = body.map_err(|r| ApiError {
+/// The body's bytes, or the extractor's rejection (413 over the size cap) as a JSON error.
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|r| ApiError {
         status: r.status().as_u16(),
         field: None,
         message: format!("request body: {r}"),
-    })?;
+    })
+}
+
+fn body_json(body: Result<Bytes, BytesRejection>) -> Result<Value, ApiError> {
+    let bytes = body_bytes(body)?;
     serde_json::from_slice(&bytes).map_err(|e| ApiError::bad(None, format!("request body is not JSON: {e}")))
 }
 
@@ -152,11 +157,7 @@ async fn simulate(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesReje
 
 /// Text of a TOML-or-JSON body: JSON is turned into TOML so both take one parser.
 fn toml_text(body: Result<Bytes, BytesRejection>) -> Result<String, ApiError> {
-    let bytes = body.map_err(|r| ApiError {
-        status: r.status().as_u16(),
-        field: None,
-        message: format!("request body: {r}"),
-    })?;
+    let bytes = body_bytes(body)?;
     let text =
         String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::bad(None, "request body is not UTF-8"))?;
     if text.trim_start().starts_with('{') {
