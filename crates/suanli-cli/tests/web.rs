@@ -342,7 +342,8 @@ fn page_is_self_contained() {
     }
 }
 
-/// Headless Chromium loads the page, runs the ChatGPT plan and renders its charts. `.ci/run`
+/// Headless Chromium loads the page, runs the ChatGPT plan and renders its charts, and the
+/// inference, training and fleet sections show their numbers. `.ci/run`
 /// installs Chromium; outside CI (no `CI` variable) a missing browser skips.
 #[test]
 fn browser_runs_a_plan_and_draws_a_chart() {
@@ -357,7 +358,7 @@ fn browser_runs_a_plan_and_draws_a_chart() {
             "--virtual-time-budget=20000",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--dump-dom", &format!("http://{}/#run=plan", shared())])
+        .args(["--dump-dom", &format!("http://{}/#run=plan,infer,train,fleet", shared())])
         .output()
         .expect("chromium runs");
     let _ = std::fs::remove_dir_all(&profile);
@@ -368,6 +369,17 @@ fn browser_runs_a_plan_and_draws_a_chart() {
     assert!(plan_out.contains("<svg"), "a chart was drawn in the plan output");
     assert!(plan_out.contains("servers-vs-days"), "the servers-against-days chart is there");
     assert!(!plan_out.contains("class=\"err\""), "no error shown: {}", &plan_out[..plan_out.len().min(400)]);
+    // The other sections ran too: a number table and a chart each where they draw one.
+    let section = |id: &str| {
+        let from = dom.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no {id}"));
+        let rest = &dom[from..];
+        rest[..rest.find("</fieldset>").unwrap_or(rest.len())].to_string()
+    };
+    for (id, with_chart) in [("serve", true), ("train", true), ("fleet", false)] {
+        let s = section(id);
+        assert!(s.contains("<table>") && !s.contains("class=\"err\""), "{id}: {s}");
+        assert_eq!(s.contains("<svg"), with_chart, "{id}: chart");
+    }
 }
 
 /// 64 connections in parallel for two seconds: every answer is a 200 with the same result.
