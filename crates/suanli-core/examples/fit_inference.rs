@@ -3,56 +3,29 @@
 //! `cargo run --release -p suanli-core --example fit_inference`.
 #![allow(clippy::unwrap_used)]
 
+mod fit;
+
 use suanli_core::Catalog;
 use suanli_core::infer::InferCalibration;
 use suanli_core::validation::inference;
 
 fn score(c: &Catalog, cal: &InferCalibration) -> (f64, f64) {
-    let mut errs: Vec<f64> = inference(c, cal).iter().map(|r| r.rel_error.abs()).collect();
-    errs.sort_by(f64::total_cmp);
-    (errs[errs.len() / 2], errs[errs.len() - 1])
+    let errs: Vec<f64> = inference(c, cal).iter().map(|r| r.rel_error.abs()).collect();
+    fit::median_and_worst(errs)
 }
 
-/// One axis of the grid: its values and the constant they set.
-type Axis = (&'static [f64], fn(&mut InferCalibration, f64));
-
-fn grid() -> Vec<InferCalibration> {
-    let mut out = vec![InferCalibration::default()];
-    let axes: [Axis; 7] = [
-        (&[0.55, 0.6, 0.65, 0.7, 0.75, 0.8], |c, v| c.hbm_efficiency = v),
-        (&[64.0, 256.0, 512.0, 1024.0], |c, v| c.gemm_half_tokens = v),
-        (&[0.3, 0.5, 0.7], |c, v| c.attention_efficiency = v),
-        (&[0.4, 0.55, 0.7], |c, v| c.collective_efficiency = v),
-        (&[5e-6, 10e-6, 20e-6], |c, v| c.collective_latency_s = v),
-        (&[0.5e-3, 1e-3, 2e-3], |c, v| c.step_overhead_s = v),
-        (&[5e-6, 10e-6, 20e-6], |c, v| c.layer_overhead_s = v),
-    ];
-    for (values, set) in axes {
-        out = out
-            .iter()
-            .flat_map(|base| {
-                values.iter().map(move |&v| {
-                    let mut c = *base;
-                    set(&mut c, v);
-                    c
-                })
-            })
-            .collect();
-    }
-    out
-}
+/// The constants searched and the values tried.
+const AXES: [fit::Axis<InferCalibration>; 7] = [
+    (&[0.55, 0.6, 0.65, 0.7, 0.75, 0.8], |c, v| c.hbm_efficiency = v),
+    (&[64.0, 256.0, 512.0, 1024.0], |c, v| c.gemm_half_tokens = v),
+    (&[0.3, 0.5, 0.7], |c, v| c.attention_efficiency = v),
+    (&[0.4, 0.55, 0.7], |c, v| c.collective_efficiency = v),
+    (&[5e-6, 10e-6, 20e-6], |c, v| c.collective_latency_s = v),
+    (&[0.5e-3, 1e-3, 2e-3], |c, v| c.step_overhead_s = v),
+    (&[5e-6, 10e-6, 20e-6], |c, v| c.layer_overhead_s = v),
+];
 
 fn main() {
     let c = Catalog::builtin().unwrap();
-    let (med, worst) = score(&c, &InferCalibration::default());
-    println!("current defaults -> median {med:.3} worst {worst:.3}");
-    let mut best = f64::MAX;
-    for cal in grid() {
-        let (med, worst) = score(&c, &cal);
-        let s = med.max(0.05) + worst;
-        if s < best {
-            best = s;
-            println!("{cal:?} -> median {med:.3} worst {worst:.3}");
-        }
-    }
+    fit::run(&AXES, |cal| score(&c, cal));
 }

@@ -3,6 +3,8 @@
 //! `cargo run --release -p suanli-core --example fit_training`.
 #![allow(clippy::unwrap_used)]
 
+mod fit;
+
 use suanli_core::Catalog;
 use suanli_core::train::{Calibration, Candidates, Cluster, Objective, Prepared, search};
 use suanli_core::validation::training_rows;
@@ -18,52 +20,22 @@ fn score(c: &Catalog, cal: &Calibration) -> (f64, f64) {
             if r.metric == "hw_tflops_per_gpu" { e.hardware_tflops_per_gpu } else { e.tokens_per_s_per_gpu };
         errs.push(((pred - r.value) / r.value).abs());
     }
-    errs.sort_by(f64::total_cmp);
-    (errs[errs.len() / 2], errs[errs.len() - 1])
+    fit::median_and_worst(errs)
 }
 
-/// One axis of the grid: its values and the constant they set.
-type Axis = (&'static [f64], fn(&mut Calibration, f64));
-
-/// Every combination of the grid's values, as calibrations.
-fn grid() -> Vec<Calibration> {
-    let mut out = vec![Calibration::default()];
-    let axes: [Axis; 8] = [
-        (&[0.4, 0.5, 0.6, 0.7, 0.8], |c, v| c.attention_efficiency = v),
-        (&[20.0, 40.0, 60.0, 80.0, 100.0], |c, v| c.elementwise_bytes_unfused = v),
-        (&[5.0, 10.0, 20.0, 30.0], |c, v| c.elementwise_bytes_fused = v),
-        (&[0.5, 0.7, 0.9], |c, v| c.tp_overlap_fraction = v),
-        (&[0.2, 0.3, 0.4, 0.5], |c, v| c.overlap_interference = v),
-        (&[0.5, 0.6, 0.7, 0.8], |c, v| c.collective_efficiency = v),
-        (&[128.0, 256.0, 512.0], |c, v| c.gemm_half_dim = v),
-        (&[20e-6, 60e-6, 120e-6], |c, v| c.layer_overhead_s = v),
-    ];
-    for (values, set) in axes {
-        out = out
-            .iter()
-            .flat_map(|base| {
-                values.iter().map(move |&v| {
-                    let mut c = *base;
-                    set(&mut c, v);
-                    c
-                })
-            })
-            .collect();
-    }
-    out
-}
+/// The constants searched and the values tried.
+const AXES: [fit::Axis<Calibration>; 8] = [
+    (&[0.4, 0.5, 0.6, 0.7, 0.8], |c, v| c.attention_efficiency = v),
+    (&[20.0, 40.0, 60.0, 80.0, 100.0], |c, v| c.elementwise_bytes_unfused = v),
+    (&[5.0, 10.0, 20.0, 30.0], |c, v| c.elementwise_bytes_fused = v),
+    (&[0.5, 0.7, 0.9], |c, v| c.tp_overlap_fraction = v),
+    (&[0.2, 0.3, 0.4, 0.5], |c, v| c.overlap_interference = v),
+    (&[0.5, 0.6, 0.7, 0.8], |c, v| c.collective_efficiency = v),
+    (&[128.0, 256.0, 512.0], |c, v| c.gemm_half_dim = v),
+    (&[20e-6, 60e-6, 120e-6], |c, v| c.layer_overhead_s = v),
+];
 
 fn main() {
     let c = Catalog::builtin().unwrap();
-    let (med, worst) = score(&c, &Calibration::default());
-    println!("current defaults -> median {med:.3} worst {worst:.3}");
-    let mut best = f64::MAX;
-    for cal in grid() {
-        let (med, worst) = score(&c, &cal);
-        let s = med.max(0.05) + worst;
-        if s < best {
-            best = s;
-            println!("{cal:?} -> median {med:.3} worst {worst:.3}");
-        }
-    }
+    fit::run(&AXES, |cal| score(&c, cal));
 }
