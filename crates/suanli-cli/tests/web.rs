@@ -147,6 +147,35 @@ fn health_catalog_and_openapi() {
     for f in ["model", "model_config", "gpu", "tp", "input", "output", "precision"] {
         assert!(props.get(f).is_some(), "infer schema lacks {f}: {props}");
     }
+    // Every documented response key is in a real response.
+    let examples = [
+        ("/v1/infer", infer_body()),
+        ("/v1/train", json!({"model": "llama3.1-8b", "gpu": "h100-sxm", "gpus": 64, "tokens": 1e12})),
+        (
+            "/v1/serve",
+            json!({"model": "llama3.1-8b", "gpu": "h100-sxm", "rate": 20, "input": 1000, "output": 500, "ttft_p99": 2, "tpot_p99": 0.1}),
+        ),
+        (
+            "/v1/simulate",
+            json!({"model": "llama3.1-8b", "gpu": "h100-sxm", "replicas": 2, "rate": 5, "requests": 500, "input": 512, "output": 128}),
+        ),
+        ("/v1/finetune", json!({"model": "llama-2-7b", "gpu": "a100-sxm-80gb", "method": "lora"})),
+    ];
+    for (path, body) in examples {
+        let answer = post(path, &body);
+        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+        let answer = answer.json();
+        let documented = &doc["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+            ["required"];
+        let keys =
+            documented.as_array().unwrap_or_else(|| panic!("{path}: no documented keys in {documented}"));
+        for k in keys {
+            assert!(
+                answer.get(k.as_str().unwrap()).is_some(),
+                "{path} documents `{k}` but does not answer it"
+            );
+        }
+    }
     let chatgpt = get("/v1/scenarios/chatgpt");
     assert_eq!(chatgpt.status, 200);
     assert_eq!(chatgpt.body, std::fs::read_to_string(repo("examples/chatgpt-2023.toml")).unwrap());
@@ -270,6 +299,21 @@ fn train_serve_and_simulate() {
         .as_deref(),
         Some("trace")
     );
+}
+
+#[test]
+fn finetune_endpoint() {
+    let r =
+        post("/v1/finetune", &json!({"model": "llama-2-70b", "gpu": "l40s", "method": "qlora", "rank": 64}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["fits"], true, "QLoRA on a 70B model fits one 48 GB card: {}", r.body);
+    let bad = post(
+        "/v1/finetune",
+        &json!({"model": "llama-2-7b", "gpu": "a100-sxm-80gb", "method": "grpo", "group_size": 1}),
+    );
+    assert_eq!(bad.error(400).as_deref(), Some("group_size"));
+    let bad = post("/v1/finetune", &json!({"model": "llama-2-7b", "gpu": "a100-sxm-80gb", "method": "dpo"}));
+    assert_eq!(bad.error(400).as_deref(), Some("method"));
 }
 
 #[test]

@@ -107,6 +107,57 @@ pub(crate) struct TrainRequest {
     pub stack: Option<String>,
 }
 
+/// `POST /v1/finetune`: the `suanli finetune` flags as JSON fields.
+#[allow(dead_code)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FinetuneRequest {
+    /// Catalog id (or send `model_config`).
+    pub model: Option<String>,
+    /// A Hugging Face `config.json`, pasted.
+    pub model_config: Option<Value>,
+    /// Accelerator id.
+    pub gpu: String,
+    /// GPUs.
+    pub gpus: Option<u32>,
+    /// sft, lora, qlora, ppo or grpo.
+    pub method: String,
+    /// LoRA rank.
+    pub rank: Option<i64>,
+    /// LoRA targets: attention, mlp, all, or a list of q,k,v,o,gate,up,down.
+    pub targets: Option<String>,
+    /// Training examples (SFT, LoRA).
+    pub examples: Option<u64>,
+    /// Mean example length, tokens.
+    pub mean_len: Option<u32>,
+    /// Epochs over the examples.
+    pub epochs: Option<u32>,
+    /// Pad every example to `seq_len` instead of packing.
+    pub padded: Option<bool>,
+    /// Sequence length of a training row.
+    pub seq_len: Option<u32>,
+    /// Sequences per optimizer step.
+    pub global_batch: Option<u32>,
+    /// Sequences per GPU per micro-step (LoRA/QLoRA).
+    pub micro_batch: Option<u32>,
+    /// Turn off gradient checkpointing.
+    pub no_checkpointing: Option<bool>,
+    /// Prompts per RLHF iteration.
+    pub prompts: Option<u32>,
+    /// Prompt tokens (RLHF).
+    pub prompt_len: Option<u32>,
+    /// Response tokens (RLHF).
+    pub response_len: Option<u32>,
+    /// Responses per prompt (GRPO, at least 2).
+    pub group_size: Option<i64>,
+    /// Training passes per RLHF iteration.
+    pub ppo_epochs: Option<u32>,
+    /// RLHF iterations.
+    pub iterations: Option<u32>,
+    /// colocated or separated.
+    pub placement: Option<String>,
+}
+
 /// `POST /v1/serve`: the `suanli serve` flags as JSON fields.
 #[allow(dead_code)]
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -218,9 +269,13 @@ impl ApiError {
 }
 
 /// Keys that would reach the server's file system or output; the API refuses them.
-/// (`output` is a token count for `infer`, `serve` and `simulate`, a file path for `train`.)
+/// (`output` is a token count for `infer`, `serve` and `simulate`, a file path for `train`
+/// and `finetune`.)
 /// `format` and `quiet` are the server's to set: it always asks for JSON and no progress bar.
 const FORBIDDEN: [&str; 6] = ["catalog", "out_file", "charts", "trace", "format", "quiet"];
+
+/// Commands whose `--output` is a file path rather than a token count.
+const FILE_OUTPUT: [&str; 2] = ["train", "finetune"];
 
 /// Distinguishes scratch files written by concurrent requests.
 static SCRATCH_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -238,7 +293,7 @@ pub(crate) fn argv(command: &str, body: &Value, scratch: &std::path::Path) -> Re
     let fields: BTreeMap<&String, &Value> = map.iter().collect();
     for (k, v) in fields {
         let key = k.as_str();
-        if FORBIDDEN.contains(&key) || (key == "output" && command == "train") {
+        if FORBIDDEN.contains(&key) || (key == "output" && FILE_OUTPUT.contains(&command)) {
             return Err(ApiError::bad(Some(key), format!("`{key}` is not accepted over HTTP")));
         }
         if key == "model_config" {
@@ -358,7 +413,9 @@ mod tests {
                 .get_arguments()
                 .filter_map(|a| a.get_long().map(|l| l.replace('-', "_")))
                 .filter(|l| {
-                    !FORBIDDEN.contains(&l.as_str()) && l != "help" && !(l == "output" && name == "train")
+                    !FORBIDDEN.contains(&l.as_str())
+                        && l != "help"
+                        && !(l == "output" && FILE_OUTPUT.contains(&name))
                 })
                 .collect();
             let extra: Vec<&String> =
@@ -370,6 +427,7 @@ mod tests {
         check("infer", schemars::schema_for!(InferRequest));
         check("train", schemars::schema_for!(TrainRequest));
         check("serve", schemars::schema_for!(ServeRequest));
+        check("finetune", schemars::schema_for!(FinetuneRequest));
         check("simulate", schemars::schema_for!(SimulateRequest));
     }
 

@@ -151,6 +151,9 @@ async fn train(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejecti
 async fn serve(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
     command(st, "serve", body).await
 }
+async fn finetune(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
+    command(st, "finetune", body).await
+}
 async fn simulate(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
     command(st, "simulate", body).await
 }
@@ -293,6 +296,7 @@ fn openapi_doc() -> Value {
             "/v1/infer": op("inference plan (suanli infer)", schema::<api::InferRequest>(), &["config", "fits", "memory_gib_per_gpu", "kv_cache_gib", "max_batch", "batch", "ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s", "output_tokens_per_s_per_gpu", "total_tokens_per_s", "cost_usd_per_million_output_tokens", "bound"]),
             "/v1/train": op("training plan (suanli train)", schema::<api::TrainRequest>(), &["config", "fits", "memory_gib_per_gpu", "step_time_s", "tokens_per_s", "mfu", "hfu", "servers", "breakdown"]),
             "/v1/serve": op("fleet sizing (suanli serve)", schema::<api::ServeRequest>(), &["replicas", "gpus", "servers", "config", "ttft_s", "tpot_s", "e2e_s", "cost_usd_per_month", "power_kw"]),
+            "/v1/finetune": op("fine-tuning plan (suanli finetune)", schema::<api::FinetuneRequest>(), &["method", "fits", "trainable_params", "memory_gib_per_gpu", "step_time_s", "time_days", "gpu_hours", "pf_days", "cost_usd", "breakdown"]),
             "/v1/simulate": op("fleet simulation (suanli simulate)", schema::<api::SimulateRequest>(), &["ttft_s", "tpot_s", "e2e_s", "throughput_requests_per_s", "output_tokens_per_s", "goodput"]),
             "/v1/plan": { "post": { "summary": "a scenario's report (TOML or JSON body; ?format=json|html|markdown|csv)",
                 "requestBody": { "required": true, "content": { "application/toml": { "schema": { "type": "string" } }, "application/json": { "schema": scenario } } },
@@ -323,6 +327,7 @@ fn router(st: Arc<AppState>) -> Router {
         .route("/v1/train", post(train))
         .route("/v1/serve", post(serve))
         .route("/v1/simulate", post(simulate))
+        .route("/v1/finetune", post(finetune))
         .route("/v1/plan", post(plan_handler))
         .route("/v1/audit", post(audit_handler))
         .fallback(|| async {
