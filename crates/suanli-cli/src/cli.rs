@@ -419,9 +419,13 @@ pub(crate) struct SimulateArgs {
     /// Tensor-parallel degree per replica (default: the smallest that fits).
     #[arg(long)]
     pub(crate) tp: Option<u32>,
-    /// Replicas.
+    /// Replicas (with --prefill-replicas: the decode pool's).
     #[arg(long)]
     pub(crate) replicas: u32,
+    /// Disaggregate: this many prefill replicas compute prompts and send their KV cache over
+    /// the servers' network to the --replicas decode replicas (same layout).
+    #[arg(long)]
+    pub(crate) prefill_replicas: Option<u32>,
     /// Request rate, requests/s.
     #[arg(long, allow_negative_numbers = true, conflicts_with = "trace")]
     pub(crate) rate: Option<f64>,

@@ -787,6 +787,48 @@ fn simulate_json_contract() {
 }
 
 #[test]
+fn simulate_disaggregated_prefill_and_decode() {
+    let base = "simulate -m llama3.1-8b --gpu h100-sxm --tp 1 --rate 12 --input 6000 --output 150 --requests 3000 -f json";
+    let args =
+        |extra: &str| -> Vec<String> { base.split(' ').chain(extra.split(' ')).map(String::from).collect() };
+    let run = |extra: &str| {
+        let a = args(extra);
+        json(&a.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let colocated = run("--replicas 4");
+    let split = run("--replicas 2 --prefill-replicas 2");
+    assert_eq!(split["config"]["prefill_replicas"], 2);
+    assert!(colocated.get("disaggregated").is_none());
+    let pools = &split["disaggregated"];
+    for pool in ["prefill", "decode"] {
+        assert_eq!(pools[pool]["saturated"], false, "{pool}");
+    }
+    has_latency(&split, "tpot_s");
+    has_latency(pools, "kv_transfer_s");
+    // 6,000 prompt tokens × 128 KiB per token at 50 GB/s: about 16 ms.
+    let transfer = pools["kv_transfer_s"]["mean"].as_f64().unwrap();
+    assert!((transfer - (200e-6 + 6000.0 * 131_072.0 / 50e9)).abs() < 1e-6, "{transfer}");
+    // Long prompts interleaved with decodes slow every colocated step; the decode pool never
+    // runs a prefill: TPOT's tail falls, TTFT rises (half the GPUs prefill).
+    let p99 = |v: &Value, k: &str| v[k]["p99"].as_f64().unwrap();
+    assert!(p99(&split, "tpot_s") < 0.6 * p99(&colocated, "tpot_s"), "{split}");
+    assert!(p99(&split, "ttft_s") > p99(&colocated, "ttft_s"));
+    let text = stdout(
+        &args("--replicas 2 --prefill-replicas 2")
+            .iter()
+            .map(String::as_str)
+            .filter(|a| *a != "-f" && *a != "json")
+            .collect::<Vec<_>>(),
+    );
+    assert!(
+        text.contains("2 prefill + 2 decode replicas") && text.contains("KV transfer per request"),
+        "{text}"
+    );
+    let e = fails(&args("--replicas 2 --prefill-replicas 0").iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(e.contains("--prefill-replicas"), "{e}");
+}
+
+#[test]
 fn simulate_reports_saturation_and_reads_traces() {
     let text = stdout(&[
         "simulate",

@@ -17,8 +17,11 @@ pub struct SimSetup {
     pub gpu: String,
     /// Tensor parallel per replica.
     pub tp: u32,
-    /// Replicas.
+    /// Replicas (the decode pool's when disaggregated).
     pub replicas: u32,
+    /// Prefill replicas of a disaggregated deployment (none: prefill and decode share replicas).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefill_replicas: Option<u32>,
     /// Precision served.
     pub precision: String,
     /// Router.
@@ -36,11 +39,27 @@ pub struct SimSetup {
 pub struct SimDoc {
     /// The setup.
     pub config: SimSetup,
-    /// The measurements.
+    /// The measurements (end to end when disaggregated).
     #[serde(flatten)]
     pub report: SimReport,
+    /// Each pool of a disaggregated deployment and the KV transfer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disaggregated: Option<DisaggPools>,
     /// Caveats.
     pub notes: Vec<String>,
+}
+
+/// The pools of a disaggregated run.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisaggPools {
+    /// The prefill pool.
+    pub prefill: SimReport,
+    /// The decode pool.
+    pub decode: SimReport,
+    /// KV-cache transfer per request, seconds.
+    pub kv_transfer_s: Latency,
+    /// Bytes a second each GPU sends the KV cache at (its share of the server's NICs).
+    pub kv_link_bytes_per_s: f64,
 }
 
 /// Everything `suanli serve` prints.
@@ -84,9 +103,13 @@ pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Erro
     let render = |t: &Table| render_table(t, format);
     let c = &d.config;
     let r = &d.report;
+    let fleet = match c.prefill_replicas {
+        Some(p) => format!("{p} prefill + {} decode replicas", c.replicas),
+        None => format!("{} replicas", c.replicas),
+    };
     let mut s = format!(
-        "Simulated {} requests of {} on {} replicas × {} {} (tp {}), {} routing, {} batching, {} KV, seed {}\n\n",
-        r.requests, c.model, c.replicas, c.tp, c.gpu, c.tp, c.router, c.scheduler, c.kv_policy, c.seed
+        "Simulated {} requests of {} on {fleet} × {} {} (tp {}), {} routing, {} batching, {} KV, seed {}\n\n",
+        r.requests, c.model, c.tp, c.gpu, c.tp, c.router, c.scheduler, c.kv_policy, c.seed
     );
     if r.saturated {
         s.push_str("SATURATED: the offered load exceeds the fleet's capacity; the queue grows without bound and the latencies below are not steady-state values.\n\n");
@@ -108,6 +131,36 @@ pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Erro
     }
     s.push('\n');
     s.push_str(&render(&t));
+    if let Some(pools) = &d.disaggregated {
+        let mut t = Table::new(&[
+            "pool",
+            ">p99 arrival to first token",
+            ">p99 TPOT",
+            ">utilisation",
+            ">preemptions",
+            "saturated",
+        ]);
+        let ms = |x: f64| format!("{} ms", human(x * 1e3));
+        for (name, p) in [("prefill", &pools.prefill), ("decode", &pools.decode)] {
+            let tpot = if name == "prefill" { "—".to_string() } else { ms(p.tpot_s.p99) };
+            t.row([
+                name.to_string(),
+                ms(p.ttft_s.p99),
+                tpot,
+                percent(p.utilisation),
+                p.preemptions.to_string(),
+                p.saturated.to_string(),
+            ]);
+        }
+        s.push('\n');
+        s.push_str(&render(&t));
+        s.push_str(&format!(
+            "\nKV transfer per request: mean {} ms, p99 {} ms at {} GB/s per GPU\n",
+            human(pools.kv_transfer_s.mean * 1e3),
+            human(pools.kv_transfer_s.p99 * 1e3),
+            human(pools.kv_link_bytes_per_s / 1e9)
+        ));
+    }
     s.push_str(&notes_block(&d.notes));
     Ok(s)
 }

@@ -362,13 +362,83 @@ impl State<'_> {
 /// Simulates `reqs` (sorted by arrival) on `cfg.replicas` identical replicas.
 #[must_use]
 pub fn simulate(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig) -> SimReport {
+    run(reqs, model, cfg, false).report
+}
+
+/// A run's report and each request's times (NaN where it did not happen).
+pub(crate) struct Run {
+    pub(crate) report: SimReport,
+    pub(crate) admitted: Vec<f64>,
+    pub(crate) first: Vec<f64>,
+    pub(crate) finish: Vec<f64>,
+}
+
+/// Latency statistics of the measured requests (after warm-up, in arrival order).
+pub(crate) struct Summary {
+    pub(crate) measured: usize,
+    pub(crate) ttft: Latency,
+    pub(crate) tpot: Latency,
+    pub(crate) e2e: Latency,
+    pub(crate) queue: Latency,
+    /// Measured requests meeting the targets.
+    pub(crate) good: usize,
+    pub(crate) goodput: f64,
+    /// First arrival to last completion, seconds.
+    pub(crate) duration: f64,
+    /// Mean latency over every completed request (warm-up included), for Little's law.
+    pub(crate) mean_e2e_all: f64,
+}
+
+/// TTFT is `first − arrival`; TPOT is `(finish − first) / (output − 1)`; E2E `finish − arrival`;
+/// goodput the share of measured requests within both targets.
+pub(crate) fn summarise(
+    reqs: &[Request],
+    admitted: &[f64],
+    first: &[f64],
+    finish: &[f64],
+    cfg: &SimConfig,
+) -> Summary {
+    let n = reqs.len();
+    let t0 = reqs.first().map_or(0.0, |q| q.arrival_s);
+    let skip = ((n as f64) * cfg.warmup.clamp(0.0, 0.9)) as usize;
+    let measured: Vec<usize> = (skip..n).filter(|&i| !finish[i].is_nan()).collect();
+    let pick =
+        |f: &dyn Fn(usize) -> Option<f64>| -> Vec<f64> { measured.iter().filter_map(|&i| f(i)).collect() };
+    let tpot_of =
+        |i: usize| (reqs[i].output > 1).then(|| (finish[i] - first[i]) / f64::from(reqs[i].output - 1));
+    let good = match cfg.targets {
+        Some((t_ttft, t_tpot)) => measured
+            .iter()
+            .filter(|&&i| first[i] - reqs[i].arrival_s <= t_ttft && tpot_of(i).unwrap_or(0.0) <= t_tpot)
+            .count(),
+        None => measured.len(),
+    };
+    let end = finish.iter().copied().filter(|x| !x.is_nan()).fold(t0, f64::max);
+    let all: Vec<f64> =
+        (0..n).filter(|&i| !finish[i].is_nan()).map(|i| finish[i] - reqs[i].arrival_s).collect();
+    Summary {
+        measured: measured.len(),
+        ttft: latency(pick(&|i| Some(first[i] - reqs[i].arrival_s))),
+        tpot: latency(pick(&tpot_of)),
+        e2e: latency(pick(&|i| Some(finish[i] - reqs[i].arrival_s))),
+        queue: latency(pick(&|i| Some(admitted[i] - reqs[i].arrival_s))),
+        good,
+        goodput: if measured.is_empty() { 0.0 } else { good as f64 / measured.len() as f64 },
+        duration: (end - t0).max(1e-9),
+        mean_e2e_all: all.iter().sum::<f64>() / all.len().max(1) as f64,
+    }
+}
+
+/// The simulation; with `kv_ready` every prompt's KV cache is already in place on arrival
+/// (the decode pool of a disaggregated deployment), so only the next token is computed.
+pub(crate) fn run(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig, kv_ready: bool) -> Run {
     let n = reqs.len();
     let nan = f64::NAN;
     let mut st = State {
         reqs,
         cfg: *cfg,
         kv_cap: model.kv_tokens(),
-        need: reqs.iter().map(|q| q.input).collect(),
+        need: reqs.iter().map(|q| if kv_ready { q.input.min(1) } else { q.input }).collect(),
         prefilled: vec![0; n],
         produced: vec![0; n],
         join_step: vec![0; n],
@@ -448,62 +518,33 @@ pub fn simulate(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig) -> Sim
         }
     }
 
-    // Statistics over the measured requests (after warm-up), in arrival order.
-    let skip = ((n as f64) * cfg.warmup.clamp(0.0, 0.9)) as usize;
-    let measured: Vec<usize> = (skip..n).filter(|&i| !st.finish[i].is_nan()).collect();
-    let pick =
-        |f: &dyn Fn(usize) -> Option<f64>| -> Vec<f64> { measured.iter().filter_map(|&i| f(i)).collect() };
-    let ttft = pick(&|i| Some(st.first[i] - reqs[i].arrival_s));
-    let e2e = pick(&|i| Some(st.finish[i] - reqs[i].arrival_s));
-    let queue = pick(&|i| Some(st.admitted[i] - reqs[i].arrival_s));
-    let tpot =
-        pick(&|i| (reqs[i].output > 1).then(|| (st.finish[i] - st.first[i]) / f64::from(reqs[i].output - 1)));
-    let end = st.finish.iter().copied().filter(|x| !x.is_nan()).fold(t0, f64::max);
-    let duration = (end - t0).max(1e-9);
+    let sum = summarise(reqs, &st.admitted, &st.first, &st.finish, cfg);
     let outputs: u64 = reqs.iter().map(|q| u64::from(q.output)).sum();
-    let good = match cfg.targets {
-        Some((t_ttft, t_tpot)) => measured
-            .iter()
-            .filter(|&&i| {
-                let q = &reqs[i];
-                let tp =
-                    if q.output > 1 { (st.finish[i] - st.first[i]) / f64::from(q.output - 1) } else { 0.0 };
-                st.first[i] - q.arrival_s <= t_ttft && tp <= t_tpot
-            })
-            .count(),
-        None => measured.len(),
-    };
-    let goodput = if measured.is_empty() { 0.0 } else { good as f64 / measured.len() as f64 };
-    let e2e_lat = latency(e2e);
     let rate = n as f64 / span.max(1e-9);
-    let mean_e2e_all = {
-        let all: Vec<f64> =
-            (0..n).filter(|&i| !st.finish[i].is_nan()).map(|i| st.finish[i] - reqs[i].arrival_s).collect();
-        all.iter().sum::<f64>() / all.len().max(1) as f64
-    };
     let busy: f64 = reps.iter().map(|p| p.busy_s).sum();
     let saturated = n >= 100
         && waiting_at[3] as f64 > 1.5 * waiting_at[1] as f64 + 50.0
         && waiting_at[3] as f64 > 0.02 * n as f64;
-    SimReport {
+    let report = SimReport {
         requests: n,
-        measured: measured.len(),
-        duration_s: duration,
-        ttft_s: latency(ttft),
-        tpot_s: latency(tpot),
-        e2e_s: e2e_lat,
-        queue_s: latency(queue),
-        throughput_requests_per_s: n as f64 / duration,
-        output_tokens_per_s: outputs as f64 / duration,
-        goodput,
-        goodput_requests_per_s: good as f64 / duration
-            * (n as f64 / measured.len().max(1) as f64).min(1.0 / (1.0 - cfg.warmup.clamp(0.0, 0.9))),
+        measured: sum.measured,
+        duration_s: sum.duration,
+        ttft_s: sum.ttft,
+        tpot_s: sum.tpot,
+        e2e_s: sum.e2e,
+        queue_s: sum.queue,
+        throughput_requests_per_s: n as f64 / sum.duration,
+        output_tokens_per_s: outputs as f64 / sum.duration,
+        goodput: sum.goodput,
+        goodput_requests_per_s: sum.good as f64 / sum.duration
+            * (n as f64 / sum.measured.max(1) as f64).min(1.0 / (1.0 - cfg.warmup.clamp(0.0, 0.9))),
         mean_in_system: area / (last_t - t0).max(1e-9),
-        littles_law_product: (n as f64 / (last_t - t0).max(1e-9)) * mean_e2e_all,
+        littles_law_product: (n as f64 / (last_t - t0).max(1e-9)) * sum.mean_e2e_all,
         preemptions: st.preemptions,
         cached_prefix_tokens: st.cached,
-        utilisation: busy / (replicas as f64 * duration),
+        utilisation: busy / (replicas as f64 * sum.duration),
         saturated: saturated || (rate > 0.0 && st.finish.iter().any(|x| x.is_nan())),
         series,
-    }
+    };
+    Run { report, admitted: st.admitted, first: st.first, finish: st.finish }
 }

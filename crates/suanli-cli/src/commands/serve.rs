@@ -3,15 +3,22 @@
 use suanli_core::infer::{Engine, InferCalibration, InferConfig, Precisions, Replica};
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
+use suanli_core::sigfig::human;
 use suanli_core::train::{Calibration, Cluster};
 use suanli_core::{Catalog, Error};
-use suanli_report::{ServeDoc, SimDoc, SimSetup, render_serve, render_sim};
+use suanli_report::{DisaggPools, ServeDoc, SimDoc, SimSetup, render_serve, render_sim};
+use suanli_sim::disagg::simulate_disaggregated;
 use suanli_sim::fleet::{ChipOption, FleetSpec, size};
 use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, simulate};
 use suanli_sim::workload::{Arrivals, DailyCurve, Lengths, WorkloadSpec, parse_trace};
 
 use crate::cli::{ServeArgs, SimulateArgs, TrafficArgs};
 use crate::io::{self, CliError};
+
+/// Fixed cost of one KV-cache hand-off between a prefill and a decode replica: connection
+/// lookup, the RDMA request and completion (tens of µs each on InfiniBand/RoCE; DistServe and
+/// Mooncake report transfer set-up well under a millisecond). An assumption, not fitted.
+const KV_TRANSFER_SETUP_S: f64 = 200e-6;
 
 fn flag(key: &str, v: impl std::fmt::Display, rule: impl Into<String>) -> CliError {
     Error::invalid("command line", key, v, rule).into()
@@ -253,9 +260,39 @@ pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), Cl
         targets,
         ..SimConfig::default()
     };
-    let report = simulate(&reqs, &replica, &sim_cfg);
     let mut notes =
         vec!["the first 10 % of requests are warm-up and left out of the latency statistics".to_string()];
+    let (report, disaggregated) = match a.prefill_replicas {
+        None => (simulate(&reqs, &replica, &sim_cfg), None),
+        Some(p) => {
+            if p == 0 || p > 100_000 {
+                return Err(flag("--prefill-replicas", p, "from 1 to 100000"));
+            }
+            // Each GPU of a replica holds its shard of the KV cache and sends it over its own
+            // share of the server's NICs, all shards at once.
+            let link = cl.scale_out_bytes_per_s;
+            let kv_bytes = replica.memory.kv_bytes_per_token;
+            let transfer = |q: &suanli_sim::workload::Request| {
+                KV_TRANSFER_SETUP_S + f64::from(q.input) * kv_bytes / link
+            };
+            let prefill_cfg = SimConfig { replicas: p, ..sim_cfg };
+            let d = simulate_disaggregated(&reqs, &replica, &replica, &prefill_cfg, &sim_cfg, &transfer);
+            notes.push(format!(
+                "disaggregated: {p} prefill replicas send each prompt's KV cache ({} KB per token per GPU) at {} GB/s per GPU{}, plus {} µs setup; the decode pool's latencies include that transfer",
+                human(kv_bytes / 1e3),
+                human(link / 1e9),
+                if cl.scale_out_assumed { " (assumed: the catalog has no NIC figure for this server)" } else { "" },
+                human(KV_TRANSFER_SETUP_S * 1e6)
+            ));
+            let pools = DisaggPools {
+                prefill: d.prefill,
+                decode: d.decode,
+                kv_transfer_s: d.kv_transfer_s,
+                kv_link_bytes_per_s: link,
+            };
+            (d.combined, Some(pools))
+        }
+    };
     if max_out == 1 {
         notes.push("every request has one output token: TPOT is undefined".into());
     }
@@ -268,6 +305,7 @@ pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), Cl
             gpu: cl.accelerator.clone(),
             tp,
             replicas: a.replicas,
+            prefill_replicas: a.prefill_replicas,
             precision: p.weights.name().into(),
             router: router_name.into(),
             scheduler: a.scheduler.clone(),
@@ -275,6 +313,7 @@ pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), Cl
             seed: t.seed,
         },
         report,
+        disaggregated,
         notes,
     };
     io::emit(&render_sim(&doc, super::format(a.out.format)?)?, a.out.out_file.as_deref())

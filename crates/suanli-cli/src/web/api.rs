@@ -248,6 +248,8 @@ pub(crate) struct SimulateRequest {
     pub max_batch: Option<u32>,
     /// Engine token budget per step.
     pub max_tokens: Option<u32>,
+    /// Disaggregate: prefill replicas (`replicas` is then the decode pool).
+    pub prefill_replicas: Option<u32>,
 }
 
 /// An API error: the field at fault (if one is) and a message.

@@ -1,0 +1,101 @@
+//! Disaggregated serving: a prefill pool computes each prompt and its first token, the prompt's
+//! KV cache crosses the network, and a decode pool generates the rest (DistServe, Zhong et al.
+//! 2024; Splitwise, Patel et al. 2024). Prefill bursts then never stall running decodes, at the
+//! price of a KV transfer and two pools to size.
+//!
+//! The two pools are simulated one after the other with the same engine: the prefill pool sees
+//! every request with one output token; each request reaches the decode pool when its prefill
+//! finished plus its transfer time, with its prompt (and first token) already in the KV cache,
+//! so only preemption makes the decode pool recompute a prompt. Per request:
+//! TTFT = prefill first token − arrival; TPOT = (decode finish − first token) / (output − 1),
+//! which carries the transfer and the decode queue; E2E = decode finish − arrival.
+
+use serde::Serialize;
+
+use crate::engine::StepModel;
+use crate::metrics::{Latency, latency};
+use crate::sim::{SimConfig, SimReport, run, summarise};
+use crate::workload::Request;
+
+/// A disaggregated run: the whole deployment as a user sees it, and each pool.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisaggReport {
+    /// End to end, arrival to last token (its `series` is the decode pool's).
+    pub combined: SimReport,
+    /// The prefill pool (requests with one output token).
+    pub prefill: SimReport,
+    /// The decode pool (requests arriving with their prompt's KV cache).
+    pub decode: SimReport,
+    /// KV-cache transfer time per request, seconds.
+    pub kv_transfer_s: Latency,
+}
+
+/// Simulates `reqs` (sorted by arrival) on `prefill_cfg.replicas` prefill replicas and
+/// `decode_cfg.replicas` decode replicas; `transfer_s` gives a request's KV transfer time.
+/// Targets and warm-up of the combined statistics come from `prefill_cfg`.
+#[must_use]
+pub fn simulate_disaggregated(
+    reqs: &[Request],
+    prefill_model: &dyn StepModel,
+    decode_model: &dyn StepModel,
+    prefill_cfg: &SimConfig,
+    decode_cfg: &SimConfig,
+    transfer_s: &dyn Fn(&Request) -> f64,
+) -> DisaggReport {
+    let n = reqs.len();
+    let prefill_reqs: Vec<Request> = reqs.iter().map(|q| Request { output: 1, ..*q }).collect();
+    let pre = run(&prefill_reqs, prefill_model, prefill_cfg, false);
+
+    // Requests that still have tokens to generate go to the decode pool once their KV arrives:
+    // the prompt and the first token are cached; `output − 1` tokens remain.
+    let transfers: Vec<f64> = reqs.iter().map(transfer_s).collect();
+    let mut handed: Vec<(usize, Request)> = (0..n)
+        .filter(|&i| reqs[i].output > 1 && !pre.finish[i].is_nan())
+        .map(|i| {
+            let q = reqs[i];
+            let arrival_s = pre.finish[i] + transfers[i];
+            (i, Request { arrival_s, input: q.input + 1, output: q.output - 1, ..q })
+        })
+        .collect();
+    handed.sort_by(|a, b| a.1.arrival_s.total_cmp(&b.1.arrival_s));
+    let decode_reqs: Vec<Request> = handed.iter().map(|h| h.1).collect();
+    // Warm-up is applied once, to the combined statistics, not again inside the decode pool.
+    let dec = run(&decode_reqs, decode_model, &SimConfig { warmup: 0.0, ..*decode_cfg }, true);
+
+    let mut finish: Vec<f64> =
+        (0..n).map(|i| if reqs[i].output > 1 { f64::NAN } else { pre.finish[i] }).collect();
+    for (k, (i, _)) in handed.iter().enumerate() {
+        finish[*i] = dec.finish[k];
+    }
+    let sum = summarise(reqs, &pre.admitted, &pre.first, &finish, prefill_cfg);
+    let completed = finish.iter().filter(|x| !x.is_nan()).count();
+    let outputs: u64 = reqs.iter().map(|q| u64::from(q.output)).sum();
+    let (p, d) = (&pre.report, &dec.report);
+    let busy = p.utilisation * f64::from(prefill_cfg.replicas.max(1)) * p.duration_s
+        + d.utilisation * f64::from(decode_cfg.replicas.max(1)) * d.duration_s;
+    // Little's law on the window from the first arrival to the last completion: the time
+    // average of requests in the system is the sum of their latencies over the window.
+    let window = sum.duration;
+    let combined = SimReport {
+        requests: n,
+        measured: sum.measured,
+        duration_s: sum.duration,
+        ttft_s: sum.ttft,
+        tpot_s: sum.tpot,
+        e2e_s: sum.e2e,
+        queue_s: sum.queue,
+        throughput_requests_per_s: n as f64 / sum.duration,
+        output_tokens_per_s: outputs as f64 / sum.duration,
+        goodput: sum.goodput,
+        goodput_requests_per_s: sum.good as f64 / sum.duration
+            * (n as f64 / sum.measured.max(1) as f64).min(1.0 / (1.0 - prefill_cfg.warmup.clamp(0.0, 0.9))),
+        mean_in_system: sum.mean_e2e_all * completed as f64 / window,
+        littles_law_product: completed as f64 / window * sum.mean_e2e_all,
+        preemptions: p.preemptions + d.preemptions,
+        cached_prefix_tokens: p.cached_prefix_tokens,
+        utilisation: busy / (f64::from(prefill_cfg.replicas.max(1) + decode_cfg.replicas.max(1)) * window),
+        saturated: p.saturated || d.saturated || completed < n,
+        series: d.series.clone(),
+    };
+    DisaggReport { combined, prefill: pre.report, decode: dec.report, kv_transfer_s: latency(transfers) }
+}
