@@ -16,8 +16,8 @@ fn main() {
     divan::main();
 }
 
-#[divan::bench(sample_count = 3, sample_size = 1)]
-fn million_chat_requests_16_replicas(bencher: Bencher) {
+/// The benchmark's replica and its million requests.
+fn setup() -> (Replica, Vec<suanli_sim::workload::Request>) {
     let c = Catalog::builtin().expect("catalog");
     let spec = c.model("llama3.1-70b").expect("model");
     let p = Precisions::uniform(Precision::Bf16);
@@ -34,8 +34,31 @@ fn million_chat_requests_16_replicas(bencher: Bencher) {
         daily: None,
         max_context: spec.max_context,
     };
-    let n = 1_000_000;
-    let reqs = w.generate(n, 1);
+    (replica, w.generate(1_000_000, 1))
+}
+
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn million_chat_requests_16_replicas(bencher: Bencher) {
+    let (replica, reqs) = setup();
     let sim = SimConfig { replicas: 16, ..SimConfig::default() };
-    bencher.counter(ItemsCount::new(n)).bench(|| simulate(black_box(&reqs), &replica, &sim));
+    bencher.counter(ItemsCount::new(reqs.len())).bench(|| simulate(black_box(&reqs), &replica, &sim));
+}
+
+/// The same million requests on 6 prefill + 12 decode replicas with a 10 ms KV transfer: both
+/// pools simulated, requests handed over between them.
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn million_chat_requests_disaggregated(bencher: Bencher) {
+    let (replica, reqs) = setup();
+    let prefill = SimConfig { replicas: 6, ..SimConfig::default() };
+    let decode = SimConfig { replicas: 12, ..SimConfig::default() };
+    bencher.counter(ItemsCount::new(reqs.len())).bench(|| {
+        suanli_sim::disagg::simulate_disaggregated(
+            black_box(&reqs),
+            &replica,
+            &replica,
+            &prefill,
+            &decode,
+            &|_| 0.01,
+        )
+    });
 }
