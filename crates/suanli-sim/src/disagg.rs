@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::engine::StepModel;
 use crate::metrics::{Latency, latency};
-use crate::sim::{SimConfig, SimReport, run, summarise};
+use crate::sim::{Occupancy, SimConfig, SimReport, run, summarise};
 use crate::workload::Request;
 
 /// A disaggregated run: the whole deployment as a user sees it, and each pool.
@@ -69,26 +69,13 @@ pub fn simulate_disaggregated(
     }
     let sum = summarise(reqs, &pre.admitted, &pre.first, &finish, prefill_cfg);
     let completed = finish.iter().filter(|x| !x.is_nan()).count();
-    let outputs: u64 = reqs.iter().map(|q| u64::from(q.output)).sum();
     let (p, d) = (&pre.report, &dec.report);
     let busy = p.utilisation * f64::from(prefill_cfg.replicas.max(1)) * p.duration_s
         + d.utilisation * f64::from(decode_cfg.replicas.max(1)) * d.duration_s;
     // Little's law on the window from the first arrival to the last completion: the time
     // average of requests in the system is the sum of their latencies over the window.
     let window = sum.duration;
-    let combined = SimReport {
-        requests: n,
-        measured: sum.measured,
-        duration_s: sum.duration,
-        ttft_s: sum.ttft,
-        tpot_s: sum.tpot,
-        e2e_s: sum.e2e,
-        queue_s: sum.queue,
-        throughput_requests_per_s: n as f64 / sum.duration,
-        output_tokens_per_s: outputs as f64 / sum.duration,
-        goodput: sum.goodput,
-        goodput_requests_per_s: sum.good as f64 / sum.duration
-            * (n as f64 / sum.measured.max(1) as f64).min(1.0 / (1.0 - prefill_cfg.warmup.clamp(0.0, 0.9))),
+    let occ = Occupancy {
         mean_in_system: sum.mean_e2e_all * completed as f64 / window,
         littles_law_product: completed as f64 / window * sum.mean_e2e_all,
         preemptions: p.preemptions + d.preemptions,
@@ -97,5 +84,6 @@ pub fn simulate_disaggregated(
         saturated: p.saturated || d.saturated || completed < n,
         series: d.series.clone(),
     };
+    let combined = sum.report(reqs, prefill_cfg, occ);
     DisaggReport { combined, prefill: pre.report, decode: dec.report, kv_transfer_s: latency(transfers) }
 }

@@ -389,6 +389,47 @@ pub(crate) struct Summary {
     pub(crate) mean_e2e_all: f64,
 }
 
+/// What a run measures besides the latency statistics.
+pub(crate) struct Occupancy {
+    pub(crate) mean_in_system: f64,
+    pub(crate) littles_law_product: f64,
+    pub(crate) preemptions: u64,
+    pub(crate) cached_prefix_tokens: u64,
+    pub(crate) utilisation: f64,
+    pub(crate) saturated: bool,
+    pub(crate) series: Series,
+}
+
+impl Summary {
+    /// The report: these statistics, throughput over `duration`, and `occ`.
+    pub(crate) fn report(self, reqs: &[Request], cfg: &SimConfig, occ: Occupancy) -> SimReport {
+        let n = reqs.len();
+        let outputs: u64 = reqs.iter().map(|q| u64::from(q.output)).sum();
+        // Goodput a second, scaled from the measured share to all requests.
+        let scale = (n as f64 / self.measured.max(1) as f64).min(1.0 / (1.0 - cfg.warmup.clamp(0.0, 0.9)));
+        SimReport {
+            requests: n,
+            measured: self.measured,
+            duration_s: self.duration,
+            ttft_s: self.ttft,
+            tpot_s: self.tpot,
+            e2e_s: self.e2e,
+            queue_s: self.queue,
+            throughput_requests_per_s: n as f64 / self.duration,
+            output_tokens_per_s: outputs as f64 / self.duration,
+            goodput: self.goodput,
+            goodput_requests_per_s: self.good as f64 / self.duration * scale,
+            mean_in_system: occ.mean_in_system,
+            littles_law_product: occ.littles_law_product,
+            preemptions: occ.preemptions,
+            cached_prefix_tokens: occ.cached_prefix_tokens,
+            utilisation: occ.utilisation,
+            saturated: occ.saturated,
+            series: occ.series,
+        }
+    }
+}
+
 /// TTFT is `first − arrival`; TPOT is `(finish − first) / (output − 1)`; E2E `finish − arrival`;
 /// goodput the share of measured requests within both targets.
 pub(crate) fn summarise(
@@ -519,25 +560,12 @@ pub(crate) fn run(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig, kv_r
     }
 
     let sum = summarise(reqs, &st.admitted, &st.first, &st.finish, cfg);
-    let outputs: u64 = reqs.iter().map(|q| u64::from(q.output)).sum();
     let rate = n as f64 / span.max(1e-9);
     let busy: f64 = reps.iter().map(|p| p.busy_s).sum();
     let saturated = n >= 100
         && waiting_at[3] as f64 > 1.5 * waiting_at[1] as f64 + 50.0
         && waiting_at[3] as f64 > 0.02 * n as f64;
-    let report = SimReport {
-        requests: n,
-        measured: sum.measured,
-        duration_s: sum.duration,
-        ttft_s: sum.ttft,
-        tpot_s: sum.tpot,
-        e2e_s: sum.e2e,
-        queue_s: sum.queue,
-        throughput_requests_per_s: n as f64 / sum.duration,
-        output_tokens_per_s: outputs as f64 / sum.duration,
-        goodput: sum.goodput,
-        goodput_requests_per_s: sum.good as f64 / sum.duration
-            * (n as f64 / sum.measured.max(1) as f64).min(1.0 / (1.0 - cfg.warmup.clamp(0.0, 0.9))),
+    let occ = Occupancy {
         mean_in_system: area / (last_t - t0).max(1e-9),
         littles_law_product: (n as f64 / (last_t - t0).max(1e-9)) * sum.mean_e2e_all,
         preemptions: st.preemptions,
@@ -546,5 +574,6 @@ pub(crate) fn run(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig, kv_r
         saturated: saturated || (rate > 0.0 && st.finish.iter().any(|x| x.is_nan())),
         series,
     };
+    let report = sum.report(reqs, cfg, occ);
     Run { report, admitted: st.admitted, first: st.first, finish: st.finish }
 }
