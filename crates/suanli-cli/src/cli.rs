@@ -401,6 +401,9 @@ pub(crate) struct ServeArgs {
     /// Requests per confirming simulation.
     #[arg(long, default_value_t = 20_000)]
     pub(crate) requests: usize,
+    /// Also size the chosen chip and layout as separate prefill and decode pools (simulated).
+    #[arg(long)]
+    pub(crate) disaggregate: bool,
     #[command(flatten)]
     pub(crate) traffic: TrafficArgs,
     #[command(flatten)]

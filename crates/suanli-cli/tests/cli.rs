@@ -829,6 +829,87 @@ fn simulate_disaggregated_prefill_and_decode() {
 }
 
 #[test]
+fn serve_sizes_disaggregated_pools_within_the_targets() {
+    let v = json(&[
+        "serve",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--rate",
+        "12",
+        "--input",
+        "6000",
+        "--output",
+        "150",
+        "--ttft-p99",
+        "2",
+        "--tpot-p99",
+        "0.03",
+        "--simulate",
+        "--disaggregate",
+        "-f",
+        "json",
+    ]);
+    let d = &v["disaggregated"];
+    let (p, dec) = (d["prefill_replicas"].as_u64().unwrap(), d["decode_replicas"].as_u64().unwrap());
+    assert!(p >= 1 && dec >= 1, "{d}");
+    assert_eq!(d["gpus"].as_u64().unwrap(), (p + dec) * v["config"]["tp"].as_u64().unwrap());
+    assert!(d["ttft_s"]["p99"].as_f64().unwrap() <= 0.95 * 2.0, "{d}");
+    assert!(d["tpot_s"]["p99"].as_f64().unwrap() <= 0.95 * 0.03, "{d}");
+    has_latency(d, "kv_transfer_s");
+    // The split, re-simulated on its own with another seed, still meets the targets.
+    let sim = json(&[
+        "simulate",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--tp",
+        &v["config"]["tp"].to_string(),
+        "--replicas",
+        &dec.to_string(),
+        "--prefill-replicas",
+        &p.to_string(),
+        "--rate",
+        "12",
+        "--input",
+        "6000",
+        "--output",
+        "150",
+        "--requests",
+        "20000",
+        "--seed",
+        "3",
+        "-f",
+        "json",
+    ]);
+    assert!(sim["ttft_s"]["p99"].as_f64().unwrap() <= 2.0, "{sim}");
+    assert!(sim["tpot_s"]["p99"].as_f64().unwrap() <= 0.03, "{sim}");
+    // Without the flag there is no such section.
+    let plain = json(&[
+        "serve",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--rate",
+        "12",
+        "--input",
+        "6000",
+        "--output",
+        "150",
+        "--ttft-p99",
+        "2",
+        "--tpot-p99",
+        "0.03",
+        "-f",
+        "json",
+    ]);
+    assert!(plain.get("disaggregated").is_none());
+}
+
+#[test]
 fn simulate_reports_saturation_and_reads_traces() {
     let text = stdout(&[
         "simulate",

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 use suanli_core::sigfig::{human, percent};
-use suanli_sim::fleet::FleetPlan;
+use suanli_sim::fleet::{DisaggFleet, FleetPlan};
 use suanli_sim::metrics::Latency;
 use suanli_sim::sim::SimReport;
 
@@ -72,6 +72,9 @@ pub struct ServeDoc {
     pub plan: FleetPlan,
     /// Targets: p99 TTFT and TPOT, seconds.
     pub targets: (f64, f64),
+    /// The same chip and layout as separate prefill and decode pools (with `--disaggregate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disaggregated: Option<DisaggFleet>,
     /// Assumptions.
     pub notes: Vec<String>,
 }
@@ -220,6 +223,41 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
     }
     s.push_str("\nCandidates (analytic bound, cheapest first):\n\n");
     s.push_str(&render(&t));
+    if let Some(x) = &d.disaggregated {
+        let ms = |v: f64| format!("{} ms", human(v * 1e3));
+        let mut t = Table::new(&[
+            "deployment",
+            ">replicas",
+            ">GPUs",
+            ">servers",
+            ">p99 TTFT",
+            ">p99 TPOT",
+            ">USD a month",
+        ]);
+        t.row([
+            "colocated".to_string(),
+            p.replicas.to_string(),
+            p.gpus.to_string(),
+            p.servers.to_string(),
+            ms(p.ttft_s.p99),
+            ms(p.tpot_s.p99),
+            money(p.cost_usd_per_month),
+        ]);
+        t.row([
+            "disaggregated".to_string(),
+            format!("{} prefill + {} decode", x.prefill_replicas, x.decode_replicas),
+            x.gpus.to_string(),
+            x.servers.to_string(),
+            ms(x.ttft_s.p99),
+            ms(x.tpot_s.p99),
+            money(x.cost_usd_per_month),
+        ]);
+        s.push_str(&format!(
+            "\nPrefill and decode on separate replicas (simulated; KV transfer mean {} ms):\n\n",
+            human(x.kv_transfer_s.mean * 1e3)
+        ));
+        s.push_str(&render(&t));
+    }
     s.push_str(&notes_block(&d.notes));
     Ok(s)
 }

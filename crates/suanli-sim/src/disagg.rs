@@ -11,11 +11,25 @@
 //! which carries the transfer and the decode queue; E2E = decode finish − arrival.
 
 use serde::Serialize;
+use suanli_core::infer::Replica;
 
 use crate::engine::StepModel;
 use crate::metrics::{Latency, latency};
 use crate::sim::{Occupancy, SimConfig, SimReport, run, summarise};
 use crate::workload::Request;
+
+/// Fixed cost of one KV-cache hand-off between a prefill and a decode replica: connection
+/// lookup, the RDMA request and its completion (tens of µs each on InfiniBand/RoCE; DistServe
+/// and Mooncake report set-up well under a millisecond). An assumption, not fitted.
+pub const KV_TRANSFER_SETUP_S: f64 = 200e-6;
+
+/// Seconds to send `input` prompt tokens' KV cache from a prefill to a decode replica of the
+/// same layout: every GPU sends its own shard over its share of the server's NICs at once,
+/// `setup + input × KV bytes per token per GPU ÷ link bytes/s per GPU`.
+#[must_use]
+pub fn kv_transfer_s(replica: &Replica, link_bytes_per_s: f64, input: u32) -> f64 {
+    KV_TRANSFER_SETUP_S + f64::from(input) * replica.memory.kv_bytes_per_token / link_bytes_per_s
+}
 
 /// A disaggregated run: the whole deployment as a user sees it, and each pool.
 #[derive(Debug, Clone, Serialize)]

@@ -301,3 +301,117 @@ fn evaluate_at(o: &Option_, input: u32, output: u32, limits: &Limits) -> (Latenc
         None => (Latency::default(), Latency::default(), Latency::default()),
     }
 }
+
+/// The chosen fleet's chip and layout split into a prefill pool and a decode pool.
+#[derive(Debug, Clone, Serialize)]
+pub struct DisaggFleet {
+    /// Prefill replicas.
+    pub prefill_replicas: u64,
+    /// Decode replicas.
+    pub decode_replicas: u64,
+    /// GPUs in both pools.
+    pub gpus: u64,
+    /// Servers (of the chip's server size; each pool on its own servers).
+    pub servers: u64,
+    /// Time to first token in the peak hour.
+    pub ttft_s: Latency,
+    /// Time per output token in the peak hour (the KV transfer included).
+    pub tpot_s: Latency,
+    /// Request latency in the peak hour.
+    pub e2e_s: Latency,
+    /// KV-cache transfer per request.
+    pub kv_transfer_s: Latency,
+    /// Fraction of peak-hour requests meeting both targets.
+    pub goodput: f64,
+    /// USD a month at the cloud price.
+    pub cost_usd_per_month: Option<f64>,
+}
+
+/// The fewest `n` in `1..=cap` for which `ok(n)` holds, assuming it stays true above: doubling,
+/// then bisection. `None` when even `cap` fails.
+fn fewest(cap: u64, ok: &mut dyn FnMut(u64) -> bool) -> Option<u64> {
+    let mut hi = 1;
+    while !ok(hi) {
+        if hi >= cap {
+            return None;
+        }
+        hi = (hi * 2).min(cap);
+    }
+    let mut lo = hi / 2 + 1;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if ok(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    Some(hi)
+}
+
+/// Sizes `plan`'s chip and layout as two pools (DistServe's placement search, reduced to pool
+/// sizes): TTFT depends only on the prefill pool and TPOT mostly on the decode pool, so the
+/// fewest prefill replicas whose simulated p99 TTFT is within 95 % of the target are found
+/// first (with a decode pool as large as the colocated fleet), then the fewest decode
+/// replicas that bring p99 TPOT (KV transfer included) within 95 % of its target. The KV
+/// cache goes over each GPU's share of the server's NICs ([`crate::disagg::kv_transfer_s`]).
+/// `None` when the plan's chip is not in `s` or no split within 4× the colocated fleet works.
+#[must_use]
+pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet> {
+    use crate::disagg::{kv_transfer_s, simulate_disaggregated};
+    let chip = s.chips.iter().find(|c| c.cluster.accelerator == plan.gpu)?;
+    let replica =
+        Replica::new(&s.model, &chip.cluster, &plan.config, &s.engine, &InferCalibration::default());
+    let workload = WorkloadSpec {
+        rate: s.peak_rate,
+        arrivals: s.arrivals,
+        lengths: s.lengths.clone(),
+        turns: 1,
+        think_s: 0.0,
+        daily: None,
+        max_context: s.model.max_context,
+    };
+    let reqs = workload.generate(s.sim_requests, s.seed);
+    let link = chip.cluster.scale_out_bytes_per_s;
+    let transfer = |q: &crate::workload::Request| kv_transfer_s(&replica, link, q.input);
+    let cfg = |n: u64| SimConfig {
+        replicas: n as u32,
+        max_batch: s.engine.max_batch,
+        max_tokens: s.engine.max_tokens,
+        targets: Some((s.ttft_p99, s.tpot_p99)),
+        ..SimConfig::default()
+    };
+    let run = |p: u64, d: u64| simulate_disaggregated(&reqs, &replica, &replica, &cfg(p), &cfg(d), &transfer);
+    let cap = plan.replicas.max(1) * 4;
+    let generous = plan.replicas.max(1);
+    let prefill = fewest(cap, &mut |p| {
+        let r = run(p, generous);
+        !r.prefill.saturated && r.combined.ttft_s.p99 <= SIM_MARGIN * s.ttft_p99
+    })?;
+    // The report of the smallest passing decode pool, which is the one `fewest` returns.
+    let mut smallest: Option<(u64, crate::disagg::DisaggReport)> = None;
+    let decode = fewest(cap, &mut |d| {
+        let r = run(prefill, d);
+        let ok = passes(&r.combined, s);
+        if ok && smallest.as_ref().is_none_or(|(n, _)| d < *n) {
+            smallest = Some((d, r));
+        }
+        ok
+    })?;
+    let (_, r) = smallest?;
+    let node = u64::from(chip.cluster.node_size.max(1));
+    let tp = u64::from(plan.config.tp);
+    let gpus = (prefill + decode) * tp;
+    Some(DisaggFleet {
+        prefill_replicas: prefill,
+        decode_replicas: decode,
+        gpus,
+        servers: (prefill * tp).div_ceil(node) + (decode * tp).div_ceil(node),
+        ttft_s: r.combined.ttft_s,
+        tpot_s: r.combined.tpot_s,
+        e2e_s: r.combined.e2e_s,
+        kv_transfer_s: r.kv_transfer_s,
+        goodput: r.combined.goodput,
+        cost_usd_per_month: monthly_cost(&chip.cluster, gpus),
+    })
+}

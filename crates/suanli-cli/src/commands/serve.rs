@@ -7,18 +7,13 @@ use suanli_core::sigfig::human;
 use suanli_core::train::{Calibration, Cluster};
 use suanli_core::{Catalog, Error};
 use suanli_report::{DisaggPools, ServeDoc, SimDoc, SimSetup, render_serve, render_sim};
-use suanli_sim::disagg::simulate_disaggregated;
-use suanli_sim::fleet::{ChipOption, FleetSpec, size};
+use suanli_sim::disagg::{KV_TRANSFER_SETUP_S, kv_transfer_s, simulate_disaggregated};
+use suanli_sim::fleet::{ChipOption, FleetSpec, size, size_disaggregated};
 use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, simulate};
 use suanli_sim::workload::{Arrivals, DailyCurve, Lengths, WorkloadSpec, parse_trace};
 
 use crate::cli::{ServeArgs, SimulateArgs, TrafficArgs};
 use crate::io::{self, CliError};
-
-/// Fixed cost of one KV-cache hand-off between a prefill and a decode replica: connection
-/// lookup, the RDMA request and completion (tens of µs each on InfiniBand/RoCE; DistServe and
-/// Mooncake report transfer set-up well under a millisecond). An assumption, not fitted.
-const KV_TRANSFER_SETUP_S: f64 = 200e-6;
 
 fn flag(key: &str, v: impl std::fmt::Display, rule: impl Into<String>) -> CliError {
     Error::invalid("command line", key, v, rule).into()
@@ -173,7 +168,25 @@ pub(crate) fn run_serve(catalog: &Catalog, a: &ServeArgs) -> Result<(), CliError
     if !a.simulate {
         notes.push("analytic sizing (steady state, 15 % headroom); add --simulate to confirm tails with the simulator".into());
     }
-    let doc = ServeDoc { model: spec.id.clone(), plan, targets: (ttft, tpot), notes };
+    let disaggregated = if a.disaggregate {
+        let d = size_disaggregated(&fleet, &plan);
+        match &d {
+            Some(x) => notes.push(format!(
+                "disaggregated: {} prefill + {} decode replicas of the same layout, KV cache sent over each GPU's share of the server NICs plus {} µs set-up",
+                x.prefill_replicas,
+                x.decode_replicas,
+                human(KV_TRANSFER_SETUP_S * 1e6)
+            )),
+            None => notes.push(format!(
+                "disaggregated: no split of up to {} replicas per pool meets the targets",
+                plan.replicas.max(1) * 4
+            )),
+        }
+        d
+    } else {
+        None
+    };
+    let doc = ServeDoc { model: spec.id.clone(), plan, targets: (ttft, tpot), disaggregated, notes };
     io::emit(&render_serve(&doc, super::format(a.out.format)?)?, a.out.out_file.as_deref())
 }
 
@@ -272,9 +285,7 @@ pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), Cl
             // share of the server's NICs, all shards at once.
             let link = cl.scale_out_bytes_per_s;
             let kv_bytes = replica.memory.kv_bytes_per_token;
-            let transfer = |q: &suanli_sim::workload::Request| {
-                KV_TRANSFER_SETUP_S + f64::from(q.input) * kv_bytes / link
-            };
+            let transfer = |q: &suanli_sim::workload::Request| kv_transfer_s(&replica, link, q.input);
             let prefill_cfg = SimConfig { replicas: p, ..sim_cfg };
             let d = simulate_disaggregated(&reqs, &replica, &replica, &prefill_cfg, &sim_cfg, &transfer);
             notes.push(format!(

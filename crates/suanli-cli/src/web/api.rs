@@ -199,6 +199,8 @@ pub(crate) struct ServeRequest {
     pub burstiness: Option<f64>,
     /// Precision.
     pub precision: Option<String>,
+    /// Also size separate prefill and decode pools (simulated).
+    pub disaggregate: Option<bool>,
 }
 
 /// `POST /v1/simulate`: the `suanli simulate` flags as JSON fields.
