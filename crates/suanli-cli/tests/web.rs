@@ -402,7 +402,7 @@ fn browser_runs_a_plan_and_draws_a_chart() {
             "--virtual-time-budget=20000",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--dump-dom", &format!("http://{}/#run=plan,infer,train,fleet", shared())])
+        .args(["--dump-dom", &format!("http://{}/#run=plan,infer,train,fleet&disagg=1", shared())])
         .output()
         .expect("chromium runs");
     let _ = std::fs::remove_dir_all(&profile);
@@ -424,6 +424,7 @@ fn browser_runs_a_plan_and_draws_a_chart() {
         assert!(s.contains("<table>") && !s.contains("class=\"err\""), "{id}: {s}");
         assert_eq!(s.contains("<svg"), with_chart, "{id}: chart");
     }
+    assert!(section("fleet").contains("prefill +"), "the disaggregated pools are shown");
 }
 
 /// 64 connections in parallel for two seconds: every answer is a 200 with the same result.
