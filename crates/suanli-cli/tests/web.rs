@@ -127,7 +127,8 @@ fn health_catalog_and_openapi() {
         assert!(v["entries"].as_array().unwrap().len() >= 5, "{kind}");
     }
     assert_eq!(get("/v1/catalog/chips").error(404).as_deref(), Some("kind"));
-    assert_eq!(get("/v2/nothing").status, 404);
+    assert_eq!(get("/v2/nothing").error(404), None);
+    assert_eq!(get("/v1/infer").error(405), None, "a planner wants POST, and says so in JSON");
     let doc = get("/openapi.json").json();
     assert_eq!(doc["openapi"], "3.1.0");
     for p in [

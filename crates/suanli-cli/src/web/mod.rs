@@ -337,6 +337,13 @@ fn router(st: Arc<AppState>) -> Router {
                 message: "no such endpoint; see /openapi.json".into(),
             })
         })
+        .method_not_allowed_fallback(|| async {
+            error(&ApiError {
+                status: 405,
+                field: None,
+                message: "wrong method: the /v1 planners take POST, the catalog and /healthz GET; see /openapi.json".into(),
+            })
+        })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(st)
 }
