@@ -429,6 +429,9 @@ pub(crate) struct SimulateArgs {
     /// the servers' network to the --replicas decode replicas (same layout).
     #[arg(long)]
     pub(crate) prefill_replicas: Option<u32>,
+    /// Tensor-parallel degree of a prefill replica (default: --tp).
+    #[arg(long, requires = "prefill_replicas")]
+    pub(crate) prefill_tp: Option<u32>,
     /// Request rate, requests/s.
     #[arg(long, allow_negative_numbers = true, conflicts_with = "trace")]
     pub(crate) rate: Option<f64>,

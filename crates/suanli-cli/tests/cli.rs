@@ -821,7 +821,7 @@ fn simulate_disaggregated_prefill_and_decode() {
             .collect::<Vec<_>>(),
     );
     assert!(
-        text.contains("2 prefill + 2 decode replicas") && text.contains("KV transfer per request"),
+        text.contains("2 prefill (tp 1) + 2 decode replicas") && text.contains("KV transfer per request"),
         "{text}"
     );
     let e = fails(&args("--replicas 2 --prefill-replicas 0").iter().map(String::as_str).collect::<Vec<_>>());
@@ -854,7 +854,10 @@ fn serve_sizes_disaggregated_pools_within_the_targets() {
     let d = &v["disaggregated"];
     let (p, dec) = (d["prefill_replicas"].as_u64().unwrap(), d["decode_replicas"].as_u64().unwrap());
     assert!(p >= 1 && dec >= 1, "{d}");
-    assert_eq!(d["gpus"].as_u64().unwrap(), (p + dec) * v["config"]["tp"].as_u64().unwrap());
+    let (ptp, dtp) = (d["prefill_tp"].as_u64().unwrap(), d["decode_tp"].as_u64().unwrap());
+    assert_eq!(d["gpus"].as_u64().unwrap(), p * ptp + dec * dtp);
+    let colocated_gpus = v["gpus"].as_u64().unwrap();
+    assert!(p * ptp + dec * dtp <= colocated_gpus, "here splitting saves GPUs: {d}");
     assert!(d["ttft_s"]["p99"].as_f64().unwrap() <= 0.95 * 2.0, "{d}");
     assert!(d["tpot_s"]["p99"].as_f64().unwrap() <= 0.95 * 0.03, "{d}");
     has_latency(d, "kv_transfer_s");

@@ -22,6 +22,9 @@ pub struct SimSetup {
     /// Prefill replicas of a disaggregated deployment (none: prefill and decode share replicas).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prefill_replicas: Option<u32>,
+    /// Tensor-parallel degree of a prefill replica (disaggregated only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefill_tp: Option<u32>,
     /// Precision served.
     pub precision: String,
     /// Router.
@@ -107,7 +110,9 @@ pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Erro
     let c = &d.config;
     let r = &d.report;
     let fleet = match c.prefill_replicas {
-        Some(p) => format!("{p} prefill + {} decode replicas", c.replicas),
+        Some(p) => {
+            format!("{p} prefill (tp {}) + {} decode replicas", c.prefill_tp.unwrap_or(c.tp), c.replicas)
+        }
         None => format!("{} replicas", c.replicas),
     };
     let mut s = format!(
@@ -236,7 +241,7 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
         ]);
         t.row([
             "colocated".to_string(),
-            p.replicas.to_string(),
+            format!("{} (tp {})", p.replicas, p.config.tp),
             p.gpus.to_string(),
             p.servers.to_string(),
             ms(p.ttft_s.p99),
@@ -245,7 +250,10 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
         ]);
         t.row([
             "disaggregated".to_string(),
-            format!("{} prefill + {} decode", x.prefill_replicas, x.decode_replicas),
+            format!(
+                "{} prefill (tp {}) + {} decode (tp {})",
+                x.prefill_replicas, x.prefill_tp, x.decode_replicas, x.decode_tp
+            ),
             x.gpus.to_string(),
             x.servers.to_string(),
             ms(x.ttft_s.p99),

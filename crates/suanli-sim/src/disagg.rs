@@ -23,12 +23,14 @@ use crate::workload::Request;
 /// and Mooncake report set-up well under a millisecond). An assumption, not fitted.
 pub const KV_TRANSFER_SETUP_S: f64 = 200e-6;
 
-/// Seconds to send `input` prompt tokens' KV cache from a prefill to a decode replica of the
-/// same layout: every GPU sends its own shard over its share of the server's NICs at once,
-/// `setup + input × KV bytes per token per GPU ÷ link bytes/s per GPU`.
+/// Seconds to send `input` prompt tokens' KV cache from a prefill replica to a decode replica:
+/// every GPU sends or receives its own shard over its share of the server's NICs at once, so
+/// the side holding more bytes per GPU (the smaller tensor-parallel degree) sets the pace:
+/// `setup + input × max(KV bytes per token per GPU on either side) ÷ link bytes/s per GPU`.
 #[must_use]
-pub fn kv_transfer_s(replica: &Replica, link_bytes_per_s: f64, input: u32) -> f64 {
-    KV_TRANSFER_SETUP_S + f64::from(input) * replica.memory.kv_bytes_per_token / link_bytes_per_s
+pub fn kv_transfer_s(prefill: &Replica, decode: &Replica, link_bytes_per_s: f64, input: u32) -> f64 {
+    let per_gpu = prefill.memory.kv_bytes_per_token.max(decode.memory.kv_bytes_per_token);
+    KV_TRANSFER_SETUP_S + f64::from(input) * per_gpu / link_bytes_per_s
 }
 
 /// A disaggregated run: the whole deployment as a user sees it, and each pool.

@@ -302,13 +302,18 @@ fn evaluate_at(o: &Option_, input: u32, output: u32, limits: &Limits) -> (Latenc
     }
 }
 
-/// The chosen fleet's chip and layout split into a prefill pool and a decode pool.
+/// The chosen fleet's chip split into a prefill pool and a decode pool, each with its own
+/// tensor-parallel degree.
 #[derive(Debug, Clone, Serialize)]
 pub struct DisaggFleet {
     /// Prefill replicas.
     pub prefill_replicas: u64,
+    /// Tensor-parallel degree of a prefill replica.
+    pub prefill_tp: u32,
     /// Decode replicas.
     pub decode_replicas: u64,
+    /// Tensor-parallel degree of a decode replica.
+    pub decode_tp: u32,
     /// GPUs in both pools.
     pub gpus: u64,
     /// Servers (of the chip's server size; each pool on its own servers).
@@ -349,19 +354,31 @@ fn fewest(cap: u64, ok: &mut dyn FnMut(u64) -> bool) -> Option<u64> {
     Some(hi)
 }
 
-/// Sizes `plan`'s chip and layout as two pools (DistServe's placement search, reduced to pool
-/// sizes): TTFT depends only on the prefill pool and TPOT mostly on the decode pool, so the
-/// fewest prefill replicas whose simulated p99 TTFT is within 95 % of the target are found
-/// first (with a decode pool as large as the colocated fleet), then the fewest decode
-/// replicas that bring p99 TPOT (KV transfer included) within 95 % of its target. The KV
-/// cache goes over each GPU's share of the server's NICs ([`crate::disagg::kv_transfer_s`]).
-/// `None` when the plan's chip is not in `s` or no split within 4× the colocated fleet works.
+/// Sizes `plan`'s chip as two pools, choosing each pool's tensor-parallel degree (DistServe's
+/// placement search, reduced to pool sizes and layouts). TTFT depends only on the prefill
+/// pool and TPOT mostly on the decode pool, so for each degree that fits, the fewest prefill
+/// replicas whose simulated p99 TTFT is within 95 % of the target are found (with a decode pool
+/// of the colocated layout, as large as the colocated fleet), and the prefill layout with the
+/// fewest GPUs is kept; then, for each degree, the fewest decode replicas that bring p99 TPOT
+/// (KV transfer included) within 95 % of its target, keeping the fewest GPUs. The KV cache
+/// goes over each GPU's share of the server's NICs ([`crate::disagg::kv_transfer_s`]).
+/// `None` when the plan's chip is not in `s` or no split of up to 4× the colocated GPUs works.
 #[must_use]
 pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet> {
     use crate::disagg::{kv_transfer_s, simulate_disaggregated};
     let chip = s.chips.iter().find(|c| c.cluster.accelerator == plan.gpu)?;
-    let replica =
-        Replica::new(&s.model, &chip.cluster, &plan.config, &s.engine, &InferCalibration::default());
+    let calib = InferCalibration::default();
+    let (mean_in, mean_out) = s.lengths.means();
+    let (i, out) = (mean_in.round().max(1.0) as u32, mean_out.round().max(1.0) as u32);
+    let layouts: Vec<Replica> = chip
+        .tps
+        .iter()
+        .map(|&tp| InferConfig { tp, ..plan.config })
+        .filter(|cfg| cfg.check(&s.model, i, out, "fleet").is_ok())
+        .map(|cfg| Replica::new(&s.model, &chip.cluster, &cfg, &s.engine, &calib))
+        .filter(Replica::fits)
+        .collect();
+    let colocated = Replica::new(&s.model, &chip.cluster, &plan.config, &s.engine, &calib);
     let workload = WorkloadSpec {
         rate: s.peak_rate,
         arrivals: s.arrivals,
@@ -373,7 +390,6 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
     };
     let reqs = workload.generate(s.sim_requests, s.seed);
     let link = chip.cluster.scale_out_bytes_per_s;
-    let transfer = |q: &crate::workload::Request| kv_transfer_s(&replica, link, q.input);
     let cfg = |n: u64| SimConfig {
         replicas: n as u32,
         max_batch: s.engine.max_batch,
@@ -381,37 +397,72 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
         targets: Some((s.ttft_p99, s.tpot_p99)),
         ..SimConfig::default()
     };
-    let run = |p: u64, d: u64| simulate_disaggregated(&reqs, &replica, &replica, &cfg(p), &cfg(d), &transfer);
-    let cap = plan.replicas.max(1) * 4;
+    let run = |pre: &Replica, p: u64, dec: &Replica, d: u64| {
+        let transfer = |q: &crate::workload::Request| kv_transfer_s(pre, dec, link, q.input);
+        simulate_disaggregated(&reqs, pre, dec, &cfg(p), &cfg(d), &transfer)
+    };
+    let gpu_cap = plan.gpus.max(1) * 4;
+    let tp_of = |r: &Replica| u64::from(r.config.tp);
     let generous = plan.replicas.max(1);
-    let prefill = fewest(cap, &mut |p| {
-        let r = run(p, generous);
-        !r.prefill.saturated && r.combined.ttft_s.p99 <= SIM_MARGIN * s.ttft_p99
-    })?;
-    // The report of the smallest passing decode pool, which is the one `fewest` returns.
-    let mut smallest: Option<(u64, crate::disagg::DisaggReport)> = None;
-    let decode = fewest(cap, &mut |d| {
-        let r = run(prefill, d);
-        let ok = passes(&r.combined, s);
-        if ok && smallest.as_ref().is_none_or(|(n, _)| d < *n) {
-            smallest = Some((d, r));
+
+    // The prefill pool: fewest GPUs over the layouts.
+    let mut prefill: Option<(u64, &Replica)> = None;
+    for pre in &layouts {
+        let cap = gpu_cap / tp_of(pre);
+        let Some(n) = (cap >= 1)
+            .then(|| {
+                fewest(cap, &mut |p| {
+                    let r = run(pre, p, &colocated, generous);
+                    !r.prefill.saturated && r.combined.ttft_s.p99 <= SIM_MARGIN * s.ttft_p99
+                })
+            })
+            .flatten()
+        else {
+            continue;
+        };
+        if prefill.is_none_or(|(m, best)| n * tp_of(pre) < m * tp_of(best)) {
+            prefill = Some((n, pre));
         }
-        ok
-    })?;
-    let (_, r) = smallest?;
+    }
+    let (p, pre) = prefill?;
+
+    // The decode pool: fewest GPUs over the layouts, keeping the smallest passing run's report.
+    let mut best: Option<(u64, &Replica, crate::disagg::DisaggReport)> = None;
+    for dec in &layouts {
+        let cap = gpu_cap / tp_of(dec);
+        let mut smallest: Option<(u64, crate::disagg::DisaggReport)> = None;
+        let found = (cap >= 1)
+            .then(|| {
+                fewest(cap, &mut |d| {
+                    let r = run(pre, p, dec, d);
+                    let ok = passes(&r.combined, s);
+                    if ok && smallest.as_ref().is_none_or(|(n, _)| d < *n) {
+                        smallest = Some((d, r));
+                    }
+                    ok
+                })
+            })
+            .flatten();
+        let (Some(n), Some((_, report))) = (found, smallest) else { continue };
+        if best.as_ref().is_none_or(|(m, b, _)| n * tp_of(dec) < m * tp_of(b)) {
+            best = Some((n, dec, report));
+        }
+    }
+    let (d, dec, r) = best?;
     let node = u64::from(chip.cluster.node_size.max(1));
-    let tp = u64::from(plan.config.tp);
-    let gpus = (prefill + decode) * tp;
+    let (pg, dg) = (p * tp_of(pre), d * tp_of(dec));
     Some(DisaggFleet {
-        prefill_replicas: prefill,
-        decode_replicas: decode,
-        gpus,
-        servers: (prefill * tp).div_ceil(node) + (decode * tp).div_ceil(node),
+        prefill_replicas: p,
+        prefill_tp: pre.config.tp,
+        decode_replicas: d,
+        decode_tp: dec.config.tp,
+        gpus: pg + dg,
+        servers: pg.div_ceil(node) + dg.div_ceil(node),
         ttft_s: r.combined.ttft_s,
         tpot_s: r.combined.tpot_s,
         e2e_s: r.combined.e2e_s,
         kv_transfer_s: r.kv_transfer_s,
         goodput: r.combined.goodput,
-        cost_usd_per_month: monthly_cost(&chip.cluster, gpus),
+        cost_usd_per_month: monthly_cost(&chip.cluster, pg + dg),
     })
 }

@@ -172,14 +172,16 @@ pub(crate) fn run_serve(catalog: &Catalog, a: &ServeArgs) -> Result<(), CliError
         let d = size_disaggregated(&fleet, &plan);
         match &d {
             Some(x) => notes.push(format!(
-                "disaggregated: {} prefill + {} decode replicas of the same layout, KV cache sent over each GPU's share of the server NICs plus {} µs set-up",
+                "disaggregated: {} prefill replicas (tp {}) and {} decode replicas (tp {}), each pool's layout searched; KV cache sent over each GPU's share of the server NICs plus {} µs set-up",
                 x.prefill_replicas,
+                x.prefill_tp,
                 x.decode_replicas,
+                x.decode_tp,
                 human(KV_TRANSFER_SETUP_S * 1e6)
             )),
             None => notes.push(format!(
-                "disaggregated: no split of up to {} replicas per pool meets the targets",
-                plan.replicas.max(1) * 4
+                "disaggregated: no split of up to {} GPUs per pool meets the targets",
+                plan.gpus.max(1) * 4
             )),
         }
         d
@@ -281,15 +283,29 @@ pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), Cl
             if p == 0 || p > 100_000 {
                 return Err(flag("--prefill-replicas", p, "from 1 to 100000"));
             }
-            // Each GPU of a replica holds its shard of the KV cache and sends it over its own
-            // share of the server's NICs, all shards at once.
+            let pre = match a.prefill_tp {
+                None => replica.clone(),
+                Some(ptp) => {
+                    let pcfg = InferConfig { tp: ptp, ..cfg };
+                    pcfg.check(&spec, max_in.min(spec.max_context - 1), 1, "command line")?;
+                    let r = Replica::new(&spec, &cl, &pcfg, &eng, &calib);
+                    if !r.fits() {
+                        return Err(CliError::Infeasible(format!(
+                            "{} at prefill tp {ptp} does not fit: weights and workspace exceed {:.0} GiB per {}",
+                            spec.id, cl.memory_gib, cl.accelerator
+                        )));
+                    }
+                    r
+                }
+            };
             let link = cl.scale_out_bytes_per_s;
-            let kv_bytes = replica.memory.kv_bytes_per_token;
-            let transfer = |q: &suanli_sim::workload::Request| kv_transfer_s(&replica, link, q.input);
+            let kv_bytes = pre.memory.kv_bytes_per_token.max(replica.memory.kv_bytes_per_token);
+            let transfer = |q: &suanli_sim::workload::Request| kv_transfer_s(&pre, &replica, link, q.input);
             let prefill_cfg = SimConfig { replicas: p, ..sim_cfg };
-            let d = simulate_disaggregated(&reqs, &replica, &replica, &prefill_cfg, &sim_cfg, &transfer);
+            let d = simulate_disaggregated(&reqs, &pre, &replica, &prefill_cfg, &sim_cfg, &transfer);
             notes.push(format!(
-                "disaggregated: {p} prefill replicas send each prompt's KV cache ({} KB per token per GPU) at {} GB/s per GPU{}, plus {} µs setup; the decode pool's latencies include that transfer",
+                "disaggregated: {p} prefill replicas (tp {}) send each prompt's KV cache ({} KB per token per GPU on the side holding more) at {} GB/s per GPU{}, plus {} µs setup; the decode pool's latencies include that transfer",
+                pre.config.tp,
                 human(kv_bytes / 1e3),
                 human(link / 1e9),
                 if cl.scale_out_assumed { " (assumed: the catalog has no NIC figure for this server)" } else { "" },
@@ -317,6 +333,7 @@ pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), Cl
             tp,
             replicas: a.replicas,
             prefill_replicas: a.prefill_replicas,
+            prefill_tp: a.prefill_replicas.map(|_| a.prefill_tp.unwrap_or(tp)),
             precision: p.weights.name().into(),
             router: router_name.into(),
             scheduler: a.scheduler.clone(),

@@ -252,6 +252,8 @@ pub(crate) struct SimulateRequest {
     pub max_tokens: Option<u32>,
     /// Disaggregate: prefill replicas (`replicas` is then the decode pool).
     pub prefill_replicas: Option<u32>,
+    /// Tensor-parallel degree of a prefill replica (default: `tp`).
+    pub prefill_tp: Option<u32>,
 }
 
 /// An API error: the field at fault (if one is) and a message.
