@@ -425,7 +425,7 @@ fn browser_runs_a_plan_and_draws_a_chart() {
         assert!(s.contains("<table>") && !s.contains("class=\"err\""), "{id}: {s}");
         assert_eq!(s.contains("<svg"), with_chart, "{id}: chart");
     }
-    assert!(section("fleet").contains("prefill +"), "the disaggregated pools are shown");
+    assert!(section("fleet").contains("prefill (tp "), "the disaggregated pools are shown");
 }
 
 /// 64 connections in parallel for two seconds: every answer is a 200 with the same result.
