@@ -91,6 +91,9 @@ pub(crate) enum Command {
     Serve(Box<ServeArgs>),
     /// Simulate a fixed fleet: arrivals, continuous batching, latency percentiles.
     Simulate(Box<SimulateArgs>),
+    /// The best serving layout for every model × chip × lengths combination, one row each;
+    /// `--shard k/n` runs every n-th combination so a batch scheduler can spread the sweep.
+    Sweep(Box<SweepArgs>),
     /// Compare predictions with the published measurements in `validation/`.
     Validate {
         /// Which set: all, gpt3-compute, published-params, training, inference.
@@ -199,7 +202,7 @@ pub(crate) struct TrainArgs {
 }
 
 /// `suanli infer …`
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct InferArgs {
     /// Catalog id, a Hugging Face `config.json`, or a TOML file with one `[[model]]`.
     #[arg(long, short = 'm')]
@@ -266,6 +269,44 @@ pub(crate) struct InferArgs {
     /// Write to this file instead of stdout (`--output` is the output token count here).
     #[arg(long = "out-file", value_name = "FILE")]
     pub(crate) out_file: Option<PathBuf>,
+}
+
+/// `suanli sweep …`
+#[derive(Debug, Args)]
+pub(crate) struct SweepArgs {
+    /// Models (catalog ids, `config.json` or TOML files); repeat or separate with commas.
+    #[arg(long, short = 'm', required = true, value_delimiter = ',')]
+    pub(crate) model: Vec<String>,
+    /// Chips; repeat or separate with commas. `all` for every catalogued accelerator.
+    #[arg(long, required = true, value_delimiter = ',')]
+    pub(crate) gpu: Vec<String>,
+    /// Prompt lengths, tokens; repeat or separate with commas.
+    #[arg(long, required = true, value_delimiter = ',', allow_negative_numbers = true)]
+    pub(crate) input: Vec<i64>,
+    /// Output lengths, tokens; repeat or separate with commas.
+    #[arg(long, required = true, value_delimiter = ',', allow_negative_numbers = true)]
+    pub(crate) output: Vec<i64>,
+    /// bf16, fp16, fp8, int8, int4, or auto (every precision the chip computes in).
+    #[arg(long, default_value = "bf16")]
+    pub(crate) precision: String,
+    /// Latency limit on time to first token, seconds.
+    #[arg(long)]
+    pub(crate) max_ttft: Option<f64>,
+    /// Latency limit on time per output token, seconds.
+    #[arg(long)]
+    pub(crate) max_tpot: Option<f64>,
+    /// Rank layouts by cost per token instead of throughput per GPU.
+    #[arg(long)]
+    pub(crate) per_dollar: bool,
+    /// On a chip that lacks the precision, compute in bf16 (fp16 without bf16) instead of
+    /// reporting the row as skipped.
+    #[arg(long)]
+    pub(crate) fallback: bool,
+    /// Run only the k-th of n interleaved shards (`k/n`, 1 ≤ k ≤ n); outputs concatenate.
+    #[arg(long, value_name = "K/N")]
+    pub(crate) shard: Option<String>,
+    #[command(flatten)]
+    pub(crate) out: FormatOnly,
 }
 
 /// `suanli finetune …`

@@ -1323,3 +1323,82 @@ fn cost_inputs_are_checked() {
     let e = fails(&["plan", tmp("no-rate.toml", &no_rate).to_str().expect("p")]);
     assert!(e.contains("cny_per_usd"), "{e}");
 }
+
+#[test]
+fn sweep_rows_and_shards_concatenate() {
+    let base = [
+        "sweep",
+        "-m",
+        "llama3.1-8b,llama3.1-70b",
+        "--gpu",
+        "h100-sxm,v100-sxm-32gb",
+        "--input",
+        "1000,4000",
+        "--output",
+        "200",
+    ];
+    let with = |extra: &[&'static str]| -> Vec<&'static str> { base.iter().chain(extra).copied().collect() };
+    let whole = stdout(&with(&["-f", "csv"]));
+    let lines: Vec<&str> = whole.lines().collect();
+    assert_eq!(lines.len(), 1 + 8, "a header and 2 × 2 × 2 rows: {whole}");
+    assert!(lines[0].starts_with("index,model,gpu,input,output,status"), "{}", lines[0]);
+    // H100 rows are planned; V100 has no bf16 rate: a row that says so, not an error.
+    assert_eq!(whole.matches(",ok,").count(), 4, "{whole}");
+    assert!(lines.iter().filter(|l| l.contains("v100")).all(|l| l.contains("computes in")), "{whole}");
+    let fallback = stdout(&with(&["-f", "csv", "--fallback"]));
+    assert_eq!(fallback.matches(",ok,").count(), 8, "with --fallback the V100 computes in fp16: {fallback}");
+    // Three shards, concatenated, hold the same rows (interleaved), with one header.
+    let mut joined = String::new();
+    for shard in ["1/3", "2/3", "3/3"] {
+        joined.push_str(&stdout(&with(&["-f", "csv", "--shard", shard])));
+    }
+    let mut a: Vec<&str> = whole.lines().collect();
+    let mut b: Vec<&str> = joined.lines().collect();
+    a.sort_unstable();
+    b.sort_unstable();
+    assert_eq!(a, b);
+    // JSON is one object per line, so shards concatenate there too.
+    let jsonl = stdout(&with(&["-f", "json"]));
+    let rows: Vec<Value> =
+        jsonl.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
+    assert_eq!(rows.len(), 8);
+    assert!(rows.iter().all(|r| r["kind"] == "sweep" && r["schema_version"] == 1));
+    let h100_8b = &rows[0];
+    assert_eq!(
+        (h100_8b["model"].as_str(), h100_8b["gpu"].as_str(), h100_8b["status"].as_str()),
+        (Some("llama3.1-8b"), Some("h100-sxm"), Some("ok"))
+    );
+    // The same answer `suanli infer` gives for that combination.
+    let infer = json(&[
+        "infer",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--input",
+        "1000",
+        "--output",
+        "200",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(h100_8b["tpot_s"], infer["tpot_s"]);
+    assert_eq!(h100_8b["output_tokens_per_s_per_gpu"], infer["output_tokens_per_s_per_gpu"]);
+}
+
+#[test]
+fn sweep_bad_input() {
+    let base = ["sweep", "-m", "llama3.1-8b", "--gpu", "h100-sxm", "--input", "1000", "--output", "200"];
+    let with = |extra: &[&'static str]| -> Vec<&'static str> { base.iter().chain(extra).copied().collect() };
+    for bad in ["0/2", "3/2", "two", "1/0"] {
+        let e = fails(&with(&["--shard", bad]));
+        assert!(e.contains("--shard") && e.contains(bad), "{e}");
+    }
+    let e = fails(&["sweep", "-m", "llama3.1-8b", "--gpu", "h900", "--input", "1000", "--output", "200"]);
+    assert!(e.contains("h900") && e.contains("did you mean"), "{e}");
+    let e =
+        fails(&["sweep", "-m", "llama3.1-8b", "--gpu", "h100-sxm", "--input", "1000,0", "--output", "200"]);
+    assert!(e.contains("--input") && e.contains('0'), "{e}");
+    let e = fails(&with(&["--precision", "fp9"]));
+    assert!(e.contains("fp9"), "{e}");
+}

@@ -90,6 +90,14 @@ fn divisors_up_to(n: u32, max: u32) -> Vec<u32> {
 }
 
 pub(crate) fn run(catalog: &Catalog, a: &InferArgs) -> Result<(), CliError> {
+    let (doc, unfit) = plan(catalog, a)?;
+    io::emit(&render_infer(&doc, super::format(a.format)?)?, a.out_file.as_deref())?;
+    unfit.map_or(Ok(()), |why| Err(CliError::Infeasible(why)))
+}
+
+/// The inference plan for `a`, and why it does not fit when it does not (the report is still
+/// worth printing then: it shows the memory that overflows).
+pub(crate) fn plan(catalog: &Catalog, a: &InferArgs) -> Result<(InferDoc, Option<String>), CliError> {
     let spec: ModelSpec = io::model(catalog, &a.model)?;
     let input = count("--input", a.input, 10_000_000)?;
     let output = count("--output", a.output, 10_000_000)?;
@@ -265,11 +273,10 @@ pub(crate) fn run(catalog: &Catalog, a: &InferArgs) -> Result<(), CliError> {
         search: ranking,
         notes,
     };
-    io::emit(&render_infer(&doc, super::format(a.format)?)?, a.out_file.as_deref())?;
-    if !result.fits {
+    let unfit = (!result.fits).then(|| {
         let m = &replica.memory;
         let need = m.weights_gib + m.workspace_gib + m.reserved_gib;
-        return Err(CliError::Infeasible(if m.kv_cache_gib <= 0.0 {
+        if m.kv_cache_gib <= 0.0 {
             format!(
                 "does not fit: weights, workspace and reserve need {need:.1} GiB per GPU, {:.1} GiB available; raise --tp or --pp, or lower the precision",
                 m.capacity_gib
@@ -281,7 +288,7 @@ pub(crate) fn run(catalog: &Catalog, a: &InferArgs) -> Result<(), CliError> {
                 replica.kv_capacity(total as f64),
                 result.batch
             )
-        }));
-    }
-    Ok(())
+        }
+    });
+    Ok((doc, unfit))
 }

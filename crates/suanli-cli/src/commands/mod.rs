@@ -7,6 +7,7 @@ pub(crate) mod flops;
 pub(crate) mod infer;
 pub(crate) mod plan;
 pub(crate) mod serve;
+pub(crate) mod sweep;
 pub(crate) mod train;
 pub(crate) mod validate;
 
