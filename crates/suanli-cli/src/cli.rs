@@ -201,6 +201,28 @@ pub(crate) struct TrainArgs {
     pub(crate) out: Output,
 }
 
+/// Precision and limits of the inference planner's layout search (`infer`, `sweep`).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct LayoutSearch {
+    /// Weights, activations and KV cache: bf16, fp16, fp8, int8, int4 (weight-only), or auto
+    /// (search every precision the chip computes in).
+    #[arg(long, default_value = "bf16")]
+    pub(crate) precision: String,
+    /// When the chip lacks the activation precision, compute in bf16 (fp16 without bf16) and
+    /// keep the stored precisions, instead of failing.
+    #[arg(long)]
+    pub(crate) fallback: bool,
+    /// Search limit on time to first token, seconds.
+    #[arg(long)]
+    pub(crate) max_ttft: Option<f64>,
+    /// Search limit on time per output token, seconds.
+    #[arg(long)]
+    pub(crate) max_tpot: Option<f64>,
+    /// Rank the search by cost per token instead of throughput per GPU.
+    #[arg(long)]
+    pub(crate) per_dollar: bool,
+}
+
 /// `suanli infer …`
 #[derive(Debug, Clone, Args)]
 pub(crate) struct InferArgs {
@@ -234,35 +256,20 @@ pub(crate) struct InferArgs {
     /// This many concurrent requests, continuously batched. Neither flag: maximum load.
     #[arg(long, allow_negative_numbers = true)]
     pub(crate) concurrency: Option<i64>,
-    /// Weights, activations and KV cache: bf16, fp16, fp8, int8, int4 (weight-only), or auto
-    /// (search every precision the chip computes in).
-    #[arg(long, default_value = "bf16")]
-    pub(crate) precision: String,
     /// Weight precision, overriding --precision.
     #[arg(long)]
     pub(crate) weights: Option<String>,
     /// KV-cache precision, overriding --precision.
     #[arg(long)]
     pub(crate) kv: Option<String>,
-    /// When the chip lacks the activation precision, compute in bf16 (fp16 without bf16) and
-    /// keep the stored precisions, instead of failing.
-    #[arg(long)]
-    pub(crate) fallback: bool,
     /// Engine cap on sequences per step.
     #[arg(long, default_value_t = 2048)]
     pub(crate) max_batch: u32,
     /// Engine budget of tokens per step.
     #[arg(long, default_value_t = 8192)]
     pub(crate) max_tokens: u32,
-    /// Search limit on time to first token, seconds.
-    #[arg(long)]
-    pub(crate) max_ttft: Option<f64>,
-    /// Search limit on time per output token, seconds.
-    #[arg(long)]
-    pub(crate) max_tpot: Option<f64>,
-    /// Rank the search by cost per token instead of throughput per GPU.
-    #[arg(long)]
-    pub(crate) per_dollar: bool,
+    #[command(flatten)]
+    pub(crate) search: LayoutSearch,
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value_t)]
     pub(crate) format: FormatArg,
@@ -286,22 +293,8 @@ pub(crate) struct SweepArgs {
     /// Output lengths, tokens; repeat or separate with commas.
     #[arg(long, required = true, value_delimiter = ',', allow_negative_numbers = true)]
     pub(crate) output: Vec<i64>,
-    /// bf16, fp16, fp8, int8, int4, or auto (every precision the chip computes in).
-    #[arg(long, default_value = "bf16")]
-    pub(crate) precision: String,
-    /// Latency limit on time to first token, seconds.
-    #[arg(long)]
-    pub(crate) max_ttft: Option<f64>,
-    /// Latency limit on time per output token, seconds.
-    #[arg(long)]
-    pub(crate) max_tpot: Option<f64>,
-    /// Rank layouts by cost per token instead of throughput per GPU.
-    #[arg(long)]
-    pub(crate) per_dollar: bool,
-    /// On a chip that lacks the precision, compute in bf16 (fp16 without bf16) instead of
-    /// reporting the row as skipped.
-    #[arg(long)]
-    pub(crate) fallback: bool,
+    #[command(flatten)]
+    pub(crate) search: LayoutSearch,
     /// Run only the k-th of n interleaved shards (`k/n`, 1 ≤ k ≤ n); outputs concatenate.
     #[arg(long, value_name = "K/N")]
     pub(crate) shard: Option<String>,

@@ -11,7 +11,7 @@ use suanli_core::train::{Calibration, Cluster};
 use suanli_core::{Catalog, Error};
 use suanli_report::{InferConfigOut, InferDoc, RankRow, render_infer};
 
-use crate::cli::InferArgs;
+use crate::cli::{InferArgs, LayoutSearch};
 use crate::io::{self, CliError};
 
 fn flag(key: &str, v: impl std::fmt::Display, rule: impl Into<String>) -> CliError {
@@ -89,6 +89,20 @@ fn divisors_up_to(n: u32, max: u32) -> Vec<u32> {
     (1..=n.min(max)).filter(|d| n % d == 0).collect()
 }
 
+/// Checks the search flags; returns the precisions to try.
+pub(crate) fn check_search(s: &LayoutSearch) -> Result<Vec<Precision>, CliError> {
+    for (key, v) in [("--max-ttft", s.max_ttft), ("--max-tpot", s.max_tpot)] {
+        if let Some(x) = v.filter(|x| !(x.is_finite() && *x > 0.0)) {
+            return Err(flag(key, x, "a positive number of seconds"));
+        }
+    }
+    Ok(if s.precision == "auto" {
+        vec![Precision::Bf16, Precision::Fp8, Precision::Int8, Precision::Int4]
+    } else {
+        vec![precision("--precision", &s.precision)?]
+    })
+}
+
 pub(crate) fn run(catalog: &Catalog, a: &InferArgs) -> Result<(), CliError> {
     let (doc, unfit) = plan(catalog, a)?;
     io::emit(&render_infer(&doc, super::format(a.format)?)?, a.out_file.as_deref())?;
@@ -114,13 +128,7 @@ pub(crate) fn plan(catalog: &Catalog, a: &InferArgs) -> Result<(InferDoc, Option
         (None, Some(c)) => Mode::Concurrency(count("--concurrency", c, 1_000_000)?),
         (None, None) => Mode::MaxLoad,
     };
-    for (key, v) in [("--max-ttft", a.max_ttft), ("--max-tpot", a.max_tpot)] {
-        if let Some(x) = v {
-            if !(x.is_finite() && x > 0.0) {
-                return Err(flag(key, x, "a positive number of seconds"));
-            }
-        }
-    }
+    let base = check_search(&a.search)?;
     if a.max_batch == 0 || a.max_tokens == 0 {
         return Err(flag(
             "--max-batch/--max-tokens",
@@ -130,11 +138,6 @@ pub(crate) fn plan(catalog: &Catalog, a: &InferArgs) -> Result<(InferDoc, Option
     }
     let engine = Engine { max_batch: a.max_batch, max_tokens: a.max_tokens, ..Engine::default() };
     let calib = InferCalibration::default();
-    let base: Vec<Precision> = if a.precision == "auto" {
-        vec![Precision::Bf16, Precision::Fp8, Precision::Int8, Precision::Int4]
-    } else {
-        vec![precision("--precision", &a.precision)?]
-    };
     let weights = a.weights.as_deref().map(|w| precision("--weights", w)).transpose()?;
     let kv = a.kv.as_deref().map(|k| precision("--kv", k)).transpose()?;
     if kv == Some(Precision::Int4) {
@@ -160,14 +163,18 @@ pub(crate) fn plan(catalog: &Catalog, a: &InferArgs) -> Result<(InferDoc, Option
         let tps = divisors_up_to(node, node);
         let pps = a.pp.map_or_else(|| divisors_up_to(spec.layers, 8), |p| vec![p]);
         let eps = a.ep.map_or_else(|| spec.moe.as_ref().map_or(vec![1], |_| tps.clone()), |e| vec![e]);
-        let limits = Limits { max_ttft_s: a.max_ttft, max_tpot_s: a.max_tpot, per_dollar: a.per_dollar };
-        let auto = a.precision == "auto";
+        let limits = Limits {
+            max_ttft_s: a.search.max_ttft,
+            max_tpot_s: a.search.max_tpot,
+            per_dollar: a.search.per_dollar,
+        };
+        let auto = a.search.precision == "auto";
         let lookup = |p: &Precisions| -> Option<Cluster> {
-            cluster_for(catalog, a, *p, a.fallback && !auto).ok().map(|(c, _, _)| c)
+            cluster_for(catalog, a, *p, a.search.fallback && !auto).ok().map(|(c, _, _)| c)
         };
         if !auto {
             // Surface a missing precision as an error rather than an empty search.
-            let (_, _, note) = cluster_for(catalog, a, wanted[0], a.fallback)?;
+            let (_, _, note) = cluster_for(catalog, a, wanted[0], a.search.fallback)?;
             notes.extend(note);
         }
         let found =
@@ -178,7 +185,7 @@ pub(crate) fn plan(catalog: &Catalog, a: &InferArgs) -> Result<(InferDoc, Option
                 found.evaluated, a.gpu
             )));
         };
-        let (cluster, used, _) = cluster_for(catalog, a, best.config.precision, a.fallback)?;
+        let (cluster, used, _) = cluster_for(catalog, a, best.config.precision, a.search.fallback)?;
         let cfg = InferConfig { precision: used, ..best.config };
         let replica = Replica::new(&spec, &cluster, &cfg, &engine, &calib);
         let result = match mode {
@@ -198,19 +205,20 @@ pub(crate) fn plan(catalog: &Catalog, a: &InferArgs) -> Result<(InferDoc, Option
                 cost_usd_per_million_output_tokens: c.cost_usd_per_million_output_tokens,
             })
             .collect();
-        if a.max_ttft.is_some() || a.max_tpot.is_some() {
+        if a.search.max_ttft.is_some() || a.search.max_tpot.is_some() {
             notes.push("the search caps the batch at the largest that meets the latency limits".to_string());
         }
         (cfg, cluster, result, Some(ranking))
     } else {
         let tp = a.tp.unwrap_or(1);
-        let (cluster, used, note) = cluster_for(catalog, a, wanted[0], a.fallback)?;
+        let (cluster, used, note) = cluster_for(catalog, a, wanted[0], a.search.fallback)?;
         notes.extend(note);
         let cfg = InferConfig { tp, pp: a.pp.unwrap_or(1), ep: a.ep.unwrap_or(1), precision: used };
         cfg.check(&spec, input, output, "command line")?;
         let replica = Replica::new(&spec, &cluster, &cfg, &engine, &calib);
-        let limits = Limits { max_ttft_s: a.max_ttft, max_tpot_s: a.max_tpot, per_dollar: false };
-        let result = match (mode, a.max_ttft.is_some() || a.max_tpot.is_some()) {
+        let limits =
+            Limits { max_ttft_s: a.search.max_ttft, max_tpot_s: a.search.max_tpot, per_dollar: false };
+        let result = match (mode, a.search.max_ttft.is_some() || a.search.max_tpot.is_some()) {
             (Mode::MaxLoad, true) => best_load(&replica, input, output, &limits)
                 .unwrap_or_else(|| evaluate(&replica, input, output, Mode::Concurrency(1))),
             (m, _) => evaluate(&replica, input, output, m),

@@ -22,30 +22,13 @@ fn shard(s: Option<&str>) -> Result<(usize, usize), CliError> {
     Ok((k, n))
 }
 
-/// An `infer` argument set with its defaults, for one combination.
+/// An `infer` argument set with its defaults and the sweep's search flags.
 fn template(a: &SweepArgs) -> Result<InferArgs, CliError> {
-    let mut argv = vec![
-        "infer".to_string(),
-        "--model=x".into(),
-        "--gpu=x".into(),
-        "--input=1".into(),
-        "--output=1".into(),
-    ];
-    argv.push(format!("--precision={}", a.precision));
-    for (flag, v) in [("--max-ttft", a.max_ttft), ("--max-tpot", a.max_tpot)] {
-        if let Some(x) = v {
-            argv.push(format!("{flag}={x}"));
-        }
-    }
-    if a.per_dollar {
-        argv.push("--per-dollar".into());
-    }
-    if a.fallback {
-        argv.push("--fallback".into());
-    }
+    let argv = ["infer", "--model=x", "--gpu=x", "--input=1", "--output=1"];
     let cmd = InferArgs::augment_args(clap::Command::new("infer"));
     let m = cmd.try_get_matches_from(argv).map_err(|e| CliError::Input(e.to_string()))?;
-    InferArgs::from_arg_matches(&m).map_err(|e| CliError::Input(e.to_string()))
+    let defaults = InferArgs::from_arg_matches(&m).map_err(|e| CliError::Input(e.to_string()))?;
+    Ok(InferArgs { search: a.search.clone(), ..defaults })
 }
 
 pub(crate) fn run(catalog: &Catalog, a: &SweepArgs) -> Result<(), CliError> {
@@ -71,20 +54,7 @@ pub(crate) fn run(catalog: &Catalog, a: &SweepArgs) -> Result<(), CliError> {
             .collect()
     };
     let (inputs, outputs) = (lengths("--input", &a.input)?, lengths("--output", &a.output)?);
-    if !["bf16", "fp16", "fp8", "int8", "int4", "auto"].contains(&a.precision.as_str()) {
-        return Err(Error::invalid(
-            "command line",
-            "--precision",
-            &a.precision,
-            "bf16, fp16, fp8, int8, int4 or auto",
-        )
-        .into());
-    }
-    for (key, v) in [("--max-ttft", a.max_ttft), ("--max-tpot", a.max_tpot)] {
-        if let Some(x) = v.filter(|x| !(x.is_finite() && *x > 0.0)) {
-            return Err(Error::invalid("command line", key, x, "a positive number of seconds").into());
-        }
-    }
+    crate::commands::infer::check_search(&a.search)?;
     let base = template(a)?;
 
     let mut rows = Vec::new();
