@@ -318,6 +318,31 @@ fn finetune_endpoint() {
 }
 
 #[test]
+fn sweep_endpoint() {
+    let r = post(
+        "/v1/sweep",
+        &json!({"model": ["llama3.1-8b", "llama3.1-70b"], "gpu": ["h100-sxm"], "input": [1000], "output": [200, 500]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rows = r.json()["rows"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|x| x["status"] == "ok"), "{rows:?}");
+    let half = post(
+        "/v1/sweep",
+        &json!({"model": ["llama3.1-8b", "llama3.1-70b"], "gpu": ["h100-sxm"], "input": [1000], "output": [200, 500], "shard": "2/2"}),
+    );
+    assert_eq!(half.json()["rows"].as_array().unwrap().len(), 2);
+    let many: Vec<u32> = (1..=40).map(|x| x * 100).collect();
+    let big = json!({"model": ["llama3.1-8b"], "gpu": ["all"], "input": many, "output": [100]});
+    assert_eq!(post("/v1/sweep", &big).error(400).as_deref(), Some("model"), "over the combination budget");
+    let bad = post(
+        "/v1/sweep",
+        &json!({"model": ["llama3.1-8b"], "gpu": ["h100-sxm"], "input": [1000], "output": [100], "shard": "3/2"}),
+    );
+    assert_eq!(bad.error(400).as_deref(), Some("shard"));
+}
+
+#[test]
 fn plan_accepts_toml_and_json() {
     let toml_text = std::fs::read_to_string(repo("examples/chatgpt-2023.toml")).unwrap();
     let r = http(shared(), "POST", "/v1/plan", "application/toml", toml_text.as_bytes());

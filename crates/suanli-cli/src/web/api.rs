@@ -158,6 +158,33 @@ pub(crate) struct FinetuneRequest {
     pub placement: Option<String>,
 }
 
+/// `POST /v1/sweep`: the `suanli sweep` flags as JSON fields (lists as arrays).
+#[allow(dead_code)]
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SweepRequest {
+    /// Catalog ids.
+    pub model: Vec<String>,
+    /// Chip ids, or `all`.
+    pub gpu: Vec<String>,
+    /// Prompt lengths.
+    pub input: Vec<i64>,
+    /// Output lengths.
+    pub output: Vec<i64>,
+    /// bf16, fp16, fp8, int8, int4 or auto.
+    pub precision: Option<String>,
+    /// Compute in bf16/fp16 on chips lacking the precision.
+    pub fallback: Option<bool>,
+    /// TTFT limit, s.
+    pub max_ttft: Option<f64>,
+    /// TPOT limit, s.
+    pub max_tpot: Option<f64>,
+    /// Rank by cost.
+    pub per_dollar: Option<bool>,
+    /// `k/n`: every n-th combination from the k-th.
+    pub shard: Option<String>,
+}
+
 /// `POST /v1/serve`: the `suanli serve` flags as JSON fields.
 #[allow(dead_code)]
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -286,6 +313,10 @@ const FILE_OUTPUT: [&str; 2] = ["train", "finetune"];
 /// Distinguishes scratch files written by concurrent requests.
 static SCRATCH_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+/// Most model × chip × lengths combinations one sweep call may ask for (`gpu: ["all"]`
+/// counts as 64 chips).
+pub(crate) const MAX_SWEEP_COMBINATIONS: usize = 2_000;
+
 /// Largest number of simulated requests one API call may ask for.
 pub(crate) const MAX_SIM_REQUESTS: u64 = 200_000;
 
@@ -328,6 +359,24 @@ pub(crate) fn argv(command: &str, body: &Value, scratch: &std::path::Path) -> Re
         }
         if key == "lengths" && v.as_str() != Some("sharegpt") {
             return Err(ApiError::bad(Some("lengths"), "`sharegpt` (files are not read over HTTP)"));
+        }
+        if command == "sweep" && key == "model" {
+            let len = |k: &str| map.get(k).and_then(Value::as_array).map_or(1, Vec::len);
+            let gpus =
+                if map.get("gpu").and_then(Value::as_array).is_some_and(|g| g.iter().any(|x| x == "all")) {
+                    64
+                } else {
+                    len("gpu")
+                };
+            let n = len("model") * gpus * len("input") * len("output");
+            if n > MAX_SWEEP_COMBINATIONS {
+                return Err(ApiError::bad(
+                    Some("model"),
+                    format!(
+                        "{n} combinations exceed the server's work budget of {MAX_SWEEP_COMBINATIONS}; shard the sweep (`shard`) or run `suanli sweep`"
+                    ),
+                ));
+            }
         }
         if key == "requests" && v.as_u64().is_some_and(|n| n > MAX_SIM_REQUESTS) {
             return Err(ApiError {
@@ -434,6 +483,7 @@ mod tests {
         check("train", schemars::schema_for!(TrainRequest));
         check("serve", schemars::schema_for!(ServeRequest));
         check("finetune", schemars::schema_for!(FinetuneRequest));
+        check("sweep", schemars::schema_for!(SweepRequest));
         check("simulate", schemars::schema_for!(SimulateRequest));
     }
 

@@ -100,7 +100,11 @@ async fn run_argv(st: &AppState, argv: Vec<String>, body: Value) -> Response {
         Ok(Err(_)) => error(&ApiError { status: 500, field: None, message: "the computation failed".into() }),
         Ok(Ok((Ok(()), out))) => match serde_json::from_str::<Value>(&out) {
             Ok(v) => json_response(200, &v),
-            Err(_) => (StatusCode::OK, out).into_response(),
+            // JSON Lines (`sweep`): one array of the rows.
+            Err(_) => match out.lines().map(serde_json::from_str::<Value>).collect::<Result<Vec<_>, _>>() {
+                Ok(rows) => json_response(200, &serde_json::json!({ "kind": "sweep", "rows": rows })),
+                Err(_) => (StatusCode::OK, out).into_response(),
+            },
         },
         Ok(Ok((Err(e), out))) => {
             let mut body = e.body();
@@ -150,6 +154,9 @@ async fn train(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejecti
 }
 async fn serve(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
     command(st, "serve", body).await
+}
+async fn sweep(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
+    command(st, "sweep", body).await
 }
 async fn finetune(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
     command(st, "finetune", body).await
@@ -296,6 +303,7 @@ fn openapi_doc() -> Value {
             "/v1/infer": op("inference plan (suanli infer)", schema::<api::InferRequest>(), &["config", "fits", "memory_gib_per_gpu", "kv_cache_gib", "max_batch", "batch", "ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s", "output_tokens_per_s_per_gpu", "total_tokens_per_s", "cost_usd_per_million_output_tokens", "bound"]),
             "/v1/train": op("training plan (suanli train)", schema::<api::TrainRequest>(), &["config", "fits", "memory_gib_per_gpu", "step_time_s", "tokens_per_s", "mfu", "hfu", "servers", "breakdown"]),
             "/v1/serve": op("fleet sizing (suanli serve)", schema::<api::ServeRequest>(), &["replicas", "gpus", "servers", "config", "ttft_s", "tpot_s", "e2e_s", "cost_usd_per_month", "power_kw"]),
+            "/v1/sweep": op("best layout per model × chip × lengths (suanli sweep)", schema::<api::SweepRequest>(), &["kind", "rows"]),
             "/v1/finetune": op("fine-tuning plan (suanli finetune)", schema::<api::FinetuneRequest>(), &["method", "fits", "trainable_params", "memory_gib_per_gpu", "step_time_s", "time_days", "gpu_hours", "pf_days", "cost_usd", "breakdown"]),
             "/v1/simulate": op("fleet simulation (suanli simulate)", schema::<api::SimulateRequest>(), &["ttft_s", "tpot_s", "e2e_s", "throughput_requests_per_s", "output_tokens_per_s", "goodput"]),
             "/v1/plan": { "post": { "summary": "a scenario's report (TOML or JSON body; ?format=json|html|markdown|csv)",
@@ -328,6 +336,7 @@ fn router(st: Arc<AppState>) -> Router {
         .route("/v1/serve", post(serve))
         .route("/v1/simulate", post(simulate))
         .route("/v1/finetune", post(finetune))
+        .route("/v1/sweep", post(sweep))
         .route("/v1/plan", post(plan_handler))
         .route("/v1/audit", post(audit_handler))
         .fallback(|| async {
