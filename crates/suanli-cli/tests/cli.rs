@@ -913,6 +913,46 @@ fn serve_sizes_disaggregated_pools_within_the_targets() {
 }
 
 #[test]
+fn simulate_latency_distribution_and_html() {
+    let args = [
+        "simulate",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--replicas",
+        "2",
+        "--rate",
+        "10",
+        "--requests",
+        "3000",
+        "--lengths",
+        "sharegpt",
+    ];
+    let with = |f: &'static str| -> Vec<&'static str> { args.iter().copied().chain(["-f", f]).collect() };
+    let v = json(&with("json"));
+    let cdf = &v["cdf"];
+    let q: Vec<f64> = cdf["quantiles"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert_eq!(q.len(), 23);
+    for key in ["ttft_s", "tpot_s", "e2e_s"] {
+        let xs: Vec<f64> = cdf[key].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        assert_eq!(xs.len(), q.len(), "{key}");
+        assert!(xs.windows(2).all(|w| w[0] <= w[1]), "{key} is a distribution: {xs:?}");
+        // The CDF's 0.5, 0.9 and 0.99 points are the reported percentiles.
+        for (p, name) in [(0.5, "p50"), (0.9, "p90"), (0.99, "p99")] {
+            let i = q.iter().position(|&x| x == p).unwrap();
+            assert_eq!(xs[i], v[key][name].as_f64().unwrap(), "{key} {name}");
+        }
+    }
+    let html = stdout(&with("html"));
+    assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"));
+    assert_eq!(html.matches("<svg").count(), 4, "three latency CDFs and the queue over time");
+    for external in ["<script", "src=\"http", "href=\"http", "@import"] {
+        assert!(!html.contains(external), "self-contained: {external}");
+    }
+}
+
+#[test]
 fn simulate_reports_saturation_and_reads_traces() {
     let text = stdout(&[
         "simulate",

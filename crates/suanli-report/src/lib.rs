@@ -24,7 +24,7 @@ pub use finetune_view::{FinetuneOut, PhaseOut, render_finetune};
 pub use infer_view::{InferConfigOut, InferDoc, RankRow, render_infer};
 pub use plan_html::{plan_charts, render_plan_csv, render_plan_html};
 pub use plan_view::render_plan;
-pub use serve_view::{DisaggPools, ServeDoc, SimDoc, SimSetup, render_serve, render_sim};
+pub use serve_view::{DisaggPools, ServeDoc, SimDoc, SimSetup, render_serve, render_sim, sim_charts};
 pub use svg::{Chart, Line};
 pub use sweep_view::{SweepRow, render_sweep};
 pub use table::Table;

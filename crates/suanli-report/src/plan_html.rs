@@ -191,20 +191,22 @@ pub fn render_plan_csv(r: &PlanReport) -> String {
     s
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The start of a self-contained report page (no scripts, no external assets) up to its `<h1>`.
+pub(crate) fn page_head(title: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}table{{border-collapse:collapse;margin:1em 0;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left}}td.n{{text-align:right}}.flag{{color:#b00;font-weight:bold}}figure{{margin:1.5em 0}}.basis{{color:#666}}</style></head><body>\n<h1>{t}</h1>\n",
+        t = esc(title)
+    )
 }
 
 /// One HTML page: header, every chart as inline SVG, every section as a table.
 #[must_use]
 pub fn render_plan_html(r: &PlanReport) -> String {
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}table{{border-collapse:collapse;margin:1em 0;font-size:13px}}td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left}}td.n{{text-align:right}}.flag{{color:#b00;font-weight:bold}}figure{{margin:1.5em 0}}.basis{{color:#666}}</style></head><body>\n<h1>{}</h1>\n",
-        esc(&r.scenario),
-        esc(&r.scenario)
-    );
+    let mut h = page_head(&r.scenario);
     if let Some(d) = &r.description {
         let _ = writeln!(h, "<p>{}</p>", esc(d));
     }

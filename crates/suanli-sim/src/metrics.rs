@@ -31,6 +31,53 @@ pub fn latency(mut xs: Vec<f64>) -> Latency {
     Latency { mean, p50, p90, p99 }
 }
 
+/// Quantiles at which [`Cdf`] samples a latency distribution.
+pub const CDF_QUANTILES: [f64; 23] = [
+    0.01, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9,
+    0.95, 0.99, 0.999, 1.0,
+];
+
+/// Latency distributions sampled at [`CDF_QUANTILES`] (nearest rank), seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct Cdf {
+    /// The quantiles.
+    pub quantiles: Vec<f64>,
+    /// Time to first token at each quantile.
+    pub ttft_s: Vec<f64>,
+    /// Time per output token at each quantile.
+    pub tpot_s: Vec<f64>,
+    /// Request latency at each quantile.
+    pub e2e_s: Vec<f64>,
+}
+
+/// Nearest-rank values of `xs` at [`CDF_QUANTILES`] (empty for no samples).
+#[must_use]
+pub fn quantiles(mut xs: Vec<f64>) -> Vec<f64> {
+    xs.sort_unstable_by(f64::total_cmp);
+    quantiles_of_sorted(&xs)
+}
+
+/// [`quantiles`] of an ascending slice.
+#[must_use]
+pub fn quantiles_of_sorted(xs: &[f64]) -> Vec<f64> {
+    let n = xs.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    CDF_QUANTILES.iter().map(|q| xs[((q * n as f64).ceil() as usize).clamp(1, n) - 1]).collect()
+}
+
+/// [`latency`] of an ascending slice (no selection needed).
+#[must_use]
+pub fn latency_of_sorted(xs: &[f64]) -> Latency {
+    let n = xs.len();
+    if n == 0 {
+        return Latency::default();
+    }
+    let at = |q: f64| xs[((q * n as f64).ceil() as usize).clamp(1, n) - 1];
+    Latency { mean: xs.iter().sum::<f64>() / n as f64, p50: at(0.5), p90: at(0.9), p99: at(0.99) }
+}
+
 /// Per-interval series: arrivals, completions, output tokens, mean queue length, busy time.
 #[derive(Debug, Clone, Serialize)]
 pub struct Series {
@@ -116,5 +163,19 @@ mod tests {
         assert_eq!((l.p50, l.p90, l.p99), (50.0, 90.0, 99.0));
         assert!((l.mean - 50.5).abs() < 1e-12);
         assert_eq!(latency(vec![]).p99, 0.0);
+    }
+
+    #[test]
+    fn cdf_quantiles_agree_with_the_percentiles() {
+        let xs: Vec<f64> = (1..=1000).rev().map(f64::from).collect();
+        let q = quantiles(xs.clone());
+        let l = latency(xs.clone());
+        let mut sorted = xs;
+        sorted.sort_unstable_by(f64::total_cmp);
+        assert_eq!(latency_of_sorted(&sorted), l);
+        let at = |p: f64| q[CDF_QUANTILES.iter().position(|&x| x == p).unwrap_or(0)];
+        assert_eq!((at(0.5), at(0.9), at(0.99), at(1.0)), (l.p50, l.p90, l.p99, 1000.0));
+        assert!(q.windows(2).all(|w| w[0] <= w[1]), "non-decreasing");
+        assert!(quantiles(vec![]).is_empty());
     }
 }

@@ -12,7 +12,7 @@ use std::collections::{BinaryHeap, HashSet, VecDeque};
 use serde::Serialize;
 
 use crate::engine::StepModel;
-use crate::metrics::{Latency, Series, latency};
+use crate::metrics::{CDF_QUANTILES, Cdf, Latency, Series, latency, latency_of_sorted, quantiles_of_sorted};
 use crate::workload::Request;
 
 /// How requests are spread over replicas.
@@ -127,6 +127,8 @@ pub struct SimReport {
     pub saturated: bool,
     /// Queue length, utilisation and latency over time.
     pub series: Series,
+    /// TTFT, TPOT and latency distributions of the measured requests.
+    pub cdf: Cdf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -387,6 +389,7 @@ pub(crate) struct Summary {
     pub(crate) duration: f64,
     /// Mean latency over every completed request (warm-up included), for Little's law.
     pub(crate) mean_e2e_all: f64,
+    pub(crate) cdf: Cdf,
 }
 
 /// What a run measures besides the latency statistics.
@@ -426,6 +429,7 @@ impl Summary {
             utilisation: occ.utilisation,
             saturated: occ.saturated,
             series: occ.series,
+            cdf: self.cdf,
         }
     }
 }
@@ -457,16 +461,34 @@ pub(crate) fn summarise(
     let end = finish.iter().copied().filter(|x| !x.is_nan()).fold(t0, f64::max);
     let all: Vec<f64> =
         (0..n).filter(|&i| !finish[i].is_nan()).map(|i| finish[i] - reqs[i].arrival_s).collect();
+    // Sorted once each: the percentiles and the CDF both read the sorted samples.
+    let sorted = |f: &dyn Fn(usize) -> Option<f64>| {
+        let mut xs = pick(f);
+        xs.sort_unstable_by(f64::total_cmp);
+        xs
+    };
+    let (ttft, tpot, e2e) = (
+        sorted(&|i| Some(first[i] - reqs[i].arrival_s)),
+        sorted(&tpot_of),
+        sorted(&|i| Some(finish[i] - reqs[i].arrival_s)),
+    );
+    let cdf = Cdf {
+        quantiles: CDF_QUANTILES.to_vec(),
+        ttft_s: quantiles_of_sorted(&ttft),
+        tpot_s: quantiles_of_sorted(&tpot),
+        e2e_s: quantiles_of_sorted(&e2e),
+    };
     Summary {
         measured: measured.len(),
-        ttft: latency(pick(&|i| Some(first[i] - reqs[i].arrival_s))),
-        tpot: latency(pick(&tpot_of)),
-        e2e: latency(pick(&|i| Some(finish[i] - reqs[i].arrival_s))),
+        ttft: latency_of_sorted(&ttft),
+        tpot: latency_of_sorted(&tpot),
+        e2e: latency_of_sorted(&e2e),
         queue: latency(pick(&|i| Some(admitted[i] - reqs[i].arrival_s))),
         good,
         goodput: if measured.is_empty() { 0.0 } else { good as f64 / measured.len() as f64 },
         duration: (end - t0).max(1e-9),
         mean_e2e_all: all.iter().sum::<f64>() / all.len().max(1) as f64,
+        cdf,
     }
 }
 

@@ -344,5 +344,5 @@ pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), Cl
         disaggregated,
         notes,
     };
-    io::emit(&render_sim(&doc, super::format(a.out.format)?)?, a.out.out_file.as_deref())
+    io::emit(&render_sim(&doc, super::any_format(a.out.format))?, a.out.out_file.as_deref())
 }
