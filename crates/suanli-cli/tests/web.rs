@@ -478,3 +478,51 @@ fn sixty_four_concurrent_connections_without_an_error() {
     let total: u32 = threads.into_iter().map(|t| t.join().expect("no errors")).sum();
     assert!(total >= 64, "{total} requests");
 }
+
+/// Odd bodies on every POST endpoint: always a 4xx with a JSON error, never a 500 or a
+/// dropped connection.
+#[test]
+fn odd_input_is_never_a_server_error() {
+    let long = "x".repeat(100_000);
+    let bodies: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"null".to_vec(),
+        b"42".to_vec(),
+        b"\"text\"".to_vec(),
+        b"{\"model\": {\"nested\": [1, 2, {}]}}".to_vec(),
+        b"{\"model\": \"\\u0000\\u202e\", \"gpu\": \"\xe7\xae\x97\xe5\x8a\x9b\"}".to_vec(),
+        format!("{{\"model\": \"{long}\", \"gpu\": \"h100-sxm\"}}").into_bytes(),
+        b"{\"model\": \"llama3.1-8b\", \"gpu\": \"h100-sxm\", \"input\": 1e308, \"output\": -1e308}".to_vec(),
+        b"{\"model\": \"llama3.1-8b\", \"gpu\": \"h100-sxm\", \"input\": 18446744073709551616, \"output\": 1}".to_vec(),
+        b"{\"model\": \"llama3.1-8b\", \"gpu\": \"h100-sxm\", \"tp\": 0, \"input\": 1, \"output\": 1}".to_vec(),
+        b"{\"model\": \"llama3.1-8b\", \"gpu\": \"h100-sxm\", \"tp\": -8, \"input\": 1, \"output\": 1}".to_vec(),
+        b"{\"model\": \"llama3.1-8b\", \"gpu\": \"h100-sxm\", \"--input\": 1}".to_vec(),
+        b"{\"model\": \"llama3.1-8b\", \"gpu\": \"h100-sxm\", \"input\": \"--help\", \"output\": 1}".to_vec(),
+        vec![0xff, 0xfe, 0x00, 0x7b],
+        b"[[model]]\nid = 5\n".to_vec(),
+    ];
+    for path in [
+        "/v1/infer",
+        "/v1/train",
+        "/v1/serve",
+        "/v1/simulate",
+        "/v1/finetune",
+        "/v1/sweep",
+        "/v1/plan",
+        "/v1/audit",
+    ] {
+        for b in &bodies {
+            let r = http(shared(), "POST", path, "application/json", b);
+            assert!(
+                (400..500).contains(&r.status) || r.status == 200,
+                "{path} {:?}: {} {}",
+                String::from_utf8_lossy(&b[..b.len().min(80)]),
+                r.status,
+                &r.body[..r.body.len().min(300)]
+            );
+            if r.status != 200 {
+                r.error(r.status);
+            }
+        }
+    }
+}
