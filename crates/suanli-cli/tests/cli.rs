@@ -947,6 +947,26 @@ fn simulate_latency_distribution_and_html() {
     let html = stdout(&with("html"));
     assert!(html.starts_with("<!doctype html>") && html.trim_end().ends_with("</html>"));
     assert_eq!(html.matches("<svg").count(), 4, "three latency CDFs and the queue over time");
+    // `serve --simulate -f html` draws the confirming simulation the same way.
+    let fleet = stdout(&[
+        "serve",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--rate",
+        "10",
+        "--lengths",
+        "sharegpt",
+        "--ttft-p99",
+        "2",
+        "--tpot-p99",
+        "0.05",
+        "--simulate",
+        "-f",
+        "html",
+    ]);
+    assert!(fleet.contains("Fleet for llama3.1-8b") && fleet.matches("<svg").count() == 4, "{fleet}");
     for external in ["<script", "src=\"http", "href=\"http", "@import"] {
         assert!(!html.contains(external), "self-contained: {external}");
     }

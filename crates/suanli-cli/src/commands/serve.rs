@@ -189,7 +189,7 @@ pub(crate) fn run_serve(catalog: &Catalog, a: &ServeArgs) -> Result<(), CliError
         None
     };
     let doc = ServeDoc { model: spec.id.clone(), plan, targets: (ttft, tpot), disaggregated, notes };
-    io::emit(&render_serve(&doc, super::format(a.out.format)?)?, a.out.out_file.as_deref())
+    io::emit(&render_serve(&doc, super::any_format(a.out.format))?, a.out.out_file.as_deref())
 }
 
 pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), CliError> {
