@@ -428,7 +428,7 @@ fn browser_runs_a_plan_and_draws_a_chart() {
             "--virtual-time-budget=20000",
         ])
         .arg(format!("--user-data-dir={}", profile.display()))
-        .args(["--dump-dom", &format!("http://{}/#run=plan,infer,train,fleet&disagg=1", shared())])
+        .args(["--dump-dom", &format!("http://{}/#run=plan,infer,train,fleet,sweep&disagg=1", shared())])
         .output()
         .expect("chromium runs");
     let _ = std::fs::remove_dir_all(&profile);
@@ -445,12 +445,17 @@ fn browser_runs_a_plan_and_draws_a_chart() {
         let rest = &dom[from..];
         rest[..rest.find("</fieldset>").unwrap_or(rest.len())].to_string()
     };
-    for (id, with_chart) in [("serve", true), ("train", true), ("fleet", false)] {
+    for (id, with_chart) in [("serve", true), ("train", true), ("fleet", false), ("sweep", false)] {
         let s = section(id);
         assert!(s.contains("<table>") && !s.contains("class=\"err\""), "{id}: {s}");
         assert_eq!(s.contains("<svg"), with_chart, "{id}: chart");
     }
     assert!(section("fleet").contains("prefill (tp "), "the disaggregated pools are shown");
+    assert_eq!(
+        section("sweep").matches("<tr>").count(),
+        1 + 2 * 3 * 2,
+        "a row per model × GPU × input length"
+    );
 }
 
 /// 64 connections in parallel for two seconds: every answer is a 200 with the same result.
