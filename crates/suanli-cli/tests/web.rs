@@ -403,6 +403,25 @@ fn work_over_the_time_budget_is_a_503() {
 }
 
 #[test]
+fn bad_server_flags_exit_2() {
+    for (flag, value) in [
+        ("--timeout", "1e30"),
+        ("--timeout", "0"),
+        ("--timeout", "nan"),
+        ("--jobs", "0"),
+        ("--jobs", "100000"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_suanli"))
+            .args(["web", "--addr", "127.0.0.1:0", flag, value])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag) && err.starts_with("error: "), "{err}");
+    }
+}
+
+#[test]
 fn page_is_self_contained() {
     let page = get("/");
     assert_eq!(page.status, 200);

@@ -373,13 +373,19 @@ pub(crate) struct WebArgs {
 
 /// Runs the server until interrupted.
 pub(crate) fn run(a: &WebArgs) -> Result<(), CliError> {
-    if !(a.timeout.is_finite() && a.timeout > 0.0) {
-        return Err(CliError::Input(format!("`--timeout` = {}: a positive number of seconds", a.timeout)));
+    if !(a.timeout.is_finite() && a.timeout > 0.0 && a.timeout <= 3600.0) {
+        return Err(CliError::Input(format!(
+            "`--timeout` = {}: seconds, more than 0 and at most 3600",
+            a.timeout
+        )));
+    }
+    if !(1..=1024).contains(&a.jobs) {
+        return Err(CliError::Input(format!("`--jobs` = {}: from 1 to 1024", a.jobs)));
     }
     let scratch = std::env::temp_dir().join(format!("suanli-web-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).map_err(|e| CliError::Output(format!("scratch folder: {e}")))?;
     let st = Arc::new(AppState {
-        jobs: Semaphore::new(a.jobs.max(1)),
+        jobs: Semaphore::new(a.jobs),
         budget: Duration::from_secs_f64(a.timeout),
         scratch,
     });
