@@ -20,7 +20,7 @@ use suanli_core::units::{FLOP_PER_PF_DAY, HOURS_PER_MONTH};
 
 use crate::metrics::Latency;
 use crate::sim::{SimConfig, SimReport, simulate};
-use crate::workload::{Arrivals, Lengths, WorkloadSpec};
+use crate::workload::{Arrivals, Lengths, Request, WorkloadSpec};
 
 /// A chip to consider, with its rates at the serving precision.
 #[derive(Debug, Clone)]
@@ -129,6 +129,24 @@ pub struct FleetPlan {
 
 const SIM_MARGIN: f64 = 0.95;
 
+/// The most replicas a confirming simulation runs. A homogeneous, load-balanced fleet of n
+/// replicas behaves like SLICE of them at SLICE / n of the traffic (a thinned Poisson stream
+/// is Poisson); simulating the slice keeps sizing fast for fleets of any size.
+const SLICE: u64 = 64;
+
+/// `n` replicas' worth of `reqs` as at most `max` replicas: the replica count to simulate and
+/// the requests with arrivals stretched by `n / max` when `n` exceeds it.
+fn slice_of(reqs: &[Request], n: f64, max: u64) -> (u64, std::borrow::Cow<'_, [Request]>) {
+    let whole = n.ceil().max(1.0) as u64;
+    if whole <= max {
+        return (whole, std::borrow::Cow::Borrowed(reqs));
+    }
+    let f = n / max as f64;
+    let t0 = reqs.first().map_or(0.0, |q| q.arrival_s);
+    let stretched = reqs.iter().map(|q| Request { arrival_s: t0 + (q.arrival_s - t0) * f, ..*q }).collect();
+    (max, std::borrow::Cow::Owned(stretched))
+}
+
 struct Option_ {
     chip: usize,
     tp: u32,
@@ -195,8 +213,11 @@ pub fn size(s: &FleetSpec) -> Option<FleetPlan> {
     };
     let reqs = if s.simulate { workload.generate(s.sim_requests, s.seed) } else { Vec::new() };
     let run = |o: &Option_, n: u64| {
+        // A fleet larger than the slice is simulated as `SLICE` of its replicas carrying their
+        // share of the traffic (arrivals stretched by n / SLICE).
+        let (slice, reqs) = slice_of(&reqs, n as f64, SLICE);
         let cfg = SimConfig {
-            replicas: n as u32,
+            replicas: slice as u32,
             max_batch: s.engine.max_batch,
             max_tokens: s.engine.max_tokens,
             targets: Some((s.ttft_p99, s.tpot_p99)),
@@ -388,7 +409,12 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
         daily: None,
         max_context: s.model.max_context,
     };
-    let reqs = workload.generate(s.sim_requests, s.seed);
+    // Large fleets are sized on a slice: 16 colocated replicas' worth of traffic, pool counts
+    // scaled back up by the same factor at the end.
+    let f = (plan.replicas as f64 / 16.0).max(1.0);
+    let all = workload.generate(s.sim_requests, s.seed);
+    let (_, reqs) = slice_of(&all, f * 16.0, 16);
+    let reqs = if f > 1.0 { reqs } else { std::borrow::Cow::Borrowed(&all[..]) };
     let link = chip.cluster.scale_out_bytes_per_s;
     let cfg = |n: u64| SimConfig {
         replicas: n as u32,
@@ -401,9 +427,9 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
         let transfer = |q: &crate::workload::Request| kv_transfer_s(pre, dec, link, q.input);
         simulate_disaggregated(&reqs, pre, dec, &cfg(p), &cfg(d), &transfer)
     };
-    let gpu_cap = plan.gpus.max(1) * 4;
+    let gpu_cap = ((plan.gpus.max(1) * 4) as f64 / f).ceil() as u64;
     let tp_of = |r: &Replica| u64::from(r.config.tp);
-    let generous = plan.replicas.max(1);
+    let generous = ((plan.replicas.max(1) as f64) / f).ceil() as u64;
 
     // The prefill pool: fewest GPUs over the layouts.
     let mut prefill: Option<(u64, &Replica)> = None;
@@ -449,6 +475,7 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
         }
     }
     let (d, dec, r) = best?;
+    let (p, d) = ((p as f64 * f).ceil() as u64, (d as f64 * f).ceil() as u64);
     let node = u64::from(chip.cluster.node_size.max(1));
     let (pg, dg) = (p * tp_of(pre), d * tp_of(dec));
     Some(DisaggFleet {
