@@ -1447,6 +1447,26 @@ fn sweep_rows_and_shards_concatenate() {
 }
 
 #[test]
+fn infer_zero_parallelism_is_bad_input() {
+    for key in ["--tp", "--pp", "--ep"] {
+        let e = fails(&[
+            "infer",
+            "-m",
+            "llama3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--input",
+            "10",
+            "--output",
+            "10",
+            key,
+            "0",
+        ]);
+        assert!(e.contains(key) && e.contains("positive"), "{e}");
+    }
+}
+
+#[test]
 fn sweep_bad_input() {
     let base = ["sweep", "-m", "llama3.1-8b", "--gpu", "h100-sxm", "--input", "1000", "--output", "200"];
     let with = |extra: &[&'static str]| -> Vec<&'static str> { base.iter().chain(extra).copied().collect() };

@@ -129,6 +129,11 @@ pub(crate) fn plan(catalog: &Catalog, a: &InferArgs) -> Result<(InferDoc, Option
         (None, None) => Mode::MaxLoad,
     };
     let base = check_search(&a.search)?;
+    for (key, v) in [("--tp", a.tp), ("--pp", a.pp), ("--ep", a.ep)] {
+        if v == Some(0) {
+            return Err(flag(key, 0, "a positive integer"));
+        }
+    }
     if a.max_batch == 0 || a.max_tokens == 0 {
         return Err(flag(
             "--max-batch/--max-tokens",
