@@ -366,6 +366,7 @@ fn push_finetune_schedule(
     hw: &Hw<'_>,
     sc: &crate::scenario::FinetuneSchedule,
     analyst: f64,
+    origin: &str,
 ) -> Result<(), Error> {
     use crate::finetune::{Placement, RlAlgorithm, RlhfSpec, plan_rlhf};
     let cluster = Cluster::new(
@@ -388,7 +389,7 @@ fn push_finetune_schedule(
     };
     let Some(rl) = plan_rlhf(spec, &cluster, &job) else {
         return Err(Error::invalid(
-            "scenario",
+            origin,
             "finetune.schedule.gpus",
             sc.gpus,
             format!("enough {} GPUs to hold {} for generation and training", hw.accelerator.id, spec.id),
@@ -1122,7 +1123,7 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
         );
         if let (Some(sc), Some(hw)) = (&f.schedule, &hw) {
             if s.wants(Method::FirstPrinciples) {
-                push_finetune_schedule(&mut b, spec, catalog, hw, sc, ft)?;
+                push_finetune_schedule(&mut b, spec, catalog, hw, sc, ft, origin)?;
             }
         }
         let total = inf + ft + pre_used * runs;
