@@ -335,6 +335,8 @@ fn sweep_endpoint() {
     let many: Vec<u32> = (1..=40).map(|x| x * 100).collect();
     let big = json!({"model": ["llama3.1-8b"], "gpu": ["all"], "input": many, "output": [100]});
     assert_eq!(post("/v1/sweep", &big).error(400).as_deref(), Some("model"), "over the combination budget");
+    let as_strings = json!({"model": "llama3.1-8b", "gpu": "all", "input": many.iter().map(u32::to_string).collect::<Vec<_>>().join(","), "output": 100});
+    assert_eq!(post("/v1/sweep", &as_strings).error(400).as_deref(), Some("model"), "comma lists count too");
     let bad = post(
         "/v1/sweep",
         &json!({"model": ["llama3.1-8b"], "gpu": ["h100-sxm"], "input": [1000], "output": [100], "shard": "3/2"}),

@@ -361,14 +361,19 @@ pub(crate) fn argv(command: &str, body: &Value, scratch: &std::path::Path) -> Re
             return Err(ApiError::bad(Some("lengths"), "`sharegpt` (files are not read over HTTP)"));
         }
         if command == "sweep" && key == "model" {
-            let len = |k: &str| map.get(k).and_then(Value::as_array).map_or(1, Vec::len);
-            let gpus =
-                if map.get("gpu").and_then(Value::as_array).is_some_and(|g| g.iter().any(|x| x == "all")) {
-                    64
-                } else {
-                    len("gpu")
+            // Items a list flag holds: array elements or comma-separated parts, `all` as 64 chips.
+            let len = |k: &str| {
+                let parts = |x: &Value| match x {
+                    Value::String(t) => t.split(',').map(|p| if p.trim() == "all" { 64 } else { 1 }).sum(),
+                    _ => 1,
                 };
-            let n = len("model") * gpus * len("input") * len("output");
+                match map.get(k) {
+                    Some(Value::Array(xs)) => xs.iter().map(parts).sum::<usize>().max(1),
+                    Some(x) => parts(x),
+                    None => 1,
+                }
+            };
+            let n = len("model") * len("gpu") * len("input") * len("output");
             if n > MAX_SWEEP_COMBINATIONS {
                 return Err(ApiError::bad(
                     Some("model"),
