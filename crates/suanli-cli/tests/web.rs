@@ -23,8 +23,11 @@ struct Server {
 impl Server {
     fn start(extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_suanli"))
-            .args(["web", "--addr", "127.0.0.1:0"])
+            .args(["web", "--addr", "127.0.0.1:0", "--stdin-lifeline"])
             .args(extra)
+            // The shared server lives in a static, which is never dropped: the pipe closing
+            // when this test process exits is what stops it.
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -285,6 +288,9 @@ fn train_serve_and_simulate() {
     // Work budget: too many simulated requests is refused before any work is done.
     let big = json!({"model": "llama-2-70b", "gpu": "h100-sxm", "replicas": 2, "rate": 5, "requests": 5_000_000, "input": 512, "output": 128});
     assert_eq!(post("/v1/simulate", &big).error(400).as_deref(), Some("requests"));
+    let mut as_text = big.clone();
+    as_text["requests"] = json!("5000000");
+    assert_eq!(post("/v1/simulate", &as_text).error(400).as_deref(), Some("requests"), "a count as text");
     assert_eq!(
         post("/v1/simulate", &json!({"model": "llama-2-70b", "gpu": "h100-sxm", "rate": 5}))
             .error(400)

@@ -383,7 +383,9 @@ pub(crate) fn argv(command: &str, body: &Value, scratch: &std::path::Path) -> Re
                 ));
             }
         }
-        if key == "requests" && v.as_u64().is_some_and(|n| n > MAX_SIM_REQUESTS) {
+        // A count sent as a number or as text (clap accepts both).
+        let count = v.as_f64().or_else(|| v.as_str().and_then(|t| t.trim().parse::<f64>().ok()));
+        if key == "requests" && count.is_some_and(|n| n > MAX_SIM_REQUESTS as f64) {
             return Err(ApiError {
                 status: 400,
                 field: Some("requests".into()),

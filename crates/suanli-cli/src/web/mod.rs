@@ -34,7 +34,7 @@ use api::{ApiError, argv, field_of, request_field};
 const BODY_LIMIT: usize = 1 << 20;
 
 struct AppState {
-    jobs: Semaphore,
+    jobs: Arc<Semaphore>,
     budget: Duration,
     scratch: std::path::PathBuf,
 }
@@ -68,12 +68,46 @@ fn clap_error(e: &clap::Error) -> ApiError {
     ApiError { status: 400, field, message }
 }
 
+/// Runs `work` on a blocking thread that holds a job permit until the work ends, so a
+/// computation that outlives its budget still counts against `--jobs`; waiting for a permit
+/// and working share the time budget (503 when it runs out).
+async fn off_thread<T: Send + 'static>(
+    st: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let jobs = Arc::clone(&st.jobs);
+    let run = async move {
+        let permit = jobs.acquire_owned().await.map_err(|_| ApiError {
+            status: 503,
+            field: None,
+            message: "the server is shutting down".into(),
+        })?;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|_| ApiError {
+            status: 500,
+            field: None,
+            message: "the computation failed".into(),
+        })
+    };
+    tokio::time::timeout(st.budget, run).await.unwrap_or_else(|_| {
+        Err(ApiError {
+            status: 503,
+            field: None,
+            message: format!(
+                "the work budget of {:.1} s was exceeded: fix more of the layout or lower the load",
+                st.budget.as_secs_f64()
+            ),
+        })
+    })
+}
+
 /// Runs a CLI command line on a blocking thread under the budget.
 async fn run_argv(st: &AppState, argv: Vec<String>, body: Value) -> Response {
-    let Ok(_permit) = st.jobs.acquire().await else {
-        return error(&ApiError { status: 503, field: None, message: "the server is shutting down".into() });
-    };
-    let task = tokio::task::spawn_blocking(move || {
+    let task = off_thread(st, move || {
         let cli = match Cli::try_parse_from(argv) {
             Ok(c) => c,
             Err(e) => return (Err(clap_error(&e)), String::new()),
@@ -88,17 +122,9 @@ async fn run_argv(st: &AppState, argv: Vec<String>, body: Value) -> Response {
         });
         (mapped, out)
     });
-    match tokio::time::timeout(st.budget, task).await {
-        Err(_) => error(&ApiError {
-            status: 503,
-            field: None,
-            message: format!(
-                "the work budget of {:.1} s was exceeded: fix more of the layout or lower the load",
-                st.budget.as_secs_f64()
-            ),
-        }),
-        Ok(Err(_)) => error(&ApiError { status: 500, field: None, message: "the computation failed".into() }),
-        Ok(Ok((Ok(()), out))) => match serde_json::from_str::<Value>(&out) {
+    match task.await {
+        Err(e) => error(&e),
+        Ok((Ok(()), out)) => match serde_json::from_str::<Value>(&out) {
             Ok(v) => json_response(200, &v),
             // JSON Lines (`sweep`): one array of the rows.
             Err(_) => match out.lines().map(serde_json::from_str::<Value>).collect::<Result<Vec<_>, _>>() {
@@ -106,7 +132,7 @@ async fn run_argv(st: &AppState, argv: Vec<String>, body: Value) -> Response {
                 Err(_) => (StatusCode::OK, out).into_response(),
             },
         },
-        Ok(Ok((Err(e), out))) => {
+        Ok((Err(e), out)) => {
             let mut body = e.body();
             if let Ok(v) = serde_json::from_str::<Value>(&out) {
                 body["result"] = v;
@@ -196,10 +222,7 @@ async fn plan_handler(
             return error(&ApiError::bad(Some("format"), format!("`{other}`: json, html, markdown or csv")));
         }
     };
-    let Ok(_permit) = st.jobs.acquire().await else {
-        return error(&ApiError { status: 503, field: None, message: "shutting down".into() });
-    };
-    let task = tokio::task::spawn_blocking(move || -> Result<String, ApiError> {
+    let task = off_thread(&st, move || -> Result<String, ApiError> {
         let to_api = |e: suanli_core::Error| {
             let m = e.to_string();
             ApiError { status: 400, field: field_of(&m), message: m }
@@ -213,13 +236,9 @@ async fn plan_handler(
             message: e.to_string(),
         })
     });
-    match tokio::time::timeout(st.budget, task).await {
-        Err(_) => {
-            error(&ApiError { status: 503, field: None, message: "the work budget was exceeded".into() })
-        }
-        Ok(Err(_)) => error(&ApiError { status: 500, field: None, message: "the computation failed".into() }),
-        Ok(Ok(Err(e))) => error(&e),
-        Ok(Ok(Ok(out))) => {
+    match task.await.and_then(|r| r) {
+        Err(e) => error(&e),
+        Ok(out) => {
             let ctype = match format {
                 suanli_report::Format::Json => "application/json",
                 suanli_report::Format::Html => "text/html; charset=utf-8",
@@ -369,6 +388,10 @@ pub(crate) struct WebArgs {
     /// Computations run at once (others wait).
     #[arg(long, default_value_t = 4)]
     pub(crate) jobs: usize,
+    /// Exit when standard input closes: a parent process (a test harness, a supervisor) that
+    /// holds the pipe takes the server down with it, even if it cannot kill it.
+    #[arg(long, hide = true)]
+    pub(crate) stdin_lifeline: bool,
 }
 
 /// Runs the server until interrupted.
@@ -385,10 +408,16 @@ pub(crate) fn run(a: &WebArgs) -> Result<(), CliError> {
     let scratch = std::env::temp_dir().join(format!("suanli-web-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).map_err(|e| CliError::Output(format!("scratch folder: {e}")))?;
     let st = Arc::new(AppState {
-        jobs: Semaphore::new(a.jobs),
+        jobs: Arc::new(Semaphore::new(a.jobs)),
         budget: Duration::from_secs_f64(a.timeout),
         scratch,
     });
+    if a.stdin_lifeline {
+        std::thread::spawn(|| {
+            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+            std::process::exit(0);
+        });
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
