@@ -66,6 +66,23 @@ pub struct FleetSpec {
     pub pue: f64,
 }
 
+impl FleetSpec {
+    /// The peak hour's traffic: `sim_requests` single-turn requests at the peak rate.
+    #[must_use]
+    pub fn peak_requests(&self) -> Vec<Request> {
+        let w = WorkloadSpec {
+            rate: self.peak_rate,
+            arrivals: self.arrivals,
+            lengths: self.lengths.clone(),
+            turns: 1,
+            think_s: 0.0,
+            daily: None,
+            max_context: self.model.max_context,
+        };
+        w.generate(self.sim_requests, self.seed)
+    }
+}
+
 /// One candidate's analytic sizing.
 #[derive(Debug, Clone, Serialize)]
 pub struct CandidateRow {
@@ -202,16 +219,7 @@ pub fn size(s: &FleetSpec) -> Option<FleetPlan> {
         })
         .collect();
 
-    let workload = WorkloadSpec {
-        rate: s.peak_rate,
-        arrivals: s.arrivals,
-        lengths: s.lengths.clone(),
-        turns: 1,
-        think_s: 0.0,
-        daily: None,
-        max_context: s.model.max_context,
-    };
-    let reqs = if s.simulate { workload.generate(s.sim_requests, s.seed) } else { Vec::new() };
+    let reqs = if s.simulate { s.peak_requests() } else { Vec::new() };
     let run = |o: &Option_, n: u64| {
         // A fleet larger than the slice is simulated as `SLICE` of its replicas carrying their
         // share of the traffic (arrivals stretched by n / SLICE).
@@ -400,19 +408,10 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
         .filter(Replica::fits)
         .collect();
     let colocated = Replica::new(&s.model, &chip.cluster, &plan.config, &s.engine, &calib);
-    let workload = WorkloadSpec {
-        rate: s.peak_rate,
-        arrivals: s.arrivals,
-        lengths: s.lengths.clone(),
-        turns: 1,
-        think_s: 0.0,
-        daily: None,
-        max_context: s.model.max_context,
-    };
     // Large fleets are sized on a slice: 16 colocated replicas' worth of traffic, pool counts
     // scaled back up by the same factor at the end.
     let f = (plan.replicas as f64 / 16.0).max(1.0);
-    let all = workload.generate(s.sim_requests, s.seed);
+    let all = s.peak_requests();
     let (_, reqs) = slice_of(&all, f * 16.0, 16);
     let reqs = if f > 1.0 { reqs } else { std::borrow::Cow::Borrowed(&all[..]) };
     let link = chip.cluster.scale_out_bytes_per_s;

@@ -172,23 +172,22 @@ async fn command(st: Arc<AppState>, name: &str, body: Result<Bytes, BytesRejecti
     response
 }
 
-async fn infer(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
-    command(st, "infer", body).await
-}
-async fn train(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
-    command(st, "train", body).await
-}
-async fn serve(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
-    command(st, "serve", body).await
-}
-async fn sweep(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
-    command(st, "sweep", body).await
-}
-async fn finetune(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
-    command(st, "finetune", body).await
-}
-async fn simulate(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
-    command(st, "simulate", body).await
+/// The planners answered by [`command`]: a JSON body run as that command's flags.
+const COMMANDS: [&str; 6] = ["infer", "train", "serve", "simulate", "finetune", "sweep"];
+
+async fn command_handler(
+    State(st): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    if !COMMANDS.contains(&name.as_str()) {
+        return error(&ApiError {
+            status: 404,
+            field: None,
+            message: "no such endpoint; see /openapi.json".into(),
+        });
+    }
+    command(st, &name, body).await
 }
 
 /// Text of a TOML-or-JSON body: JSON is turned into TOML so both take one parser.
@@ -350,12 +349,7 @@ fn router(st: Arc<AppState>) -> Router {
             "/v1/scenarios/chatgpt",
             get(|| async { ([(header::CONTENT_TYPE, "application/toml; charset=utf-8")], CHATGPT_2023) }),
         )
-        .route("/v1/infer", post(infer))
-        .route("/v1/train", post(train))
-        .route("/v1/serve", post(serve))
-        .route("/v1/simulate", post(simulate))
-        .route("/v1/finetune", post(finetune))
-        .route("/v1/sweep", post(sweep))
+        .route("/v1/{command}", post(command_handler))
         .route("/v1/plan", post(plan_handler))
         .route("/v1/audit", post(audit_handler))
         .fallback(|| async {
