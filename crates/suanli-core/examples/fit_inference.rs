@@ -10,8 +10,7 @@ use suanli_core::infer::InferCalibration;
 use suanli_core::validation::inference;
 
 fn score(c: &Catalog, cal: &InferCalibration) -> (f64, f64) {
-    let errs: Vec<f64> = inference(c, cal).iter().map(|r| r.rel_error.abs()).collect();
-    fit::median_and_worst(errs)
+    fit::median_and_worst("inference", &inference(c, cal))
 }
 
 /// The constants searched and the values tried.

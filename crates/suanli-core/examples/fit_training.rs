@@ -6,21 +6,11 @@
 mod fit;
 
 use suanli_core::Catalog;
-use suanli_core::train::{Calibration, Candidates, Cluster, Objective, Prepared, search};
-use suanli_core::validation::training_rows;
+use suanli_core::train::Calibration;
+use suanli_core::validation::training;
 
 fn score(c: &Catalog, cal: &Calibration) -> (f64, f64) {
-    let mut errs = vec![];
-    for r in training_rows() {
-        let cl = Cluster::new(c, &r.gpu, None, r.workload.precision, cal).unwrap();
-        let p = Prepared::new(&r.model, &cl, &r.workload, cal, &r.stack);
-        let cands = Candidates::new(&r.model, &r.workload, &r.constraints, cl.node_size);
-        let e = search(&p, &cands, Objective::Fastest).best.unwrap();
-        let pred =
-            if r.metric == "hw_tflops_per_gpu" { e.hardware_tflops_per_gpu } else { e.tokens_per_s_per_gpu };
-        errs.push(((pred - r.value) / r.value).abs());
-    }
-    fit::median_and_worst(errs)
+    fit::median_and_worst("training", &training(c, cal).0)
 }
 
 /// The constants searched and the values tried.

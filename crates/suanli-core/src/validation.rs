@@ -328,7 +328,10 @@ pub fn inference(c: &Catalog, calib: &InferCalibration) -> Vec<Row> {
     rows
 }
 
-fn summarise(set: &str, rows: &[Row]) -> Option<Summary> {
+/// Median and worst absolute relative error of `set`'s rows (the median of an even count is
+/// the mean of the middle two), with the worst row. `None` when the set has no rows.
+#[must_use]
+pub fn summarise(set: &str, rows: &[Row]) -> Option<Summary> {
     let mut errs: Vec<(f64, &str)> =
         rows.iter().filter(|r| r.set == set).map(|r| (r.rel_error.abs(), r.id.as_str())).collect();
     if errs.is_empty() {

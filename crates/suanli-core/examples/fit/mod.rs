@@ -5,10 +5,10 @@ use std::fmt::Debug;
 /// One axis of the grid: its values and the constant they set.
 pub(crate) type Axis<C> = (&'static [f64], fn(&mut C, f64));
 
-/// Median and worst of absolute relative errors.
-pub(crate) fn median_and_worst(mut errs: Vec<f64>) -> (f64, f64) {
-    errs.sort_by(f64::total_cmp);
-    (errs[errs.len() / 2], errs[errs.len() - 1])
+/// Median and worst absolute error of a validation set's rows, as `suanli validate` reports them.
+pub(crate) fn median_and_worst(set: &str, rows: &[suanli_core::validation::Row]) -> (f64, f64) {
+    suanli_core::validation::summarise(set, rows)
+        .map_or((f64::INFINITY, f64::INFINITY), |s| (s.median_abs_error, s.worst_abs_error))
 }
 
 /// Every combination of the axes' values applied to the default calibration; prints each one
