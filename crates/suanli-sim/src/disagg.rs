@@ -23,14 +23,20 @@ use crate::workload::Request;
 /// and Mooncake report set-up well under a millisecond). An assumption, not fitted.
 pub const KV_TRANSFER_SETUP_S: f64 = 200e-6;
 
-/// Seconds to send `input` prompt tokens' KV cache from a prefill replica to a decode replica:
-/// every GPU sends or receives its own shard over its share of the server's NICs at once, so
-/// the side holding more bytes per GPU (the smaller tensor-parallel degree) sets the pace:
-/// `setup + input × max(KV bytes per token per GPU on either side) ÷ link bytes/s per GPU`.
+/// KV-cache bytes per prompt token that one GPU sends or receives between a prefill and a
+/// decode replica: every GPU moves its own shard at once, so the side holding more bytes per
+/// GPU (the smaller tensor-parallel degree) sets the pace.
+#[must_use]
+pub fn kv_bytes_per_token_per_gpu(prefill: &Replica, decode: &Replica) -> f64 {
+    prefill.memory.kv_bytes_per_token.max(decode.memory.kv_bytes_per_token)
+}
+
+/// Seconds to send `input` prompt tokens' KV cache from a prefill replica to a decode replica
+/// over each GPU's share of the server's NICs:
+/// `setup + input × [`kv_bytes_per_token_per_gpu`] ÷ link bytes/s per GPU`.
 #[must_use]
 pub fn kv_transfer_s(prefill: &Replica, decode: &Replica, link_bytes_per_s: f64, input: u32) -> f64 {
-    let per_gpu = prefill.memory.kv_bytes_per_token.max(decode.memory.kv_bytes_per_token);
-    KV_TRANSFER_SETUP_S + f64::from(input) * per_gpu / link_bytes_per_s
+    KV_TRANSFER_SETUP_S + f64::from(input) * kv_bytes_per_token_per_gpu(prefill, decode) / link_bytes_per_s
 }
 
 /// A disaggregated run: the whole deployment as a user sees it, and each pool.

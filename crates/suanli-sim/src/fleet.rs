@@ -413,7 +413,6 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
     let f = (plan.replicas as f64 / 16.0).max(1.0);
     let all = s.peak_requests();
     let (_, reqs) = slice_of(&all, f * 16.0, 16);
-    let reqs = if f > 1.0 { reqs } else { std::borrow::Cow::Borrowed(&all[..]) };
     let link = chip.cluster.scale_out_bytes_per_s;
     let cfg = |n: u64| SimConfig {
         replicas: n as u32,

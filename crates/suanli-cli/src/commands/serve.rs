@@ -7,7 +7,9 @@ use suanli_core::sigfig::human;
 use suanli_core::train::{Calibration, Cluster};
 use suanli_core::{Catalog, Error};
 use suanli_report::{DisaggPools, ServeDoc, SimDoc, SimSetup, render_serve, render_sim};
-use suanli_sim::disagg::{KV_TRANSFER_SETUP_S, kv_transfer_s, simulate_disaggregated};
+use suanli_sim::disagg::{
+    KV_TRANSFER_SETUP_S, kv_bytes_per_token_per_gpu, kv_transfer_s, simulate_disaggregated,
+};
 use suanli_sim::fleet::{ChipOption, FleetSpec, size, size_disaggregated};
 use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, simulate};
 use suanli_sim::workload::{Arrivals, DailyCurve, Lengths, WorkloadSpec, parse_trace};
@@ -299,7 +301,7 @@ pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), Cl
                 }
             };
             let link = cl.scale_out_bytes_per_s;
-            let kv_bytes = pre.memory.kv_bytes_per_token.max(replica.memory.kv_bytes_per_token);
+            let kv_bytes = kv_bytes_per_token_per_gpu(&pre, &replica);
             let transfer = |q: &suanli_sim::workload::Request| kv_transfer_s(&pre, &replica, link, q.input);
             let prefill_cfg = SimConfig { replicas: p, ..sim_cfg };
             let d = simulate_disaggregated(&reqs, &pre, &replica, &prefill_cfg, &sim_cfg, &transfer);
