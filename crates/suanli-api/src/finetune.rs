@@ -1,0 +1,430 @@
+//! `finetune`: full SFT, LoRA, QLoRA, or an RLHF iteration (PPO, GRPO).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use suanli_core::Catalog;
+use suanli_core::finetune::{BaseWeights, LoraSpec, Placement, RlAlgorithm, RlhfSpec, parse_targets, plan_lora, plan_rlhf};
+use suanli_core::precision::Precision;
+use suanli_core::train::{Calibration, Candidates, Cluster, Constraints, Objective, Prepared, Stack, TrainReport, Workload};
+use suanli_core::units::FLOP_PER_PF_DAY;
+use suanli_report::{FinetuneOut, PhaseOut};
+
+use crate::error::{ApiError, ApiResult, Reply};
+use crate::input;
+
+/// `finetune`: full SFT, LoRA, QLoRA, or an RLHF iteration (PPO, GRPO).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+#[serde(deny_unknown_fields)]
+pub struct FinetuneRequest {
+    /// Catalog id (on the command line also a Hugging Face `config.json`, a snapshot folder or
+    /// a TOML file with one `[[model]]`).
+    #[cfg_attr(feature = "clap", arg(long, short = 'm', required = true))]
+    pub model: Option<String>,
+    /// A Hugging Face `config.json`, pasted as JSON (instead of `model`).
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_config: Option<Value>,
+    /// Accelerator id.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub gpu: String,
+    /// GPUs (default 1).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub gpus: Option<u32>,
+    /// sft (full fine-tuning), lora, qlora, ppo or grpo.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub method: String,
+    /// LoRA rank (default 16).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub rank: Option<u32>,
+    /// LoRA targets: attention (default), mlp, all, or a list of q,k,v,o,gate,up,down.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub targets: Option<String>,
+    /// Training examples (SFT, LoRA; default 100000).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u64))]
+    #[serde(default)]
+    pub examples: Option<u64>,
+    /// Mean example length, tokens (default 512).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub mean_len: Option<u32>,
+    /// Epochs over the examples (default 3).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub epochs: Option<u32>,
+    /// Pad every example to `seq_len` instead of packing them.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub padded: bool,
+    /// Sequence length of a training row (default 4096, at most the model's context).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub seq_len: Option<u32>,
+    /// Sequences per optimizer step (default 64).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub global_batch: Option<u32>,
+    /// Sequences per GPU per micro-step (LoRA/QLoRA; default 1).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub micro_batch: Option<u32>,
+    /// Turn off gradient checkpointing (LoRA/QLoRA keep it on by default).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub no_checkpointing: bool,
+    /// Prompts per RLHF iteration (default 512).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub prompts: Option<u32>,
+    /// Prompt tokens (RLHF; default 512).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub prompt_len: Option<u32>,
+    /// Response tokens (RLHF; default 512).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub response_len: Option<u32>,
+    /// Responses per prompt (GRPO, at least 2; default 8).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub group_size: Option<u32>,
+    /// Training passes per RLHF iteration (default 2).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub ppo_epochs: Option<u32>,
+    /// RLHF iterations (default 1).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub iterations: Option<u32>,
+    /// RLHF placement: colocated (default) or separated.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub placement: Option<String>,
+}
+
+/// A request with its defaults filled in.
+struct Resolved {
+    gpu: String,
+    gpus: u32,
+    method: String,
+    rank: i64,
+    targets: String,
+    examples: u64,
+    mean_len: u32,
+    epochs: u32,
+    padded: bool,
+    seq_len: u32,
+    global_batch: u32,
+    micro_batch: u32,
+    no_checkpointing: bool,
+    prompts: u32,
+    prompt_len: u32,
+    response_len: u32,
+    group_size: i64,
+    ppo_epochs: u32,
+    iterations: u32,
+    placement: String,
+}
+
+impl Resolved {
+    fn new(a: &FinetuneRequest, context: u32) -> Result<Resolved, ApiError> {
+        let method = input::choice("method", Some(a.method.as_str()), &["sft", "lora", "qlora", "ppo", "grpo"])?;
+        let placement = input::choice("placement", a.placement.as_deref(), &["colocated", "separated"])?;
+        Ok(Resolved {
+            gpu: a.gpu.clone(),
+            gpus: a.gpus.unwrap_or(1),
+            method: method.to_string(),
+            rank: i64::from(a.rank.unwrap_or(16)),
+            targets: a.targets.clone().unwrap_or_else(|| "attention".into()),
+            examples: a.examples.unwrap_or(100_000),
+            mean_len: a.mean_len.unwrap_or(512),
+            epochs: a.epochs.unwrap_or(3),
+            padded: a.padded,
+            seq_len: a.seq_len.unwrap_or_else(|| context.min(crate::train::DEFAULT_SEQ_LEN)),
+            global_batch: a.global_batch.unwrap_or(64),
+            micro_batch: a.micro_batch.unwrap_or(1),
+            no_checkpointing: a.no_checkpointing,
+            prompts: a.prompts.unwrap_or(512),
+            prompt_len: a.prompt_len.unwrap_or(512),
+            response_len: a.response_len.unwrap_or(512),
+            group_size: i64::from(a.group_size.unwrap_or(8)),
+            ppo_epochs: a.ppo_epochs.unwrap_or(2),
+            iterations: a.iterations.unwrap_or(1),
+            placement: placement.to_string(),
+        })
+    }
+}
+
+/// The fine-tuning plan.
+pub fn finetune(catalog: &Catalog, a: &FinetuneRequest) -> ApiResult<FinetuneOut> {
+    let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
+    let a = &Resolved::new(a, spec.max_context)?;
+    if a.gpus == 0 {
+        return Err(ApiError::invalid("gpus", 0, "a positive number of GPUs"));
+    }
+    for (key, v) in [
+        ("seq_len", a.seq_len),
+        ("global_batch", a.global_batch),
+        ("mean_len", a.mean_len),
+        ("epochs", a.epochs),
+    ] {
+        if v == 0 {
+            return Err(ApiError::invalid(key, 0, "a positive integer"));
+        }
+    }
+    if a.seq_len > spec.max_context {
+        return Err(ApiError::invalid(
+            "seq_len",
+            a.seq_len,
+            format!("at most {}'s context of {} tokens", spec.id, spec.max_context),
+        ));
+    }
+    let calib = Calibration::default();
+    let cluster = Cluster::new(catalog, &a.gpu, None, Precision::Bf16, &calib).map_err(|e| ApiError::from(e).at("gpu"))?;
+    let tokens = if a.padded {
+        a.examples as f64 * f64::from(a.seq_len)
+    } else {
+        a.examples as f64 * f64::from(a.mean_len)
+    } * f64::from(a.epochs);
+    let mut notes = Vec::new();
+    let price = cluster.cloud_usd_per_gpu_hour;
+    let gpus = f64::from(a.gpus);
+    let (doc, fits, need) = match a.method.as_str() {
+        "sft" => {
+            let w = Workload { global_batch: a.global_batch, seq_len: a.seq_len, precision: Precision::Bf16 };
+            let p = Prepared::new(&spec, &cluster, &w, &calib, &Stack::MODERN);
+            let cons = Constraints {
+                gpus: Some(u64::from(a.gpus)),
+                max_gpus: u64::from(a.gpus),
+                ..Constraints::default()
+            };
+            let out = suanli_core::train::search(
+                &p,
+                &Candidates::new(&spec, &w, &cons, cluster.node_size),
+                Objective::Fastest,
+            );
+            let Some(e) = out.best else {
+                let why = suanli_core::train::nearest_miss(&out, cluster.memory_gib)
+                    .unwrap_or_else(|| "no layout divides the GPUs and the batch".into());
+                return Err(ApiError::Infeasible(format!("full fine-tuning does not fit: {why}")));
+            };
+            let r =
+                TrainReport::new(&e, &w, &cluster, Some(tokens), &suanli_core::train::Operating::default());
+            let t = &r.breakdown.time_s;
+            let phases = [
+                ("compute", t.compute_s),
+                ("recompute", t.recompute_s),
+                ("communication", t.tp_comm_s + t.ep_comm_s + t.cp_comm_s + t.pp_p2p_s + t.dp_comm_s),
+                ("pipeline bubble", t.pp_bubble_s),
+                ("optimizer", t.optimizer_s),
+            ];
+            let doc = FinetuneDocBuilder {
+                trainable: spec.params().total,
+                memory: r.memory_gib_per_gpu,
+                step: r.step_time_s,
+                seconds: tokens / r.tokens_per_s,
+                flops: tokens * p.model_flops_per_token(),
+                phases: phases
+                    .iter()
+                    .map(|(n, s)| PhaseOut {
+                        name: (*n).into(),
+                        seconds: *s,
+                        share: s / r.step_time_s,
+                        detail: String::new(),
+                    })
+                    .collect(),
+                layout: format!(
+                    "tp {} × pp {} × dp {}, micro-batch {}, recompute {}, ZeRO-{}",
+                    e.layout.tp,
+                    e.layout.pp,
+                    e.layout.dp,
+                    e.layout.micro_batch,
+                    e.layout.recompute.name(),
+                    e.layout.zero
+                ),
+            };
+            (doc, r.fits, r.memory_gib_per_gpu)
+        }
+        "lora" | "qlora" => {
+            if a.rank <= 0 || a.rank > i64::from(spec.hidden) {
+                return Err(ApiError::invalid("rank", a.rank, format!("from 1 to the hidden size ({})", spec.hidden)));
+            }
+            let targets = parse_targets(&a.targets).map_err(|m| ApiError::invalid("targets", &a.targets, m))?;
+            let w = Workload { global_batch: a.global_batch, seq_len: a.seq_len, precision: Precision::Bf16 };
+            if u64::from(a.global_batch) % (u64::from(a.gpus) * u64::from(a.micro_batch.max(1))) != 0 {
+                return Err(ApiError::invalid(
+                    "global_batch",
+                    a.global_batch,
+                    format!("a multiple of gpus × micro-batch ({} × {})", a.gpus, a.micro_batch),
+                ));
+            }
+            let p = Prepared::new(&spec, &cluster, &w, &calib, &Stack::MODERN);
+            let job = LoraSpec {
+                rank: a.rank as u32,
+                targets,
+                base: if a.method == "qlora" { BaseWeights::Nf4 } else { BaseWeights::Bf16 },
+                gpus: a.gpus,
+                micro_batch: a.micro_batch.max(1),
+                global_batch: a.global_batch,
+                seq_len: a.seq_len,
+                checkpointing: !a.no_checkpointing,
+                tokens,
+            };
+            let plan = plan_lora(&spec, &cluster, &job, &p)
+                .map_err(|m| ApiError::invalid("rank", format!("{}/{}", a.rank, a.targets), m))?;
+            let b = &plan.breakdown;
+            let phases = [
+                ("compute (forward, input gradients, adapters)", b.compute_s),
+                ("recompute (gradient checkpointing)", b.recompute_s),
+                ("dequantise base weights", b.dequantise_s),
+                ("communication", b.comm_s),
+                ("adapter optimizer", b.optimizer_s),
+            ];
+            if plan.sharded {
+                notes.push(format!(
+                    "the frozen base is sharded over the {} GPUs (FSDP) and gathered layer by layer",
+                    a.gpus
+                ));
+            }
+            notes.push(format!(
+                "LoRA FLOPs per token are {:.1} % of full fine-tuning's (forward and input gradients through the frozen base, weight gradients for adapters only)",
+                plan.flops_per_token / plan.full_flops_per_token * 100.0
+            ));
+            let doc = FinetuneDocBuilder {
+                trainable: plan.trainable_params,
+                memory: plan.memory.total_gib,
+                step: plan.step_time_s,
+                seconds: plan.step_time_s * plan.steps,
+                flops: tokens * plan.flops_per_token,
+                phases: phases
+                    .iter()
+                    .map(|(n, s)| PhaseOut {
+                        name: (*n).into(),
+                        seconds: *s,
+                        share: s / plan.step_time_s,
+                        detail: String::new(),
+                    })
+                    .collect(),
+                layout: format!(
+                    "rank {} on {}, base {:?}, {} GPU(s) data parallel, micro-batch {}, checkpointing {}",
+                    a.rank, a.targets, job.base, a.gpus, job.micro_batch, job.checkpointing
+                ),
+            };
+            (doc, plan.fits, plan.memory.total_gib)
+        }
+        _ => {
+            let algorithm = if a.method == "grpo" { RlAlgorithm::Grpo } else { RlAlgorithm::Ppo };
+            if algorithm == RlAlgorithm::Grpo && a.group_size < 2 {
+                return Err(ApiError::invalid(
+                    "group_size",
+                    a.group_size,
+                    "at least 2 for GRPO (the group is the baseline)",
+                ));
+            }
+            if a.group_size < 1 || a.group_size > 1024 {
+                return Err(ApiError::invalid("group_size", a.group_size, "from 1 to 1024"));
+            }
+            for (key, v) in [
+                ("prompts", a.prompts),
+                ("prompt_len", a.prompt_len),
+                ("response_len", a.response_len),
+                ("iterations", a.iterations),
+            ] {
+                if v == 0 {
+                    return Err(ApiError::invalid(key, 0, "a positive integer"));
+                }
+            }
+            if u64::from(a.prompt_len) + u64::from(a.response_len) > u64::from(spec.max_context) {
+                return Err(ApiError::invalid(
+                    "response_len",
+                    format!("{} + {}", a.prompt_len, a.response_len),
+                    format!("at most {}'s context of {}", spec.id, spec.max_context),
+                ));
+            }
+            let job = RlhfSpec {
+                algorithm,
+                prompts: a.prompts,
+                prompt_len: a.prompt_len,
+                response_len: a.response_len,
+                group: a.group_size as u32,
+                ppo_epochs: a.ppo_epochs,
+                gpus: a.gpus,
+                placement: if a.placement == "separated" {
+                    Placement::Separated
+                } else {
+                    Placement::Colocated
+                },
+            };
+            let Some(plan) = plan_rlhf(&spec, &cluster, &job) else {
+                return Err(ApiError::Infeasible(format!(
+                    "{} does not fit for generation or training on {} × {}",
+                    spec.id, a.gpus, cluster.accelerator
+                )));
+            };
+            notes.push(format!("the slowest phase is {}", plan.bound));
+            notes.push("actor, critic, reference and reward models are the same size (the critic and reward model as large as the actor)".into());
+            let iters = f64::from(a.iterations);
+            let doc = FinetuneDocBuilder {
+                trainable: spec.params().total * if algorithm == RlAlgorithm::Ppo { 2.0 } else { 1.0 },
+                memory: plan.memory_gib_per_gpu,
+                step: plan.iteration_s,
+                seconds: plan.iteration_s * iters,
+                flops: plan.flops * iters,
+                phases: plan
+                    .phases
+                    .iter()
+                    .map(|p| PhaseOut {
+                        name: p.name.into(),
+                        seconds: p.seconds,
+                        share: p.share,
+                        detail: p.detail.clone(),
+                    })
+                    .collect(),
+                layout: format!("{} iteration(s), {} placement", a.iterations, a.placement),
+            };
+            (doc, plan.fits, plan.memory_gib_per_gpu)
+        }
+    };
+    if price.is_none() {
+        notes.push(format!("no cloud price for {} in the catalog: cost not computed", cluster.accelerator));
+    }
+    let gpu_hours = doc.seconds * gpus / 3600.0;
+    let out = FinetuneOut {
+        model: spec.id.clone(),
+        gpu: cluster.accelerator.clone(),
+        gpus: a.gpus,
+        method: a.method.clone(),
+        layout: doc.layout,
+        fits,
+        trainable_params: doc.trainable,
+        memory_gib_per_gpu: doc.memory,
+        memory_capacity_gib: cluster.memory_gib,
+        step_time_s: doc.step,
+        time_days: doc.seconds / 86_400.0,
+        gpu_hours,
+        pf_days: doc.flops / FLOP_PER_PF_DAY,
+        cost_usd: price.map(|p| p * gpu_hours),
+        tokens: if a.method == "ppo" || a.method == "grpo" { None } else { Some(tokens) },
+        breakdown: doc.phases,
+        notes,
+    };
+    let infeasible = (!fits).then(|| {
+        format!("does not fit: needs {need:.1} GiB per GPU, {:.1} GiB available", cluster.memory_gib)
+    });
+    Ok(Reply { answer: out, infeasible })
+}
+
+
+struct FinetuneDocBuilder {
+    trainable: f64,
+    memory: f64,
+    step: f64,
+    seconds: f64,
+    flops: f64,
+    phases: Vec<PhaseOut>,
+    layout: String,
+}

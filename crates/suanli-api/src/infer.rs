@@ -1,0 +1,427 @@
+//! `infer`: one replica configuration, or a search over TP / PP / EP and precision.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use suanli_core::Catalog;
+use suanli_core::hardware::PeakKind;
+use suanli_core::infer::{
+    Engine, InferCalibration, InferConfig, Limits, Mode, Precisions, Replica, best_load, cost_per_million,
+    evaluate, search,
+};
+use suanli_core::model::ModelSpec;
+use suanli_core::precision::Precision;
+use suanli_core::train::{Calibration, Cluster};
+use suanli_report::{InferConfigOut, InferDoc, RankRow};
+
+use crate::error::{ApiError, ApiResult, Reply};
+use crate::input::{self, count, nonzero};
+
+/// Precisions a request may name for serving.
+const SERVING: [Precision; 5] = [Precision::Bf16, Precision::Fp16, Precision::Fp8, Precision::Int8, Precision::Int4];
+
+/// Largest prompt or output length, tokens.
+pub const MAX_TOKENS: u64 = 10_000_000;
+
+/// The layout search's precision and limits (`infer`, `sweep`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchOptions {
+    /// bf16 … int4, or `auto`.
+    pub precision: Option<String>,
+    /// Compute in bf16 on chips lacking the precision.
+    pub fallback: bool,
+    /// TTFT limit, s.
+    pub max_ttft: Option<f64>,
+    /// TPOT limit, s.
+    pub max_tpot: Option<f64>,
+    /// Rank by cost.
+    pub per_dollar: bool,
+}
+
+impl SearchOptions {
+    /// The precisions to try, after checking the limits.
+    pub(crate) fn precisions(&self) -> Result<Vec<Precision>, ApiError> {
+        for (key, v) in [("max_ttft", self.max_ttft), ("max_tpot", self.max_tpot)] {
+            if let Some(x) = v.filter(|x| !(x.is_finite() && *x > 0.0)) {
+                return Err(ApiError::invalid(key, x, "a positive number of seconds"));
+            }
+        }
+        Ok(match self.precision.as_deref() {
+            Some("auto") => vec![Precision::Bf16, Precision::Fp8, Precision::Int8, Precision::Int4],
+            None => vec![Precision::Bf16],
+            Some(p) => vec![input::precision("precision", p, &SERVING).map_err(|_| {
+                ApiError::invalid("precision", p, "bf16, fp16, fp8, int8, int4 or auto")
+            })?],
+        })
+    }
+
+    fn auto(&self) -> bool {
+        self.precision.as_deref() == Some("auto")
+    }
+}
+
+/// `infer`: memory, KV cache, throughput and latency of a serving replica; without `tp`, the
+/// best TP / PP / EP (and precision with `precision: auto`) under the latency limits.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+#[serde(deny_unknown_fields)]
+pub struct InferRequest {
+    /// Catalog id (on the command line also a Hugging Face `config.json`, a snapshot folder or
+    /// a TOML file with one `[[model]]`).
+    #[cfg_attr(feature = "clap", arg(long, short = 'm', required = true))]
+    pub model: Option<String>,
+    /// A Hugging Face `config.json`, pasted as JSON (instead of `model`).
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_config: Option<Value>,
+    /// Accelerator id.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub gpu: String,
+    /// Server id for the scale-up fabric (default: the catalog's server holding that GPU).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub server: Option<String>,
+    /// Tensor-parallel degree. Without it, TP (and PP, EP when not given) are searched.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub tp: Option<u32>,
+    /// Pipeline stages (default 1 when `tp` is given).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub pp: Option<u32>,
+    /// Expert-parallel degree for MoE models, dividing tp (default 1 when `tp` is given).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub ep: Option<u32>,
+    /// Prompt tokens per request.
+    #[cfg_attr(feature = "clap", arg(long = "input-tokens", visible_alias = "input", value_parser = crate::count::parse_u64))]
+    #[serde(alias = "input")]
+    pub input_tokens: u64,
+    /// Output tokens per request.
+    #[cfg_attr(feature = "clap", arg(long = "output-tokens", visible_alias = "output", value_parser = crate::count::parse_u64))]
+    #[serde(alias = "output")]
+    pub output_tokens: u64,
+    /// A static batch of this many requests (prefill all, then decode).
+    #[cfg_attr(feature = "clap", arg(long, conflicts_with = "concurrency", value_parser = crate::count::parse_u64))]
+    #[serde(default)]
+    pub batch: Option<u64>,
+    /// This many concurrent requests, continuously batched. Neither: maximum load.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u64))]
+    #[serde(default)]
+    pub concurrency: Option<u64>,
+    /// Weights, activations and KV cache: bf16 (default), fp16, fp8, int8, int4 (weight-only),
+    /// or auto (search every precision the chip computes in).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub precision: Option<String>,
+    /// Weight precision, overriding `precision`.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub weights: Option<String>,
+    /// KV-cache precision, overriding `precision`.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub kv: Option<String>,
+    /// When the chip lacks the activation precision, compute in bf16 (fp16 without bf16) and
+    /// keep the stored precisions, instead of failing.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub fallback: bool,
+    /// Engine cap on sequences per step (default 2048).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub max_batch: Option<u32>,
+    /// Engine budget of tokens per step (default 8192).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    /// Search limit on time to first token, seconds.
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub max_ttft: Option<f64>,
+    /// Search limit on time per output token, seconds.
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub max_tpot: Option<f64>,
+    /// Rank the search by cost per token instead of throughput per GPU.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub per_dollar: bool,
+}
+
+impl InferRequest {
+    /// The search options this request carries.
+    #[must_use]
+    pub fn search_options(&self) -> SearchOptions {
+        SearchOptions {
+            precision: self.precision.clone(),
+            fallback: self.fallback,
+            max_ttft: self.max_ttft,
+            max_tpot: self.max_tpot,
+            per_dollar: self.per_dollar,
+        }
+    }
+}
+
+/// The chip's rates for `p`'s activation precision; with `fallback`, bf16 (or fp16) when it
+/// lacks that precision. Returns the precisions actually used and a note on the fallback.
+fn cluster_for(
+    c: &Catalog,
+    gpu: &str,
+    server: Option<&str>,
+    p: Precisions,
+    fallback: bool,
+) -> Result<(Cluster, Precisions, Option<String>), ApiError> {
+    let acc = c.accelerator(gpu).map_err(|e| ApiError::from(e).at("gpu"))?;
+    let calib = Calibration::default();
+    let cluster = |q: Precision| {
+        Cluster::new(c, gpu, server, q, &calib).map_err(|e| match e {
+            e @ suanli_core::Error::UnknownId { kind: "server", .. } => ApiError::from(e).at("server"),
+            e => ApiError::from(e).at("gpu"),
+        })
+    };
+    if acc.peak_flops(p.activations, PeakKind::Dense).is_some() {
+        return Ok((cluster(p.activations)?, p, None));
+    }
+    let have: Vec<&str> = acc.dense_tflops.keys().map(|p| p.name()).collect();
+    if !fallback {
+        return Err(ApiError::invalid(
+            "precision",
+            p.activations,
+            format!(
+                "a precision {} computes in ({}); set fallback to keep {} weights and KV cache and compute in bf16",
+                acc.id,
+                have.join(", "),
+                p.weights
+            ),
+        ));
+    }
+    let to = [Precision::Bf16, Precision::Fp16]
+        .into_iter()
+        .find(|q| acc.peak_flops(*q, PeakKind::Dense).is_some())
+        .ok_or_else(|| {
+            ApiError::invalid("precision", p.activations, format!("{} has no bf16 or fp16 rate to fall back to", acc.id))
+        })?;
+    let used = Precisions { activations: to, ..p };
+    let note = format!(
+        "{} has no {} rate: computing in {to} with {} weights and {} KV cache (fallback)",
+        acc.id, p.activations, p.weights, p.kv
+    );
+    Ok((cluster(to)?, used, Some(note)))
+}
+
+/// `tp{}×pp{} ep{} w/a/kv`.
+pub(crate) fn label(cfg: &InferConfig) -> String {
+    format!(
+        "tp{}×pp{} ep{} {}/{}/{}",
+        cfg.tp, cfg.pp, cfg.ep, cfg.precision.weights, cfg.precision.activations, cfg.precision.kv
+    )
+}
+
+fn divisors_up_to(n: u32, max: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut d = 1;
+    while u64::from(d) * u64::from(d) <= u64::from(n) {
+        if n % d == 0 {
+            out.push(d);
+            if d != n / d {
+                out.push(n / d);
+            }
+        }
+        d += 1;
+    }
+    out.retain(|&x| x <= max);
+    out.sort_unstable();
+    out
+}
+
+/// The inference plan, and why it does not fit when it does not.
+pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
+    let spec: ModelSpec = input::model(catalog, r.model.as_deref(), r.model_config.as_ref())?;
+    let input = count("input_tokens", r.input_tokens, MAX_TOKENS)?;
+    let output = count("output_tokens", r.output_tokens, MAX_TOKENS)?;
+    let total = u64::from(input) + u64::from(output);
+    if total > u64::from(spec.max_context) {
+        return Err(ApiError::invalid(
+            "input_tokens",
+            format!("{input} + {output} output tokens = {total}"),
+            format!("at most {}'s context of {} tokens", spec.id, spec.max_context),
+        ));
+    }
+    let mode = match (r.batch, r.concurrency) {
+        (Some(_), Some(_)) => return Err(ApiError::field("batch", "give batch or concurrency, not both")),
+        (Some(b), None) => Mode::Batch(count("batch", b, 1_000_000)?),
+        (None, Some(c)) => Mode::Concurrency(count("concurrency", c, 1_000_000)?),
+        (None, None) => Mode::MaxLoad,
+    };
+    let opts = r.search_options();
+    let base = opts.precisions()?;
+    nonzero(&[("tp", r.tp), ("pp", r.pp), ("ep", r.ep), ("max_batch", r.max_batch), ("max_tokens", r.max_tokens)])?;
+    let engine = Engine {
+        max_batch: r.max_batch.unwrap_or(2048),
+        max_tokens: r.max_tokens.unwrap_or(8192),
+        ..Engine::default()
+    };
+    let calib = InferCalibration::default();
+    let weights = r.weights.as_deref().map(|w| input::precision("weights", w, &SERVING)).transpose()?;
+    let kv = r.kv.as_deref().map(|k| input::precision("kv", k, &SERVING[..4])).transpose()?;
+    let wanted: Vec<Precisions> = base
+        .iter()
+        .map(|&p| {
+            let u = Precisions::uniform(p);
+            Precisions { weights: weights.unwrap_or(u.weights), kv: kv.unwrap_or(u.kv), ..u }
+        })
+        .collect();
+    let mut notes = Vec::new();
+    let chip = catalog.accelerator(&r.gpu).map_err(|e| ApiError::from(e).at("gpu"))?.id.clone();
+    let node = catalog
+        .servers
+        .iter()
+        .find(|s| s.accelerator.as_deref() == Some(chip.as_str()))
+        .map_or(8, |s| s.accelerator_count.max(1));
+    let server = r.server.as_deref();
+
+    let (cfg, cluster, result, ranking) = if r.tp.is_none() {
+        let tps = divisors_up_to(node, node);
+        let pps = r.pp.map_or_else(|| divisors_up_to(spec.layers, 8), |p| vec![p]);
+        let eps = r.ep.map_or_else(|| spec.moe.as_ref().map_or(vec![1], |_| tps.clone()), |e| vec![e]);
+        let limits = Limits { max_ttft_s: opts.max_ttft, max_tpot_s: opts.max_tpot, per_dollar: opts.per_dollar };
+        let auto = opts.auto();
+        let lookup = |p: &Precisions| -> Option<Cluster> {
+            cluster_for(catalog, &r.gpu, server, *p, opts.fallback && !auto).ok().map(|(c, _, _)| c)
+        };
+        if !auto {
+            // Surface a missing precision as an error rather than an empty search.
+            let (_, _, note) = cluster_for(catalog, &r.gpu, server, wanted[0], opts.fallback)?;
+            notes.extend(note);
+        }
+        let found = search(&spec, &lookup, &tps, &pps, &eps, &wanted, &engine, &calib, input, output, &limits);
+        let Some(best) = found.best else {
+            return Err(ApiError::Infeasible(format!(
+                "no configuration fits and meets the limits ({} evaluated on {}: tp up to {node}, pp up to 8)",
+                found.evaluated, r.gpu
+            )));
+        };
+        let (cluster, used, _) = cluster_for(catalog, &r.gpu, server, best.config.precision, opts.fallback)?;
+        let cfg = InferConfig { precision: used, ..best.config };
+        let replica = Replica::new(&spec, &cluster, &cfg, &engine, &calib);
+        let result = match mode {
+            Mode::MaxLoad => best.result,
+            m => evaluate(&replica, input, output, m),
+        };
+        let ranking: Vec<RankRow> = found
+            .ranked
+            .iter()
+            .take(10)
+            .map(|c| RankRow {
+                layout: label(&c.config),
+                output_tokens_per_s_per_gpu: c.result.output_tokens_per_s_per_gpu,
+                batch: c.result.batch,
+                ttft_s: c.result.ttft_s,
+                tpot_s: c.result.tpot_s,
+                cost_usd_per_million_output_tokens: c.cost_usd_per_million_output_tokens,
+            })
+            .collect();
+        if opts.max_ttft.is_some() || opts.max_tpot.is_some() {
+            notes.push("the search caps the batch at the largest that meets the latency limits".to_string());
+        }
+        (cfg, cluster, result, Some(ranking))
+    } else {
+        let tp = r.tp.unwrap_or(1);
+        let (cluster, used, note) = cluster_for(catalog, &r.gpu, server, wanted[0], opts.fallback)?;
+        notes.extend(note);
+        let cfg = InferConfig { tp, pp: r.pp.unwrap_or(1), ep: r.ep.unwrap_or(1), precision: used };
+        cfg.check(&spec, input, output, "request")?;
+        let replica = Replica::new(&spec, &cluster, &cfg, &engine, &calib);
+        let limits = Limits { max_ttft_s: opts.max_ttft, max_tpot_s: opts.max_tpot, per_dollar: false };
+        let result = match (mode, opts.max_ttft.is_some() || opts.max_tpot.is_some()) {
+            (Mode::MaxLoad, true) => best_load(&replica, input, output, &limits)
+                .unwrap_or_else(|| evaluate(&replica, input, output, Mode::Concurrency(1))),
+            (m, _) => evaluate(&replica, input, output, m),
+        };
+        (cfg, cluster, result, None)
+    };
+    if spec.mla.is_none() && cfg.tp > spec.kv_heads {
+        notes.push(format!(
+            "tp {} exceeds the {} KV heads: each GPU keeps a copy of one KV head, {}× the KV memory of an even split",
+            cfg.tp,
+            spec.kv_heads,
+            cfg.tp / spec.kv_heads.max(1)
+        ));
+    }
+    let replica = Replica::new(&spec, &cluster, &cfg, &engine, &calib);
+    let cost = cost_per_million(&cluster, &cfg, &result);
+    if cost.is_none() {
+        notes.push(format!("no cloud price for {} in the catalog: cost per token not computed", cluster.accelerator));
+    }
+    let load = match mode {
+        Mode::MaxLoad => "max_load".to_string(),
+        Mode::Concurrency(c) => format!("concurrency {c}"),
+        Mode::Batch(b) => format!("batch {b}"),
+    };
+    let unfit = (!result.fits).then(|| {
+        let m = &replica.memory;
+        let need = m.weights_gib + m.workspace_gib + m.reserved_gib;
+        if m.kv_cache_gib <= 0.0 {
+            format!(
+                "does not fit: weights, workspace and reserve need {need:.1} GiB per GPU, {:.1} GiB available; raise tp or pp, or lower the precision",
+                m.capacity_gib
+            )
+        } else {
+            format!(
+                "does not fit: the KV pool ({:.1} GiB per GPU) holds {} requests of {total} tokens, fewer than the batch of {}",
+                m.kv_cache_gib,
+                replica.kv_capacity(total as f64),
+                result.batch
+            )
+        }
+    });
+    let doc = InferDoc {
+        config: InferConfigOut {
+            model: spec.id.clone(),
+            gpu: cluster.accelerator.clone(),
+            tp: cfg.tp,
+            pp: cfg.pp,
+            ep: cfg.ep,
+            weights: cfg.precision.weights.name().into(),
+            activations: cfg.precision.activations.name().into(),
+            kv: cfg.precision.kv.name().into(),
+            input,
+            output,
+            load,
+            engine_max_batch: engine.max_batch,
+            engine_max_tokens: engine.max_tokens,
+        },
+        fits: result.fits,
+        memory_gib_per_gpu: replica.memory.total_gib,
+        kv_cache_gib: replica.memory.kv_cache_gib,
+        max_batch: result.max_batch,
+        max_batch_limited_by: result.max_batch_limited_by.to_string(),
+        batch: result.batch,
+        ttft_s: result.ttft_s,
+        tpot_s: result.tpot_s,
+        e2e_s: result.e2e_s,
+        output_tokens_per_s: result.output_tokens_per_s,
+        output_tokens_per_s_per_gpu: result.output_tokens_per_s_per_gpu,
+        total_tokens_per_s: result.total_tokens_per_s,
+        cost_usd_per_million_output_tokens: cost,
+        bound: result.bound,
+        memory: replica.memory,
+        step: result.step,
+        search: ranking,
+        notes,
+    };
+    Ok(Reply { answer: doc, infeasible: unfit })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::divisors_up_to;
+
+    #[test]
+    fn divisors_come_from_a_square_root_scan() {
+        assert_eq!(divisors_up_to(12, 8), vec![1, 2, 3, 4, 6]);
+        assert_eq!(divisors_up_to(61, 8), vec![1]);
+        assert_eq!(divisors_up_to(u32::MAX, 8), vec![1, 3, 5]);
+    }
+}

@@ -1,0 +1,80 @@
+//! Checks shared by every request: numbers in range, precisions by name, the model a
+//! request names (a catalog id or a pasted `config.json`, parsed in memory).
+
+use serde_json::Value;
+use suanli_core::Catalog;
+use suanli_core::model::{ModelSpec, from_hf_config};
+use suanli_core::precision::Precision;
+
+use crate::error::ApiError;
+
+/// `v`, when given, is finite, positive and at most `max`.
+pub(crate) fn positive(field: &str, v: Option<f64>, max: f64) -> Result<(), ApiError> {
+    match v {
+        Some(x) if !(x.is_finite() && x > 0.0 && x <= max) => {
+            Err(ApiError::invalid(field, x, format!("a positive number up to {max:e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `v` is finite and positive.
+pub(crate) fn positive_value(field: &str, v: f64) -> Result<f64, ApiError> {
+    if v.is_finite() && v > 0.0 { Ok(v) } else { Err(ApiError::invalid(field, v, "a positive number")) }
+}
+
+/// A count from 1 to `max`.
+pub(crate) fn count(field: &str, v: u64, max: u64) -> Result<u32, ApiError> {
+    if (1..=max).contains(&v) {
+        Ok(u32::try_from(v).unwrap_or(u32::MAX))
+    } else {
+        Err(ApiError::invalid(field, v, format!("a positive integer up to {max}")))
+    }
+}
+
+/// Zero is refused for the layout degrees a request fixes.
+pub(crate) fn nonzero(fields: &[(&str, Option<u32>)]) -> Result<(), ApiError> {
+    match fields.iter().find(|(_, v)| *v == Some(0)) {
+        Some((k, _)) => Err(ApiError::invalid(k, 0, "a positive integer")),
+        None => Ok(()),
+    }
+}
+
+/// A precision by name, from `accepted`.
+pub(crate) fn precision(field: &str, name: &str, accepted: &[Precision]) -> Result<Precision, ApiError> {
+    accepted.iter().copied().find(|p| p.name() == name).ok_or_else(|| {
+        let names: Vec<&str> = accepted.iter().map(|p| p.name()).collect();
+        ApiError::invalid(field, name, format!("one of {}", names.join(", ")))
+    })
+}
+
+/// One of `accepted` (the first is the default when `v` is absent).
+pub(crate) fn choice<'a>(field: &str, v: Option<&'a str>, accepted: &[&'a str]) -> Result<&'a str, ApiError> {
+    match v {
+        None => Ok(accepted[0]),
+        Some(x) if accepted.contains(&x) => Ok(x),
+        Some(x) => Err(ApiError::invalid(field, x, format!("one of {}", accepted.join(", ")))),
+    }
+}
+
+/// The model a request names: `model_config` (a Hugging Face `config.json` as JSON) when
+/// given, else the catalog id in `model`.
+pub(crate) fn model(catalog: &Catalog, id: Option<&str>, config: Option<&Value>) -> Result<ModelSpec, ApiError> {
+    match (config, id) {
+        (Some(cfg), _) => {
+            if !cfg.is_object() {
+                return Err(ApiError::field("model_config", "a config.json object"));
+            }
+            from_hf_config(&cfg.to_string(), "model_config").map_err(|e| match ApiError::from(e) {
+                ApiError::Input(mut i) => {
+                    i.field = Some(i.field.map_or("model_config".into(), |f| format!("model_config.{f}")));
+                    i.origin = None;
+                    ApiError::Input(i)
+                }
+                other => other,
+            })
+        }
+        (None, Some(id)) => catalog.model(id).cloned().map_err(|e| ApiError::from(e).at("model")),
+        (None, None) => Err(ApiError::field("model", "required: a catalog id, or a config.json in model_config")),
+    }
+}

@@ -1,0 +1,30 @@
+//! `plan`: a scenario (TOML or JSON text) and its report.
+
+use suanli_core::Catalog;
+use suanli_core::plan::PlanReport;
+use suanli_core::scenario::Scenario;
+
+use crate::error::{ApiError, ApiResult, Reply};
+
+/// A scenario from TOML, or from JSON (an object: the same keys as the TOML).
+pub fn scenario(text: &str, origin: &str) -> Result<Scenario, ApiError> {
+    if text.trim_start().starts_with('{') {
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            ApiError::from(suanli_core::Error::Syntax {
+                origin: origin.to_string(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })
+        })?;
+        let toml = toml::to_string(&v).map_err(|e| ApiError::field("scenario", format!("{origin}: {e}")))?;
+        return Ok(Scenario::from_toml(&toml, origin)?);
+    }
+    Ok(Scenario::from_toml(text, origin)?)
+}
+
+/// The plan's report. Model references that name files must have been resolved by the
+/// caller (the library reads no files): over the API they are catalog ids.
+pub fn plan(catalog: &Catalog, s: &Scenario, origin: &str) -> ApiResult<PlanReport> {
+    Ok(Reply::ok(suanli_core::plan::plan(s, catalog, origin)?))
+}

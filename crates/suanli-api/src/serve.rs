@@ -1,0 +1,228 @@
+//! `serve`: the cheapest fleet that meets p99 latency targets in the peak hour.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use suanli_core::Catalog;
+use suanli_core::sigfig::human;
+use suanli_report::ServeDoc;
+use suanli_sim::disagg::KV_TRANSFER_SETUP_S;
+use suanli_sim::fleet::{ChipOption, FleetSpec, size, size_disaggregated};
+use suanli_sim::workload::DailyCurve;
+
+use crate::error::{ApiError, ApiResult, Reply};
+use crate::input::{self, positive_value};
+use crate::traffic::{Traffic, cluster, tps};
+
+/// Most requests one confirming simulation may take.
+pub const MAX_SIM_REQUESTS: u64 = 50_000_000;
+
+/// `serve`: size the cheapest fleet that meets p99 latency targets in the peak hour.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+#[serde(deny_unknown_fields)]
+pub struct ServeRequest {
+    /// Catalog id (on the command line also a Hugging Face `config.json`, a snapshot folder or
+    /// a TOML file with one `[[model]]`).
+    #[cfg_attr(feature = "clap", arg(long, short = 'm', required = true))]
+    pub model: Option<String>,
+    /// A Hugging Face `config.json`, pasted as JSON (instead of `model`).
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_config: Option<Value>,
+    /// Chips to consider (repeat). Default: every catalogued chip with a cloud price.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub gpu: Vec<String>,
+    /// Fix the tensor-parallel degree (default: searched).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub tp: Option<u32>,
+    /// Peak request rate, requests/s.
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true, conflicts_with = "daily_requests"))]
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// Requests a day (with `peak_to_average` for the peak hour).
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub daily_requests: Option<f64>,
+    /// Peak-hour rate over the day's mean rate (default 2).
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub peak_to_average: Option<f64>,
+    /// p99 time-to-first-token target, seconds.
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    pub ttft_p99: f64,
+    /// p99 time-per-output-token target, seconds.
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    pub tpot_p99: f64,
+    /// Confirm the analytic sizing with the simulator (and adjust the replica count).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub simulate: bool,
+    /// Requests per confirming simulation (default 20000).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u64))]
+    #[serde(default)]
+    pub requests: Option<u64>,
+    /// Also size the chosen chip and layout as separate prefill and decode pools (simulated).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub disaggregate: bool,
+    /// Prompt tokens per request (with `output_tokens`).
+    #[cfg_attr(feature = "clap", arg(long = "input-tokens", visible_alias = "input", value_parser = crate::count::parse_u64))]
+    #[serde(default, alias = "input")]
+    pub input_tokens: Option<u64>,
+    /// Output tokens per request (with `input_tokens`).
+    #[cfg_attr(feature = "clap", arg(long = "output-tokens", visible_alias = "output", value_parser = crate::count::parse_u64))]
+    #[serde(default, alias = "output")]
+    pub output_tokens: Option<u64>,
+    /// A length distribution instead: `sharegpt` (built in; on the command line also a trace
+    /// file to draw (prompt, output) pairs from).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub lengths: Option<String>,
+    /// A trace's text (CSV or JSON Lines: arrival_s, input_tokens, output_tokens) whose
+    /// (prompt, output) pairs are the length distribution.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lengths_trace: Option<String>,
+    /// Coefficient of variation of inter-arrival gaps (1 = Poisson, the default; > 1 bursty;
+    /// 0 = constant).
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub burstiness: Option<f64>,
+    /// Random seed (default 1).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub precision: Option<String>,
+    /// Engine cap on sequences per step (default 2048).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub max_batch: Option<u32>,
+    /// Engine budget of tokens per step (default 8192).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+}
+
+impl ServeRequest {
+    pub(crate) fn traffic(&self) -> Traffic<'_> {
+        Traffic {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            lengths: self.lengths.as_deref(),
+            lengths_trace: self.lengths_trace.as_deref(),
+            burstiness: self.burstiness,
+            precision: self.precision.as_deref(),
+            max_batch: self.max_batch,
+            max_tokens: self.max_tokens,
+        }
+    }
+}
+
+/// The fleet plan.
+pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
+    let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
+    let t = a.traffic();
+    let lengths = t.lengths(&spec)?;
+    let ttft = positive_value("ttft_p99", a.ttft_p99)?;
+    let tpot = positive_value("tpot_p99", a.tpot_p99)?;
+    let (peak, mean) = match (a.rate, a.daily_requests) {
+        (Some(_), Some(_)) => return Err(ApiError::field("rate", "give rate or daily_requests, not both")),
+        (Some(r), None) => {
+            input::positive("rate", Some(r), 1e9)?;
+            (r, r)
+        }
+        (None, Some(d)) => {
+            input::positive("daily_requests", Some(d), 1e14)?;
+            let ratio = a.peak_to_average.unwrap_or(2.0);
+            if !(1.0..=12.0).contains(&ratio) {
+                return Err(ApiError::invalid("peak_to_average", ratio, "a ratio from 1 to 12"));
+            }
+            let mean = d / 86_400.0;
+            (mean * DailyCurve::peak_to_average(ratio).peak_ratio(), mean)
+        }
+        (None, None) => return Err(ApiError::field("rate", "give rate (requests/s) or daily_requests")),
+    };
+    let requests = a.requests.unwrap_or(20_000);
+    if !(100..=MAX_SIM_REQUESTS).contains(&requests) {
+        return Err(ApiError::invalid("requests", requests, format!("from 100 to {MAX_SIM_REQUESTS}")));
+    }
+    input::nonzero(&[("tp", a.tp)])?;
+    let p = t.precision()?;
+    let gpus: Vec<String> = if a.gpu.is_empty() {
+        catalog.accelerators.iter().filter(|x| x.cloud_usd_per_hour.is_some()).map(|x| x.id.clone()).collect()
+    } else {
+        a.gpu.clone()
+    };
+    let mut chips = Vec::new();
+    let mut notes = Vec::new();
+    for g in &gpus {
+        match cluster(catalog, g, &p) {
+            Ok(cl) => {
+                let tps = match a.tp {
+                    Some(tp) => vec![tp],
+                    None => tps(&cl),
+                };
+                chips.push(ChipOption { cluster: cl, precision: p, tps });
+            }
+            // A chip named explicitly must work; defaults that lack the precision are skipped.
+            Err(e) if !a.gpu.is_empty() => return Err(e),
+            Err(_) => notes.push(format!("{g} skipped: no {} rate", p.activations)),
+        }
+    }
+    let fleet = FleetSpec {
+        model: spec.clone(),
+        chips,
+        peak_rate: peak,
+        mean_rate: mean,
+        lengths,
+        arrivals: t.arrivals()?,
+        ttft_p99: ttft,
+        tpot_p99: tpot,
+        engine: t.engine()?,
+        simulate: a.simulate,
+        seed: a.seed.unwrap_or(1),
+        sim_requests: usize::try_from(requests).unwrap_or(usize::MAX),
+        power_utilisation: 0.7,
+        pue: 1.2,
+    };
+    let Some(plan) = size(&fleet) else {
+        return Err(ApiError::Infeasible(format!(
+            "no chip and layout meets p99 TTFT ≤ {ttft} s and TPOT ≤ {tpot} s for {} (chips tried: {})",
+            spec.id,
+            gpus.join(", ")
+        )));
+    };
+    notes.push(format!(
+        "peak hour at {peak:.2} requests/s, monthly traffic at the mean of {mean:.2}; power at 70 % of TDP × PUE 1.2, GPUs only"
+    ));
+    if !a.simulate {
+        notes.push("analytic sizing (steady state, 15 % headroom); set simulate to confirm tails with the simulator".into());
+    }
+    let disaggregated = if a.disaggregate {
+        let d = size_disaggregated(&fleet, &plan);
+        match &d {
+            Some(x) => notes.push(format!(
+                "disaggregated: {} prefill replicas (tp {}) and {} decode replicas (tp {}), each pool's layout searched; KV cache sent over each GPU's share of the server NICs plus {} µs set-up",
+                x.prefill_replicas,
+                x.prefill_tp,
+                x.decode_replicas,
+                x.decode_tp,
+                human(KV_TRANSFER_SETUP_S * 1e6)
+            )),
+            None => notes.push(format!(
+                "disaggregated: no split of up to {} GPUs per pool meets the targets",
+                plan.gpus.max(1) * 4
+            )),
+        }
+        d
+    } else {
+        None
+    };
+    Ok(Reply::ok(ServeDoc { model: spec.id.clone(), plan, targets: (ttft, tpot), disaggregated, notes }))
+}

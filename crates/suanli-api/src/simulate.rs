@@ -1,0 +1,299 @@
+//! `simulate`: a fixed fleet under generated traffic or a trace.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use suanli_core::Catalog;
+use suanli_core::infer::{InferCalibration, InferConfig, Replica};
+use suanli_core::sigfig::human;
+use suanli_report::{DisaggPools, SimDoc, SimSetup};
+use suanli_sim::disagg::{KV_TRANSFER_SETUP_S, kv_bytes_per_token_per_gpu, kv_transfer_s, simulate_disaggregated};
+use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, simulate as run_sim};
+use suanli_sim::workload::{WorkloadSpec, parse_trace};
+
+use crate::error::{ApiError, ApiResult, Reply};
+use crate::input::{self, positive_value};
+use crate::serve::MAX_SIM_REQUESTS;
+use crate::traffic::{Traffic, cluster, tps};
+
+/// Most replicas in one pool.
+pub const MAX_REPLICAS: u32 = 100_000;
+
+/// `simulate`: arrivals, continuous batching, latency percentiles of a fixed fleet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+#[serde(deny_unknown_fields)]
+pub struct SimulateRequest {
+    /// Catalog id (on the command line also a Hugging Face `config.json`, a snapshot folder or
+    /// a TOML file with one `[[model]]`).
+    #[cfg_attr(feature = "clap", arg(long, short = 'm', required = true))]
+    pub model: Option<String>,
+    /// A Hugging Face `config.json`, pasted as JSON (instead of `model`).
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_config: Option<Value>,
+    /// Chip id.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub gpu: String,
+    /// Tensor-parallel degree per replica (default: the smallest that fits).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub tp: Option<u32>,
+    /// Replicas (with `prefill_replicas`: the decode pool's).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    pub replicas: u32,
+    /// Disaggregate: this many prefill replicas compute prompts and send their KV cache over
+    /// the servers' network to the decode replicas.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub prefill_replicas: Option<u32>,
+    /// Tensor-parallel degree of a prefill replica (default: `tp`).
+    #[cfg_attr(feature = "clap", arg(long, requires = "prefill_replicas", value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub prefill_tp: Option<u32>,
+    /// Request rate, requests/s.
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// A trace's text (CSV or JSON Lines: arrival_s, input_tokens, output_tokens) instead of
+    /// generated traffic (on the command line: `--trace FILE`).
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<String>,
+    /// Requests to generate (default 10000).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u64))]
+    #[serde(default)]
+    pub requests: Option<u64>,
+    /// Turns per conversation (their prompts share the previous turns as a prefix; default 1).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub turns: Option<u32>,
+    /// Mean think time between turns, seconds (default 30).
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub think: Option<f64>,
+    /// Router: least-outstanding (default), round-robin, prefix-affinity.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub router: Option<String>,
+    /// Batching: continuous (default) or static.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub scheduler: Option<String>,
+    /// KV admission: paged (vLLM, preempts; default) or reserve (TensorRT-LLM, never preempts).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub kv_policy: Option<String>,
+    /// p99 TTFT target for goodput, seconds.
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub ttft_p99: Option<f64>,
+    /// p99 TPOT target for goodput, seconds.
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub tpot_p99: Option<f64>,
+    /// Prompt tokens per request (with `output_tokens`).
+    #[cfg_attr(feature = "clap", arg(long = "input-tokens", visible_alias = "input", value_parser = crate::count::parse_u64))]
+    #[serde(default, alias = "input")]
+    pub input_tokens: Option<u64>,
+    /// Output tokens per request (with `input_tokens`).
+    #[cfg_attr(feature = "clap", arg(long = "output-tokens", visible_alias = "output", value_parser = crate::count::parse_u64))]
+    #[serde(default, alias = "output")]
+    pub output_tokens: Option<u64>,
+    /// A length distribution instead: `sharegpt` (built in; on the command line also a trace
+    /// file to draw (prompt, output) pairs from).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub lengths: Option<String>,
+    /// A trace's text whose (prompt, output) pairs are the length distribution.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lengths_trace: Option<String>,
+    /// Coefficient of variation of inter-arrival gaps (1 = Poisson, the default; > 1 bursty;
+    /// 0 = constant).
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub burstiness: Option<f64>,
+    /// Random seed (default 1).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub precision: Option<String>,
+    /// Engine cap on sequences per step (default 2048).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub max_batch: Option<u32>,
+    /// Engine budget of tokens per step (default 8192).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+}
+
+impl SimulateRequest {
+    pub(crate) fn traffic(&self) -> Traffic<'_> {
+        Traffic {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            lengths: self.lengths.as_deref(),
+            lengths_trace: self.lengths_trace.as_deref(),
+            burstiness: self.burstiness,
+            precision: self.precision.as_deref(),
+            max_batch: self.max_batch,
+            max_tokens: self.max_tokens,
+        }
+    }
+}
+
+/// The simulation report.
+pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
+    let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
+    let t = a.traffic();
+    if a.replicas == 0 || a.replicas > MAX_REPLICAS {
+        return Err(ApiError::invalid("replicas", a.replicas, format!("from 1 to {MAX_REPLICAS}")));
+    }
+    input::nonzero(&[("tp", a.tp), ("prefill_tp", a.prefill_tp)])?;
+    let p = t.precision()?;
+    let cl = cluster(catalog, &a.gpu, &p)?;
+    let eng = t.engine()?;
+    let calib = InferCalibration::default();
+    let router_name = input::choice("router", a.router.as_deref(), &["least-outstanding", "round-robin", "prefix-affinity"])?;
+    let scheduler = input::choice("scheduler", a.scheduler.as_deref(), &["continuous", "static"])?;
+    let kv_policy = input::choice("kv_policy", a.kv_policy.as_deref(), &["paged", "reserve"])?;
+    let seed = a.seed.unwrap_or(1);
+    let reqs = match (&a.trace, a.rate) {
+        (Some(_), Some(_)) => return Err(ApiError::field("rate", "give rate or a trace, not both")),
+        (Some(text), None) => parse_trace(text, "trace", spec.max_context).map_err(|e| ApiError::from(e).at("trace"))?,
+        (None, Some(rate)) => {
+            input::positive("rate", Some(rate), 1e7)?;
+            let requests = a.requests.unwrap_or(10_000);
+            if requests == 0 || requests > MAX_SIM_REQUESTS {
+                return Err(ApiError::invalid("requests", requests, format!("from 1 to {MAX_SIM_REQUESTS}")));
+            }
+            let turns = a.turns.unwrap_or(1);
+            if turns == 0 || turns > 1000 {
+                return Err(ApiError::invalid("turns", turns, "from 1 to 1000"));
+            }
+            let w = WorkloadSpec {
+                rate,
+                arrivals: t.arrivals()?,
+                lengths: t.lengths(&spec)?,
+                turns,
+                think_s: positive_value("think", a.think.unwrap_or(30.0))?,
+                daily: None,
+                max_context: spec.max_context,
+            };
+            w.generate(usize::try_from(requests).unwrap_or(usize::MAX), seed)
+        }
+        (None, None) => return Err(ApiError::field("rate", "give rate (requests/s) or a trace")),
+    };
+    let (max_in, max_out) = reqs.iter().fold((1, 1), |(i, o), r| (i.max(r.input), o.max(r.output)));
+    let tp = match a.tp {
+        Some(tp) => tp,
+        None => tps(&cl)
+            .into_iter()
+            .find(|&tp| {
+                let cfg = InferConfig { tp, pp: 1, ep: 1, precision: p };
+                cfg.check(&spec, 1, 1, "request").is_ok() && Replica::new(&spec, &cl, &cfg, &eng, &calib).fits()
+            })
+            .ok_or_else(|| {
+                ApiError::Infeasible(format!("{} does not fit on up to {} × {}", spec.id, cl.node_size, cl.accelerator))
+            })?,
+    };
+    let cfg = InferConfig { tp, pp: 1, ep: 1, precision: p };
+    cfg.check(&spec, max_in.min(spec.max_context.saturating_sub(1)).max(1), 1, "request")?;
+    let replica = Replica::new(&spec, &cl, &cfg, &eng, &calib);
+    if !replica.fits() {
+        return Err(ApiError::Infeasible(format!(
+            "{} at tp {tp} does not fit: weights and workspace exceed {:.0} GiB per {}",
+            spec.id, cl.memory_gib, cl.accelerator
+        )));
+    }
+    let targets = match (a.ttft_p99, a.tpot_p99) {
+        (Some(x), Some(y)) => Some((positive_value("ttft_p99", x)?, positive_value("tpot_p99", y)?)),
+        (None, None) => None,
+        _ => return Err(ApiError::field("ttft_p99", "give both ttft_p99 and tpot_p99 for goodput, or neither")),
+    };
+    let router = match router_name {
+        "round-robin" => Router::RoundRobin,
+        "prefix-affinity" => Router::PrefixAffinity,
+        _ => Router::LeastOutstanding,
+    };
+    let sim_cfg = SimConfig {
+        replicas: a.replicas,
+        router,
+        scheduler: if scheduler == "static" { Scheduler::Static } else { Scheduler::Continuous },
+        kv_policy: if kv_policy == "reserve" { KvPolicy::Reserve } else { KvPolicy::Paged },
+        max_batch: eng.max_batch,
+        max_tokens: eng.max_tokens,
+        targets,
+        ..SimConfig::default()
+    };
+    let mut notes = vec!["the first 10 % of requests are warm-up and left out of the latency statistics".to_string()];
+    let (report, disaggregated) = match a.prefill_replicas {
+        None => (run_sim(&reqs, &replica, &sim_cfg), None),
+        Some(pr) => {
+            if pr == 0 || pr > MAX_REPLICAS {
+                return Err(ApiError::invalid("prefill_replicas", pr, format!("from 1 to {MAX_REPLICAS}")));
+            }
+            let pre = match a.prefill_tp {
+                None => replica.clone(),
+                Some(ptp) => {
+                    let pcfg = InferConfig { tp: ptp, ..cfg };
+                    pcfg.check(&spec, max_in.min(spec.max_context.saturating_sub(1)).max(1), 1, "request")
+                        .map_err(|e| ApiError::from(e).at("prefill_tp"))?;
+                    let r = Replica::new(&spec, &cl, &pcfg, &eng, &calib);
+                    if !r.fits() {
+                        return Err(ApiError::Infeasible(format!(
+                            "{} at prefill tp {ptp} does not fit: weights and workspace exceed {:.0} GiB per {}",
+                            spec.id, cl.memory_gib, cl.accelerator
+                        )));
+                    }
+                    r
+                }
+            };
+            let link = cl.scale_out_bytes_per_s;
+            let kv_bytes = kv_bytes_per_token_per_gpu(&pre, &replica);
+            let transfer = |q: &suanli_sim::workload::Request| kv_transfer_s(&pre, &replica, link, q.input);
+            let prefill_cfg = SimConfig { replicas: pr, ..sim_cfg };
+            let d = simulate_disaggregated(&reqs, &pre, &replica, &prefill_cfg, &sim_cfg, &transfer);
+            notes.push(format!(
+                "disaggregated: {pr} prefill replicas (tp {}) send each prompt's KV cache ({} KB per token per GPU on the side holding more) at {} GB/s per GPU{}, plus {} µs setup; the decode pool's latencies include that transfer",
+                pre.config.tp,
+                human(kv_bytes / 1e3),
+                human(link / 1e9),
+                if cl.scale_out_assumed { " (assumed: the catalog has no NIC figure for this server)" } else { "" },
+                human(KV_TRANSFER_SETUP_S * 1e6)
+            ));
+            let pools = DisaggPools { prefill: d.prefill, decode: d.decode, kv_transfer_s: d.kv_transfer_s, kv_link_bytes_per_s: link };
+            (d.combined, Some(pools))
+        }
+    };
+    if max_out == 1 {
+        notes.push("every request has one output token: TPOT is undefined".into());
+    }
+    if report.saturated {
+        notes.push("saturated: lower the rate or add replicas".into());
+    }
+    let doc = SimDoc {
+        config: SimSetup {
+            model: spec.id.clone(),
+            gpu: cl.accelerator.clone(),
+            tp,
+            replicas: a.replicas,
+            prefill_replicas: a.prefill_replicas,
+            prefill_tp: a.prefill_replicas.map(|_| a.prefill_tp.unwrap_or(tp)),
+            precision: p.weights.name().into(),
+            router: router_name.into(),
+            scheduler: scheduler.into(),
+            kv_policy: kv_policy.into(),
+            seed,
+        },
+        report,
+        disaggregated,
+        notes,
+    };
+    Ok(Reply::ok(doc))
+}

@@ -1,0 +1,368 @@
+//! `train`: evaluate one layout, or search the layouts left open.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use suanli_core::Catalog;
+use suanli_core::model::ModelSpec;
+use suanli_core::precision::Precision;
+use suanli_core::train::{
+    Calibration, Candidates, Cluster, Constraints, Evaluation, Objective, Operating, Prepared, Recompute, Stack,
+    TrainReport, Workload, nearest_miss,
+};
+use suanli_report::{FrontRow, SearchStats, TrainDoc};
+
+use crate::error::{ApiError, ApiResult, Reply};
+use crate::input::{self, nonzero, positive};
+
+/// The sequence length every command defaults to, tokens (capped by the model's context).
+pub const DEFAULT_SEQ_LEN: u32 = 4096;
+
+/// `train`: memory, step time and throughput of a parallel layout; fields left out are
+/// searched for the fastest layout that fits (or, with `days`, the fewest servers).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+#[serde(deny_unknown_fields)]
+pub struct TrainRequest {
+    /// Catalog id (on the command line also a Hugging Face `config.json`, a snapshot folder or
+    /// a TOML file with one `[[model]]`).
+    #[cfg_attr(feature = "clap", arg(long, short = 'm', required = true))]
+    pub model: Option<String>,
+    /// A Hugging Face `config.json`, pasted as JSON (instead of `model`).
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_config: Option<Value>,
+    /// Accelerator id.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub gpu: String,
+    /// Server id for the network (default: the catalog's server holding that GPU).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub server: Option<String>,
+    /// GPUs. Without it, `days` searches for the fewest servers.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u64))]
+    #[serde(default)]
+    pub gpus: Option<u64>,
+    /// Tensor-parallel degree.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub tp: Option<u32>,
+    /// Pipeline stages.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub pp: Option<u32>,
+    /// Data-parallel replicas.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub dp: Option<u32>,
+    /// Expert-parallel degree (MoE).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub ep: Option<u32>,
+    /// Context-parallel degree.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub cp: Option<u32>,
+    /// Virtual pipeline stages per GPU (interleaved 1F1B).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub vp: Option<u32>,
+    /// Sequences per micro-batch.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub micro_batch: Option<u32>,
+    /// Sequences per optimizer step (default 1024).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub global_batch: Option<u32>,
+    /// Tokens per sequence (default 4096, at most the model's context).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub seq_len: Option<u32>,
+    /// Activation recomputation: none, selective or full (default: searched).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub recompute: Option<String>,
+    /// ZeRO stage (0–3; default: searched).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub zero: Option<u8>,
+    /// Matmul precision: bf16 (default), fp16 or fp8.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub precision: Option<String>,
+    /// Training tokens, for time, GPU-hours, energy and cost.
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub tokens: Option<f64>,
+    /// Deadline in days: find the fewest servers that train `tokens` in time.
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub days: Option<f64>,
+    /// Software stack: modern (default: Transformer Engine, FlashAttention, overlap),
+    /// fused-attention, legacy (Megatron-LM 2021).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub stack: Option<String>,
+    /// Average power as a fraction of TDP (default 0.8).
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub power_utilisation: Option<f64>,
+    /// Power usage effectiveness of the data centre (default 1.2).
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub pue: Option<f64>,
+    /// Rows of the Pareto front to return (default 8, at most 1000).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub top: Option<u32>,
+}
+
+/// Rules a fixed field must obey on its own, before any search.
+fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> Result<(), ApiError> {
+    nonzero(&[
+        ("tp", a.tp),
+        ("pp", a.pp),
+        ("dp", a.dp),
+        ("ep", a.ep),
+        ("cp", a.cp),
+        ("vp", a.vp),
+        ("micro_batch", a.micro_batch),
+    ])?;
+    if let Some(tp) = a.tp {
+        if m.heads % tp != 0 {
+            return Err(ApiError::invalid("tp", tp, format!("a divisor of the attention heads ({})", m.heads)));
+        }
+    }
+    if let Some(pp) = a.pp {
+        if m.layers % pp != 0 {
+            return Err(ApiError::invalid("pp", pp, format!("a divisor of the layers ({})", m.layers)));
+        }
+        if let Some(vp) = a.vp {
+            let stages = u64::from(pp) * u64::from(vp);
+            if vp > 1 && (pp == 1 || stages > u64::from(m.layers) || m.layers % (pp * vp) != 0) {
+                return Err(ApiError::invalid(
+                    "vp",
+                    vp,
+                    format!("1, or with pp > 1 a divisor of layers ÷ pp ({} ÷ {pp})", m.layers),
+                ));
+            }
+        }
+    }
+    if let Some(cp) = a.cp {
+        if seq % cp != 0 {
+            return Err(ApiError::invalid("cp", cp, format!("a divisor of the sequence length ({seq})")));
+        }
+    }
+    match (&m.moe, a.ep) {
+        (None, Some(ep)) if ep != 1 => return Err(ApiError::invalid("ep", ep, "1 for a dense model")),
+        (Some(moe), Some(ep)) if moe.experts % ep != 0 => {
+            return Err(ApiError::invalid("ep", ep, format!("a divisor of the experts ({})", moe.experts)));
+        }
+        _ => {}
+    }
+    if let Some(z) = a.zero {
+        if z > 3 {
+            return Err(ApiError::invalid("zero", z, "0, 1, 2 or 3"));
+        }
+    }
+    if let (Some(dp), Some(mb)) = (a.dp, a.micro_batch) {
+        let per_step = u64::from(dp) * u64::from(mb);
+        if u64::from(global_batch) % per_step != 0 {
+            let lower = u64::from(global_batch) / per_step * per_step;
+            let near = if lower == 0 { per_step } else { lower };
+            return Err(ApiError::invalid(
+                "global_batch",
+                global_batch,
+                format!("a multiple of dp × micro_batch ({dp} × {mb} = {per_step}); the nearest workable batch is {near}"),
+            ));
+        }
+    }
+    if let Some(g) = a.gpus {
+        let fixed: u64 = [a.tp, a.pp, a.dp, a.cp].iter().map(|v| u64::from(v.unwrap_or(1))).product();
+        let all = a.tp.is_some() && a.pp.is_some() && a.dp.is_some();
+        if (all && fixed != g) || g % fixed != 0 {
+            return Err(ApiError::invalid(
+                "gpus",
+                g,
+                format!("tp·pp·dp·cp = {fixed} (or a multiple of it when some are searched)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn layout_label(e: &Evaluation) -> String {
+    let l = &e.layout;
+    format!(
+        "{}×{}×{}×{} vp{} mb{} {} z{}",
+        l.tp,
+        l.pp,
+        l.dp,
+        l.cp,
+        l.vp,
+        l.micro_batch,
+        l.recompute.name(),
+        l.zero
+    )
+}
+
+/// The training plan. `progress(done, total)` is called as the search proceeds (the CLI
+/// draws a bar with it; other front ends pass a no-op). The search's wall time is the
+/// caller's to measure (`search.seconds` is 0 here: the library reads no clock).
+pub fn train(catalog: &Catalog, a: &TrainRequest, progress: &(dyn Fn(usize, usize) + Sync)) -> ApiResult<TrainDoc> {
+    positive("tokens", a.tokens, 1e16)?;
+    positive("days", a.days, 36_500.0)?;
+    let power_utilisation = a.power_utilisation.unwrap_or(0.8);
+    positive("power_utilisation", Some(power_utilisation), 1.0)?;
+    let pue = a.pue.unwrap_or(1.2);
+    if !(1.0..=3.0).contains(&pue) {
+        return Err(ApiError::invalid("pue", pue, "a number from 1 to 3"));
+    }
+    let global_batch = a.global_batch.unwrap_or(1024);
+    if global_batch == 0 {
+        return Err(ApiError::invalid("global_batch", 0, "a positive number of sequences"));
+    }
+    if a.gpus == Some(0) {
+        return Err(ApiError::invalid("gpus", 0, "a positive number of GPUs"));
+    }
+    let top = a.top.unwrap_or(8);
+    if top > 1000 {
+        return Err(ApiError::invalid("top", top, "at most 1000 rows"));
+    }
+    let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
+    let seq = a.seq_len.unwrap_or_else(|| spec.max_context.min(DEFAULT_SEQ_LEN));
+    if seq == 0 || seq > spec.max_context {
+        return Err(ApiError::invalid(
+            "seq_len",
+            seq,
+            format!("a positive number of tokens up to {}'s context of {}", spec.id, spec.max_context),
+        ));
+    }
+    check_fixed(a, &spec, seq, global_batch)?;
+    let precision = input::precision(
+        "precision",
+        a.precision.as_deref().unwrap_or("bf16"),
+        &[Precision::Bf16, Precision::Fp16, Precision::Fp8],
+    )?;
+    let recompute = match input::choice("recompute", a.recompute.as_deref(), &["", "none", "selective", "full"])? {
+        "" => None,
+        "none" => Some(Recompute::None),
+        "selective" => Some(Recompute::Selective),
+        _ => Some(Recompute::Full),
+    };
+    let stack_name = input::choice("stack", a.stack.as_deref(), &["modern", "fused-attention", "legacy"])?;
+    let stack = Stack::by_name(stack_name).unwrap_or(Stack::MODERN);
+    let calib = Calibration::default();
+    let cluster = Cluster::new(catalog, &a.gpu, a.server.as_deref(), precision, &calib).map_err(|e| match e {
+        e @ suanli_core::Error::UnknownId { kind: "server", .. } => ApiError::from(e).at("server"),
+        e => ApiError::from(e).at("gpu"),
+    })?;
+    let w = Workload { global_batch, seq_len: seq, precision };
+    let (objective, max_step) = match (a.days, a.tokens, a.gpus) {
+        (Some(days), Some(tokens), _) => {
+            let steps = tokens / (f64::from(global_batch) * f64::from(seq));
+            let max_step_s = days * 86_400.0 / steps;
+            (Objective::FewestServers { max_step_s, node_size: cluster.node_size }, Some(max_step_s))
+        }
+        (Some(d), None, _) => return Err(ApiError::invalid("days", d, "used with tokens")),
+        (None, _, Some(_)) => (Objective::Fastest, None),
+        (None, _, None) => {
+            return Err(ApiError::field("gpus", "give gpus, or days with tokens to find the fewest servers"));
+        }
+    };
+    let constraints = Constraints {
+        gpus: if a.days.is_some() { None } else { a.gpus },
+        max_gpus: a.gpus.unwrap_or(u64::MAX),
+        tp: a.tp,
+        pp: a.pp,
+        dp: a.dp,
+        ep: a.ep,
+        cp: a.cp,
+        vp: a.vp,
+        micro_batch: a.micro_batch,
+        recompute,
+        zero: a.zero,
+    };
+    let cands = Candidates::new(&spec, &w, &constraints, cluster.node_size);
+    let prepared = Prepared::new(&spec, &cluster, &w, &calib, &stack);
+    let outcome = suanli_search::search(&prepared, &cands, objective, progress);
+    let op = Operating { power_utilisation, pue };
+
+    // A fully fixed layout that does not fit is reported, then refused.
+    let single = outcome.evaluated == 1;
+    let chosen = match (outcome.best, outcome.nearest_miss) {
+        (Some(b), _) => b,
+        (None, Some(miss)) if single => miss,
+        (None, _) => {
+            let why = nearest_miss(&outcome, cluster.memory_gib).unwrap_or_else(|| {
+                format!(
+                    "no layout satisfies the fixed fields: the global batch ({global_batch}) must split over dp × micro_batch and the GPU count over tp·pp·cp"
+                )
+            });
+            return Err(ApiError::Infeasible(why));
+        }
+    };
+    let mut notes = vec![format!("sequence length {seq} tokens")];
+    if cluster.scale_out_assumed {
+        notes.push(format!(
+            "no NICs catalogued for this server: scale-out assumed {} Gb/s per GPU",
+            suanli_core::train::DEFAULT_SCALE_OUT_GBPS
+        ));
+    }
+    if cluster.cloud_usd_per_gpu_hour.is_none() && a.tokens.is_some() {
+        notes.push(format!("no cloud price for {} in the catalog: cost not computed", cluster.accelerator));
+    }
+    notes.push(format!(
+        "energy counts the GPUs at {power_utilisation} of TDP × PUE {pue}; servers' CPUs, memory and network are not included"
+    ));
+    let report = TrainReport::new(&chosen, &w, &cluster, a.tokens, &op);
+    let front = outcome
+        .front
+        .members
+        .iter()
+        .rev()
+        .take(top as usize)
+        .map(|e| {
+            let r = TrainReport::new(e, &w, &cluster, a.tokens, &op);
+            FrontRow {
+                gpus: e.gpus,
+                servers: r.servers,
+                step_time_s: e.step_time_s,
+                train_days: r.train_days,
+                mfu: e.mfu,
+                cost_usd: r.cost_usd,
+                layout: layout_label(e),
+            }
+        })
+        .collect();
+    let doc = TrainDoc {
+        model: spec.id.clone(),
+        gpu: cluster.accelerator.clone(),
+        server: cluster.server.clone(),
+        stack: stack.name.to_string(),
+        report,
+        search: (!single).then_some(SearchStats {
+            evaluated: outcome.evaluated,
+            feasible: outcome.feasible,
+            seconds: 0.0,
+            front,
+        }),
+        notes,
+    };
+    let infeasible = if !chosen.fits {
+        Some(format!(
+            "the layout does not fit: it needs {:.1} GiB per GPU, {:.1} GiB available",
+            chosen.memory.total_gib, cluster.memory_gib
+        ))
+    } else {
+        match (max_step, a.days) {
+            (Some(limit), Some(days)) if chosen.step_time_s > limit => Some(format!(
+                "no layout trains the tokens in {days} days at global batch {global_batch}; the fastest shown takes {:.1} days",
+                doc.report.train_days.unwrap_or_default()
+            )),
+            _ => None,
+        }
+    };
+    Ok(Reply { answer: doc, infeasible })
+}
