@@ -24,6 +24,21 @@ impl From<Error> for CliError {
     }
 }
 
+impl From<suanli_api::ApiError> for CliError {
+    fn from(e: suanli_api::ApiError) -> Self {
+        match e {
+            suanli_api::ApiError::Input(i) => CliError::Input(i.message_with(flag)),
+            suanli_api::ApiError::Infeasible(m) => CliError::Infeasible(m),
+        }
+    }
+}
+
+/// A request field as the command line spells it (`max_ttft` → `--max-ttft`); a nested
+/// path (`model_config.hidden_size`) is kept as it is.
+pub(crate) fn flag(field: &str) -> String {
+    if field.contains('.') { field.to_string() } else { format!("--{}", field.replace('_', "-")) }
+}
+
 impl From<serde_json::Error> for CliError {
     fn from(e: serde_json::Error) -> Self {
         CliError::Output(format!("cannot serialise output: {e}"))
@@ -46,9 +61,43 @@ pub(crate) fn catalog(files: &[std::path::PathBuf]) -> Result<Catalog, CliError>
     Ok(c)
 }
 
-/// A model from a catalog id, a `config.json` or a TOML file with one `[[model]]`.
+/// Whether a `--model` value names a file or folder rather than a catalog id.
+fn names_a_file(arg: &str) -> bool {
+    let path = Path::new(arg);
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    ext.eq_ignore_ascii_case("json") || ext.eq_ignore_ascii_case("toml") || path.is_dir()
+}
+
+/// Resolves a `--model` that names a file (a `config.json`, a snapshot folder holding one, a
+/// TOML file with one `[[model]]`) into `c`, so the request carries only an id.
+pub(crate) fn model_ref(c: &mut Catalog, arg: &mut Option<String>) -> Result<(), CliError> {
+    let Some(a) = arg.as_deref().filter(|a| names_a_file(a)) else { return Ok(()) };
+    let spec = model(c, a)?;
+    *arg = Some(add_model(c, spec));
+    Ok(())
+}
+
+/// Adds (or replaces) a model in `c`; returns its id.
+pub(crate) fn add_model(c: &mut Catalog, spec: ModelSpec) -> String {
+    let id = spec.id.clone();
+    c.models.retain(|m| m.id != id);
+    c.models.insert(0, spec);
+    id
+}
+
+/// A model from a catalog id, a `config.json` (or a snapshot folder holding one) or a TOML
+/// file with one `[[model]]`.
 pub(crate) fn model(c: &Catalog, arg: &str) -> Result<ModelSpec, CliError> {
     let path = Path::new(arg);
+    if path.is_dir() {
+        let cfg = path.join("config.json");
+        if !cfg.is_file() {
+            return Err(CliError::Input(format!(
+                "{arg}: a snapshot folder must hold a config.json (none found)"
+            )));
+        }
+        return Ok(from_hf_config(&read(&cfg)?, &cfg.display().to_string())?);
+    }
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     if ext.eq_ignore_ascii_case("json") {
         return Ok(from_hf_config(&read(path)?, arg)?);
@@ -69,31 +118,9 @@ pub(crate) fn model(c: &Catalog, arg: &str) -> Result<ModelSpec, CliError> {
     Ok(c.model(arg)?.clone())
 }
 
-thread_local! {
-    /// When set, stdout output of this thread's command goes here (the web server runs the
-    /// same commands and returns their output as the response).
-    static CAPTURE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Runs `f` with its stdout output captured; returns the result and the output.
-#[cfg_attr(not(feature = "web"), allow(dead_code))]
-pub(crate) fn captured<T>(f: impl FnOnce() -> T) -> (T, String) {
-    CAPTURE.with(|c| *c.borrow_mut() = Some(String::new()));
-    let out = f();
-    let text = CAPTURE.with(|c| c.borrow_mut().take()).unwrap_or_default();
-    (out, text)
-}
-
 /// Writes `text` to stdout, or to `path` through a temporary file renamed into place so no
 /// partial file is ever left behind.
 pub(crate) fn emit(text: &str, path: Option<&Path>) -> Result<(), CliError> {
-    let taken = CAPTURE.with(|c| {
-        let mut c = c.borrow_mut();
-        c.as_mut().map(|buf| buf.push_str(text)).is_some()
-    });
-    if taken && path.is_none() {
-        return Ok(());
-    }
     match path {
         None => {
             let mut out = std::io::stdout().lock();

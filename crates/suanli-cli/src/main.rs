@@ -44,9 +44,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
             commands::plan::run(&catalog, file.as_deref(), charts.as_deref(), &out)
         }
         Some(Command::Catalog { what }) => commands::catalog::run(&catalog, &what),
-        Some(Command::Flops { model, tokens, seq_len, out }) => {
-            commands::flops::run(&catalog, &model, tokens, seq_len, &out)
-        }
+        Some(Command::Flops(args)) => commands::flops::run(&catalog, &args),
         Some(Command::Train(args)) => commands::train::run(&catalog, &args),
         Some(Command::Infer(args)) => commands::infer::run(&catalog, &args),
         Some(Command::Finetune(args)) => commands::finetune::run(&catalog, &args),

@@ -1,16 +1,18 @@
-//! `suanli audit FILE`.
+//! `suanli audit FILE`: exits 1 when a claim does not follow from its values.
 
 use std::path::Path;
-
-use suanli_core::econ::{audit, parse_claims};
 
 use crate::cli::Output;
 use crate::io::{self, CliError};
 
 pub(crate) fn run(file: &Path, out: &Output) -> Result<(), CliError> {
     let origin = file.display().to_string();
-    let claims = parse_claims(&io::read(file)?, &origin)?;
-    let results = audit(&claims, &origin)?;
-    let text = suanli_report::render_audit(claims.title.as_deref(), &results, super::format(out.format)?)?;
-    io::emit(&text, out.output.as_deref())
+    let reply = suanli_api::audit(&io::read(file)?, &origin)?;
+    let a = &reply.answer;
+    let text = suanli_report::render_audit(a.title.as_deref(), &a.results, super::format(out.format)?)?;
+    io::emit(&text, out.output.as_deref())?;
+    match a.flagged() {
+        0 => Ok(()),
+        n => Err(CliError::Infeasible(format!("{n} of {} claims do not follow from their values", a.results.len()))),
+    }
 }

@@ -1,4 +1,5 @@
-//! One module per subcommand.
+//! One module per subcommand: resolve the command line's files into a typed request, call
+//! the library, render, write.
 
 pub(crate) mod audit;
 pub(crate) mod catalog;
@@ -11,10 +12,13 @@ pub(crate) mod sweep;
 pub(crate) mod train;
 pub(crate) mod validate;
 
+use std::path::Path;
+
+use suanli_api::Reply;
 use suanli_report::Format;
 
 use crate::cli::FormatArg;
-use crate::io::CliError;
+use crate::io::{self, CliError};
 
 /// Any format (the plan report supports them all).
 pub(crate) fn any_format(f: FormatArg) -> Format {
@@ -27,12 +31,29 @@ pub(crate) fn any_format(f: FormatArg) -> Format {
     }
 }
 
-/// A format for commands other than `plan`: HTML is the plan report's alone.
+/// A format for commands that have no HTML page.
 pub(crate) fn format(f: FormatArg) -> Result<Format, CliError> {
     if f == FormatArg::Html {
         return Err(CliError::Input(
-            "--format html is for `suanli plan`; use table, json, markdown or csv".into(),
+            "`--format` = html: for plan, serve and simulate; use table, json, markdown or csv".into(),
         ));
     }
     Ok(any_format(f))
+}
+
+/// Writes a reply's rendered answer. An answer that is not a solution (a layout that does
+/// not fit) is still shown on stdout, never written to the output file, and exits 1.
+pub(crate) fn deliver<T>(
+    reply: Reply<T>,
+    render: impl FnOnce(&T) -> Result<String, serde_json::Error>,
+    path: Option<&Path>,
+) -> Result<(), CliError> {
+    let text = render(&reply.answer)?;
+    match reply.infeasible {
+        None => io::emit(&text, path),
+        Some(why) => {
+            io::emit(&text, None)?;
+            Err(CliError::Infeasible(why))
+        }
+    }
 }

@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use suanli_core::Catalog;
-use suanli_core::plan::plan;
 use suanli_core::scenario::{CHATGPT_2023, Scenario};
 
 use crate::cli::Output;
@@ -49,10 +48,10 @@ pub(crate) fn run(
         Some(p) => (io::read(p)?, p.display().to_string()),
         None => (CHATGPT_2023.to_string(), "examples/chatgpt-2023.toml (built in)".to_string()),
     };
-    let mut scenario = Scenario::from_toml(&text, &origin)?;
+    let mut scenario = suanli_api::scenario(&text, &origin)?;
     let base = file.and_then(Path::parent).unwrap_or(Path::new("."));
     resolve_model_files(&mut scenario, base, catalog)?;
-    let report = plan(&scenario, catalog, &origin)?;
+    let report = suanli_api::plan(catalog, &scenario, &origin)?.answer;
     let rendered = suanli_report::render_plan(&report, super::any_format(out.format))?;
     if let Some(dir) = charts {
         std::fs::create_dir_all(dir)
