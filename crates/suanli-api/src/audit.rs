@@ -25,11 +25,14 @@ impl Audit {
 pub fn audit(text: &str, origin: &str) -> ApiResult<Audit> {
     let toml_text;
     let text = if text.trim_start().starts_with('{') {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            suanli_core::Error::Syntax { origin: origin.into(), line: e.line(), column: e.column(), message: e.to_string() }
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| suanli_core::Error::Syntax {
+            origin: origin.into(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
         })?;
-        toml_text = toml::to_string(&v)
-            .map_err(|e| crate::ApiError::field("claims", format!("{origin}: {e}")))?;
+        toml_text =
+            toml::to_string(&v).map_err(|e| crate::ApiError::field("claims", format!("{origin}: {e}")))?;
         toml_text.as_str()
     } else {
         text

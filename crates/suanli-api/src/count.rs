@@ -6,7 +6,11 @@
 /// The value of `text` as a whole number, or what is accepted.
 pub fn parse_count(text: &str, max: u64) -> Result<u64, String> {
     let t = text.trim().replace('_', "");
-    let rule = || format!("`{text}`: a whole number from 0 to {max}, optionally with e-notation or a k/M/B/T suffix (2T, 1.5k, 1e9)");
+    let rule = || {
+        format!(
+            "`{text}`: a whole number from 0 to {max}, optionally with e-notation or a k/M/B/T suffix (2T, 1.5k, 1e9)"
+        )
+    };
     let (digits, scale) = match t.chars().last() {
         Some('k' | 'K') => (&t[..t.len() - 1], 1e3),
         Some('M' | 'm') => (&t[..t.len() - 1], 1e6),

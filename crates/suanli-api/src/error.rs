@@ -179,7 +179,8 @@ mod tests {
     fn core_errors_keep_their_key_as_the_field() {
         let e: ApiError = suanli_core::Error::invalid("request", "--tp", 0, "positive").into();
         assert_eq!(e.field_name(), Some("tp"));
-        let e: ApiError = suanli_core::Error::UnknownId { kind: "model", id: "x".into(), suggestions: vec![] }.into();
+        let e: ApiError =
+            suanli_core::Error::UnknownId { kind: "model", id: "x".into(), suggestions: vec![] }.into();
         assert_eq!(e.at("model").field_name(), Some("model"));
     }
 }

@@ -4,9 +4,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use suanli_core::Catalog;
-use suanli_core::finetune::{BaseWeights, LoraSpec, Placement, RlAlgorithm, RlhfSpec, parse_targets, plan_lora, plan_rlhf};
+use suanli_core::finetune::{
+    BaseWeights, LoraSpec, Placement, RlAlgorithm, RlhfSpec, parse_targets, plan_lora, plan_rlhf,
+};
 use suanli_core::precision::Precision;
-use suanli_core::train::{Calibration, Candidates, Cluster, Constraints, Objective, Prepared, Stack, TrainReport, Workload};
+use suanli_core::train::{
+    Calibration, Candidates, Cluster, Constraints, Objective, Prepared, Stack, TrainReport, Workload,
+};
 use suanli_core::units::FLOP_PER_PF_DAY;
 use suanli_report::{FinetuneOut, PhaseOut};
 
@@ -132,7 +136,8 @@ struct Resolved {
 
 impl Resolved {
     fn new(a: &FinetuneRequest, context: u32) -> Result<Resolved, ApiError> {
-        let method = input::choice("method", Some(a.method.as_str()), &["sft", "lora", "qlora", "ppo", "grpo"])?;
+        let method =
+            input::choice("method", Some(a.method.as_str()), &["sft", "lora", "qlora", "ppo", "grpo"])?;
         let placement = input::choice("placement", a.placement.as_deref(), &["colocated", "separated"])?;
         Ok(Resolved {
             gpu: a.gpu.clone(),
@@ -184,7 +189,8 @@ pub fn finetune(catalog: &Catalog, a: &FinetuneRequest) -> ApiResult<FinetuneOut
         ));
     }
     let calib = Calibration::default();
-    let cluster = Cluster::new(catalog, &a.gpu, None, Precision::Bf16, &calib).map_err(|e| ApiError::from(e).at("gpu"))?;
+    let cluster = Cluster::new(catalog, &a.gpu, None, Precision::Bf16, &calib)
+        .map_err(|e| ApiError::from(e).at("gpu"))?;
     let tokens = if a.padded {
         a.examples as f64 * f64::from(a.seq_len)
     } else {
@@ -251,9 +257,14 @@ pub fn finetune(catalog: &Catalog, a: &FinetuneRequest) -> ApiResult<FinetuneOut
         }
         "lora" | "qlora" => {
             if a.rank <= 0 || a.rank > i64::from(spec.hidden) {
-                return Err(ApiError::invalid("rank", a.rank, format!("from 1 to the hidden size ({})", spec.hidden)));
+                return Err(ApiError::invalid(
+                    "rank",
+                    a.rank,
+                    format!("from 1 to the hidden size ({})", spec.hidden),
+                ));
             }
-            let targets = parse_targets(&a.targets).map_err(|m| ApiError::invalid("targets", &a.targets, m))?;
+            let targets =
+                parse_targets(&a.targets).map_err(|m| ApiError::invalid("targets", &a.targets, m))?;
             let w = Workload { global_batch: a.global_batch, seq_len: a.seq_len, precision: Precision::Bf16 };
             if u64::from(a.global_batch) % (u64::from(a.gpus) * u64::from(a.micro_batch.max(1))) != 0 {
                 return Err(ApiError::invalid(
@@ -417,7 +428,6 @@ pub fn finetune(catalog: &Catalog, a: &FinetuneRequest) -> ApiResult<FinetuneOut
     });
     Ok(Reply { answer: out, infeasible })
 }
-
 
 struct FinetuneDocBuilder {
     trainable: f64,

@@ -18,7 +18,8 @@ use crate::error::{ApiError, ApiResult, Reply};
 use crate::input::{self, count, nonzero};
 
 /// Precisions a request may name for serving.
-const SERVING: [Precision; 5] = [Precision::Bf16, Precision::Fp16, Precision::Fp8, Precision::Int8, Precision::Int4];
+const SERVING: [Precision; 5] =
+    [Precision::Bf16, Precision::Fp16, Precision::Fp8, Precision::Int8, Precision::Int4];
 
 /// Largest prompt or output length, tokens.
 pub const MAX_TOKENS: u64 = 10_000_000;
@@ -49,9 +50,10 @@ impl SearchOptions {
         Ok(match self.precision.as_deref() {
             Some("auto") => vec![Precision::Bf16, Precision::Fp8, Precision::Int8, Precision::Int4],
             None => vec![Precision::Bf16],
-            Some(p) => vec![input::precision("precision", p, &SERVING).map_err(|_| {
-                ApiError::invalid("precision", p, "bf16, fp16, fp8, int8, int4 or auto")
-            })?],
+            Some(p) => vec![
+                input::precision("precision", p, &SERVING)
+                    .map_err(|_| ApiError::invalid("precision", p, "bf16, fp16, fp8, int8, int4 or auto"))?,
+            ],
         })
     }
 
@@ -200,7 +202,11 @@ fn cluster_for(
         .into_iter()
         .find(|q| acc.peak_flops(*q, PeakKind::Dense).is_some())
         .ok_or_else(|| {
-            ApiError::invalid("precision", p.activations, format!("{} has no bf16 or fp16 rate to fall back to", acc.id))
+            ApiError::invalid(
+                "precision",
+                p.activations,
+                format!("{} has no bf16 or fp16 rate to fall back to", acc.id),
+            )
         })?;
     let used = Precisions { activations: to, ..p };
     let note = format!(
@@ -256,7 +262,13 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
     };
     let opts = r.search_options();
     let base = opts.precisions()?;
-    nonzero(&[("tp", r.tp), ("pp", r.pp), ("ep", r.ep), ("max_batch", r.max_batch), ("max_tokens", r.max_tokens)])?;
+    nonzero(&[
+        ("tp", r.tp),
+        ("pp", r.pp),
+        ("ep", r.ep),
+        ("max_batch", r.max_batch),
+        ("max_tokens", r.max_tokens),
+    ])?;
     let engine = Engine {
         max_batch: r.max_batch.unwrap_or(2048),
         max_tokens: r.max_tokens.unwrap_or(8192),
@@ -285,7 +297,8 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
         let tps = divisors_up_to(node, node);
         let pps = r.pp.map_or_else(|| divisors_up_to(spec.layers, 8), |p| vec![p]);
         let eps = r.ep.map_or_else(|| spec.moe.as_ref().map_or(vec![1], |_| tps.clone()), |e| vec![e]);
-        let limits = Limits { max_ttft_s: opts.max_ttft, max_tpot_s: opts.max_tpot, per_dollar: opts.per_dollar };
+        let limits =
+            Limits { max_ttft_s: opts.max_ttft, max_tpot_s: opts.max_tpot, per_dollar: opts.per_dollar };
         let auto = opts.auto();
         let lookup = |p: &Precisions| -> Option<Cluster> {
             cluster_for(catalog, &r.gpu, server, *p, opts.fallback && !auto).ok().map(|(c, _, _)| c)
@@ -295,7 +308,8 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
             let (_, _, note) = cluster_for(catalog, &r.gpu, server, wanted[0], opts.fallback)?;
             notes.extend(note);
         }
-        let found = search(&spec, &lookup, &tps, &pps, &eps, &wanted, &engine, &calib, input, output, &limits);
+        let found =
+            search(&spec, &lookup, &tps, &pps, &eps, &wanted, &engine, &calib, input, output, &limits);
         let Some(best) = found.best else {
             return Err(ApiError::Infeasible(format!(
                 "no configuration fits and meets the limits ({} evaluated on {}: tp up to {node}, pp up to 8)",
@@ -352,7 +366,10 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
     let replica = Replica::new(&spec, &cluster, &cfg, &engine, &calib);
     let cost = cost_per_million(&cluster, &cfg, &result);
     if cost.is_none() {
-        notes.push(format!("no cloud price for {} in the catalog: cost per token not computed", cluster.accelerator));
+        notes.push(format!(
+            "no cloud price for {} in the catalog: cost per token not computed",
+            cluster.accelerator
+        ));
     }
     let load = match mode {
         Mode::MaxLoad => "max_load".to_string(),

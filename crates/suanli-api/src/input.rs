@@ -59,7 +59,11 @@ pub(crate) fn choice<'a>(field: &str, v: Option<&'a str>, accepted: &[&'a str]) 
 
 /// The model a request names: `model_config` (a Hugging Face `config.json` as JSON) when
 /// given, else the catalog id in `model`.
-pub(crate) fn model(catalog: &Catalog, id: Option<&str>, config: Option<&Value>) -> Result<ModelSpec, ApiError> {
+pub(crate) fn model(
+    catalog: &Catalog,
+    id: Option<&str>,
+    config: Option<&Value>,
+) -> Result<ModelSpec, ApiError> {
     match (config, id) {
         (Some(cfg), _) => {
             if !cfg.is_object() {
@@ -75,6 +79,8 @@ pub(crate) fn model(catalog: &Catalog, id: Option<&str>, config: Option<&Value>)
             })
         }
         (None, Some(id)) => catalog.model(id).cloned().map_err(|e| ApiError::from(e).at("model")),
-        (None, None) => Err(ApiError::field("model", "required: a catalog id, or a config.json in model_config")),
+        (None, None) => {
+            Err(ApiError::field("model", "required: a catalog id, or a config.json in model_config"))
+        }
     }
 }

@@ -14,6 +14,7 @@ mod finetune;
 mod flops;
 mod infer;
 mod input;
+mod lists;
 mod plan;
 mod serve;
 mod simulate;

@@ -18,13 +18,14 @@ pub fn scenario(text: &str, origin: &str) -> Result<Scenario, ApiError> {
             })
         })?;
         let toml = toml::to_string(&v).map_err(|e| ApiError::field("scenario", format!("{origin}: {e}")))?;
-        return Ok(Scenario::from_toml(&toml, origin)?);
+        return Scenario::from_toml(&toml, origin).map_err(|e| ApiError::from(e).at("scenario"));
     }
-    Ok(Scenario::from_toml(text, origin)?)
+    Scenario::from_toml(text, origin).map_err(|e| ApiError::from(e).at("scenario"))
 }
 
 /// The plan's report. Model references that name files must have been resolved by the
 /// caller (the library reads no files): over the API they are catalog ids.
 pub fn plan(catalog: &Catalog, s: &Scenario, origin: &str) -> ApiResult<PlanReport> {
-    Ok(Reply::ok(suanli_core::plan::plan(s, catalog, origin)?))
+    let r = suanli_core::plan::plan(s, catalog, origin).map_err(|e| ApiError::from(e).at("scenario"))?;
+    Ok(Reply::ok(r))
 }

@@ -32,14 +32,18 @@ pub struct ServeRequest {
     pub model_config: Option<Value>,
     /// Chips to consider (repeat). Default: every catalogued chip with a cloud price.
     #[cfg_attr(feature = "clap", arg(long))]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::lists::one_or_many")]
+    #[schemars(with = "crate::lists::OneOrMany")]
     pub gpu: Vec<String>,
     /// Fix the tensor-parallel degree (default: searched).
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub tp: Option<u32>,
     /// Peak request rate, requests/s.
-    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true, conflicts_with = "daily_requests"))]
+    #[cfg_attr(
+        feature = "clap",
+        arg(long, allow_negative_numbers = true, conflicts_with = "daily_requests")
+    )]
     #[serde(default)]
     pub rate: Option<f64>,
     /// Requests a day (with `peak_to_average` for the peak hour).
@@ -202,7 +206,10 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
         "peak hour at {peak:.2} requests/s, monthly traffic at the mean of {mean:.2}; power at 70 % of TDP × PUE 1.2, GPUs only"
     ));
     if !a.simulate {
-        notes.push("analytic sizing (steady state, 15 % headroom); set simulate to confirm tails with the simulator".into());
+        notes.push(
+            "analytic sizing (steady state, 15 % headroom); set simulate to confirm tails with the simulator"
+                .into(),
+        );
     }
     let disaggregated = if a.disaggregate {
         let d = size_disaggregated(&fleet, &plan);

@@ -7,7 +7,9 @@ use suanli_core::Catalog;
 use suanli_core::infer::{InferCalibration, InferConfig, Replica};
 use suanli_core::sigfig::human;
 use suanli_report::{DisaggPools, SimDoc, SimSetup};
-use suanli_sim::disagg::{KV_TRANSFER_SETUP_S, kv_bytes_per_token_per_gpu, kv_transfer_s, simulate_disaggregated};
+use suanli_sim::disagg::{
+    KV_TRANSFER_SETUP_S, kv_bytes_per_token_per_gpu, kv_transfer_s, simulate_disaggregated,
+};
 use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, simulate as run_sim};
 use suanli_sim::workload::{WorkloadSpec, parse_trace};
 
@@ -159,13 +161,19 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
     let cl = cluster(catalog, &a.gpu, &p)?;
     let eng = t.engine()?;
     let calib = InferCalibration::default();
-    let router_name = input::choice("router", a.router.as_deref(), &["least-outstanding", "round-robin", "prefix-affinity"])?;
+    let router_name = input::choice(
+        "router",
+        a.router.as_deref(),
+        &["least-outstanding", "round-robin", "prefix-affinity"],
+    )?;
     let scheduler = input::choice("scheduler", a.scheduler.as_deref(), &["continuous", "static"])?;
     let kv_policy = input::choice("kv_policy", a.kv_policy.as_deref(), &["paged", "reserve"])?;
     let seed = a.seed.unwrap_or(1);
     let reqs = match (&a.trace, a.rate) {
         (Some(_), Some(_)) => return Err(ApiError::field("rate", "give rate or a trace, not both")),
-        (Some(text), None) => parse_trace(text, "trace", spec.max_context).map_err(|e| ApiError::from(e).at("trace"))?,
+        (Some(text), None) => {
+            parse_trace(text, "trace", spec.max_context).map_err(|e| ApiError::from(e).at("trace"))?
+        }
         (None, Some(rate)) => {
             input::positive("rate", Some(rate), 1e7)?;
             let requests = a.requests.unwrap_or(10_000);
@@ -196,10 +204,14 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
             .into_iter()
             .find(|&tp| {
                 let cfg = InferConfig { tp, pp: 1, ep: 1, precision: p };
-                cfg.check(&spec, 1, 1, "request").is_ok() && Replica::new(&spec, &cl, &cfg, &eng, &calib).fits()
+                cfg.check(&spec, 1, 1, "request").is_ok()
+                    && Replica::new(&spec, &cl, &cfg, &eng, &calib).fits()
             })
             .ok_or_else(|| {
-                ApiError::Infeasible(format!("{} does not fit on up to {} × {}", spec.id, cl.node_size, cl.accelerator))
+                ApiError::Infeasible(format!(
+                    "{} does not fit on up to {} × {}",
+                    spec.id, cl.node_size, cl.accelerator
+                ))
             })?,
     };
     let cfg = InferConfig { tp, pp: 1, ep: 1, precision: p };
@@ -214,7 +226,12 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
     let targets = match (a.ttft_p99, a.tpot_p99) {
         (Some(x), Some(y)) => Some((positive_value("ttft_p99", x)?, positive_value("tpot_p99", y)?)),
         (None, None) => None,
-        _ => return Err(ApiError::field("ttft_p99", "give both ttft_p99 and tpot_p99 for goodput, or neither")),
+        _ => {
+            return Err(ApiError::field(
+                "ttft_p99",
+                "give both ttft_p99 and tpot_p99 for goodput, or neither",
+            ));
+        }
     };
     let router = match router_name {
         "round-robin" => Router::RoundRobin,
@@ -231,7 +248,8 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
         targets,
         ..SimConfig::default()
     };
-    let mut notes = vec!["the first 10 % of requests are warm-up and left out of the latency statistics".to_string()];
+    let mut notes =
+        vec!["the first 10 % of requests are warm-up and left out of the latency statistics".to_string()];
     let (report, disaggregated) = match a.prefill_replicas {
         None => (run_sim(&reqs, &replica, &sim_cfg), None),
         Some(pr) => {
@@ -267,7 +285,12 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
                 if cl.scale_out_assumed { " (assumed: the catalog has no NIC figure for this server)" } else { "" },
                 human(KV_TRANSFER_SETUP_S * 1e6)
             ));
-            let pools = DisaggPools { prefill: d.prefill, decode: d.decode, kv_transfer_s: d.kv_transfer_s, kv_link_bytes_per_s: link };
+            let pools = DisaggPools {
+                prefill: d.prefill,
+                decode: d.decode,
+                kv_transfer_s: d.kv_transfer_s,
+                kv_link_bytes_per_s: link,
+            };
             (d.combined, Some(pools))
         }
     };

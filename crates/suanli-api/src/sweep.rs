@@ -18,9 +18,13 @@ pub struct SweepRequest {
     /// Models (catalog ids; on the command line also `config.json` or TOML files); repeat or
     /// separate with commas.
     #[cfg_attr(feature = "clap", arg(long, short = 'm', required = true, value_delimiter = ','))]
+    #[serde(deserialize_with = "crate::lists::one_or_many")]
+    #[schemars(with = "crate::lists::OneOrMany")]
     pub model: Vec<String>,
     /// Chips; repeat or separate with commas. `all` for every catalogued accelerator.
     #[cfg_attr(feature = "clap", arg(long, required = true, value_delimiter = ','))]
+    #[serde(deserialize_with = "crate::lists::one_or_many")]
+    #[schemars(with = "crate::lists::OneOrMany")]
     pub gpu: Vec<String>,
     /// Prompt lengths, tokens; repeat or separate with commas.
     #[cfg_attr(feature = "clap", arg(long = "input-tokens", visible_alias = "input", required = true, value_delimiter = ',', value_parser = crate::count::parse_u64))]
@@ -88,12 +92,20 @@ pub fn sweep(catalog: &Catalog, a: &SweepRequest) -> Result<Sweep, ApiError> {
     let gpus: Vec<String> = if a.gpu.iter().any(|g| g == "all") {
         catalog.accelerators.iter().map(|x| x.id.clone()).collect()
     } else {
-        a.gpu.iter().map(|g| catalog.accelerator(g).map(|x| x.id.clone()).map_err(|e| ApiError::from(e).at("gpu"))).collect::<Result<_, _>>()?
+        a.gpu
+            .iter()
+            .map(|g| catalog.accelerator(g).map(|x| x.id.clone()).map_err(|e| ApiError::from(e).at("gpu")))
+            .collect::<Result<_, _>>()?
     };
     for m in &a.model {
         catalog.model(m).map_err(|e| ApiError::from(e).at("model"))?;
     }
-    for (key, v) in [("model", a.model.len()), ("gpu", gpus.len()), ("input_tokens", a.input_tokens.len()), ("output_tokens", a.output_tokens.len())] {
+    for (key, v) in [
+        ("model", a.model.len()),
+        ("gpu", gpus.len()),
+        ("input_tokens", a.input_tokens.len()),
+        ("output_tokens", a.output_tokens.len()),
+    ] {
         if v == 0 {
             return Err(ApiError::field(key, "at least one value"));
         }
@@ -111,7 +123,15 @@ pub fn sweep(catalog: &Catalog, a: &SweepRequest) -> Result<Sweep, ApiError> {
         per_dollar: a.per_dollar,
     };
     search.precisions()?;
-    Ok(Sweep { models: a.model.clone(), gpus, inputs: a.input_tokens.clone(), outputs: a.output_tokens.clone(), k, n, search })
+    Ok(Sweep {
+        models: a.model.clone(),
+        gpus,
+        inputs: a.input_tokens.clone(),
+        outputs: a.output_tokens.clone(),
+        k,
+        n,
+        search,
+    })
 }
 
 impl Sweep {
@@ -179,7 +199,8 @@ fn row(catalog: &Catalog, a: &InferRequest, index: usize) -> SweepRow {
             let c = &doc.config;
             r.model.clone_from(&c.model);
             r.status = "ok".into();
-            r.layout = Some(format!("tp{}×pp{} ep{} {}/{}/{}", c.tp, c.pp, c.ep, c.weights, c.activations, c.kv));
+            r.layout =
+                Some(format!("tp{}×pp{} ep{} {}/{}/{}", c.tp, c.pp, c.ep, c.weights, c.activations, c.kv));
             r.gpus = Some(c.tp * c.pp);
             r.batch = Some(doc.batch);
             r.ttft_s = Some(doc.ttft_s);
@@ -213,7 +234,8 @@ mod tests {
         assert_eq!(all, (0..12).collect::<Vec<_>>());
         let mut joined = Vec::new();
         for k in 1..=5 {
-            let s = sweep(&c, &SweepRequest { shard: Some(format!("{k}/5")), ..base.clone() }).expect("shard");
+            let s =
+                sweep(&c, &SweepRequest { shard: Some(format!("{k}/5")), ..base.clone() }).expect("shard");
             assert_eq!(s.shard_len(), s.rows(&c).count());
             joined.extend(s.rows(&c).map(|r| (r.index, r.gpu, r.input, r.output)));
         }

@@ -1,11 +1,11 @@
 //! Request lengths, arrival shape, precision and engine limits, shared by `serve` and
 //! `simulate`.
 
+use suanli_core::Catalog;
 use suanli_core::infer::{Engine, Precisions};
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
 use suanli_core::train::{Calibration, Cluster};
-use suanli_core::Catalog;
 use suanli_sim::workload::{Arrivals, Lengths, parse_trace};
 
 use crate::error::ApiError;
@@ -40,7 +40,8 @@ impl Traffic<'_> {
             (Some("sharegpt"), None, None, None) => Ok(Lengths::SHAREGPT),
             (Some(other), None, None, None) => Err(ApiError::invalid("lengths", other, "sharegpt")),
             (None, Some(text), None, None) => {
-                let reqs = parse_trace(text, "lengths_trace", m.max_context).map_err(|e| ApiError::from(e).at("lengths_trace"))?;
+                let reqs = parse_trace(text, "lengths_trace", m.max_context)
+                    .map_err(|e| ApiError::from(e).at("lengths_trace"))?;
                 Ok(Lengths::Empirical(reqs.iter().map(|r| (r.input, r.output)).collect()))
             }
             (None, None, Some(i), Some(o)) => {
@@ -67,7 +68,11 @@ impl Traffic<'_> {
     pub(crate) fn arrivals(&self) -> Result<Arrivals, ApiError> {
         let x = self.burstiness.unwrap_or(1.0);
         if !(x.is_finite() && (x == 0.0 || (0.05..=20.0).contains(&x))) {
-            Err(ApiError::invalid("burstiness", x, "0 (constant gaps), or a coefficient of variation from 0.05 to 20"))
+            Err(ApiError::invalid(
+                "burstiness",
+                x,
+                "0 (constant gaps), or a coefficient of variation from 0.05 to 20",
+            ))
         } else if x == 0.0 {
             Ok(Arrivals::Constant)
         } else if (x - 1.0).abs() < 1e-12 {
@@ -90,7 +95,8 @@ impl Traffic<'_> {
 
 /// The chip's rates at `p`'s activation precision.
 pub(crate) fn cluster(c: &Catalog, gpu: &str, p: &Precisions) -> Result<Cluster, ApiError> {
-    Cluster::new(c, gpu, None, p.activations, &Calibration::default()).map_err(|e| ApiError::from(e).at("gpu"))
+    Cluster::new(c, gpu, None, p.activations, &Calibration::default())
+        .map_err(|e| ApiError::from(e).at("gpu"))
 }
 
 /// Tensor-parallel degrees for a chip: divisors of its server size.

@@ -7,8 +7,8 @@ use suanli_core::Catalog;
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
 use suanli_core::train::{
-    Calibration, Candidates, Cluster, Constraints, Evaluation, Objective, Operating, Prepared, Recompute, Stack,
-    TrainReport, Workload, nearest_miss,
+    Calibration, Candidates, Cluster, Constraints, Evaluation, Objective, Operating, Prepared, Recompute,
+    Stack, TrainReport, Workload, nearest_miss,
 };
 use suanli_report::{FrontRow, SearchStats, TrainDoc};
 
@@ -131,7 +131,11 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
     ])?;
     if let Some(tp) = a.tp {
         if m.heads % tp != 0 {
-            return Err(ApiError::invalid("tp", tp, format!("a divisor of the attention heads ({})", m.heads)));
+            return Err(ApiError::invalid(
+                "tp",
+                tp,
+                format!("a divisor of the attention heads ({})", m.heads),
+            ));
         }
     }
     if let Some(pp) = a.pp {
@@ -174,7 +178,9 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
             return Err(ApiError::invalid(
                 "global_batch",
                 global_batch,
-                format!("a multiple of dp × micro_batch ({dp} × {mb} = {per_step}); the nearest workable batch is {near}"),
+                format!(
+                    "a multiple of dp × micro_batch ({dp} × {mb} = {per_step}); the nearest workable batch is {near}"
+                ),
             ));
         }
     }
@@ -210,7 +216,11 @@ fn layout_label(e: &Evaluation) -> String {
 /// The training plan. `progress(done, total)` is called as the search proceeds (the CLI
 /// draws a bar with it; other front ends pass a no-op). The search's wall time is the
 /// caller's to measure (`search.seconds` is 0 here: the library reads no clock).
-pub fn train(catalog: &Catalog, a: &TrainRequest, progress: &(dyn Fn(usize, usize) + Sync)) -> ApiResult<TrainDoc> {
+pub fn train(
+    catalog: &Catalog,
+    a: &TrainRequest,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> ApiResult<TrainDoc> {
     positive("tokens", a.tokens, 1e16)?;
     positive("days", a.days, 36_500.0)?;
     let power_utilisation = a.power_utilisation.unwrap_or(0.8);
@@ -245,19 +255,21 @@ pub fn train(catalog: &Catalog, a: &TrainRequest, progress: &(dyn Fn(usize, usiz
         a.precision.as_deref().unwrap_or("bf16"),
         &[Precision::Bf16, Precision::Fp16, Precision::Fp8],
     )?;
-    let recompute = match input::choice("recompute", a.recompute.as_deref(), &["", "none", "selective", "full"])? {
-        "" => None,
-        "none" => Some(Recompute::None),
-        "selective" => Some(Recompute::Selective),
-        _ => Some(Recompute::Full),
-    };
+    let recompute =
+        match input::choice("recompute", a.recompute.as_deref(), &["", "none", "selective", "full"])? {
+            "" => None,
+            "none" => Some(Recompute::None),
+            "selective" => Some(Recompute::Selective),
+            _ => Some(Recompute::Full),
+        };
     let stack_name = input::choice("stack", a.stack.as_deref(), &["modern", "fused-attention", "legacy"])?;
     let stack = Stack::by_name(stack_name).unwrap_or(Stack::MODERN);
     let calib = Calibration::default();
-    let cluster = Cluster::new(catalog, &a.gpu, a.server.as_deref(), precision, &calib).map_err(|e| match e {
-        e @ suanli_core::Error::UnknownId { kind: "server", .. } => ApiError::from(e).at("server"),
-        e => ApiError::from(e).at("gpu"),
-    })?;
+    let cluster =
+        Cluster::new(catalog, &a.gpu, a.server.as_deref(), precision, &calib).map_err(|e| match e {
+            e @ suanli_core::Error::UnknownId { kind: "server", .. } => ApiError::from(e).at("server"),
+            e => ApiError::from(e).at("gpu"),
+        })?;
     let w = Workload { global_batch, seq_len: seq, precision };
     let (objective, max_step) = match (a.days, a.tokens, a.gpus) {
         (Some(days), Some(tokens), _) => {

@@ -13,6 +13,9 @@ pub(crate) fn run(file: &Path, out: &Output) -> Result<(), CliError> {
     io::emit(&text, out.output.as_deref())?;
     match a.flagged() {
         0 => Ok(()),
-        n => Err(CliError::Infeasible(format!("{n} of {} claims do not follow from their values", a.results.len()))),
+        n => Err(CliError::Infeasible(format!(
+            "{n} of {} claims do not follow from their values",
+            a.results.len()
+        ))),
     }
 }

@@ -5,10 +5,18 @@ use suanli_core::Catalog;
 use crate::cli::{ServeArgs, SimulateArgs};
 use crate::io::{self, CliError};
 
+/// A trace file's text, its syntax checked here so errors name the file (the library checks
+/// it again against the model's context).
+fn trace_text(path: &std::path::Path) -> Result<String, CliError> {
+    let text = io::read(path)?;
+    suanli_sim::workload::parse_trace(&text, &path.display().to_string(), u32::MAX)?;
+    Ok(text)
+}
+
 /// `--lengths FILE`: the trace's text travels in the request (`lengths_trace`).
 fn lengths_file(lengths: &mut Option<String>, trace: &mut Option<String>) -> Result<(), CliError> {
     if let Some(path) = lengths.as_deref().filter(|l| *l != "sharegpt") {
-        *trace = Some(io::read(std::path::Path::new(path))?);
+        *trace = Some(trace_text(std::path::Path::new(path))?);
         *lengths = None;
     }
     Ok(())
@@ -30,7 +38,7 @@ pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), Cl
     io::model_ref(&mut catalog, &mut req.model)?;
     lengths_file(&mut req.lengths, &mut req.lengths_trace)?;
     if let Some(path) = &a.trace {
-        req.trace = Some(io::read(path)?);
+        req.trace = Some(trace_text(path)?);
     }
     let format = super::any_format(a.out.format);
     let reply = suanli_api::simulate(&catalog, &req)?;

@@ -14,7 +14,12 @@ fn progress_bar(enabled: bool) -> impl Fn(usize, usize) + Sync {
             let width = 30;
             let filled = done * width / total.max(1);
             let mut err = std::io::stderr().lock();
-            let _ = write!(err, "\rsearching [{}{}] {done}/{total}", "#".repeat(filled), " ".repeat(width - filled));
+            let _ = write!(
+                err,
+                "\rsearching [{}{}] {done}/{total}",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
             if done == total {
                 let _ = writeln!(err);
             }

@@ -74,7 +74,7 @@ impl Allowed {
     }
 }
 
-fn header<'a>(h: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn header(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -120,7 +120,10 @@ mod tests {
     use super::*;
 
     fn loopback() -> Allowed {
-        Allowed { local: Some("127.0.0.1:8080".parse().unwrap_or_else(|_| unreachable!())), ..Allowed::default() }
+        Allowed {
+            local: Some("127.0.0.1:8080".parse().unwrap_or_else(|_| unreachable!())),
+            ..Allowed::default()
+        }
     }
 
     #[test]
@@ -132,7 +135,10 @@ mod tests {
         for bad in ["evil.example:8080", "127.0.0.1:9999", "10.0.0.1:8080", "localhost", "attacker.com"] {
             assert!(!a.host_ok(bad), "{bad}");
         }
-        let all = Allowed { local: Some("0.0.0.0:8080".parse().unwrap_or_else(|_| unreachable!())), ..Allowed::default() };
+        let all = Allowed {
+            local: Some("0.0.0.0:8080".parse().unwrap_or_else(|_| unreachable!())),
+            ..Allowed::default()
+        };
         assert!(all.host_ok("192.168.1.5:8080"));
         assert!(!all.host_ok("rebind.example:8080"));
         let named = Allowed { hosts: vec!["planner.internal".into()], ..all };

@@ -42,8 +42,17 @@ fn fields<T: JsonSchema>() -> Vec<String> {
     v["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
 }
 
-/// Old names still accepted (`input`/`output` for the token counts).
-const ALIASES: [&str; 2] = ["input", "output"];
+/// Old names still accepted: (old, current).
+const ALIASES: [(&str, &str); 2] = [("input", "input_tokens"), ("output", "output_tokens")];
+
+/// Required field names of `T`.
+fn required<T: JsonSchema>() -> Vec<String> {
+    let v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
+    v["required"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
 
 /// The body as a `T`: unknown fields are named, type errors carry the field's path.
 fn parse<T: DeserializeOwned + JsonSchema>(body: Result<Bytes, BytesRejection>) -> Result<T, HttpError> {
@@ -54,11 +63,16 @@ fn parse<T: DeserializeOwned + JsonSchema>(body: Result<Bytes, BytesRejection>) 
         return Err(HttpError::bad(None, "the body must be a JSON object"));
     };
     let known = fields::<T>();
-    if let Some(k) = map.keys().find(|k| !known.contains(k) && !ALIASES.contains(&k.as_str())) {
+    let alias_of = |k: &str| ALIASES.iter().find(|(old, _)| *old == k).map(|(_, new)| *new);
+    if let Some(k) = map.keys().find(|k| !known.contains(k) && alias_of(k).is_none()) {
         return Err(HttpError::bad(
             Some(k.clone()),
             format!("unknown field `{k}`; the accepted fields are {}", known.join(", ")),
         ));
+    }
+    let given = |f: &str| map.contains_key(f) || map.keys().any(|k| alias_of(k) == Some(f));
+    if let Some(f) = required::<T>().into_iter().find(|f| !given(f)) {
+        return Err(HttpError::bad(Some(f.clone()), format!("`{f}`: missing required field")));
     }
     serde_path_to_error::deserialize(v).map_err(|e| {
         let path = e.path().to_string();
@@ -150,7 +164,9 @@ fn no_cap<T>(_: &T) -> Result<(), HttpError> {
 fn over(field: &str, v: impl std::fmt::Display, max: impl std::fmt::Display) -> HttpError {
     HttpError::bad(
         Some(field.into()),
-        format!("`{field}` = {v}: more than the server's work budget of {max}; run `suanli` locally for more"),
+        format!(
+            "`{field}` = {v}: more than the server's work budget of {max}; run `suanli` locally for more"
+        ),
     )
 }
 
@@ -186,7 +202,10 @@ pub(crate) async fn train(State(st): State<Arc<AppState>>, body: Result<Bytes, B
     planner(st, body, no_cap, train_work, suanli_report::render_train).await
 }
 
-pub(crate) async fn finetune(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
+pub(crate) async fn finetune(
+    State(st): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     planner(st, body, no_cap, suanli_api::finetune, suanli_report::render_finetune).await
 }
 
@@ -198,7 +217,10 @@ pub(crate) async fn serve(State(st): State<Arc<AppState>>, body: Result<Bytes, B
     planner(st, body, serve_cap, suanli_api::serve, suanli_report::render_serve).await
 }
 
-pub(crate) async fn simulate(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
+pub(crate) async fn simulate(
+    State(st): State<Arc<AppState>>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     planner(st, body, simulate_cap, suanli_api::simulate, suanli_report::render_sim).await
 }
 
@@ -238,7 +260,10 @@ pub(crate) async fn plan(
             "markdown" => (Format::Markdown, "text/markdown; charset=utf-8"),
             "csv" => (Format::Csv, "text/csv; charset=utf-8"),
             other => {
-                return Err(HttpError::bad(Some("format".into()), format!("`format` = {other}: json, html, markdown or csv")));
+                return Err(HttpError::bad(
+                    Some("format".into()),
+                    format!("`format` = {other}: json, html, markdown or csv"),
+                ));
             }
         };
         let text = text(body)?;
@@ -264,7 +289,9 @@ pub(crate) async fn audit(State(st): State<Arc<AppState>>, body: Result<Bytes, B
                 .map_err(|e| HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("answer: {e}")))
         })
         .await??;
-        Ok::<_, HttpError>((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], out).into_response())
+        Ok::<_, HttpError>(
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], out).into_response(),
+        )
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
 }

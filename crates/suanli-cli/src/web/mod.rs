@@ -58,7 +58,9 @@ fn router(st: Arc<AppState>, allowed: Arc<Allowed>) -> Router {
         .route("/v1/sweep", post(handlers::sweep))
         .route("/v1/plan", post(handlers::plan))
         .route("/v1/audit", post(handlers::audit))
-        .fallback(|| async { HttpError::new(StatusCode::NOT_FOUND, "no such endpoint; see /openapi.json").into_response() })
+        .fallback(|| async {
+            HttpError::new(StatusCode::NOT_FOUND, "no such endpoint; see /openapi.json").into_response()
+        })
         .method_not_allowed_fallback(|| async {
             HttpError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -91,6 +93,9 @@ pub(crate) struct WebArgs {
     /// Without it, cross-origin requests are refused with 403.
     #[arg(long, value_name = "ORIGIN")]
     pub(crate) allow_origin: Vec<String>,
+    /// Seconds a connection may take to send a request's headers (slow clients are dropped).
+    #[arg(long, default_value_t = HEADER_TIMEOUT.as_secs_f64(), hide = true)]
+    pub(crate) header_timeout: f64,
     /// Exit when standard input closes: a parent process (a test harness, a supervisor) that
     /// holds the pipe takes the server down with it, even if it cannot kill it.
     #[arg(long, hide = true)]
@@ -98,7 +103,11 @@ pub(crate) struct WebArgs {
 }
 
 /// Serves `app` on `listener`, each connection with the header-read timeout, until Ctrl-C.
-async fn serve(listener: tokio::net::TcpListener, app: Router) -> Result<(), CliError> {
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_timeout: Duration,
+) -> Result<(), CliError> {
     let shutdown = tokio::signal::ctrl_c();
     tokio::pin!(shutdown);
     loop {
@@ -114,7 +123,7 @@ async fn serve(listener: tokio::net::TcpListener, app: Router) -> Result<(), Cli
         let service = TowerToHyperService::new(app.clone());
         tokio::spawn(async move {
             let mut http = hyper::server::conn::http1::Builder::new();
-            http.timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+            http.timer(TokioTimer::new()).header_read_timeout(header_timeout);
             let _ = http.serve_connection(TokioIo::new(stream), service).await;
         });
     }
@@ -123,7 +132,16 @@ async fn serve(listener: tokio::net::TcpListener, app: Router) -> Result<(), Cli
 /// Runs the server until interrupted.
 pub(crate) fn run(a: &WebArgs) -> Result<(), CliError> {
     if !(a.timeout.is_finite() && a.timeout > 0.0 && a.timeout <= 3600.0) {
-        return Err(CliError::Input(format!("`--timeout` = {}: seconds, more than 0 and at most 3600", a.timeout)));
+        return Err(CliError::Input(format!(
+            "`--timeout` = {}: seconds, more than 0 and at most 3600",
+            a.timeout
+        )));
+    }
+    if !(a.header_timeout.is_finite() && a.header_timeout > 0.0 && a.header_timeout <= 600.0) {
+        return Err(CliError::Input(format!(
+            "`--header-timeout` = {}: seconds, more than 0 and at most 600",
+            a.header_timeout
+        )));
     }
     if !(1..=1024).contains(&a.jobs) {
         return Err(CliError::Input(format!("`--jobs` = {}: from 1 to 1024", a.jobs)));
@@ -160,6 +178,6 @@ pub(crate) fn run(a: &WebArgs) -> Result<(), CliError> {
             hosts: a.allow_host.iter().map(|h| h.to_ascii_lowercase()).collect(),
             origins: a.allow_origin.clone(),
         });
-        serve(listener, router(st, allowed)).await
+        serve(listener, router(st, allowed), Duration::from_secs_f64(a.header_timeout)).await
     })
 }
