@@ -14,6 +14,7 @@ mod finetune;
 mod flops;
 mod infer;
 mod input;
+pub mod json;
 mod lists;
 mod plan;
 mod serve;

@@ -36,53 +36,13 @@ pub(crate) struct AppState {
     pub catalog: Arc<Catalog>,
 }
 
-/// Request field names of `T` (its JSON Schema's properties).
-fn fields<T: JsonSchema>() -> Vec<String> {
-    let v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
-    v["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
-}
-
-/// Old names still accepted: (old, current).
-const ALIASES: [(&str, &str); 2] = [("input", "input_tokens"), ("output", "output_tokens")];
-
-/// Required field names of `T`.
-fn required<T: JsonSchema>() -> Vec<String> {
-    let v = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
-    v["required"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
-        .unwrap_or_default()
-}
-
-/// The body as a `T`: unknown fields are named, type errors carry the field's path.
+/// The body as a `T` (the library's checks: unknown and missing fields named, type errors
+/// with the field's path).
 fn parse<T: DeserializeOwned + JsonSchema>(body: Result<Bytes, BytesRejection>) -> Result<T, HttpError> {
     let bytes = body.map_err(|r| HttpError::new(r.status(), format!("request body: {}", r.body_text())))?;
     let v: Value = serde_json::from_slice(&bytes)
         .map_err(|e| HttpError::bad(None, format!("the body is not JSON: {e}")))?;
-    let Value::Object(map) = &v else {
-        return Err(HttpError::bad(None, "the body must be a JSON object"));
-    };
-    let known = fields::<T>();
-    let alias_of = |k: &str| ALIASES.iter().find(|(old, _)| *old == k).map(|(_, new)| *new);
-    if let Some(k) = map.keys().find(|k| !known.contains(k) && alias_of(k).is_none()) {
-        return Err(HttpError::bad(
-            Some(k.clone()),
-            format!("unknown field `{k}`; the accepted fields are {}", known.join(", ")),
-        ));
-    }
-    let given = |f: &str| map.contains_key(f) || map.keys().any(|k| alias_of(k) == Some(f));
-    if let Some(f) = required::<T>().into_iter().find(|f| !given(f)) {
-        return Err(HttpError::bad(Some(f.clone()), format!("`{f}`: missing required field")));
-    }
-    serde_path_to_error::deserialize(v).map_err(|e| {
-        let path = e.path().to_string();
-        let field = (path != "." && !path.is_empty()).then_some(path);
-        let message = match &field {
-            Some(f) => format!("`{f}`: {}", e.inner()),
-            None => e.inner().to_string(),
-        };
-        HttpError::bad(field, message)
-    })
+    Ok(suanli_api::json::parse(v)?)
 }
 
 /// Runs `work` on a blocking thread that holds a job permit until the work ends, so a

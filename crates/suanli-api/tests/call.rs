@@ -1,0 +1,77 @@
+//! The JSON front door answers every command and maps failures to typed errors.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::{Value, json};
+use suanli_api::json::call;
+use suanli_core::Catalog;
+
+fn ok(c: &Catalog, cmd: &str, body: Value) -> Value {
+    let text = call(c, cmd, body).unwrap_or_else(|e| panic!("{cmd}: {e:?}"));
+    serde_json::from_str(&text).expect("JSON")
+}
+
+#[test]
+fn every_command_answers() {
+    let c = Catalog::builtin().unwrap();
+    let kinds = [
+        ("flops", json!({"model": "llama2-7b"})),
+        ("infer", json!({"model": "llama2-7b", "gpu": "h100-sxm", "input": 512, "output": 128})),
+        ("train", json!({"model": "llama2-7b", "gpu": "h100-sxm", "gpus": 8})),
+        ("finetune", json!({"model": "llama2-7b", "gpu": "h100-sxm", "method": "lora"})),
+        (
+            "serve",
+            json!({"model": "llama2-7b", "gpu": "h100-sxm", "rate": 2, "input": 512, "output": 128, "ttft_p99": 2, "tpot_p99": 0.1}),
+        ),
+        (
+            "simulate",
+            json!({"model": "llama2-7b", "gpu": "h100-sxm", "replicas": 1, "rate": 1, "requests": 200, "input": 128, "output": 32}),
+        ),
+        ("plan", json!({"document": suanli_core::scenario::CHATGPT_2023})),
+        ("audit", json!({"document": "[[value]]\nid = \"a\"\nvalue = 1.0\nunit = \"USD\"\n"})),
+        ("validate", json!({})),
+        ("catalog", json!({"id": "h100-sxm"})),
+    ];
+    for (cmd, body) in kinds {
+        let v = ok(&c, cmd, body);
+        assert!(v.is_object(), "{cmd}: {v}");
+        assert!(v["schema_version"].is_number(), "{cmd} carries schema_version: {v}");
+    }
+    let sweep =
+        json!({"model": "llama2-7b", "gpu": ["h100-sxm", "a100-sxm-80gb"], "input": [128], "output": [32]});
+    assert_eq!(ok(&c, "sweep", sweep)["rows"].as_array().map(Vec::len), Some(2));
+    assert!(ok(&c, "catalog", json!({"kind": "accelerators"})).is_object());
+}
+
+#[test]
+fn failures_are_typed() {
+    let c = Catalog::builtin().unwrap();
+    let e = call(&c, "infer", json!({"model": "llama2-7b", "gpu": "h100-sxm", "input": 512})).unwrap_err();
+    assert_eq!((e.status, e.field.as_deref()), (400, Some("output_tokens")));
+    let e = call(
+        &c,
+        "infer",
+        json!({"model": "llama2-7b", "gpu": "h100-sxm", "input": 5, "output": 5, "colour": 1}),
+    )
+    .unwrap_err();
+    assert_eq!((e.status, e.field.as_deref()), (400, Some("colour")));
+    let e = call(
+        &c,
+        "infer",
+        json!({"model": "llama2-7b", "gpu": "h100-sxm", "input": 5, "output": 5, "tp": -1}),
+    )
+    .unwrap_err();
+    assert_eq!((e.status, e.field.as_deref()), (400, Some("tp")));
+    let e =
+        call(&c, "infer", json!({"model": "nope", "gpu": "h100-sxm", "input": 5, "output": 5})).unwrap_err();
+    assert_eq!((e.status, e.field.as_deref()), (400, Some("model")));
+    let e = call(
+        &c,
+        "infer",
+        json!({"model": "llama3.1-405b", "gpu": "l4", "tp": 1, "input": 512, "output": 64}),
+    )
+    .unwrap_err();
+    assert_eq!(e.status, 422);
+    assert!(e.answer.is_some(), "a layout that does not fit still shows its memory");
+    assert_eq!(e.to_json()["error"]["kind"], "infeasible");
+    assert_eq!(call(&c, "nope", json!({})).unwrap_err().status, 404);
+}
