@@ -12,7 +12,7 @@ use suanli_core::train::{
     Calibration, Candidates, Cluster, Constraints, Objective, Prepared, Stack, TrainReport, Workload,
 };
 use suanli_core::units::FLOP_PER_PF_DAY;
-use suanli_report::{FinetuneOut, PhaseOut};
+use suanli_report::{FinetuneOut, GpuRef, Header, ModelRef, PhaseOut, PrecisionRef};
 
 use crate::error::{ApiError, ApiResult, Reply};
 use crate::input;
@@ -404,14 +404,25 @@ pub fn finetune(catalog: &Catalog, a: &FinetuneRequest) -> ApiResult<FinetuneOut
         notes.push(format!("no cloud price for {} in the catalog: cost not computed", cluster.accelerator));
     }
     let gpu_hours = doc.seconds * gpus / 3600.0;
+    let header = Header {
+        model: ModelRef::of(&spec),
+        gpu: Some(GpuRef::of(catalog, &cluster.accelerator, u64::from(a.gpus))),
+        layout: None,
+        precision: Some(PrecisionRef {
+            weights: if a.method == "qlora" { Precision::Int4 } else { Precision::Bf16 },
+            activations: Precision::Bf16,
+            kv: Precision::Bf16,
+        }),
+    };
     let out = FinetuneOut {
+        header,
         model: spec.id.clone(),
         gpu: cluster.accelerator.clone(),
         gpus: a.gpus,
         method: a.method.clone(),
         layout: doc.layout,
         fits,
-        trainable_params: doc.trainable,
+        trainable_params: doc.trainable.round() as u64,
         memory_gib_per_gpu: doc.memory,
         memory_capacity_gib: cluster.memory_gib,
         step_time_s: doc.step,

@@ -12,7 +12,8 @@ use suanli_core::infer::{
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
 use suanli_core::train::{Calibration, Cluster};
-use suanli_report::{InferConfigOut, InferDoc, RankRow};
+use suanli_report::{GpuRef, Header, InferConfigOut, InferDoc, LayoutRef, ModelRef, PrecisionRef, RankRow};
+use suanli_sim::metrics::Latency;
 
 use crate::error::{ApiError, ApiResult, Reply};
 use crate::input::{self, count, nonzero};
@@ -331,8 +332,8 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
                 layout: label(&c.config),
                 output_tokens_per_s_per_gpu: c.result.output_tokens_per_s_per_gpu,
                 batch: c.result.batch,
-                ttft_s: c.result.ttft_s,
-                tpot_s: c.result.tpot_s,
+                ttft_s: Latency::fixed(c.result.ttft_s),
+                tpot_s: Latency::fixed(c.result.tpot_s),
                 cost_usd_per_million_output_tokens: c.cost_usd_per_million_output_tokens,
             })
             .collect();
@@ -393,18 +394,21 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
             )
         }
     });
+    let header = Header {
+        model: ModelRef::of(&spec),
+        gpu: Some(GpuRef::of(catalog, &cluster.accelerator, u64::from(cfg.tp) * u64::from(cfg.pp))),
+        layout: Some(LayoutRef { tp: cfg.tp, pp: cfg.pp, dp: 1, ep: cfg.ep, cp: 1 }),
+        precision: Some(PrecisionRef {
+            weights: cfg.precision.weights,
+            activations: cfg.precision.activations,
+            kv: cfg.precision.kv,
+        }),
+    };
     let doc = InferDoc {
-        config: InferConfigOut {
-            model: spec.id.clone(),
-            gpu: cluster.accelerator.clone(),
-            tp: cfg.tp,
-            pp: cfg.pp,
-            ep: cfg.ep,
-            weights: cfg.precision.weights.name().into(),
-            activations: cfg.precision.activations.name().into(),
-            kv: cfg.precision.kv.name().into(),
-            input,
-            output,
+        header,
+        workload: InferConfigOut {
+            input_tokens: input,
+            output_tokens: output,
             load,
             engine_max_batch: engine.max_batch,
             engine_max_tokens: engine.max_tokens,
@@ -415,9 +419,9 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
         max_batch: result.max_batch,
         max_batch_limited_by: result.max_batch_limited_by.to_string(),
         batch: result.batch,
-        ttft_s: result.ttft_s,
-        tpot_s: result.tpot_s,
-        e2e_s: result.e2e_s,
+        ttft_s: Latency::fixed(result.ttft_s),
+        tpot_s: Latency::fixed(result.tpot_s),
+        e2e_s: Latency::fixed(result.e2e_s),
         output_tokens_per_s: result.output_tokens_per_s,
         output_tokens_per_s_per_gpu: result.output_tokens_per_s_per_gpu,
         total_tokens_per_s: result.total_tokens_per_s,

@@ -17,6 +17,7 @@ mod input;
 pub mod json;
 mod lists;
 mod plan;
+pub mod schemas;
 mod serve;
 mod simulate;
 mod sweep;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use suanli_core::Catalog;
 use suanli_core::sigfig::human;
-use suanli_report::ServeDoc;
+use suanli_report::{GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, ServeDoc, Targets};
 use suanli_sim::disagg::KV_TRANSFER_SETUP_S;
 use suanli_sim::fleet::{ChipOption, FleetSpec, size, size_disaggregated};
 use suanli_sim::workload::DailyCurve;
@@ -231,5 +231,23 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
     } else {
         None
     };
-    Ok(Reply::ok(ServeDoc { model: spec.id.clone(), plan, targets: (ttft, tpot), disaggregated, notes }))
+    let c = &plan.config;
+    let header = Header {
+        model: ModelRef::of(&spec),
+        gpu: Some(GpuRef::of(catalog, &plan.gpu, plan.gpus)),
+        layout: Some(LayoutRef {
+            tp: c.tp,
+            pp: c.pp,
+            dp: u32::try_from(plan.replicas).unwrap_or(u32::MAX),
+            ep: c.ep,
+            cp: 1,
+        }),
+        precision: Some(PrecisionRef {
+            weights: c.precision.weights,
+            activations: c.precision.activations,
+            kv: c.precision.kv,
+        }),
+    };
+    let targets = Targets { ttft_p99_s: ttft, tpot_p99_s: tpot };
+    Ok(Reply::ok(ServeDoc { header, model: spec.id.clone(), plan, targets, disaggregated, notes }))
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 use suanli_core::Catalog;
 use suanli_core::infer::{InferCalibration, InferConfig, Replica};
 use suanli_core::sigfig::human;
-use suanli_report::{DisaggPools, SimDoc, SimSetup};
+use suanli_report::{DisaggPools, GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, SimDoc, SimSetup};
 use suanli_sim::disagg::{
     KV_TRANSFER_SETUP_S, kv_bytes_per_token_per_gpu, kv_transfer_s, simulate_disaggregated,
 };
@@ -300,7 +300,16 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
     if report.saturated {
         notes.push("saturated: lower the rate or add replicas".into());
     }
+    let replicas = u64::from(a.replicas) * u64::from(tp)
+        + a.prefill_replicas.map_or(0, |pr| u64::from(pr) * u64::from(a.prefill_tp.unwrap_or(tp)));
+    let header = Header {
+        model: ModelRef::of(&spec),
+        gpu: Some(GpuRef::of(catalog, &cl.accelerator, replicas)),
+        layout: Some(LayoutRef { tp, pp: 1, dp: a.replicas, ep: 1, cp: 1 }),
+        precision: Some(PrecisionRef { weights: p.weights, activations: p.activations, kv: p.kv }),
+    };
     let doc = SimDoc {
+        header,
         config: SimSetup {
             model: spec.id.clone(),
             gpu: cl.accelerator.clone(),

@@ -196,15 +196,20 @@ fn row(catalog: &Catalog, a: &InferRequest, index: usize) -> SweepRow {
     match infer(catalog, a) {
         Ok(reply) if reply.infeasible.is_none() => {
             let doc = reply.answer;
-            let c = &doc.config;
-            r.model.clone_from(&c.model);
+            let h = &doc.header;
+            let l = h.layout.unwrap_or_default();
+            r.model.clone_from(&h.model.id);
             r.status = "ok".into();
-            r.layout =
-                Some(format!("tp{}×pp{} ep{} {}/{}/{}", c.tp, c.pp, c.ep, c.weights, c.activations, c.kv));
-            r.gpus = Some(c.tp * c.pp);
+            if let Some(p) = h.precision {
+                r.layout = Some(format!(
+                    "tp{}×pp{} ep{} {}/{}/{}",
+                    l.tp, l.pp, l.ep, p.weights, p.activations, p.kv
+                ));
+            }
+            r.gpus = Some(l.tp * l.pp);
             r.batch = Some(doc.batch);
-            r.ttft_s = Some(doc.ttft_s);
-            r.tpot_s = Some(doc.tpot_s);
+            r.ttft_s = Some(doc.ttft_s.mean);
+            r.tpot_s = Some(doc.tpot_s.mean);
             r.output_tokens_per_s_per_gpu = Some(doc.output_tokens_per_s_per_gpu);
             r.cost_usd_per_million_output_tokens = doc.cost_usd_per_million_output_tokens;
         }

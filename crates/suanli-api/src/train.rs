@@ -10,7 +10,7 @@ use suanli_core::train::{
     Calibration, Candidates, Cluster, Constraints, Evaluation, Objective, Operating, Prepared, Recompute,
     Stack, TrainReport, Workload, nearest_miss,
 };
-use suanli_report::{FrontRow, SearchStats, TrainDoc};
+use suanli_report::{FrontRow, GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, SearchStats, TrainDoc};
 
 use crate::error::{ApiError, ApiResult, Reply};
 use crate::input::{self, nonzero, positive};
@@ -348,7 +348,15 @@ pub fn train(
             }
         })
         .collect();
+    let l = &chosen.layout;
+    let header = Header {
+        model: ModelRef::of(&spec),
+        gpu: Some(GpuRef::of(catalog, &cluster.accelerator, chosen.gpus)),
+        layout: Some(LayoutRef { tp: l.tp, pp: l.pp, dp: l.dp, ep: l.ep, cp: l.cp }),
+        precision: Some(PrecisionRef { weights: Precision::Bf16, activations: precision, kv: precision }),
+    };
     let doc = TrainDoc {
+        header,
         model: spec.id.clone(),
         gpu: cluster.accelerator.clone(),
         server: cluster.server.clone(),

@@ -104,8 +104,12 @@ pub(crate) enum Command {
     /// Serve the planners as a JSON API and a dashboard page (default http://127.0.0.1:8080).
     #[cfg(feature = "web")]
     Web(crate::web::WebArgs),
-    /// Print the JSON Schema of the scenario format.
+    /// Print a JSON Schema: the scenario format (default) or a planner's answer (flops, infer,
+    /// train, finetune, serve, simulate).
     Schema {
+        /// `scenario`, or an answer kind.
+        #[arg(default_value = "scenario")]
+        what: String,
         /// Write to this file instead of stdout.
         #[arg(long, short = 'o', value_name = "FILE")]
         output: Option<PathBuf>,

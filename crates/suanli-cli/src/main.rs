@@ -55,10 +55,20 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         #[cfg(feature = "web")]
         Some(Command::Web(args)) => web::run(&args),
         Some(Command::Audit { file, out }) => commands::audit::run(&file, &out),
-        Some(Command::Schema { output }) => {
-            io::emit(&suanli_core::scenario::json_schema(), output.as_deref())
-        }
+        Some(Command::Schema { what, output }) => io::emit(&schema(&what)?, output.as_deref()),
     }
+}
+
+/// The JSON Schema `suanli schema WHAT` prints.
+fn schema(what: &str) -> Result<String, CliError> {
+    if what == "scenario" {
+        return Ok(suanli_core::scenario::json_schema());
+    }
+    let v = suanli_api::schemas::answer(what).ok_or_else(|| {
+        let kinds: Vec<&str> = suanli_api::schemas::answers().iter().map(|(k, _)| *k).collect();
+        CliError::Input(format!("`WHAT` = {what}: scenario, or one of {}", kinds.join(", ")))
+    })?;
+    Ok(suanli_report::to_json(&v)?)
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ fn plan_markdown_snapshot() {
 #[test]
 fn plan_json_shows_every_seed_figure() {
     let v = json(&["plan", "--format", "json"]);
-    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["schema_version"], 2);
     assert_eq!(v["kind"], "plan");
     let claims = v["claims"].as_array().expect("claims");
     let by_ref = |r: &str| claims.iter().filter(|c| c["ref"] == r).collect::<Vec<_>>();
@@ -197,12 +197,12 @@ dense_tflops = { bf16 = { v = 100, src = "lab", conf = "estimate" } }
 #[test]
 fn flops_from_id_and_from_config_json() {
     let v = json(&["flops", "--model", "llama2-7b", "--tokens", "2e12", "-f", "json"]);
-    assert_eq!(v["result"]["params"]["total"].as_f64(), Some(6_738_415_616.0));
-    let pf = v["result"]["training"]["pf_days_6nd"].as_f64().expect("pf");
+    assert_eq!(v["params"]["total"].as_f64(), Some(6_738_415_616.0));
+    let pf = v["training"]["pf_days_6nd"].as_f64().expect("pf");
     assert!((pf - 6.0 * 6_738_415_616.0 * 2e12 / 8.64e19).abs() < 1e-6);
     let cfg = repo("crates/suanli-core/tests/fixtures/hf/mixtral-8x7b.json");
     let v = json(&["flops", "--model", cfg.to_str().expect("path"), "-f", "json"]);
-    assert_eq!(v["result"]["params"]["total"].as_f64(), Some(46_702_792_704.0));
+    assert_eq!(v["params"]["total"].as_f64(), Some(46_702_792_704.0));
     assert!(stdout(&["flops", "-m", "deepseek-v3"]).contains("Mla"));
 }
 
@@ -365,7 +365,7 @@ fn train_json_contract() {
         "hardware_tflops_per_gpu",
         "mfu",
         "hfu",
-        "train_days",
+        "time_days",
         "gpu_hours",
         "servers",
         "energy_mwh",
@@ -460,7 +460,7 @@ fn train_days_mode_finds_fewest_servers() {
         "-f",
         "json",
     ]);
-    assert!(v["train_days"].as_f64().expect("days") <= 10.0);
+    assert!(v["time_days"].as_f64().expect("days") <= 10.0);
     let servers = v["servers"].as_u64().expect("servers");
     assert!(servers > 150 && servers < 1000, "{servers}");
     assert_eq!(v["server"], "nf5688m6-a800");
@@ -573,7 +573,7 @@ fn infer_json_contract() {
         "json",
     ]);
     for key in [
-        "config",
+        "workload",
         "fits",
         "memory_gib_per_gpu",
         "kv_cache_gib",
@@ -591,7 +591,7 @@ fn infer_json_contract() {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     assert_eq!(v["kind"], "infer");
-    assert_eq!(v["config"]["weights"], "fp8");
+    assert_eq!(v["precision"]["weights"], "fp8");
     assert!(["compute", "memory", "network"].contains(&v["bound"]["decode"].as_str().expect("bound")));
     let tps = v["output_tokens_per_s"].as_f64().expect("rate");
     assert!((tps - 15_245.0).abs() / 15_245.0 < 0.2, "{tps}");
@@ -617,14 +617,14 @@ fn infer_modes_and_overrides() {
     ];
     let batch = json(&[&base[..], &["--batch", "8"]].concat());
     assert_eq!(batch["batch"], 8);
-    assert_eq!(batch["config"]["load"], "batch 8");
+    assert_eq!(batch["workload"]["load"], "batch 8");
     let conc = json(&[&base[..], &["--concurrency", "32"]].concat());
     assert_eq!(conc["batch"], 32);
     let mixed = json(&[&base[..], &["--precision", "fp8", "--kv", "bf16"]].concat());
-    assert_eq!(mixed["config"]["kv"], "bf16");
-    assert_eq!(mixed["config"]["weights"], "fp8");
+    assert_eq!(mixed["precision"]["kv"], "bf16");
+    assert_eq!(mixed["precision"]["weights"], "fp8");
     let int4 = json(&[&base[..], &["--weights", "int4"]].concat());
-    assert_eq!(int4["config"]["activations"], "bf16");
+    assert_eq!(int4["precision"]["activations"], "bf16");
 }
 
 #[test]
@@ -646,7 +646,7 @@ fn infer_search_respects_latency_limits() {
         "-f",
         "json",
     ]);
-    assert!(v["tpot_s"].as_f64().expect("tpot") <= 0.04);
+    assert!(v["tpot_s"]["mean"].as_f64().expect("tpot") <= 0.04);
     assert!(v["search"].as_array().expect("ranking").len() > 3);
     let text =
         stdout(&["infer", "-m", "mixtral-8x7b", "--gpu", "h100-sxm", "--input", "1000", "--output", "1000"]);
@@ -689,7 +689,7 @@ fn infer_bad_input() {
         "-f",
         "json",
     ]);
-    assert_eq!(v["config"]["activations"], "bf16");
+    assert_eq!(v["precision"]["activations"], "bf16");
     assert!(
         v["notes"]
             .as_array()
@@ -876,7 +876,7 @@ fn serve_sizes_disaggregated_pools_within_the_targets() {
         "--gpu",
         "h100-sxm",
         "--tp",
-        &v["config"]["tp"].to_string(),
+        &v["layout"]["tp"].to_string(),
         "--replicas",
         &dec.to_string(),
         "--prefill-replicas",
@@ -1072,7 +1072,7 @@ fn serve_json_contract_and_daily_curve() {
         "replicas",
         "gpus",
         "servers",
-        "config",
+        "layout",
         "cost_usd_per_month",
         "cost_usd_per_million_output_tokens",
         "power_kw",
@@ -1433,7 +1433,7 @@ fn sweep_rows_and_shards_concatenate() {
     let rows: Vec<Value> =
         jsonl.lines().map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect();
     assert_eq!(rows.len(), 8);
-    assert!(rows.iter().all(|r| r["kind"] == "sweep" && r["schema_version"] == 1));
+    assert!(rows.iter().all(|r| r["kind"] == "sweep" && r["schema_version"] == 2));
     let h100_8b = &rows[0];
     assert_eq!(
         (h100_8b["model"].as_str(), h100_8b["gpu"].as_str(), h100_8b["status"].as_str()),
@@ -1453,7 +1453,7 @@ fn sweep_rows_and_shards_concatenate() {
         "-f",
         "json",
     ]);
-    assert_eq!(h100_8b["tpot_s"], infer["tpot_s"]);
+    assert_eq!(h100_8b["tpot_mean_s"], infer["tpot_s"]["mean"]);
     assert_eq!(h100_8b["output_tokens_per_s_per_gpu"], infer["output_tokens_per_s_per_gpu"]);
 }
 

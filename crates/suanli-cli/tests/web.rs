@@ -211,14 +211,14 @@ fn infer_matches_the_cli() {
         .unwrap();
     let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(api, cli, "the API and the CLI give one answer");
-    assert!(api["tpot_s"].as_f64().unwrap() > 0.0);
+    assert!(api["tpot_s"]["mean"].as_f64().unwrap() > 0.0);
 
     // A pasted config.json instead of a catalog id.
     let cfg = json!({"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
         "intermediate_size": 11008, "vocab_size": 32000, "max_position_embeddings": 4096});
     let r = post("/v1/infer", &json!({"model_config": cfg, "gpu": "h100-sxm", "input": 512, "output": 256}));
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.json()["config"]["tp"], 1, "a 7B model fits on one H100");
+    assert_eq!(r.json()["layout"]["tp"], 1, "a 7B model fits on one H100");
 }
 
 #[test]
@@ -262,7 +262,7 @@ fn train_serve_and_simulate() {
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let v = r.json();
-    assert!(v["train_days"].as_f64().unwrap() > 10.0, "{v}");
+    assert!(v["time_days"].as_f64().unwrap() > 10.0, "{v}");
     assert_eq!(
         post("/v1/train", &json!({"model": "gpt3-175b", "gpu": "a100-sxm-80gb", "output": "/tmp/x"}))
             .error(400)

@@ -3,7 +3,20 @@
 use suanli_core::model::Arithmetic;
 use suanli_core::sigfig::human;
 
-use crate::{Format, JSON_SCHEMA_VERSION, Table, to_json};
+use crate::contract::{Header, ModelRef, contract};
+use crate::{Format, Table};
+
+/// `GroupedQuery` → `grouped_query`.
+fn snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, ch) in name.chars().enumerate() {
+        if ch.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(ch.to_lowercase());
+    }
+    out
+}
 
 /// Renders a model's arithmetic.
 ///
@@ -11,9 +24,22 @@ use crate::{Format, JSON_SCHEMA_VERSION, Table, to_json};
 /// JSON serialisation errors (not expected).
 pub fn render_arithmetic(a: &Arithmetic, format: Format) -> Result<String, serde_json::Error> {
     if format == Format::Json {
-        return to_json(
-            &serde_json::json!({ "schema_version": JSON_SCHEMA_VERSION, "kind": "flops", "result": a }),
-        );
+        let header = Header {
+            model: ModelRef {
+                id: a.model.clone(),
+                name: a.name.clone(),
+                params: a.params.total.round() as u64,
+                active_params: a.params.active.round() as u64,
+            },
+            ..Header::default()
+        };
+        let mut body = serde_json::to_value(a)?;
+        if let Some(o) = body.as_object_mut() {
+            o.remove("name");
+            o.insert("attention".into(), snake(&a.attention).into());
+            o.insert("notes".into(), serde_json::Value::Array(Vec::new()));
+        }
+        return contract("flops", &header, &body);
     }
     let p = &a.params;
     let mut t = Table::new(&["quantity", ">value"]);

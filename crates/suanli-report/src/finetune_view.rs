@@ -3,7 +3,8 @@
 use serde::Serialize;
 use suanli_core::sigfig::{count, human, percent};
 
-use crate::{Format, Table, notes_block, render_table, tagged};
+use crate::contract::{Header, contract};
+use crate::{Format, Table, notes_block, render_table};
 
 /// One phase of a step (or of an RLHF iteration).
 #[derive(Debug, Clone, Serialize)]
@@ -21,20 +22,27 @@ pub struct PhaseOut {
 /// What `suanli finetune` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct FinetuneOut {
+    /// Model, chips and precision (the contract's header).
+    #[serde(skip)]
+    pub header: Header,
     /// Model id.
+    #[serde(skip)]
     pub model: String,
     /// Chip id.
+    #[serde(skip)]
     pub gpu: String,
     /// GPUs.
+    #[serde(skip)]
     pub gpus: u32,
     /// `sft`, `lora`, `qlora`, `ppo`, `grpo`.
     pub method: String,
-    /// The layout or adapter setup.
+    /// The layout or adapter setup, in words.
+    #[serde(rename = "setup")]
     pub layout: String,
     /// Whether it fits.
     pub fits: bool,
     /// Trainable parameters.
-    pub trainable_params: f64,
+    pub trainable_params: u64,
     /// Memory per GPU, GiB.
     pub memory_gib_per_gpu: f64,
     /// Capacity, GiB.
@@ -63,7 +71,7 @@ pub struct FinetuneOut {
 /// JSON serialisation errors (not expected).
 pub fn render_finetune(d: &FinetuneOut, format: Format) -> Result<String, serde_json::Error> {
     if format == Format::Json {
-        return tagged(d, "finetune");
+        return contract("finetune", &d.header, d);
     }
     let mut s =
         format!("{} of {} on {} × {}: {}\n\n", d.method.to_uppercase(), d.model, d.gpus, d.gpu, d.layout);
@@ -78,7 +86,7 @@ pub fn render_finetune(d: &FinetuneOut, format: Format) -> Result<String, serde_
                 d.memory_capacity_gib
             ),
         ),
-        ("trainable parameters", count(d.trainable_params)),
+        ("trainable parameters", count(d.trainable_params as f64)),
         ("step time", format!("{} s", human(d.step_time_s))),
         ("time", format!("{} days", human(d.time_days))),
         ("GPU-hours", human(d.gpu_hours)),

@@ -4,31 +4,18 @@ use serde::Serialize;
 use suanli_core::infer::{Bound, InferMemory, StepTime};
 use suanli_core::sigfig::human;
 
-use crate::{Format, Table, notes_block, render_table, tagged};
+use suanli_sim::metrics::Latency;
 
-/// The configuration as the JSON contract names it.
+use crate::contract::{Header, contract};
+use crate::{Format, Table, notes_block, render_table};
+
+/// The workload and engine limits (model, chip, layout and precision are in the header).
 #[derive(Debug, Clone, Serialize)]
 pub struct InferConfigOut {
-    /// Model id.
-    pub model: String,
-    /// Accelerator id.
-    pub gpu: String,
-    /// Tensor parallel.
-    pub tp: u32,
-    /// Pipeline parallel.
-    pub pp: u32,
-    /// Expert parallel.
-    pub ep: u32,
-    /// Weight precision.
-    pub weights: String,
-    /// Activation (compute) precision.
-    pub activations: String,
-    /// KV-cache precision.
-    pub kv: String,
     /// Prompt tokens.
-    pub input: u32,
+    pub input_tokens: u32,
     /// Output tokens.
-    pub output: u32,
+    pub output_tokens: u32,
     /// `max_load`, `concurrency` or `batch`.
     pub load: String,
     /// Engine sequence cap.
@@ -46,10 +33,10 @@ pub struct RankRow {
     pub output_tokens_per_s_per_gpu: f64,
     /// Batch.
     pub batch: u32,
-    /// TTFT, s.
-    pub ttft_s: f64,
+    /// TTFT, s (steady state: every percentile equals the mean).
+    pub ttft_s: Latency,
     /// TPOT, s.
-    pub tpot_s: f64,
+    pub tpot_s: Latency,
     /// USD per million output tokens.
     pub cost_usd_per_million_output_tokens: Option<f64>,
 }
@@ -57,8 +44,11 @@ pub struct RankRow {
 /// Everything `suanli infer` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct InferDoc {
-    /// Configuration.
-    pub config: InferConfigOut,
+    /// Model, chips, layout and precision (the contract's header).
+    #[serde(skip)]
+    pub header: Header,
+    /// Workload and engine limits.
+    pub workload: InferConfigOut,
     /// Whether it fits.
     pub fits: bool,
     /// Memory the engine allocates per GPU, GiB.
@@ -71,12 +61,12 @@ pub struct InferDoc {
     pub max_batch_limited_by: String,
     /// Sequences running.
     pub batch: u32,
-    /// Time to first token, s.
-    pub ttft_s: f64,
+    /// Time to first token, s (steady state: every percentile equals the mean).
+    pub ttft_s: Latency,
     /// Time per output token, s.
-    pub tpot_s: f64,
+    pub tpot_s: Latency,
     /// Request latency, s.
-    pub e2e_s: f64,
+    pub e2e_s: Latency,
     /// Output tokens/s, the whole TP×PP group.
     pub output_tokens_per_s: f64,
     /// Output tokens/s per GPU.
@@ -107,23 +97,26 @@ fn ms(s: f64) -> String {
 /// JSON serialisation errors (not expected).
 pub fn render_infer(d: &InferDoc, format: Format) -> Result<String, serde_json::Error> {
     if format == Format::Json {
-        return tagged(d, "infer");
+        return contract("infer", &d.header, d);
     }
     let render = |t: &Table| render_table(t, format);
-    let c = &d.config;
+    let c = &d.workload;
+    let h = &d.header;
+    let l = h.layout.unwrap_or_default();
+    let p = h.precision.map(|p| (p.weights.name(), p.activations.name(), p.kv.name())).unwrap_or_default();
+    let gpu = h.gpu.as_ref().map_or("", |g| g.id.as_str());
     let mut s = format!(
-        "Serving {} on {} × {} (tp {} × pp {}, ep {}), weights {}, activations {}, KV {}; {} in / {} out tokens, {}\n\n",
-        c.model,
-        c.tp * c.pp,
-        c.gpu,
-        c.tp,
-        c.pp,
-        c.ep,
-        c.weights,
-        c.activations,
-        c.kv,
-        c.input,
-        c.output,
+        "Serving {} on {} × {gpu} (tp {} × pp {}, ep {}), weights {}, activations {}, KV {}; {} in / {} out tokens, {}\n\n",
+        h.model.id,
+        l.tp * l.pp,
+        l.tp,
+        l.pp,
+        l.ep,
+        p.0,
+        p.1,
+        p.2,
+        c.input_tokens,
+        c.output_tokens,
         c.load.replace('_', " ")
     );
     let mut t = Table::new(&["figure", ">value"]);
@@ -137,9 +130,9 @@ pub fn render_infer(d: &InferDoc, format: Format) -> Result<String, serde_json::
         ("KV cache per token per GPU", format!("{} KiB", human(m.kv_bytes_per_token / 1024.0))),
         ("max batch", format!("{} (limited by {})", d.max_batch, d.max_batch_limited_by.replace('_', " "))),
         ("batch", d.batch.to_string()),
-        ("TTFT", ms(d.ttft_s)),
-        ("TPOT", ms(d.tpot_s)),
-        ("end-to-end", format!("{} s", human(d.e2e_s))),
+        ("TTFT", ms(d.ttft_s.mean)),
+        ("TPOT", ms(d.tpot_s.mean)),
+        ("end-to-end", format!("{} s", human(d.e2e_s.mean))),
         ("output tokens/s", human(d.output_tokens_per_s)),
         ("output tokens/s per GPU", human(d.output_tokens_per_s_per_gpu)),
         ("total tokens/s", human(d.total_tokens_per_s)),
@@ -175,8 +168,8 @@ pub fn render_infer(d: &InferDoc, format: Format) -> Result<String, serde_json::
                 r.layout.clone(),
                 human(r.output_tokens_per_s_per_gpu),
                 r.batch.to_string(),
-                ms(r.ttft_s),
-                ms(r.tpot_s),
+                ms(r.ttft_s.mean),
+                ms(r.tpot_s.mean),
                 r.cost_usd_per_million_output_tokens.map_or_else(|| "—".to_string(), |c| format!("{c:.3}")),
             ]);
         }

@@ -6,6 +6,7 @@
 mod arithmetic_view;
 mod audit_view;
 mod catalog_view;
+mod contract;
 mod finetune_view;
 mod infer_view;
 mod plan_html;
@@ -20,11 +21,14 @@ mod validation_view;
 pub use arithmetic_view::render_arithmetic;
 pub use audit_view::render_audit;
 pub use catalog_view::{CatalogKind, catalog_entry, catalog_list};
+pub use contract::{GpuRef, Header, JSON_SCHEMA_VERSION, LayoutRef, ModelRef, PrecisionRef, answer_schema};
 pub use finetune_view::{FinetuneOut, PhaseOut, render_finetune};
 pub use infer_view::{InferConfigOut, InferDoc, RankRow, render_infer};
 pub use plan_html::{plan_charts, render_plan_csv, render_plan_html};
 pub use plan_view::render_plan;
-pub use serve_view::{DisaggPools, ServeDoc, SimDoc, SimSetup, render_serve, render_sim, sim_charts};
+pub use serve_view::{
+    DisaggPools, ServeDoc, SimDoc, SimSetup, Targets, render_serve, render_sim, sim_charts,
+};
 pub use svg::{Chart, Line};
 pub use sweep_view::{SweepRow, render_sweep};
 pub use table::Table;
@@ -45,9 +49,6 @@ pub enum Format {
     /// One self-contained HTML page with inline SVG charts (the plan report).
     Html,
 }
-
-/// Version of the JSON documents' shape; bumped on breaking changes.
-pub const JSON_SCHEMA_VERSION: u32 = 1;
 
 /// JSON of a document with `schema_version` and `kind` added at its top level.
 pub(crate) fn tagged<T: serde::Serialize>(d: &T, kind: &str) -> Result<String, serde_json::Error> {

@@ -6,18 +6,22 @@ use suanli_sim::fleet::{DisaggFleet, FleetPlan};
 use suanli_sim::metrics::Latency;
 use suanli_sim::sim::SimReport;
 
+use crate::contract::{Header, contract};
 use crate::plan_html::{esc, page_head};
 use crate::svg::{Chart, Line};
-use crate::{Format, Table, notes_block, render_table, tagged};
+use crate::{Format, Table, notes_block, render_table};
 
 /// What `suanli simulate` ran.
 #[derive(Debug, Clone, Serialize)]
 pub struct SimSetup {
     /// Model id.
+    #[serde(skip)]
     pub model: String,
     /// Chip id.
+    #[serde(skip)]
     pub gpu: String,
     /// Tensor parallel per replica.
+    #[serde(skip)]
     pub tp: u32,
     /// Replicas (the decode pool's when disaggregated).
     pub replicas: u32,
@@ -28,6 +32,7 @@ pub struct SimSetup {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prefill_tp: Option<u32>,
     /// Precision served.
+    #[serde(skip)]
     pub precision: String,
     /// Router.
     pub router: String,
@@ -42,6 +47,9 @@ pub struct SimSetup {
 /// Everything `suanli simulate` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct SimDoc {
+    /// Model, chips, layout and precision (the contract's header).
+    #[serde(skip)]
+    pub header: Header,
     /// The setup.
     pub config: SimSetup,
     /// The measurements (end to end when disaggregated).
@@ -70,18 +78,31 @@ pub struct DisaggPools {
 /// Everything `suanli serve` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct ServeDoc {
+    /// Model, chips, layout and precision (the contract's header).
+    #[serde(skip)]
+    pub header: Header,
     /// Model id.
+    #[serde(skip)]
     pub model: String,
     /// The fleet.
     #[serde(flatten)]
     pub plan: FleetPlan,
     /// Targets: p99 TTFT and TPOT, seconds.
-    pub targets: (f64, f64),
+    pub targets: Targets,
     /// The same chip and layout as separate prefill and decode pools (with `--disaggregate`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disaggregated: Option<DisaggFleet>,
     /// Assumptions.
     pub notes: Vec<String>,
+}
+
+/// The latency targets a fleet is sized for.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Targets {
+    /// p99 time to first token, s.
+    pub ttft_p99_s: f64,
+    /// p99 time per output token, s.
+    pub tpot_p99_s: f64,
 }
 
 fn lat_rows(t: &mut Table, name: &str, l: &Latency) {
@@ -106,7 +127,7 @@ fn latency_table(ttft: &Latency, tpot: &Latency, e2e: &Latency, queue: Option<&L
 /// JSON serialisation errors (not expected).
 pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Error> {
     if format == Format::Json {
-        return tagged(d, "simulate");
+        return contract("simulate", &d.header, d);
     }
     if format == Format::Html {
         let text = render_sim(d, Format::Table)?;
@@ -247,7 +268,7 @@ fn report_page(title: &str, text: &str, charts: &[Chart]) -> String {
 /// JSON serialisation errors (not expected).
 pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::Error> {
     if format == Format::Json {
-        return tagged(d, "serve");
+        return contract("serve", &d.header, d);
     }
     if format == Format::Html {
         let text = render_serve(d, Format::Table)?;
@@ -269,8 +290,8 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
         p.servers,
         p.server.as_ref().map_or(String::new(), |x| format!(" ({x})")),
         p.method,
-        human(d.targets.0),
-        human(d.targets.1 * 1e3),
+        human(d.targets.ttft_p99_s),
+        human(d.targets.tpot_p99_s * 1e3),
         human(p.peak_requests_per_s)
     );
     s.push_str(&render(&latency_table(&p.ttft_s, &p.tpot_s, &p.e2e_s, None)));

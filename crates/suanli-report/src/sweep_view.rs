@@ -28,8 +28,10 @@ pub struct SweepRow {
     /// Sequences per replica at the chosen load.
     pub batch: Option<u32>,
     /// Time to first token, s.
+    #[serde(rename = "ttft_mean_s")]
     pub ttft_s: Option<f64>,
     /// Time per output token, s.
+    #[serde(rename = "tpot_mean_s")]
     pub tpot_s: Option<f64>,
     /// Output tokens a second per GPU.
     pub output_tokens_per_s_per_gpu: Option<f64>,
@@ -72,8 +74,8 @@ pub fn render_sweep(
         "layout",
         ">gpus",
         ">batch",
-        ">ttft_s",
-        ">tpot_s",
+        ">ttft_mean_s",
+        ">tpot_mean_s",
         ">output_tokens_per_s_per_gpu",
         ">cost_usd_per_million_output_tokens",
     ]);

@@ -5,7 +5,8 @@ use serde::Serialize;
 use suanli_core::sigfig::{human, percent};
 use suanli_core::train::TrainReport;
 
-use crate::{Format, Table, notes_block, render_table, tagged};
+use crate::contract::{Header, contract};
+use crate::{Format, Table, notes_block, render_table};
 
 /// One member of the (GPUs, time) Pareto front.
 #[derive(Debug, Clone, Serialize)]
@@ -17,6 +18,7 @@ pub struct FrontRow {
     /// Seconds per step.
     pub step_time_s: f64,
     /// Days for the token budget.
+    #[serde(rename = "time_days")]
     pub train_days: Option<f64>,
     /// Model FLOPs utilisation.
     pub mfu: f64,
@@ -42,9 +44,14 @@ pub struct SearchStats {
 /// Everything `suanli train` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct TrainDoc {
+    /// Model, chips, layout and precision (the contract's header).
+    #[serde(skip)]
+    pub header: Header,
     /// Model id.
+    #[serde(skip)]
     pub model: String,
     /// Accelerator id.
+    #[serde(skip)]
     pub gpu: String,
     /// Server the network comes from.
     pub server: Option<String>,
@@ -72,7 +79,7 @@ fn opt(v: Option<f64>, unit: &str) -> String {
 /// JSON serialisation errors (not expected).
 pub fn render_train(d: &TrainDoc, format: Format) -> Result<String, serde_json::Error> {
     if format == Format::Json {
-        return tagged(d, "train");
+        return contract("train", &d.header, d);
     }
     let render = |t: &Table| render_table(t, format);
     let r = &d.report;

@@ -103,11 +103,13 @@ pub struct CandidateRow {
 /// The chosen fleet.
 #[derive(Debug, Clone, Serialize)]
 pub struct FleetPlan {
-    /// Chip id.
+    /// Chip id (the answer's `gpu` header).
+    #[serde(skip_serializing)]
     pub gpu: String,
     /// Server id the chip comes in, if catalogued.
     pub server: Option<String>,
     /// Replica layout and precisions.
+    #[serde(skip_serializing)]
     pub config: InferConfig,
     /// Replicas.
     pub replicas: u64,

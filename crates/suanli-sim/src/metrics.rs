@@ -15,6 +15,15 @@ pub struct Latency {
     pub p99: f64,
 }
 
+impl Latency {
+    /// A deterministic latency: every percentile equals the value (the analytic planners'
+    /// steady state).
+    #[must_use]
+    pub fn fixed(x: f64) -> Latency {
+        Latency { mean: x, p50: x, p90: x, p99: x }
+    }
+}
+
 /// Nearest-rank percentiles (`select_nth_unstable`, O(n) each).
 #[must_use]
 pub fn latency(mut xs: Vec<f64>) -> Latency {

@@ -18,11 +18,13 @@ pub(crate) fn document() -> Value {
             v["post"]["responses"][code] = err.clone();
         }
     };
-    let op = |summary: &str, req: Value, keys: &[&str]| {
+    let op = |summary: &str, req: Value, kind: &str| {
+        let answer = suanli_api::schemas::answer(kind)
+            .unwrap_or_else(|| serde_json::json!({ "type": "object", "required": ["kind", "rows"] }));
         let mut v = serde_json::json!({ "post": { "summary": summary,
             "requestBody": { "required": true, "content": { "application/json": { "schema": req } } },
             "responses": {
-                "200": { "description": "the same JSON as the command's `-f json`", "content": { "application/json": { "schema": { "type": "object", "required": keys } } } } } } });
+                "200": { "description": "the same JSON as the command's `-f json`", "content": { "application/json": { "schema": answer } } } } } });
         errors(&mut v);
         v
     };
@@ -40,13 +42,13 @@ pub(crate) fn document() -> Value {
         "paths": {
             "/healthz": { "get": { "summary": "liveness", "responses": { "200": { "description": "ok" } } } },
             "/v1/catalog/{kind}": { "get": { "summary": "catalog entries with sources", "parameters": [{ "name": "kind", "in": "path", "required": true, "schema": { "enum": ["accelerators", "servers", "models"] } }], "responses": { "200": { "description": "entries and sources" }, "404": err } } },
-            "/v1/flops": op("parameters and FLOPs (suanli flops)", schema::<suanli_api::FlopsRequest>(), &["model", "params"]),
-            "/v1/infer": op("inference plan (suanli infer)", schema::<suanli_api::InferRequest>(), &["config", "fits", "memory_gib_per_gpu", "kv_cache_gib", "max_batch", "batch", "ttft_s", "tpot_s", "e2e_s", "output_tokens_per_s", "output_tokens_per_s_per_gpu", "total_tokens_per_s", "cost_usd_per_million_output_tokens", "bound"]),
-            "/v1/train": op("training plan (suanli train)", schema::<suanli_api::TrainRequest>(), &["config", "fits", "memory_gib_per_gpu", "step_time_s", "tokens_per_s", "mfu", "hfu", "servers", "breakdown"]),
-            "/v1/serve": op("fleet sizing (suanli serve)", schema::<suanli_api::ServeRequest>(), &["replicas", "gpus", "servers", "config", "ttft_s", "tpot_s", "e2e_s", "cost_usd_per_month", "power_kw"]),
-            "/v1/sweep": op("best layout per model × chip × lengths (suanli sweep)", schema::<suanli_api::SweepRequest>(), &["kind", "rows"]),
-            "/v1/finetune": op("fine-tuning plan (suanli finetune)", schema::<suanli_api::FinetuneRequest>(), &["method", "fits", "trainable_params", "memory_gib_per_gpu", "step_time_s", "time_days", "gpu_hours", "pf_days", "cost_usd", "breakdown"]),
-            "/v1/simulate": op("fleet simulation (suanli simulate)", schema::<suanli_api::SimulateRequest>(), &["ttft_s", "tpot_s", "e2e_s", "throughput_requests_per_s", "output_tokens_per_s", "goodput"]),
+            "/v1/flops": op("parameters and FLOPs (suanli flops)", schema::<suanli_api::FlopsRequest>(), "flops"),
+            "/v1/infer": op("inference plan (suanli infer)", schema::<suanli_api::InferRequest>(), "infer"),
+            "/v1/train": op("training plan (suanli train)", schema::<suanli_api::TrainRequest>(), "train"),
+            "/v1/serve": op("fleet sizing (suanli serve)", schema::<suanli_api::ServeRequest>(), "serve"),
+            "/v1/sweep": op("best layout per model × chip × lengths (suanli sweep)", schema::<suanli_api::SweepRequest>(), "sweep"),
+            "/v1/finetune": op("fine-tuning plan (suanli finetune)", schema::<suanli_api::FinetuneRequest>(), "finetune"),
+            "/v1/simulate": op("fleet simulation (suanli simulate)", schema::<suanli_api::SimulateRequest>(), "simulate"),
             "/v1/plan": plan,
             "/v1/audit": audit
         }

@@ -75,6 +75,7 @@ pub struct TrainReport {
     /// Hardware FLOPs utilisation.
     pub hfu: f64,
     /// Days to train the token budget (with one).
+    #[serde(rename = "time_days")]
     pub train_days: Option<f64>,
     /// GPU-hours for the token budget.
     pub gpu_hours: Option<f64>,
