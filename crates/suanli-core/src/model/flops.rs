@@ -29,10 +29,11 @@ fn attended(spec: &ModelSpec, b: &Block, context: f64) -> f64 {
         Mixer::Compressed => {
             let raw = context.min(window);
             let rows = (context - raw).max(0.0) / f64::from(b.compress.unwrap_or(1).max(1));
-            return raw + match (&spec.indexer, b.indexed) {
-                (Some(ix), true) => rows.min(f64::from(ix.topk)),
-                _ => rows,
-            };
+            return raw
+                + match (&spec.indexer, b.indexed) {
+                    (Some(ix), true) => rows.min(f64::from(ix.topk)),
+                    _ => rows,
+                };
         }
         Mixer::Linear | Mixer::Mamba | Mixer::None => return 0.0,
     };
@@ -152,4 +153,16 @@ pub fn training_flops_6nd(params: f64, tokens: f64) -> f64 {
 #[must_use]
 pub fn training_flops(spec: &ModelSpec, tokens: f64, seq_len: f64) -> f64 {
     3.0 * forward_flops_per_token(spec, seq_len) * tokens
+}
+
+/// KV-cache (and recurrent-state) bytes per token of context for one sequence of `context`
+/// tokens at `bytes_per_element` (the KV precision's width): [`kv_cache_elements_total`] ÷
+/// `context`. Falls with context on models whose sliding-window, compressed or recurrent
+/// blocks hold a bounded cache.
+#[must_use]
+pub fn kv_bytes_per_token(spec: &ModelSpec, context: f64, bytes_per_element: f64) -> f64 {
+    if context <= 0.0 {
+        return 0.0;
+    }
+    kv_cache_elements_total(spec, context) * bytes_per_element / context
 }

@@ -13,7 +13,8 @@
 use serde_json::{Map, Value};
 
 use super::spec::{
-    Block, BlockFfn, FfnKind, Indexer, LinearAttention, LowRank, Mamba, Mixer, Mla, ModelSpec, Moe, Norm, Position,
+    Block, BlockFfn, FfnKind, Indexer, LinearAttention, LowRank, Mamba, Mixer, Mla, ModelSpec, Moe, Norm,
+    Position,
 };
 use crate::error::Error;
 use crate::precision::Precision;
@@ -167,7 +168,14 @@ impl Keys<'_> {
     fn layer_strings(&self, key: &str, layers: u32) -> Result<Option<Vec<String>>, Error> {
         let Some(list) = self.list(key)? else { return Ok(None) };
         let out: Option<Vec<String>> = list.iter().map(|v| v.as_str().map(str::to_string)).collect();
-        let out = out.ok_or_else(|| Error::invalid(self.origin, self.name(key), short(Value::Array(list.clone())), "a list of strings"))?;
+        let out = out.ok_or_else(|| {
+            Error::invalid(
+                self.origin,
+                self.name(key),
+                short(Value::Array(list.clone())),
+                "a list of strings",
+            )
+        })?;
         if out.len() < layers as usize {
             return Err(Error::invalid(
                 self.origin,
@@ -184,7 +192,14 @@ impl Keys<'_> {
     fn layer_ints(&self, key: &str, layers: u32) -> Result<Option<Vec<u64>>, Error> {
         let Some(list) = self.list(key)? else { return Ok(None) };
         let out: Option<Vec<u64>> = list.iter().map(Value::as_u64).collect();
-        let out = out.ok_or_else(|| Error::invalid(self.origin, self.name(key), short(Value::Array(list.clone())), "a list of integers"))?;
+        let out = out.ok_or_else(|| {
+            Error::invalid(
+                self.origin,
+                self.name(key),
+                short(Value::Array(list.clone())),
+                "a list of integers",
+            )
+        })?;
         if out.len() < layers as usize {
             return Err(Error::invalid(
                 self.origin,
@@ -258,7 +273,9 @@ pub fn from_hf_config(text: &str, origin: &str) -> Result<ModelSpec, Error> {
         Ok(v) => v,
         // Python's `json` writes `Infinity` and `NaN` (Nemotron-H's `time_step_limit`), which
         // JSON does not have; read them as null.
-        Err(e) => serde_json::from_str(&python_constants_as_null(text)).map_err(|_| Error::from_json(origin, &e))?,
+        Err(e) => {
+            serde_json::from_str(&python_constants_as_null(text)).map_err(|_| Error::from_json(origin, &e))?
+        }
     };
     let Value::Object(map) = &value else {
         return Err(Error::invalid(origin, "(document)", "non-object", "a JSON object"));
@@ -329,7 +346,12 @@ pub fn from_hf_config(text: &str, origin: &str) -> Result<ModelSpec, Error> {
 }
 
 fn base(family: &str) -> ModelSpec {
-    ModelSpec { family: family.to_string(), max_context: 2048, src: "hf-config".to_string(), ..ModelSpec::default() }
+    ModelSpec {
+        family: family.to_string(),
+        max_context: 2048,
+        src: "hf-config".to_string(),
+        ..ModelSpec::default()
+    }
 }
 
 fn ffn_kind(k: &Keys<'_>) -> FfnKind {
@@ -371,7 +393,9 @@ fn moe_layers(k: &Keys<'_>, layers: u32) -> Result<Vec<bool>, Error> {
     }
     if let Some(list) = k.list("mlp_only_layers")? {
         for v in list {
-            let i = v.as_u64().ok_or_else(|| Error::invalid(k.origin, k.name("mlp_only_layers"), v, "layer indices"))?;
+            let i = v
+                .as_u64()
+                .ok_or_else(|| Error::invalid(k.origin, k.name("mlp_only_layers"), v, "layer indices"))?;
             if let Some(m) = moe.get_mut(i as usize) {
                 *m = false;
             }
@@ -425,10 +449,16 @@ fn set_blocks(s: &mut ModelSpec, layers: Vec<Block>) {
         moe.dense_layers = s.layers - moe_count;
     }
     let blocks = group(layers);
-    let uniform = blocks
-        .iter()
-        .all(|b| b.mixer == Mixer::Full && b.window.is_none() && b.kv_heads.is_none() && b.head_dim.is_none()
-            && !b.shared_kv && b.ffn_size.is_none() && b.indexed == s.indexer.is_some() && b.ffn != BlockFfn::None);
+    let uniform = blocks.iter().all(|b| {
+        b.mixer == Mixer::Full
+            && b.window.is_none()
+            && b.kv_heads.is_none()
+            && b.head_dim.is_none()
+            && !b.shared_kv
+            && b.ffn_size.is_none()
+            && b.indexed == s.indexer.is_some()
+            && b.ffn != BlockFfn::None
+    });
     s.blocks = if uniform { Vec::new() } else { blocks };
 }
 
@@ -500,7 +530,9 @@ fn mixers(k: &Keys<'_>, model_type: &str, layers: u32) -> Result<Vec<(Mixer, Opt
             }
         }
         "mistral" | "mixtral" | "phi3" | "starcoder2" => {
-            if let Some(w) = window.filter(|&w| w < k.opt_u32("max_position_embeddings").ok().flatten().unwrap_or(u32::MAX)) {
+            if let Some(w) = window
+                .filter(|&w| w < k.opt_u32("max_position_embeddings").ok().flatten().unwrap_or(u32::MAX))
+            {
                 out.fill((Mixer::Sliding, Some(w)));
             }
         }
@@ -524,10 +556,13 @@ fn mixers(k: &Keys<'_>, model_type: &str, layers: u32) -> Result<Vec<(Mixer, Opt
 fn decoder(k: &Keys<'_>, model_type: &str) -> Result<ModelSpec, Error> {
     let inner = k.str("model_type").unwrap_or(model_type);
     let mut s = common(k, model_type)?;
-    let dense_ffn = k.opt_u32_any(&["intermediate_size_mlp", "dense_intermediate_size", "intermediate_size"])?;
+    let dense_ffn =
+        k.opt_u32_any(&["intermediate_size_mlp", "dense_intermediate_size", "intermediate_size"])?;
     let expert_ffn = k.opt_u32_any(&["moe_intermediate_size", "expert_intermediate_size"])?;
-    let mla_family = matches!(model_type, "deepseek_v2" | "deepseek_v3" | "deepseek_v32" | "kimi_k2" | "kimi_k25" | "glm_moe_dsa")
-        || inner == "deepseek_v3";
+    let mla_family = matches!(
+        model_type,
+        "deepseek_v2" | "deepseek_v3" | "deepseek_v32" | "kimi_k2" | "kimi_k25" | "glm_moe_dsa"
+    ) || inner == "deepseek_v3";
 
     // Experts.
     let experts = k.opt_u32_any(&["num_local_experts", "n_routed_experts", "num_experts"])?;
@@ -587,7 +622,9 @@ fn decoder(k: &Keys<'_>, model_type: &str) -> Result<ModelSpec, Error> {
     if let Some(heads) = k.opt_u32("index_n_heads")? {
         s.indexer = Some(Indexer { heads, head_dim: k.u32("index_head_dim")?, topk: k.u32("index_topk")? });
     }
-    if let Some(sparse) = k.sub("sparse_attention_config").filter(|c| c.bool_or("use_sparse_attention", true).unwrap_or(true)) {
+    if let Some(sparse) =
+        k.sub("sparse_attention_config").filter(|c| c.bool_or("use_sparse_attention", true).unwrap_or(true))
+    {
         // MiniMax-M3: blocks of `sparse_block_size` tokens, `sparse_topk_blocks` of them kept.
         s.indexer = Some(Indexer {
             heads: sparse.u32("sparse_num_index_heads")?,
@@ -631,7 +668,9 @@ fn decoder(k: &Keys<'_>, model_type: &str) -> Result<ModelSpec, Error> {
     let mixer_list = mixers(k, model_type, s.layers)?;
     let moe_list = if s.moe.is_some() { moe_layers(k, s.layers)? } else { vec![false; s.layers as usize] };
     let sparse_list = match k.sub("sparse_attention_config") {
-        Some(c) => c.layer_ints("sparse_attention_freq", s.layers)?.map(|v| v.iter().map(|&x| x != 0).collect()),
+        Some(c) => {
+            c.layer_ints("sparse_attention_freq", s.layers)?.map(|v| v.iter().map(|&x| x != 0).collect())
+        }
         None => None,
     };
     let global_head_dim = k.opt_u32("global_head_dim")?;
@@ -738,7 +777,8 @@ fn nemotron_h(k: &Keys<'_>) -> Result<ModelSpec, Error> {
     if let Some(experts) = k.opt_u32("n_routed_experts")? {
         let expert_ffn = k.u32("moe_intermediate_size")?;
         let shared = k.count("n_shared_experts")?;
-        let shared_ffn = k.opt_u32("moe_shared_expert_intermediate_size")?.filter(|&w| w != shared * expert_ffn);
+        let shared_ffn =
+            k.opt_u32("moe_shared_expert_intermediate_size")?.filter(|&w| w != shared * expert_ffn);
         s.moe = Some(Moe {
             experts,
             active: k.u32("num_experts_per_tok")?,
@@ -824,7 +864,10 @@ fn nemotron_nas(k: &Keys<'_>) -> Result<ModelSpec, Error> {
         };
         let at = |part: &str| match c.get(part) {
             Some(Value::Object(m)) => Ok(Keys { origin: k.origin, prefix: "block_configs[].", map: m }),
-            _ => Err(Error::MissingKey { origin: k.origin.to_string(), key: format!("block_configs[{i}].{part}") }),
+            _ => Err(Error::MissingKey {
+                origin: k.origin.to_string(),
+                key: format!("block_configs[{i}].{part}"),
+            }),
         };
         let (attn, ffn) = (at("attention")?, at("ffn")?);
         for (part, keys) in [("attention", &attn), ("ffn", &ffn)] {
@@ -854,7 +897,15 @@ fn nemotron_nas(k: &Keys<'_>) -> Result<ModelSpec, Error> {
             let size = (2.0 * mult * f64::from(s.hidden) / 3.0) as u32;
             (BlockFfn::Dense, Some(size.div_ceil(256) * 256))
         };
-        layers.push(Block { count: 1, mixer, window, kv_heads, ffn: block_ffn, ffn_size, ..Block::default() });
+        layers.push(Block {
+            count: 1,
+            mixer,
+            window,
+            kv_heads,
+            ffn: block_ffn,
+            ffn_size,
+            ..Block::default()
+        });
     }
     // The model-wide KV heads and FFN width: those of the most common attention and FFN layers.
     let most = |f: &dyn Fn(&Block) -> Option<u32>| {
@@ -886,7 +937,8 @@ fn stored_precision(top: &Keys<'_>) -> Result<Option<Precision>, Error> {
         return Ok(expert_fp4.then_some(Precision::Fp4));
     };
     let text = serde_json::to_string(q.map).unwrap_or_default().to_ascii_lowercase();
-    let four_bit = expert_fp4 || text.contains("nvfp4") || text.contains("mxfp4") || text.contains("\"num_bits\":4");
+    let four_bit =
+        expert_fp4 || text.contains("nvfp4") || text.contains("mxfp4") || text.contains("\"num_bits\":4");
     let method = q.str("quant_method").map(str::to_ascii_lowercase);
     let algo = q.str("quant_algo").map(str::to_ascii_lowercase);
     let p = match (method.as_deref(), algo.as_deref()) {

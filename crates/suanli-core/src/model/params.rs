@@ -168,7 +168,11 @@ fn mixer_params(spec: &ModelSpec, b: &Block) -> f64 {
             let conv = (2.0 * key + value) * f64::from(la.conv_kernel);
             // Q, K, V and the output gate; the decay and beta inputs; the output projection;
             // dt bias and A per value head; the gated norm over one value head.
-            d * (2.0 * key + 2.0 * value) + d * 2.0 * vh + value * d + conv + 2.0 * vh
+            d * (2.0 * key + 2.0 * value)
+                + d * 2.0 * vh
+                + value * d
+                + conv
+                + 2.0 * vh
                 + f64::from(la.value_head_dim)
         }),
         Mixer::Mamba => spec.mamba.as_ref().map_or(0.0, |m| {
@@ -178,7 +182,9 @@ fn mixer_params(spec: &ModelSpec, b: &Block) -> f64 {
             let conv_dim = inner + bc;
             // in_proj to x, z, B, C and dt; conv weight and bias; dt bias, A, D; gated norm;
             // out_proj.
-            d * (2.0 * inner + bc + heads) + conv_dim * (f64::from(m.conv_kernel) + 1.0) + 3.0 * heads
+            d * (2.0 * inner + bc + heads)
+                + conv_dim * (f64::from(m.conv_kernel) + 1.0)
+                + 3.0 * heads
                 + inner
                 + inner * d
         }),
@@ -192,7 +198,8 @@ fn moe_params(spec: &ModelSpec, moe: &Moe) -> (f64, f64) {
     let width = moe.latent.map_or(d, f64::from);
     let one = ffn_params(width, f64::from(moe.expert_ffn), spec.ffn_kind, spec.bias);
     let shared_w = moe.shared_width();
-    let shared = if shared_w > 0 { ffn_params(d, f64::from(shared_w), spec.ffn_kind, spec.bias) } else { 0.0 };
+    let shared =
+        if shared_w > 0 { ffn_params(d, f64::from(shared_w), spec.ffn_kind, spec.bias) } else { 0.0 };
     let latent = moe.latent.map_or(0.0, |l| 2.0 * d * f64::from(l));
     let router = d * f64::from(moe.experts);
     let all = f64::from(moe.experts) * one + shared + router + latent;

@@ -446,13 +446,22 @@ impl ModelSpec {
         for b in &self.blocks {
             let needs_window = matches!(b.mixer, Mixer::Sliding | Mixer::Chunked | Mixer::Compressed);
             if needs_window && b.window.is_none_or(|w| w == 0) {
-                return Err(("blocks.window".into(), format!("a {:?} block needs a positive window", b.mixer)));
+                return Err((
+                    "blocks.window".into(),
+                    format!("a {:?} block needs a positive window", b.mixer),
+                ));
             }
             if b.mixer == Mixer::Compressed && b.compress.is_none_or(|c| c == 0) {
-                return Err(("blocks.compress".into(), "a compressed block needs a positive compress".into()));
+                return Err((
+                    "blocks.compress".into(),
+                    "a compressed block needs a positive compress".into(),
+                ));
             }
             if b.mixer == Mixer::Linear && self.linear_attention.is_none() {
-                return Err(("linear_attention".into(), "linear blocks need a [model.linear_attention]".into()));
+                return Err((
+                    "linear_attention".into(),
+                    "linear blocks need a [model.linear_attention]".into(),
+                ));
             }
             if b.mixer == Mixer::Mamba && self.mamba.is_none() {
                 return Err(("mamba".into(), "mamba blocks need a [model.mamba]".into()));
@@ -465,7 +474,10 @@ impl ModelSpec {
             }
             if let Some(kv) = b.kv_heads {
                 if kv == 0 || kv > self.heads || self.heads % kv != 0 {
-                    return Err(("blocks.kv_heads".into(), format!("{kv} must divide heads ({})", self.heads)));
+                    return Err((
+                        "blocks.kv_heads".into(),
+                        format!("{kv} must divide heads ({})", self.heads),
+                    ));
                 }
             }
             if b.head_dim == Some(0) || b.ffn_size == Some(0) {

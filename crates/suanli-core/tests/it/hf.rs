@@ -64,10 +64,11 @@ fn bad_configs_name_the_problem() {
 // their authors publish (tests/fixtures/hf/published.csv).
 
 use suanli_core::Catalog;
-use suanli_core::precision::Precision;
 use suanli_core::model::{
-    BlockFfn, Mixer, ModelSpec, ParamCount, arithmetic, kv_cache_elements, kv_cache_elements_total,
+    BlockFfn, Mixer, ModelSpec, ParamCount, arithmetic, kv_bytes_per_token, kv_cache_elements,
+    kv_cache_elements_total,
 };
+use suanli_core::precision::Precision;
 
 fn fixture_dir() -> String {
     format!("{}/tests/fixtures/hf", env!("CARGO_MANIFEST_DIR"))
@@ -179,7 +180,11 @@ fn every_shared_config_imports() {
         let groups = spec.block_groups();
         assert_eq!(groups.iter().map(|b| b.count).sum::<u32>(), spec.layers, "{name}");
         if let Some(moe) = &spec.moe {
-            assert_eq!(spec.layers - moe.dense_layers, spec.moe_blocks(), "{name}: dense_layers counts the rest");
+            assert_eq!(
+                spec.layers - moe.dense_layers,
+                spec.moe_blocks(),
+                "{name}: dense_layers counts the rest"
+            );
         }
         // Round trip through the catalog's TOML form: a user can save the import as a [[model]].
         let toml_text = toml::to_string(&serde_json::json!({ "model": [spec.clone()] })).expect("toml");
@@ -203,7 +208,11 @@ fn shared_configs_match_published_counts() {
         assert!(!r.figure_from.is_empty(), "{}: says where the figure comes from", r.file);
         let p = import(&r.file).params();
         if r.rule == "none" {
-            assert!(r.total_b.is_none() && r.active_b.is_none(), "{}: import-only rows carry no figure", r.file);
+            assert!(
+                r.total_b.is_none() && r.active_b.is_none(),
+                "{}: import-only rows carry no figure",
+                r.file
+            );
             continue;
         }
         if let Some(t) = r.total_b {
@@ -274,7 +283,10 @@ fn layer_patterns_are_read() {
     let g = import("nvidia--Gemma-4-31B-IT-NVFP4");
     assert_eq!(count(&g, &|b| b.mixer == Mixer::Sliding && b.window == Some(1024)), 50);
     assert_eq!(
-        count(&g, &|b| b.mixer == Mixer::Full && b.head_dim == Some(512) && b.kv_heads == Some(4) && b.shared_kv),
+        count(&g, &|b| b.mixer == Mixer::Full
+            && b.head_dim == Some(512)
+            && b.kv_heads == Some(4)
+            && b.shared_kv),
         10
     );
     assert!(g.tied_embeddings);
@@ -339,7 +351,10 @@ fn stored_precision_from_quantization_config() {
         "q.json",
     )
     .expect_err("unknown quantisation");
-    assert!(e.to_string().contains("quantization_config.quant_method") && e.to_string().contains("TOML"), "{e}");
+    assert!(
+        e.to_string().contains("quantization_config.quant_method") && e.to_string().contains("TOML"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -363,9 +378,13 @@ fn kv_cache_by_block_kind() {
             _ => assert_eq!(long, ctx * 2.0 * 2.0 * 128.0),
         }
     }
-    // A dense Llama: the uniform stack, 2·kv·head_dim per token per layer.
+    // A dense Llama: the uniform stack, 2·kv·head_dim per token per layer, at any context.
     let llama = import("meta-llama--Meta-Llama-3.1-8B");
     assert_eq!(kv_cache_elements_total(&llama, 1.0), 32.0 * 2.0 * 8.0 * 128.0);
+    assert_eq!(kv_bytes_per_token(&llama, 8192.0, 2.0), 32.0 * 2.0 * 8.0 * 128.0 * 2.0);
+    // gpt-oss at 128K: half the layers hold only 128 tokens, so about half a dense model's bytes.
+    let dense_equivalent = 36.0 * row * 2.0;
+    assert!(rel(kv_bytes_per_token(&oss, ctx, 2.0), dense_equivalent / 2.0) < 0.001);
     // MLA: the latent plus the rotary key, and the indexer's key on DSA layers.
     let v32 = import("deepseek-ai--DeepSeek-V3.2");
     assert_eq!(kv_cache_elements_total(&v32, 1.0), 61.0 * (512.0 + 64.0 + 128.0));
@@ -387,7 +406,10 @@ fn attention_flops_follow_the_blocks() {
     let ds = import("deepseek-ai--DeepSeek-V3");
     let long = 131_072.0;
     assert!(attention_flops_per_token(&v32, long) < attention_flops_per_token(&ds, long) / 4.0);
-    assert_eq!(attention_flops_per_token(&v32, 1000.0) - attention_flops_per_token(&ds, 1000.0), 61.0 * 2.0 * 1000.0 * 64.0 * 128.0);
+    assert_eq!(
+        attention_flops_per_token(&v32, 1000.0) - attention_flops_per_token(&ds, 1000.0),
+        61.0 * 2.0 * 1000.0 * 64.0 * 128.0
+    );
 }
 
 #[test]
@@ -409,10 +431,16 @@ fn six_nd_uses_active_parameters() {
 fn undescribable_configs_say_how_to_write_toml() {
     let base = r#""model_type": "gemma3_text", "hidden_size": 64, "num_hidden_layers": 2,
         "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 100"#;
-    let e = from_hf_config(&format!(r#"{{{base}, "layer_types": ["full_attention", "cross_attention"]}}"#), "x.json")
-        .expect_err("unknown layer type");
+    let e = from_hf_config(
+        &format!(r#"{{{base}, "layer_types": ["full_attention", "cross_attention"]}}"#),
+        "x.json",
+    )
+    .expect_err("unknown layer type");
     let msg = e.to_string();
-    assert!(msg.contains("`layer_types`") && msg.contains("cross_attention") && msg.contains("[[model]]"), "{msg}");
+    assert!(
+        msg.contains("`layer_types`") && msg.contains("cross_attention") && msg.contains("[[model]]"),
+        "{msg}"
+    );
     let e = from_hf_config(&format!(r#"{{{base}, "layer_types": ["full_attention"]}}"#), "x.json")
         .expect_err("short list");
     assert!(e.to_string().contains("one entry per layer (2)"), "{e}");
@@ -424,7 +452,10 @@ fn undescribable_configs_say_how_to_write_toml() {
     )
     .expect_err("unknown block");
     assert!(e.to_string().contains("hybrid_override_pattern") && e.to_string().contains("TOML"), "{e}");
-    let e = from_hf_config(r#"{"model_type": "qwen3_vl", "text_config": {"model_type": "qwen3_vl_text"}}"#, "x.json")
-        .expect_err("missing nested key");
+    let e = from_hf_config(
+        r#"{"model_type": "qwen3_vl", "text_config": {"model_type": "qwen3_vl_text"}}"#,
+        "x.json",
+    )
+    .expect_err("missing nested key");
     assert!(e.to_string().contains("text_config.hidden_size"), "{e}");
 }
