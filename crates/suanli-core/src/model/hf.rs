@@ -324,6 +324,32 @@ pub fn from_hf_config(text: &str, origin: &str) -> Result<ModelSpec, Error> {
             spec.vision_params / 1e9
         ));
     }
+    if k.count("hidden_size_per_layer_input")? > 0 {
+        // Gemma 3n / Gemma 4 E-models: per-layer embeddings (PLE) add a large table per layer.
+        return Err(Error::invalid(
+            origin,
+            k.name("hidden_size_per_layer_input"),
+            k.get("hidden_size_per_layer_input").map_or_else(String::new, short),
+            format!("0 (per-layer embeddings are not modelled); {WRITE_TOML}"),
+        ));
+    }
+    if k.count("num_kv_shared_layers")? > 0 {
+        notes.push(
+            "num_kv_shared_layers: layers reusing another layer's KV cache are counted as holding their own"
+                .into(),
+        );
+    }
+    if k.count("hc_mult")? > 1 {
+        notes.push(
+            "hyper-connection mixing weights (hc_mult) and the KV compressors' weights are not counted (well under 1 %)"
+                .into(),
+        );
+    }
+    if k.list("indexer_types")?.is_some_and(|l| l.iter().any(|t| t.as_str() == Some("shared"))) {
+        notes.push(
+            "indexer_types: layers that reuse another layer's indexer are counted with their own".into(),
+        );
+    }
     spec.stored_precision = stored_precision(&top)?;
     if let Some(p) = spec.stored_precision {
         notes.push(format!("checkpoint weights stored in {p:?} (quantization_config)"));

@@ -459,3 +459,129 @@ fn undescribable_configs_say_how_to_write_toml() {
     .expect_err("missing nested key");
     assert!(e.to_string().contains("text_config.hidden_size"), "{e}");
 }
+
+#[test]
+fn a_hybrid_model_written_as_toml() {
+    // What the refusals point to: a [[model]] with its blocks, merged as a user catalog file.
+    let toml_text = r#"
+[sources]
+mine = "my notes"
+
+[[model]]
+id = "hybrid-test"
+name = "Hybrid test"
+family = "custom"
+layers = 4
+hidden = 1024
+heads = 8
+kv_heads = 2
+head_dim = 128
+ffn = 4096
+ffn_kind = "swiglu"
+vocab = 32000
+max_context = 65536
+tied_embeddings = true
+position = "rope"
+norm = "rmsnorm"
+bias = false
+src = "mine"
+stored_precision = "fp8"
+
+[model.mamba]
+heads = 32
+head_dim = 64
+state = 128
+groups = 8
+
+[[model.blocks]]
+count = 1
+mixer = "full"
+
+[[model.blocks]]
+count = 1
+mixer = "sliding"
+window = 4096
+
+[[model.blocks]]
+count = 2
+mixer = "mamba"
+ffn = "none"
+"#;
+    let mut c = Catalog::builtin().expect("catalog");
+    c.merge_toml(toml_text, "mine.toml").expect("parses");
+    c.check("mine.toml").expect("consistent");
+    let m = c.model("hybrid-test").expect("merged");
+    assert_eq!(m.stored_precision, Some(Precision::Fp8));
+    let ctx = 65_536.0;
+    let row = 2.0 * 2.0 * 128.0;
+    let state = 32.0 * 64.0 * 128.0;
+    assert_eq!(kv_cache_elements_total(m, ctx), ctx * row + 4096.0 * row + 2.0 * state);
+    // A bad block count is caught by the catalog check, naming the key.
+    let bad = toml_text.replace("count = 2", "count = 3").replace("hybrid-test", "hybrid-bad");
+    let mut c = Catalog::builtin().expect("catalog");
+    c.merge_toml(&bad, "bad.toml").expect("parses");
+    let e = c.check("bad.toml").expect_err("counts do not sum to layers");
+    assert!(e.to_string().contains("blocks"), "{e}");
+}
+
+#[test]
+fn older_layer_patterns() {
+    let cfg = |extra: &str| {
+        format!(
+            r#"{{"hidden_size": 256, "num_hidden_layers": 12, "num_attention_heads": 4, "num_key_value_heads": 2,
+               "intermediate_size": 512, "vocab_size": 1000, "max_position_embeddings": 8192, {extra}}}"#
+        )
+    };
+    let sliding = |s: &ModelSpec| {
+        s.block_groups().iter().filter(|b| b.mixer == Mixer::Sliding).map(|b| b.count).sum::<u32>()
+    };
+    // Gemma 2 alternates local and global layers; Gemma 3 has five local to one global.
+    let g2 =
+        from_hf_config(&cfg(r#""model_type": "gemma2", "sliding_window": 4096"#), "g2.json").expect("gemma2");
+    assert_eq!(
+        (sliding(&g2), g2.tied_embeddings, g2.ffn_kind),
+        (6, true, suanli_core::model::FfnKind::Geglu)
+    );
+    let g3 = from_hf_config(&cfg(r#""model_type": "gemma3_text", "sliding_window": 1024"#), "g3.json")
+        .expect("gemma3");
+    assert_eq!(sliding(&g3), 10);
+    // Phi-3 and Starcoder2: one window for every layer when it is shorter than the context.
+    let phi =
+        from_hf_config(&cfg(r#""model_type": "phi3", "sliding_window": 2047"#), "phi3.json").expect("phi3");
+    assert_eq!(sliding(&phi), 12);
+    let sc = from_hf_config(
+        &cfg(r#""model_type": "starcoder2", "sliding_window": 4096, "use_bias": true"#),
+        "sc.json",
+    )
+    .expect("starcoder2");
+    assert!(sc.bias && sliding(&sc) == 12 && sc.ffn_kind == suanli_core::model::FfnKind::Gelu);
+    // Qwen3-Next without layer_types: full attention every `full_attention_interval` layers.
+    let next = from_hf_config(
+        &cfg(r#""model_type": "qwen3_next", "full_attention_interval": 4, "linear_num_key_heads": 4,
+               "linear_num_value_heads": 8, "linear_key_head_dim": 32, "linear_value_head_dim": 32"#),
+        "next.json",
+    )
+    .expect("qwen3_next");
+    let linear =
+        next.block_groups().iter().filter(|b| b.mixer == Mixer::Linear).map(|b| b.count).sum::<u32>();
+    assert_eq!(linear, 9);
+    // Falcon is not read: the error lists what is and says how to write the model instead.
+    let e = from_hf_config(r#"{"model_type": "falcon"}"#, "f.json").expect_err("falcon");
+    assert!(e.to_string().contains("[[model]]") && e.to_string().contains("nemotron_h"), "{e}");
+}
+
+#[test]
+fn per_layer_embeddings_are_refused() {
+    let e = from_hf_config(
+        r#"{"model_type": "gemma4", "text_config": {"hidden_size": 256, "num_hidden_layers": 2,
+            "num_attention_heads": 4, "intermediate_size": 512, "vocab_size": 1000,
+            "hidden_size_per_layer_input": 256}}"#,
+        "e2b.json",
+    )
+    .expect_err("PLE");
+    let msg = e.to_string();
+    assert!(msg.contains("text_config.hidden_size_per_layer_input") && msg.contains("[[model]]"), "{msg}");
+    // Imported notes say what is left out.
+    let v4 = import("deepseek-ai--DeepSeek-V4-Flash");
+    assert!(v4.notes.as_deref().is_some_and(|n| n.contains("hc_mult")), "{:?}", v4.notes);
+}
