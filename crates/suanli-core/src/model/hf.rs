@@ -556,9 +556,9 @@ fn mixers(k: &Keys<'_>, model_type: &str, layers: u32) -> Result<Vec<(Mixer, Opt
             }
         }
         "mistral" | "mixtral" | "phi3" | "starcoder2" => {
-            if let Some(w) = window
-                .filter(|&w| w < k.opt_u32("max_position_embeddings").ok().flatten().unwrap_or(u32::MAX))
-            {
+            // One window for every layer, when it is shorter than the context.
+            let context = k.opt_u32("max_position_embeddings")?.unwrap_or(u32::MAX);
+            if let Some(w) = window.filter(|&w| w < context) {
                 out.fill((Mixer::Sliding, Some(w)));
             }
         }
