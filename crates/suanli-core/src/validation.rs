@@ -169,6 +169,7 @@ fn shape_from_row(id: &str, kind: &str, n: &[u32; 7]) -> ModelSpec {
         published_active_params_b: None,
         src: "validation".into(),
         notes: None,
+        ..ModelSpec::default()
     }
 }
 

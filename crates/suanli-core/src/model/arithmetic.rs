@@ -12,10 +12,13 @@ use crate::units::flop_to_pf_days;
 pub struct TrainingCompute {
     /// Training tokens.
     pub tokens: f64,
-    /// `6·N·D`, FLOP.
+    /// `6·N·D` with `N` the active parameters (all of them for a dense model), FLOP.
     pub flop_6nd: f64,
     /// `6·N·D`, PF/s-days.
     pub pf_days_6nd: f64,
+    /// `6·N·D` with every parameter counted, FLOP: the figure a total-parameter count gives,
+    /// shown beside the active one (equal for a dense model, too high for a mixture of experts).
+    pub flop_6nd_total: f64,
     /// From the shape with attention at `seq_len`, FLOP.
     pub flop_with_attention: f64,
     /// The same, PF/s-days.
@@ -63,12 +66,13 @@ pub fn arithmetic(spec: &ModelSpec, seq_len: f64, tokens: Option<f64>) -> Arithm
         attention_flop_per_token: attention_flops_per_token(spec, seq_len),
         forward_flop_per_token: forward_flops_per_token(spec, seq_len),
         training: tokens.map(|d| {
-            let six = training_flops_6nd(params.total, d);
+            let six = training_flops_6nd(params.six_nd(), d);
             let full = training_flops(spec, d, seq_len);
             TrainingCompute {
                 tokens: d,
                 flop_6nd: six,
                 pf_days_6nd: flop_to_pf_days(six),
+                flop_6nd_total: training_flops_6nd(params.total, d),
                 flop_with_attention: full,
                 pf_days_with_attention: flop_to_pf_days(full),
             }

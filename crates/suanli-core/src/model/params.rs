@@ -10,15 +10,23 @@
 //!
 //! Outside the blocks: the `V·d` embedding, an untied `V·d` output projection, and a learned
 //! position table of `ctx·d`.
+//!
+//! Models whose blocks differ ([`ModelSpec::blocks`]) are counted block kind by block kind:
+//! sliding, chunked and compressed attention have the same projections as full attention (with
+//! the block's KV heads and head dimension); linear-attention and Mamba-2 mixers count their
+//! projections, convolution and per-head constants; a block without a mixer or FFN has one
+//! norm fewer. Left out as below 0.1 % of any model here: per-head Q/K norms, routers' biases,
+//! expert gates of shared experts and the hyper-connection mixing weights of DeepSeek-V4.
+//! Multi-token-prediction modules and vision encoders are counted apart from `total`.
 
 use serde::Serialize;
 
-use super::spec::{FfnKind, ModelSpec, Norm, Position};
+use super::spec::{Block, BlockFfn, FfnKind, Mixer, ModelSpec, Moe, Norm, Position};
 
 /// A model's parameters, by part.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ParamCount {
-    /// Every parameter.
+    /// Every parameter of the language model (without MTP modules and encoders).
     pub total: f64,
     /// Parameters a token passes through (MoE: only the routed-active and shared experts).
     pub active: f64,
@@ -26,7 +34,8 @@ pub struct ParamCount {
     pub embedding: f64,
     /// Untied output projection (0 when tied to the embedding).
     pub unembedding: f64,
-    /// Attention projections in all blocks.
+    /// Token mixers in all blocks: attention projections (with any indexer), linear attention,
+    /// Mamba.
     pub attention: f64,
     /// Dense FFNs in all blocks.
     pub ffn: f64,
@@ -36,6 +45,11 @@ pub struct ParamCount {
     pub experts_active: f64,
     /// Normalisation parameters.
     pub norms: f64,
+    /// Multi-token-prediction modules (one block each plus its input projection and norms),
+    /// not in `total`: DeepSeek-V3's 671B leaves out its 14B MTP module.
+    pub mtp: f64,
+    /// Vision or audio encoder estimated from the config, not in `total`.
+    pub vision: f64,
 }
 
 impl ParamCount {
@@ -52,6 +66,19 @@ impl ParamCount {
         let output = f64::from(spec.vocab) * f64::from(spec.hidden);
         self.active - self.embedding - self.unembedding + output
     }
+
+    /// Everything the checkpoint stores: the language model, MTP modules and encoders.
+    #[must_use]
+    pub fn checkpoint(&self) -> f64 {
+        self.total + self.mtp + self.vision
+    }
+
+    /// The `N` of `6·N·D`: active parameters (all of them for a dense model). Training a
+    /// mixture of experts costs what its active parameters cost, not its total.
+    #[must_use]
+    pub fn six_nd(&self) -> f64 {
+        self.active
+    }
 }
 
 fn ffn_params(d: f64, ff: f64, kind: FfnKind, bias: bool) -> f64 {
@@ -60,7 +87,8 @@ fn ffn_params(d: f64, ff: f64, kind: FfnKind, bias: bool) -> f64 {
     weights + biases
 }
 
-fn attention_params(spec: &ModelSpec) -> f64 {
+/// Softmax-attention projections of one block with `kv` KV heads of `hd` dimensions.
+fn attention_params(spec: &ModelSpec, kv: f64, hd: f64, shared_kv: bool) -> f64 {
     let d = f64::from(spec.hidden);
     let h = f64::from(spec.heads);
     if let Some(mla) = &spec.mla {
@@ -78,11 +106,124 @@ fn attention_params(spec: &ModelSpec) -> f64 {
         let o = h * f64::from(mla.v_head_dim) * d;
         return q + kv_a + kv_b + o;
     }
-    let q_dim = h * f64::from(spec.head_dim);
-    let kv_dim = f64::from(spec.kv_heads) * f64::from(spec.head_dim);
-    let weights = d * q_dim + 2.0 * d * kv_dim + q_dim * d;
-    let biases = if spec.bias { q_dim + 2.0 * kv_dim + d } else { 0.0 };
-    weights + biases
+    let q_dim = h * hd;
+    let kv_dim = kv * hd;
+    let gate = if spec.attention_gate { q_dim } else { 0.0 };
+    let kv_mats = if shared_kv { 1.0 } else { 2.0 };
+    let (q, o) = match &spec.low_rank {
+        Some(lr) => {
+            let q = match lr.q_rank {
+                Some(r) => {
+                    let r = f64::from(r);
+                    d * r + r + r * (q_dim + gate)
+                }
+                None => d * (q_dim + gate),
+            };
+            let o = match lr.o_rank {
+                Some(r) => {
+                    let r = f64::from(r);
+                    let g = f64::from(lr.o_groups.max(1));
+                    q_dim * r + g * r * d
+                }
+                None => q_dim * d,
+            };
+            (q, o)
+        }
+        None => (d * (q_dim + gate), q_dim * d),
+    };
+    let weights = q + kv_mats * d * kv_dim + o;
+    let biases = if spec.bias { q_dim + kv_mats * kv_dim + d } else { 0.0 };
+    let sinks = if spec.attention_sinks { h } else { 0.0 };
+    weights + biases + sinks
+}
+
+/// The indexer of one block: a query projection (from the query latent when MLA/low-rank
+/// compresses queries, else from the hidden state), one key, per-head weights, a key norm.
+fn indexer_params(spec: &ModelSpec) -> f64 {
+    let Some(ix) = &spec.indexer else { return 0.0 };
+    let d = f64::from(spec.hidden);
+    let q_in = spec
+        .mla
+        .as_ref()
+        .and_then(|m| m.q_lora_rank)
+        .or_else(|| spec.low_rank.as_ref().and_then(|l| l.q_rank))
+        .map_or(d, f64::from);
+    let (h, hd) = (f64::from(ix.heads), f64::from(ix.head_dim));
+    q_in * h * hd + d * hd + d * h + 2.0 * hd
+}
+
+fn mixer_params(spec: &ModelSpec, b: &Block) -> f64 {
+    let d = f64::from(spec.hidden);
+    match b.mixer {
+        Mixer::Full | Mixer::Sliding | Mixer::Chunked | Mixer::Compressed => {
+            let kv = f64::from(b.kv_heads.unwrap_or(spec.kv_heads));
+            let hd = f64::from(b.head_dim.unwrap_or(spec.head_dim));
+            let indexer = if b.indexed { indexer_params(spec) } else { 0.0 };
+            attention_params(spec, kv, hd, b.shared_kv) + indexer
+        }
+        Mixer::Linear => spec.linear_attention.as_ref().map_or(0.0, |la| {
+            let key = f64::from(la.key_heads * la.key_head_dim);
+            let value = f64::from(la.value_heads * la.value_head_dim);
+            let vh = f64::from(la.value_heads);
+            let conv = (2.0 * key + value) * f64::from(la.conv_kernel);
+            // Q, K, V and the output gate; the decay and beta inputs; the output projection;
+            // dt bias and A per value head; the gated norm over one value head.
+            d * (2.0 * key + 2.0 * value)
+                + d * 2.0 * vh
+                + value * d
+                + conv
+                + 2.0 * vh
+                + f64::from(la.value_head_dim)
+        }),
+        Mixer::Mamba => spec.mamba.as_ref().map_or(0.0, |m| {
+            let inner = f64::from(m.heads * m.head_dim);
+            let bc = 2.0 * f64::from(m.groups * m.state);
+            let heads = f64::from(m.heads);
+            let conv_dim = inner + bc;
+            // in_proj to x, z, B, C and dt; conv weight and bias; dt bias, A, D; gated norm;
+            // out_proj.
+            d * (2.0 * inner + bc + heads)
+                + conv_dim * (f64::from(m.conv_kernel) + 1.0)
+                + 3.0 * heads
+                + inner
+                + inner * d
+        }),
+        Mixer::None => 0.0,
+    }
+}
+
+/// One MoE block's experts: `(all, active)`, routers and latent projections included.
+fn moe_params(spec: &ModelSpec, moe: &Moe) -> (f64, f64) {
+    let d = f64::from(spec.hidden);
+    let width = moe.latent.map_or(d, f64::from);
+    let one = ffn_params(width, f64::from(moe.expert_ffn), spec.ffn_kind, spec.bias);
+    let shared_w = moe.shared_width();
+    let shared =
+        if shared_w > 0 { ffn_params(d, f64::from(shared_w), spec.ffn_kind, spec.bias) } else { 0.0 };
+    let latent = moe.latent.map_or(0.0, |l| 2.0 * d * f64::from(l));
+    let router = d * f64::from(moe.experts);
+    let all = f64::from(moe.experts) * one + shared + router + latent;
+    let active = f64::from(moe.active) * one + shared + router + latent;
+    (all, active)
+}
+
+/// Parameters of one block by part: `(mixer, dense ffn, experts, experts active, norms)`.
+fn block_params(spec: &ModelSpec, b: &Block, norm_size: f64) -> (f64, f64, f64, f64, f64) {
+    let d = f64::from(spec.hidden);
+    let mixer = mixer_params(spec, b);
+    let (ffn, experts, experts_active) = match (b.ffn, &spec.moe) {
+        (BlockFfn::Dense, _) | (BlockFfn::Moe, None) => {
+            let ff = f64::from(b.ffn_size.unwrap_or(spec.ffn));
+            (ffn_params(d, ff, spec.ffn_kind, spec.bias), 0.0, 0.0)
+        }
+        (BlockFfn::Moe, Some(moe)) => {
+            let (all, active) = moe_params(spec, moe);
+            (0.0, all, active)
+        }
+        (BlockFfn::None, _) => (0.0, 0.0, 0.0),
+    };
+    let norms = f64::from(u8::from(b.mixer != Mixer::None) + u8::from(b.ffn != BlockFfn::None)) * norm_size;
+    (mixer, ffn, experts, experts_active, norms)
 }
 
 impl ModelSpec {
@@ -91,7 +232,6 @@ impl ModelSpec {
     pub fn params(&self) -> ParamCount {
         let d = f64::from(self.hidden);
         let v = f64::from(self.vocab);
-        let layers = f64::from(self.layers);
         let norm_size = match self.norm {
             Norm::Layernorm => 2.0 * d,
             Norm::Rmsnorm => d,
@@ -102,21 +242,25 @@ impl ModelSpec {
         };
         let embedding = v * d + position;
         let unembedding = if self.tied_embeddings { 0.0 } else { v * d };
-        let attention = layers * attention_params(self);
-        let norms = (2.0 * layers + 1.0) * norm_size;
-
-        let dense_ffn = ffn_params(d, f64::from(self.ffn), self.ffn_kind, self.bias);
-        let (ffn, experts, experts_active) = match &self.moe {
-            None => (layers * dense_ffn, 0.0, 0.0),
-            Some(moe) => {
-                let dense_layers = f64::from(moe.dense_layers);
-                let moe_layers = layers - dense_layers;
-                let one = ffn_params(d, f64::from(moe.expert_ffn), self.ffn_kind, self.bias);
-                let router = d * f64::from(moe.experts);
-                let all = f64::from(moe.experts + moe.shared) * one + router;
-                let active = f64::from(moe.active + moe.shared) * one + router;
-                (dense_layers * dense_ffn, moe_layers * all, moe_layers * active)
-            }
+        let (mut attention, mut ffn, mut experts, mut experts_active) = (0.0, 0.0, 0.0, 0.0);
+        let mut norms = norm_size;
+        for b in self.block_groups() {
+            let n = f64::from(b.count);
+            let (m, f, e, ea, nm) = block_params(self, &b, norm_size);
+            attention += n * m;
+            ffn += n * f;
+            experts += n * e;
+            experts_active += n * ea;
+            norms += n * nm;
+        }
+        let mtp = if self.mtp_layers == 0 {
+            0.0
+        } else {
+            let ffn = if self.moe.is_some() { BlockFfn::Moe } else { BlockFfn::Dense };
+            let block = Block { count: 1, ffn, indexed: self.indexer.is_some(), ..Block::default() };
+            let (m, f, e, _, nm) = block_params(self, &block, norm_size);
+            // The block, the projection of [embedding; hidden] back to d, and three norms.
+            f64::from(self.mtp_layers) * (m + f + e + nm + 2.0 * d * d + 3.0 * norm_size)
         };
         let shared = embedding + unembedding + attention + norms + ffn;
         ParamCount {
@@ -129,6 +273,8 @@ impl ModelSpec {
             experts,
             experts_active,
             norms,
+            mtp,
+            vision: self.vision_params,
         }
     }
 }
