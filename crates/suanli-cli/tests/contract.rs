@@ -136,3 +136,70 @@ fn checked_in_answer_schemas_are_current() {
         assert_eq!(serde_json::from_str::<Value>(&fresh).unwrap(), schema);
     }
 }
+
+/// Every command that writes CSV: the planners, sweep, plan, validate, catalog, audit.
+fn csv_commands() -> Vec<Vec<String>> {
+    let mut all: Vec<Vec<String>> =
+        planners().into_iter().map(|(_, a)| a.iter().map(|s| s.to_string()).collect()).collect();
+    let extra: Vec<Vec<&str>> = vec![
+        vec![
+            "sweep",
+            "-m",
+            "llama2-7b,llama3.1-8b",
+            "--gpu",
+            "h100-sxm,a100-sxm-80gb",
+            "--input-tokens",
+            "128",
+            "--output-tokens",
+            "32",
+        ],
+        vec!["plan"],
+        vec!["validate"],
+        vec!["validate", "training"],
+        vec!["catalog", "accelerators"],
+        vec!["catalog", "servers"],
+        vec!["catalog", "models"],
+        vec!["catalog", "show", "h100-sxm"],
+    ];
+    all.extend(extra.into_iter().map(|a| a.into_iter().map(String::from).collect()));
+    all
+}
+
+/// Whether a column holds numbers by its name (the unit is in the name).
+fn numeric(column: &str) -> bool {
+    [
+        "_s", "_gib", "_usd", "_per_s", "_days", "_mean", "_p50", "_p90", "_p99", "_params", "_count", "_tp",
+        "_pp", "_dp",
+    ]
+    .iter()
+    .any(|u| column.ends_with(u))
+        || ["batch", "gpus", "replicas", "servers", "mfu", "hfu", "value"].contains(&column)
+}
+
+#[test]
+fn every_csv_is_one_tidy_table() {
+    for args in csv_commands() {
+        let mut argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        argv.extend(["-f", "csv"]);
+        let text = run(&argv);
+        let mut reader =
+            csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
+        let header = reader.headers().unwrap_or_else(|e| panic!("{argv:?}: {e}")).clone();
+        assert!(header.len() > 1, "{argv:?}: header {header:?}");
+        assert!(
+            header.iter().all(|h| !h.is_empty() && !h.contains(' ')),
+            "{argv:?}: column names {header:?}"
+        );
+        let mut records = 0;
+        for row in reader.records() {
+            let row = row.unwrap_or_else(|e| panic!("{argv:?}: not one table: {e}"));
+            records += 1;
+            for (h, cell) in header.iter().zip(row.iter()) {
+                if numeric(h) && !cell.is_empty() && h != "value" {
+                    assert!(cell.parse::<f64>().is_ok(), "{argv:?}: `{h}` = {cell:?} is not a raw number");
+                }
+            }
+        }
+        assert!(records >= 1, "{argv:?}: no records");
+    }
+}

@@ -23,7 +23,7 @@ fn snake(name: &str) -> String {
 /// # Errors
 /// JSON serialisation errors (not expected).
 pub fn render_arithmetic(a: &Arithmetic, format: Format) -> Result<String, serde_json::Error> {
-    if format == Format::Json {
+    if format == Format::Json || format == Format::Csv {
         let header = Header {
             model: ModelRef {
                 id: a.model.clone(),
@@ -38,6 +38,9 @@ pub fn render_arithmetic(a: &Arithmetic, format: Format) -> Result<String, serde
             o.remove("name");
             o.insert("attention".into(), snake(&a.attention).into());
             o.insert("notes".into(), serde_json::Value::Array(Vec::new()));
+        }
+        if format == Format::Csv {
+            return crate::contract::contract_csv("flops", &header, &body);
         }
         return contract("flops", &header, &body);
     }

@@ -25,6 +25,11 @@ pub fn render_audit(
     if format == Format::Json {
         return tagged(&AuditDoc { title, claims: results, flagged }, "audit");
     }
+    if format == Format::Csv {
+        let rows: Vec<serde_json::Value> =
+            results.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+        return Ok(crate::csv::records(&rows));
+    }
     let mut s = format!("{}\n\n", title.unwrap_or("Claims audit"));
     let mut t = Table::new(&["ref", "kind", "formula", ">stated", ">implied", "verdict", "note"]);
     for r in results {

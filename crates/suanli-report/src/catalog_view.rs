@@ -96,7 +96,7 @@ fn model_json(m: &suanli_core::model::ModelSpec) -> Result<Value, serde_json::Er
 /// # Errors
 /// JSON serialisation errors (not expected).
 pub fn catalog_list(c: &Catalog, kind: CatalogKind, format: Format) -> Result<String, serde_json::Error> {
-    if format == Format::Json {
+    if format == Format::Json || format == Format::Csv {
         let entries: Vec<Value> = match kind {
             CatalogKind::Accelerators => {
                 c.accelerators.iter().map(serde_json::to_value).collect::<Result<_, _>>()?
@@ -104,6 +104,9 @@ pub fn catalog_list(c: &Catalog, kind: CatalogKind, format: Format) -> Result<St
             CatalogKind::Servers => c.servers.iter().map(serde_json::to_value).collect::<Result<_, _>>()?,
             CatalogKind::Models => c.models.iter().map(model_json).collect::<Result<_, _>>()?,
         };
+        if format == Format::Csv {
+            return Ok(crate::csv::records(&entries));
+        }
         let mut sources = BTreeMap::new();
         entries.iter().for_each(|e| cited_sources(c, e, &mut sources));
         return to_json(&Listing {
@@ -255,6 +258,9 @@ pub fn catalog_entry(c: &Catalog, id: &str, format: Format) -> Result<String, su
     }
     let mut t = Table::new(&["field", "value", "source", "confidence"]);
     flatten("", &value, &mut t);
+    if format == Format::Csv {
+        return Ok(t.to_csv());
+    }
     let mut s = format!("{kind} {id}\n\n");
     s.push_str(&if format == Format::Markdown { t.to_markdown() } else { t.to_text() });
     s.push_str("\nSources\n\n");

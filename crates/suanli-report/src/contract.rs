@@ -136,6 +136,15 @@ pub(crate) fn contract_value<T: Serialize>(
     Ok(Value::Object(out))
 }
 
+/// One tidy CSV record of [`contract_value`].
+pub(crate) fn contract_csv<T: Serialize>(
+    kind: &str,
+    header: &Header,
+    body: &T,
+) -> Result<String, serde_json::Error> {
+    Ok(crate::csv::record(&contract_value(kind, header, body)?))
+}
+
 /// Pretty JSON of [`contract_value`].
 pub(crate) fn contract<T: Serialize>(
     kind: &str,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use suanli_core::sigfig::{count, human, percent};
 
-use crate::contract::{Header, contract};
+use crate::contract::{Header, contract, contract_csv};
 use crate::{Format, Table, notes_block, render_table};
 
 /// One phase of a step (or of an RLHF iteration).
@@ -72,6 +72,9 @@ pub struct FinetuneOut {
 pub fn render_finetune(d: &FinetuneOut, format: Format) -> Result<String, serde_json::Error> {
     if format == Format::Json {
         return contract("finetune", &d.header, d);
+    }
+    if format == Format::Csv {
+        return contract_csv("finetune", &d.header, d);
     }
     let mut s =
         format!("{} of {} on {} × {}: {}\n\n", d.method.to_uppercase(), d.model, d.gpus, d.gpu, d.layout);

@@ -6,7 +6,7 @@ use suanli_core::sigfig::human;
 
 use suanli_sim::metrics::Latency;
 
-use crate::contract::{Header, contract};
+use crate::contract::{Header, contract, contract_csv};
 use crate::{Format, Table, notes_block, render_table};
 
 /// The workload and engine limits (model, chip, layout and precision are in the header).
@@ -98,6 +98,9 @@ fn ms(s: f64) -> String {
 pub fn render_infer(d: &InferDoc, format: Format) -> Result<String, serde_json::Error> {
     if format == Format::Json {
         return contract("infer", &d.header, d);
+    }
+    if format == Format::Csv {
+        return contract_csv("infer", &d.header, d);
     }
     let render = |t: &Table| render_table(t, format);
     let c = &d.workload;

@@ -7,6 +7,7 @@ mod arithmetic_view;
 mod audit_view;
 mod catalog_view;
 mod contract;
+mod csv;
 mod finetune_view;
 mod infer_view;
 mod plan_html;

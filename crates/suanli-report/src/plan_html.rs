@@ -134,14 +134,33 @@ pub fn plan_charts(r: &PlanReport) -> Vec<(String, Chart)> {
     out
 }
 
-/// Every figure and claim as CSV.
+/// Every figure as one tidy CSV table: a row per figure with its raw value and unit, the
+/// seed claims that check it (`claim_refs`, `claim_stated`, `claim_reproduced`), then the
+/// sensitivity rows as figures of section `sensitivity`.
 #[must_use]
 pub fn render_plan_csv(r: &PlanReport) -> String {
     let mut t = Table::new(&[
-        "section", "key", "label", "value", "unit", "display", "basis", "method", "formula", "refs", "caveat",
+        "section",
+        "key",
+        "label",
+        "value",
+        "unit",
+        "display",
+        "basis",
+        "method",
+        "formula",
+        "refs",
+        "caveat",
+        "claim_refs",
+        "claim_stated",
+        "claim_reproduced",
     ]);
     for s in &r.sections {
         for f in &s.figures {
+            let claims: Vec<_> = r.claims.iter().filter(|c| c.figure == f.key).collect();
+            let join = |g: &dyn Fn(&suanli_core::plan::ClaimCheck) -> String| {
+                claims.iter().map(|c| g(c)).collect::<Vec<_>>().join(" ")
+            };
             t.row([
                 s.id.clone(),
                 f.key.clone(),
@@ -154,41 +173,35 @@ pub fn render_plan_csv(r: &PlanReport) -> String {
                 f.formula.clone(),
                 f.refs.join(" "),
                 f.caveat.clone().unwrap_or_default(),
+                join(&|c| c.reference.clone()),
+                join(&|c| c.stated.clone()),
+                join(&|c| c.reproduced.to_string()),
             ]);
         }
-    }
-    let mut c = Table::new(&["ref", "figure", "stated", "computed", "implied", "reproduced", "note"]);
-    for x in &r.claims {
-        c.row([
-            x.reference.clone(),
-            x.figure.clone(),
-            x.stated.clone(),
-            format!("{}", x.computed),
-            x.implied.clone(),
-            x.reproduced.to_string(),
-            x.note.clone().unwrap_or_default(),
-        ]);
-    }
-    let mut s = t.to_csv();
-    if !r.claims.is_empty() {
-        s.push('\n');
-        s.push_str(&c.to_csv());
     }
     if let Some(sens) = &r.sensitivity {
-        let mut t = Table::new(&["input", "change", "headline when lowered", "headline when raised", "base"]);
         for row in &sens.rows {
-            t.row([
-                row.input.clone(),
-                format!("{}", sens.change),
-                format!("{}", row.low),
-                format!("{}", row.high),
-                format!("{}", sens.base),
-            ]);
+            for (side, v) in [("lowered", row.low), ("raised", row.high)] {
+                t.row([
+                    "sensitivity".to_string(),
+                    format!("sensitivity.{}.{side}", row.input),
+                    format!("headline with {} {side} by {}", row.input, sens.change),
+                    format!("{v}"),
+                    String::new(),
+                    String::new(),
+                    "first principles".to_string(),
+                    "plan::sensitivity".to_string(),
+                    format!("base {}", sens.base),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
+            }
         }
-        s.push('\n');
-        s.push_str(&t.to_csv());
     }
-    s
+    t.to_csv()
 }
 
 pub(crate) fn esc(s: &str) -> String {

@@ -6,7 +6,7 @@ use suanli_sim::fleet::{DisaggFleet, FleetPlan};
 use suanli_sim::metrics::Latency;
 use suanli_sim::sim::SimReport;
 
-use crate::contract::{Header, contract};
+use crate::contract::{Header, contract, contract_csv};
 use crate::plan_html::{esc, page_head};
 use crate::svg::{Chart, Line};
 use crate::{Format, Table, notes_block, render_table};
@@ -128,6 +128,9 @@ fn latency_table(ttft: &Latency, tpot: &Latency, e2e: &Latency, queue: Option<&L
 pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Error> {
     if format == Format::Json {
         return contract("simulate", &d.header, d);
+    }
+    if format == Format::Csv {
+        return contract_csv("simulate", &d.header, d);
     }
     if format == Format::Html {
         let text = render_sim(d, Format::Table)?;
@@ -269,6 +272,9 @@ fn report_page(title: &str, text: &str, charts: &[Chart]) -> String {
 pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::Error> {
     if format == Format::Json {
         return contract("serve", &d.header, d);
+    }
+    if format == Format::Csv {
+        return contract_csv("serve", &d.header, d);
     }
     if format == Format::Html {
         let text = render_serve(d, Format::Table)?;

@@ -5,7 +5,7 @@ use serde::Serialize;
 use suanli_core::sigfig::{human, percent};
 use suanli_core::train::TrainReport;
 
-use crate::contract::{Header, contract};
+use crate::contract::{Header, contract, contract_csv};
 use crate::{Format, Table, notes_block, render_table};
 
 /// One member of the (GPUs, time) Pareto front.
@@ -80,6 +80,9 @@ fn opt(v: Option<f64>, unit: &str) -> String {
 pub fn render_train(d: &TrainDoc, format: Format) -> Result<String, serde_json::Error> {
     if format == Format::Json {
         return contract("train", &d.header, d);
+    }
+    if format == Format::Csv {
+        return contract_csv("train", &d.header, d);
     }
     let render = |t: &Table| render_table(t, format);
     let r = &d.report;

@@ -19,6 +19,15 @@ pub fn render_validation(r: &Report, rows: bool, format: Format) -> Result<Strin
             &serde_json::json!({ "schema_version": JSON_SCHEMA_VERSION, "kind": "validation", "result": r }),
         );
     }
+    if format == Format::Csv {
+        // One tidy table: every row when asked for, else the summaries.
+        let table: Vec<serde_json::Value> = if rows {
+            r.rows.iter().map(serde_json::to_value).collect::<Result<_, _>>()?
+        } else {
+            r.summaries.iter().map(serde_json::to_value).collect::<Result<_, _>>()?
+        };
+        return Ok(crate::csv::records(&table));
+    }
     let md = format == Format::Markdown;
     let render = |t: &Table| if md { t.to_markdown() } else { t.to_text() };
     let mut t = Table::new(&["set", ">rows", ">median |error|", ">worst |error|", "worst row"]);
