@@ -31,6 +31,23 @@ pub fn parse_count(text: &str, max: u64) -> Result<u64, String> {
     Ok(v as u64)
 }
 
+/// An amount on the command line (`15T` tokens, `1e9`, `2.5M` requests a day): a number with
+/// an optional k/M/B/G/T suffix. The sign and range are the library's to check, so a bad
+/// value gets the same one-line error everywhere.
+pub fn parse_amount(text: &str) -> Result<f64, String> {
+    let t = text.trim().replace('_', "");
+    let (digits, scale) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 1e3),
+        Some('M' | 'm') => (&t[..t.len() - 1], 1e6),
+        Some('B' | 'b' | 'G' | 'g') => (&t[..t.len() - 1], 1e9),
+        Some('T' | 't') => (&t[..t.len() - 1], 1e12),
+        _ => (t.as_str(), 1.0),
+    };
+    digits.parse::<f64>().map(|x| x * scale).map_err(|_| {
+        format!("`{text}`: a number, optionally with e-notation or a k/M/B/T suffix (15T, 2.5M, 1e9)")
+    })
+}
+
 /// A `u64` count on the command line.
 pub fn parse_u64(text: &str) -> Result<u64, String> {
     parse_count(text, u64::MAX)
@@ -59,6 +76,15 @@ mod tests {
         assert_eq!(parse_u64("10M"), Ok(10_000_000));
         assert_eq!(parse_u64("1_000"), Ok(1000));
         assert_eq!(parse_u64("18446744073709551615"), Ok(u64::MAX));
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(parse_amount("15T"), Ok(15e12));
+        assert_eq!(parse_amount("2.5M"), Ok(2.5e6));
+        assert_eq!(parse_amount("-5"), Ok(-5.0));
+        assert_eq!(parse_amount("3e11"), Ok(3e11));
+        assert!(parse_amount("lots").is_err());
     }
 
     #[test]

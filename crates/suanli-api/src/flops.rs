@@ -24,7 +24,7 @@ pub struct FlopsRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_config: Option<Value>,
     /// Training tokens, for the training-compute figures.
-    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true, value_parser = crate::count::parse_amount))]
     #[serde(default)]
     pub tokens: Option<f64>,
     /// Sequence length (tokens attended), for attention FLOPs (default 4096, at most the

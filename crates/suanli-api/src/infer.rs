@@ -217,6 +217,44 @@ fn cluster_for(
     Ok((cluster(to)?, used, Some(note)))
 }
 
+/// What the fastest fitting layouts reach one request at a time, for a message when a latency
+/// limit cannot be met ("; the best achievable TPOT is 7.9 ms (tp8×pp1 …)").
+#[allow(clippy::too_many_arguments)]
+fn nearest_latency(
+    spec: &ModelSpec,
+    lookup: &dyn Fn(&Precisions) -> Option<Cluster>,
+    fitting: &[suanli_core::infer::Candidate],
+    engine: &Engine,
+    calib: &InferCalibration,
+    input: u32,
+    output: u32,
+) -> String {
+    let at_one: Vec<(String, f64, f64)> = fitting
+        .iter()
+        .filter_map(|c| {
+            let cl = lookup(&c.config.precision)?;
+            let r = evaluate(
+                &Replica::new(spec, &cl, &c.config, engine, calib),
+                input,
+                output,
+                Mode::Concurrency(1),
+            );
+            r.fits.then(|| (label(&c.config), r.ttft_s, r.tpot_s))
+        })
+        .collect();
+    let best = |pick: fn(&(String, f64, f64)) -> f64| {
+        at_one.iter().min_by(|a, b| pick(a).total_cmp(&pick(b))).map(|x| (x.0.clone(), pick(x)))
+    };
+    match (best(|x| x.1), best(|x| x.2)) {
+        (Some((lt, ttft)), Some((lp, tpot))) => format!(
+            "; the best achievable TTFT is {:.1} ms ({lt}) and TPOT {:.1} ms ({lp}), one request at a time",
+            ttft * 1e3,
+            tpot * 1e3
+        ),
+        _ => "; no layout fits in memory at all".to_string(),
+    }
+}
+
 /// `tp{}×pp{} ep{} w/a/kv`.
 pub(crate) fn label(cfg: &InferConfig) -> String {
     format!(
@@ -312,8 +350,12 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
         let found =
             search(&spec, &lookup, &tps, &pps, &eps, &wanted, &engine, &calib, input, output, &limits);
         let Some(best) = found.best else {
+            let free = Limits { max_ttft_s: None, max_tpot_s: None, per_dollar: false };
+            let fitting =
+                search(&spec, &lookup, &tps, &pps, &eps, &wanted, &engine, &calib, input, output, &free);
+            let near = nearest_latency(&spec, &lookup, &fitting.ranked, &engine, &calib, input, output);
             return Err(ApiError::Infeasible(format!(
-                "no configuration fits and meets the limits ({} evaluated on {}: tp up to {node}, pp up to 8)",
+                "no configuration fits and meets the limits ({} evaluated on {}: tp up to {node}, pp up to 8){near}",
                 found.evaluated, r.gpu
             )));
         };

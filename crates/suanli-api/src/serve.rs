@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use suanli_core::Catalog;
+use suanli_core::infer::{InferCalibration, InferConfig, Mode, Replica, evaluate};
 use suanli_core::sigfig::human;
 use suanli_report::{GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, ServeDoc, Targets};
 use suanli_sim::disagg::KV_TRANSFER_SETUP_S;
@@ -47,7 +48,7 @@ pub struct ServeRequest {
     #[serde(default)]
     pub rate: Option<f64>,
     /// Requests a day (with `peak_to_average` for the peak hour).
-    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true, value_parser = crate::count::parse_amount))]
     #[serde(default)]
     pub daily_requests: Option<f64>,
     /// Peak-hour rate over the day's mean rate (default 2).
@@ -128,6 +129,42 @@ impl ServeRequest {
     }
 }
 
+/// The lowest TTFT and TPOT any chip and layout reaches one request at a time (mean request
+/// lengths), for the message when the targets cannot be met.
+fn nearest_latency(fleet: &FleetSpec) -> String {
+    let (input, output) = fleet.lengths.means();
+    let (i, o) = (input.round().max(1.0) as u32, output.round().max(1.0) as u32);
+    let calib = InferCalibration::default();
+    let mut best: Option<(f64, f64, String)> = None;
+    for chip in &fleet.chips {
+        for &tp in &chip.tps {
+            let cfg = InferConfig { tp, pp: 1, ep: 1, precision: chip.precision };
+            if cfg.check(&fleet.model, i, o, "request").is_err() {
+                continue;
+            }
+            let r = evaluate(
+                &Replica::new(&fleet.model, &chip.cluster, &cfg, &fleet.engine, &calib),
+                i,
+                o,
+                Mode::Concurrency(1),
+            );
+            if r.fits && best.as_ref().is_none_or(|b| r.tpot_s < b.1) {
+                best = Some((r.ttft_s, r.tpot_s, format!("{} tp{tp}", chip.cluster.accelerator)));
+            }
+        }
+    }
+    best.map_or_else(
+        || "; no chip and layout fits the model in memory".to_string(),
+        |(ttft, tpot, at)| {
+            format!(
+                "; the best achievable is TPOT {:.1} ms and TTFT {:.0} ms ({at}, one request at a time)",
+                tpot * 1e3,
+                ttft * 1e3
+            )
+        },
+    )
+}
+
 /// The fleet plan.
 pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
     let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
@@ -197,9 +234,10 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
     };
     let Some(plan) = size(&fleet) else {
         return Err(ApiError::Infeasible(format!(
-            "no chip and layout meets p99 TTFT ≤ {ttft} s and TPOT ≤ {tpot} s for {} (chips tried: {})",
+            "no chip and layout meets p99 TTFT ≤ {ttft} s and TPOT ≤ {tpot} s for {} (chips tried: {}){}",
             spec.id,
-            gpus.join(", ")
+            gpus.join(", "),
+            nearest_latency(&fleet)
         )));
     };
     notes.push(format!(

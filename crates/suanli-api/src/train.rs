@@ -92,7 +92,7 @@ pub struct TrainRequest {
     #[serde(default)]
     pub precision: Option<String>,
     /// Training tokens, for time, GPU-hours, energy and cost.
-    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true, value_parser = crate::count::parse_amount))]
     #[serde(default)]
     pub tokens: Option<f64>,
     /// Deadline in days: find the fewest servers that train `tokens` in time.

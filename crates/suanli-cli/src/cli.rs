@@ -51,6 +51,9 @@ pub(crate) struct Output {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Run a scenario and print its report (default: the built-in ChatGPT 2023 scenario).
+    #[command(
+        after_help = "Examples:\n  suanli plan\n  suanli plan examples/chatgpt-2023.toml -f html -o report.html\n  suanli plan my-scenario.json -f csv"
+    )]
     Plan {
         /// Scenario file (TOML or JSON). Without one, the embedded `examples/chatgpt-2023.toml`.
         file: Option<PathBuf>,
@@ -61,28 +64,53 @@ pub(crate) enum Command {
         out: Output,
     },
     /// List or show catalog entries with their sources.
+    #[command(
+        after_help = "Examples:\n  suanli catalog accelerators\n  suanli catalog show h100-sxm -f json"
+    )]
     Catalog {
         #[command(subcommand)]
         what: CatalogCommand,
     },
     /// Parameters and FLOPs of a model from its shape.
+    #[command(
+        after_help = "Examples:\n  suanli flops -m llama3.1-70b --tokens 15T\n  suanli flops -m ./Qwen3-8B/ --seq-len 8192"
+    )]
     Flops(Box<FlopsArgs>),
     /// Plan a training run: memory, step time and throughput of a parallel layout; flags left
     /// out are searched for the fastest layout that fits (or, with `--days`, the fewest servers).
+    #[command(
+        after_help = "Examples:\n  suanli train -m llama3.1-70b --gpu h100-sxm --gpus 1024 --tokens 15T\n  suanli train -m gpt3-175b --gpu a100-sxm-80gb --days 30 --tokens 300B\n  suanli train -m llama2-7b --gpu h100-sxm --gpus 64 --tp 2 --pp 2 --micro-batch 1"
+    )]
     Train(Box<TrainArgs>),
     /// Plan serving: memory, KV cache, throughput and latency of a replica; without `--tp`, the
     /// best TP / PP / EP (and precision with `--precision auto`) under `--max-ttft`/`--max-tpot`.
+    #[command(
+        after_help = "Examples:\n  suanli infer -m llama3.1-70b --gpu h100-sxm --input-tokens 1000 --output-tokens 200\n  suanli infer -m mixtral-8x7b --gpu h100-sxm --input-tokens 2k --output-tokens 500 --precision auto --max-tpot 0.03\n  suanli infer -m ./config.json --gpu a100-sxm-80gb --tp 4 --input-tokens 512 --output-tokens 128 --concurrency 64 -f json"
+    )]
     Infer(Box<InferArgs>),
     /// Plan fine-tuning: full SFT, LoRA, QLoRA, or an RLHF iteration (PPO, GRPO).
+    #[command(
+        after_help = "Examples:\n  suanli finetune -m llama3.1-8b --gpu h100-sxm --method lora --examples 100k\n  suanli finetune -m llama3.1-70b --gpu a100-sxm-80gb --method qlora --rank 64 --targets all\n  suanli finetune -m llama3.1-8b --gpu h100-sxm --gpus 8 --method grpo --prompts 512"
+    )]
     Finetune(Box<FinetuneArgs>),
     /// Size the cheapest fleet that meets p99 latency targets in the peak hour.
+    #[command(
+        after_help = "Examples:\n  suanli serve -m llama3.1-70b --rate 20 --input-tokens 1000 --output-tokens 300 --ttft-p99 2 --tpot-p99 0.05\n  suanli serve -m llama3.1-8b --gpu h100-sxm --gpu l40s --daily-requests 10M --lengths sharegpt --ttft-p99 1 --tpot-p99 0.05 --simulate"
+    )]
     Serve(Box<ServeArgs>),
     /// Simulate a fixed fleet: arrivals, continuous batching, latency percentiles.
+    #[command(
+        after_help = "Examples:\n  suanli simulate -m llama3.1-8b --gpu h100-sxm --replicas 4 --rate 30 --lengths sharegpt\n  suanli simulate -m llama3.1-70b --gpu h100-sxm --tp 4 --replicas 2 --trace requests.csv -f html -o sim.html"
+    )]
     Simulate(Box<SimulateArgs>),
     /// The best serving layout for every model × chip × lengths combination, one row each;
     /// `--shard k/n` runs every n-th combination so a batch scheduler can spread the sweep.
+    #[command(
+        after_help = "Examples:\n  suanli sweep -m llama3.1-8b,llama3.1-70b --gpu all --input-tokens 500,2000 --output-tokens 200 -f csv\n  suanli sweep -m llama3.1-70b --gpu h100-sxm,a100-sxm-80gb --input-tokens 1k --output-tokens 1k --shard 2/8 -f json"
+    )]
     Sweep(Box<SweepArgs>),
     /// Compare predictions with the published measurements in `validation/`.
+    #[command(after_help = "Examples:\n  suanli validate\n  suanli validate training -f csv")]
     Validate {
         /// Which set: all, gpt3-compute, published-params, training, inference.
         #[arg(default_value = "all")]
@@ -95,6 +123,7 @@ pub(crate) enum Command {
     },
     /// Check a file of stated claims: each that does not follow from the stated values is
     /// flagged with the value they imply.
+    #[command(after_help = "Examples:\n  suanli audit examples/seed-market-claims.toml")]
     Audit {
         /// Claims file (TOML): `[[value]]`s and `[[claim]]`s (growth, cagr, share, sum, ratio, product).
         file: PathBuf,
@@ -103,7 +132,25 @@ pub(crate) enum Command {
     },
     /// Serve the planners as a JSON API and a dashboard page (default http://127.0.0.1:8080).
     #[cfg(feature = "web")]
+    #[command(
+        after_help = "Examples:\n  suanli web\n  suanli web --addr 0.0.0.0:8080 --allow-host planner.internal"
+    )]
     Web(crate::web::WebArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    #[command(
+        after_help = "Examples:\n  suanli completions bash > /etc/bash_completion.d/suanli\n  suanli completions zsh > \"${fpath[1]}/_suanli\"\n  suanli completions fish > ~/.config/fish/completions/suanli.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per subcommand into a folder.
+    #[command(after_help = "Examples:\n  suanli man | man -l -\n  suanli man --dir target/man")]
+    Man {
+        /// Write `suanli.1` and `suanli-<command>.1` here instead of printing `suanli.1`.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Print a JSON Schema: the scenario format (default) or a planner's answer (flops, infer,
     /// train, finetune, serve, simulate).
     Schema {

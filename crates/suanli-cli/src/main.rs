@@ -55,8 +55,37 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         #[cfg(feature = "web")]
         Some(Command::Web(args)) => web::run(&args),
         Some(Command::Audit { file, out }) => commands::audit::run(&file, &out),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "suanli", &mut out);
+            io::emit(&String::from_utf8_lossy(&out), None)
+        }
+        Some(Command::Man { dir }) => man(dir.as_deref()),
         Some(Command::Schema { what, output }) => io::emit(&schema(&what)?, output.as_deref()),
     }
+}
+
+/// `suanli man`: the roff page of the whole command, or one page per subcommand in `dir`.
+fn man(dir: Option<&std::path::Path>) -> Result<(), CliError> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let render = |c: clap::Command, title: &str| -> Result<String, CliError> {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(c)
+            .title(title.to_string())
+            .render(&mut out)
+            .map_err(|e| CliError::Output(format!("man page: {e}")))?;
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    };
+    let Some(dir) = dir else { return io::emit(&render(cmd, "suanli")?, None) };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::Output(format!("cannot create {}: {e}", dir.display())))?;
+    io::emit(&render(cmd.clone(), "suanli")?, Some(&dir.join("suanli.1")))?;
+    for sub in cmd.get_subcommands() {
+        let name = format!("suanli-{}", sub.get_name());
+        io::emit(&render(sub.clone(), &name)?, Some(&dir.join(format!("{name}.1"))))?;
+    }
+    Ok(())
 }
 
 /// The JSON Schema `suanli schema WHAT` prints.
@@ -78,5 +107,39 @@ mod tests {
     #[test]
     fn argument_definitions_are_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    /// Every example in a subcommand's `--help` parses (flags and values exist and fit).
+    #[test]
+    fn help_examples_parse() {
+        let cmd = super::Cli::command();
+        let mut seen = 0;
+        for sub in cmd.get_subcommands() {
+            let help = sub.get_after_help().map(ToString::to_string).unwrap_or_default();
+            assert!(
+                help.contains("Examples:") || sub.get_name() == "schema",
+                "{} has no examples",
+                sub.get_name()
+            );
+            for line in help.lines().map(str::trim).filter(|l| l.starts_with("suanli ")) {
+                let argv: Vec<&str> = line
+                    .split('>')
+                    .next()
+                    .unwrap_or(line)
+                    .split('|')
+                    .next()
+                    .unwrap_or(line)
+                    .split_whitespace()
+                    .collect();
+                let parsed = <super::Cli as clap::Parser>::try_parse_from(&argv);
+                assert!(
+                    parsed.is_ok(),
+                    "{line}: {}",
+                    parsed.err().map(|e| e.to_string()).unwrap_or_default()
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen > 20, "{seen} examples");
     }
 }

@@ -1,0 +1,182 @@
+//! Command-line conventions: completions, man pages, counts with suffixes, `-o` as a file,
+//! JSON scenarios, a nearest miss when a latency target cannot be met.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn suanli(args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("suanli").expect("binary").args(args).output().expect("runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = suanli(args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn completions_and_man_pages() {
+    assert!(ok(&["completions", "bash"]).contains("_suanli()"));
+    assert!(ok(&["completions", "zsh"]).contains("#compdef suanli"));
+    assert!(ok(&["completions", "fish"]).contains("complete -c suanli"));
+    let man = ok(&["man"]);
+    assert!(man.contains(".TH suanli 1") && man.contains("infer"), "{}", &man[..200.min(man.len())]);
+    let dir = std::env::temp_dir().join(format!("suanli-man-{}", std::process::id()));
+    ok(&["man", "--dir", dir.to_str().unwrap()]);
+    for page in ["suanli.1", "suanli-infer.1", "suanli-train.1", "suanli-serve.1"] {
+        let text = std::fs::read_to_string(dir.join(page)).unwrap_or_else(|_| panic!("{page}"));
+        assert!(text.contains(".TH"), "{page}");
+    }
+    let help = ok(&["infer", "--help"]);
+    assert!(help.contains("Examples:") && help.contains("suanli infer -m"), "{help}");
+}
+
+#[test]
+fn counts_take_suffixes_and_exponents() {
+    let a: Value = serde_json::from_str(&ok(&[
+        "train",
+        "-m",
+        "llama2-7b",
+        "--gpu",
+        "h100-sxm",
+        "--gpus",
+        "64",
+        "--tokens",
+        "2T",
+        "--global-batch",
+        "1k",
+        "-q",
+        "-f",
+        "json",
+    ]))
+    .unwrap();
+    let b: Value = serde_json::from_str(&ok(&[
+        "train",
+        "-m",
+        "llama2-7b",
+        "--gpu",
+        "h100-sxm",
+        "--gpus",
+        "6.4e1",
+        "--tokens",
+        "2e12",
+        "--global-batch",
+        "1000",
+        "-q",
+        "-f",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(a["time_days"], b["time_days"]);
+    assert_eq!(a["config"]["global_batch"], 1000);
+    let bad = suanli(&["train", "-m", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "1.5"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn token_counts_have_their_own_names_and_o_is_a_file_everywhere() {
+    let new = ok(&[
+        "infer",
+        "-m",
+        "llama2-7b",
+        "--gpu",
+        "h100-sxm",
+        "--input-tokens",
+        "512",
+        "--output-tokens",
+        "128",
+        "-f",
+        "json",
+    ]);
+    let old = ok(&[
+        "infer",
+        "-m",
+        "llama2-7b",
+        "--gpu",
+        "h100-sxm",
+        "--input",
+        "512",
+        "--output",
+        "128",
+        "-f",
+        "json",
+    ]);
+    assert_eq!(new, old, "the old names are aliases");
+    let dir = std::env::temp_dir().join(format!("suanli-o-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (cmd, extra) in [
+        (
+            "infer",
+            vec!["-m", "llama2-7b", "--gpu", "h100-sxm", "--input-tokens", "64", "--output-tokens", "16"],
+        ),
+        ("train", vec!["-m", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "-q"]),
+        ("flops", vec!["-m", "llama2-7b"]),
+    ] {
+        let path = dir.join(format!("{cmd}.json"));
+        let mut args = vec![cmd];
+        args.extend(extra);
+        args.extend(["-f", "json", "-o", path.to_str().unwrap()]);
+        assert!(ok(&args).is_empty(), "{cmd}: -o writes the file, not stdout");
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v["kind"], cmd);
+    }
+}
+
+#[test]
+fn plan_reads_a_json_scenario() {
+    let toml_text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/chatgpt-2023.toml"))
+            .unwrap();
+    let v: toml::Value = toml::from_str(&toml_text).unwrap();
+    let dir = std::env::temp_dir().join(format!("suanli-json-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("chatgpt.json");
+    std::fs::write(&path, serde_json::to_string(&v).unwrap()).unwrap();
+    let from_json = ok(&["plan", path.to_str().unwrap(), "-f", "json"]);
+    let from_toml = ok(&["plan", "-f", "json"]);
+    let (a, b): (Value, Value) =
+        (serde_json::from_str(&from_json).unwrap(), serde_json::from_str(&from_toml).unwrap());
+    assert_eq!(a["sections"], b["sections"]);
+    assert_eq!(a["claims"], b["claims"]);
+}
+
+#[test]
+fn an_unmeetable_latency_target_says_what_is_achievable() {
+    let out = suanli(&[
+        "infer",
+        "-m",
+        "llama3.1-70b",
+        "--gpu",
+        "h100-sxm",
+        "--input-tokens",
+        "1000",
+        "--output-tokens",
+        "200",
+        "--max-tpot",
+        "0.001",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("best achievable") && e.contains("TPOT") && e.contains(" ms"), "{e}");
+    let out = suanli(&[
+        "serve",
+        "-m",
+        "llama3.1-70b",
+        "--gpu",
+        "h100-sxm",
+        "--rate",
+        "5",
+        "--input-tokens",
+        "1000",
+        "--output-tokens",
+        "200",
+        "--ttft-p99",
+        "2",
+        "--tpot-p99",
+        "0.001",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(e.contains("best achievable is TPOT"), "{e}");
+}
