@@ -398,6 +398,66 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
         };
         (cfg, cluster, result, None)
     };
+    Ok(answer(
+        &Chosen {
+            catalog,
+            spec: &spec,
+            cluster: &cluster,
+            cfg,
+            engine: &engine,
+            calib: &calib,
+            mode,
+            input,
+            output,
+        },
+        result,
+        ranking,
+        notes,
+    ))
+}
+
+/// The chosen configuration and the request's workload.
+struct Chosen<'a> {
+    catalog: &'a Catalog,
+    spec: &'a ModelSpec,
+    cluster: &'a Cluster,
+    cfg: InferConfig,
+    engine: &'a Engine,
+    calib: &'a InferCalibration,
+    mode: Mode,
+    input: u32,
+    output: u32,
+}
+
+/// Why a replica that does not fit does not: weights and workspace, or a KV pool too small
+/// for the batch.
+fn unfit_reason(replica: &Replica, result: &suanli_core::infer::InferResult, total: u64) -> String {
+    let m = &replica.memory;
+    let need = m.weights_gib + m.workspace_gib + m.reserved_gib;
+    if m.kv_cache_gib <= 0.0 {
+        format!(
+            "does not fit: weights, workspace and reserve need {need:.1} GiB per GPU, {:.1} GiB available; raise tp or pp, or lower the precision",
+            m.capacity_gib
+        )
+    } else {
+        format!(
+            "does not fit: the KV pool ({:.1} GiB per GPU) holds {} requests of {total} tokens, fewer than the batch of {}",
+            m.kv_cache_gib,
+            replica.kv_capacity(total as f64),
+            result.batch
+        )
+    }
+}
+
+/// The answer document for the chosen configuration.
+fn answer(
+    c: &Chosen<'_>,
+    result: suanli_core::infer::InferResult,
+    ranking: Option<Vec<RankRow>>,
+    mut notes: Vec<String>,
+) -> Reply<InferDoc> {
+    let Chosen { catalog, spec, cluster, cfg, engine, calib, mode, input, output } = *c;
+    let total = u64::from(input) + u64::from(output);
     if spec.mla.is_none() && cfg.tp > spec.kv_heads {
         notes.push(format!(
             "tp {} exceeds the {} KV heads: each GPU keeps a copy of one KV head, {}× the KV memory of an even split",
@@ -406,8 +466,8 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
             cfg.tp / spec.kv_heads.max(1)
         ));
     }
-    let replica = Replica::new(&spec, &cluster, &cfg, &engine, &calib);
-    let cost = cost_per_million(&cluster, &cfg, &result);
+    let replica = Replica::new(spec, cluster, &cfg, engine, calib);
+    let cost = cost_per_million(cluster, &cfg, &result);
     if cost.is_none() {
         notes.push(format!(
             "no cloud price for {} in the catalog: cost per token not computed",
@@ -419,25 +479,9 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
         Mode::Concurrency(c) => format!("concurrency {c}"),
         Mode::Batch(b) => format!("batch {b}"),
     };
-    let unfit = (!result.fits).then(|| {
-        let m = &replica.memory;
-        let need = m.weights_gib + m.workspace_gib + m.reserved_gib;
-        if m.kv_cache_gib <= 0.0 {
-            format!(
-                "does not fit: weights, workspace and reserve need {need:.1} GiB per GPU, {:.1} GiB available; raise tp or pp, or lower the precision",
-                m.capacity_gib
-            )
-        } else {
-            format!(
-                "does not fit: the KV pool ({:.1} GiB per GPU) holds {} requests of {total} tokens, fewer than the batch of {}",
-                m.kv_cache_gib,
-                replica.kv_capacity(total as f64),
-                result.batch
-            )
-        }
-    });
+    let unfit = (!result.fits).then(|| unfit_reason(&replica, &result, total));
     let header = Header {
-        model: ModelRef::of(&spec),
+        model: ModelRef::of(spec),
         gpu: Some(GpuRef::of(catalog, &cluster.accelerator, u64::from(cfg.tp) * u64::from(cfg.pp))),
         layout: Some(LayoutRef { tp: cfg.tp, pp: cfg.pp, dp: 1, ep: cfg.ep, cp: 1 }),
         precision: Some(PrecisionRef {
@@ -474,7 +518,7 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
         search: ranking,
         notes,
     };
-    Ok(Reply { answer: doc, infeasible: unfit })
+    Reply { answer: doc, infeasible: unfit }
 }
 
 #[cfg(test)]

@@ -149,6 +149,43 @@ impl SimulateRequest {
     }
 }
 
+/// The requests to simulate: a trace's, or generated from the rate and lengths.
+fn requests(
+    a: &SimulateRequest,
+    t: &Traffic<'_>,
+    spec: &suanli_core::model::ModelSpec,
+    seed: u64,
+) -> Result<Vec<suanli_sim::workload::Request>, ApiError> {
+    Ok(match (&a.trace, a.rate) {
+        (Some(_), Some(_)) => return Err(ApiError::field("rate", "give rate or a trace, not both")),
+        (Some(text), None) => {
+            parse_trace(text, "trace", spec.max_context).map_err(|e| ApiError::from(e).at("trace"))?
+        }
+        (None, Some(rate)) => {
+            input::positive("rate", Some(rate), 1e7)?;
+            let requests = a.requests.unwrap_or(10_000);
+            if requests == 0 || requests > MAX_SIM_REQUESTS {
+                return Err(ApiError::invalid("requests", requests, format!("from 1 to {MAX_SIM_REQUESTS}")));
+            }
+            let turns = a.turns.unwrap_or(1);
+            if turns == 0 || turns > 1000 {
+                return Err(ApiError::invalid("turns", turns, "from 1 to 1000"));
+            }
+            let w = WorkloadSpec {
+                rate,
+                arrivals: t.arrivals()?,
+                lengths: t.lengths(spec)?,
+                turns,
+                think_s: positive_value("think", a.think.unwrap_or(30.0))?,
+                daily: None,
+                max_context: spec.max_context,
+            };
+            w.generate(usize::try_from(requests).unwrap_or(usize::MAX), seed)
+        }
+        (None, None) => return Err(ApiError::field("rate", "give rate (requests/s) or a trace")),
+    })
+}
+
 /// The simulation report.
 pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
     let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
@@ -169,34 +206,7 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
     let scheduler = input::choice("scheduler", a.scheduler.as_deref(), &["continuous", "static"])?;
     let kv_policy = input::choice("kv_policy", a.kv_policy.as_deref(), &["paged", "reserve"])?;
     let seed = a.seed.unwrap_or(1);
-    let reqs = match (&a.trace, a.rate) {
-        (Some(_), Some(_)) => return Err(ApiError::field("rate", "give rate or a trace, not both")),
-        (Some(text), None) => {
-            parse_trace(text, "trace", spec.max_context).map_err(|e| ApiError::from(e).at("trace"))?
-        }
-        (None, Some(rate)) => {
-            input::positive("rate", Some(rate), 1e7)?;
-            let requests = a.requests.unwrap_or(10_000);
-            if requests == 0 || requests > MAX_SIM_REQUESTS {
-                return Err(ApiError::invalid("requests", requests, format!("from 1 to {MAX_SIM_REQUESTS}")));
-            }
-            let turns = a.turns.unwrap_or(1);
-            if turns == 0 || turns > 1000 {
-                return Err(ApiError::invalid("turns", turns, "from 1 to 1000"));
-            }
-            let w = WorkloadSpec {
-                rate,
-                arrivals: t.arrivals()?,
-                lengths: t.lengths(&spec)?,
-                turns,
-                think_s: positive_value("think", a.think.unwrap_or(30.0))?,
-                daily: None,
-                max_context: spec.max_context,
-            };
-            w.generate(usize::try_from(requests).unwrap_or(usize::MAX), seed)
-        }
-        (None, None) => return Err(ApiError::field("rate", "give rate (requests/s) or a trace")),
-    };
+    let reqs = requests(a, &t, &spec, seed)?;
     let (max_in, max_out) = reqs.iter().fold((1, 1), |(i, o), r| (i.max(r.input), o.max(r.output)));
     let tp = match a.tp {
         Some(tp) => tp,

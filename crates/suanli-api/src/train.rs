@@ -213,14 +213,15 @@ fn layout_label(e: &Evaluation) -> String {
     )
 }
 
-/// The training plan. `progress(done, total)` is called as the search proceeds (the CLI
-/// draws a bar with it; other front ends pass a no-op). The search's wall time is the
-/// caller's to measure (`search.seconds` is 0 here: the library reads no clock).
-pub fn train(
-    catalog: &Catalog,
-    a: &TrainRequest,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> ApiResult<TrainDoc> {
+/// The request's scalar fields, checked, with their defaults.
+struct Scalars {
+    power_utilisation: f64,
+    pue: f64,
+    global_batch: u32,
+    top: u32,
+}
+
+fn scalars(a: &TrainRequest) -> Result<Scalars, ApiError> {
     positive("tokens", a.tokens, 1e16)?;
     positive("days", a.days, 36_500.0)?;
     let power_utilisation = a.power_utilisation.unwrap_or(0.8);
@@ -240,6 +241,18 @@ pub fn train(
     if top > 1000 {
         return Err(ApiError::invalid("top", top, "at most 1000 rows"));
     }
+    Ok(Scalars { power_utilisation, pue, global_batch, top })
+}
+
+/// The training plan. `progress(done, total)` is called as the search proceeds (the CLI
+/// draws a bar with it; other front ends pass a no-op). The search's wall time is the
+/// caller's to measure (`search.seconds` is 0 here: the library reads no clock).
+pub fn train(
+    catalog: &Catalog,
+    a: &TrainRequest,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> ApiResult<TrainDoc> {
+    let Scalars { power_utilisation, pue, global_batch, top } = scalars(a)?;
     let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
     let seq = a.seq_len.unwrap_or_else(|| spec.max_context.min(DEFAULT_SEQ_LEN));
     if seq == 0 || seq > spec.max_context {

@@ -575,42 +575,52 @@ impl Scenario {
     /// # Errors
     /// The first out-of-range value, with its key and what is accepted.
     pub fn validate(&self, origin: &str) -> Result<(), Error> {
-        let positive = |key: &str, v: f64| -> Result<(), Error> {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(Error::invalid(origin, key, v, "a positive, finite number"))
-            }
-        };
-        let fraction = |key: &str, v: f64| -> Result<(), Error> {
-            if v.is_finite() && v > 0.0 && v <= 1.0 {
-                Ok(())
-            } else {
-                Err(Error::invalid(origin, key, v, "a fraction in (0, 1]"))
-            }
-        };
-        let at_most = |key: &str, v: f64, max: f64, what: &str| -> Result<(), Error> {
-            if v <= max {
-                Ok(())
-            } else {
-                Err(Error::invalid(origin, key, v, format!("at most {max:e} ({what})")))
-            }
-        };
+        self.validate_general(origin)?;
+        self.validate_pretraining(origin)?;
+        self.validate_inference(origin)?;
+        self.validate_finetune(origin)?;
+        self.validate_market(origin)
+    }
+
+    /// Ranges of currency, costs, hardware, the first-principles settings and the claims.
+    fn validate_general(&self, origin: &str) -> Result<(), Error> {
         if let Some(r) = self.currency.cny_per_usd {
-            positive("currency.cny_per_usd", r)?;
+            positive(origin, "currency.cny_per_usd", r)?;
         }
         if let Some(c) = &self.costs {
             c.validate(origin, self.currency.cny_per_usd.is_some())?;
         }
         if let Some(p) = self.model.params {
-            positive("model.params", p)?;
-            at_most("model.params", p, 1e15, "a quadrillion parameters")?;
+            positive(origin, "model.params", p)?;
+            at_most(origin, "model.params", p, 1e15, "a quadrillion parameters")?;
         }
         if let Some(h) = &self.hardware {
-            fraction("hardware.analyst_utilisation", h.analyst_utilisation)?;
+            fraction(origin, "hardware.analyst_utilisation", h.analyst_utilisation)?;
         }
+        if crate::train::Stack::by_name(&self.first_principles.stack).is_none() {
+            return Err(Error::invalid(
+                origin,
+                "first_principles.stack",
+                format!("\"{}\"", self.first_principles.stack),
+                "modern, fused-attention or legacy",
+            ));
+        }
+        fraction(origin, "first_principles.serving_utilisation", self.first_principles.serving_utilisation)?;
+        if let Some(s) = self.first_principles.seq_len {
+            positive(origin, "first_principles.seq_len", s)?;
+        }
+        for (i, c) in self.claims.iter().enumerate() {
+            crate::sigfig::parse_stated(&c.stated).map_err(|e| {
+                Error::invalid(origin, format!("claims[{i}].stated"), format!("\"{}\"", c.stated), e)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Ranges of `[pretraining]`.
+    fn validate_pretraining(&self, origin: &str) -> Result<(), Error> {
         if let Some(p) = &self.pretraining {
-            positive("pretraining.tokens", p.tokens)?;
+            positive(origin, "pretraining.tokens", p.tokens)?;
             if p.global_batch == 0 {
                 return Err(Error::invalid(
                     origin,
@@ -619,10 +629,10 @@ impl Scenario {
                     "a positive number of sequences",
                 ));
             }
-            at_most("pretraining.tokens", p.tokens, 1e16, "ten quadrillion tokens")?;
+            at_most(origin, "pretraining.tokens", p.tokens, 1e16, "ten quadrillion tokens")?;
             for (i, d) in p.days.iter().enumerate() {
-                positive(&format!("pretraining.days[{i}]"), *d)?;
-                at_most(&format!("pretraining.days[{i}]"), *d, 36_500.0, "a century")?;
+                positive(origin, &format!("pretraining.days[{i}]"), *d)?;
+                at_most(origin, &format!("pretraining.days[{i}]"), *d, 36_500.0, "a century")?;
             }
             if !(p.runs_per_month.is_finite() && p.runs_per_month >= 0.0) {
                 return Err(Error::invalid(
@@ -634,12 +644,17 @@ impl Scenario {
             }
             for (i, m) in p.compare.iter().enumerate() {
                 if let Some(n) = m.params {
-                    positive(&format!("pretraining.compare[{i}].params"), n)?;
+                    positive(origin, &format!("pretraining.compare[{i}].params"), n)?;
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Ranges of `[inference]`.
+    fn validate_inference(&self, origin: &str) -> Result<(), Error> {
         if let Some(i) = &self.inference {
-            positive("inference.monthly_interactions", i.monthly_interactions)?;
+            positive(origin, "inference.monthly_interactions", i.monthly_interactions)?;
             let opt = [
                 ("inference.cost_per_interaction_usd", i.cost_per_interaction_usd),
                 ("inference.training_run_cost_usd", i.training_run_cost_usd),
@@ -649,7 +664,7 @@ impl Scenario {
             ];
             for (key, v) in opt {
                 if let Some(v) = v {
-                    positive(key, v)?;
+                    positive(origin, key, v)?;
                 }
             }
             for (key, v) in
@@ -667,12 +682,17 @@ impl Scenario {
                     "a ratio from 1 to 12",
                 ));
             }
-            positive("inference.ttft_p99_s", i.ttft_p99_s)?;
-            positive("inference.tpot_p99_s", i.tpot_p99_s)?;
+            positive(origin, "inference.ttft_p99_s", i.ttft_p99_s)?;
+            positive(origin, "inference.tpot_p99_s", i.tpot_p99_s)?;
         }
+        Ok(())
+    }
+
+    /// Ranges of `[finetune]`.
+    fn validate_finetune(&self, origin: &str) -> Result<(), Error> {
         if let Some(f) = &self.finetune {
-            fraction("finetune.training_share", f.training_share)?;
-            fraction("finetune.inference_share", f.inference_share)?;
+            fraction(origin, "finetune.training_share", f.training_share)?;
+            fraction(origin, "finetune.inference_share", f.inference_share)?;
             if let Some(sc) = &f.schedule {
                 if !matches!(sc.method.as_str(), "ppo" | "grpo") {
                     return Err(Error::invalid(
@@ -682,7 +702,7 @@ impl Scenario {
                         "ppo or grpo",
                     ));
                 }
-                positive("finetune.schedule.iterations_per_month", sc.iterations_per_month)?;
+                positive(origin, "finetune.schedule.iterations_per_month", sc.iterations_per_month)?;
                 for (key, v) in [
                     ("finetune.schedule.prompts", sc.prompts),
                     ("finetune.schedule.prompt_len", sc.prompt_len),
@@ -720,12 +740,17 @@ impl Scenario {
                 ));
             }
         }
+        Ok(())
+    }
+
+    /// Ranges of `[market]` and `[unit_economics]`.
+    fn validate_market(&self, origin: &str) -> Result<(), Error> {
         if let Some(m) = &self.market {
             if m.points.len() < 2 {
                 return Err(Error::invalid(origin, "market.points", m.points.len(), "at least two points"));
             }
             for (i, p) in m.points.iter().enumerate() {
-                positive(&format!("market.points[{i}].value"), p.value)?;
+                positive(origin, &format!("market.points[{i}].value"), p.value)?;
                 if i > 0 && p.year <= m.points[i - 1].year {
                     return Err(Error::invalid(
                         origin,
@@ -736,12 +761,12 @@ impl Scenario {
                 }
             }
             for (i, w) in m.workload_shares.iter().enumerate() {
-                fraction(&format!("market.workload_shares[{i}].inference"), w.inference)?;
+                fraction(origin, &format!("market.workload_shares[{i}].inference"), w.inference)?;
             }
         }
         if let Some(u) = &self.unit_economics {
             for (i, b) in u.hardware_budgets_cny.iter().enumerate() {
-                positive(&format!("unit_economics.hardware_budgets_cny[{i}]"), *b)?;
+                positive(origin, &format!("unit_economics.hardware_budgets_cny[{i}]"), *b)?;
             }
             for (key, v) in [
                 ("unit_economics.rnd_cny_per_year", u.rnd_cny_per_year),
@@ -749,33 +774,16 @@ impl Scenario {
                 ("unit_economics.training_run_cost_usd", u.training_run_cost_usd),
             ] {
                 if let Some(v) = v {
-                    positive(key, v)?;
+                    positive(origin, key, v)?;
                 }
             }
             if let Some(t) = &u.tutoring {
-                positive("unit_economics.tutoring.interactions_per_hour", t.interactions_per_hour)?;
-                positive("unit_economics.tutoring.teacher_cny_per_hour", t.teacher_cny_per_hour)?;
+                positive(origin, "unit_economics.tutoring.interactions_per_hour", t.interactions_per_hour)?;
+                positive(origin, "unit_economics.tutoring.teacher_cny_per_hour", t.teacher_cny_per_hour)?;
                 if let Some(c) = t.cost_per_interaction_usd {
-                    positive("unit_economics.tutoring.cost_per_interaction_usd", c)?;
+                    positive(origin, "unit_economics.tutoring.cost_per_interaction_usd", c)?;
                 }
             }
-        }
-        if crate::train::Stack::by_name(&self.first_principles.stack).is_none() {
-            return Err(Error::invalid(
-                origin,
-                "first_principles.stack",
-                format!("\"{}\"", self.first_principles.stack),
-                "modern, fused-attention or legacy",
-            ));
-        }
-        fraction("first_principles.serving_utilisation", self.first_principles.serving_utilisation)?;
-        if let Some(s) = self.first_principles.seq_len {
-            positive("first_principles.seq_len", s)?;
-        }
-        for (i, c) in self.claims.iter().enumerate() {
-            crate::sigfig::parse_stated(&c.stated).map_err(|e| {
-                Error::invalid(origin, format!("claims[{i}].stated"), format!("\"{}\"", c.stated), e)
-            })?;
         }
         Ok(())
     }
@@ -785,4 +793,27 @@ impl Scenario {
     pub fn wants(&self, m: Method) -> bool {
         self.methods.contains(&m)
     }
+}
+
+/// `v` is positive and finite.
+fn positive(origin: &str, key: &str, v: f64) -> Result<(), Error> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(origin, key, v, "a positive, finite number"))
+    }
+}
+
+/// `v` is a fraction in (0, 1].
+fn fraction(origin: &str, key: &str, v: f64) -> Result<(), Error> {
+    if v.is_finite() && v > 0.0 && v <= 1.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(origin, key, v, "a fraction in (0, 1]"))
+    }
+}
+
+/// `v` is at most `max` (`what` says why).
+fn at_most(origin: &str, key: &str, v: f64, max: f64, what: &str) -> Result<(), Error> {
+    if v <= max { Ok(()) } else { Err(Error::invalid(origin, key, v, format!("at most {max:e} ({what})"))) }
 }
