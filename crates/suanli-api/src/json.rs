@@ -4,6 +4,10 @@
 //! Bodies are checked against the request type's JSON Schema first (an unknown field or a
 //! missing one is named exactly), then deserialized with the failing field's path.
 
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -63,18 +67,41 @@ fn schema_of<T: JsonSchema>() -> Value {
     serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()
 }
 
+/// The field names of `T` and the required ones, from its JSON Schema (computed once per type).
+fn fields_of<T: JsonSchema + 'static>() -> Arc<(Vec<String>, Vec<String>)> {
+    static CACHE: OnceLock<Mutex<HashMap<TypeId, Arc<(Vec<String>, Vec<String>)>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&TypeId::of::<T>()).cloned()) {
+        return hit;
+    }
+    let schema = schema_of::<T>();
+    let known: Vec<String> =
+        schema["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    let required: Vec<String> = schema["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(String::from)
+        .collect();
+    let entry = Arc::new((known, required));
+    if let Ok(mut c) = cache.lock() {
+        c.insert(TypeId::of::<T>(), Arc::clone(&entry));
+    }
+    entry
+}
+
 /// A request of type `T` from a JSON value.
 ///
 /// # Errors
 /// The body is not an object, a field is unknown or missing, or a value has the wrong type
 /// or range for its field (the field's path is named).
-pub fn parse<T: DeserializeOwned + JsonSchema>(v: Value) -> Result<T, ApiError> {
+pub fn parse<T: DeserializeOwned + JsonSchema + 'static>(v: Value) -> Result<T, ApiError> {
     let Value::Object(map) = &v else {
         return Err(bad(None, "the body must be a JSON object".into()));
     };
-    let schema = schema_of::<T>();
-    let known: Vec<String> =
-        schema["properties"].as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    let fields = fields_of::<T>();
+    let (known, required) = (&fields.0, &fields.1);
     let alias_of = |k: &str| ALIASES.iter().find(|(old, _)| *old == k).map(|(_, new)| *new);
     if let Some(k) =
         map.keys().find(|k| !known.contains(k) && alias_of(k).is_none_or(|n| !known.iter().any(|x| x == n)))
@@ -85,8 +112,7 @@ pub fn parse<T: DeserializeOwned + JsonSchema>(v: Value) -> Result<T, ApiError> 
         ));
     }
     let given = |f: &str| map.contains_key(f) || map.keys().any(|k| alias_of(k) == Some(f));
-    let required = schema["required"].as_array().cloned().unwrap_or_default();
-    if let Some(f) = required.iter().filter_map(Value::as_str).find(|f| !given(f)) {
+    if let Some(f) = required.iter().find(|f| !given(f)) {
         return Err(bad(Some(f.to_string()), format!("`{f}`: missing required field")));
     }
     serde_path_to_error::deserialize(v).map_err(|e| {

@@ -38,7 +38,9 @@ pub(crate) struct AppState {
 
 /// The body as a `T` (the library's checks: unknown and missing fields named, type errors
 /// with the field's path).
-fn parse<T: DeserializeOwned + JsonSchema>(body: Result<Bytes, BytesRejection>) -> Result<T, HttpError> {
+fn parse<T: DeserializeOwned + JsonSchema + 'static>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, HttpError> {
     let bytes = body.map_err(|r| HttpError::new(r.status(), format!("request body: {}", r.body_text())))?;
     let v: Value = serde_json::from_slice(&bytes)
         .map_err(|e| HttpError::bad(None, format!("the body is not JSON: {e}")))?;
