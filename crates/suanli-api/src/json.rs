@@ -67,9 +67,12 @@ fn schema_of<T: JsonSchema>() -> Value {
     serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default()
 }
 
+/// A request type's field names and its required ones.
+type Fields = (Vec<String>, Vec<String>);
+
 /// The field names of `T` and the required ones, from its JSON Schema (computed once per type).
-fn fields_of<T: JsonSchema + 'static>() -> Arc<(Vec<String>, Vec<String>)> {
-    static CACHE: OnceLock<Mutex<HashMap<TypeId, Arc<(Vec<String>, Vec<String>)>>>> = OnceLock::new();
+fn fields_of<T: JsonSchema + 'static>() -> Arc<Fields> {
+    static CACHE: OnceLock<Mutex<HashMap<TypeId, Arc<Fields>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&TypeId::of::<T>()).cloned()) {
         return hit;
