@@ -58,7 +58,8 @@ struct Ctx<'a> {
     spec: &'a ModelSpec,
     /// The model's parameters from its shape.
     pc: ParamCount,
-    /// Parameters the analyst methods use: `model.params`, else the total from the shape.
+    /// Parameters the analyst methods use: `model.params`, else the `N` of 6·N·D from the
+    /// shape ([`ParamCount::six_nd`]: active parameters, all of them for a dense model).
     params: f64,
     /// The scenario's server, if it names one.
     hw: Option<Hw<'a>>,
@@ -151,7 +152,7 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
         origin,
         spec,
         pc,
-        params: s.model.params.unwrap_or(pc.total),
+        params: s.model.params.unwrap_or(pc.six_nd()),
         hw: resolve_hardware(s, catalog, origin)?,
         seq_len: s.first_principles.seq_len.unwrap_or(f64::from(spec.max_context)),
         rate: s.currency.rate(),

@@ -5,7 +5,7 @@ use super::{Basis, Builder, Ctx, Hw, day_key, e};
 use crate::analyst;
 use crate::error::Error;
 use crate::hardware::PeakKind;
-use crate::model::training_flops;
+use crate::model::{ParamCount, training_flops};
 use crate::scenario::{Method, Pretraining};
 use crate::sigfig;
 use crate::train::{
@@ -27,8 +27,10 @@ pub(super) struct PretrainingOut {
 
 /// The pre-training section.
 ///
-/// - `pretraining.pf_days` = 6 × N × D ÷ 8.64e19 (N the parameters the analyst methods use,
-///   D the tokens); `pretraining.compare.<id>.pf_days` the same for each compare model.
+/// - `pretraining.pf_days` = 6 × N × D ÷ 8.64e19, N the parameters the analyst methods use
+///   (`model.params`, else the active parameters: a mixture of experts trains at the cost of
+///   the parameters a token passes through, not its total), D the tokens;
+///   `pretraining.compare.<id>.pf_days` the same for each compare model (see [`compare`]).
 /// - `pretraining.pf_days_from_shape` = 3 × (2 × matmul params + attention at the sequence
 ///   length) × D ÷ 8.64e19.
 /// - per deadline, see [`deadline`].
@@ -36,6 +38,11 @@ pub(super) fn section(cx: &Ctx<'_>, b: &mut Builder<'_>) -> Result<PretrainingOu
     let Some(p) = &cx.s.pretraining else { return Ok(PretrainingOut::default()) };
     let (spec, params) = (cx.spec, cx.params);
     let pf = analyst::pretraining_pf_days_6nd(params, p.tokens);
+    let moe = cx.s.model.params.is_none() && is_moe(&cx.pc);
+    let mut caveat = "6·N·D leaves out attention FLOPs and any recomputation".to_string();
+    if moe {
+        caveat = format!("{caveat}; {}", moe_caveat(&cx.pc, p.tokens, Some("model.params_from_shape")));
+    }
     let reported_pf_days = b.push(
         "pretraining.pf_days",
         format!("{} pre-training compute, 6·N·D", spec.name),
@@ -43,8 +50,13 @@ pub(super) fn section(cx: &Ctx<'_>, b: &mut Builder<'_>) -> Result<PretrainingOu
         "PF/s-days",
         Basis::Analyst,
         "analyst::pretraining_pf_days_6nd",
-        format!("6 × {} params × {} tokens ÷ 8.64e19 FLOP per PF/s-day", e(params), e(p.tokens)),
-        Some("6·N·D leaves out attention FLOPs and any recomputation".into()),
+        format!(
+            "6 × {} {}params × {} tokens ÷ 8.64e19 FLOP per PF/s-day",
+            e(params),
+            if moe { "active " } else { "" },
+            e(p.tokens)
+        ),
+        Some(caveat),
     );
     compare(cx, b, p)?;
     let shape_flop = training_flops(spec, p.tokens, cx.seq_len);
@@ -77,11 +89,14 @@ pub(super) fn section(cx: &Ctx<'_>, b: &mut Builder<'_>) -> Result<PretrainingOu
     Ok(PretrainingOut { pf_days: Some(pf), reported_pf_days, reported_shape_pf_days })
 }
 
-/// `pretraining.compare.<id>.pf_days` = 6 × N × D ÷ 8.64e19 for each compare model.
+/// `pretraining.compare.<id>.pf_days` = 6 × N × D ÷ 8.64e19 for each compare model, N its
+/// stated parameters, else its active parameters (all of them for a dense model).
 fn compare(cx: &Ctx<'_>, b: &mut Builder<'_>, p: &Pretraining) -> Result<(), Error> {
     for m in &p.compare {
         let other = cx.catalog.model(&m.id)?;
-        let n = m.params.unwrap_or_else(|| other.params().total);
+        let pc = other.params();
+        let n = m.params.unwrap_or_else(|| pc.six_nd());
+        let moe = m.params.is_none() && is_moe(&pc);
         b.push(
             format!("pretraining.compare.{}.pf_days", other.id),
             format!("{} pre-training compute, 6·N·D", other.name),
@@ -89,11 +104,34 @@ fn compare(cx: &Ctx<'_>, b: &mut Builder<'_>, p: &Pretraining) -> Result<(), Err
             "PF/s-days",
             Basis::Analyst,
             "analyst::pretraining_pf_days_6nd",
-            format!("6 × {} params × {} tokens ÷ 8.64e19", e(n), e(p.tokens)),
-            None,
+            format!(
+                "6 × {} {}params × {} tokens ÷ 8.64e19",
+                e(n),
+                if moe { "active " } else { "" },
+                e(p.tokens)
+            ),
+            moe.then(|| moe_caveat(&pc, p.tokens, None)),
         );
     }
     Ok(())
+}
+
+/// Whether a model is a mixture of experts: a token passes through fewer parameters than it
+/// has.
+fn is_moe(pc: &ParamCount) -> bool {
+    pc.six_nd() < pc.total
+}
+
+/// The caveat of a 6·N·D figure on a mixture of experts: N is its active parameters, beside
+/// the total (and where the report shows it) and what 6·N·D on the total would give.
+fn moe_caveat(pc: &ParamCount, tokens: f64, total_shown: Option<&str>) -> String {
+    format!(
+        "N counts the active parameters of a mixture-of-experts model, the ones a token passes through: {} of {} total{}; 6·N·D on the total would give {} PF/s-days",
+        e(pc.six_nd()),
+        e(pc.total),
+        total_shown.map(|k| format!(" (total N shown in {k})")).unwrap_or_default(),
+        e(analyst::pretraining_pf_days_6nd(pc.total, tokens))
+    )
 }
 
 /// The servers to pre-train in `d` days.
@@ -269,5 +307,52 @@ impl PlannedTraining {
         let obj = Objective::FewestServers { max_step_s, node_size: self.node_size };
         let best = train::search(&self.prepared, &self.candidates, obj).best?;
         Some((best, best.step_time_s <= max_step_s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Catalog;
+    use crate::plan::{PlanReport, plan};
+    use crate::scenario::Scenario;
+    use crate::units::FLOP_PER_PF_DAY;
+
+    fn run(text: &str) -> PlanReport {
+        let s = Scenario::from_toml(text, "t.toml").expect("valid");
+        plan(&s, &Catalog::builtin().expect("catalog"), "t.toml").expect("plans")
+    }
+
+    fn value(r: &PlanReport, key: &str) -> f64 {
+        r.figure(key).unwrap_or_else(|| panic!("no {key}")).value
+    }
+
+    #[test]
+    fn six_nd_counts_active_parameters_of_a_mixture_of_experts() {
+        let r = run(
+            "name = \"x\"\nmethods = [\"analyst\"]\n[model]\nid = \"deepseek-v3\"\n[pretraining]\ntokens = 14.8e12\n\
+             [[pretraining.compare]]\nid = \"mixtral-8x7b\"\n[[pretraining.compare]]\nid = \"llama2-7b\"\n",
+        );
+        let flop = value(&r, "pretraining.pf_days") * FLOP_PER_PF_DAY;
+        assert!((flop / 3.3e24 - 1.0).abs() < 0.02, "{flop:e}");
+        assert_eq!(r.model.params_used, r.model.active_params_from_shape);
+        let f = r.figure("pretraining.pf_days").expect("figure");
+        assert!(f.formula.contains("active params"), "{}", f.formula);
+        assert!(f.caveat.as_deref().is_some_and(|c| c.contains("model.params_from_shape")));
+        // Mixtral 8x7B: 12.9B active of 46.7B.
+        let mixtral = value(&r, "pretraining.compare.mixtral-8x7b.pf_days") * FLOP_PER_PF_DAY;
+        assert!((mixtral / (6.0 * 12.9e9 * 14.8e12) - 1.0).abs() < 0.02, "{mixtral:e}");
+        // A dense model: every parameter, no MoE caveat.
+        let dense = r.figure("pretraining.compare.llama2-7b.pf_days").expect("figure");
+        let n = Catalog::builtin().expect("catalog").model("llama2-7b").expect("model").params().total;
+        assert_eq!(dense.value, 6.0 * n * 14.8e12 / FLOP_PER_PF_DAY);
+        assert!(dense.caveat.is_none() && !dense.formula.contains("active"));
+    }
+
+    #[test]
+    fn stated_parameters_are_used_as_stated() {
+        let r = run("name = \"x\"\nmethods = [\"analyst\"]\n[model]\nid = \"deepseek-v3\"\nparams = 671e9\n\
+             [pretraining]\ntokens = 14.8e12\n");
+        assert_eq!(value(&r, "pretraining.pf_days"), 6.0 * 671e9 * 14.8e12 / FLOP_PER_PF_DAY);
+        assert!(!r.figure("pretraining.pf_days").expect("figure").formula.contains("active"));
     }
 }

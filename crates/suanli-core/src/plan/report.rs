@@ -116,7 +116,8 @@ pub struct ModelSummary {
     pub params_from_shape: f64,
     /// Active parameters per token (MoE).
     pub active_params_from_shape: f64,
-    /// Parameters the analyst methods use (stated, or from the shape).
+    /// Parameters the analyst methods use (stated, or from the shape: the active parameters
+    /// of a mixture of experts, all of them for a dense model).
     pub params_used: f64,
 }
 
