@@ -47,6 +47,7 @@ use crate::error::Error;
 use crate::hardware::{Accelerator, PeakKind, Server};
 use crate::model::{ModelSpec, ParamCount};
 use crate::scenario::Scenario;
+use crate::train::DEFAULT_SEQ_LEN;
 
 /// The scenario's inputs as every section reads them: the scenario, the merged catalog, the
 /// model, the resolved hardware and the derived defaults.
@@ -63,8 +64,11 @@ struct Ctx<'a> {
     params: f64,
     /// The scenario's server, if it names one.
     hw: Option<Hw<'a>>,
-    /// First-principles sequence length: `first_principles.seq_len`, else the model's context.
+    /// First-principles sequence length: `first_principles.seq_len`, else min(the model's
+    /// context, [`DEFAULT_SEQ_LEN`]).
     seq_len: f64,
+    /// Whether `seq_len` is the default (the figures using it say so in their formula).
+    seq_len_default: bool,
     /// CNY per USD.
     rate: f64,
 }
@@ -154,7 +158,8 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
         pc,
         params: s.model.params.unwrap_or(pc.six_nd()),
         hw: resolve_hardware(s, catalog, origin)?,
-        seq_len: s.first_principles.seq_len.unwrap_or(f64::from(spec.max_context)),
+        seq_len: s.first_principles.seq_len.unwrap_or(f64::from(spec.max_context.min(DEFAULT_SEQ_LEN))),
+        seq_len_default: s.first_principles.seq_len.is_none(),
         rate: s.currency.rate(),
     };
     let mut b = Builder::new(s);

@@ -9,7 +9,8 @@ use crate::model::{ParamCount, training_flops};
 use crate::scenario::{Method, Pretraining};
 use crate::sigfig;
 use crate::train::{
-    self, Calibration, Candidates, Cluster, Constraints, Evaluation, Objective, Prepared, Stack, Workload,
+    self, Calibration, Candidates, Cluster, Constraints, DEFAULT_SEQ_LEN, Evaluation, Objective, Prepared,
+    Stack, Workload,
 };
 use crate::units::FLOP_PER_PF_DAY;
 
@@ -32,7 +33,8 @@ pub(super) struct PretrainingOut {
 ///   the parameters a token passes through, not its total), D the tokens;
 ///   `pretraining.compare.<id>.pf_days` the same for each compare model (see [`compare`]).
 /// - `pretraining.pf_days_from_shape` = 3 × (2 × matmul params + attention at the sequence
-///   length) × D ÷ 8.64e19.
+///   length) × D ÷ 8.64e19; the sequence length is `first_principles.seq_len`, else
+///   min(the model's context, `DEFAULT_SEQ_LEN` = 4,096), which the formula then states.
 /// - per deadline, see [`deadline`].
 pub(super) fn section(cx: &Ctx<'_>, b: &mut Builder<'_>) -> Result<PretrainingOut, Error> {
     let Some(p) = &cx.s.pretraining else { return Ok(PretrainingOut::default()) };
@@ -69,10 +71,19 @@ pub(super) fn section(cx: &Ctx<'_>, b: &mut Builder<'_>) -> Result<PretrainingOu
         Basis::FirstPrinciples,
         "model::training_flops",
         format!(
-            "3 × (2 × {} matmul params + attention at {} tokens) × {} tokens ÷ 8.64e19",
+            "3 × (2 × {} matmul params + attention at {} tokens) × {} tokens ÷ 8.64e19{}",
             e(cx.pc.active_matmul(spec)),
             e(cx.seq_len),
-            e(p.tokens)
+            e(p.tokens),
+            if cx.seq_len_default {
+                format!(
+                    "; sequence length min({} context, {}), the default (first_principles.seq_len sets it)",
+                    e(f64::from(spec.max_context)),
+                    e(f64::from(DEFAULT_SEQ_LEN))
+                )
+            } else {
+                String::new()
+            }
         ),
         None,
     );
@@ -354,5 +365,27 @@ mod tests {
              [pretraining]\ntokens = 14.8e12\n");
         assert_eq!(value(&r, "pretraining.pf_days"), 6.0 * 671e9 * 14.8e12 / FLOP_PER_PF_DAY);
         assert!(!r.figure("pretraining.pf_days").expect("figure").formula.contains("active"));
+    }
+
+    #[test]
+    fn sequence_length_defaults_to_the_context_capped_at_4096() {
+        let catalog = Catalog::builtin().expect("catalog");
+        let spec = catalog.model("deepseek-v3").expect("model");
+        let base = "name = \"x\"\n[model]\nid = \"deepseek-v3\"\n[pretraining]\ntokens = 14.8e12\n";
+        let r = run(base);
+        let f = r.figure("pretraining.pf_days_from_shape").expect("figure");
+        let want = crate::model::training_flops(spec, 14.8e12, 4096.0) / FLOP_PER_PF_DAY;
+        assert_eq!(f.value, want);
+        assert!(f.formula.contains("attention at 4,096 tokens"), "{}", f.formula);
+        assert!(f.formula.contains("min(163,840 context, 4,096), the default"), "{}", f.formula);
+        // A stated length is used as stated, and the formula does not call it a default.
+        let r = run(&format!("{base}[first_principles]\nseq_len = 8192\n"));
+        let f = r.figure("pretraining.pf_days_from_shape").expect("figure");
+        assert_eq!(f.value, crate::model::training_flops(spec, 14.8e12, 8192.0) / FLOP_PER_PF_DAY);
+        assert!(!f.formula.contains("default"), "{}", f.formula);
+        // A context shorter than the default caps it.
+        let r = run("name = \"x\"\n[model]\nid = \"gpt3-small\"\n[pretraining]\ntokens = 300e9\n");
+        let f = r.figure("pretraining.pf_days_from_shape").expect("figure");
+        assert!(f.formula.contains("attention at 2,048 tokens"), "{}", f.formula);
     }
 }
