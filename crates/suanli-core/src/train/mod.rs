@@ -12,6 +12,10 @@
 //! - Model FLOPs count the forward and backward passes once (no recomputation), attention at
 //!   the full sequence length (PaLM's MFU convention); hardware FLOPs add recomputation.
 
+/// The sequence length the planners default to, tokens, capped by the model's context. The
+/// same value as `suanli_api::DEFAULT_SEQ_LEN`.
+pub const DEFAULT_SEQ_LEN: u32 = 4096;
+
 mod calib;
 mod cluster;
 mod layout;
