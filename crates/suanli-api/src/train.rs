@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult, Reply};
 use crate::input::{self, nonzero, positive};
 
 /// The sequence length every command defaults to, tokens (capped by the model's context).
-pub const DEFAULT_SEQ_LEN: u32 = 4096;
+pub use suanli_core::train::DEFAULT_SEQ_LEN;
 
 /// `train`: memory, step time and throughput of a parallel layout; fields left out are
 /// searched for the fastest layout that fits (or, with `days`, the fewest servers).

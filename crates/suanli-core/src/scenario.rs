@@ -496,7 +496,8 @@ pub struct FirstPrinciples {
     /// FLOP utilisation of serving against the dense peak (decode is memory-bound).
     #[serde(default = "default_serving")]
     pub serving_utilisation: f64,
-    /// Training sequence length, for attention FLOPs. Default: the model's context.
+    /// Training sequence length, for attention FLOPs. Default: the model's context, at most
+    /// 4,096 (`train::DEFAULT_SEQ_LEN`, the default of every command).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq_len: Option<f64>,
 }
