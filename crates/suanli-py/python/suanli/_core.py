@@ -141,16 +141,21 @@ def call(
     lists: Iterable[str] = (),
 ) -> Any:
     """Answers `command` for the request `fields` (None values are left out: the planner's
-    default); returns the parsed JSON answer.
+    default); returns the parsed JSON answer. A `lists` field takes one value, a list, or
+    (as on the command line) a string of values separated by commas.
 
     Raises InputError (bad input, `.field` named), Infeasible (no solution, `.answer` when
     there is one) or InternalError (a bug)."""
     body = {k: v for k, v in fields.items() if v is not None}
     for k in lists:
         v = body.get(k)
-        if v is not None and (isinstance(v, (str, bytes, int, float)) or not isinstance(v, Iterable)):
+        if v is None or isinstance(v, Mapping):
+            continue
+        if isinstance(v, str):
+            body[k] = [x.strip() for x in v.split(",") if x.strip()]
+        elif isinstance(v, (bytes, int, float)) or not isinstance(v, Iterable):
             body[k] = [v]
-        elif v is not None and not isinstance(v, (list, tuple)):
+        elif not isinstance(v, (list, tuple)):
             body[k] = list(v)
     for k in _TEXT_FILE_FIELDS:
         if k in body:
