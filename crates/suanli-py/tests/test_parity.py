@@ -180,3 +180,14 @@ def test_user_catalog_as_path_text_or_dict(cli, tmp_path):
         assert suanli.infer(**request, catalog=tomllib.loads(USER_CATALOG)) == want
     shown = suanli.catalog(id="h100", catalog=path)
     assert shown == cli.json("--catalog", str(path), "catalog", "show", "h100")
+
+
+def test_counts_as_floats_and_lists_as_comma_text(cli):
+    """As on the command line: 1e3 for a count, "a,b" for a list."""
+    want = cli.json("infer", *LLAMA, "--gpu", "h100", *LENGTHS)
+    assert suanli.infer("llama3-8b", gpu="h100", input_tokens=1e3, output_tokens=2e2) == want
+    rows = suanli.sweep("llama3-8b", gpu="h100, a100", input_tokens="1000,4000", output_tokens=(200,))
+    assert rows == cli.json("sweep", *LLAMA, "--gpu", "h100,a100", "--input-tokens", "1000,4000", "--output-tokens", "200")
+    with pytest.raises(suanli.InputError) as e:
+        suanli.infer("llama3-8b", gpu="h100", input_tokens=10.5, output_tokens=200)
+    assert e.value.field == "input_tokens"

@@ -39,7 +39,7 @@ def flops(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, mod
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
     fields = {"model": model, "model_config": model_config, "seq_len": seq_len, "tokens": tokens}
-    return _core.call('flops', fields, catalog, ())
+    return _core.call('flops', fields, catalog, (), ())
 
 
 def infer(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu: Optional[str] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, batch: Optional[int] = None, concurrency: Optional[int] = None, ep: Optional[int] = None, fallback: Optional[bool] = None, kv: Optional[str] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, model_config: Optional[Mapping[str, Any]] = None, per_dollar: Optional[bool] = None, pp: Optional[int] = None, precision: Optional[str] = None, server: Optional[str] = None, tp: Optional[int] = None, weights: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
@@ -90,7 +90,7 @@ def infer(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
     fields = {"model": model, "gpu": gpu, "input_tokens": input_tokens, "input": input, "output_tokens": output_tokens, "output": output, "batch": batch, "concurrency": concurrency, "ep": ep, "fallback": fallback, "kv": kv, "max_batch": max_batch, "max_tokens": max_tokens, "max_tpot": max_tpot, "max_ttft": max_ttft, "model_config": model_config, "per_dollar": per_dollar, "pp": pp, "precision": precision, "server": server, "tp": tp, "weights": weights}
-    return _core.call('infer', fields, catalog, ())
+    return _core.call('infer', fields, catalog, (), ('input_tokens', 'input', 'output_tokens', 'output', 'batch', 'concurrency', 'ep', 'max_batch', 'max_tokens', 'pp', 'tp'))
 
 
 def train(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu: Optional[str] = None, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
@@ -140,7 +140,7 @@ def train(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
     fields = {"model": model, "gpu": gpu, "cp": cp, "days": days, "dp": dp, "ep": ep, "global_batch": global_batch, "gpus": gpus, "micro_batch": micro_batch, "model_config": model_config, "power_utilisation": power_utilisation, "pp": pp, "precision": precision, "pue": pue, "recompute": recompute, "seq_len": seq_len, "server": server, "stack": stack, "tokens": tokens, "top": top, "tp": tp, "vp": vp, "zero": zero}
-    return _core.call('train', fields, catalog, ())
+    return _core.call('train', fields, catalog, (), ('cp', 'dp', 'ep', 'global_batch', 'gpus', 'micro_batch', 'pp', 'seq_len', 'top', 'tp', 'vp', 'zero'))
 
 
 def finetune(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu: Optional[str] = None, method: Optional[str] = None, epochs: Optional[int] = None, examples: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, group_size: Optional[int] = None, iterations: Optional[int] = None, mean_len: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, no_checkpointing: Optional[bool] = None, padded: Optional[bool] = None, placement: Optional[str] = None, ppo_epochs: Optional[int] = None, prompt_len: Optional[int] = None, prompts: Optional[int] = None, rank: Optional[int] = None, response_len: Optional[int] = None, seq_len: Optional[int] = None, targets: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
@@ -187,7 +187,7 @@ def finetune(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, 
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
     fields = {"model": model, "gpu": gpu, "method": method, "epochs": epochs, "examples": examples, "global_batch": global_batch, "gpus": gpus, "group_size": group_size, "iterations": iterations, "mean_len": mean_len, "micro_batch": micro_batch, "model_config": model_config, "no_checkpointing": no_checkpointing, "padded": padded, "placement": placement, "ppo_epochs": ppo_epochs, "prompt_len": prompt_len, "prompts": prompts, "rank": rank, "response_len": response_len, "seq_len": seq_len, "targets": targets}
-    return _core.call('finetune', fields, catalog, ())
+    return _core.call('finetune', fields, catalog, (), ('epochs', 'examples', 'global_batch', 'gpus', 'group_size', 'iterations', 'mean_len', 'micro_batch', 'ppo_epochs', 'prompt_len', 'prompts', 'rank', 'response_len', 'seq_len'))
 
 
 def serve(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, tpot_p99: Optional[float] = None, ttft_p99: Optional[float] = None, burstiness: Optional[float] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, gpu: Union[str, Sequence[str], None] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Union[str, os.PathLike, None] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, tp: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
@@ -240,7 +240,7 @@ def serve(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, tpo
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
     fields = {"model": model, "tpot_p99": tpot_p99, "ttft_p99": ttft_p99, "burstiness": burstiness, "daily_requests": daily_requests, "disaggregate": disaggregate, "gpu": gpu, "input_tokens": input_tokens, "input": input, "lengths": lengths, "lengths_trace": lengths_trace, "max_batch": max_batch, "max_tokens": max_tokens, "model_config": model_config, "output_tokens": output_tokens, "output": output, "peak_to_average": peak_to_average, "precision": precision, "rate": rate, "requests": requests, "seed": seed, "simulate": simulate, "tp": tp}
-    return _core.call('serve', fields, catalog, ('gpu',))
+    return _core.call('serve', fields, catalog, ('gpu',), ('input_tokens', 'input', 'max_batch', 'max_tokens', 'output_tokens', 'output', 'requests', 'seed', 'tp'))
 
 
 def simulate(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu: Optional[str] = None, replicas: Optional[int] = None, burstiness: Optional[float] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Union[str, os.PathLike, None] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Union[str, os.PathLike, None] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
@@ -301,7 +301,7 @@ def simulate(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, 
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
     fields = {"model": model, "gpu": gpu, "replicas": replicas, "burstiness": burstiness, "input_tokens": input_tokens, "input": input, "kv_policy": kv_policy, "lengths": lengths, "lengths_trace": lengths_trace, "max_batch": max_batch, "max_tokens": max_tokens, "model_config": model_config, "output_tokens": output_tokens, "output": output, "precision": precision, "prefill_replicas": prefill_replicas, "prefill_tp": prefill_tp, "rate": rate, "requests": requests, "router": router, "scheduler": scheduler, "seed": seed, "think": think, "tp": tp, "tpot_p99": tpot_p99, "trace": trace, "ttft_p99": ttft_p99, "turns": turns}
-    return _core.call('simulate', fields, catalog, ())
+    return _core.call('simulate', fields, catalog, (), ('replicas', 'input_tokens', 'input', 'max_batch', 'max_tokens', 'output_tokens', 'output', 'prefill_replicas', 'prefill_tp', 'requests', 'seed', 'tp', 'turns'))
 
 
 def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]] = None, *, gpu: Union[str, Sequence[str], None] = None, input_tokens: Union[int, Sequence[int], None] = None, input: Union[int, Sequence[int], None] = None, output_tokens: Union[int, Sequence[int], None] = None, output: Union[int, Sequence[int], None] = None, fallback: Optional[bool] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, per_dollar: Optional[bool] = None, precision: Optional[str] = None, shard: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None, as_frame: bool = False) -> Any:
@@ -343,7 +343,7 @@ def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]] = No
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
     fields = {"model": model, "gpu": gpu, "input_tokens": input_tokens, "input": input, "output_tokens": output_tokens, "output": output, "fallback": fallback, "max_tpot": max_tpot, "max_ttft": max_ttft, "per_dollar": per_dollar, "precision": precision, "shard": shard}
-    answer = _core.call('sweep', fields, catalog, ('gpu', 'input_tokens', 'input', 'output_tokens', 'output', 'model'))
+    answer = _core.call('sweep', fields, catalog, ('gpu', 'input_tokens', 'input', 'output_tokens', 'output', 'model'), ('input_tokens', 'input', 'output_tokens', 'output'))
     head = {"schema_version": answer["schema_version"], "kind": answer["kind"]}
     rows = [{**head, **row} for row in answer["rows"]]
     return _core.frame(rows, "sweep") if as_frame else rows
@@ -374,7 +374,7 @@ def plan(document: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, c
     fields = {"document": document}
     if document is None:
         fields["document"] = _suanli.CHATGPT_2023
-    return _core.call('plan', fields, catalog, ())
+    return _core.call('plan', fields, catalog, (), ())
 
 
 def audit(document: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
@@ -398,7 +398,7 @@ def audit(document: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, 
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
     fields = {"document": document}
-    return _core.call('audit', fields, catalog, ())
+    return _core.call('audit', fields, catalog, (), ())
 
 
 def validate(*, rows: Optional[bool] = None, set: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
@@ -422,7 +422,7 @@ def validate(*, rows: Optional[bool] = None, set: Optional[str] = None, catalog:
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
     fields = {"rows": rows, "set": set}
-    return _core.call('validate', fields, catalog, ())
+    return _core.call('validate', fields, catalog, (), ())
 
 
 def catalog(kind: Optional[str] = None, *, id: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None, as_frame: bool = False) -> Any:
@@ -448,7 +448,7 @@ def catalog(kind: Optional[str] = None, *, id: Optional[str] = None, catalog: Un
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
     fields = {"kind": kind, "id": id}
-    answer = _core.call('catalog', fields, catalog, ())
+    answer = _core.call('catalog', fields, catalog, (), ())
     if not as_frame:
         return answer
     return _core.frame(answer["entries"] if "entries" in answer else [answer], "catalog")

@@ -4,9 +4,11 @@ here (the Rust side does no I/O), the answer parsed back, errors mapped to excep
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import _suanli
 from ._errors import Infeasible, InputError, InternalError, SuanliError
@@ -134,15 +136,32 @@ def _encode(fields: Mapping[str, Any]) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+def _integral(v: Any) -> Any:
+    """1e12 or "1_000" for a count, as the command line takes it: an integral float (or such a
+    number's text) as an int."""
+    if isinstance(v, str):
+        try:
+            v = float(v.replace("_", ""))
+        except ValueError:
+            return v
+    if isinstance(v, float) and math.isfinite(v) and v.is_integer():
+        return int(v)
+    if isinstance(v, list):
+        return [_integral(x) for x in v]
+    return v
+
+
 def call(
     command: str,
     fields: Mapping[str, Any],
     catalog: Any = None,
     lists: Iterable[str] = (),
+    ints: Iterable[str] = (),
 ) -> Any:
     """Answers `command` for the request `fields` (None values are left out: the planner's
     default); returns the parsed JSON answer. A `lists` field takes one value, a list, or
-    (as on the command line) a string of values separated by commas.
+    (as on the command line) a string of values separated by commas; an `ints` field takes
+    an integral float too (1e6).
 
     Raises InputError (bad input, `.field` named), Infeasible (no solution, `.answer` when
     there is one) or InternalError (a bug)."""
@@ -157,6 +176,9 @@ def call(
             body[k] = [v]
         elif not isinstance(v, (list, tuple)):
             body[k] = list(v)
+    for k in ints:
+        if k in body:
+            body[k] = _integral(body[k])
     for k in _TEXT_FILE_FIELDS:
         if k in body:
             body[k] = _text_field(body[k], k)
