@@ -95,27 +95,26 @@ def schemas() -> dict:
     return {c: json.loads(_suanli.schema(c)) for c in COMMANDS}
 
 
-def type_of(command: str, name: str, prop: dict, defs: dict) -> str:
+def type_of(command: str, name: str, prop: dict) -> str:
+    """The Python type a field takes (None aside: the signature adds it where it is optional)."""
     if name == "model" and command == "sweep":
         return "Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]"
-    if name == "model":
-        return "Union[str, os.PathLike, Mapping[str, Any], None]"
-    if name == "document":
-        return "Union[str, os.PathLike, Mapping[str, Any], None]"
+    if name in ("model", "document"):
+        return "Union[str, os.PathLike, Mapping[str, Any]]"
     if name in ("trace", "lengths_trace"):
-        return "Union[str, os.PathLike, None]"
+        return "Union[str, os.PathLike]"
     if "$ref" in prop:
-        return "Union[str, Sequence[str], None]"
+        return "Union[str, Sequence[str]]"
     t = prop.get("type")
     if t is None:
-        return "Optional[Mapping[str, Any]]"
+        return "Mapping[str, Any]"
     kinds = [k for k in (t if isinstance(t, list) else [t]) if k != "null"]
     py = {"integer": "int", "number": "float", "boolean": "bool", "string": "str"}
     if kinds == ["array"]:
         item = py.get(prop.get("items", {}).get("type"), "Any")
-        return f"Union[{item}, Sequence[{item}], None]"
+        return f"Union[{item}, Sequence[{item}]]"
     if len(kinds) == 1 and kinds[0] in py:
-        return "Optional[bool]" if kinds[0] == "boolean" else f"Optional[{py[kinds[0]]}]"
+        return py[kinds[0]]
     return "Any"
 
 
@@ -143,11 +142,17 @@ def params(command: str, schema: dict) -> list:
             desc = DOCUMENT_DOC[command]
         elif n in ("trace", "lengths_trace"):
             desc += " A path to such a file is read."
-        req = n in required and not (command == "plan" and n == "document")
-        out.append((n, type_of(command, n, p, schema.get("$defs", {})), req, desc))
+        if n in required and n in ALIASES:
+            desc += f" Required (or its old name `{ALIASES[n]}`)."
+        elif n in required and not (command == "plan" and n == "document"):
+            desc += " Required."
+        # A required field is a required keyword argument, but for one with an old name (either
+        # name will do) and the plan's document (the built-in scenario by default).
+        req = n in required and n not in ALIASES and not (command == "plan" and n == "document")
+        out.append((n, type_of(command, n, p), req, desc))
         if n in ALIASES:
             old = ALIASES[n]
-            out.append((old, type_of(command, n, p, {}), False, f"Old name of `{n}` (still accepted)."))
+            out.append((old, type_of(command, n, p), False, f"Old name of `{n}` (still accepted)."))
     return out
 
 
@@ -159,8 +164,7 @@ def docstring(command: str, schema: dict, ps: list, indent: str) -> str:
     lines.append("")
     lines.append(f"{indent}Args:")
     for n, ann, req, desc in ps:
-        tag = " Required." if req else ""
-        lines.append(wrap(f"{n}: {desc}{tag}", indent + "    ", "    "))
+        lines.append(wrap(f"{n}: {desc}", indent + "    ", "    "))
     lines.append(wrap(f"catalog: {CATALOG_DOC}", indent + "    ", "    "))
     if command in FRAME_DOC:
         lines.append(wrap(f"as_frame: {FRAME_DOC[command]}", indent + "    ", "    "))
@@ -175,16 +179,14 @@ def docstring(command: str, schema: dict, ps: list, indent: str) -> str:
     return '"""' + "\n".join(lines) + f'\n{indent}"""'
 
 
-def signature(command: str, ps: list, stub: bool) -> str:
-    """The parameter list: the first (model/document/kind) positional-or-keyword, the rest
-    keyword-only. Stubs mark required fields; at run time every field defaults to None, so a
-    missing one is an InputError naming it, as over HTTP."""
+def signature(command: str, ps: list) -> str:
+    """The parameter list: the model (document, kind) positional-or-keyword, the rest
+    keyword-only; a required field has no default, an optional one defaults to None."""
     out = []
     for n, ann, req, _ in ps:
         if "*" not in out and n not in ("model", "document", "kind"):
             out.append("*")
-        default = "" if (stub and req) else " = None"
-        out.append(f"{n}: {ann}{default}")
+        out.append(f"{n}: {ann}" if req else f"{n}: Optional[{ann}] = None")
     if "*" not in out:
         out.append("*")
     out.append("catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None")
@@ -196,11 +198,11 @@ def signature(command: str, ps: list, stub: bool) -> str:
 def function(command: str, schema: dict, stub: bool) -> str:
     ps = params(command, schema)
     ret = {"sweep": "Any", "catalog": "Any"}.get(command, "Dict[str, Any]")
-    head = f"def {command}({signature(command, ps, stub)}) -> {ret}:"
+    head = f"def {command}({signature(command, ps)}) -> {ret}:"
     doc = docstring(command, schema, ps, "    ")
     if stub and command in FRAME_DOC:
-        plain = signature(command, ps, stub).replace("as_frame: bool = False", "as_frame: Literal[False] = False")
-        framed = signature(command, ps, stub).replace("as_frame: bool = False", "as_frame: Literal[True]")
+        plain = signature(command, ps).replace("as_frame: bool = False", "as_frame: Literal[False] = False")
+        framed = signature(command, ps).replace("as_frame: bool = False", "as_frame: Literal[True]")
         rows = "List[Dict[str, Any]]" if command == "sweep" else "Dict[str, Any]"
         return (
             f"@overload\ndef {command}({plain}) -> {rows}:\n    {doc}\n    ...\n"
@@ -209,14 +211,14 @@ def function(command: str, schema: dict, stub: bool) -> str:
     if stub:
         return f"{head}\n    {doc}\n    ...\n"
     fields = ", ".join(f'"{n}": {n}' for n, *_ in ps)
-    lists = tuple(n for n, ann, *_ in ps if ann.startswith("Union[int, Sequence") or ann.startswith("Union[str, Sequence"))
+    lists = tuple(n for n, ann, *_ in ps if ann in ("Union[int, Sequence[int]]", "Union[str, Sequence[str]]"))
     if command == "sweep":
         lists = lists + ("model",)
     body = [f"    fields = {{{fields}}}"]
     if command == "plan":
         body.append("    if document is None:")
         body.append("        fields[\"document\"] = _suanli.CHATGPT_2023")
-    ints = tuple(n for n, ann, *_ in ps if ann in ("Optional[int]", "Union[int, Sequence[int], None]"))
+    ints = tuple(n for n, ann, *_ in ps if ann in ("int", "Union[int, Sequence[int]]"))
     call = f"_core.call({command!r}, fields, catalog, {lists!r}, {ints!r})"
     if command == "sweep":
         body.append(f"    answer = {call}")
@@ -258,6 +260,10 @@ import os
 from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Union, overload
 
 __version__: str
+__all__ = [
+    "flops", "infer", "train", "finetune", "serve", "simulate", "sweep", "plan", "audit", "validate", "catalog",
+    "SuanliError", "InputError", "Infeasible", "InternalError", "__version__",
+]
 
 class SuanliError(Exception):
     """Base of suanli's errors."""

@@ -22,7 +22,7 @@ INFER = dict(model="llama3-8b", gpu="h100", input_tokens=1000, output_tokens=200
         (lambda: suanli.infer(**{**INFER, "max_ttft": -1.0}), "max_ttft"),
         (lambda: suanli.infer(**{**INFER, "tp": "two"}), "tp"),
         (lambda: suanli.infer(**{**INFER, "max_ttft": float("nan")}), "max_ttft"),
-        (lambda: suanli.infer(model="llama3-8b", input_tokens=1000, output_tokens=200), "gpu"),
+        (lambda: suanli.infer(model="llama3-8b", gpu="h100", output_tokens=200), "input_tokens"),
         (lambda: suanli.infer(gpu="h100", input_tokens=1000, output_tokens=200), "model"),
         (lambda: suanli.train("llama3-8b", gpu="h100", gpus=64, zero=7), "zero"),
         (lambda: suanli.finetune("llama3-8b", gpu="h100", method="dpo"), "method"),
@@ -93,9 +93,12 @@ def test_targets_no_fleet_meets_are_infeasible(cli):
     assert rc == 1
 
 
-def test_an_unknown_keyword_is_a_type_error():
+def test_an_unknown_or_missing_keyword_is_a_type_error():
+    """As for any Python function (the stubs tell a type checker the same)."""
     with pytest.raises(TypeError):
         suanli.infer(**INFER, tpp=2)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="gpu"):
+        suanli.infer("llama3-8b", input_tokens=1000, output_tokens=200)  # type: ignore[call-arg]
 
 
 def test_the_native_call_reports_status_404_for_an_unknown_command():

@@ -12,6 +12,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 import suanli
 from suanli import _suanli
 from conftest import REPO
@@ -24,6 +26,13 @@ def test_generated_functions_and_stubs_are_up_to_date():
     """_commands.py and __init__.pyi are what gen_api.py writes from the built module's schemas."""
     p = subprocess.run([sys.executable, str(CRATE / "gen_api.py"), "--check"], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
+
+
+def test_stubs_match_the_runtime():
+    """mypy's stubtest: every stub signature and name as the package has it at run time."""
+    pytest.importorskip("mypy.stubtest")
+    p = subprocess.run([sys.executable, "-m", "mypy.stubtest", "suanli"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
 
 
 def test_every_request_field_is_a_keyword_argument():

@@ -9,6 +9,10 @@ import os
 from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Union, overload
 
 __version__: str
+__all__ = [
+    "flops", "infer", "train", "finetune", "serve", "simulate", "sweep", "plan", "audit", "validate", "catalog",
+    "SuanliError", "InputError", "Infeasible", "InternalError", "__version__",
+]
 
 class SuanliError(Exception):
     """Base of suanli's errors."""
@@ -35,7 +39,7 @@ class InternalError(SuanliError, RuntimeError):
     """A bug in suanli (a panic caught at the boundary)."""
 
 
-def flops(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, model_config: Optional[Mapping[str, Any]] = None, seq_len: Optional[float] = None, tokens: Optional[float] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def flops(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, model_config: Optional[Mapping[str, Any]] = None, seq_len: Optional[float] = None, tokens: Optional[float] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`flops`: parameters and FLOPs of a model from its shape.
 
     Keyword arguments are the request fields of `suanli flops -f json` and of
@@ -63,7 +67,7 @@ def flops(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, mod
     """
     ...
 
-def infer(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu: Optional[str], input_tokens: Optional[int], input: Optional[int] = None, output_tokens: Optional[int], output: Optional[int] = None, batch: Optional[int] = None, concurrency: Optional[int] = None, ep: Optional[int] = None, fallback: Optional[bool] = None, kv: Optional[str] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, model_config: Optional[Mapping[str, Any]] = None, per_dollar: Optional[bool] = None, pp: Optional[int] = None, precision: Optional[str] = None, server: Optional[str] = None, tp: Optional[int] = None, weights: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, input_tokens: Optional[int] = None, input: Optional[int] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, batch: Optional[int] = None, concurrency: Optional[int] = None, ep: Optional[int] = None, fallback: Optional[bool] = None, kv: Optional[str] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, model_config: Optional[Mapping[str, Any]] = None, per_dollar: Optional[bool] = None, pp: Optional[int] = None, precision: Optional[str] = None, server: Optional[str] = None, tp: Optional[int] = None, weights: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`infer`: memory, KV cache, throughput and latency of a serving replica; without `tp`, the
     best TP / PP / EP (and precision with `precision: auto`) under the latency limits.
 
@@ -76,9 +80,9 @@ def infer(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu
             one `[[model]]` (read here and named as the CLI names it); or a dict holding a
             `config.json` (sent as `model_config`).
         gpu: Accelerator id. Required.
-        input_tokens: Prompt tokens per request. Required.
+        input_tokens: Prompt tokens per request. Required (or its old name `input`).
         input: Old name of `input_tokens` (still accepted).
-        output_tokens: Output tokens per request. Required.
+        output_tokens: Output tokens per request. Required (or its old name `output`).
         output: Old name of `output_tokens` (still accepted).
         batch: A static batch of this many requests (prefill all, then decode).
         concurrency: This many concurrent requests, continuously batched. Neither: maximum load.
@@ -112,7 +116,7 @@ def infer(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu
     """
     ...
 
-def train(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu: Optional[str], cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`train`: memory, step time and throughput of a parallel layout; fields left out are searched
     for the fastest layout that fits (or, with `days`, the fewest servers).
 
@@ -160,7 +164,7 @@ def train(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu
     """
     ...
 
-def finetune(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu: Optional[str], method: Optional[str], epochs: Optional[int] = None, examples: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, group_size: Optional[int] = None, iterations: Optional[int] = None, mean_len: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, no_checkpointing: Optional[bool] = None, padded: Optional[bool] = None, placement: Optional[str] = None, ppo_epochs: Optional[int] = None, prompt_len: Optional[int] = None, prompts: Optional[int] = None, rank: Optional[int] = None, response_len: Optional[int] = None, seq_len: Optional[int] = None, targets: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, method: str, epochs: Optional[int] = None, examples: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, group_size: Optional[int] = None, iterations: Optional[int] = None, mean_len: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, no_checkpointing: Optional[bool] = None, padded: Optional[bool] = None, placement: Optional[str] = None, ppo_epochs: Optional[int] = None, prompt_len: Optional[int] = None, prompts: Optional[int] = None, rank: Optional[int] = None, response_len: Optional[int] = None, seq_len: Optional[int] = None, targets: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`finetune`: full SFT, LoRA, QLoRA, or an RLHF iteration (PPO, GRPO).
 
     Keyword arguments are the request fields of `suanli finetune -f json` and of
@@ -205,7 +209,7 @@ def finetune(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, 
     """
     ...
 
-def serve(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, tpot_p99: Optional[float], ttft_p99: Optional[float], burstiness: Optional[float] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, gpu: Union[str, Sequence[str], None] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Union[str, os.PathLike, None] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, tp: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, burstiness: Optional[float] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, tp: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`serve`: size the cheapest fleet that meets p99 latency targets in the peak hour.
 
     Keyword arguments are the request fields of `suanli serve -f json` and of
@@ -256,7 +260,7 @@ def serve(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, tpo
     """
     ...
 
-def simulate(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu: Optional[str], replicas: Optional[int], burstiness: Optional[float] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Union[str, os.PathLike, None] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Union[str, os.PathLike, None] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, burstiness: Optional[float] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`simulate`: arrivals, continuous batching, latency percentiles of a fixed fleet.
 
     Keyword arguments are the request fields of `suanli simulate -f json` and of
@@ -316,7 +320,7 @@ def simulate(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, 
     ...
 
 @overload
-def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]], *, gpu: Union[str, Sequence[str], None], input_tokens: Union[int, Sequence[int], None], input: Union[int, Sequence[int], None] = None, output_tokens: Union[int, Sequence[int], None], output: Union[int, Sequence[int], None] = None, fallback: Optional[bool] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, per_dollar: Optional[bool] = None, precision: Optional[str] = None, shard: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None, as_frame: Literal[False] = False) -> List[Dict[str, Any]]:
+def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]], *, gpu: Union[str, Sequence[str]], input_tokens: Optional[Union[int, Sequence[int]]] = None, input: Optional[Union[int, Sequence[int]]] = None, output_tokens: Optional[Union[int, Sequence[int]]] = None, output: Optional[Union[int, Sequence[int]]] = None, fallback: Optional[bool] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, per_dollar: Optional[bool] = None, precision: Optional[str] = None, shard: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None, as_frame: Literal[False] = False) -> List[Dict[str, Any]]:
     """`sweep`: the best serving layout for every model × chip × lengths combination, one row each;
     `shard: "k/n"` runs every n-th combination so a batch scheduler can spread it.
 
@@ -328,9 +332,11 @@ def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]], *, 
             TOML files with one `[[model]]`. Required.
         gpu: Chips; repeat or separate with commas. `all` for every catalogued accelerator.
             Required.
-        input_tokens: Prompt lengths, tokens; repeat or separate with commas. Required.
+        input_tokens: Prompt lengths, tokens; repeat or separate with commas. Required (or its
+            old name `input`).
         input: Old name of `input_tokens` (still accepted).
-        output_tokens: Output lengths, tokens; repeat or separate with commas. Required.
+        output_tokens: Output lengths, tokens; repeat or separate with commas. Required (or its
+            old name `output`).
         output: Old name of `output_tokens` (still accepted).
         fallback: Compute in bf16 (fp16) on chips lacking the precision instead of failing the
             row.
@@ -356,7 +362,7 @@ def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]], *, 
     """
     ...
 @overload
-def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]], *, gpu: Union[str, Sequence[str], None], input_tokens: Union[int, Sequence[int], None], input: Union[int, Sequence[int], None] = None, output_tokens: Union[int, Sequence[int], None], output: Union[int, Sequence[int], None] = None, fallback: Optional[bool] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, per_dollar: Optional[bool] = None, precision: Optional[str] = None, shard: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None, as_frame: Literal[True]) -> Any:
+def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]], *, gpu: Union[str, Sequence[str]], input_tokens: Optional[Union[int, Sequence[int]]] = None, input: Optional[Union[int, Sequence[int]]] = None, output_tokens: Optional[Union[int, Sequence[int]]] = None, output: Optional[Union[int, Sequence[int]]] = None, fallback: Optional[bool] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, per_dollar: Optional[bool] = None, precision: Optional[str] = None, shard: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None, as_frame: Literal[True]) -> Any:
     """`sweep`: the best serving layout for every model × chip × lengths combination, one row each;
     `shard: "k/n"` runs every n-th combination so a batch scheduler can spread it.
 
@@ -368,9 +374,11 @@ def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]], *, 
             TOML files with one `[[model]]`. Required.
         gpu: Chips; repeat or separate with commas. `all` for every catalogued accelerator.
             Required.
-        input_tokens: Prompt lengths, tokens; repeat or separate with commas. Required.
+        input_tokens: Prompt lengths, tokens; repeat or separate with commas. Required (or its
+            old name `input`).
         input: Old name of `input_tokens` (still accepted).
-        output_tokens: Output lengths, tokens; repeat or separate with commas. Required.
+        output_tokens: Output lengths, tokens; repeat or separate with commas. Required (or its
+            old name `output`).
         output: Old name of `output_tokens` (still accepted).
         fallback: Compute in bf16 (fp16) on chips lacking the precision instead of failing the
             row.
@@ -396,7 +404,7 @@ def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]], *, 
     """
     ...
 
-def plan(document: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def plan(document: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`plan`: a scenario's sizing report: compute, servers, time, cost, claims checked.
 
     Keyword arguments are the request fields of `suanli plan -f json` and of
@@ -420,7 +428,7 @@ def plan(document: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, c
     """
     ...
 
-def audit(document: Union[str, os.PathLike, Mapping[str, Any], None], *, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def audit(document: Union[str, os.PathLike, Mapping[str, Any]], *, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`audit`: stated claims recomputed from their stated values.
 
     Keyword arguments are the request fields of `suanli audit -f json` and of

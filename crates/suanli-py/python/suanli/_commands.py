@@ -12,7 +12,7 @@ from . import _core, _suanli
 __all__ = ['flops', 'infer', 'train', 'finetune', 'serve', 'simulate', 'sweep', 'plan', 'audit', 'validate', 'catalog']
 
 
-def flops(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, model_config: Optional[Mapping[str, Any]] = None, seq_len: Optional[float] = None, tokens: Optional[float] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def flops(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, model_config: Optional[Mapping[str, Any]] = None, seq_len: Optional[float] = None, tokens: Optional[float] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`flops`: parameters and FLOPs of a model from its shape.
 
     Keyword arguments are the request fields of `suanli flops -f json` and of
@@ -42,7 +42,7 @@ def flops(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, mod
     return _core.call('flops', fields, catalog, (), ())
 
 
-def infer(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu: Optional[str] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, batch: Optional[int] = None, concurrency: Optional[int] = None, ep: Optional[int] = None, fallback: Optional[bool] = None, kv: Optional[str] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, model_config: Optional[Mapping[str, Any]] = None, per_dollar: Optional[bool] = None, pp: Optional[int] = None, precision: Optional[str] = None, server: Optional[str] = None, tp: Optional[int] = None, weights: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, input_tokens: Optional[int] = None, input: Optional[int] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, batch: Optional[int] = None, concurrency: Optional[int] = None, ep: Optional[int] = None, fallback: Optional[bool] = None, kv: Optional[str] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, model_config: Optional[Mapping[str, Any]] = None, per_dollar: Optional[bool] = None, pp: Optional[int] = None, precision: Optional[str] = None, server: Optional[str] = None, tp: Optional[int] = None, weights: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`infer`: memory, KV cache, throughput and latency of a serving replica; without `tp`, the
     best TP / PP / EP (and precision with `precision: auto`) under the latency limits.
 
@@ -55,9 +55,9 @@ def infer(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu
             one `[[model]]` (read here and named as the CLI names it); or a dict holding a
             `config.json` (sent as `model_config`).
         gpu: Accelerator id. Required.
-        input_tokens: Prompt tokens per request. Required.
+        input_tokens: Prompt tokens per request. Required (or its old name `input`).
         input: Old name of `input_tokens` (still accepted).
-        output_tokens: Output tokens per request. Required.
+        output_tokens: Output tokens per request. Required (or its old name `output`).
         output: Old name of `output_tokens` (still accepted).
         batch: A static batch of this many requests (prefill all, then decode).
         concurrency: This many concurrent requests, continuously batched. Neither: maximum load.
@@ -93,7 +93,7 @@ def infer(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu
     return _core.call('infer', fields, catalog, (), ('input_tokens', 'input', 'output_tokens', 'output', 'batch', 'concurrency', 'ep', 'max_batch', 'max_tokens', 'pp', 'tp'))
 
 
-def train(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu: Optional[str] = None, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`train`: memory, step time and throughput of a parallel layout; fields left out are searched
     for the fastest layout that fits (or, with `days`, the fewest servers).
 
@@ -143,7 +143,7 @@ def train(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu
     return _core.call('train', fields, catalog, (), ('cp', 'dp', 'ep', 'global_batch', 'gpus', 'micro_batch', 'pp', 'seq_len', 'top', 'tp', 'vp', 'zero'))
 
 
-def finetune(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu: Optional[str] = None, method: Optional[str] = None, epochs: Optional[int] = None, examples: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, group_size: Optional[int] = None, iterations: Optional[int] = None, mean_len: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, no_checkpointing: Optional[bool] = None, padded: Optional[bool] = None, placement: Optional[str] = None, ppo_epochs: Optional[int] = None, prompt_len: Optional[int] = None, prompts: Optional[int] = None, rank: Optional[int] = None, response_len: Optional[int] = None, seq_len: Optional[int] = None, targets: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, method: str, epochs: Optional[int] = None, examples: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, group_size: Optional[int] = None, iterations: Optional[int] = None, mean_len: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, no_checkpointing: Optional[bool] = None, padded: Optional[bool] = None, placement: Optional[str] = None, ppo_epochs: Optional[int] = None, prompt_len: Optional[int] = None, prompts: Optional[int] = None, rank: Optional[int] = None, response_len: Optional[int] = None, seq_len: Optional[int] = None, targets: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`finetune`: full SFT, LoRA, QLoRA, or an RLHF iteration (PPO, GRPO).
 
     Keyword arguments are the request fields of `suanli finetune -f json` and of
@@ -190,7 +190,7 @@ def finetune(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, 
     return _core.call('finetune', fields, catalog, (), ('epochs', 'examples', 'global_batch', 'gpus', 'group_size', 'iterations', 'mean_len', 'micro_batch', 'ppo_epochs', 'prompt_len', 'prompts', 'rank', 'response_len', 'seq_len'))
 
 
-def serve(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, tpot_p99: Optional[float] = None, ttft_p99: Optional[float] = None, burstiness: Optional[float] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, gpu: Union[str, Sequence[str], None] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Union[str, os.PathLike, None] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, tp: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, burstiness: Optional[float] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, tp: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`serve`: size the cheapest fleet that meets p99 latency targets in the peak hour.
 
     Keyword arguments are the request fields of `suanli serve -f json` and of
@@ -243,7 +243,7 @@ def serve(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, tpo
     return _core.call('serve', fields, catalog, ('gpu',), ('input_tokens', 'input', 'max_batch', 'max_tokens', 'output_tokens', 'output', 'requests', 'seed', 'tp'))
 
 
-def simulate(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, gpu: Optional[str] = None, replicas: Optional[int] = None, burstiness: Optional[float] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Union[str, os.PathLike, None] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Union[str, os.PathLike, None] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, burstiness: Optional[float] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`simulate`: arrivals, continuous batching, latency percentiles of a fixed fleet.
 
     Keyword arguments are the request fields of `suanli simulate -f json` and of
@@ -304,7 +304,7 @@ def simulate(model: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, 
     return _core.call('simulate', fields, catalog, (), ('replicas', 'input_tokens', 'input', 'max_batch', 'max_tokens', 'output_tokens', 'output', 'prefill_replicas', 'prefill_tp', 'requests', 'seed', 'tp', 'turns'))
 
 
-def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]] = None, *, gpu: Union[str, Sequence[str], None] = None, input_tokens: Union[int, Sequence[int], None] = None, input: Union[int, Sequence[int], None] = None, output_tokens: Union[int, Sequence[int], None] = None, output: Union[int, Sequence[int], None] = None, fallback: Optional[bool] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, per_dollar: Optional[bool] = None, precision: Optional[str] = None, shard: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None, as_frame: bool = False) -> Any:
+def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]], *, gpu: Union[str, Sequence[str]], input_tokens: Optional[Union[int, Sequence[int]]] = None, input: Optional[Union[int, Sequence[int]]] = None, output_tokens: Optional[Union[int, Sequence[int]]] = None, output: Optional[Union[int, Sequence[int]]] = None, fallback: Optional[bool] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, per_dollar: Optional[bool] = None, precision: Optional[str] = None, shard: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None, as_frame: bool = False) -> Any:
     """`sweep`: the best serving layout for every model × chip × lengths combination, one row each;
     `shard: "k/n"` runs every n-th combination so a batch scheduler can spread it.
 
@@ -316,9 +316,11 @@ def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]] = No
             TOML files with one `[[model]]`. Required.
         gpu: Chips; repeat or separate with commas. `all` for every catalogued accelerator.
             Required.
-        input_tokens: Prompt lengths, tokens; repeat or separate with commas. Required.
+        input_tokens: Prompt lengths, tokens; repeat or separate with commas. Required (or its
+            old name `input`).
         input: Old name of `input_tokens` (still accepted).
-        output_tokens: Output lengths, tokens; repeat or separate with commas. Required.
+        output_tokens: Output lengths, tokens; repeat or separate with commas. Required (or its
+            old name `output`).
         output: Old name of `output_tokens` (still accepted).
         fallback: Compute in bf16 (fp16) on chips lacking the precision instead of failing the
             row.
@@ -349,7 +351,7 @@ def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]] = No
     return _core.frame(rows, "sweep") if as_frame else rows
 
 
-def plan(document: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def plan(document: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`plan`: a scenario's sizing report: compute, servers, time, cost, claims checked.
 
     Keyword arguments are the request fields of `suanli plan -f json` and of
@@ -377,7 +379,7 @@ def plan(document: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, c
     return _core.call('plan', fields, catalog, (), ())
 
 
-def audit(document: Union[str, os.PathLike, Mapping[str, Any], None] = None, *, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def audit(document: Union[str, os.PathLike, Mapping[str, Any]], *, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`audit`: stated claims recomputed from their stated values.
 
     Keyword arguments are the request fields of `suanli audit -f json` and of

@@ -74,7 +74,7 @@ def _models(fields: Dict[str, Any], command: str) -> List[Tuple[str, str]]:
         del fields["model"]
         return files
     items = [model] if isinstance(model, (str, os.PathLike)) else list(model)
-    names = []
+    names: List[Any] = []
     for m in items:
         if _names_a_file(m):
             name, text = _model_file(m)
@@ -194,7 +194,7 @@ def call(
 def frame(rows: Sequence[Mapping[str, Any]], what: str) -> Any:
     """A pandas DataFrame of `rows` (nested dicts become dotted columns)."""
     try:
-        import pandas
+        import pandas  # type: ignore[import-untyped]
     except ImportError as e:
         raise ImportError(
             f"{what}(..., as_frame=True) needs pandas, which is not installed: `pip install pandas`, "

@@ -3,6 +3,7 @@ functions of the `suanli` package; these are what they are built on."""
 
 from typing import List, Optional, Tuple
 
+__all__ = ["call", "schema", "CallError", "__version__", "CHATGPT_2023"]
 __version__: str
 CHATGPT_2023: str
 """The built-in scenario's TOML text (what `suanli plan` plans without a file)."""
