@@ -140,6 +140,21 @@ fn raise(e: ApiCallError) -> PyErr {
     CallError::new_err((e.status, e.field, e.message, answer))
 }
 
+/// Runs `work` with the interpreter detached and panics caught: a panic is a status-500
+/// [`CallError`] naming itself, never an abort of the Python process.
+fn guarded(py: Python<'_>, work: impl FnOnce() -> Result<String, ApiCallError> + Send) -> PyResult<String> {
+    match py.detach(|| catch_unwind(AssertUnwindSafe(work))) {
+        Ok(Ok(text)) => Ok(text),
+        Ok(Err(e)) => Err(raise(e)),
+        Err(p) => Err(raise(ApiCallError {
+            status: 500,
+            field: None,
+            message: format!("internal error in suanli (please report it): {}", panic_message(&*p)),
+            answer: None,
+        })),
+    }
+}
+
 /// Answers `command` for the JSON request `body` over the built-in catalog plus `catalogs`
 /// ((origin, "toml" | "json", text) each) and `models` ((path, text) each, named by path in
 /// the body's `model`); returns the JSON answer text.
@@ -152,17 +167,14 @@ fn call(
     catalogs: Vec<CatalogFile>,
     models: Vec<ModelFile>,
 ) -> PyResult<String> {
-    let done = py.detach(|| catch_unwind(AssertUnwindSafe(|| answer(command, body, &catalogs, &models))));
-    match done {
-        Ok(Ok(text)) => Ok(text),
-        Ok(Err(e)) => Err(raise(e)),
-        Err(p) => Err(raise(ApiCallError {
-            status: 500,
-            field: None,
-            message: format!("internal error in suanli (please report it): {}", panic_message(&*p)),
-            answer: None,
-        })),
-    }
+    guarded(py, || answer(command, body, &catalogs, &models))
+}
+
+/// Panics inside the guard, for the test that a panic becomes an exception.
+#[pyfunction]
+fn _panic_for_tests(py: Python<'_>) -> PyResult<String> {
+    #[allow(clippy::panic)]
+    guarded(py, || panic!("a test panic"))
 }
 
 fn schema_of<T: JsonSchema>() -> String {
@@ -199,6 +211,7 @@ fn schema(command: &str) -> PyResult<String> {
 fn _suanli(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(call, m)?)?;
     m.add_function(wrap_pyfunction!(schema, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add("CallError", m.py().get_type::<CallError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("CHATGPT_2023", suanli_core::scenario::CHATGPT_2023)?;

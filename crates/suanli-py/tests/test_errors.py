@@ -110,3 +110,13 @@ def test_the_native_call_reports_status_404_for_an_unknown_command():
     with pytest.raises(_suanli.CallError) as e:
         _suanli.call("infer", "not json")
     assert e.value.args[0] == 400
+
+
+def test_a_panic_is_an_internal_error_not_a_crash():
+    from suanli import _core, _suanli
+
+    with pytest.raises(_suanli.CallError) as e:
+        _suanli._panic_for_tests()
+    err = _core._error(*e.value.args)
+    assert isinstance(err, suanli.InternalError) and isinstance(err, RuntimeError)
+    assert err.status == 500 and "a test panic" in err.message

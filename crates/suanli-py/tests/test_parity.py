@@ -191,3 +191,42 @@ def test_counts_as_floats_and_lists_as_comma_text(cli):
     with pytest.raises(suanli.InputError) as e:
         suanli.infer("llama3-8b", gpu="h100", input_tokens=10.5, output_tokens=200)
     assert e.value.field == "input_tokens"
+
+
+TOML_MODEL = """
+[[model]]
+id = "my-gpt"
+name = "My GPT"
+family = "gpt3"
+layers = 12
+hidden = 768
+heads = 12
+kv_heads = 12
+head_dim = 64
+ffn = 3072
+ffn_kind = "gelu"
+vocab = 50257
+max_context = 2048
+tied_embeddings = true
+position = "learned"
+norm = "layernorm"
+bias = true
+src = "mine"
+"""
+
+
+def test_model_from_a_toml_file(cli, tmp_path):
+    path = tmp_path / "my-gpt.toml"
+    path.write_text(TOML_MODEL)
+    want = cli.json("flops", "-m", str(path), "--tokens", "1e9")
+    assert suanli.flops(path, tokens=1e9) == want
+    assert want["result"]["model"] == "my-gpt"
+
+
+def test_traces_from_a_path_or_text(cli, tmp_path):
+    trace = "arrival_s,input_tokens,output_tokens\n" + "".join(f"{i * 0.2:.1f},{500 + 10 * i},{50 + i}\n" for i in range(40))
+    path = tmp_path / "trace.csv"
+    path.write_text(trace)
+    want = cli.json("simulate", *LLAMA, "--gpu", "h100", "--replicas", "1", "--trace", str(path))
+    assert suanli.simulate("llama3-8b", gpu="h100", replicas=1, trace=path) == want
+    assert suanli.simulate("llama3-8b", gpu="h100", replicas=1, trace=trace) == want

@@ -3,7 +3,7 @@ functions of the `suanli` package; these are what they are built on."""
 
 from typing import List, Optional, Tuple
 
-__all__ = ["call", "schema", "CallError", "__version__", "CHATGPT_2023"]
+__all__ = ["call", "schema", "_panic_for_tests", "CallError", "__version__", "CHATGPT_2023"]
 __version__: str
 CHATGPT_2023: str
 """The built-in scenario's TOML text (what `suanli plan` plans without a file)."""
@@ -29,3 +29,6 @@ def call(
 
 def schema(command: str) -> str:
     """The JSON Schema of `command`'s request type."""
+
+def _panic_for_tests() -> str:
+    """Panics inside the guard `call` runs in: raises CallError with status 500."""
