@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import suanli
 
@@ -21,6 +21,20 @@ def chips_with_a_price() -> List[str]:
     """Every catalogued accelerator with a cloud price (the cost column needs one)."""
     entries = suanli.catalog("accelerators")["entries"]
     return [e["id"] for e in entries if e.get("cloud_usd_per_hour")]
+
+
+def mean(latency: Any) -> float:
+    """A latency in seconds: JSON schema 2 gives {mean, p50, p90, p99}, schema 1 a number."""
+    return latency["mean"] if isinstance(latency, dict) else latency
+
+
+def layout_of(r: Dict[str, Any]) -> Tuple[str, int, int, str]:
+    """(chip, tp, pp, weight precision) of an infer answer, in JSON schema 2 (gpu, layout and
+    precision objects) or 1 (one config object)."""
+    if isinstance(r.get("layout"), dict):
+        return r["gpu"]["id"], r["layout"]["tp"], r["layout"]["pp"], r["precision"]["weights"]
+    c = r["config"]
+    return c["gpu"], c["tp"], c["pp"], c["weights"]
 
 
 def compare(model: str, gpus: List[str], **request: Any) -> List[Dict[str, Any]]:
@@ -32,13 +46,13 @@ def compare(model: str, gpus: List[str], **request: Any) -> List[Dict[str, Any]]
         except (suanli.Infeasible, suanli.InputError) as e:
             row["note"] = e.message
         else:
-            c = r["config"]
+            gpu_id, tp, pp, weights = layout_of(r)
             row.update(
-                gpu=c["gpu"],
-                layout=f"tp{c['tp']} pp{c['pp']} {c['weights']}",
+                gpu=gpu_id,
+                layout=f"tp{tp} pp{pp} {weights}",
                 tok_s_gpu=r["output_tokens_per_s_per_gpu"],
-                tpot_ms=r["tpot_s"] * 1e3,
-                ttft_ms=r["ttft_s"] * 1e3,
+                tpot_ms=mean(r["tpot_s"]) * 1e3,
+                ttft_ms=mean(r["ttft_s"]) * 1e3,
                 usd_per_m=r.get("cost_usd_per_million_output_tokens"),
             )
         rows.append(row)

@@ -220,7 +220,7 @@ def test_model_from_a_toml_file(cli, tmp_path):
     path.write_text(TOML_MODEL)
     want = cli.json("flops", "-m", str(path), "--tokens", "1e9")
     assert suanli.flops(path, tokens=1e9) == want
-    assert want["result"]["model"] == "my-gpt"
+    assert '"my-gpt"' in json.dumps(want)
 
 
 def test_traces_from_a_path_or_text(cli, tmp_path):
