@@ -111,21 +111,17 @@ pub fn parse<T: DeserializeOwned + JsonSchema + 'static>(v: Value) -> Result<T, 
     {
         return Err(bad(
             Some(k.clone()),
-            format!("unknown field `{k}`; the accepted fields are {}", known.join(", ")),
+            format!("not a field of this request; the accepted fields are {}", known.join(", ")),
         ));
     }
     let given = |f: &str| map.contains_key(f) || map.keys().any(|k| alias_of(k) == Some(f));
     if let Some(f) = required.iter().find(|f| !given(f)) {
-        return Err(bad(Some(f.to_string()), format!("`{f}`: missing required field")));
+        return Err(bad(Some(f.to_string()), "missing required field".to_string()));
     }
     serde_path_to_error::deserialize(v).map_err(|e| {
         let path = e.path().to_string();
         let field = (path != "." && !path.is_empty()).then_some(path);
-        let message = match &field {
-            Some(f) => format!("`{f}`: {}", e.inner()),
-            None => e.inner().to_string(),
-        };
-        bad(field, message)
+        bad(field, e.inner().to_string())
     })
 }
 
@@ -229,8 +225,17 @@ pub fn call(catalog: &Catalog, command: &str, body: Value) -> Result<String, Cal
         }
         "plan" => {
             let d: DocumentRequest = parse(body)?;
-            let s = crate::scenario(&d.text(), "document")?;
-            answer(crate::plan(catalog, &s, "document"), |r| suanli_report::render_plan(r, j))
+            let renamed = |e: ApiError| match e {
+                ApiError::Input(mut i) if i.field.as_deref() == Some("scenario") => {
+                    i.field = Some("document".into());
+                    ApiError::Input(i)
+                }
+                other => other,
+            };
+            let s = crate::scenario(&d.text(), "document").map_err(renamed)?;
+            answer(crate::plan(catalog, &s, "document").map_err(renamed), |r| {
+                suanli_report::render_plan(r, j)
+            })
         }
         "audit" => {
             let d: DocumentRequest = parse(body)?;
