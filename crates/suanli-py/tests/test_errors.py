@@ -38,7 +38,7 @@ INFER = dict(model="llama3-8b", gpu="h100", input_tokens=1000, output_tokens=200
         (lambda: suanli.flops("llama3-8b", catalog="/no/such/catalog.toml"), "catalog"),
         (lambda: suanli.flops("llama3-8b", catalog="[[accelerator]]\nid = 3\n"), "catalog"),
         (lambda: suanli.flops("llama3-8b", catalog={"accelerator": [{"id": "x"}]}), "catalog"),
-        (lambda: suanli.plan("title = 3\n[market\n"), "scenario"),
+        (lambda: suanli.plan("title = 3\n[market\n"), "document"),
     ],
 )
 def test_bad_input_names_the_field(call, field):
