@@ -34,7 +34,7 @@ pub use csv::{Record, records};
 pub use finetune::{finetune, memory};
 pub use inference::{LengthPoint, inference, mlperf_length_points};
 pub use shape::shape;
-pub use training::training;
+pub use training::{training, training_evaluation};
 
 /// `training.csv`.
 pub const TRAINING_CSV: &str = include_str!("../../../../validation/published/training.csv");

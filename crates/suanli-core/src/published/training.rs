@@ -5,7 +5,7 @@ use super::csv::{Record, records};
 use super::shape::shape;
 use super::{PublishedRow, TRAINING_CSV};
 use crate::catalog::Catalog;
-use crate::model::ModelSpec;
+use crate::model::{ModelSpec, forward_flops_per_token};
 use crate::precision::Precision;
 use crate::train::{
     Calibration, Candidates, Cluster, Constraints, Evaluation, Layout, Objective, Prepared, Recompute, Stack,
@@ -159,6 +159,28 @@ pub(crate) fn evaluate_published(
     Ok((best, notes.join("; ")))
 }
 
+/// The evaluation behind one training row's prediction (for inspection), by row id.
+///
+/// # Errors
+/// An unknown id, or the row's refusal.
+pub fn training_evaluation(
+    c: &Catalog,
+    calib: &Calibration,
+    id: &str,
+) -> Result<(Evaluation, String), String> {
+    let r = records(TRAINING_CSV).into_iter().find(|r| r.get("id") == id).ok_or("no such row")?;
+    let spec = shape(&r)?;
+    let precision = recipe_precision(r.get("precision")).ok_or("precision not modelled")?;
+    let cluster = cluster_for(c, r.get("gpu"), precision, calib)?;
+    let (Some(seq_len), Some(gpus), Some(global_batch)) =
+        (r.int("seq_len"), r.int("gpus"), r.int("global_batch"))
+    else {
+        return Err("seq_len, gpus or global_batch not published".into());
+    };
+    let w = Workload { global_batch, seq_len, precision };
+    evaluate_published(&spec, &cluster, &w, calib, gpus, &Published::of(&r))
+}
+
 fn predict(c: &Catalog, calib: &Calibration, r: &Record) -> Result<(f64, String), String> {
     let spec = shape(r)?;
     let recipe = r.get("precision");
@@ -175,8 +197,18 @@ fn predict(c: &Catalog, calib: &Calibration, r: &Record) -> Result<(f64, String)
     }
     let w = Workload { global_batch, seq_len, precision };
     let (e, note) = evaluate_published(&spec, &cluster, &w, calib, gpus, &Published::of(r))?;
-    let v = if metric == "tokens_per_s_per_gpu" { e.tokens_per_s_per_gpu } else { e.model_tflops_per_gpu };
-    Ok((v, note))
+    if metric == "tokens_per_s_per_gpu" {
+        return Ok((e.tokens_per_s_per_gpu, note));
+    }
+    // NeMo and Megatron-Bridge count model FLOPs with causal attention (a token attends to
+    // s/2 earlier tokens on average): their printed TFLOP/s equal tokens/s × 3 × forward FLOPs
+    // at context s/2 (checked on the rows that print both).
+    let per_token = 3.0 * forward_flops_per_token(&spec, f64::from(seq_len) / 2.0);
+    let note = if note.is_empty() { String::new() } else { format!("{note}; ") };
+    Ok((
+        e.tokens_per_s_per_gpu * per_token / 1e12,
+        format!("{note}model FLOPs counted with causal attention"),
+    ))
 }
 
 /// Every row of `training.csv`.
