@@ -36,9 +36,10 @@ const Z: [f64; 5] = [-1.281_551_6, -0.524_400_5, 0.0, 0.524_400_5, 1.281_551_6];
 /// The prompt-length points of an MLPerf benchmark's dataset and its mean output length:
 /// a log-normal with the dataset's median (`p50`) and mean (`σ² = 2·ln(mean ÷ median)`),
 /// evaluated at the 10/30/50/70/90 % quantiles and cut at the dataset's maximum.
+/// Also the benchmark's `max_new_tokens` (what a no-evict scheduler reserves KV for).
 /// `None` where the dataset's input lengths are not published (GPT-J).
 #[must_use]
-pub fn mlperf_length_points(model: &str) -> Option<(Vec<LengthPoint>, f64)> {
+pub fn mlperf_length_points(model: &str) -> Option<(Vec<LengthPoint>, f64, Option<u32>)> {
     let d = records(MLPERF_DATASETS_CSV).into_iter().find(|d| {
         d.get("model") == model && (model != "mixtral-8x7b" || d.get("benchmark").contains("v4.1"))
     })?;
@@ -56,7 +57,7 @@ pub fn mlperf_length_points(model: &str) -> Option<(Vec<LengthPoint>, f64)> {
             weight: 0.2,
         })
         .collect();
-    Some((points, out))
+    Some((points, out, d.int("max_new_tokens")))
 }
 
 fn precisions(recipe: &str) -> Option<Precisions> {
@@ -93,11 +94,14 @@ fn replica(
     tp: u32,
     pp: u32,
     p: Precisions,
+    engine: &Engine,
     calib: &InferCalibration,
 ) -> Option<Replica> {
     let cfg = InferConfig { tp, pp, ep: 1, precision: p };
-    cfg.check(spec, 1, 1, "published").ok()?;
-    Some(Replica::new(spec, cluster, &cfg, &Engine::default(), calib))
+    // The tensor-parallel rules apply; a pipeline that does not divide the layers evenly (as
+    // published for some TensorRT-LLM runs) is evaluated with the mean stage.
+    InferConfig { pp: 1, ..cfg }.check(spec, 1, 1, "published").ok()?;
+    Some(Replica::new(spec, cluster, &cfg, engine, calib))
 }
 
 /// Output tokens/s of one replica over the length points, combined by time: each point's
@@ -119,9 +123,9 @@ fn fleet(
     cluster: &Cluster,
     r: &Record,
     p: Precisions,
+    engine: &Engine,
     calib: &InferCalibration,
-    points: &[LengthPoint],
-    output: u32,
+    (points, output): (&[LengthPoint], u32),
 ) -> Result<(Fleet, f64, bool), String> {
     let gpus = r.int("gpus").ok_or("gpus not published")?;
     let options: Vec<(u32, u32)> = match (r.int("tp"), r.int("pp")) {
@@ -131,7 +135,7 @@ fn fleet(
     };
     let mut best: Option<(Fleet, f64, bool)> = None;
     for (tp, pp) in options {
-        let Some(rep) = replica(spec, cluster, tp, pp, p, calib) else { continue };
+        let Some(rep) = replica(spec, cluster, tp, pp, p, engine, calib) else { continue };
         let replicas = (f64::from(gpus) / f64::from(tp * pp)).floor().max(1.0);
         let (rate, fits) = mixed_rate(&rep, points, output);
         let total = if fits { rate * replicas } else { 0.0 };
@@ -171,18 +175,24 @@ fn predict(
     let scenario = r.get("scenario");
     let metric = r.get("metric");
     let mut notes = Vec::new();
+    let mut engine = Engine::default();
     let (points, output) = match (r.int("input_tokens"), r.num("output_tokens")) {
         (Some(i), Some(o)) => (vec![LengthPoint { input: i, weight: 1.0 }], o),
         _ => {
-            let (pts, o) = mlperf_length_points(r.get("model"))
+            let (pts, o, max_new) = mlperf_length_points(r.get("model"))
                 .ok_or("the dataset's input lengths are not published (mlperf-datasets.csv)")?;
             let shown: Vec<String> = pts.iter().map(|p| p.input.to_string()).collect();
-            notes.push(format!("prompt lengths {} (log-normal quantiles), output {o}", shown.join("/")));
+            notes.push(format!(
+                "prompt lengths {} (log-normal quantiles), output {o}, KV reserved for {} new tokens",
+                shown.join("/"),
+                max_new.unwrap_or(0)
+            ));
+            engine.max_new_tokens = max_new;
             (pts, o)
         }
     };
     let out = output.round().max(1.0) as u32;
-    let (f, capacity, fits) = fleet(&spec, &cluster, r, p, calib, &points, out)?;
+    let (f, capacity, fits) = fleet(&spec, &cluster, r, p, &engine, calib, (&points, out))?;
     notes.push(format!("{} replica(s) of tp {} pp {}", f.replicas, f.tp, f.pp));
     if !fits {
         notes.push("does not fit per the planner".into());
