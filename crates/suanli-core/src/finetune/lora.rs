@@ -231,7 +231,13 @@ pub fn plan_lora(
     let pc = spec.params();
     let recompute = if job.checkpointing { Recompute::Full } else { Recompute::Selective };
     let per_gpu_batch = job.global_batch / job.gpus.max(1);
-    let base_bytes = pc.total * job.base.bytes();
+    // Quantised bases (bitsandbytes int8 / NF4) keep the embedding and the output projection
+    // in 16 bits; only the blocks' linear layers are quantised.
+    let ends = pc.embedding + pc.unembedding;
+    let base_bytes = match job.base {
+        BaseWeights::Bf16 => pc.total * 2.0,
+        b => (pc.total - ends) * b.bytes() + ends * 2.0,
+    };
     let one_gpu = base_bytes / GIB + trainable * 16.0 / GIB;
     let sharded = job.gpus > 1 && one_gpu > cluster.memory_gib * 0.6;
     let layout = Layout {

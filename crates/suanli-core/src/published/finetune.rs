@@ -7,7 +7,8 @@
 //! - GRPO / DAPO rows are refused: the sources give neither the prompt/response split nor the
 //!   group size that `finetune::plan_rlhf` needs.
 //! - Memory: the longest QLoRA context that fits (binary search over the sequence length with
-//!   `plan_lora`'s memory, gradient checkpointing on, as Hugging Face runs it) and "fits"
+//!   `plan_lora`'s memory under the Hugging Face stack: gradient checkpointing on, the loss
+//!   over upcast logits, `train::Stack::HF_TRANSFORMERS`) and "fits"
 //!   rows (1 = fits). Unsloth's rows are refused: it offloads checkpointed activations to CPU
 //!   memory and chunks the loss, which the planner does not model.
 
@@ -44,10 +45,11 @@ fn lora_plan(
     cluster: &Cluster,
     job: &LoraSpec,
     precision: Precision,
+    stack: &Stack,
 ) -> Result<crate::finetune::LoraPlan, String> {
     let w = Workload { global_batch: job.global_batch, seq_len: job.seq_len, precision };
     let calib = Calibration::default();
-    let p = Prepared::new(spec, cluster, &w, &calib, &Stack::MODERN);
+    let p = Prepared::new(spec, cluster, &w, &calib, stack);
     plan_lora(spec, cluster, job, &p)
 }
 
@@ -80,7 +82,7 @@ fn predict_finetune(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
             let rank = r.int("lora_rank").unwrap_or(32);
             let mb = r.int("micro_batch").unwrap_or(1);
             let job = lora_spec(rank, BaseWeights::Bf16, gpus, mb, gb, seq, false);
-            let plan = lora_plan(&spec, &cluster, &job, precision)?;
+            let plan = lora_plan(&spec, &cluster, &job, precision, &Stack::MODERN)?;
             let tps = f64::from(gb) * f64::from(seq) / plan.step_time_s / f64::from(gpus);
             let mut note = format!("rank {rank} on all linear layers (rank not published), bf16 base");
             if !plan.fits {
@@ -126,7 +128,7 @@ fn capacity_cluster(c: &Catalog, gpu: &str) -> Result<(Cluster, String), String>
 fn longest_fitting(spec: &ModelSpec, cluster: &Cluster, rank: u32) -> Result<u32, String> {
     let fits = |seq: u32| -> Result<bool, String> {
         let job = lora_spec(rank, BaseWeights::Nf4, 1, 1, 1, seq, true);
-        Ok(lora_plan(spec, cluster, &job, Precision::Bf16)?.fits)
+        Ok(lora_plan(spec, cluster, &job, Precision::Bf16, &Stack::HF_TRANSFORMERS)?.fits)
     };
     if !fits(1)? {
         return Ok(0);
@@ -180,7 +182,7 @@ fn predict_memory(c: &Catalog, r: &Record, row: &mut PublishedRow) -> Result<(f6
                     let base = if method == "qlora" { BaseWeights::Nf4 } else { BaseWeights::Bf16 };
                     let job = lora_spec(16, base, gpus, 1, gpus, 2048, true);
                     note = "rank 16, 2,048 tokens, batch 1 per GPU assumed (not published)".into();
-                    lora_plan(&spec, &cluster, &job, Precision::Bf16)?.fits
+                    lora_plan(&spec, &cluster, &job, Precision::Bf16, &Stack::HF_TRANSFORMERS)?.fits
                 }
                 _ => {
                     return Err(format!(

@@ -136,9 +136,9 @@ pub struct Stack {
     /// Tensor-parallel collectives overlapped with GEMMs (userbuffers / TP comm overlap).
     pub tp_comm_overlap: bool,
     /// Bytes per logit (token × vocabulary entry) held at the loss: 4 for a fused fp32
-    /// cross-entropy (Megatron's vocab-parallel loss); 14 for Hugging Face transformers, which
-    /// keeps the bf16 logits (2), their fp32 upcast (4), the fp32 log-softmax (4) and its fp32
-    /// gradient (4).
+    /// cross-entropy (Megatron's vocab-parallel loss); 18 for Hugging Face transformers, which
+    /// keeps the bf16 logits (2), their fp32 upcast (4), the contiguous shifted copy the loss
+    /// takes (4), the fp32 log-softmax (4) and its fp32 gradient (4).
     pub logits_bytes: f64,
 }
 
@@ -184,7 +184,7 @@ impl Stack {
         fused_elementwise: false,
         flash_attention: true,
         tp_comm_overlap: false,
-        logits_bytes: 14.0,
+        logits_bytes: 18.0,
     };
 
     /// Every preset.
