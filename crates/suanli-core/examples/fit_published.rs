@@ -11,7 +11,13 @@ use suanli_core::validation::{summarise, training};
 
 type Axis = (&'static str, &'static [f64], fn(&mut Calibration, f64));
 
-const AXES: [Axis; 7] = [
+const AXES: [Axis; 9] = [
+    ("gemm_efficiency_blackwell", &[0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7], |c, v| {
+        c.gemm_efficiency_blackwell = v
+    }),
+    ("attention_efficiency_blackwell", &[0.6, 0.65, 0.7, 0.75, 0.8, 0.85], |c, v| {
+        c.attention_efficiency_blackwell = v;
+    }),
     ("default_gemm_efficiency", &[0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8], |c, v| {
         c.default_gemm_efficiency = v
     }),
@@ -44,7 +50,7 @@ fn main() {
         "defaults: published median {:.3} p90 {:.3}; old median {:.3} worst {:.3}",
         best_s.0, best_s.1, best_s.2, best_s.3
     );
-    for pass in 0..2 {
+    for pass in 0..3 {
         for (name, values, set) in AXES {
             for &v in values {
                 let mut cal = best;

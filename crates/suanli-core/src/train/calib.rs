@@ -45,6 +45,12 @@ pub struct Calibration {
     /// each copy (2 + 2 bytes in bf16) and the un-permutation with the gate-weighted sum reads
     /// and writes it again (2 + 2): 8. The backward pass moves twice this.
     pub moe_permute_bytes_per_hidden: f64,
+    /// Memory traffic of quantising a GEMM input for an FP8 / MXFP8 / NVFP4 recipe, bytes per
+    /// element: read the bf16 tensor (2), write the low-precision copy (1 for FP8, with its
+    /// scales; FP4 writes half but adds the random Hadamard transform's pass), 3. The backward
+    /// pass quantises the gradients (and MXFP8 the transposed copies), so it moves about twice
+    /// the forward's, as the other elementwise traffic.
+    pub quantise_bytes_per_element: f64,
     /// Fraction of tensor-parallel communication hidden behind GEMMs when overlapped.
     pub tp_overlap_fraction: f64,
     /// Fraction of peak HBM bandwidth memory-bound kernels reach.
@@ -106,6 +112,7 @@ impl Default for Calibration {
             elementwise_bytes_unfused: 40.0,
             elementwise_bytes_fused: 40.0,
             moe_permute_bytes_per_hidden: 8.0,
+            quantise_bytes_per_element: 3.0,
             tp_overlap_fraction: 0.9,
             memory_efficiency: 0.7,
             collective_efficiency: 0.5,

@@ -53,6 +53,7 @@ pub struct Prepared {
     kv_dim: f64,
     pub(crate) reserved_gib: f64,
     pub(crate) fragmentation: f64,
+    quantised_per_token_layer: f64,
     pub(crate) logits_bytes: f64,
     cluster: Cluster,
     calib: Calibration,
@@ -100,6 +101,14 @@ impl Prepared {
         let ffn_width = dense_fraction * f64::from(spec.ffn) + moe_fraction * top_k * expert_ffn;
         let activation_coefficient = 7.0 + 4.0 * kv_ratio + 4.0 + 3.0 + per_width * ffn_width / h;
         let seq = f64::from(w.seq_len);
+        // Inputs of the block's GEMMs a low-precision recipe quantises, elements per token:
+        // QKV and MLP-up inputs (h each), the attention output's input (heads·head_dim) and the
+        // MLP-down input (the FFN width, × top-k for MoE).
+        let quantised = if w.precision.bytes() < 2.0 {
+            2.0 * h + f64::from(spec.heads) * f64::from(spec.head_dim) + ffn_width
+        } else {
+            0.0
+        };
         Prepared {
             layers,
             hidden: h,
@@ -132,6 +141,7 @@ impl Prepared {
             kv_dim: f64::from(spec.kv_heads) * f64::from(spec.head_dim),
             reserved_gib: calib.reserved_gib,
             fragmentation: calib.fragmentation_fraction,
+            quantised_per_token_layer: quantised,
             logits_bytes: stack.logits_bytes,
             cluster: cluster.clone(),
             calib: *calib,
@@ -284,7 +294,8 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let scores = tokens * score_bytes / t / bw_mem;
     let permute =
         p.moe_fraction * tokens * p.top_k * cal.moe_permute_bytes_per_hidden * p.hidden / t / bw_mem;
-    let elem = tokens * per_hidden * p.hidden / t / bw_mem + scores + permute;
+    let casts = tokens * p.quantised_per_token_layer * cal.quantise_bytes_per_element / t / bw_mem;
+    let elem = tokens * per_hidden * p.hidden / t / bw_mem + scores + permute + casts;
     let compute_f = gemm + attn + elem + cal.layer_overhead_s;
     // Forward plus backward of one layer: twice the forward for everything but the fused
     // attention kernel, whose backward takes `attention_backward_ratio` times its forward.
