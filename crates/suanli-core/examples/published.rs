@@ -28,15 +28,16 @@ fn main() {
         }
     }
     println!(
-        "{:<10} {:<30} {:<15} {:>5} {:>5} {:>5} {:>5} {:>9} {:>9}",
-        "file", "family", "scenario", "asked", "ans", "score", "ref", "median", "p90"
+        "{:<10} {:<30} {:<15} {:<22} {:>5} {:>5} {:>5} {:>5} {:>9} {:>9}",
+        "file", "family", "scenario", "metric", "asked", "ans", "score", "ref", "median", "p90"
     );
     for s in &rep.summaries {
         println!(
-            "{:<10} {:<30} {:<15} {:>5} {:>5} {:>5} {:>5} {:>9} {:>9}",
+            "{:<10} {:<30} {:<15} {:<22} {:>5} {:>5} {:>5} {:>5} {:>9} {:>9}",
             s.file,
             s.family,
             s.scenario,
+            s.metric,
             s.asked,
             s.answered,
             s.scored,

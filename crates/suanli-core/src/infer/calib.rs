@@ -16,17 +16,19 @@ pub struct InferCalibration {
     /// 75–90 %); at least 0.75 so batch-1 decode stays within 1.5x of weights ÷ bandwidth.
     pub hbm_efficiency: f64,
     /// Fraction of peak HBM bandwidth the paged-attention decode kernels reach reading the KV
-    /// cache (blocks of 32-64 tokens scattered over the pool, per sequence and head group).
+    /// cache (blocks of 32-64 tokens scattered over the pool, per sequence and head group);
+    /// fitted: 0.6.
     pub kv_hbm_efficiency: f64,
     /// Sharpness `p` of the roofline: a GEMM group whose compute and memory times are `t_c`
     /// and `t_m` takes `(t_c^p + t_m^p)^(1/p)`, the max of the two when `p` is large, their
-    /// sum at `p = 1`; near the ridge point loads and tensor-core work do not fully overlap.
+    /// sum at `p = 1`; near the ridge point loads and tensor-core work do not fully overlap
+    /// (at the ridge, `2^(1/p)` times either). Fitted: 3.
     pub roofline_sharpness: f64,
     /// Memory traffic of MoE routing per routed copy of a token, bytes per unit of hidden size
     /// (permute and un-permute, read and write, 2 bytes each: 8; as in training).
     pub moe_permute_bytes_per_hidden: f64,
-    /// Extra fixed cost of an MoE layer per step (router, top-k, permutation and finalize
-    /// kernels on top of a dense layer's), seconds.
+    /// Extra fixed cost of an MoE layer per step (router, top-k, permutation, grouped-GEMM
+    /// setup and finalize kernels on top of a dense layer's), seconds; fitted: 80 µs.
     pub moe_layer_overhead_s: f64,
     /// Rows a GEMM's tokens are padded to: TensorRT-LLM's small-batch kernels swap the
     /// operands so the tokens run along the MMA tile's N side (8-16 wide) rather than its
@@ -39,8 +41,9 @@ pub struct InferCalibration {
     /// bus bandwidth on 8 × H100 peaks near 360 of 450 GB/s, 0.8 (see
     /// `train::Calibration::scale_up_bus_efficiency`).
     pub collective_efficiency: f64,
-    /// Small-message latency of one all-reduce on the scale-up fabric (NCCL inside a server,
-    /// about 10 µs), seconds.
+    /// Small-message latency of one all-reduce on the scale-up fabric with the kernel launch
+    /// and synchronisation around it, seconds. NCCL's small all-reduce takes 10-47 µs inside a
+    /// server to across servers; fitted: 40 µs.
     pub collective_latency_s: f64,
     /// Fixed cost of one engine step (scheduling, sampling, launches), seconds.
     pub step_overhead_s: f64,

@@ -120,6 +120,8 @@ pub struct GroupSummary {
     pub family: String,
     /// Scenario, or `all`.
     pub scenario: String,
+    /// Metric, or `all` (a scenario with several metrics is also summarised per metric).
+    pub metric: String,
     /// Rows in the group.
     pub asked: usize,
     /// Rows predicted.
@@ -158,7 +160,13 @@ pub fn median_p90(v: &mut [f64]) -> Option<(f64, f64)> {
     Some((median, v[rank - 1]))
 }
 
-fn group(file: &'static str, family: &str, scenario: &str, rows: &[&PublishedRow]) -> GroupSummary {
+fn group(
+    file: &'static str,
+    family: &str,
+    scenario: &str,
+    metric: &str,
+    rows: &[&PublishedRow],
+) -> GroupSummary {
     let mut errs: Vec<f64> = rows.iter().filter_map(|r| r.rel_error.map(f64::abs)).collect();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     for r in rows {
@@ -173,6 +181,7 @@ fn group(file: &'static str, family: &str, scenario: &str, rows: &[&PublishedRow
         file,
         family: family.to_string(),
         scenario: scenario.to_string(),
+        metric: metric.to_string(),
         asked: rows.len(),
         answered: rows.iter().filter(|r| r.predicted.is_some()).count(),
         scored: errs.len(),
@@ -183,30 +192,39 @@ fn group(file: &'static str, family: &str, scenario: &str, rows: &[&PublishedRow
     }
 }
 
-/// Summaries per file, per (file, family) and per (file, family, scenario), in file order.
+/// Summaries per file, per (file, family), per (file, family, scenario) and, where a scenario
+/// holds several metrics, per (file, family, scenario, metric), in file order.
 #[must_use]
 pub fn summarise(rows: &[PublishedRow]) -> Vec<GroupSummary> {
+    fn distinct<'a>(rows: &[&'a PublishedRow], key: fn(&'a PublishedRow) -> &'a str) -> Vec<&'a str> {
+        let mut v: Vec<&str> = rows.iter().map(|r| key(r)).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
     let mut out = Vec::new();
     for file in ["training", "inference", "finetune", "memory"] {
         let in_file: Vec<&PublishedRow> = rows.iter().filter(|r| r.file == file).collect();
-        if in_file.is_empty() {
-            continue;
-        }
-        out.push(group(in_file[0].file, "all", "all", &in_file));
-        let mut families: Vec<&str> = in_file.iter().map(|r| r.family.as_str()).collect();
-        families.sort_unstable();
-        families.dedup();
-        for fam in families {
+        let Some(first) = in_file.first() else { continue };
+        let f = first.file;
+        out.push(group(f, "all", "all", "all", &in_file));
+        for fam in distinct(&in_file, |r| r.family.as_str()) {
             let in_fam: Vec<&PublishedRow> = in_file.iter().copied().filter(|r| r.family == fam).collect();
-            out.push(group(in_file[0].file, fam, "all", &in_fam));
-            let mut scenarios: Vec<&str> = in_fam.iter().map(|r| r.scenario.as_str()).collect();
-            scenarios.sort_unstable();
-            scenarios.dedup();
-            if scenarios.len() > 1 {
-                for sc in scenarios {
-                    let in_sc: Vec<&PublishedRow> =
-                        in_fam.iter().copied().filter(|r| r.scenario == sc).collect();
-                    out.push(group(in_file[0].file, fam, sc, &in_sc));
+            out.push(group(f, fam, "all", "all", &in_fam));
+            let scenarios = distinct(&in_fam, |r| r.scenario.as_str());
+            for sc in &scenarios {
+                let in_sc: Vec<&PublishedRow> =
+                    in_fam.iter().copied().filter(|r| r.scenario == *sc).collect();
+                if scenarios.len() > 1 {
+                    out.push(group(f, fam, sc, "all", &in_sc));
+                }
+                let metrics = distinct(&in_sc, |r| r.metric.as_str());
+                if metrics.len() > 1 {
+                    for m in metrics {
+                        let in_m: Vec<&PublishedRow> =
+                            in_sc.iter().copied().filter(|r| r.metric == m).collect();
+                        out.push(group(f, fam, sc, m, &in_m));
+                    }
                 }
             }
         }

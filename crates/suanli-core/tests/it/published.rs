@@ -34,7 +34,7 @@ fn published_accuracy_does_not_regress() {
     let get = |file: &str, family: &str, scenario: &str| {
         rep.summaries
             .iter()
-            .find(|s| s.file == file && s.family == family && s.scenario == scenario)
+            .find(|s| s.file == file && s.family == family && s.scenario == scenario && s.metric == "all")
             .unwrap_or_else(|| panic!("{file}/{family}/{scenario}"))
     };
     let at_most = |file: &str, family: &str, scenario: &str, median: f64, p90: f64| {
