@@ -15,13 +15,8 @@ use crate::train::{
 /// The GEMM precision of a published recipe: MXFP8 computes at the FP8 rate and NVFP4 at the
 /// FP4 rate (Blackwell), so they share those peaks; the recipe name stays in the row.
 pub(crate) fn recipe_precision(recipe: &str) -> Option<Precision> {
-    match recipe {
-        "bf16" => Some(Precision::Bf16),
-        "fp16" => Some(Precision::Fp16),
-        "fp8" | "mxfp8" => Some(Precision::Fp8),
-        "nvfp4" | "mxfp4" | "fp4" => Some(Precision::Fp4),
-        _ => None,
-    }
+    Precision::parse(recipe)
+        .filter(|p| matches!(p, Precision::Bf16 | Precision::Fp16 | Precision::Fp8 | Precision::Fp4))
 }
 
 /// The cluster of the row's chip at `precision`, or the refusal.
