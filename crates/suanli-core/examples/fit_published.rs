@@ -11,7 +11,10 @@ use suanli_core::validation::{summarise, training};
 
 type Axis = (&'static str, &'static [f64], fn(&mut Calibration, f64));
 
-const AXES: [Axis; 9] = [
+const AXES: [Axis; 10] = [
+    ("gemm_efficiency_blackwell_fp4", &[0.25, 0.3, 0.35, 0.4, 0.45, 0.5], |c, v| {
+        c.gemm_efficiency_blackwell_fp4 = v;
+    }),
     ("gemm_efficiency_blackwell", &[0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7], |c, v| {
         c.gemm_efficiency_blackwell = v
     }),

@@ -22,6 +22,10 @@ pub struct Calibration {
     /// catalog has no measured MAMF: fitted on the published Megatron-Bridge runs on B200,
     /// GB200, B300 and GB300 (FP8, MXFP8, NVFP4 and BF16 recipes).
     pub gemm_efficiency_blackwell: f64,
+    /// The same for FP4 (NVFP4 / MXFP4) GEMMs on Blackwell-class chips, whose 2-3x peak is
+    /// reached less fully (block scales, smaller tiles per byte of operands): fitted on the
+    /// published NVFP4 training runs.
+    pub gemm_efficiency_blackwell_fp4: f64,
     /// GEMM dimension at which efficiency halves (tile and wave quantisation): efficiency =
     /// MAMF fraction × d ÷ (d + `gemm_half_dim`) for the smallest GEMM dimension d.
     pub gemm_half_dim: f64,
@@ -106,6 +110,7 @@ impl Default for Calibration {
         Calibration {
             default_gemm_efficiency: 0.75,
             gemm_efficiency_blackwell: 0.5,
+            gemm_efficiency_blackwell_fp4: 0.4,
             gemm_half_dim: 512.0,
             attention_efficiency: 0.6,
             attention_efficiency_blackwell: 0.75,

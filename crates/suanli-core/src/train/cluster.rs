@@ -111,6 +111,9 @@ impl Cluster {
                 .map_or(peak, |p| p.min(peak)),
             gemm_efficiency: measured
                 .unwrap_or(match a.arch.as_deref() {
+                    Some(arch) if arch.starts_with("blackwell") && precision == Precision::Fp4 => {
+                        calib.gemm_efficiency_blackwell_fp4
+                    }
                     Some(arch) if arch.starts_with("blackwell") => calib.gemm_efficiency_blackwell,
                     _ => calib.default_gemm_efficiency,
                 })
