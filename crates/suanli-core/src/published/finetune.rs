@@ -1,7 +1,7 @@
 //! `finetune.csv` and `memory.csv`.
 //!
 //! - SFT rows are full fine-tuning: the training planner at the published layout.
-//! - LoRA rows: `finetune::plan_lora` (data-parallel only), rank 32 on every linear layer
+//! - LoRA rows: `finetune::plan_lora_model_parallel` at the published tp × pp, rank 32 on every linear layer
 //!   (NeMo's default; the tables do not state the rank, and at these ranks the adapters cost
 //!   under 1 % of the step), frozen base in bf16, no activation checkpointing.
 //! - GRPO / DAPO rows are refused: the sources give neither the prompt/response split nor the
@@ -17,7 +17,7 @@ use super::shape::shape;
 use super::training::{Published, cluster_for, evaluate_published, recipe_precision};
 use super::{FINETUNE_CSV, MEMORY_CSV, PublishedRow};
 use crate::catalog::Catalog;
-use crate::finetune::{BaseWeights, LoraSpec, Target, plan_lora};
+use crate::finetune::{BaseWeights, LoraSpec, Target, plan_lora, plan_lora_model_parallel};
 use crate::infer::{Engine, InferCalibration, InferConfig, Precisions, Replica};
 use crate::model::ModelSpec;
 use crate::precision::Precision;
@@ -76,13 +76,13 @@ fn predict_finetune(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
             Ok((e.tokens_per_s_per_gpu, note))
         }
         "lora" => {
-            if r.int("tp").unwrap_or(1) > 1 || r.int("pp").unwrap_or(1) > 1 {
-                return Err("the LoRA planner is data-parallel only (tp = pp = 1)".into());
-            }
+            let (tp, pp) = (r.int("tp").unwrap_or(1), r.int("pp").unwrap_or(1));
             let rank = r.int("lora_rank").unwrap_or(32);
             let mb = r.int("micro_batch").unwrap_or(1);
             let job = lora_spec(rank, BaseWeights::Bf16, gpus, mb, gb, seq, false);
-            let plan = lora_plan(&spec, &cluster, &job, precision, &Stack::MODERN)?;
+            let w = Workload { global_batch: gb, seq_len: seq, precision };
+            let p = Prepared::new(&spec, &cluster, &w, &calib, &Stack::MODERN);
+            let plan = plan_lora_model_parallel(&spec, &cluster, &job, &p, tp, pp)?;
             let tps = f64::from(gb) * f64::from(seq) / plan.step_time_s / f64::from(gpus);
             let mut note = format!("rank {rank} on all linear layers (rank not published), bf16 base");
             if !plan.fits {
