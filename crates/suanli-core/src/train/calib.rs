@@ -76,8 +76,9 @@ pub struct Calibration {
     /// 10 µs), seconds; reduce-scatter, all-gather, all-to-all and point-to-point sends take
     /// half.
     pub collective_latency_s: f64,
-    /// The same across servers (NCCL over InfiniBand/RoCE: tens of µs; 47 µs measured for a
-    /// multi-node all-reduce of a few KB), seconds.
+    /// The same across two servers (NCCL over InfiniBand/RoCE: tens of µs; 47 µs for a
+    /// multi-node all-reduce of a few KB), seconds; a group over `N` servers takes
+    /// `(1 + log₂ N) ÷ 2` times this (tree depth).
     pub collective_latency_inter_s: f64,
     /// Attention backward ÷ forward time of a fused (FlashAttention) kernel: the backward runs
     /// five `s²` GEMMs (recomputing `QKᵀ`, then `dV`, `dP`, `dQ`, `dK`) against the forward's two
