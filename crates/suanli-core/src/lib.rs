@@ -20,6 +20,7 @@ pub mod infer;
 pub mod model;
 pub mod plan;
 pub mod precision;
+pub mod published;
 pub mod scenario;
 pub mod sigfig;
 pub mod sourced;

@@ -20,9 +20,14 @@ pub enum Precision {
     Bf16,
     /// IEEE half precision.
     Fp16,
-    /// 8-bit floating point (E4M3 / E5M2).
+    /// 8-bit floating point (E4M3 / E5M2). Microscaled MXFP8 (a shared exponent per 32
+    /// values) runs at the same tensor-core rate on Blackwell and CDNA 4, so `mxfp8` names this
+    /// precision for peaks; the recipe's scaling traffic is the training model's business.
+    #[serde(alias = "mxfp8")]
     Fp8,
-    /// 4-bit floating point (Blackwell's FP4 / NVFP4).
+    /// 4-bit floating point (Blackwell's FP4 / NVFP4, OCP MXFP4), at one rate for both
+    /// scalings.
+    #[serde(alias = "nvfp4", alias = "mxfp4")]
     Fp4,
     /// 8-bit integer.
     Int8,
@@ -58,6 +63,16 @@ impl Precision {
         }
     }
 
+    /// A precision or low-precision recipe by name (`mxfp8` → fp8, `nvfp4`/`mxfp4` → fp4).
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Precision> {
+        match name.to_ascii_lowercase().as_str() {
+            "mxfp8" => Some(Precision::Fp8),
+            "nvfp4" | "mxfp4" => Some(Precision::Fp4),
+            n => Precision::ALL.into_iter().find(|p| p.name() == n),
+        }
+    }
+
     /// Bytes one value occupies.
     #[must_use]
     pub fn bytes(self) -> f64 {
@@ -73,5 +88,20 @@ impl Precision {
 impl fmt::Display for Precision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recipes_name_their_peak_precision() {
+        assert_eq!(Precision::parse("mxfp8"), Some(Precision::Fp8));
+        assert_eq!(Precision::parse("NVFP4"), Some(Precision::Fp4));
+        assert_eq!(Precision::parse("bf16"), Some(Precision::Bf16));
+        assert_eq!(Precision::parse("fp6"), None);
+        let p: Precision = serde_json::from_str("\"mxfp4\"").expect("alias");
+        assert_eq!(p, Precision::Fp4);
     }
 }

@@ -18,9 +18,11 @@ use crate::model::ModelSpec;
 use crate::suggest::nearest;
 
 /// The built-in catalog files: (origin name, text).
-pub const BUILTIN_FILES: [(&str, &str); 3] = [
+pub const BUILTIN_FILES: [(&str, &str); 5] = [
     ("catalog/accelerators.toml", include_str!("../../catalog/accelerators.toml")),
+    ("catalog/accelerators-2025.toml", include_str!("../../catalog/accelerators-2025.toml")),
     ("catalog/servers.toml", include_str!("../../catalog/servers.toml")),
+    ("catalog/servers-2025.toml", include_str!("../../catalog/servers-2025.toml")),
     ("catalog/models.toml", include_str!("../../catalog/models.toml")),
 ];
 

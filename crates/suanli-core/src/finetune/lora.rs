@@ -227,17 +227,47 @@ pub fn plan_lora(
     job: &LoraSpec,
     prepared: &Prepared,
 ) -> Result<LoraPlan, String> {
+    plan_lora_model_parallel(spec, cluster, job, prepared, 1, 1)
+}
+
+/// [`plan_lora`] with the frozen base split `tp` ways by tensor parallelism and over `pp`
+/// pipeline stages (`job.gpus` = tp · pp · data-parallel replicas): the evaluation of that
+/// layout scaled to LoRA's FLOPs, plus its tensor-parallel collectives and pipeline sends,
+/// which the frozen base still needs; weights, adapters and their states split tp · pp ways.
+///
+/// # Errors
+/// A bad rank or target, or `tp · pp` not dividing the GPUs.
+pub fn plan_lora_model_parallel(
+    spec: &ModelSpec,
+    cluster: &Cluster,
+    job: &LoraSpec,
+    prepared: &Prepared,
+    tp: u32,
+    pp: u32,
+) -> Result<LoraPlan, String> {
     let trainable = lora_params(spec, job.rank, &job.targets)?;
     let pc = spec.params();
     let recompute = if job.checkpointing { Recompute::Full } else { Recompute::Selective };
-    let per_gpu_batch = job.global_batch / job.gpus.max(1);
-    let base_bytes = pc.total * job.base.bytes();
-    let one_gpu = base_bytes / GIB + trainable * 16.0 / GIB;
-    let sharded = job.gpus > 1 && one_gpu > cluster.memory_gib * 0.6;
+    let (tp, pp) = (tp.max(1), pp.max(1));
+    if job.gpus % (tp * pp) != 0 {
+        return Err(format!("tp × pp ({tp} × {pp}) must divide the GPUs ({})", job.gpus));
+    }
+    let model_parallel = f64::from(tp * pp);
+    let dp = job.gpus / (tp * pp);
+    let per_gpu_batch = job.global_batch / dp.max(1);
+    // Quantised bases (bitsandbytes int8 / NF4) keep the embedding and the output projection
+    // in 16 bits; only the blocks' linear layers are quantised.
+    let ends = pc.embedding + pc.unembedding;
+    let base_bytes = match job.base {
+        BaseWeights::Bf16 => pc.total * 2.0,
+        b => (pc.total - ends) * b.bytes() + ends * 2.0,
+    };
+    let one_gpu = (base_bytes + trainable * 16.0) / model_parallel / GIB;
+    let sharded = dp > 1 && one_gpu > cluster.memory_gib * 0.6;
     let layout = Layout {
-        tp: 1,
-        pp: 1,
-        dp: job.gpus,
+        tp,
+        pp,
+        dp,
         ep: 1,
         cp: 1,
         vp: 1,
@@ -247,7 +277,7 @@ pub fn plan_lora(
     };
     let e: Evaluation = evaluate(prepared, &layout);
     let (act_bytes, logits_bytes) = memory_parts(prepared, &layout);
-    let shard = if sharded { f64::from(job.gpus) } else { 1.0 };
+    let shard = if sharded { f64::from(dp) } else { 1.0 } * model_parallel;
     let layer_params = pc.total / f64::from(spec.layers);
     let layer_buffer = match (job.base, sharded) {
         (BaseWeights::Bf16, false) => 0.0,
@@ -256,7 +286,7 @@ pub fn plan_lora(
     let reserved = 1.5;
     let memory = LoraMemory {
         base_weights_gib: base_bytes / shard / GIB,
-        adapters_gib: trainable * 16.0 / GIB,
+        adapters_gib: trainable * 16.0 / model_parallel / GIB,
         activations_gib: act_bytes / GIB,
         logits_gib: logits_bytes / GIB,
         layer_buffer_gib: layer_buffer / GIB,
@@ -285,21 +315,25 @@ pub fn plan_lora(
     let gather_s = if sharded {
         // Each micro-batch gathers the frozen base for forward and backward, overlapped with
         // that micro-batch's compute; the part that sticks out is charged.
-        let per = base_bytes * (f64::from(job.gpus) - 1.0)
-            / f64::from(job.gpus)
+        let per = base_bytes / model_parallel * (f64::from(dp) - 1.0)
+            / f64::from(dp)
             / (cluster.scale_out_bytes_per_s * 0.6);
         (m * passes * per - (e.time.compute_s + e.time.recompute_s) * ratio).max(0.0)
     } else {
         0.0
     };
-    let reduce_s =
-        if job.gpus > 1 { 2.0 * 4.0 * trainable / (cluster.scale_out_bytes_per_s * 0.6) } else { 0.0 };
+    let reduce_s = if dp > 1 {
+        2.0 * 4.0 * trainable / model_parallel / (cluster.scale_out_bytes_per_s * 0.6)
+    } else {
+        0.0
+    };
     let breakdown = LoraTime {
         compute_s: e.time.compute_s * ratio + e.time.pp_bubble_s * ratio,
         recompute_s: e.time.recompute_s,
         dequantise_s,
-        comm_s: gather_s + reduce_s,
-        optimizer_s: trainable * 30.0 / (cluster.hbm_bytes_per_s * 0.7),
+        // The frozen base's tensor-parallel collectives and pipeline sends still run.
+        comm_s: gather_s + reduce_s + e.time.tp_comm_s + e.time.pp_p2p_s,
+        optimizer_s: trainable / model_parallel * 30.0 / (cluster.hbm_bytes_per_s * 0.7),
     };
     let step = breakdown.compute_s
         + breakdown.recompute_s

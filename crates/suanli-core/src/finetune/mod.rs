@@ -5,5 +5,7 @@
 mod lora;
 mod rlhf;
 
-pub use lora::{BaseWeights, LoraPlan, LoraSpec, Target, lora_params, parse_targets, plan_lora};
+pub use lora::{
+    BaseWeights, LoraPlan, LoraSpec, Target, lora_params, parse_targets, plan_lora, plan_lora_model_parallel,
+};
 pub use rlhf::{Phase, Placement, RlAlgorithm, RlhfPlan, RlhfSpec, plan_rlhf};

@@ -45,6 +45,11 @@ pub struct Accelerator {
     pub name: String,
     /// Maker.
     pub vendor: String,
+    /// Micro-architecture (`hopper`, `blackwell`, `cdna3`, …): the chip class that fitted
+    /// efficiencies without a per-chip measurement are keyed by (see
+    /// `train::Calibration::attention_efficiency_for`). Absent: an earlier or unlisted class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
     /// Dense peak per chip, in TFLOP/s (TOPS for integer formats), by precision.
     pub dense_tflops: BTreeMap<Precision, Figure>,
     /// Peak per chip with 2:4 structured sparsity, in TFLOP/s (TOPS), where the vendor states one.

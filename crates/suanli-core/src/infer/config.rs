@@ -50,12 +50,17 @@ pub struct Engine {
     /// Fraction of the memory left after weights that the KV cache may take (TensorRT-LLM
     /// `kv_cache_free_gpu_mem_fraction`, 0.9 by default).
     pub kv_memory_fraction: f64,
+    /// Output tokens the scheduler reserves KV cache for per request when that exceeds the
+    /// request's own output (the harness's `max_new_tokens`: a guaranteed-no-evict scheduler
+    /// reserves the prompt plus this, whatever the request then generates). `None`: the
+    /// request's own length.
+    pub max_new_tokens: Option<u32>,
 }
 
 impl Default for Engine {
     /// 2,048 sequences and 8,192 tokens a step, 90 % of free memory for the KV cache.
     fn default() -> Self {
-        Engine { max_batch: 2048, max_tokens: 8192, kv_memory_fraction: 0.9 }
+        Engine { max_batch: 2048, max_tokens: 8192, kv_memory_fraction: 0.9, max_new_tokens: None }
     }
 }
 

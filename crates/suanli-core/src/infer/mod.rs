@@ -22,4 +22,4 @@ pub use search::{
     Candidate, FLEET_HEADROOM, Limits, SearchResult, best_load, cost_per_million, replica_capacity,
     replicas_for, search,
 };
-pub use step::{Replica, StepTime};
+pub use step::{Replica, StepTime, batch_one_decode};

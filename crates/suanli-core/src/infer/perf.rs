@@ -3,8 +3,9 @@
 //! Continuous batching in steady state (a fluid model): `b` sequences cycle through prefill
 //! (TTFT) and `O − 1` decode steps (TPOT each); while one decodes, the others' prompts are
 //! prefilled alongside, `(b − 1)·I/O` tokens a step. Output tokens/s = `b·O ÷ (TTFT + (O−1)·TPOT)`. `b` is capped by the engine's sequence cap, by its token budget
-//! (`b ≤ max_tokens ÷ (1 + I/O)`) and by the KV pool (each sequence reserves `I + O` tokens, as
-//! TensorRT-LLM's default guaranteed-no-evict scheduler does). With `pp` stages the batch
+//! (`b ≤ max_tokens ÷ (1 + I/O)`) and by the KV pool (each sequence reserves `I + O` tokens, or `I` plus
+//! the engine's `max_new_tokens` when that is larger, as TensorRT-LLM's default
+//! guaranteed-no-evict scheduler does). With `pp` stages the batch
 //! splits into `pp` micro-batches in flight, one per stage.
 
 use serde::Serialize;
@@ -57,7 +58,8 @@ pub fn evaluate(r: &Replica, input: u32, output: u32, mode: Mode) -> InferResult
     let pp = f64::from(r.config.pp);
     let gpus = f64::from(r.config.tp) * pp;
     let engine = &r.engine;
-    let kv_cap = r.kv_capacity(i + o);
+    let reserve = engine.max_new_tokens.map_or(o, |m| f64::from(m).max(o));
+    let kv_cap = r.kv_capacity(i + reserve);
     let tok_cap = (f64::from(engine.max_tokens) / (1.0 + i / o)).floor().max(1.0);
     let seq_cap = f64::from(engine.max_batch);
     let max_batch = kv_cap.min(tok_cap).min(seq_cap).max(0.0);

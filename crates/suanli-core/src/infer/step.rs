@@ -1,12 +1,18 @@
 //! One engine step on one pipeline stage: a roofline per operation.
 //!
-//! - Weight GEMMs: `max(weights read ÷ (HBM·η), FLOPs ÷ (peak·η_gemm(T)))`, with
-//!   `η_gemm(T) = MAMF fraction × T ÷ (T + T½)` for `T` tokens in the step. MoE layers read
-//!   only the experts the step's tokens touch: `E·(1 − (1 − k/E)^T)` of them.
+//! - Weight GEMMs: `max(bytes moved ÷ (HBM·η_hbm), FLOPs ÷ (peak·η(M)))` for each group of
+//!   GEMMs sharing a row count `M`: the dense ones (attention projections, dense and shared
+//!   FFN, the output head) at `M` = the step's tokens, the routed experts at `M` = the tokens
+//!   each touched expert receives. `η(M) = MAMF fraction × M ÷ (⌈M/m⌉·m)`: a tensor-core GEMM
+//!   pads its rows to the MMA tile `m` (64 on Hopper's wgmma and Blackwell's tcgen05), so a
+//!   decode step of a few sequences pays for `m` rows of compute yet stays memory-bound
+//!   wherever `m·2·peak⁻¹ < bytes per weight ÷ bandwidth`, as on every catalogued chip. MoE
+//!   layers read only the experts the step's tokens touch: `E·(1 − (1 − k/E)^T)` of them.
 //! - Attention: decode reads each sequence's KV cache (`b · c · bytes per token`), prefill
 //!   computes `4·c·h·d` FLOPs per token; each is a roofline of its own.
-//! - Tensor parallelism: two all-reduces per layer of the step's activations (ring: `2(t−1)/t`
-//!   of the bytes, plus a latency); pipeline stages send activations point to point.
+//! - Tensor parallelism: two all-reduces per layer of the step's activations, each a
+//!   small-message latency plus `2(t−1)/t` of the bytes over the link's achievable bus
+//!   bandwidth; pipeline stages send activations point to point.
 //! - Fixed costs: per step (scheduling, sampling) and per layer (norms, launches).
 
 use serde::Serialize;
@@ -73,6 +79,7 @@ pub struct Replica {
     experts: f64,
     top_k: f64,
     body_flops_per_token: f64,
+    expert_flops_per_token: f64,
     head_flops_per_token: f64,
     attention_per_token_per_context: f64,
     cluster: Cluster,
@@ -155,6 +162,11 @@ impl Replica {
             experts,
             top_k,
             body_flops_per_token: 2.0 * (active - head) / gpus,
+            expert_flops_per_token: if moe_layers > 0.0 {
+                2.0 * top_k * routed / experts / gpus
+            } else {
+                0.0
+            },
             head_flops_per_token: 2.0 * head / tp,
             attention_per_token_per_context: attention_flops_per_token(spec, 1.0) / gpus,
             cluster: cluster.clone(),
@@ -189,22 +201,42 @@ impl Replica {
         let c = &self.cluster;
         let cal = &self.calib;
         let tokens = decode + prefill;
-        let eta = c.gemm_efficiency * tokens / (tokens + cal.gemm_half_tokens);
-        let flops = tokens * self.body_flops_per_token + logits * self.head_flops_per_token;
-        let gemm_compute_s = flops / (c.peak_flops * eta.max(1e-9));
+        let rows = |m: f64| {
+            let tile = cal.gemm_tile_rows;
+            if m <= 0.0 { 1.0 } else { m / ((m / tile).ceil() * tile) }
+        };
+        let bw = c.hbm_bytes_per_s * cal.hbm_efficiency;
+        // Dense GEMMs: every token through the same weights.
+        let expert_flops = tokens * self.expert_flops_per_token;
+        let dense_flops =
+            tokens * self.body_flops_per_token - expert_flops + logits * self.head_flops_per_token;
+        let dense_compute = dense_flops / (c.peak_flops * c.gemm_efficiency * rows(tokens));
+        let dense_memory = self.dense_bytes_stage / bw;
+        // Routed experts: the touched ones, each with its share of the tokens' copies.
         let touched = if self.moe_layers_stage > 0.0 {
             self.experts * (1.0 - (1.0 - self.top_k / self.experts).powf(tokens))
         } else {
             0.0
         };
-        let weight_bytes =
-            self.dense_bytes_stage + self.moe_layers_stage * self.expert_bytes_layer * touched / self.experts;
-        let bw = c.hbm_bytes_per_s * cal.hbm_efficiency;
-        let gemm_memory_s = weight_bytes / bw;
+        let (expert_compute, expert_memory) = if touched > 0.0 {
+            let per_expert = tokens * self.top_k / touched;
+            (
+                expert_flops / (c.peak_flops * c.gemm_efficiency * rows(per_expert)),
+                self.moe_layers_stage * self.expert_bytes_layer * touched / self.experts / bw,
+            )
+        } else {
+            (0.0, 0.0)
+        };
+        let gemm_compute_s = dense_compute + expert_compute;
+        let gemm_memory_s = dense_memory + expert_memory;
+        let p = cal.roofline_sharpness;
+        let roof = |a: f64, b: f64| if a.max(b) <= 0.0 { 0.0 } else { (a.powf(p) + b.powf(p)).powf(1.0 / p) };
+        let gemm_s = roof(dense_compute, dense_memory) + roof(expert_compute, expert_memory);
         let attn_flops = self.attention_per_token_per_context * (decode * decode_ctx + prefill * prefill_ctx);
         let attention_compute_s =
             attn_flops / (c.attention_peak_flops * c.gemm_efficiency * cal.attention_efficiency);
-        let attention_memory_s = decode * decode_ctx * self.memory.kv_bytes_per_token / bw;
+        let attention_memory_s = decode * decode_ctx * self.memory.kv_bytes_per_token
+            / (c.hbm_bytes_per_s * cal.kv_hbm_efficiency);
         let act = tokens * self.hidden * 2.0;
         let tp = f64::from(self.config.tp);
         let all_reduce = if self.config.tp > 1 {
@@ -221,11 +253,16 @@ impl Replica {
         let comm_s = 2.0 * self.layers_per_stage * all_reduce + p2p;
         let elementwise =
             tokens * cal.elementwise_bytes_per_hidden * self.hidden * self.layers_per_stage / tp / bw;
-        let overhead_s = cal.step_overhead_s + self.layers_per_stage * cal.layer_overhead_s + elementwise;
-        let total_s = gemm_compute_s.max(gemm_memory_s)
-            + attention_compute_s.max(attention_memory_s)
-            + comm_s
-            + overhead_s;
+        let permute =
+            self.moe_layers_stage * tokens * self.top_k * cal.moe_permute_bytes_per_hidden * self.hidden
+                / tp
+                / bw;
+        let overhead_s = cal.step_overhead_s
+            + self.layers_per_stage * cal.layer_overhead_s
+            + self.moe_layers_stage * cal.moe_layer_overhead_s
+            + elementwise
+            + permute;
+        let total_s = gemm_s + attention_compute_s.max(attention_memory_s) + comm_s + overhead_s;
         StepTime {
             gemm_compute_s,
             gemm_memory_s,
@@ -242,4 +279,35 @@ impl Replica {
     pub fn cluster(&self) -> &Cluster {
         &self.cluster
     }
+}
+
+/// Batch-1 decode on one chip: the largest of Llama 3.1 70B and 8B whose weights fit one GPU,
+/// at the widest precision among bf16, fp16, fp8 and int8 that the chip computes in and that
+/// fits; one sequence at 1,000 tokens of context. Returns (model, precision, step seconds,
+/// weight bytes ÷ peak HBM bandwidth seconds), or `None` when neither model fits.
+#[must_use]
+pub fn batch_one_decode(
+    c: &crate::catalog::Catalog,
+    gpu: &str,
+    calib: &InferCalibration,
+) -> Option<(String, crate::precision::Precision, f64, f64)> {
+    use super::config::Precisions;
+    use crate::precision::Precision;
+    use crate::train::Calibration;
+    for model in ["llama3.1-70b", "llama3.1-8b"] {
+        let spec = c.model(model).ok()?;
+        for p in [Precision::Bf16, Precision::Fp16, Precision::Fp8, Precision::Int8] {
+            let prec = Precisions::uniform(p);
+            let Ok(cluster) = Cluster::new(c, gpu, None, p, &Calibration::default()) else { continue };
+            let cfg = InferConfig { tp: 1, pp: 1, ep: 1, precision: prec };
+            let r = Replica::new(spec, &cluster, &cfg, &Engine::default(), calib);
+            if !r.fits() || r.kv_capacity(1001.0) < 1.0 {
+                continue;
+            }
+            let ideal = spec.params().total * p.bytes() / cluster.hbm_bytes_per_s;
+            let step = r.step(1.0, 1000.0, 0.0, 0.0, 1.0).total_s;
+            return Some((model.to_string(), p, step, ideal));
+        }
+    }
+    None
 }

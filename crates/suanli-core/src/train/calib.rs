@@ -18,30 +18,75 @@ pub struct Calibration {
     /// Fraction of dense peak a large GEMM reaches when the chip's catalog has no measured
     /// maximum achievable matmul FLOPS (MAMF). Measured MAMF: A100 87 %, H100 80 % (BF16).
     pub default_gemm_efficiency: f64,
+    /// The same for Blackwell-class chips (`arch` starting with `blackwell`), for which the
+    /// catalog has no measured MAMF: fitted on the published Megatron-Bridge runs on B200,
+    /// GB200, B300 and GB300 (FP8, MXFP8, NVFP4 and BF16 recipes).
+    pub gemm_efficiency_blackwell: f64,
+    /// The same for FP4 (NVFP4 / MXFP4) GEMMs on Blackwell-class chips, whose 2-3x peak is
+    /// reached less fully (block scales, smaller tiles per byte of operands): fitted on the
+    /// published NVFP4 training runs.
+    pub gemm_efficiency_blackwell_fp4: f64,
     /// GEMM dimension at which efficiency halves (tile and wave quantisation): efficiency =
     /// MAMF fraction × d ÷ (d + `gemm_half_dim`) for the smallest GEMM dimension d.
     pub gemm_half_dim: f64,
-    /// Attention-core (QKᵀ, softmax, AV) throughput relative to the chip's BF16 GEMM rate,
-    /// counting the full (non-causal) FLOPs as MFU does.
+    /// Attention-core (QKᵀ, softmax, AV) forward throughput as a fraction of the chip's dense
+    /// BF16 peak, FLOPs counted as executed (a fused kernel skips the masked half of causal
+    /// attention), for chip classes before Blackwell. Fitted on the published long-sequence
+    /// runs (NeMo, Llama 2 7B on H100 at 4K-1M tokens, where attention dominates); FlashAttention-3
+    /// reaches 0.6-0.75 forward on H100 (Shah et al. 2024, arXiv:2407.08608).
     pub attention_efficiency: f64,
+    /// The same for Blackwell-class chips (`arch` starting with `blackwell`: 5th-generation
+    /// tensor cores with tensor memory), fitted on NeMo's Llama 3 8B B200 runs at 8K-1M tokens.
+    pub attention_efficiency_blackwell: f64,
     /// Memory-bound traffic (norms, residual adds, dropout, activation functions, casts) per
     /// token per layer per unit of hidden size, bytes, forward pass, with unfused kernels;
     /// the backward pass moves twice this.
     pub elementwise_bytes_unfused: f64,
     /// The same with Transformer Engine's fused kernels.
     pub elementwise_bytes_fused: f64,
+    /// Memory traffic of MoE token routing per routed copy of a token, bytes per unit of
+    /// hidden size, forward pass: the permutation that groups tokens by expert reads and writes
+    /// each copy (2 + 2 bytes in bf16) and the un-permutation with the gate-weighted sum reads
+    /// and writes it again (2 + 2): 8. The backward pass moves twice this.
+    pub moe_permute_bytes_per_hidden: f64,
+    /// Memory traffic of quantising a GEMM input for an FP8 / MXFP8 / NVFP4 recipe, bytes per
+    /// element: read the bf16 tensor (2), write the low-precision copy (1 for FP8, with its
+    /// scales; FP4 writes half but adds the random Hadamard transform's pass), 3. The backward
+    /// pass quantises the gradients (and MXFP8 the transposed copies), so it moves about twice
+    /// the forward's, as the other elementwise traffic.
+    pub quantise_bytes_per_element: f64,
     /// Fraction of tensor-parallel communication hidden behind GEMMs when overlapped.
     pub tp_overlap_fraction: f64,
     /// Fraction of peak HBM bandwidth memory-bound kernels reach.
     pub memory_efficiency: f64,
-    /// Fraction of link bandwidth collectives reach (NCCL bus bandwidth ÷ link rate).
+    /// Fraction of the scale-out NIC line rate a large collective reaches across servers
+    /// (NCCL bus bandwidth ÷ NIC rate).
     pub collective_efficiency: f64,
+    /// Fraction of the scale-up link rate (one direction) a large collective reaches inside a
+    /// server: NCCL all-reduce bus bandwidth on 8 × H100 over NVLink 4 peaks near 360 GB/s of
+    /// the 450 GB/s per direction, 0.8 (NVIDIA nccl-tests; S. Bekman, Machine Learning
+    /// Engineering, "Network"). The time of a collective of `S` bus bytes is `α + S ÷ (η·B)`,
+    /// so the achieved bus bandwidth follows `S ÷ (α + S/(η·B))`, half the peak at `S = α·η·B`.
+    pub scale_up_bus_efficiency: f64,
     /// Slow-down of compute while communication runs beneath it: the collective's kernels take
     /// SMs and memory bandwidth, so each second of hidden communication still costs this many
     /// seconds of compute.
     pub overlap_interference: f64,
-    /// Latency of one collective step, seconds.
+    /// Small-message latency `α` of an all-reduce inside a server (NCCL over NVLink, about
+    /// 10 µs), seconds; reduce-scatter, all-gather, all-to-all and point-to-point sends take
+    /// half.
     pub collective_latency_s: f64,
+    /// The same across two servers (NCCL over InfiniBand/RoCE: tens of µs; 47 µs for a
+    /// multi-node all-reduce of a few KB), seconds; a group over `N` servers takes
+    /// `(1 + log₂ N) ÷ 2` times this (tree depth).
+    pub collective_latency_inter_s: f64,
+    /// Attention backward ÷ forward time of a fused (FlashAttention) kernel: the backward runs
+    /// five `s²` GEMMs (recomputing `QKᵀ`, then `dV`, `dP`, `dQ`, `dK`) against the forward's two
+    /// (Dao 2023, arXiv:2307.08691, section 3.1.2), so 2.5.
+    pub attention_backward_ratio: f64,
+    /// Memory the allocator holds beyond what tensors need (PyTorch caching-allocator
+    /// fragmentation), as a fraction of the tensors' bytes.
+    pub fragmentation_fraction: f64,
     /// Fixed per-layer, per-micro-batch cost of kernel launches and framework work, seconds,
     /// forward pass (backward twice).
     pub layer_overhead_s: f64,
@@ -50,20 +95,40 @@ pub struct Calibration {
     pub reserved_gib: f64,
 }
 
+impl Calibration {
+    /// The attention efficiency of a chip class (`Cluster::arch`).
+    #[must_use]
+    pub fn attention_efficiency_for(&self, arch: Option<&str>) -> f64 {
+        match arch {
+            Some(a) if a.starts_with("blackwell") => self.attention_efficiency_blackwell,
+            _ => self.attention_efficiency,
+        }
+    }
+}
+
 impl Default for Calibration {
     fn default() -> Self {
         Calibration {
             default_gemm_efficiency: 0.75,
-            gemm_half_dim: 256.0,
-            attention_efficiency: 0.5,
+            gemm_efficiency_blackwell: 0.5,
+            gemm_efficiency_blackwell_fp4: 0.4,
+            gemm_half_dim: 512.0,
+            attention_efficiency: 0.6,
+            attention_efficiency_blackwell: 0.75,
             elementwise_bytes_unfused: 40.0,
-            elementwise_bytes_fused: 10.0,
-            tp_overlap_fraction: 0.7,
+            elementwise_bytes_fused: 40.0,
+            moe_permute_bytes_per_hidden: 8.0,
+            quantise_bytes_per_element: 3.0,
+            tp_overlap_fraction: 0.9,
             memory_efficiency: 0.7,
-            collective_efficiency: 0.6,
-            overlap_interference: 0.4,
+            collective_efficiency: 0.5,
+            scale_up_bus_efficiency: 0.8,
+            overlap_interference: 0.1,
             collective_latency_s: 10e-6,
-            layer_overhead_s: 60e-6,
+            collective_latency_inter_s: 47e-6,
+            attention_backward_ratio: 2.5,
+            fragmentation_fraction: 0.05,
+            layer_overhead_s: 120e-6,
             reserved_gib: 3.0,
         }
     }
@@ -83,6 +148,11 @@ pub struct Stack {
     pub flash_attention: bool,
     /// Tensor-parallel collectives overlapped with GEMMs (userbuffers / TP comm overlap).
     pub tp_comm_overlap: bool,
+    /// Bytes per logit (token × vocabulary entry) held at the loss: 4 for a fused fp32
+    /// cross-entropy (Megatron's vocab-parallel loss); 18 for Hugging Face transformers, which
+    /// keeps the bf16 logits (2), their fp32 upcast (4), the contiguous shifted copy the loss
+    /// takes (4), the fp32 log-softmax (4) and its fp32 gradient (4).
+    pub logits_bytes: f64,
 }
 
 /// Bytes of traffic per attention-score element when scores are materialised: write the
@@ -92,8 +162,13 @@ pub const SCORE_BYTES: f64 = 13.0;
 
 impl Stack {
     /// Megatron-Core / NeMo with Transformer Engine (2024): the default.
-    pub const MODERN: Stack =
-        Stack { name: "modern", fused_elementwise: true, flash_attention: true, tp_comm_overlap: true };
+    pub const MODERN: Stack = Stack {
+        name: "modern",
+        fused_elementwise: true,
+        flash_attention: true,
+        tp_comm_overlap: true,
+        logits_bytes: 4.0,
+    };
 
     /// PyTorch with a fused attention kernel but unfused elementwise kernels and no
     /// tensor-parallel overlap (Meta's LLaMA code, 2023; Megatron-LM 2022).
@@ -102,11 +177,28 @@ impl Stack {
         fused_elementwise: false,
         flash_attention: true,
         tp_comm_overlap: false,
+        logits_bytes: 4.0,
     };
 
     /// Megatron-LM as of 2021 (Narayanan et al.): attention scores materialised, no overlap.
-    pub const LEGACY: Stack =
-        Stack { name: "legacy", fused_elementwise: false, flash_attention: false, tp_comm_overlap: false };
+    pub const LEGACY: Stack = Stack {
+        name: "legacy",
+        fused_elementwise: false,
+        flash_attention: false,
+        tp_comm_overlap: false,
+        logits_bytes: 4.0,
+    };
+
+    /// Hugging Face transformers + PEFT with FlashAttention-2 (2024): unfused elementwise
+    /// kernels, no tensor parallelism, the loss over upcast logits. Not among the `--stack`
+    /// presets; the published fine-tuning memory rows use it.
+    pub const HF_TRANSFORMERS: Stack = Stack {
+        name: "hf-transformers",
+        fused_elementwise: false,
+        flash_attention: true,
+        tp_comm_overlap: false,
+        logits_bytes: 18.0,
+    };
 
     /// Every preset.
     pub const ALL: [Stack; 3] = [Stack::MODERN, Stack::FUSED_ATTENTION, Stack::LEGACY];

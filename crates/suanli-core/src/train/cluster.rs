@@ -15,6 +15,8 @@ pub struct Cluster {
     pub accelerator: String,
     /// Server id the network figures come from.
     pub server: Option<String>,
+    /// The accelerator's micro-architecture, where the catalog states it.
+    pub arch: Option<String>,
     /// Dense peak at the training precision, FLOP/s.
     pub peak_flops: f64,
     /// Dense peak the attention core runs at (BF16: FlashAttention does not run in FP8), FLOP/s.
@@ -101,12 +103,21 @@ impl Cluster {
         Ok(Cluster {
             accelerator: a.id.clone(),
             server: s.map(|s| s.id.clone()),
+            arch: a.arch.clone(),
             peak_flops: peak,
             attention_peak_flops: a
                 .peak_flops(Precision::Bf16, PeakKind::Dense)
                 .or_else(|| a.peak_flops(Precision::Fp16, PeakKind::Dense))
                 .map_or(peak, |p| p.min(peak)),
-            gemm_efficiency: measured.unwrap_or(calib.default_gemm_efficiency).min(1.0),
+            gemm_efficiency: measured
+                .unwrap_or(match a.arch.as_deref() {
+                    Some(arch) if arch.starts_with("blackwell") && precision == Precision::Fp4 => {
+                        calib.gemm_efficiency_blackwell_fp4
+                    }
+                    Some(arch) if arch.starts_with("blackwell") => calib.gemm_efficiency_blackwell,
+                    _ => calib.default_gemm_efficiency,
+                })
+                .min(1.0),
             hbm_bytes_per_s: a.memory_bw_tbs.v * 1e12,
             memory_gib: a.memory_gb.v,
             node_size,

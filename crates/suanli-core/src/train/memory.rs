@@ -9,6 +9,9 @@
 //!   scores unless recomputed; full recomputation keeps only the layer input `2·s·b·h / t`.
 //!   The coefficient `c` (34 for GPT with a 4h GELU MLP) is rebuilt from the block's tensors so
 //!   that GQA, gated MLPs and MoE top-k routing scale it.
+//! - Logits at the loss take the stack's bytes per element (4 for a fused fp32 loss); the
+//!   allocator's fragmentation adds a fraction of the tensors, the CUDA context and NCCL
+//!   buffers a fixed reserve.
 //! - 1F1B keeps `min(pp, m)` micro-batches in flight on the first stage; interleaving adds a
 //!   factor `1 + (pp − 1)/(pp·vp)` (Korthikanti et al. 2022, section 4.2.3).
 
@@ -56,6 +59,9 @@ pub(crate) fn activation_bytes_per_layer(p: &Prepared, l: &Layout, recompute: Re
     match recompute {
         Recompute::Full => 2.0 * sbh / t,
         Recompute::Selective => sbh * p.activation_coefficient / t,
+        // A fused attention kernel never stores the scores: no recomputation keeps what
+        // selective recomputation keeps.
+        Recompute::None if p.flash_attention() => sbh * p.activation_coefficient / t,
         Recompute::None => {
             sbh * p.activation_coefficient / t + 5.0 * p.heads * s * p.seq_len * f64::from(l.micro_batch) / t
         }
@@ -75,7 +81,7 @@ fn activations_and_logits(p: &Prepared, l: &Layout, micro_batches: u32) -> (f64,
         act += activation_bytes_per_layer(p, l, Recompute::Selective);
     }
     let tokens = p.seq_len / f64::from(l.cp) * f64::from(l.micro_batch);
-    (act, tokens * p.vocab * 4.0 / f64::from(l.tp))
+    (act, tokens * p.vocab * p.logits_bytes / f64::from(l.tp))
 }
 
 /// Activation and logits bytes per GPU of a data-parallel layout (one micro-batch in flight).
@@ -100,15 +106,17 @@ pub(crate) fn memory(p: &Prepared, l: &Layout, micro_batches: u32) -> MemoryBrea
     let optimizer_gib = params * o / GIB;
     let activations_gib = act / GIB;
     let logits_gib = logits / GIB;
-    let total_gib =
-        weights_gib + gradients_gib + optimizer_gib + activations_gib + logits_gib + p.reserved_gib;
+    // Context and communication buffers, plus the allocator's fragmentation on the tensors.
+    let tensors = weights_gib + gradients_gib + optimizer_gib + activations_gib + logits_gib;
+    let reserved_gib = p.reserved_gib + p.fragmentation * tensors;
+    let total_gib = tensors + reserved_gib;
     MemoryBreakdown {
         weights_gib,
         gradients_gib,
         optimizer_gib,
         activations_gib,
         logits_gib,
-        reserved_gib: p.reserved_gib,
+        reserved_gib,
         total_gib,
     }
 }

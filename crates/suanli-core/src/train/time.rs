@@ -46,10 +46,15 @@ pub struct Prepared {
     forward_flops_per_token: f64,
     attention_flops_per_token: f64,
     widest_ffn: f64,
+    expert_flops_per_token_layer: f64,
+    expert_ffn: f64,
     expert_token_share: f64,
     top_k: f64,
     kv_dim: f64,
     pub(crate) reserved_gib: f64,
+    pub(crate) fragmentation: f64,
+    quantised_per_token_layer: f64,
+    pub(crate) logits_bytes: f64,
     cluster: Cluster,
     calib: Calibration,
     stack: Stack,
@@ -96,6 +101,14 @@ impl Prepared {
         let ffn_width = dense_fraction * f64::from(spec.ffn) + moe_fraction * top_k * expert_ffn;
         let activation_coefficient = 7.0 + 4.0 * kv_ratio + 4.0 + 3.0 + per_width * ffn_width / h;
         let seq = f64::from(w.seq_len);
+        // Inputs of the block's GEMMs a low-precision recipe quantises, elements per token:
+        // QKV and MLP-up inputs (h each), the attention output's input (heads·head_dim) and the
+        // MLP-down input (the FFN width, × top-k for MoE).
+        let quantised = if w.precision.bytes() < 2.0 {
+            2.0 * h + f64::from(spec.heads) * f64::from(spec.head_dim) + ffn_width
+        } else {
+            0.0
+        };
         Prepared {
             layers,
             hidden: h,
@@ -120,11 +133,16 @@ impl Prepared {
             model_flops_per_token: 3.0 * forward_flops_per_token(spec, seq),
             forward_flops_per_token: forward_flops_per_token(spec, seq),
             attention_flops_per_token: attention_flops_per_token(spec, seq),
-            widest_ffn: f64::from(spec.ffn).max(expert_ffn),
+            widest_ffn: if dense_layers > 0.0 { f64::from(spec.ffn) } else { h },
+            expert_flops_per_token_layer: 2.0 * moe_fraction * experts_active_per_layer,
+            expert_ffn,
             expert_token_share: share,
             top_k,
             kv_dim: f64::from(spec.kv_heads) * f64::from(spec.head_dim),
             reserved_gib: calib.reserved_gib,
+            fragmentation: calib.fragmentation_fraction,
+            quantised_per_token_layer: quantised,
+            logits_bytes: stack.logits_bytes,
             cluster: cluster.clone(),
             calib: *calib,
             stack: *stack,
@@ -135,6 +153,11 @@ impl Prepared {
     #[must_use]
     pub fn cluster(&self) -> &Cluster {
         &self.cluster
+    }
+
+    /// Whether the stack's attention is a fused kernel (scores never stored).
+    pub(crate) fn flash_attention(&self) -> bool {
+        self.stack.flash_attention
     }
 
     /// Model FLOPs per token trained (forward + backward, attention at the full sequence).
@@ -206,18 +229,29 @@ fn collective(p: &Prepared, bytes: f64, n: u32, k: u32, factor: f64) -> f64 {
         return 0.0;
     }
     let c = &p.cluster;
-    let eff = p.calib.collective_efficiency;
+    let cal = &p.calib;
     let k = f64::from(k.clamp(1, n));
     let nodes = f64::from(n) / k;
-    let intra = if k > 1.0 { factor * (k - 1.0) / k * bytes / (c.scale_up_bytes_per_s * eff) } else { 0.0 };
-    let inter = if nodes > 1.0 {
-        factor * (nodes - 1.0) / nodes * (bytes / k) / (c.scale_out_bytes_per_s * eff)
+    let intra = if k > 1.0 {
+        factor * (k - 1.0) / k * bytes / (c.scale_up_bytes_per_s * cal.scale_up_bus_efficiency)
     } else {
         0.0
     };
-    let n = f64::from(n);
-    let steps = (n - 1.0).min(2.0 * n.log2().ceil());
-    intra + inter + factor * steps * p.calib.collective_latency_s
+    let inter = if nodes > 1.0 {
+        factor * (nodes - 1.0) / nodes * (bytes / k) / (c.scale_out_bytes_per_s * cal.collective_efficiency)
+    } else {
+        0.0
+    };
+    // Small-message latency by group size: an all-reduce's inside a server, or across
+    // servers once the group spans them, growing with the tree's depth (log₂ of the servers:
+    // the inter-server figure at 2 servers, 2.5× it at 16); the other collectives (factor 1)
+    // take half.
+    let alpha = if nodes > 1.0 {
+        cal.collective_latency_inter_s * (1.0 + nodes.log2()) / 2.0
+    } else {
+        cal.collective_latency_s
+    };
+    intra + inter + factor / 2.0 * alpha
 }
 
 /// Ranks of a group of `size` with `stride` between neighbours that share a server.
@@ -235,22 +269,43 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let m = (p.global_batch / (f64::from(dp) * f64::from(l.micro_batch))).max(1.0);
     let tokens = p.seq_len / f64::from(cp) * f64::from(l.micro_batch);
 
-    // Compute of one layer, forward.
+    // Compute of one layer, forward. Dense GEMMs (attention projections, dense FFN) run at
+    // the efficiency of their smallest dimension; expert GEMMs are grouped GEMMs whose row
+    // count is the tokens each local expert receives (`tokens·k/E` from each of the `ep`
+    // ranks), so small experts at small batches run well below the chip's large-GEMM rate.
+    let half = cal.gemm_half_dim;
     let dim = tokens.min(p.hidden / t).min(p.widest_ffn / t);
-    let expert_dim = if p.moe_fraction > 0.0 { tokens * p.expert_token_share * f64::from(ep) } else { dim };
-    let d = dim.min(expert_dim.max(1.0));
-    let eta = c.gemm_efficiency * d / (d + cal.gemm_half_dim);
-    let gemm = tokens * p.matmul_flops_per_token_layer / t / (c.peak_flops * eta);
-    let attn = tokens * p.attention_flops_per_token_layer
-        / t
-        / (c.attention_peak_flops * c.gemm_efficiency * cal.attention_efficiency);
+    let eta = c.gemm_efficiency * dim / (dim + half);
+    let dense_flops = p.matmul_flops_per_token_layer - p.expert_flops_per_token_layer;
+    let mut gemm = tokens * dense_flops / t / (c.peak_flops * eta);
+    if p.moe_fraction > 0.0 {
+        let rows = (tokens * p.expert_token_share * f64::from(ep)).max(1.0);
+        let d = rows.min(p.expert_ffn).min(p.hidden);
+        let eta_e = c.gemm_efficiency * d / (d + half);
+        gemm += tokens * p.expert_flops_per_token_layer / t / (c.peak_flops * eta_e);
+    }
+    // A fused (FlashAttention) kernel skips the masked half of causal attention; the FLOPs
+    // counted are the full `s²` ones (PaLM's convention), so it does half of them. Unfused
+    // attention computes every score, then masks.
     let st = &p.stack;
+    let causal = if st.flash_attention { 0.5 } else { 1.0 };
+    let attn = causal * tokens * p.attention_flops_per_token_layer
+        / t
+        / (c.attention_peak_flops * cal.attention_efficiency_for(c.arch.as_deref()));
+    let attn_bwd = if st.flash_attention { cal.attention_backward_ratio } else { 2.0 };
     let score_bytes = if st.flash_attention { 0.0 } else { SCORE_BYTES * p.heads * p.seq_len };
     let per_hidden =
         if st.fused_elementwise { cal.elementwise_bytes_fused } else { cal.elementwise_bytes_unfused };
-    let elem =
-        tokens * (per_hidden * p.hidden + score_bytes) / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
+    let bw_mem = c.hbm_bytes_per_s * cal.memory_efficiency;
+    let scores = tokens * score_bytes / t / bw_mem;
+    let permute =
+        p.moe_fraction * tokens * p.top_k * cal.moe_permute_bytes_per_hidden * p.hidden / t / bw_mem;
+    let casts = tokens * p.quantised_per_token_layer * cal.quantise_bytes_per_element / t / bw_mem;
+    let elem = tokens * per_hidden * p.hidden / t / bw_mem + scores + permute + casts;
     let compute_f = gemm + attn + elem + cal.layer_overhead_s;
+    // Forward plus backward of one layer: twice the forward for everything but the fused
+    // attention kernel, whose backward takes `attention_backward_ratio` times its forward.
+    let fwd_bwd = 3.0 * (compute_f - attn) + (1.0 + attn_bwd) * attn;
 
     // Communication of one layer, forward (the backward pass repeats it).
     let act_bytes = tokens * p.hidden * 2.0;
@@ -271,23 +326,29 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let cp_f = if cp > 1 {
         let kv = tokens * 2.0 * p.kv_dim * 2.0 / t;
         let k = per_node(c.node_size, tp, cp);
-        let bw = if k >= cp { c.scale_up_bytes_per_s } else { c.scale_out_bytes_per_s }
-            * cal.collective_efficiency;
+        let bw = if k >= cp {
+            c.scale_up_bytes_per_s * cal.scale_up_bus_efficiency
+        } else {
+            c.scale_out_bytes_per_s * cal.collective_efficiency
+        };
         let ring = f64::from(cp - 1) * kv / bw;
         (ring - attn).max(0.0) + oi * ring.min(attn)
     } else {
         0.0
     };
     let comm_f = tp_f + ep_f + cp_f;
+    // Selective recomputation re-runs the attention core forward: the fused kernel, or the
+    // unfused QKᵀ, softmax, dropout and AV with their score traffic (Korthikanti et al. 2022,
+    // section 4.2.2).
     let recompute = match l.recompute {
         Recompute::Full => compute_f + comm_f,
-        Recompute::Selective => attn,
+        Recompute::Selective => attn + scores,
         Recompute::None => 0.0,
     };
     let layers = p.layers / f64::from(pp);
     let output = 3.0 * tokens * p.output_flops_per_token / t / (c.peak_flops * c.gemm_efficiency)
         + 3.0 * tokens * p.vocab * 4.0 / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
-    let stage_compute = layers * 3.0 * compute_f + output;
+    let stage_compute = layers * fwd_bwd + output;
     let stage_recompute = layers * recompute;
     let stage_tp = layers * 2.0 * tp_f;
     let stage_ep = layers * 2.0 * ep_f;
@@ -298,9 +359,12 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     // Pipeline sends: activations forward, gradients backward, vp times per micro-batch.
     let p2p = if pp > 1 {
         let crosses = tp * cp * dp >= c.node_size;
-        let bw = if crosses { c.scale_out_bytes_per_s } else { c.scale_up_bytes_per_s }
-            * cal.collective_efficiency;
-        m * 2.0 * f64::from(vp) * (act_bytes / t / bw + cal.collective_latency_s)
+        let (bw, alpha) = if crosses {
+            (c.scale_out_bytes_per_s * cal.collective_efficiency, cal.collective_latency_inter_s)
+        } else {
+            (c.scale_up_bytes_per_s * cal.scale_up_bus_efficiency, cal.collective_latency_s)
+        };
+        m * 2.0 * f64::from(vp) * (act_bytes / t / bw + alpha / 2.0)
     } else {
         0.0
     };
@@ -313,7 +377,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let params = params_per_gpu(p, l);
     let group = dp * cp;
     let k = per_node(c.node_size, tp, group);
-    let per_mb_backward = layers * (2.0 * compute_f + comm_f);
+    let per_mb_backward = layers * (fwd_bwd - compute_f + comm_f);
     // Communication `comm` hidden behind `window` seconds of compute: what sticks out, plus
     // the interference of what hides.
     let exposed = |comm: f64, window: f64| (comm - window).max(0.0) + oi * comm.min(window);

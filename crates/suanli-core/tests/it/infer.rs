@@ -2,7 +2,9 @@
 //! KV-cache capacity by hand, and properties.
 
 use suanli_core::Catalog;
-use suanli_core::infer::{Engine, InferCalibration, InferConfig, Mode, Precisions, Replica, evaluate};
+use suanli_core::infer::{
+    Engine, InferCalibration, InferConfig, Mode, Precisions, Replica, batch_one_decode, evaluate,
+};
 use suanli_core::precision::Precision;
 use suanli_core::train::{Calibration, Cluster};
 use suanli_core::validation::{inference, summarise};
@@ -43,24 +45,48 @@ fn batch_one_decode_is_memory_bound_and_matches_a_hand_computation() {
     // Llama 3.1 70B, bf16, tp 4 on H100 SXM; one sequence at 1,000 tokens of context.
     let r = replica("llama3.1-70b", "h100-sxm", 4, Precision::Bf16);
     let cal = InferCalibration::default();
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model("llama3.1-70b").expect("model");
     let params = 70_553_706_496.0; // the shape's count (see the catalog test)
     let bw = 3.35e12 * cal.hbm_efficiency;
     let weights = params * 2.0 / 4.0 / bw;
+    // One token padded to the GEMM tile's rows, at the measured matmul rate (794.5 TFLOP/s).
+    let flops = 2.0 * spec.params().active_matmul(spec) / 4.0;
+    let compute = flops * cal.gemm_tile_rows / 794.5e12;
+    let p = cal.roofline_sharpness;
+    let gemm = (weights.powf(p) + compute.powf(p)).powf(1.0 / p);
     let kv_per_token = 80.0 * 2.0 * (8.0 / 4.0) * 128.0 * 2.0; // layers × K,V × heads per GPU × dim × bytes
     let ctx = 1000.0;
-    let kv = ctx * kv_per_token / bw;
+    let kv = ctx * kv_per_token / (3.35e12 * cal.kv_hbm_efficiency);
     let act = 8192.0 * 2.0;
     let all_reduce = cal.collective_latency_s + 2.0 * 3.0 / 4.0 * act / (450e9 * cal.collective_efficiency);
     let comm = 2.0 * 80.0 * all_reduce;
     let overhead = cal.step_overhead_s
         + 80.0 * cal.layer_overhead_s
         + cal.elementwise_bytes_per_hidden * 8192.0 * 80.0 / 4.0 / bw;
-    let hand = weights + kv + comm + overhead;
+    let hand = gemm + kv + comm + overhead;
     let step = r.step(1.0, ctx, 0.0, 0.0, 1.0);
     assert!(step.gemm_memory_s > step.gemm_compute_s && step.attention_memory_s > step.attention_compute_s);
     assert_eq!(step.bound(), "memory");
     assert!((step.total_s - hand).abs() / hand < 1e-9, "{} vs {hand}", step.total_s);
     assert!((r.memory.kv_bytes_per_token - kv_per_token).abs() < 1e-9);
+}
+
+#[test]
+fn batch_one_decode_streams_the_weights_on_every_chip() {
+    // Batch-1 decode is bound by the weights crossing HBM: never faster than weight bytes ÷
+    // peak bandwidth, and within 1.5x of it (efficiency, overheads, the KV cache, the
+    // padded GEMM rows), on every catalogued chip that holds Llama 3.1 70B or 8B.
+    let c = Catalog::builtin().expect("catalog");
+    let cal = InferCalibration::default();
+    let mut checked = 0;
+    for a in &c.accelerators {
+        let Some((model, p, step, ideal)) = batch_one_decode(&c, &a.id, &cal) else { continue };
+        let ratio = step / ideal;
+        assert!((1.0..=1.5).contains(&ratio), "{} ({model}, {p}): {ratio:.3}x weights ÷ bandwidth", a.id);
+        checked += 1;
+    }
+    assert!(checked >= c.accelerators.len() - 2, "{checked} of {} chips checked", c.accelerators.len());
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod gpt3;
 mod hf;
 mod infer;
 mod params;
+mod published;
 mod scenario;
 mod seed;
 mod train;

@@ -1,0 +1,101 @@
+//! A `ModelSpec` from a published row's shape columns.
+
+use super::csv::Record;
+use crate::model::{FfnKind, Mla, ModelSpec, Moe, Norm, Position};
+
+/// Longest context a published shape is given: long enough for every row (1M-token training
+/// rows, 20k-token MLPerf prompts); the published rows state their own lengths.
+const MAX_CONTEXT: u32 = 1 << 21;
+
+fn mla(s: &str) -> Option<Mla> {
+    // q1536/kv512/nope128/rope64/v128
+    let mut q = None;
+    let (mut kv, mut nope, mut rope, mut v) = (None, None, None, None);
+    for part in s.split('/') {
+        let digits = part.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+        let n: u32 = digits.parse().ok()?;
+        match part.trim_end_matches(|c: char| c.is_ascii_digit()) {
+            "q" => q = Some(n),
+            "kv" => kv = Some(n),
+            "nope" => nope = Some(n),
+            "rope" => rope = Some(n),
+            "v" => v = Some(n),
+            _ => return None,
+        }
+    }
+    Some(Mla {
+        q_lora_rank: q,
+        kv_lora_rank: kv?,
+        qk_nope_head_dim: nope?,
+        qk_rope_head_dim: rope?,
+        v_head_dim: v?,
+    })
+}
+
+/// The row's model shape, or why it cannot be built.
+///
+/// Families map to the block structure they use: `gpt`, `gptj`, `opt`, `falcon` and
+/// `nemotron` (squared ReLU) have two-matrix MLPs and LayerNorm; the others gated SiLU MLPs,
+/// RMSNorm and rotary positions. Llama 4 Maverick's "MoE every second layer" is expressed as
+/// half the layers dense (the count of each kind is what the arithmetic needs).
+///
+/// # Errors
+/// A missing or malformed shape column, named.
+pub fn shape(r: &Record) -> Result<ModelSpec, String> {
+    let need = |k: &str| r.int(k).ok_or_else(|| format!("shape column `{k}` missing"));
+    let kind = r.get("model_type");
+    let (layers, hidden, heads, kv_heads) =
+        (need("layers")?, need("hidden")?, need("heads")?, need("kv_heads")?);
+    let ffn = need("ffn")?;
+    let vocab = need("vocab")?;
+    let head_dim = r.int("head_dim").unwrap_or(hidden / heads);
+    let two_matrix = matches!(kind, "gpt" | "gptj" | "opt" | "falcon" | "nemotron");
+    let learned = matches!(kind, "gpt" | "opt");
+    let moe = match r.int("experts") {
+        Some(experts) => {
+            let dense_layers = match r.get("dense_layers") {
+                s if s.starts_with("interleaved") => layers / 2,
+                s => s.parse().unwrap_or(0),
+            };
+            Some(Moe {
+                experts,
+                active: r.int("experts_per_token").ok_or("shape column `experts_per_token` missing")?,
+                shared: r.get("shared_experts").parse().unwrap_or(0),
+                expert_ffn: r.int("moe_ffn").ok_or("shape column `moe_ffn` missing")?,
+                dense_layers,
+            })
+        }
+        None => None,
+    };
+    let mla = match r.get("mla") {
+        "" => None,
+        s => Some(mla(s).ok_or_else(|| format!("cannot read MLA ranks `{s}`"))?),
+    };
+    let spec = ModelSpec {
+        id: r.get("model").to_string(),
+        aliases: Vec::new(),
+        name: r.get("model").to_string(),
+        family: kind.to_string(),
+        layers,
+        hidden,
+        heads,
+        kv_heads,
+        head_dim,
+        ffn,
+        ffn_kind: if two_matrix { FfnKind::Gelu } else { FfnKind::Swiglu },
+        vocab,
+        max_context: MAX_CONTEXT,
+        tied_embeddings: learned,
+        position: if learned { Position::Learned } else { Position::Rope },
+        norm: if two_matrix { Norm::Layernorm } else { Norm::Rmsnorm },
+        bias: learned,
+        moe,
+        mla,
+        published_params_b: None,
+        published_active_params_b: None,
+        src: "validation".into(),
+        notes: None,
+    };
+    spec.check().map_err(|(k, m)| format!("shape {k}: {m}"))?;
+    Ok(spec)
+}

@@ -1,0 +1,222 @@
+//! `training.csv` (and the SFT rows of `finetune.csv`): the training planner at the published
+//! layout.
+
+use super::csv::{Record, records};
+use super::shape::shape;
+use super::{PublishedRow, TRAINING_CSV};
+use crate::catalog::Catalog;
+use crate::model::{ModelSpec, forward_flops_per_token};
+use crate::precision::Precision;
+use crate::train::{
+    Calibration, Candidates, Cluster, Constraints, Evaluation, Layout, Objective, Prepared, Recompute, Stack,
+    Workload, evaluate, search,
+};
+
+/// The GEMM precision of a published recipe: MXFP8 computes at the FP8 rate and NVFP4 at the
+/// FP4 rate (Blackwell), so they share those peaks; the recipe name stays in the row.
+pub(crate) fn recipe_precision(recipe: &str) -> Option<Precision> {
+    Precision::parse(recipe)
+        .filter(|p| matches!(p, Precision::Bf16 | Precision::Fp16 | Precision::Fp8 | Precision::Fp4))
+}
+
+/// The cluster of the row's chip at `precision`, or the refusal.
+pub(crate) fn cluster_for(
+    c: &Catalog,
+    gpu: &str,
+    precision: Precision,
+    calib: &Calibration,
+) -> Result<Cluster, String> {
+    if c.accelerator(gpu).is_err() {
+        return Err(format!("chip `{gpu}` is not in the catalog"));
+    }
+    Cluster::new(c, gpu, None, precision, calib).map_err(|_| format!("{gpu} publishes no {precision} peak"))
+}
+
+/// The layout fields a row publishes.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Published {
+    pub tp: Option<u32>,
+    pub pp: Option<u32>,
+    pub dp: Option<u32>,
+    pub ep: Option<u32>,
+    pub cp: Option<u32>,
+    pub vp: Option<u32>,
+    pub micro_batch: Option<u32>,
+    pub recompute: Option<Recompute>,
+    pub fsdp: bool,
+}
+
+impl Published {
+    pub(crate) fn of(r: &Record) -> Published {
+        Published {
+            tp: r.int("tp"),
+            pp: r.int("pp"),
+            dp: r.int("dp"),
+            ep: r.int("ep"),
+            cp: r.int("cp"),
+            vp: r.int("vp"),
+            micro_batch: r.int("micro_batch"),
+            recompute: match r.get("recompute") {
+                "none" => Some(Recompute::None),
+                "selective" => Some(Recompute::Selective),
+                "full" => Some(Recompute::Full),
+                _ => None,
+            },
+            fsdp: r.int("fsdp").is_some(),
+        }
+    }
+}
+
+/// The evaluation of the published layout: every recomputation option the row allows,
+/// ZeRO-1 (Megatron's distributed optimizer) or ZeRO-3 for FSDP; the fastest that fits, else
+/// the fastest (with a note). Layout fields the row leaves empty are searched.
+pub(crate) fn evaluate_published(
+    spec: &ModelSpec,
+    cluster: &Cluster,
+    w: &Workload,
+    calib: &Calibration,
+    gpus: u32,
+    l: &Published,
+) -> Result<(Evaluation, String), String> {
+    let p = Prepared::new(spec, cluster, w, calib, &Stack::MODERN);
+    let mut notes = Vec::new();
+    if let (Some(tp), Some(pp), Some(dp), Some(micro_batch)) = (l.tp, l.pp, l.dp, l.micro_batch) {
+        let cp = l.cp.unwrap_or(1);
+        let (ep, vp) = (l.ep.unwrap_or(1), l.vp.unwrap_or(1));
+        if spec.layers % (pp * vp) != 0 {
+            notes.push(format!("{} layers over pp {pp} × vp {vp}: mean stage used", spec.layers));
+        }
+        if tp * pp * dp * cp != gpus {
+            notes.push(format!("tp·pp·dp·cp = {} (row: {gpus} GPUs)", tp * pp * dp * cp));
+        }
+        let zero = if l.fsdp { 3 } else { 1 };
+        let options: Vec<Recompute> = l.recompute.map_or(Recompute::ALL.to_vec(), |r| vec![r]);
+        let evals: Vec<Evaluation> = options
+            .into_iter()
+            .map(|recompute| {
+                let layout = Layout { tp, pp, dp, ep, cp, vp, micro_batch, recompute, zero };
+                evaluate(&p, &layout)
+            })
+            .collect();
+        let fastest = |fit: bool| {
+            evals
+                .iter()
+                .filter(|e| !fit || e.fits)
+                .min_by(|a, b| a.step_time_s.total_cmp(&b.step_time_s))
+                .copied()
+        };
+        let e = match fastest(true) {
+            Some(e) => e,
+            None => {
+                let e = fastest(false).ok_or("no layout")?;
+                notes.push(format!(
+                    "planner memory {:.0} GiB exceeds {:.0} GiB",
+                    e.memory.total_gib, cluster.memory_gib
+                ));
+                e
+            }
+        };
+        if l.recompute.is_none() {
+            notes.push(format!("recompute not published: {} chosen", e.layout.recompute.name()));
+        }
+        return Ok((e, notes.join("; ")));
+    }
+    let cons = Constraints {
+        gpus: Some(u64::from(gpus)),
+        max_gpus: u64::from(gpus),
+        tp: l.tp,
+        pp: l.pp,
+        dp: l.dp,
+        ep: l.ep,
+        cp: l.cp,
+        vp: l.vp,
+        micro_batch: l.micro_batch,
+        recompute: l.recompute,
+        zero: if l.fsdp { Some(3) } else { None },
+    };
+    let cands = Candidates::new(spec, w, &cons, cluster.node_size);
+    let best = search(&p, &cands, Objective::Fastest)
+        .best
+        .ok_or_else(|| "layout not published and no searched layout fits".to_string())?;
+    let b = best.layout;
+    notes.push(format!(
+        "layout searched: tp {} pp {} dp {} cp {} ep {} vp {} mb {} {} zero {}",
+        b.tp,
+        b.pp,
+        b.dp,
+        b.cp,
+        b.ep,
+        b.vp,
+        b.micro_batch,
+        b.recompute.name(),
+        b.zero
+    ));
+    Ok((best, notes.join("; ")))
+}
+
+/// The evaluation behind one training row's prediction (for inspection), by row id.
+///
+/// # Errors
+/// An unknown id, or the row's refusal.
+pub fn training_evaluation(
+    c: &Catalog,
+    calib: &Calibration,
+    id: &str,
+) -> Result<(Evaluation, String), String> {
+    let r = records(TRAINING_CSV).into_iter().find(|r| r.get("id") == id).ok_or("no such row")?;
+    let spec = shape(&r)?;
+    let precision = recipe_precision(r.get("precision")).ok_or("precision not modelled")?;
+    let cluster = cluster_for(c, r.get("gpu"), precision, calib)?;
+    let (Some(seq_len), Some(gpus), Some(global_batch)) =
+        (r.int("seq_len"), r.int("gpus"), r.int("global_batch"))
+    else {
+        return Err("seq_len, gpus or global_batch not published".into());
+    };
+    let w = Workload { global_batch, seq_len, precision };
+    evaluate_published(&spec, &cluster, &w, calib, gpus, &Published::of(&r))
+}
+
+fn predict(c: &Catalog, calib: &Calibration, r: &Record) -> Result<(f64, String), String> {
+    let spec = shape(r)?;
+    let recipe = r.get("precision");
+    let precision = recipe_precision(recipe).ok_or_else(|| format!("precision `{recipe}` not modelled"))?;
+    let cluster = cluster_for(c, r.get("gpu"), precision, calib)?;
+    let (Some(seq_len), Some(gpus), Some(global_batch)) =
+        (r.int("seq_len"), r.int("gpus"), r.int("global_batch"))
+    else {
+        return Err("seq_len, gpus or global_batch not published".into());
+    };
+    let metric = r.get("metric");
+    if !matches!(metric, "tokens_per_s_per_gpu" | "model_tflops_per_gpu") {
+        return Err(format!("metric `{metric}` not predicted"));
+    }
+    let w = Workload { global_batch, seq_len, precision };
+    let (e, note) = evaluate_published(&spec, &cluster, &w, calib, gpus, &Published::of(r))?;
+    if metric == "tokens_per_s_per_gpu" {
+        return Ok((e.tokens_per_s_per_gpu, note));
+    }
+    // NeMo and Megatron-Bridge count model FLOPs with causal attention (a token attends to
+    // s/2 earlier tokens on average): their printed TFLOP/s equal tokens/s × 3 × forward FLOPs
+    // at context s/2 (checked on the rows that print both).
+    let per_token = 3.0 * forward_flops_per_token(&spec, f64::from(seq_len) / 2.0);
+    let note = if note.is_empty() { String::new() } else { format!("{note}; ") };
+    Ok((
+        e.tokens_per_s_per_gpu * per_token / 1e12,
+        format!("{note}model FLOPs counted with causal attention"),
+    ))
+}
+
+/// Every row of `training.csv`.
+#[must_use]
+pub fn training(c: &Catalog, calib: &Calibration) -> Vec<PublishedRow> {
+    records(TRAINING_CSV)
+        .iter()
+        .map(|r| {
+            let row = PublishedRow::new("training", r);
+            match predict(c, calib, r) {
+                Ok((v, note)) => row.answer(v, note),
+                Err(why) => row.refuse(why),
+            }
+        })
+        .collect()
+}

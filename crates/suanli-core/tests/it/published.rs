@@ -1,0 +1,62 @@
+//! The published measurement set: every row predicted or refused with a reason, and the
+//! accuracy reached so far kept (a regression guard, not the targets of issue 17).
+
+use suanli_core::Catalog;
+use suanli_core::published::{mlperf_length_points, report};
+
+#[test]
+fn every_published_row_is_answered_or_refused_with_a_reason() {
+    let c = Catalog::builtin().expect("catalog");
+    let rep = report(&c);
+    for (file, rows) in [("training", 159), ("inference", 708), ("finetune", 82), ("memory", 23)] {
+        let n = rep.rows.iter().filter(|r| r.file == file).count();
+        assert_eq!(n, rows, "{file}: every row read");
+    }
+    for r in &rep.rows {
+        assert!(r.predicted.is_some() != r.refused.is_some(), "{}: answered xor refused", r.id);
+        if let Some(v) = r.predicted {
+            assert!(v.is_finite() && v >= 0.0, "{}: {v}", r.id);
+        }
+        if let Some(why) = &r.refused {
+            assert!(!why.is_empty(), "{}: a reason", r.id);
+        }
+    }
+    // Every training row names a catalogued chip and is answered.
+    let training =
+        rep.summaries.iter().find(|s| s.file == "training" && s.family == "all").expect("training");
+    assert_eq!(training.answered, 159);
+}
+
+#[test]
+fn published_accuracy_does_not_regress() {
+    let c = Catalog::builtin().expect("catalog");
+    let rep = report(&c);
+    let get = |file: &str, family: &str, scenario: &str| {
+        rep.summaries
+            .iter()
+            .find(|s| s.file == file && s.family == family && s.scenario == scenario && s.metric == "all")
+            .unwrap_or_else(|| panic!("{file}/{family}/{scenario}"))
+    };
+    let at_most = |file: &str, family: &str, scenario: &str, median: f64, p90: f64| {
+        let s = get(file, family, scenario);
+        let (m, p) = (s.median_abs_error.expect("scored"), s.p90_abs_error.expect("scored"));
+        assert!(m <= median && p <= p90, "{file}/{family}/{scenario}: median {m:.3} p90 {p:.3}");
+    };
+    at_most("training", "all", "all", 0.21, 0.55);
+    at_most("training", "nemo-long-sequence", "all", 0.15, 0.40);
+    at_most("inference", "trtllm-perf-overview-v1.0", "all", 0.19, 0.56);
+    at_most("inference", "mlperf-inference-v4.1", "offline", 0.33, 0.90);
+    at_most("finetune", "all", "all", 0.12, 0.25);
+}
+
+#[test]
+fn mlperf_prompt_lengths_follow_the_dataset() {
+    let (points, out, max_new) = mlperf_length_points("llama2-70b").expect("published");
+    assert_eq!(points[2].input, 152, "the median prompt");
+    assert!(points.windows(2).all(|w| w[0].input < w[1].input));
+    assert!(points.iter().all(|p| p.input <= 1021), "cut at the dataset's longest prompt");
+    assert!((points.iter().map(|p| p.weight).sum::<f64>() - 1.0).abs() < 1e-12);
+    assert!((out - 294.45).abs() < 1e-9);
+    assert_eq!(max_new, Some(1024));
+    assert!(mlperf_length_points("gpt-j-6b").is_none(), "GPT-J's prompt lengths are not published");
+}
