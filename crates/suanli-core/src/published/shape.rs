@@ -63,6 +63,8 @@ pub fn shape(r: &Record) -> Result<ModelSpec, String> {
                 shared: r.get("shared_experts").parse().unwrap_or(0),
                 expert_ffn: r.int("moe_ffn").ok_or("shape column `moe_ffn` missing")?,
                 dense_layers,
+                shared_ffn: None,
+                latent: None,
             })
         }
         None => None,
@@ -95,6 +97,7 @@ pub fn shape(r: &Record) -> Result<ModelSpec, String> {
         published_active_params_b: None,
         src: "validation".into(),
         notes: None,
+        ..ModelSpec::default()
     };
     spec.check().map_err(|(k, m)| format!("shape {k}: {m}"))?;
     Ok(spec)
