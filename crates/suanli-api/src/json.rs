@@ -129,7 +129,8 @@ pub fn parse<T: DeserializeOwned + JsonSchema + 'static>(v: Value) -> Result<T, 
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValidateRequest {
-    /// Which set: all (default), gpt3-compute, published-params, training, inference.
+    /// Which set: all (default), gpt3-compute, published-params, training, inference, or
+    /// `published` (the published measurements: training, inference, fine-tuning, memory).
     #[serde(default)]
     pub set: Option<String>,
     /// Every row, not only the summary (always on for a single set).
@@ -168,7 +169,7 @@ impl DocumentRequest {
 
 /// The validation report.
 pub fn validate(catalog: &Catalog, r: &ValidateRequest) -> ApiResult<suanli_core::validation::Report> {
-    let sets = ["all", "gpt3-compute", "published-params", "training", "inference"];
+    let sets = ["all", "gpt3-compute", "published-params", "training", "inference", "published"];
     let set = crate::input::choice("set", r.set.as_deref(), &sets)?;
     let mut rep = suanli_core::validation::report(catalog);
     if set != "all" {
@@ -245,6 +246,10 @@ pub fn call(catalog: &Catalog, command: &str, body: Value) -> Result<String, Cal
         }
         "validate" => {
             let r: ValidateRequest = parse(body)?;
+            if r.set.as_deref() == Some("published") {
+                let rep = suanli_core::published::report(catalog);
+                return suanli_report::render_published(&rep, r.rows, j).map_err(render_err);
+            }
             let rows = r.rows || r.set.as_deref().is_some_and(|s| s != "all");
             answer(validate(catalog, &r), |rep| suanli_report::render_validation(rep, rows, j))
         }

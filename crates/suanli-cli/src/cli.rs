@@ -112,7 +112,8 @@ pub(crate) enum Command {
     /// Compare predictions with the published measurements in `validation/`.
     #[command(after_help = "Examples:\n  suanli validate\n  suanli validate training -f csv")]
     Validate {
-        /// Which set: all, gpt3-compute, published-params, training, inference.
+        /// Which set: all, gpt3-compute, published-params, training, inference, or published (the
+        /// published measurements under validation/published/, per file, family and scenario).
         #[arg(default_value = "all")]
         set: String,
         /// Print every row, not only the summary.

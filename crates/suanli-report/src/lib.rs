@@ -12,6 +12,7 @@ mod finetune_view;
 mod infer_view;
 mod plan_html;
 mod plan_view;
+mod published_view;
 mod serve_view;
 mod svg;
 mod sweep_view;
@@ -27,6 +28,7 @@ pub use finetune_view::{FinetuneOut, PhaseOut, render_finetune};
 pub use infer_view::{InferConfigOut, InferDoc, RankRow, render_infer};
 pub use plan_html::{plan_charts, render_plan_csv, render_plan_html};
 pub use plan_view::render_plan;
+pub use published_view::render_published;
 pub use serve_view::{
     DisaggPools, ServeDoc, SimDoc, SimSetup, Targets, render_serve, render_sim, sim_charts,
 };
