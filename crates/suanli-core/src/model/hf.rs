@@ -205,7 +205,7 @@ fn gpt2(k: &Keys<'_>) -> Result<ModelSpec, Error> {
     s.heads = k.u32_any(&["n_head", "num_attention_heads"])?;
     s.kv_heads = s.heads;
     s.head_dim = s.hidden / s.heads;
-    s.ffn = k.opt_u32("n_inner")?.unwrap_or(4 * s.hidden);
+    s.ffn = k.opt_u32("n_inner")?.unwrap_or(s.hidden.saturating_mul(4));
     s.vocab = k.u32("vocab_size")?;
     s.max_context = k.opt_u32("n_positions")?.or(k.opt_u32("n_ctx")?).unwrap_or(1024);
     s.tied_embeddings = k.bool_or("tie_word_embeddings", true)?;
@@ -259,7 +259,7 @@ fn bloom(k: &Keys<'_>) -> Result<ModelSpec, Error> {
     s.heads = k.u32_any(&["n_head", "num_attention_heads"])?;
     s.kv_heads = s.heads;
     s.head_dim = s.hidden / s.heads;
-    s.ffn = 4 * s.hidden;
+    s.ffn = s.hidden.saturating_mul(4);
     s.vocab = k.u32("vocab_size")?;
     s.max_context = k.opt_u32("seq_length")?.unwrap_or(2048);
     s.tied_embeddings = k.bool_or("tie_word_embeddings", true)?;

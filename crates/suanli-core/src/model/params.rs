@@ -64,7 +64,7 @@ fn attention_params(spec: &ModelSpec) -> f64 {
     let d = f64::from(spec.hidden);
     let h = f64::from(spec.heads);
     if let Some(mla) = &spec.mla {
-        let qk = f64::from(mla.qk_nope_head_dim + mla.qk_rope_head_dim);
+        let qk = f64::from(mla.qk_nope_head_dim) + f64::from(mla.qk_rope_head_dim);
         let q = match mla.q_lora_rank {
             Some(r) => {
                 let r = f64::from(r);
@@ -74,7 +74,7 @@ fn attention_params(spec: &ModelSpec) -> f64 {
         };
         let kv_rank = f64::from(mla.kv_lora_rank);
         let kv_a = d * (kv_rank + f64::from(mla.qk_rope_head_dim)) + kv_rank;
-        let kv_b = kv_rank * h * f64::from(mla.qk_nope_head_dim + mla.v_head_dim);
+        let kv_b = kv_rank * h * (f64::from(mla.qk_nope_head_dim) + f64::from(mla.v_head_dim));
         let o = h * f64::from(mla.v_head_dim) * d;
         return q + kv_a + kv_b + o;
     }
@@ -113,8 +113,8 @@ impl ModelSpec {
                 let moe_layers = layers - dense_layers;
                 let one = ffn_params(d, f64::from(moe.expert_ffn), self.ffn_kind, self.bias);
                 let router = d * f64::from(moe.experts);
-                let all = f64::from(moe.experts + moe.shared) * one + router;
-                let active = f64::from(moe.active + moe.shared) * one + router;
+                let all = (f64::from(moe.experts) + f64::from(moe.shared)) * one + router;
+                let active = (f64::from(moe.active) + f64::from(moe.shared)) * one + router;
                 (dense_layers * dense_ffn, moe_layers * all, moe_layers * active)
             }
         };
