@@ -79,7 +79,7 @@ impl Layout {
     #[must_use]
     pub fn micro_batches(&self, w: &Workload) -> u32 {
         let per_step = u64::from(self.dp) * u64::from(self.micro_batch);
-        if per_step == 0 { 0 } else { (u64::from(w.global_batch) / per_step) as u32 }
+        u64::from(w.global_batch).checked_div(per_step).map_or(0, |m| m as u32)
     }
 
     /// Whether the layout obeys the scheduling rules the enumeration does not guarantee by
