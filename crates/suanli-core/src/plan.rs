@@ -1272,7 +1272,7 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
         }
         for (i, a) in m.points.iter().enumerate() {
             for z in &m.points[i + 1..] {
-                let years = f64::from(z.year - a.year);
+                let years = f64::from(z.year) - f64::from(a.year);
                 if years > 1.0 {
                     b.push(
                         format!("market.cagr.{}-{}", a.year, z.year),
@@ -1831,10 +1831,7 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
         fig.refs.push(c.reference.clone());
         let rounded = sigfig::round_sig(fig.value, stated.sig_figs);
         let implied = if c.stated.trim_end().ends_with('%') {
-            let decimals = usize::try_from(
-                i64::from(stated.sig_figs) - 1 - (rounded * 100.0).abs().log10().floor() as i64,
-            )
-            .unwrap_or(0);
+            let decimals = sigfig::percent_decimals(stated.sig_figs, rounded * 100.0);
             format!("{:.*}%", decimals, rounded * 100.0)
         } else {
             sigfig::human(rounded)
