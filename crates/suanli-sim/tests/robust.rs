@@ -173,3 +173,42 @@ fn far_apart_and_long_requests_stay_small() {
     assert!(r.series.arrivals.len() <= MAX_INTERVALS);
     assert_eq!(r.series.completions.iter().sum::<u64>(), 2);
 }
+
+#[test]
+fn an_absurd_peak_rate_is_an_error_not_a_wrapped_fleet() {
+    use suanli_core::Catalog;
+    use suanli_core::infer::{Engine, Precisions};
+    use suanli_core::precision::Precision;
+    use suanli_core::train::{Calibration, Cluster};
+    use suanli_sim::fleet::{ChipOption, FleetSpec, MAX_FLEET_GPUS, size, try_size};
+    let c = Catalog::builtin().unwrap();
+    let p = Precisions::uniform(Precision::Bf16);
+    let fleet = |peak_rate: f64| FleetSpec {
+        model: c.model("llama3.1-8b").unwrap().clone(),
+        chips: vec![ChipOption {
+            cluster: Cluster::new(&c, "h100-sxm", None, p.activations, &Calibration::default()).unwrap(),
+            precision: p,
+            tps: vec![1, 2],
+        }],
+        peak_rate,
+        mean_rate: peak_rate.min(1e9),
+        lengths: Lengths::Fixed { input: 500, output: 200 },
+        arrivals: Arrivals::Poisson,
+        ttft_p99: 1.0,
+        tpot_p99: 0.1,
+        engine: Engine::default(),
+        simulate: false,
+        seed: 1,
+        sim_requests: 1000,
+        power_utilisation: 0.7,
+        pue: 1.2,
+    };
+    let e = try_size(&fleet(1e308)).unwrap_err().to_string();
+    assert!(e.contains("peak_rate"), "{e}");
+    assert!(size(&fleet(1e308)).is_none());
+    // Within the rate bound but past the GPU bound: the error names the bound.
+    let e = try_size(&fleet(1e9)).unwrap_err().to_string();
+    assert!(e.contains(&MAX_FLEET_GPUS.to_string()), "{e}");
+    let plan = try_size(&fleet(100.0)).unwrap().unwrap();
+    assert!(plan.replicas >= 1 && plan.gpus <= MAX_FLEET_GPUS);
+}

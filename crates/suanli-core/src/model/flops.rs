@@ -20,7 +20,9 @@ use super::spec::ModelSpec;
 #[must_use]
 pub fn attention_flops_per_token(spec: &ModelSpec, context: f64) -> f64 {
     let (qk, v) = match &spec.mla {
-        Some(mla) => (f64::from(mla.qk_nope_head_dim + mla.qk_rope_head_dim), f64::from(mla.v_head_dim)),
+        Some(mla) => {
+            (f64::from(mla.qk_nope_head_dim) + f64::from(mla.qk_rope_head_dim), f64::from(mla.v_head_dim))
+        }
         None => (f64::from(spec.head_dim), f64::from(spec.head_dim)),
     };
     2.0 * f64::from(spec.layers) * context * f64::from(spec.heads) * (qk + v)

@@ -69,10 +69,11 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// GPUs the layout occupies: tp·pp·dp·cp.
+    /// GPUs the layout occupies: tp·pp·dp·cp (`u64::MAX` when that overflows).
     #[must_use]
     pub fn gpus(&self) -> u64 {
-        u64::from(self.tp) * u64::from(self.pp) * u64::from(self.dp) * u64::from(self.cp)
+        // Saturating: four u32 degrees can exceed u64 (a layout that large fails `check`).
+        (u64::from(self.tp) * u64::from(self.pp)).saturating_mul(u64::from(self.dp) * u64::from(self.cp))
     }
 
     /// Micro-batches each pipeline runs per step: global batch ÷ (dp · micro-batch).

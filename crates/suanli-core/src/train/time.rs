@@ -72,7 +72,7 @@ impl Prepared {
             Some(m) => (
                 f64::from(spec.layers - m.dense_layers),
                 f64::from(m.dense_layers),
-                f64::from(m.active + m.shared),
+                f64::from(m.active) + f64::from(m.shared),
                 f64::from(m.active) / f64::from(m.experts),
                 f64::from(m.expert_ffn),
             ),

@@ -4,10 +4,13 @@
 
 mod catalog;
 mod finetune;
+mod fuzz;
 mod gpt3;
 mod hf;
 mod infer;
 mod params;
+mod props;
+mod robust;
 mod scenario;
 mod seed;
 mod train;
