@@ -92,7 +92,8 @@ pub(crate) fn captured<T>(f: impl FnOnce() -> T) -> (T, String) {
 ///   never part of either;
 /// - a symbolic link is followed to its final target, which is written as above (the link
 ///   stays a link);
-/// - a device, FIFO or other non-regular file is written straight through, never renamed over;
+/// - a device, FIFO or other non-regular file, and any path under `/dev` or `/proc` (such as
+///   `/dev/stdout`), is written straight through, never renamed over;
 /// - the temporary is removed when writing fails, and on SIGINT or SIGTERM (a signal-hook
 ///   thread removes it, then the signal takes its default course).
 pub(crate) fn emit(text: &str, path: Option<&Path>) -> Result<(), CliError> {
@@ -205,18 +206,21 @@ mod output {
     }
 
     pub(super) fn write(p: &Path, bytes: &[u8]) -> io::Result<()> {
-        let target = resolve(p)?;
-        let permissions = match fs::metadata(&target) {
+        // `metadata` follows links as the kernel does (including /proc's fd links, so
+        // `/dev/stdout` is the pipe or terminal it names).
+        let (target, permissions) = match fs::metadata(p) {
             Ok(m) if m.is_dir() => {
                 return Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory"));
             }
-            Ok(m) if !m.is_file() => {
-                // A device, FIFO or socket: write through, never rename over it.
-                let mut f = OpenOptions::new().write(true).open(&target)?;
+            Ok(m) if !m.is_file() || p.starts_with("/dev") || p.starts_with("/proc") => {
+                // A device, FIFO or socket (or a /dev, /proc name such as /dev/stdout, whatever
+                // it is redirected to): write through, never rename over it.
+                let mut f = OpenOptions::new().write(true).open(p)?;
                 return f.write_all(bytes).and_then(|()| f.flush());
             }
-            Ok(m) => Some(m.permissions()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Ok(m) => (fs::canonicalize(p)?, Some(m.permissions())),
+            // A new file, or a link to one: created where the links lead.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (resolve(p)?, None),
             Err(e) => return Err(e),
         };
         let dir = match target.parent() {

@@ -600,6 +600,8 @@ fn output_to_a_fifo_and_a_device_is_written_through() {
     assert!(got.contains("\"$schema\""));
     assert!(std::fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo_like());
     assert_eq!(dir.entries(), vec!["pipe"]);
+    let o = check(&["schema", "--output", "/dev/stdout"], None);
+    assert!(o.stdout.contains("\"$schema\""), "written through to stdout");
     let o = check(&["schema", "--output", "/dev/null"], None);
     assert_eq!(o.code, 0, "{}", o.stderr);
     assert!(std::fs::symlink_metadata("/dev/null").unwrap().file_type().is_char_device_like());
