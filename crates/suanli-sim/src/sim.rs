@@ -314,7 +314,10 @@ impl State<'_> {
             }
         }
         if self.cfg.kv_policy == KvPolicy::Paged {
-            while rep.kv_used > self.kv_cap && rep.b > 0 {
+            // A lone sequence is never preempted: one longer than the whole pool runs on
+            // (oversubscribed) instead of recomputing its context for every token, which made
+            // the run quadratic in its length.
+            while rep.kv_used > self.kv_cap && rep.b > 1 {
                 let Some(r) = rep.running.pop() else { break };
                 let i = r as usize;
                 if self.done[i] {

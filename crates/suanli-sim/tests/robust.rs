@@ -212,3 +212,19 @@ fn an_absurd_peak_rate_is_an_error_not_a_wrapped_fleet() {
     let plan = try_size(&fleet(100.0)).unwrap().unwrap();
     assert!(plan.replicas >= 1 && plan.gpus <= MAX_FLEET_GPUS);
 }
+
+#[test]
+fn a_request_longer_than_the_kv_pool_does_not_thrash() {
+    // Found by the `simulate` fuzz target: with an empty KV pool a lone paged sequence was
+    // preempted after every token and its whole context recomputed (65,533 prefill steps a
+    // token here: 134 million steps). A lone sequence now runs on.
+    let reqs = vec![
+        Request { arrival_s: 0.0, input: 65_533, output: 2048, conversation: 7, prefix: 255 },
+        Request { arrival_s: 327.67, input: 1, output: 1, conversation: 0, prefix: 0 },
+    ];
+    let cfg = SimConfig { max_batch: 1, max_tokens: 1, block_tokens: 0, warmup: 0.0, ..SimConfig::default() };
+    let started = std::time::Instant::now();
+    let r = simulate(&reqs, &FixedStep { seconds: 0.0, kv_tokens: 0 }, &cfg);
+    assert_eq!(r.series.completions.iter().sum::<u64>(), 2);
+    assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
+}
