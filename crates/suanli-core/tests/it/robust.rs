@@ -89,3 +89,40 @@ fn a_search_space_over_the_bound_is_an_error_naming_it() {
     let w = Workload { global_batch: 1024, seq_len: 8192, precision: Precision::Bf16 };
     assert!(!Candidates::try_new(m, &w, &cons, 8).unwrap().outer.is_empty());
 }
+
+#[test]
+fn extreme_layouts_evaluate_without_wrapping() {
+    use suanli_core::finetune::{BaseWeights, LoraSpec, Target, plan_lora};
+    use suanli_core::train::{Layout, Prepared, Recompute, Stack, evaluate};
+    let c = Catalog::builtin().unwrap();
+    let spec = c.model("llama3.1-8b").unwrap();
+    let cluster = Cluster::new(&c, "h100-sxm", None, Precision::Bf16, &Calibration::default()).unwrap();
+    let w = Workload { global_batch: u32::MAX, seq_len: 1 << 31, precision: Precision::Bf16 };
+    let p = Prepared::new(spec, &cluster, &w, &Calibration::default(), &Stack::MODERN);
+    for (tp, pp, dp, cp, vp, mb) in [
+        (1, 1, 1 << 31, 1 << 31, 1, 1),
+        (8, 32, u32::MAX, u32::MAX, u32::MAX, u32::MAX),
+        (u32::MAX, u32::MAX, u32::MAX, u32::MAX, 1, 1),
+        (1, 2, 65_536, 1, 1 << 31, 65_536),
+    ] {
+        let l = Layout { tp, pp, dp, ep: 1, cp, vp, micro_batch: mb, recompute: Recompute::Full, zero: 1 };
+        let e = evaluate(&p, &l);
+        assert!(e.gpus >= u64::from(dp), "{l:?}: no wrapped GPU count");
+        assert!(l.check(spec, &w, "cli").is_err(), "{l:?} is refused");
+    }
+    let job = LoraSpec {
+        rank: 16,
+        targets: vec![Target::Q, Target::V],
+        base: BaseWeights::Nf4,
+        gpus: 65_536,
+        micro_batch: 65_536,
+        global_batch: u32::MAX,
+        seq_len: 1 << 20,
+        checkpointing: true,
+        tokens: 1e15,
+    };
+    let w = Workload { global_batch: job.global_batch, seq_len: job.seq_len, precision: Precision::Bf16 };
+    let p = Prepared::new(spec, &cluster, &w, &Calibration::default(), &Stack::MODERN);
+    let plan = plan_lora(spec, &cluster, &job, &p).unwrap();
+    assert!(plan.step_time_s > 0.0);
+}
