@@ -80,7 +80,9 @@ impl FleetSpec {
     /// # Errors
     /// [`Error::InvalidValue`] naming the field and its accepted range.
     pub fn check(&self, origin: &str) -> Result<(), Error> {
-        let bad = |key: &str, v: f64, rule: &str| Err(Error::invalid(origin, key, v, rule));
+        let bad = |key: &str, v: f64, rule: &str| {
+            Err(Error::invalid(origin, key, suanli_core::sigfig::human(v), rule))
+        };
         if !(self.peak_rate.is_finite() && self.peak_rate > 0.0 && self.peak_rate <= MAX_RATE) {
             return bad("peak_rate", self.peak_rate, "a positive number of requests/s up to 1e9");
         }

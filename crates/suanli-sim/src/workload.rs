@@ -175,7 +175,9 @@ impl WorkloadSpec {
     /// # Errors
     /// [`Error::InvalidValue`] naming the parameter and its accepted range.
     pub fn check(&self, origin: &str) -> Result<(), Error> {
-        let bad = |key: &str, v: f64, rule: &str| Err(Error::invalid(origin, key, v, rule));
+        let bad = |key: &str, v: f64, rule: &str| {
+            Err(Error::invalid(origin, key, suanli_core::sigfig::human(v), rule))
+        };
         if !(self.rate.is_finite() && self.rate > 0.0 && self.rate <= MAX_RATE) {
             return bad("rate", self.rate, "a positive number of requests/s up to 1e9");
         }
