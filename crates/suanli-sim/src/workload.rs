@@ -165,7 +165,8 @@ const MAX_CV: f64 = 100.0;
 
 fn length(rng: &mut Rng, mean: f64, cv: f64, max: u32) -> u32 {
     let x = rng.lognormal(mean, cv).round();
-    (x.clamp(1.0, f64::from(max))) as u32
+    // A NaN draw (a mean or cv out of range: see `WorkloadSpec::check`) is one token.
+    if x.is_nan() { 1 } else { x.clamp(1.0, f64::from(max.max(1))) as u32 }
 }
 
 impl WorkloadSpec {
@@ -228,7 +229,7 @@ impl WorkloadSpec {
         let mut out = Vec::with_capacity(n);
         let mut op = 0.0;
         for conv in 0..conversations {
-            op += match self.arrivals {
+            let gap = match self.arrivals {
                 Arrivals::Poisson => rng.exponential(1.0 / conv_rate),
                 Arrivals::Gamma { cv } => {
                     let k = 1.0 / (cv * cv);
@@ -242,6 +243,8 @@ impl WorkloadSpec {
                 }
                 Arrivals::Constant => 1.0 / conv_rate,
             };
+            // Parameters out of range (see `WorkloadSpec::check`) must not make time run back.
+            op += if gap >= 0.0 { gap } else { 0.0 };
             let mut t = op;
             let (mut context, mut prefix) = (0u32, 0u32);
             for _ in 0..turns {

@@ -114,6 +114,25 @@ proptest! {
         prop_assert!(reqs.iter().all(|q| q.arrival_s.is_finite() && q.input >= 1));
     }
 
+    /// Generation is total even over parameters `check` refuses: no panic, no NaN arrival, no
+    /// zero-token prompt.
+    #[test]
+    fn generation_survives_any_parameters(rate in any::<f64>(), cv in any::<f64>(), mean in any::<f64>(), think in any::<f64>(), turns in 0u32..4, max_context in any::<u32>(), seed in any::<u64>()) {
+        let w = WorkloadSpec {
+            rate,
+            arrivals: Arrivals::Gamma { cv },
+            lengths: Lengths::LogNormal { input_mean: mean, output_mean: mean, cv },
+            turns,
+            think_s: think,
+            daily: None,
+            max_context,
+        };
+        let reqs = w.generate(20, seed);
+        prop_assert_eq!(reqs.len(), 20);
+        prop_assert!(reqs.iter().all(|q| !q.arrival_s.is_nan() && q.input >= 1 && q.output >= 1));
+        let _ = w.check("fuzz");
+    }
+
     /// The trace parser returns a value or an error for any text, never a panic.
     #[test]
     fn trace_parser_is_total(text in "(arrival_s,input_tokens,output_tokens\n)?([-0-9.e,{}\":a-z_ \n]{0,200})", max_context in any::<u32>()) {
