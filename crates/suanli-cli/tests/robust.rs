@@ -664,7 +664,8 @@ fn sigint_while_writing_removes_the_temporary() {
             std::thread::sleep(Duration::from_millis(25));
         }
         assert!(seen, "the temporary appears (debug build hook)");
-        Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+        // The shell's own `kill`, so no procps package is needed.
+        Command::new("sh").arg("-c").arg(format!("kill {signal} {}", child.id())).status().unwrap();
         let status = child.wait_timeout(BOUND).unwrap().expect("exits after the signal");
         assert!(
             status.signal().is_some() || status.code() == Some(130) || status.code() == Some(143),
