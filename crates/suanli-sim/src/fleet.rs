@@ -19,12 +19,10 @@ use suanli_core::train::Cluster;
 use suanli_core::units::{FLOP_PER_PF_DAY, HOURS_PER_MONTH};
 
 use crate::metrics::Latency;
+pub use crate::sim::MAX_REQUESTS;
 use crate::sim::{SimConfig, SimReport, simulate};
 use crate::workload::{Arrivals, Lengths, MAX_RATE, Request, WorkloadSpec};
 use suanli_core::Error;
-
-/// Most requests one simulation holds (about 150 bytes each while it runs: 1.5 GB).
-pub const MAX_REQUESTS: usize = 10_000_000;
 
 /// A chip to consider, with its rates at the serving precision.
 #[derive(Debug, Clone)]

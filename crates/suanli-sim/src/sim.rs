@@ -11,6 +11,8 @@ use std::collections::{BTreeSet, BinaryHeap, HashSet, VecDeque};
 
 use serde::Serialize;
 
+use suanli_core::Error;
+
 use crate::engine::StepModel;
 use crate::metrics::{CDF_QUANTILES, Cdf, Latency, Series, latency, latency_of_sorted, quantiles_of_sorted};
 use crate::workload::Request;
@@ -86,6 +88,59 @@ impl Default for SimConfig {
             targets: None,
         }
     }
+}
+
+/// Most requests one simulation holds: a run keeps about 150 bytes a request (its state, its
+/// times, the sorted latency samples), so 1.5 GB at the cap. The time series is bounded apart
+/// (`metrics::MAX_INTERVALS`).
+pub const MAX_REQUESTS: usize = 10_000_000;
+
+/// Most replicas one simulation runs.
+pub const MAX_REPLICAS: u32 = 1_000_000;
+
+impl SimConfig {
+    /// Checks the settings and the request count against the bounds, before a run.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] naming the setting and its accepted range.
+    pub fn check(&self, requests: usize, origin: &str) -> Result<(), Error> {
+        if requests == 0 || requests > MAX_REQUESTS {
+            return Err(Error::invalid(origin, "requests", requests, format!("from 1 to {MAX_REQUESTS}")));
+        }
+        if self.replicas == 0 || self.replicas > MAX_REPLICAS {
+            return Err(Error::invalid(
+                origin,
+                "replicas",
+                self.replicas,
+                format!("from 1 to {MAX_REPLICAS}"),
+            ));
+        }
+        for (key, v) in [("max_batch", self.max_batch), ("max_tokens", self.max_tokens)] {
+            if v == 0 {
+                return Err(Error::invalid(origin, key, v, "a positive integer"));
+            }
+        }
+        if !(0.0..=0.9).contains(&self.warmup) {
+            return Err(Error::invalid(origin, "warmup", self.warmup, "a fraction from 0 to 0.9"));
+        }
+        if let Some((ttft, tpot)) = self.targets {
+            for (key, v) in [("ttft_p99", ttft), ("tpot_p99", tpot)] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(Error::invalid(origin, key, v, "a positive number of seconds"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// [`simulate`] after [`SimConfig::check`].
+///
+/// # Errors
+/// A setting or request count out of range.
+pub fn try_simulate(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig) -> Result<SimReport, Error> {
+    cfg.check(reqs.len(), "simulate")?;
+    Ok(simulate(reqs, model, cfg))
 }
 
 /// What a run measured.

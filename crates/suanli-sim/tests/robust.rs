@@ -247,3 +247,18 @@ fn a_request_longer_than_the_kv_pool_does_not_thrash() {
     assert_eq!(r.series.completions.iter().sum::<u64>(), 2);
     assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
 }
+
+#[test]
+fn simulation_bounds_are_checked_up_front() {
+    use suanli_sim::sim::{MAX_REQUESTS, try_simulate};
+    let cfg = SimConfig::default();
+    let e = cfg.check(MAX_REQUESTS + 1, "command line").unwrap_err().to_string();
+    assert!(e.contains("requests") && e.contains("10000000"), "{e}");
+    let e = SimConfig { replicas: 0, ..cfg }.check(10, "x").unwrap_err().to_string();
+    assert!(e.contains("replicas"), "{e}");
+    let e = SimConfig { warmup: f64::NAN, ..cfg }.check(10, "x").unwrap_err().to_string();
+    assert!(e.contains("warmup"), "{e}");
+    let reqs = vec![Request { arrival_s: 0.0, input: 10, output: 5, conversation: 0, prefix: 0 }];
+    assert!(try_simulate(&reqs, &FixedStep { seconds: 0.01, kv_tokens: 1 << 10 }, &cfg).is_ok());
+    assert!(try_simulate(&[], &FixedStep { seconds: 0.01, kv_tokens: 1 << 10 }, &cfg).is_err());
+}
