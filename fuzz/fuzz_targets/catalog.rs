@@ -5,7 +5,7 @@ use libfuzzer_sys::fuzz_target;
 use suanli_core::Catalog;
 
 fuzz_target!(|text: &str| {
-    let mut c = Catalog::parse_builtin().expect("built-in catalog");
+    let mut c = Catalog::builtin().expect("built-in catalog");
     if c.merge_toml(text, "user.toml").is_ok() && c.check("user.toml").is_ok() {
         for a in &c.accelerators {
             let _ = suanli_core::train::Cluster::new(

@@ -204,7 +204,7 @@ proptest! {
 
     #[test]
     fn catalog_files_merge_and_check_or_refuse(text in mutated(&CATALOG_SEEDS)) {
-        let mut c = Catalog::parse_builtin().unwrap();
+        let mut c = Catalog::builtin().unwrap();
         match c.merge_toml(&text, "user.toml") {
             Ok(()) => {
                 if let Err(e) = c.check("user.toml") {
