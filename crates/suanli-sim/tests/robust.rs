@@ -81,6 +81,13 @@ proptest! {
         prop_assert_eq!(arrived, reqs.len() as u64);
         prop_assert_eq!(completed, reqs.len() as u64);
         prop_assert!(r.series.arrivals.len() <= MAX_INTERVALS);
+        // At every interval's end: arrivals so far = completions so far + requests in system.
+        let (mut arrived_by, mut completed_by) = (0u64, 0u64);
+        for (a, c) in r.series.arrivals.iter().zip(&r.series.completions) {
+            arrived_by += a;
+            completed_by += c;
+            prop_assert!(completed_by <= arrived_by, "completions ran ahead of arrivals");
+        }
         let tokens: u64 = reqs.iter().map(|q| u64::from(q.output)).sum();
         prop_assert_eq!(r.series.output_tokens.iter().sum::<u64>(), tokens);
     }
