@@ -410,7 +410,7 @@ fn rlhf(c: &Ctx<'_>, notes: &mut Vec<String>) -> Result<(FinetuneDocBuilder, boo
     }
     if u64::from(a.prompt_len) + u64::from(a.response_len) > u64::from(spec.max_context) {
         return Err(ApiError::invalid(
-            "response_len",
+            "prompt_len",
             format!("{} + {}", a.prompt_len, a.response_len),
             format!("at most {}'s context of {}", spec.id, spec.max_context),
         ));
@@ -425,6 +425,7 @@ fn rlhf(c: &Ctx<'_>, notes: &mut Vec<String>) -> Result<(FinetuneDocBuilder, boo
         gpus: a.gpus,
         placement: if a.placement == "separated" { Placement::Separated } else { Placement::Colocated },
     };
+    job.check(spec, "request")?;
     let Some(plan) = plan_rlhf(spec, cluster, &job) else {
         return Err(ApiError::Infeasible(format!(
             "{} does not fit for generation or training on {} × {}",

@@ -8,15 +8,15 @@ use suanli_core::infer::{InferCalibration, InferConfig, Mode, Replica, evaluate}
 use suanli_core::sigfig::human;
 use suanli_report::{GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, ServeDoc, Targets};
 use suanli_sim::disagg::KV_TRANSFER_SETUP_S;
-use suanli_sim::fleet::{ChipOption, FleetSpec, size, size_disaggregated};
+use suanli_sim::fleet::{ChipOption, FleetSpec, size_disaggregated, try_size};
 use suanli_sim::workload::DailyCurve;
 
 use crate::error::{ApiError, ApiResult, Reply};
 use crate::input::{self, positive_value};
 use crate::traffic::{Traffic, cluster, tps};
 
-/// Most requests one confirming simulation may take.
-pub const MAX_SIM_REQUESTS: u64 = 50_000_000;
+/// Most requests one simulation may take (the simulator's stated memory cap).
+pub const MAX_SIM_REQUESTS: u64 = suanli_sim::sim::MAX_REQUESTS as u64;
 
 /// `serve`: size the cheapest fleet that meets p99 latency targets in the peak hour.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -232,7 +232,7 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
         power_utilisation: 0.7,
         pue: 1.2,
     };
-    let Some(plan) = size(&fleet) else {
+    let Some(plan) = try_size(&fleet)? else {
         return Err(ApiError::Infeasible(format!(
             "no chip and layout meets p99 TTFT ≤ {ttft} s and TPOT ≤ {tpot} s for {} (chips tried: {}){}",
             spec.id,

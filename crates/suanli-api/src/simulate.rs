@@ -10,7 +10,7 @@ use suanli_report::{DisaggPools, GpuRef, Header, LayoutRef, ModelRef, PrecisionR
 use suanli_sim::disagg::{
     KV_TRANSFER_SETUP_S, kv_bytes_per_token_per_gpu, kv_transfer_s, simulate_disaggregated,
 };
-use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, simulate as run_sim};
+use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, try_simulate};
 use suanli_sim::workload::{WorkloadSpec, parse_trace};
 
 use crate::error::{ApiError, ApiResult, Reply};
@@ -180,6 +180,7 @@ fn requests(
                 daily: None,
                 max_context: spec.max_context,
             };
+            w.check("request")?;
             w.generate(usize::try_from(requests).unwrap_or(usize::MAX), seed)
         }
         (None, None) => return Err(ApiError::field("rate", "give rate (requests/s) or a trace")),
@@ -261,7 +262,7 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
     let mut notes =
         vec!["the first 10 % of requests are warm-up and left out of the latency statistics".to_string()];
     let (report, disaggregated) = match a.prefill_replicas {
-        None => (run_sim(&reqs, &replica, &sim_cfg), None),
+        None => (try_simulate(&reqs, &replica, &sim_cfg)?, None),
         Some(pr) => {
             if pr == 0 || pr > MAX_REPLICAS {
                 return Err(ApiError::invalid("prefill_replicas", pr, format!("from 1 to {MAX_REPLICAS}")));

@@ -185,7 +185,8 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
         }
     }
     if let Some(g) = a.gpus {
-        let fixed: u64 = [a.tp, a.pp, a.dp, a.cp].iter().map(|v| u64::from(v.unwrap_or(1))).product();
+        let fixed: u64 =
+            [a.tp, a.pp, a.dp, a.cp].iter().fold(1u64, |n, v| n.saturating_mul(u64::from(v.unwrap_or(1))));
         let all = a.tp.is_some() && a.pp.is_some() && a.dp.is_some();
         if (all && fixed != g) || g % fixed != 0 {
             return Err(ApiError::invalid(
@@ -309,7 +310,7 @@ pub fn train(
         recompute,
         zero: a.zero,
     };
-    let cands = Candidates::new(&spec, &w, &constraints, cluster.node_size);
+    let cands = Candidates::try_new(&spec, &w, &constraints, cluster.node_size)?;
     let prepared = Prepared::new(&spec, &cluster, &w, &calib, &stack);
     let outcome = suanli_search::search(&prepared, &cands, objective, progress);
     let op = Operating { power_utilisation, pue };

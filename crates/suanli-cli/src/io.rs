@@ -118,8 +118,18 @@ pub(crate) fn model(c: &Catalog, arg: &str) -> Result<ModelSpec, CliError> {
     Ok(c.model(arg)?.clone())
 }
 
-/// Writes `text` to stdout, or to `path` through a temporary file renamed into place so no
-/// partial file is ever left behind.
+/// Writes `text` to stdout, or to `path`:
+///
+/// - a regular file (or a new one) is written whole: into a temporary created with `O_EXCL`
+///   under an unpredictable name in the same directory, given the target's permission bits,
+///   synced, then renamed over the target, so a reader sees the old file or the new one and
+///   never part of either;
+/// - a symbolic link is followed to its final target, which is written as above (the link
+///   stays a link);
+/// - a device, FIFO or other non-regular file, and any path under `/dev` or `/proc` (such as
+///   `/dev/stdout`), is written straight through, never renamed over;
+/// - the temporary is removed when writing fails, and on SIGINT or SIGTERM (a signal-hook
+///   thread removes it, then the signal takes its default course).
 pub(crate) fn emit(text: &str, path: Option<&Path>) -> Result<(), CliError> {
     match path {
         None => {
@@ -129,16 +139,157 @@ pub(crate) fn emit(text: &str, path: Option<&Path>) -> Result<(), CliError> {
                 other => other.map_err(|e| CliError::Output(format!("cannot write to stdout: {e}"))),
             }
         }
-        Some(p) => {
-            let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("output");
-            let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-            let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, p));
-            if let Err(e) = result {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(CliError::Output(format!("cannot write {}: {e}", p.display())));
+        Some(p) => output::write(p, text.as_bytes())
+            .map_err(|e| CliError::Output(format!("cannot write {}: {e}", p.display()))),
+    }
+}
+
+/// The file side of [`emit`].
+mod output {
+    use std::fs::{self, OpenOptions};
+    use std::io::{self, Write};
+    use std::path::{Path, PathBuf};
+    use std::sync::{Mutex, Once};
+
+    /// Temporaries being written, removed by the signal thread on SIGINT/SIGTERM.
+    static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    static HANDLER: Once = Once::new();
+
+    /// Most symbolic links followed (as the kernel's ELOOP limit).
+    const MAX_LINKS: usize = 40;
+
+    fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+        PENDING.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Starts, once, the thread that removes pending temporaries on SIGINT and SIGTERM and
+    /// then re-raises the signal with its default action (so the exit status says so).
+    fn install_handler() {
+        HANDLER.call_once(|| {
+            use signal_hook::consts::{SIGINT, SIGTERM};
+            let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+                return;
+            };
+            let _ = std::thread::Builder::new().name("emit-cleanup".into()).spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    for p in pending().drain(..) {
+                        let _ = fs::remove_file(p);
+                    }
+                    let _ = signal_hook::low_level::emulate_default_handler(sig);
+                    std::process::exit(128 + sig);
+                }
+            });
+        });
+    }
+
+    /// A temporary's path, removed from the pending list (and from disk unless renamed) on drop.
+    struct Temp {
+        path: PathBuf,
+        renamed: bool,
+    }
+
+    impl Drop for Temp {
+        fn drop(&mut self) {
+            if !self.renamed {
+                let _ = fs::remove_file(&self.path);
             }
-            Ok(())
+            pending().retain(|p| p != &self.path);
         }
+    }
+
+    /// Follows symbolic links to the path that is finally written (which may not exist yet).
+    fn resolve(p: &Path) -> io::Result<PathBuf> {
+        let mut cur = p.to_path_buf();
+        for _ in 0..MAX_LINKS {
+            match fs::symlink_metadata(&cur) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    let to = fs::read_link(&cur)?;
+                    cur = match cur.parent() {
+                        Some(dir) if to.is_relative() => dir.join(to),
+                        _ => to,
+                    };
+                }
+                Ok(_) => return Ok(cur),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(cur),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(io::Error::other(format!("more than {MAX_LINKS} symbolic links")))
+    }
+
+    /// 64 unpredictable bits: std's randomly keyed SipHash over the time, the process and a
+    /// counter.
+    fn random_suffix() -> u64 {
+        use std::hash::BuildHasher;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        std::collections::hash_map::RandomState::new().hash_one((
+            nanos,
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+        ))
+    }
+
+    pub(super) fn write(p: &Path, bytes: &[u8]) -> io::Result<()> {
+        // `metadata` follows links as the kernel does (including /proc's fd links, so
+        // `/dev/stdout` is the pipe or terminal it names).
+        let (target, permissions) = match fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                return Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory"));
+            }
+            Ok(m) if !m.is_file() || p.starts_with("/dev") || p.starts_with("/proc") => {
+                // A device, FIFO or socket (or a /dev, /proc name such as /dev/stdout, whatever
+                // it is redirected to): write through, never rename over it.
+                let mut f = OpenOptions::new().write(true).open(p)?;
+                return f.write_all(bytes).and_then(|()| f.flush());
+            }
+            Ok(m) => (fs::canonicalize(p)?, Some(m.permissions())),
+            // A new file, or a link to one: created where the links lead.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (resolve(p)?, None),
+            Err(e) => return Err(e),
+        };
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = target.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+        install_handler();
+        let (mut temp, mut file) = loop {
+            let path = dir.join(format!(".{name}.{:016x}.tmp", random_suffix()));
+            // Registered before it exists, so a signal at any moment finds it.
+            pending().push(path.clone());
+            let temp = Temp { path, renamed: false };
+            match OpenOptions::new().write(true).create_new(true).open(&temp.path) {
+                Ok(f) => break (temp, f),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    // Not ours: forget it without removing it.
+                    let mut temp = temp;
+                    temp.renamed = true;
+                }
+                Err(e) => {
+                    let mut temp = temp;
+                    temp.renamed = true;
+                    return Err(e);
+                }
+            }
+        };
+        if let Some(perm) = permissions {
+            file.set_permissions(perm)?;
+        }
+        file.write_all(bytes)?;
+        file.flush()?;
+        file.sync_all()?;
+        drop(file);
+        // Test hook (debug builds only): hold the finished temporary before the rename, so a
+        // test can interrupt the write at that moment.
+        #[cfg(debug_assertions)]
+        if let Some(ms) = std::env::var("SUANLI_TEST_EMIT_PAUSE_MS").ok().and_then(|v| v.parse().ok()) {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+        fs::rename(&temp.path, &target)?;
+        temp.renamed = true;
+        Ok(())
     }
 }

@@ -355,6 +355,12 @@ pub struct Costs {
     pub sensitivity: f64,
 }
 
+/// Most market points a scenario may give (the plan computes a CAGR for every pair).
+const MAX_MARKET_POINTS: usize = 200;
+
+/// Years a market point may carry.
+const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
 fn default_years() -> f64 {
     4.0
 }
@@ -747,11 +753,24 @@ impl Scenario {
     /// Ranges of `[market]` and `[unit_economics]`.
     fn validate_market(&self, origin: &str) -> Result<(), Error> {
         if let Some(m) = &self.market {
-            if m.points.len() < 2 {
-                return Err(Error::invalid(origin, "market.points", m.points.len(), "at least two points"));
+            if m.points.len() < 2 || m.points.len() > MAX_MARKET_POINTS {
+                return Err(Error::invalid(
+                    origin,
+                    "market.points",
+                    m.points.len(),
+                    format!("from two to {MAX_MARKET_POINTS} points (every pair is a CAGR)"),
+                ));
             }
             for (i, p) in m.points.iter().enumerate() {
                 positive(origin, &format!("market.points[{i}].value"), p.value)?;
+                if !(YEARS.contains(&p.year)) {
+                    return Err(Error::invalid(
+                        origin,
+                        format!("market.points[{i}].year"),
+                        p.year,
+                        format!("a year from {} to {}", YEARS.start(), YEARS.end()),
+                    ));
+                }
                 if i > 0 && p.year <= m.points[i - 1].year {
                     return Err(Error::invalid(
                         origin,
@@ -763,6 +782,14 @@ impl Scenario {
             }
             for (i, w) in m.workload_shares.iter().enumerate() {
                 fraction(origin, &format!("market.workload_shares[{i}].inference"), w.inference)?;
+                if !(YEARS.contains(&w.year)) {
+                    return Err(Error::invalid(
+                        origin,
+                        format!("market.workload_shares[{i}].year"),
+                        w.year,
+                        format!("a year from {} to {}", YEARS.start(), YEARS.end()),
+                    ));
+                }
             }
         }
         if let Some(u) = &self.unit_economics {

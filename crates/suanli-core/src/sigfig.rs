@@ -39,6 +39,9 @@ pub fn parse_stated(text: &str) -> Result<Stated, String> {
         return Err(accepted.to_string());
     }
     let value: f64 = cleaned.parse().map_err(|_| accepted.to_string())?;
+    if !value.is_finite() {
+        return Err(format!("{accepted}, within the range of a 64-bit float"));
+    }
     if !exponent.is_empty() && exponent.parse::<i32>().is_err() {
         return Err(accepted.to_string());
     }
@@ -80,7 +83,20 @@ pub fn round_sig(value: f64, n: u32) -> f64 {
     }
     let magnitude = value.abs().log10().floor();
     let factor = 10f64.powf(f64::from(n) - 1.0 - magnitude);
-    (value * factor).round() / factor
+    let rounded = (value * factor).round() / factor;
+    // Near the ends of the f64 range the factor (or the product) leaves it: keep the value.
+    if factor.is_finite() && factor > 0.0 && rounded.is_finite() { rounded } else { value }
+}
+
+/// Decimals that show a percentage to `sig_figs` significant figures: `sig_figs − 1 −
+/// ⌊log10 |percent|⌋`, at least 0 and at most 30; for 0 (whose logarithm is −∞) or a value that
+/// is not finite, `sig_figs − 1`.
+#[must_use]
+pub fn percent_decimals(sig_figs: u32, percent: f64) -> usize {
+    let sig = i64::from(sig_figs.min(30));
+    let magnitude = percent.abs().log10().floor();
+    let d = if magnitude.is_finite() { sig - 1 - magnitude.clamp(-400.0, 400.0) as i64 } else { sig - 1 };
+    d.clamp(0, 30) as usize
 }
 
 /// Groups the integer part of a decimal string in thousands: `1234567.8` → `1,234,567.8`.

@@ -19,8 +19,10 @@ use suanli_core::train::Cluster;
 use suanli_core::units::{FLOP_PER_PF_DAY, HOURS_PER_MONTH};
 
 use crate::metrics::Latency;
+pub use crate::sim::MAX_REQUESTS;
 use crate::sim::{SimConfig, SimReport, simulate};
-use crate::workload::{Arrivals, Lengths, Request, WorkloadSpec};
+use crate::workload::{Arrivals, Lengths, MAX_RATE, Request, WorkloadSpec};
+use suanli_core::Error;
 
 /// A chip to consider, with its rates at the serving precision.
 #[derive(Debug, Clone)]
@@ -66,7 +68,54 @@ pub struct FleetSpec {
     pub pue: f64,
 }
 
+/// Most GPUs a sized fleet may have (16.8 million): a peak rate that needs more is an input
+/// error, not a count to print.
+pub const MAX_FLEET_GPUS: u64 = 1 << 24;
+
 impl FleetSpec {
+    /// Checks the rates, targets and factors.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] naming the field and its accepted range.
+    pub fn check(&self, origin: &str) -> Result<(), Error> {
+        let bad = |key: &str, v: f64, rule: &str| {
+            Err(Error::invalid(origin, key, suanli_core::sigfig::human(v), rule))
+        };
+        if !(self.peak_rate.is_finite() && self.peak_rate > 0.0 && self.peak_rate <= MAX_RATE) {
+            return bad("peak_rate", self.peak_rate, "a positive number of requests/s up to 1e9");
+        }
+        if !(self.mean_rate.is_finite() && self.mean_rate > 0.0 && self.mean_rate <= MAX_RATE) {
+            return bad("mean_rate", self.mean_rate, "a positive number of requests/s up to 1e9");
+        }
+        for (key, v) in [("ttft_p99", self.ttft_p99), ("tpot_p99", self.tpot_p99)] {
+            if !(v.is_finite() && v > 0.0 && v <= 86_400.0) {
+                return bad(key, v, "a positive number of seconds up to 86400");
+            }
+        }
+        if !(self.power_utilisation.is_finite()
+            && self.power_utilisation > 0.0
+            && self.power_utilisation <= 1.0)
+        {
+            return bad("power_utilisation", self.power_utilisation, "a fraction of TDP in (0, 1]");
+        }
+        if !(1.0..=3.0).contains(&self.pue) {
+            return bad("pue", self.pue, "a number from 1 to 3");
+        }
+        if self.sim_requests > MAX_REQUESTS {
+            return bad("sim_requests", self.sim_requests as f64, "at most 10000000 requests per simulation");
+        }
+        WorkloadSpec {
+            rate: self.peak_rate,
+            arrivals: self.arrivals,
+            lengths: self.lengths.clone(),
+            turns: 1,
+            think_s: 0.0,
+            daily: None,
+            max_context: self.model.max_context,
+        }
+        .check(origin)
+    }
+
     /// The peak hour's traffic: `sim_requests` single-turn requests at the peak rate.
     #[must_use]
     pub fn peak_requests(&self) -> Vec<Request> {
@@ -183,9 +232,35 @@ fn passes(r: &SimReport, s: &FleetSpec) -> bool {
     !r.saturated && r.ttft_s.p99 <= SIM_MARGIN * s.ttft_p99 && r.tpot_s.p99 <= SIM_MARGIN * s.tpot_p99
 }
 
-/// Sizes the fleet. `None` when no chip and layout can meet the targets.
+/// Sizes the fleet. `None` when no chip and layout can meet the targets, or the inputs are
+/// out of range (see [`try_size`] for the reason).
 #[must_use]
 pub fn size(s: &FleetSpec) -> Option<FleetPlan> {
+    try_size(s).ok().flatten()
+}
+
+/// Sizes the fleet after checking the spec. `Ok(None)` when no chip and layout can meet the
+/// targets.
+///
+/// # Errors
+/// A spec out of range ([`FleetSpec::check`]), or a peak rate that every chip would need more
+/// than [`MAX_FLEET_GPUS`] GPUs to carry.
+pub fn try_size(s: &FleetSpec) -> Result<Option<FleetPlan>, Error> {
+    s.check("fleet")?;
+    let mut over = false;
+    let plan = size_checked(s, &mut over);
+    if plan.is_none() && over {
+        return Err(Error::invalid(
+            "fleet",
+            "peak_rate",
+            s.peak_rate,
+            format!("a rate the cheapest fleet carries with at most {MAX_FLEET_GPUS} GPUs"),
+        ));
+    }
+    Ok(plan)
+}
+
+fn size_checked(s: &FleetSpec, over: &mut bool) -> Option<FleetPlan> {
     let (mean_in, mean_out) = s.lengths.means();
     let (i, out) = (mean_in.round().max(1.0) as u32, mean_out.round().max(1.0) as u32);
     let calib = InferCalibration::default();
@@ -203,6 +278,10 @@ pub fn size(s: &FleetSpec) -> Option<FleetPlan> {
                 continue;
             };
             let replicas = replicas_for(s.peak_rate, rate);
+            if replicas.checked_mul(u64::from(tp)).is_none_or(|g| g > MAX_FLEET_GPUS) {
+                *over = true;
+                continue;
+            }
             let cost = monthly_cost(&chip.cluster, replicas * u64::from(tp));
             options.push(Option_ { chip: ci, tp, replica, rate, replicas, cost });
         }
@@ -244,7 +323,7 @@ pub fn size(s: &FleetSpec) -> Option<FleetPlan> {
             let mut hi = o.replicas;
             let mut rep = run(o, hi);
             let mut grow = 0;
-            while !passes(&rep, s) && grow < 12 {
+            while !passes(&rep, s) && grow < 12 && hi * u64::from(o.tp) <= MAX_FLEET_GPUS {
                 hi = ((hi as f64) * 1.25).ceil() as u64 + 1;
                 rep = run(o, hi);
                 grow += 1;

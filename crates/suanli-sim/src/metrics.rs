@@ -87,6 +87,10 @@ pub fn latency_of_sorted(xs: &[f64]) -> Latency {
     Latency { mean: xs.iter().sum::<f64>() / n as f64, p50: at(0.5), p90: at(0.9), p99: at(0.99) }
 }
 
+/// Most intervals a [`Series`] keeps: when an event falls past the last one, neighbouring
+/// intervals merge pairwise (the width doubles), so memory stays fixed whatever the time span.
+pub const MAX_INTERVALS: usize = 1024;
+
 /// Per-interval series: arrivals, completions, output tokens, mean queue length, busy time.
 #[derive(Debug, Clone, Serialize)]
 pub struct Series {
@@ -109,12 +113,13 @@ pub struct Series {
 }
 
 impl Series {
-    /// An empty series.
+    /// An empty series. A start or width that is not a finite number (a width not positive)
+    /// is replaced by 0 s and 1 ms.
     #[must_use]
     pub fn new(start_s: f64, interval_s: f64) -> Series {
         Series {
-            start_s,
-            interval_s,
+            start_s: if start_s.is_finite() { start_s } else { 0.0 },
+            interval_s: if interval_s.is_finite() && interval_s > 0.0 { interval_s } else { 1e-3 },
             arrivals: Vec::new(),
             completions: Vec::new(),
             output_tokens: Vec::new(),
@@ -124,8 +129,45 @@ impl Series {
         }
     }
 
+    /// Doubles the interval width, merging neighbours.
+    fn coarsen(&mut self) {
+        fn pairs<T: Copy>(v: &mut Vec<T>, merge: impl Fn(T, Option<T>) -> T) {
+            let merged: Vec<T> = v.chunks(2).map(|c| merge(c[0], c.get(1).copied())).collect();
+            *v = merged;
+        }
+        let samples = self.queue_samples.clone();
+        let queue: Vec<f64> = self
+            .mean_queue
+            .chunks(2)
+            .zip(samples.chunks(2))
+            .map(|(q, n)| {
+                let total: u64 = n.iter().sum();
+                if total == 0 {
+                    0.0
+                } else {
+                    q.iter().zip(n).map(|(q, &n)| q * n as f64).sum::<f64>() / total as f64
+                }
+            })
+            .collect();
+        self.mean_queue = queue;
+        let add = |a: u64, b: Option<u64>| a.saturating_add(b.unwrap_or(0));
+        pairs(&mut self.arrivals, add);
+        pairs(&mut self.completions, add);
+        pairs(&mut self.output_tokens, add);
+        pairs(&mut self.queue_samples, add);
+        pairs(&mut self.busy_s, |a, b| a + b.unwrap_or(0.0));
+        self.interval_s *= 2.0;
+    }
+
     fn slot(&mut self, t: f64) -> usize {
-        let k = ((t - self.start_s) / self.interval_s).floor().max(0.0) as usize;
+        // A time that is not finite (a step of infinite length) counts in the last interval.
+        let t = if t.is_nan() { self.start_s } else { t };
+        let mut x = ((t - self.start_s) / self.interval_s).floor().max(0.0);
+        while x >= MAX_INTERVALS as f64 && t.is_finite() && self.interval_s.is_finite() {
+            self.coarsen();
+            x = ((t - self.start_s) / self.interval_s).floor().max(0.0);
+        }
+        let k = if x < MAX_INTERVALS as f64 { x as usize } else { MAX_INTERVALS - 1 };
         if k >= self.arrivals.len() {
             let len = k + 1;
             self.arrivals.resize(len, 0);
@@ -186,5 +228,26 @@ mod tests {
         assert_eq!((at(0.5), at(0.9), at(0.99), at(1.0)), (l.p50, l.p90, l.p99, 1000.0));
         assert!(q.windows(2).all(|w| w[0] <= w[1]), "non-decreasing");
         assert!(quantiles(vec![]).is_empty());
+    }
+
+    #[test]
+    fn series_memory_is_bounded_whatever_the_span() {
+        let mut s = Series::new(0.0, 1e-3);
+        s.arrival(0.0);
+        s.queue(0.0, 4);
+        s.queue(0.0005, 2);
+        s.completion(1e12, 7);
+        s.busy(f64::INFINITY, 1.0);
+        s.arrival(f64::NAN);
+        assert!(s.arrivals.len() <= MAX_INTERVALS);
+        assert_eq!(s.arrivals.iter().sum::<u64>(), 2);
+        assert_eq!(s.output_tokens.iter().sum::<u64>(), 7);
+        assert!((s.mean_queue[0] - 3.0).abs() < 1e-12);
+        assert!(s.interval_s * MAX_INTERVALS as f64 > 1e12);
+        let mut w = Series::new(f64::NAN, 0.0);
+        w.arrival(5.0);
+        w.arrival(1e308);
+        assert!(w.arrivals.len() <= MAX_INTERVALS && w.interval_s > 1e304);
+        assert_eq!(w.arrivals.iter().sum::<u64>(), 2);
     }
 }

@@ -7,9 +7,11 @@
 //! finishes, and the batch's total context grows by the batch size every step.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashSet, VecDeque};
+use std::collections::{BTreeSet, BinaryHeap, HashSet, VecDeque};
 
 use serde::Serialize;
+
+use suanli_core::Error;
 
 use crate::engine::StepModel;
 use crate::metrics::{CDF_QUANTILES, Cdf, Latency, Series, latency, latency_of_sorted, quantiles_of_sorted};
@@ -86,6 +88,59 @@ impl Default for SimConfig {
             targets: None,
         }
     }
+}
+
+/// Most requests one simulation holds: a run keeps about 150 bytes a request (its state, its
+/// times, the sorted latency samples), so 1.5 GB at the cap. The time series is bounded apart
+/// (`metrics::MAX_INTERVALS`).
+pub const MAX_REQUESTS: usize = 10_000_000;
+
+/// Most replicas one simulation runs.
+pub const MAX_REPLICAS: u32 = 1_000_000;
+
+impl SimConfig {
+    /// Checks the settings and the request count against the bounds, before a run.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] naming the setting and its accepted range.
+    pub fn check(&self, requests: usize, origin: &str) -> Result<(), Error> {
+        if requests == 0 || requests > MAX_REQUESTS {
+            return Err(Error::invalid(origin, "requests", requests, format!("from 1 to {MAX_REQUESTS}")));
+        }
+        if self.replicas == 0 || self.replicas > MAX_REPLICAS {
+            return Err(Error::invalid(
+                origin,
+                "replicas",
+                self.replicas,
+                format!("from 1 to {MAX_REPLICAS}"),
+            ));
+        }
+        for (key, v) in [("max_batch", self.max_batch), ("max_tokens", self.max_tokens)] {
+            if v == 0 {
+                return Err(Error::invalid(origin, key, v, "a positive integer"));
+            }
+        }
+        if !(0.0..=0.9).contains(&self.warmup) {
+            return Err(Error::invalid(origin, "warmup", self.warmup, "a fraction from 0 to 0.9"));
+        }
+        if let Some((ttft, tpot)) = self.targets {
+            for (key, v) in [("ttft_p99", ttft), ("tpot_p99", tpot)] {
+                if !(v.is_finite() && v > 0.0) {
+                    return Err(Error::invalid(origin, key, v, "a positive number of seconds"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// [`simulate`] after [`SimConfig::check`].
+///
+/// # Errors
+/// A setting or request count out of range.
+pub fn try_simulate(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig) -> Result<SimReport, Error> {
+    cfg.check(reqs.len(), "simulate")?;
+    Ok(simulate(reqs, model, cfg))
 }
 
 /// What a run measured.
@@ -314,7 +369,10 @@ impl State<'_> {
             }
         }
         if self.cfg.kv_policy == KvPolicy::Paged {
-            while rep.kv_used > self.kv_cap && rep.b > 0 {
+            // A lone sequence is never preempted: one longer than the whole pool runs on
+            // (oversubscribed) instead of recomputing its context for every token, which made
+            // the run quadratic in its length.
+            while rep.kv_used > self.kv_cap && rep.b > 1 {
                 let Some(r) = rep.running.pop() else { break };
                 let i = r as usize;
                 if self.done[i] {
@@ -526,6 +584,27 @@ pub(crate) fn run(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig, kv_r
     let mut completed = Vec::new();
     let marks = [n / 4, n / 2, 3 * n / 4, n.saturating_sub(1)];
     let mut waiting_at = [0usize; 4];
+    // Least-outstanding routing reads the (outstanding, replica) minimum in O(log n); the
+    // waiting total is kept as a running count, so no event walks the replicas.
+    let least_outstanding = cfg.router == Router::LeastOutstanding;
+    let mut by_load: BTreeSet<(usize, usize)> =
+        if least_outstanding { (0..replicas).map(|i| (0, i)).collect() } else { BTreeSet::new() };
+    let mut waiting_total = 0usize;
+    // Applies `f` to replica `r`, keeping the routing index and the waiting total in step.
+    let touch = |reps: &mut [Rep],
+                 r: usize,
+                 by_load: &mut BTreeSet<(usize, usize)>,
+                 waiting_total: &mut usize,
+                 f: &mut dyn FnMut(&mut Rep)| {
+        let (load, waiting) = (reps[r].outstanding(), reps[r].waiting.len());
+        f(&mut reps[r]);
+        let (load_after, waiting_after) = (reps[r].outstanding(), reps[r].waiting.len());
+        *waiting_total = *waiting_total + waiting_after - waiting;
+        if least_outstanding && load_after != load {
+            by_load.remove(&(load, r));
+            by_load.insert((load_after, r));
+        }
+    };
 
     loop {
         let arrival = reqs.get(next).map(|q| q.arrival_s);
@@ -545,18 +624,17 @@ pub(crate) fn run(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig, kv_r
                     rr = (rr + 1) % replicas;
                     rr
                 }
-                Router::LeastOutstanding => {
-                    (0..replicas).min_by_key(|&i| (reps[i].outstanding(), i)).unwrap_or(0)
-                }
+                Router::LeastOutstanding => by_load.first().map_or(0, |&(_, i)| i),
                 Router::PrefixAffinity => q.conversation as usize % replicas,
             };
-            reps[r].waiting.push_back(next as u32);
+            let id = next as u32;
+            touch(&mut reps, r, &mut by_load, &mut waiting_total, &mut |p| p.waiting.push_back(id));
             in_system += 1;
             series.arrival(now);
             if let Some(k) = marks.iter().position(|&m| m == next) {
-                waiting_at[k] = reps.iter().map(|p| p.waiting.len()).sum();
+                waiting_at[k] = waiting_total;
             }
-            series.queue(now, reps.iter().map(|p| p.waiting.len()).sum());
+            series.queue(now, waiting_total);
             next += 1;
             if reps[r].busy {
                 continue;
@@ -565,7 +643,9 @@ pub(crate) fn run(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig, kv_r
         } else {
             let Some(Reverse((_, r))) = events.pop() else { break };
             completed.clear();
-            st.finish_step(&mut reps[r], now, &mut completed);
+            touch(&mut reps, r, &mut by_load, &mut waiting_total, &mut |p| {
+                st.finish_step(p, now, &mut completed)
+            });
             in_system -= completed.len();
             for &c in &completed {
                 series.completion(now, reqs[c as usize].output);
@@ -573,7 +653,9 @@ pub(crate) fn run(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig, kv_r
             reps[r].busy = false;
             r
         };
-        if let Some(dt) = st.start(&mut reps[r_idx], now, model) {
+        let mut started = None;
+        touch(&mut reps, r_idx, &mut by_load, &mut waiting_total, &mut |p| started = st.start(p, now, model));
+        if let Some(dt) = started {
             reps[r_idx].busy = true;
             reps[r_idx].busy_s += dt;
             series.busy(now, dt);

@@ -157,12 +157,68 @@ pub struct WorkloadSpec {
 /// thousand tokens (vLLM's ShareGPT benchmark drops sequences beyond 2,048 prompt tokens).
 const MAX_DRAWN_LENGTH: u32 = 4096;
 
+/// Highest request rate a workload may have, requests/s.
+pub const MAX_RATE: f64 = 1e9;
+
+/// Largest coefficient of variation of gaps or lengths.
+const MAX_CV: f64 = 100.0;
+
 fn length(rng: &mut Rng, mean: f64, cv: f64, max: u32) -> u32 {
     let x = rng.lognormal(mean, cv).round();
-    (x.clamp(1.0, f64::from(max))) as u32
+    // A NaN draw (a mean or cv out of range: see `WorkloadSpec::check`) is one token.
+    if x.is_nan() { 1 } else { x.clamp(1.0, f64::from(max.max(1))) as u32 }
 }
 
 impl WorkloadSpec {
+    /// Checks every parameter's range (the generator is total, but values outside these
+    /// ranges describe no workload).
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] naming the parameter and its accepted range.
+    pub fn check(&self, origin: &str) -> Result<(), Error> {
+        let bad = |key: &str, v: f64, rule: &str| {
+            Err(Error::invalid(origin, key, suanli_core::sigfig::human(v), rule))
+        };
+        if !(self.rate.is_finite() && self.rate > 0.0 && self.rate <= MAX_RATE) {
+            return bad("rate", self.rate, "a positive number of requests/s up to 1e9");
+        }
+        if let Arrivals::Gamma { cv } = self.arrivals {
+            if !(cv.is_finite() && (1e-6..=MAX_CV).contains(&cv)) {
+                return bad("burstiness", cv, "a coefficient of variation from 1e-6 to 100 (0 is constant)");
+            }
+        }
+        if let Lengths::LogNormal { input_mean, output_mean, cv } = self.lengths {
+            for (key, v) in [("input_mean", input_mean), ("output_mean", output_mean)] {
+                if !(v.is_finite() && v >= 1.0 && v <= f64::from(u32::MAX)) {
+                    return bad(key, v, "a mean of at least 1 token");
+                }
+            }
+            if !(cv.is_finite() && (0.0..=MAX_CV).contains(&cv)) {
+                return bad("lengths.cv", cv, "a coefficient of variation from 0 to 100");
+            }
+        }
+        if let Lengths::Empirical(pairs) = &self.lengths {
+            if pairs.is_empty() {
+                return Err(Error::invalid(
+                    origin,
+                    "lengths",
+                    "no pairs",
+                    "at least one (prompt, output) pair",
+                ));
+            }
+        }
+        if !(self.think_s.is_finite() && self.think_s >= 0.0) {
+            return bad("think", self.think_s, "a non-negative number of seconds");
+        }
+        if self.turns == 0 {
+            return bad("turns", 0.0, "at least 1");
+        }
+        if self.max_context < 2 {
+            return bad("max_context", f64::from(self.max_context), "at least 2 tokens");
+        }
+        Ok(())
+    }
+
     /// `n` requests, sorted by arrival.
     #[must_use]
     pub fn generate(&self, n: usize, seed: u64) -> Vec<Request> {
@@ -173,14 +229,22 @@ impl WorkloadSpec {
         let mut out = Vec::with_capacity(n);
         let mut op = 0.0;
         for conv in 0..conversations {
-            op += match self.arrivals {
+            let gap = match self.arrivals {
                 Arrivals::Poisson => rng.exponential(1.0 / conv_rate),
                 Arrivals::Gamma { cv } => {
                     let k = 1.0 / (cv * cv);
-                    rng.gamma(k, 1.0 / (conv_rate * k))
+                    // A coefficient of variation too small for the sampler's shape (1/cv² past
+                    // 1e14, or infinite) is a constant gap.
+                    if k.is_finite() && k < 1e14 {
+                        rng.gamma(k, 1.0 / (conv_rate * k))
+                    } else {
+                        1.0 / conv_rate
+                    }
                 }
                 Arrivals::Constant => 1.0 / conv_rate,
             };
+            // Parameters out of range (see `WorkloadSpec::check`) must not make time run back.
+            op += if gap >= 0.0 { gap } else { 0.0 };
             let mut t = op;
             let (mut context, mut prefix) = (0u32, 0u32);
             for _ in 0..turns {
@@ -198,7 +262,8 @@ impl WorkloadSpec {
                         pairs.get(k).copied().unwrap_or((1, 1))
                     }
                 };
-                let input = (context + new_in).min(self.max_context.saturating_sub(out_len).max(1));
+                let input =
+                    context.saturating_add(new_in).min(self.max_context.saturating_sub(out_len).max(1));
                 let arrival = match &self.daily {
                     Some(d) => d.to_clock(t),
                     None => t,
@@ -210,7 +275,7 @@ impl WorkloadSpec {
                     conversation: conv as u32,
                     prefix: prefix.min(input),
                 });
-                prefix = input + out_len;
+                prefix = input.saturating_add(out_len);
                 context = prefix;
                 t += rng.exponential(self.think_s.max(1e-3));
             }

@@ -7,18 +7,126 @@ use super::{Catalog, Entry};
 use crate::error::Error;
 use crate::sourced::{Figure, Money};
 
+/// The physically sensible range of a figure, by the last part of its key (the precision of
+/// a `dense_tflops.bf16` does not matter): (low, high, unit). Wide enough for any chip from a
+/// phone NPU to a wafer-scale engine, narrow enough that a typo of many orders of magnitude,
+/// or a denormal such as 1e-320 that passes "positive and finite", is refused before it
+/// reaches the arithmetic.
+pub(crate) fn figure_range(key: &str) -> (f64, f64, &'static str) {
+    const FIELDS: [&str; 12] = [
+        "dense_tflops",
+        "sparse_tflops",
+        "mamf_tflops",
+        "memory_gb",
+        "memory_bw_tbs",
+        "scale_up_gbs",
+        "tdp_w",
+        "cloud_usd_per_hour",
+        "gbps_each",
+        "power_kw",
+        "published_params_b",
+        "published_active_params_b",
+    ];
+    let field = key.split('.').rev().find(|part| FIELDS.contains(part)).unwrap_or("");
+    match field {
+        "dense_tflops" | "sparse_tflops" | "mamf_tflops" => (1e-3, 1e6, "TFLOP/s"),
+        "memory_gb" => (1e-3, 1e5, "GB"),
+        "memory_bw_tbs" => (1e-4, 1e5, "TB/s"),
+        "scale_up_gbs" => (1e-3, 1e6, "GB/s"),
+        "tdp_w" => (1.0, 1e6, "W"),
+        "cloud_usd_per_hour" => (1e-4, 1e5, "USD/h"),
+        "gbps_each" => (1e-3, 1e5, "Gb/s"),
+        "power_kw" => (1e-3, 1e5, "kW"),
+        "published_params_b" | "published_active_params_b" => (1e-6, 1e6, "billion parameters"),
+        _ => (1e-9, 1e15, ""),
+    }
+}
+
+/// A value for an error message: tiny and huge magnitudes in exponent form.
+fn show(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-4..1e15).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 fn check_figure(c: &Catalog, origin: &str, key: &str, f: &Figure) -> Result<(), Error> {
-    if !f.v.is_finite() || f.v <= 0.0 {
-        return Err(Error::invalid(origin, key, f.v, "a positive, finite number"));
+    let (lo, hi, unit) = figure_range(key);
+    if !(f.v.is_finite() && f.v >= lo && f.v <= hi) {
+        return Err(Error::invalid(origin, key, show(f.v), format!("a number from {lo:e} to {hi:e} {unit}")));
     }
     check_src(c, origin, &format!("{key}.src"), &f.src)
 }
 
+/// Most a catalogued price may be, in its currency (a price of a whole cluster fits).
+const MAX_PRICE: f64 = 1e12;
+
 fn check_money(c: &Catalog, origin: &str, key: &str, m: &Money) -> Result<(), Error> {
-    if !m.v.is_finite() || m.v <= 0.0 {
-        return Err(Error::invalid(origin, key, m.v, "a positive, finite price"));
+    if !(m.v.is_finite() && m.v >= 1e-6 && m.v <= MAX_PRICE) {
+        return Err(Error::invalid(origin, key, show(m.v), format!("a price from 1e-6 to {MAX_PRICE:e}")));
     }
     check_src(c, origin, &format!("{key}.src"), &m.src)
+}
+
+/// Most of each model shape count a catalogued model may have: far beyond any published
+/// model, well inside the integer arithmetic.
+pub(crate) const SHAPE_LIMITS: [(&str, u32); 8] = [
+    ("layers", 100_000),
+    ("hidden", 1 << 20),
+    ("heads", 1 << 16),
+    ("kv_heads", 1 << 16),
+    ("head_dim", 1 << 16),
+    ("ffn", 1 << 24),
+    ("vocab", 1 << 26),
+    ("max_context", 1 << 30),
+];
+
+/// Checks a model's shape counts against [`SHAPE_LIMITS`] (and MoE, MLA counts against the
+/// same bounds as their dense counterparts).
+///
+/// # Errors
+/// [`Error::InvalidValue`] naming `at.key`, the value and the accepted range.
+pub fn check_shape_ranges(m: &crate::model::ModelSpec, origin: &str, at: &str) -> Result<(), Error> {
+    let mut counts = vec![
+        ("layers", m.layers),
+        ("hidden", m.hidden),
+        ("heads", m.heads),
+        ("kv_heads", m.kv_heads),
+        ("head_dim", m.head_dim),
+        ("ffn", m.ffn),
+        ("vocab", m.vocab),
+        ("max_context", m.max_context),
+    ];
+    if let Some(moe) = &m.moe {
+        counts.extend([
+            ("moe.experts", moe.experts),
+            ("moe.active", moe.active),
+            ("moe.shared", moe.shared),
+            ("moe.expert_ffn", moe.expert_ffn),
+        ]);
+    }
+    if let Some(mla) = &m.mla {
+        counts.extend([
+            ("mla.kv_lora_rank", mla.kv_lora_rank),
+            ("mla.qk_nope_head_dim", mla.qk_nope_head_dim),
+            ("mla.qk_rope_head_dim", mla.qk_rope_head_dim),
+            ("mla.v_head_dim", mla.v_head_dim),
+            ("mla.q_lora_rank", mla.q_lora_rank.unwrap_or(0)),
+        ]);
+    }
+    for (key, v) in counts {
+        let max = match key {
+            "moe.experts" | "moe.active" | "moe.shared" => 1 << 16,
+            "moe.expert_ffn" => 1 << 24,
+            k if k.starts_with("mla.") => 1 << 20,
+            k => SHAPE_LIMITS.iter().find(|(n, _)| *n == k).map_or(u32::MAX, |(_, max)| *max),
+        };
+        if v > max {
+            return Err(Error::invalid(origin, format!("{at}.{key}"), v, format!("at most {max}")));
+        }
+    }
+    Ok(())
 }
 
 fn check_src(c: &Catalog, origin: &str, key: &str, src: &str) -> Result<(), Error> {
@@ -136,6 +244,15 @@ impl Catalog {
                     format!("between 1 and cpu.count ({})", s.cpu.count),
                 ));
             }
+            for (key, n, max) in [
+                ("accelerator_count", s.accelerator_count, 1 << 20),
+                ("cpu.count", s.cpu.count, 1 << 12),
+                ("nics.count", s.nics.as_ref().map_or(0, |n| n.count), 1 << 12),
+            ] {
+                if n > max {
+                    return Err(Error::invalid(origin, format!("{at}.{key}"), n, format!("at most {max}")));
+                }
+            }
             for (label, f) in s.figures() {
                 check_figure(self, origin, &format!("{at}.{label}"), f)?;
             }
@@ -147,6 +264,7 @@ impl Catalog {
             let at = format!("model.{}", m.id);
             check_src(self, origin, &format!("{at}.src"), &m.src)?;
             m.check().map_err(|(key, msg)| Error::invalid(origin, format!("{at}.{key}"), "(shape)", msg))?;
+            check_shape_ranges(m, origin, &at)?;
             if let Some(f) = &m.published_params_b {
                 check_figure(self, origin, &format!("{at}.published_params_b"), f)?;
             }

@@ -6,6 +6,7 @@
 //! `[sources]` table; [`Catalog::check`] enforces that and the other invariants.
 
 mod check;
+pub use check::check_shape_ranges;
 
 use std::collections::BTreeMap;
 

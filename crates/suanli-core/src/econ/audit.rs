@@ -205,7 +205,7 @@ pub fn audit(f: &ClaimsFile, origin: &str) -> Result<Vec<AuditResult>, Error> {
                         "values with a `year` for a CAGR",
                     ));
                 };
-                let years = f64::from(y1 - y0);
+                let years = f64::from(y1) - f64::from(y0);
                 if years <= 0.0 {
                     return Err(Error::invalid(origin, format!("claim[{i}]"), years, "a later `to` year"));
                 }
@@ -235,8 +235,7 @@ pub fn audit(f: &ClaimsFile, origin: &str) -> Result<Vec<AuditResult>, Error> {
             .map_err(|m| Error::invalid(origin, format!("claim[{i}].stated"), &c.stated, m))?;
         let rounded = round_sig(implied, stated.sig_figs);
         let implied_display = if c.stated.trim_end().ends_with('%') {
-            let digits = (i64::from(stated.sig_figs) - 1 - (rounded * 100.0).abs().log10().floor() as i64)
-                .max(0) as usize;
+            let digits = crate::sigfig::percent_decimals(stated.sig_figs, rounded * 100.0);
             format!("{:.*}%", digits, rounded * 100.0)
         } else {
             crate::sigfig::human(rounded)

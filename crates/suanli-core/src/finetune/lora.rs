@@ -89,11 +89,11 @@ pub fn lora_params(spec: &ModelSpec, rank: u32, targets: &[Target]) -> Result<f6
     }
     let r = f64::from(rank);
     let h = f64::from(spec.hidden);
-    let q = f64::from(spec.heads * spec.head_dim);
-    let kv = f64::from(spec.kv_heads * spec.head_dim);
+    let q = f64::from(spec.heads) * f64::from(spec.head_dim);
+    let kv = f64::from(spec.kv_heads) * f64::from(spec.head_dim);
     let gated = spec.ffn_kind != crate::model::FfnKind::Gelu;
     let (ffn, mlps) = match &spec.moe {
-        Some(m) => (f64::from(m.expert_ffn), f64::from(m.experts + m.shared)),
+        Some(m) => (f64::from(m.expert_ffn), f64::from(m.experts) + f64::from(m.shared)),
         None => (f64::from(spec.ffn), 1.0),
     };
     let mut per_layer = 0.0;

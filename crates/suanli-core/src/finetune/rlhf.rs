@@ -15,6 +15,7 @@
 
 use serde::Serialize;
 
+use crate::error::Error;
 use crate::infer::{
     Engine, InferCalibration, InferConfig, Mode, Precisions, Replica, evaluate as infer_eval,
 };
@@ -65,6 +66,59 @@ pub struct RlhfSpec {
     pub placement: Placement,
 }
 
+impl RlhfSpec {
+    /// Tokens per sequence (prompt + response), `None` when the sum leaves `u32`.
+    #[must_use]
+    pub fn sequence_len(&self) -> Option<u32> {
+        self.prompt_len.checked_add(self.response_len)
+    }
+
+    /// Sequences per iteration (prompts × the group for GRPO), `None` when the product
+    /// leaves `u32`.
+    #[must_use]
+    pub fn sequences(&self) -> Option<u32> {
+        let group = if self.algorithm == RlAlgorithm::Grpo { self.group.max(2) } else { 1 };
+        self.prompts.checked_mul(group)
+    }
+
+    /// Checks the counts against each other and the model, with checked arithmetic.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] naming the key and the accepted range.
+    pub fn check(&self, spec: &ModelSpec, origin: &str) -> Result<(), Error> {
+        for (key, v) in [
+            ("prompts", self.prompts),
+            ("prompt_len", self.prompt_len),
+            ("response_len", self.response_len),
+            ("gpus", self.gpus),
+        ] {
+            if v == 0 {
+                return Err(Error::invalid(origin, key, v, "a positive integer"));
+            }
+        }
+        match self.sequence_len() {
+            Some(n) if n <= spec.max_context => {}
+            _ => {
+                return Err(Error::invalid(
+                    origin,
+                    "prompt_len + response_len",
+                    format!("{} + {}", self.prompt_len, self.response_len),
+                    format!("at most {}'s context of {}", spec.id, spec.max_context),
+                ));
+            }
+        }
+        if self.sequences().is_none() {
+            return Err(Error::invalid(
+                origin,
+                "prompts",
+                self.prompts,
+                format!("prompts × group ({} × {}) at most {}", self.prompts, self.group, u32::MAX),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// One phase of an iteration.
 #[derive(Debug, Clone, Serialize)]
 pub struct Phase {
@@ -104,7 +158,9 @@ fn split(gpus: u32, algorithm: RlAlgorithm, placement: Placement) -> (u32, u32, 
     match (placement, algorithm) {
         (Placement::Colocated, _) => (gpus, gpus, gpus),
         (Placement::Separated, RlAlgorithm::Ppo) => ((gpus / 2).max(1), (gpus / 4).max(1), (gpus / 4).max(1)),
-        (Placement::Separated, RlAlgorithm::Grpo) => ((gpus * 3 / 4).max(1), 0, (gpus / 4).max(1)),
+        (Placement::Separated, RlAlgorithm::Grpo) => {
+            (((u64::from(gpus) * 3 / 4) as u32).max(1), 0, (gpus / 4).max(1))
+        }
     }
 }
 
@@ -129,10 +185,10 @@ fn train_best(
 #[must_use]
 pub fn plan_rlhf(spec: &ModelSpec, c: &Cluster, job: &RlhfSpec) -> Option<RlhfPlan> {
     let (actor_gpus, critic_gpus, frozen_gpus) = split(job.gpus, job.algorithm, job.placement);
-    let group = if job.algorithm == RlAlgorithm::Grpo { job.group.max(2) } else { 1 };
-    let sequences = job.prompts * group;
+    // Counts that leave u32 have no plan (`RlhfSpec::check` names them).
+    let sequences = job.sequences()?;
     let (lp, r) = (f64::from(job.prompt_len), f64::from(job.response_len));
-    let seq = job.prompt_len + job.response_len;
+    let seq = job.sequence_len()?;
     let tokens = f64::from(sequences) * (lp + r);
 
     // Generation on the actor's GPUs.

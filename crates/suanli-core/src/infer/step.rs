@@ -109,7 +109,7 @@ impl Replica {
         };
         // Routed experts (shared experts are always read, so they count as dense).
         let routed = match &spec.moe {
-            Some(m) => pc.experts * f64::from(m.experts) / f64::from(m.experts + m.shared),
+            Some(m) => pc.experts * f64::from(m.experts) / (f64::from(m.experts) + f64::from(m.shared)),
             None => 0.0,
         };
         let expert_bytes_layer = if moe_layers > 0.0 { routed * wb / moe_layers / gpus * pp } else { 0.0 };
@@ -118,7 +118,7 @@ impl Replica {
         // KV cache per token on one GPU.
         let kv_b = cfg.precision.kv.bytes();
         let kv_per_layer = match &spec.mla {
-            Some(mla) => f64::from(mla.kv_lora_rank + mla.qk_rope_head_dim) * kv_b,
+            Some(mla) => (f64::from(mla.kv_lora_rank) + f64::from(mla.qk_rope_head_dim)) * kv_b,
             None => {
                 let heads_per_gpu = (f64::from(spec.kv_heads) / tp).ceil().max(1.0);
                 2.0 * heads_per_gpu * f64::from(spec.head_dim) * kv_b
@@ -128,7 +128,7 @@ impl Replica {
 
         // Workspace: a full step's activations and the logits of a full batch.
         let ffn_width = match &spec.moe {
-            Some(m) => f64::from(m.expert_ffn) * f64::from(m.active + m.shared),
+            Some(m) => f64::from(m.expert_ffn) * (f64::from(m.active) + f64::from(m.shared)),
             None => f64::from(spec.ffn),
         };
         let workspace = f64::from(engine.max_tokens) * (h * 2.0 * 8.0 + ffn_width / tp * 2.0 * 3.0)

@@ -69,7 +69,9 @@ pub fn attention_flops_per_token(spec: &ModelSpec, context: f64) -> f64 {
     for b in spec.block_groups() {
         let n = f64::from(b.count);
         let (qk, v) = match &spec.mla {
-            Some(mla) => (f64::from(mla.qk_nope_head_dim + mla.qk_rope_head_dim), f64::from(mla.v_head_dim)),
+            Some(mla) => {
+                (f64::from(mla.qk_nope_head_dim) + f64::from(mla.qk_rope_head_dim), f64::from(mla.v_head_dim))
+            }
             None => {
                 let hd = f64::from(b.head_dim.unwrap_or(spec.head_dim));
                 (hd, hd)

@@ -393,6 +393,13 @@ fn common(k: &Keys<'_>, family: &str) -> Result<ModelSpec, Error> {
     s.hidden = k.u32("hidden_size")?;
     s.layers = k.u32("num_hidden_layers")?;
     s.heads = k.u32("num_attention_heads")?;
+    // Bounds before anything is allocated per layer or divided by the heads.
+    for (key, v, max) in [("num_hidden_layers", s.layers, 100_000), ("num_attention_heads", s.heads, 1 << 16)]
+    {
+        if v == 0 || v > max {
+            return Err(Error::invalid(k.origin, k.name(key), v, format!("from 1 to {max}")));
+        }
+    }
     s.kv_heads = k.opt_u32("num_key_value_heads")?.unwrap_or(s.heads);
     s.head_dim = k.opt_u32_any(&["head_dim", "attention_head_dim"])?.unwrap_or(s.hidden / s.heads);
     s.vocab = k.u32("vocab_size")?;
@@ -868,6 +875,13 @@ fn nemotron_nas(k: &Keys<'_>) -> Result<ModelSpec, Error> {
     s.hidden = k.u32("hidden_size")?;
     s.layers = k.u32("num_hidden_layers")?;
     s.heads = k.u32("num_attention_heads")?;
+    // Bounds before anything is allocated per layer or divided by the heads.
+    for (key, v, max) in [("num_hidden_layers", s.layers, 100_000), ("num_attention_heads", s.heads, 1 << 16)]
+    {
+        if v == 0 || v > max {
+            return Err(Error::invalid(k.origin, k.name(key), v, format!("from 1 to {max}")));
+        }
+    }
     s.head_dim = k.opt_u32("head_dim")?.unwrap_or(s.hidden / s.heads);
     s.vocab = k.u32("vocab_size")?;
     s.max_context = k.opt_u32("max_position_embeddings")?.unwrap_or(2048);
@@ -1040,7 +1054,7 @@ fn gpt2(k: &Keys<'_>) -> Result<ModelSpec, Error> {
     s.heads = k.u32_any(&["n_head", "num_attention_heads"])?;
     s.kv_heads = s.heads;
     s.head_dim = s.hidden / s.heads;
-    s.ffn = k.opt_u32("n_inner")?.unwrap_or(4 * s.hidden);
+    s.ffn = k.opt_u32("n_inner")?.unwrap_or(s.hidden.saturating_mul(4));
     s.vocab = k.u32("vocab_size")?;
     s.max_context = k.opt_u32("n_positions")?.or(k.opt_u32("n_ctx")?).unwrap_or(1024);
     s.tied_embeddings = k.bool_or("tie_word_embeddings", true)?;
@@ -1056,6 +1070,13 @@ fn gpt_neox(k: &Keys<'_>) -> Result<ModelSpec, Error> {
     s.hidden = k.u32("hidden_size")?;
     s.layers = k.u32("num_hidden_layers")?;
     s.heads = k.u32("num_attention_heads")?;
+    // Bounds before anything is allocated per layer or divided by the heads.
+    for (key, v, max) in [("num_hidden_layers", s.layers, 100_000), ("num_attention_heads", s.heads, 1 << 16)]
+    {
+        if v == 0 || v > max {
+            return Err(Error::invalid(k.origin, k.name(key), v, format!("from 1 to {max}")));
+        }
+    }
     s.kv_heads = s.heads;
     s.head_dim = s.hidden / s.heads;
     s.ffn = k.u32("intermediate_size")?;
@@ -1089,6 +1110,13 @@ fn opt(k: &Keys<'_>) -> Result<ModelSpec, Error> {
     s.hidden = k.u32("hidden_size")?;
     s.layers = k.u32("num_hidden_layers")?;
     s.heads = k.u32("num_attention_heads")?;
+    // Bounds before anything is allocated per layer or divided by the heads.
+    for (key, v, max) in [("num_hidden_layers", s.layers, 100_000), ("num_attention_heads", s.heads, 1 << 16)]
+    {
+        if v == 0 || v > max {
+            return Err(Error::invalid(k.origin, k.name(key), v, format!("from 1 to {max}")));
+        }
+    }
     s.kv_heads = s.heads;
     s.head_dim = s.hidden / s.heads;
     s.ffn = k.u32("ffn_dim")?;
@@ -1109,7 +1137,7 @@ fn bloom(k: &Keys<'_>) -> Result<ModelSpec, Error> {
     s.heads = k.u32_any(&["n_head", "num_attention_heads"])?;
     s.kv_heads = s.heads;
     s.head_dim = s.hidden / s.heads;
-    s.ffn = 4 * s.hidden;
+    s.ffn = s.hidden.saturating_mul(4);
     s.vocab = k.u32("vocab_size")?;
     s.max_context = k.opt_u32("seq_length")?.unwrap_or(2048);
     s.tied_embeddings = k.bool_or("tie_word_embeddings", true)?;

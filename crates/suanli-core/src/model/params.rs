@@ -92,7 +92,7 @@ fn attention_params(spec: &ModelSpec, kv: f64, hd: f64, shared_kv: bool) -> f64 
     let d = f64::from(spec.hidden);
     let h = f64::from(spec.heads);
     if let Some(mla) = &spec.mla {
-        let qk = f64::from(mla.qk_nope_head_dim + mla.qk_rope_head_dim);
+        let qk = f64::from(mla.qk_nope_head_dim) + f64::from(mla.qk_rope_head_dim);
         let q = match mla.q_lora_rank {
             Some(r) => {
                 let r = f64::from(r);
@@ -102,7 +102,7 @@ fn attention_params(spec: &ModelSpec, kv: f64, hd: f64, shared_kv: bool) -> f64 
         };
         let kv_rank = f64::from(mla.kv_lora_rank);
         let kv_a = d * (kv_rank + f64::from(mla.qk_rope_head_dim)) + kv_rank;
-        let kv_b = kv_rank * h * f64::from(mla.qk_nope_head_dim + mla.v_head_dim);
+        let kv_b = kv_rank * h * (f64::from(mla.qk_nope_head_dim) + f64::from(mla.v_head_dim));
         let o = h * f64::from(mla.v_head_dim) * d;
         return q + kv_a + kv_b + o;
     }

@@ -44,10 +44,7 @@ pub(super) fn check(
         fig.refs.push(c.reference.clone());
         let rounded = sigfig::round_sig(fig.value, stated.sig_figs);
         let implied = if c.stated.trim_end().ends_with('%') {
-            let decimals = usize::try_from(
-                i64::from(stated.sig_figs) - 1 - (rounded * 100.0).abs().log10().floor() as i64,
-            )
-            .unwrap_or(0);
+            let decimals = sigfig::percent_decimals(stated.sig_figs, rounded * 100.0);
             format!("{:.*}%", decimals, rounded * 100.0)
         } else {
             sigfig::human(rounded)

@@ -47,7 +47,7 @@ pub(super) fn section(cx: &Ctx<'_>, b: &mut Builder<'_>) {
     }
     for (i, a) in m.points.iter().enumerate() {
         for z in &m.points[i + 1..] {
-            let years = f64::from(z.year - a.year);
+            let years = f64::from(z.year) - f64::from(a.year);
             if years > 1.0 {
                 b.push(
                     format!("market.cagr.{}-{}", a.year, z.year),

@@ -69,16 +69,18 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// GPUs the layout occupies: tp·pp·dp·cp.
+    /// GPUs the layout occupies: tp·pp·dp·cp (`u64::MAX` when that overflows).
     #[must_use]
     pub fn gpus(&self) -> u64 {
-        u64::from(self.tp) * u64::from(self.pp) * u64::from(self.dp) * u64::from(self.cp)
+        // Saturating: four u32 degrees can exceed u64 (a layout that large fails `check`).
+        (u64::from(self.tp) * u64::from(self.pp)).saturating_mul(u64::from(self.dp) * u64::from(self.cp))
     }
 
     /// Micro-batches each pipeline runs per step: global batch ÷ (dp · micro-batch).
     #[must_use]
     pub fn micro_batches(&self, w: &Workload) -> u32 {
-        w.global_batch / (self.dp * self.micro_batch)
+        let per_step = u64::from(self.dp) * u64::from(self.micro_batch);
+        u64::from(w.global_batch).checked_div(per_step).map_or(0, |m| m as u32)
     }
 
     /// Whether the layout obeys the scheduling rules the enumeration does not guarantee by
@@ -86,7 +88,8 @@ impl Layout {
     /// do not combine with pipeline parallelism.
     #[must_use]
     pub fn schedulable(&self, w: &Workload) -> bool {
-        (self.vp == 1 || self.micro_batches(w) % self.pp == 0) && (self.zero < 2 || self.pp == 1)
+        (self.vp == 1 || self.micro_batches(w).checked_rem(self.pp) == Some(0))
+            && (self.zero < 2 || self.pp == 1)
     }
 
     /// Checks every divisibility rule; the error names the violated constraint.
@@ -114,7 +117,9 @@ impl Layout {
         if m.layers % self.pp != 0 {
             return bad("pp", self.pp, format!("a divisor of the layers ({})", m.layers));
         }
-        if self.vp > 1 && (self.pp == 1 || m.layers % (self.pp * self.vp) != 0) {
+        if self.vp > 1
+            && (self.pp == 1 || u64::from(m.layers) % (u64::from(self.pp) * u64::from(self.vp)) != 0)
+        {
             return bad(
                 "vp",
                 self.vp,
@@ -125,7 +130,10 @@ impl Layout {
             return bad("cp", self.cp, format!("a divisor of the sequence length ({})", w.seq_len));
         }
         let ep_ok = match &m.moe {
-            Some(moe) => moe.experts % self.ep == 0 && (self.dp * self.cp) % self.ep == 0,
+            Some(moe) => {
+                moe.experts % self.ep == 0
+                    && (u64::from(self.dp) * u64::from(self.cp)) % u64::from(self.ep) == 0
+            }
             None => self.ep == 1,
         };
         if !ep_ok {
@@ -133,16 +141,24 @@ impl Layout {
                 Some(moe) => format!(
                     "a divisor of both the experts ({}) and dp·cp ({})",
                     moe.experts,
-                    self.dp * self.cp
+                    u64::from(self.dp) * u64::from(self.cp)
                 ),
                 None => "1 for a dense model".to_string(),
             };
             return bad("ep", self.ep, rule);
         }
+        if self.gpus() > crate::train::MAX_LAYOUT_GPUS {
+            return Err(Error::invalid(
+                origin,
+                "gpus",
+                self.gpus(),
+                format!("at most {} GPUs (tp·pp·dp·cp)", crate::train::MAX_LAYOUT_GPUS),
+            ));
+        }
         if self.zero > 3 {
             return Err(Error::invalid(origin, "zero", self.zero, "0, 1, 2 or 3"));
         }
-        if w.global_batch % (self.dp * self.micro_batch) != 0 {
+        if u64::from(w.global_batch) % (u64::from(self.dp) * u64::from(self.micro_batch)) != 0 {
             return bad(
                 "global_batch",
                 w.global_batch,

@@ -29,5 +29,8 @@ pub use cluster::{Cluster, DEFAULT_SCALE_OUT_GBPS};
 pub use layout::{Layout, Recompute, Workload};
 pub use memory::{MemoryBreakdown, memory_parts};
 pub use report::{Breakdown, ConfigOut, Operating, TrainReport};
-pub use search::{Candidates, Constraints, Objective, Outcome, Pareto, nearest_miss, search, search_chunk};
+pub use search::{
+    Candidates, Constraints, MAX_LAYOUT_GPUS, MAX_LAYOUTS, MAX_OUTER_CHUNKS, Objective, Outcome, Pareto,
+    nearest_miss, search, search_chunk,
+};
 pub use time::{Evaluation, Prepared, TimeBreakdown, evaluate};

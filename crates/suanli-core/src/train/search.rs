@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::layout::{Layout, Recompute, Workload};
 use super::time::{Evaluation, Prepared, evaluate};
+use crate::error::Error;
 use crate::model::ModelSpec;
 
 /// What the user fixed; `None` is searched.
@@ -36,8 +37,45 @@ pub struct Constraints {
     pub zero: Option<u8>,
 }
 
-fn divisors(n: u32) -> Vec<u32> {
-    (1..=n).filter(|d| n % d == 0).collect()
+/// Every divisor of `n`, ascending, from its prime factorisation (trial division up to
+/// √n: at most 65,536 steps for any `u32`, where counting up to `n` took billions).
+pub(crate) fn divisors(n: u32) -> Vec<u32> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut out = vec![1u32];
+    let mut rest = n;
+    let mut p = 2u32;
+    while u64::from(p) * u64::from(p) <= u64::from(rest) {
+        if rest % p == 0 {
+            let mut e = 0;
+            while rest % p == 0 {
+                rest /= p;
+                e += 1;
+            }
+            out = times_powers(&out, p, e);
+        }
+        p += if p == 2 { 1 } else { 2 };
+    }
+    if rest > 1 {
+        out = times_powers(&out, rest, 1);
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Each of `ds` times p⁰ … pᵉ (every product divides the original number, so fits a `u32`).
+fn times_powers(ds: &[u32], p: u32, e: u32) -> Vec<u32> {
+    let mut next = Vec::with_capacity(ds.len() * (e as usize + 1));
+    for &d in ds {
+        let mut x = d;
+        next.push(x);
+        for _ in 0..e {
+            x = x.saturating_mul(p);
+            next.push(x);
+        }
+    }
+    next
 }
 
 fn choose(fixed: Option<u32>, all: impl FnOnce() -> Vec<u32>) -> Vec<u32> {
@@ -49,7 +87,9 @@ fn choose(fixed: Option<u32>, all: impl FnOnce() -> Vec<u32>) -> Vec<u32> {
 pub struct Candidates {
     /// (tp, cp, pp, vp, dp) combinations.
     pub outer: Vec<[u32; 5]>,
-    experts: Option<u32>,
+    /// Expert-parallel degrees to try (divisors of the experts; `[1]` for a dense model), before
+    /// each chunk keeps those dividing its dp·cp.
+    eps: Vec<u32>,
     global_batch: u32,
     c: Constraints,
 }
@@ -57,10 +97,53 @@ pub struct Candidates {
 /// Largest micro-batch considered: beyond it GEMMs are already large and memory only grows.
 const MAX_MICRO_BATCH: u32 = 32;
 
+/// Most GPUs a layout may occupy (16.8 million, far beyond any cluster): keeps every product
+/// of parallel degrees inside `u32` arithmetic.
+pub const MAX_LAYOUT_GPUS: u64 = 1 << 24;
+
+/// Most outer chunks one search enumerates.
+pub const MAX_OUTER_CHUNKS: usize = 1 << 18;
+
+/// Most layouts one search evaluates (a few hundred nanoseconds each).
+pub const MAX_LAYOUTS: u64 = 1 << 24;
+
+fn too_large(what: &str, n: impl std::fmt::Display, max: impl std::fmt::Display) -> Error {
+    Error::invalid(
+        "search",
+        what,
+        n,
+        format!(
+            "at most {max}: fix some of --tp, --pp, --vp, --dp, --cp, --ep, --micro-batch to narrow the search"
+        ),
+    )
+}
+
 impl Candidates {
-    /// Enumerates the outer chunks for a model, workload and server size.
+    /// Enumerates the outer chunks for a model, workload and server size. A search space over
+    /// the bounds of [`Candidates::try_new`] enumerates nothing (use `try_new` for the reason).
     #[must_use]
     pub fn new(spec: &ModelSpec, w: &Workload, c: &Constraints, node_size: u32) -> Candidates {
+        Candidates::try_new(spec, w, c, node_size).unwrap_or_else(|_| Candidates {
+            outer: Vec::new(),
+            eps: Vec::new(),
+            global_batch: w.global_batch,
+            c: *c,
+        })
+    }
+
+    /// Enumerates the outer chunks for a model, workload and server size. Layouts over
+    /// [`MAX_LAYOUT_GPUS`] GPUs are left out.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValue`] when the space exceeds [`MAX_OUTER_CHUNKS`] chunks or
+    /// [`MAX_LAYOUTS`] layouts.
+    pub fn try_new(
+        spec: &ModelSpec,
+        w: &Workload,
+        c: &Constraints,
+        node_size: u32,
+    ) -> Result<Candidates, Error> {
+        let limit = c.gpus.unwrap_or(c.max_gpus).min(MAX_LAYOUT_GPUS);
         // Tensor-parallel groups must not straddle servers: tp divides the server's GPUs.
         let tps = choose(c.tp, || divisors(spec.heads).into_iter().filter(|t| node_size % t == 0).collect());
         let cps = choose(c.cp, || {
@@ -70,7 +153,15 @@ impl Candidates {
                 vec![1]
             }
         });
-        let pps = choose(c.pp, || divisors(spec.layers));
+        let layer_divisors = divisors(spec.layers);
+        let pps = choose(c.pp, || layer_divisors.clone());
+        let batch_divisors =
+            if c.dp.is_none() && c.gpus.is_none() { divisors(w.global_batch) } else { Vec::new() };
+        let eps = choose(c.ep, || spec.moe.as_ref().map_or_else(|| vec![1], |m| divisors(m.experts)));
+        let inner_fixed = eps.len() as u64
+            * c.recompute.map_or(Recompute::ALL.len() as u64, |_| 1)
+            * c.zero.map_or(4, |_| 1);
+        let mut layouts = 0u64;
         let mut outer = Vec::new();
         for &tp in &tps {
             for &cp in &cps {
@@ -78,58 +169,81 @@ impl Candidates {
                     if pp == 0 || spec.layers % pp != 0 {
                         continue;
                     }
-                    let vps = choose(c.vp, || if pp > 1 { divisors(spec.layers / pp) } else { vec![1] });
                     let base = u64::from(tp) * u64::from(cp) * u64::from(pp);
+                    if base == 0 || base > limit {
+                        continue;
+                    }
+                    let per_stage = spec.layers / pp;
+                    let vps = choose(c.vp, || {
+                        if pp > 1 {
+                            layer_divisors.iter().copied().filter(|d| per_stage % d == 0).collect()
+                        } else {
+                            vec![1]
+                        }
+                    });
                     let dps = match (c.dp, c.gpus) {
                         (Some(d), _) => vec![d],
                         (None, Some(g)) => {
-                            if base == 0 || g % base != 0 {
+                            if g % base != 0 {
                                 vec![]
                             } else {
                                 u32::try_from(g / base).map(|d| vec![d]).unwrap_or_default()
                             }
                         }
-                        (None, None) => divisors(w.global_batch)
-                            .into_iter()
-                            .filter(|d| base * u64::from(*d) <= c.max_gpus)
-                            .collect(),
+                        (None, None) => batch_divisors.clone(),
                     };
                     for &vp in &vps {
                         for &dp in &dps {
-                            if dp > 0 && w.global_batch % dp == 0 {
-                                outer.push([tp, cp, pp, vp, dp]);
+                            if dp == 0 || w.global_batch % dp != 0 || base * u64::from(dp) > MAX_LAYOUT_GPUS {
+                                continue;
+                            }
+                            if c.gpus.is_none() && base * u64::from(dp) > c.max_gpus {
+                                continue;
+                            }
+                            let per_replica = w.global_batch / dp;
+                            let mbs = c.micro_batch.map_or_else(
+                                || (1..=MAX_MICRO_BATCH).filter(|b| per_replica % b == 0).count() as u64,
+                                |_| 1,
+                            );
+                            layouts += mbs * inner_fixed;
+                            outer.push([tp, cp, pp, vp, dp]);
+                            if outer.len() > MAX_OUTER_CHUNKS {
+                                return Err(too_large(
+                                    "layouts",
+                                    format!("over {MAX_OUTER_CHUNKS} (tp, cp, pp, vp, dp) combinations"),
+                                    MAX_OUTER_CHUNKS,
+                                ));
                             }
                         }
                     }
                 }
             }
         }
-        Candidates {
-            outer,
-            experts: spec.moe.as_ref().map(|m| m.experts),
-            global_batch: w.global_batch,
-            c: *c,
+        if layouts > MAX_LAYOUTS {
+            return Err(too_large("layouts", layouts, MAX_LAYOUTS));
         }
+        Ok(Candidates { outer, eps, global_batch: w.global_batch, c: *c })
     }
 
     /// Calls `f` with every layout of one outer chunk.
     pub fn for_each(&self, chunk: [u32; 5], mut f: impl FnMut(&Layout)) {
         let [tp, cp, pp, vp, dp] = chunk;
+        if dp == 0 || pp == 0 {
+            return;
+        }
         let per_replica = self.global_batch / dp;
-        let mbs = choose(self.c.micro_batch, || {
-            divisors(per_replica).into_iter().filter(|b| *b <= MAX_MICRO_BATCH).collect()
-        });
-        let eps = choose(self.c.ep, || match self.experts {
-            Some(e) => divisors(e).into_iter().filter(|x| (dp * cp) % x == 0).collect(),
-            None => vec![1],
-        });
+        let mbs =
+            choose(self.c.micro_batch, || (1..=MAX_MICRO_BATCH).filter(|b| per_replica % b == 0).collect());
+        let group = u64::from(dp) * u64::from(cp);
         let recomputes = self.c.recompute.map_or_else(|| Recompute::ALL.to_vec(), |r| vec![r]);
         let zeros = self.c.zero.map_or_else(|| vec![0, 1, 2, 3], |z| vec![z]);
         for &micro_batch in &mbs {
-            if per_replica % micro_batch != 0 {
+            if micro_batch == 0 || per_replica % micro_batch != 0 {
                 continue;
             }
-            for &ep in &eps {
+            for &ep in
+                self.eps.iter().filter(|&&x| x > 0 && (self.c.ep.is_some() || group % u64::from(x) == 0))
+            {
                 let m = per_replica / micro_batch;
                 if vp > 1 && m % pp != 0 {
                     continue;
@@ -298,4 +412,57 @@ pub fn nearest_miss(o: &Outcome, capacity_gib: f64) -> Option<String> {
         m.memory.total_gib,
         capacity_gib
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::divisors;
+
+    #[test]
+    fn divisors_by_factorisation() {
+        for n in [1u32, 2, 12, 97, 360, 1024, 65_536, 1_000_000] {
+            let slow: Vec<u32> = (1..=n).filter(|d| n % d == 0).collect();
+            assert_eq!(divisors(n), slow, "{n}");
+        }
+        assert!(divisors(0).is_empty());
+        assert_eq!(
+            divisors(u32::MAX),
+            vec![
+                1,
+                3,
+                5,
+                15,
+                17,
+                51,
+                85,
+                255,
+                257,
+                771,
+                1285,
+                3855,
+                4369,
+                13107,
+                21845,
+                65535,
+                65537,
+                196_611,
+                327_685,
+                983_055,
+                1_114_129,
+                3_342_387,
+                5_570_645,
+                16_711_935,
+                16_843_009,
+                50_529_027,
+                84_215_045,
+                252_645_135,
+                286_331_153,
+                858_993_459,
+                1_431_655_765,
+                4_294_967_295
+            ]
+        );
+        assert_eq!(divisors(1 << 31).len(), 32);
+        assert_eq!(divisors(4_294_967_291), vec![1, 4_294_967_291]);
+    }
 }

@@ -77,7 +77,7 @@ impl Prepared {
             Some(m) => (
                 f64::from(spec.layers - m.dense_layers),
                 f64::from(m.dense_layers),
-                f64::from(m.active + m.shared),
+                f64::from(m.active) + f64::from(m.shared),
                 f64::from(m.active) / f64::from(m.experts),
                 f64::from(m.expert_ffn),
             ),
@@ -318,7 +318,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         0.0
     };
     let ep_f = if ep > 1 && p.moe_fraction > 0.0 {
-        let k = per_node(c.node_size, tp * cp, ep);
+        let k = per_node(c.node_size, tp.saturating_mul(cp), ep);
         p.moe_fraction * 2.0 * collective(p, act_bytes * p.top_k / t, ep, k, 1.0)
     } else {
         0.0
@@ -358,7 +358,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
 
     // Pipeline sends: activations forward, gradients backward, vp times per micro-batch.
     let p2p = if pp > 1 {
-        let crosses = tp * cp * dp >= c.node_size;
+        let crosses = tp.saturating_mul(cp).saturating_mul(dp) >= c.node_size;
         let (bw, alpha) = if crosses {
             (c.scale_out_bytes_per_s * cal.collective_efficiency, cal.collective_latency_inter_s)
         } else {
@@ -375,7 +375,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     // every micro-batch, and ZeRO-3 also gathers the weights before each forward and backward,
     // each overlapped with that micro-batch's compute.
     let params = params_per_gpu(p, l);
-    let group = dp * cp;
+    let group = dp.saturating_mul(cp);
     let k = per_node(c.node_size, tp, group);
     let per_mb_backward = layers * (fwd_bwd - compute_f + comm_f);
     // Communication `comm` hidden behind `window` seconds of compute: what sticks out, plus

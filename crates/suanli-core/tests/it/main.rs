@@ -4,11 +4,14 @@
 
 mod catalog;
 mod finetune;
+mod fuzz;
 mod gpt3;
 mod hf;
 mod infer;
 mod params;
+mod props;
 mod published;
+mod robust;
 mod scenario;
 mod seed;
 mod train;
