@@ -13,7 +13,7 @@ use suanli_core::train::{
     Calibration, Candidates, Cluster, Constraints, Objective, Prepared, Stack, TrainReport, Workload,
 };
 use suanli_core::units::FLOP_PER_PF_DAY;
-use suanli_report::{FinetuneOut, GpuRef, Header, ModelRef, PhaseOut, PrecisionRef};
+use suanli_report::{FinetuneOut, GpuRef, Header, ModelRef, PhaseOut, PrecisionRef, Uncertainty};
 
 use crate::error::{ApiError, ApiResult, Reply};
 use crate::input;
@@ -220,7 +220,10 @@ pub fn finetune(catalog: &Catalog, a: &FinetuneRequest) -> ApiResult<FinetuneOut
             kv: Precision::Bf16,
         }),
     };
+    let uncertainty = input::band(catalog, "finetune", &cluster.accelerator)
+        .map(|b| Uncertainty::time("time_days", doc.seconds / 86_400.0, &b));
     let out = FinetuneOut {
+        uncertainty,
         header,
         model: spec.id.clone(),
         gpu: cluster.accelerator.clone(),

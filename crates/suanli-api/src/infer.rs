@@ -12,7 +12,9 @@ use suanli_core::infer::{
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
 use suanli_core::train::{Calibration, Cluster};
-use suanli_report::{GpuRef, Header, InferConfigOut, InferDoc, LayoutRef, ModelRef, PrecisionRef, RankRow};
+use suanli_report::{
+    GpuRef, Header, InferConfigOut, InferDoc, LayoutRef, ModelRef, PrecisionRef, RankRow, Uncertainty,
+};
 use suanli_sim::metrics::Latency;
 
 use crate::error::{ApiError, ApiResult, Reply};
@@ -490,7 +492,10 @@ fn answer(
             kv: cfg.precision.kv,
         }),
     };
+    let uncertainty = input::band(catalog, "inference", &cluster.accelerator)
+        .map(|b| Uncertainty::throughput("output_tokens_per_s", result.output_tokens_per_s, &b));
     let doc = InferDoc {
+        uncertainty,
         header,
         workload: InferConfigOut {
             input_tokens: input,

@@ -57,6 +57,12 @@ pub(crate) fn choice<'a>(field: &str, v: Option<&'a str>, accepted: &[&'a str]) 
     }
 }
 
+/// The error band of `workload` (`training`, `inference`, `finetune`) on `gpu`'s generation.
+pub(crate) fn band(catalog: &Catalog, workload: &str, gpu: &str) -> Option<suanli_core::uncertainty::Band> {
+    let arch = catalog.accelerator(gpu).ok().and_then(|a| a.arch.clone());
+    suanli_core::uncertainty::band(workload, arch.as_deref())
+}
+
 /// The model a request names: `model_config` (a Hugging Face `config.json` as JSON) when
 /// given, else the catalog id in `model`.
 pub(crate) fn model(

@@ -6,7 +6,7 @@ use serde_json::Value;
 use suanli_core::Catalog;
 use suanli_core::infer::{InferCalibration, InferConfig, Mode, Replica, evaluate};
 use suanli_core::sigfig::human;
-use suanli_report::{GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, ServeDoc, Targets};
+use suanli_report::{GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, ServeDoc, Targets, Uncertainty};
 use suanli_sim::disagg::KV_TRANSFER_SETUP_S;
 use suanli_sim::fleet::{ChipOption, FleetSpec, size_disaggregated, try_size};
 use suanli_sim::workload::DailyCurve;
@@ -287,5 +287,24 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
         }),
     };
     let targets = Targets { ttft_p99_s: ttft, tpot_p99_s: tpot };
-    Ok(Reply::ok(ServeDoc { header, model: spec.id.clone(), plan, targets, disaggregated, notes }))
+    let uncertainty = input::band(catalog, "inference", &plan.gpu).map(|b| {
+        // A replica's true capacity is its predicted capacity ÷ r: the fleet needs r× the replicas.
+        let per = plan.gpus as f64 / plan.replicas.max(1) as f64;
+        let replicas = |r: f64| (plan.replicas as f64 * r).ceil().max(1.0);
+        Uncertainty {
+            metric: "gpus".into(),
+            low: replicas(b.r10) * per,
+            high: replicas(b.r90) * per,
+            basis: b.basis(),
+        }
+    });
+    Ok(Reply::ok(ServeDoc {
+        header,
+        model: spec.id.clone(),
+        plan,
+        targets,
+        disaggregated,
+        uncertainty,
+        notes,
+    }))
 }

@@ -10,7 +10,9 @@ use suanli_core::train::{
     Calibration, Candidates, Cluster, Constraints, Evaluation, Objective, Operating, Prepared, Recompute,
     Stack, TrainReport, Workload, nearest_miss,
 };
-use suanli_report::{FrontRow, GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, SearchStats, TrainDoc};
+use suanli_report::{
+    FrontRow, GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, SearchStats, TrainDoc, Uncertainty,
+};
 
 use crate::error::{ApiError, ApiResult, Reply};
 use crate::input::{self, nonzero, positive};
@@ -369,7 +371,13 @@ pub fn train(
         layout: Some(LayoutRef { tp: l.tp, pp: l.pp, dp: l.dp, ep: l.ep, cp: l.cp }),
         precision: Some(PrecisionRef { weights: Precision::Bf16, activations: precision, kv: precision }),
     };
+    let uncertainty =
+        input::band(catalog, "training", &cluster.accelerator).map(|b| match report.train_days {
+            Some(days) => Uncertainty::time("time_days", days, &b),
+            None => Uncertainty::time("step_time_s", chosen.step_time_s, &b),
+        });
     let doc = TrainDoc {
+        uncertainty,
         header,
         model: spec.id.clone(),
         gpu: cluster.accelerator.clone(),

@@ -113,7 +113,8 @@ pub(crate) enum Command {
     #[command(after_help = "Examples:\n  suanli validate\n  suanli validate training -f csv")]
     Validate {
         /// Which set: all, gpt3-compute, published-params, training, inference, or published (the
-        /// published measurements under validation/published/, per file, family and scenario).
+        /// published measurements under validation/published/, per file, family and scenario), or
+        /// bands (the error bands every answer carries, as `validation/bands.csv`).
         #[arg(default_value = "all")]
         set: String,
         /// Print every row, not only the summary.

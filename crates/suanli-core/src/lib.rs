@@ -26,6 +26,7 @@ pub mod sigfig;
 pub mod sourced;
 pub mod suggest;
 pub mod train;
+pub mod uncertainty;
 pub mod units;
 pub mod validation;
 

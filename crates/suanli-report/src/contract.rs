@@ -100,6 +100,48 @@ impl PrecisionRef {
     }
 }
 
+/// How far off a headline figure may be: where it lies for 80 % of the published rows of its
+/// family (`suanli_core::uncertainty`).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Uncertainty {
+    /// The figure the band is for (a key of the answer).
+    pub metric: String,
+    /// Low end.
+    pub low: f64,
+    /// High end.
+    pub high: f64,
+    /// Which percentiles of which validation rows.
+    pub basis: String,
+}
+
+impl Uncertainty {
+    /// The band of a throughput-like figure.
+    #[must_use]
+    pub fn throughput(metric: &str, v: f64, b: &suanli_core::uncertainty::Band) -> Uncertainty {
+        let (low, high) = b.throughput(v);
+        Uncertainty { metric: metric.into(), low, high, basis: b.basis() }
+    }
+
+    /// The band of a time-like figure (or of a count that scales like one).
+    #[must_use]
+    pub fn time(metric: &str, v: f64, b: &suanli_core::uncertainty::Band) -> Uncertainty {
+        let (low, high) = b.time(v);
+        Uncertainty { metric: metric.into(), low, high, basis: b.basis() }
+    }
+
+    /// One line for a report: `likely 2,100 to 3,800 (basis)`.
+    #[must_use]
+    pub fn line(&self) -> String {
+        format!(
+            "{} likely between {} and {} ({})",
+            self.metric,
+            suanli_core::sigfig::human(suanli_core::sigfig::round_sig(self.low, 3)),
+            suanli_core::sigfig::human(suanli_core::sigfig::round_sig(self.high, 3)),
+            self.basis
+        )
+    }
+}
+
 /// The keys every planner answer starts with.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct Header {

@@ -4,7 +4,7 @@ use serde::Serialize;
 use suanli_core::sigfig::{count, human, percent};
 
 use crate::contract::{Header, contract, contract_csv};
-use crate::{Format, Table, notes_block, render_table};
+use crate::{Format, Table, range_and_notes, render_table};
 
 /// One phase of a step (or of an RLHF iteration).
 #[derive(Debug, Clone, Serialize)]
@@ -61,6 +61,8 @@ pub struct FinetuneOut {
     pub tokens: Option<f64>,
     /// Where a step's time goes.
     pub breakdown: Vec<PhaseOut>,
+    /// Where the headline figure likely lies (the published rows of this chip generation).
+    pub uncertainty: Option<crate::contract::Uncertainty>,
     /// Assumptions.
     pub notes: Vec<String>,
 }
@@ -105,6 +107,6 @@ pub fn render_finetune(d: &FinetuneOut, format: Format) -> Result<String, serde_
     }
     s.push('\n');
     s.push_str(&render_table(&t, format));
-    s.push_str(&notes_block(&d.notes));
+    s.push_str(&range_and_notes(d.uncertainty.as_ref(), &d.notes));
     Ok(s)
 }

@@ -81,6 +81,8 @@ pub struct InferDoc {
     pub memory: InferMemory,
     /// The steady-state step on the slowest stage.
     pub step: StepTime,
+    /// Where the throughput likely lies (the published rows of this chip generation).
+    pub uncertainty: Option<crate::contract::Uncertainty>,
     /// Search ranking (best first), when a search ran.
     pub search: Option<Vec<RankRow>>,
     /// Assumptions, fallbacks, caveats.
@@ -144,6 +146,13 @@ pub fn render_infer(d: &InferDoc, format: Format) -> Result<String, serde_json::
             d.cost_usd_per_million_output_tokens.map_or_else(|| "—".to_string(), |c| format!("{c:.3}")),
         ),
         ("bound: prefill / decode", format!("{} / {}", d.bound.prefill, d.bound.decode)),
+        (
+            "output tokens/s, likely range (p10–p90)",
+            d.uncertainty.as_ref().map_or_else(
+                || "—".to_string(),
+                |u| format!("{} – {}", human(u.low.round()), human(u.high.round())),
+            ),
+        ),
     ];
     for (k, v) in rows {
         t.row([k.to_string(), v]);

@@ -23,7 +23,9 @@ mod validation_view;
 pub use arithmetic_view::render_arithmetic;
 pub use audit_view::render_audit;
 pub use catalog_view::{CatalogKind, catalog_entry, catalog_list};
-pub use contract::{GpuRef, Header, JSON_SCHEMA_VERSION, LayoutRef, ModelRef, PrecisionRef, answer_schema};
+pub use contract::{
+    GpuRef, Header, JSON_SCHEMA_VERSION, LayoutRef, ModelRef, PrecisionRef, Uncertainty, answer_schema,
+};
 pub use finetune_view::{FinetuneOut, PhaseOut, render_finetune};
 pub use infer_view::{InferConfigOut, InferDoc, RankRow, render_infer};
 pub use plan_html::{plan_charts, render_plan_csv, render_plan_html};
@@ -70,6 +72,13 @@ pub(crate) fn render_table(t: &Table, format: Format) -> String {
         Format::Csv => t.to_csv(),
         _ => t.to_text(),
     }
+}
+
+/// The likely range of the headline figure, then the notes.
+pub(crate) fn range_and_notes(u: Option<&contract::Uncertainty>, notes: &[String]) -> String {
+    let mut s = u.map_or_else(String::new, |u| format!("\nlikely range: {}\n", u.line()));
+    s.push_str(&notes_block(notes));
+    s
 }
 
 /// `note:` lines after a report.

@@ -9,7 +9,7 @@ use suanli_sim::sim::SimReport;
 use crate::contract::{Header, contract, contract_csv};
 use crate::plan_html::{esc, page_head};
 use crate::svg::{Chart, Line};
-use crate::{Format, Table, notes_block, render_table};
+use crate::{Format, Table, notes_block, range_and_notes, render_table};
 
 /// What `suanli simulate` ran.
 #[derive(Debug, Clone, Serialize)]
@@ -92,6 +92,8 @@ pub struct ServeDoc {
     /// The same chip and layout as separate prefill and decode pools (with `--disaggregate`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disaggregated: Option<DisaggFleet>,
+    /// Where the headline figure likely lies (the published rows of this chip generation).
+    pub uncertainty: Option<crate::contract::Uncertainty>,
     /// Assumptions.
     pub notes: Vec<String>,
 }
@@ -366,6 +368,6 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
         ));
         s.push_str(&render(&t));
     }
-    s.push_str(&notes_block(&d.notes));
+    s.push_str(&range_and_notes(d.uncertainty.as_ref(), &d.notes));
     Ok(s)
 }

@@ -6,7 +6,7 @@ use suanli_core::sigfig::{human, percent};
 use suanli_core::train::TrainReport;
 
 use crate::contract::{Header, contract, contract_csv};
-use crate::{Format, Table, notes_block, render_table};
+use crate::{Format, Table, range_and_notes, render_table};
 
 /// One member of the (GPUs, time) Pareto front.
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +62,8 @@ pub struct TrainDoc {
     pub report: TrainReport,
     /// Search statistics, when anything was searched.
     pub search: Option<SearchStats>,
+    /// Where the headline figure likely lies (the published rows of this chip generation).
+    pub uncertainty: Option<crate::contract::Uncertainty>,
     /// Assumptions and caveats.
     pub notes: Vec<String>,
 }
@@ -195,6 +197,6 @@ pub fn render_train(d: &TrainDoc, format: Format) -> Result<String, serde_json::
             s.push_str(&render(&t));
         }
     }
-    s.push_str(&notes_block(&d.notes));
+    s.push_str(&range_and_notes(d.uncertainty.as_ref(), &d.notes));
     Ok(s)
 }

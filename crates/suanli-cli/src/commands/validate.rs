@@ -7,6 +7,11 @@ use crate::io::{self, CliError};
 
 pub(crate) fn run(catalog: &Catalog, set: &str, rows: bool, out: &Output) -> Result<(), CliError> {
     let format = super::format(out.format)?;
+    if set == "bands" {
+        let rep = suanli_core::published::report(catalog);
+        let arch = |g: &str| catalog.accelerator(g).ok().and_then(|a| a.arch.clone());
+        return io::emit(&suanli_core::uncertainty::bands_csv(&rep, &arch), out.output.as_deref());
+    }
     if set == "published" {
         let rep = suanli_core::published::report(catalog);
         return io::emit(&suanli_report::render_published(&rep, rows, format)?, out.output.as_deref());
