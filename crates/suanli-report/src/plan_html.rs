@@ -154,6 +154,8 @@ pub fn render_plan_csv(r: &PlanReport) -> String {
         "claim_refs",
         "claim_stated",
         "claim_reproduced",
+        "likely_low",
+        "likely_high",
     ]);
     for s in &r.sections {
         for f in &s.figures {
@@ -176,6 +178,8 @@ pub fn render_plan_csv(r: &PlanReport) -> String {
                 join(&|c| c.reference.clone()),
                 join(&|c| c.stated.clone()),
                 join(&|c| c.reproduced.to_string()),
+                f.uncertainty.as_ref().map_or_else(String::new, |b| format!("{}", b.low)),
+                f.uncertainty.as_ref().map_or_else(String::new, |b| format!("{}", b.high)),
             ]);
         }
     }
@@ -192,6 +196,8 @@ pub fn render_plan_csv(r: &PlanReport) -> String {
                     "first principles".to_string(),
                     "plan::sensitivity".to_string(),
                     format!("base {}", sens.base),
+                    String::new(),
+                    String::new(),
                     String::new(),
                     String::new(),
                     String::new(),
@@ -289,7 +295,7 @@ pub fn render_plan_html(r: &PlanReport) -> String {
                 h,
                 "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"basis\">{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
                 esc(&f.label),
-                esc(&f.display),
+                esc(&crate::plan_view::with_band(f)),
                 f.basis.label(),
                 esc(&f.method),
                 esc(&f.formula),

@@ -104,13 +104,7 @@ fn text(r: &PlanReport) -> String {
                 });
                 format!("[{}]", i + 1)
             });
-            t.row([
-                f.label.clone(),
-                f.display.clone(),
-                f.basis.label().to_string(),
-                refs_cell(r, &f.refs),
-                note,
-            ]);
+            t.row([f.label.clone(), with_band(f), f.basis.label().to_string(), refs_cell(r, &f.refs), note]);
         }
         s.push_str(&t.to_text());
     }
@@ -156,7 +150,7 @@ fn markdown(r: &PlanReport) -> String {
             t.row([
                 f.label.clone(),
                 format!("`{}`", f.key),
-                f.display.clone(),
+                with_band(f),
                 f.basis.label().to_string(),
                 format!("`{}`", f.method),
                 f.formula.clone(),
@@ -188,4 +182,17 @@ fn markdown(r: &PlanReport) -> String {
         s.push_str(&t.to_markdown());
     }
     s
+}
+
+/// A figure's display value with its likely range, when a planner gave one.
+pub(crate) fn with_band(f: &suanli_core::plan::ReportFigure) -> String {
+    match &f.uncertainty {
+        Some(b) => format!(
+            "{} (likely {}–{})",
+            f.display,
+            suanli_core::sigfig::human(suanli_core::sigfig::round_sig(b.low, 3)),
+            suanli_core::sigfig::human(suanli_core::sigfig::round_sig(b.high, 3))
+        ),
+        None => f.display.clone(),
+    }
 }

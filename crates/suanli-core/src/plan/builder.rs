@@ -53,6 +53,7 @@ impl<'a> Builder<'a> {
             formula: formula.into(),
             caveat,
             refs: Vec::new(),
+            uncertainty: None,
         });
         Some(value)
     }
@@ -98,4 +99,17 @@ pub(super) fn to_cny(m: &Money, cny_per_usd: f64) -> f64 {
 /// A deadline in a figure key: `3d`, `2.5d`.
 pub(super) fn day_key(d: f64) -> String {
     if d.fract() == 0.0 { format!("{d:.0}d") } else { format!("{d}d") }
+}
+
+impl Builder<'_> {
+    /// Gives the figure just pushed under `key` the likely range of a planner's time-like figure
+    /// (servers, GPU-hours, days scale with the true ÷ predicted throughput) for `workload` on
+    /// the chip generation `arch`.
+    pub(crate) fn band_time_like(&mut self, key: &str, workload: &str, arch: Option<&str>) {
+        let Some(band) = crate::uncertainty::band(workload, arch) else { return };
+        if let Some(f) = self.figures.last_mut().filter(|f| f.key == key) {
+            let (low, high) = band.time(f.value);
+            f.uncertainty = Some(super::report::FigureBand { low, high, basis: band.basis() });
+        }
+    }
 }

@@ -197,7 +197,7 @@ fn bottom_up(
 /// `inference.servers_planned` = ⌈replicas × tp ÷ GPUs per server⌉, replicas = ⌈peak
 /// requests/s ÷ (a replica's rate × 0.85)⌉.
 fn planned_servers(b: &mut Builder<'_>, hw: &Hw<'_>, i: &Inference, f: &ServingFleet) -> Option<f64> {
-    b.push(
+    let v = b.push(
         "inference.servers_planned",
         format!("{} servers for the peak hour within p99 latency targets, inference planner", hw.server.id),
         f.servers as f64,
@@ -223,7 +223,9 @@ fn planned_servers(b: &mut Builder<'_>, hw: &Hw<'_>, i: &Inference, f: &ServingF
             i.ttft_p99_s,
             i.tpot_p99_s
         )),
-    )
+    );
+    b.band_time_like("inference.servers_planned", "inference", hw.accelerator.arch.as_deref());
+    v
 }
 
 /// The serving fleet the inference planner sizes for the scenario's traffic.

@@ -261,6 +261,11 @@ fn planned(b: &mut Builder<'_>, hw: &Hw<'_>, p: &Pretraining, search: &PlannedTr
             }
         )),
     );
+    b.band_time_like(
+        &format!("pretraining.servers_planned.{}", day_key(d)),
+        "training",
+        hw.accelerator.arch.as_deref(),
+    );
     b.push(
         format!("pretraining.gpu_hours_planned.{}", day_key(d)),
         format!("{} hours of that plan", hw.accelerator.id),
@@ -270,6 +275,11 @@ fn planned(b: &mut Builder<'_>, hw: &Hw<'_>, p: &Pretraining, search: &PlannedTr
         "train::search (fewest servers)",
         format!("{} GPUs × {} days × 24", ev.gpus, e(days_taken)),
         None,
+    );
+    b.band_time_like(
+        &format!("pretraining.gpu_hours_planned.{}", day_key(d)),
+        "training",
+        hw.accelerator.arch.as_deref(),
     );
 }
 

@@ -60,6 +60,21 @@ pub struct ReportFigure {
     /// References of the claims that state this figure.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub refs: Vec<String>,
+    /// Where a planner's figure likely lies (`uncertainty`: the p10–p90 of its family's
+    /// validation residuals).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncertainty: Option<FigureBand>,
+}
+
+/// A figure's likely range.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FigureBand {
+    /// Low end, in the figure's unit.
+    pub low: f64,
+    /// High end.
+    pub high: f64,
+    /// Which percentiles of which validation rows.
+    pub basis: String,
 }
 
 /// A group of figures.
