@@ -69,11 +69,15 @@ impl Error {
         value: impl fmt::Display,
         expected: impl Into<String>,
     ) -> Self {
+        // Errors are one line: a quoted value's line breaks are written as `\n`.
+        let one_line = |s: String| {
+            if s.contains(['\n', '\r']) { s.replace('\r', "\\r").replace('\n', "\\n") } else { s }
+        };
         Error::InvalidValue {
             origin: origin.into(),
-            key: key.into(),
-            value: value.to_string(),
-            expected: expected.into(),
+            key: one_line(key.into()),
+            value: one_line(value.to_string()),
+            expected: one_line(expected.into()),
         }
     }
 

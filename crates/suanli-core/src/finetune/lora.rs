@@ -252,7 +252,7 @@ pub fn plan_lora_model_parallel(
     if job.gpus % (tp * pp) != 0 {
         return Err(format!("tp × pp ({tp} × {pp}) must divide the GPUs ({})", job.gpus));
     }
-    let model_parallel = f64::from(tp * pp);
+    let model_parallel = f64::from(tp) * f64::from(pp);
     let dp = job.gpus / (tp * pp);
     let per_gpu_batch = job.global_batch / dp.max(1);
     // Quantised bases (bitsandbytes int8 / NF4) keep the embedding and the output projection

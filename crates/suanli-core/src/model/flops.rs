@@ -105,7 +105,7 @@ pub fn kv_cache_elements(spec: &ModelSpec, block: &Block, context: f64) -> f64 {
     let kv_heads = f64::from(block.kv_heads.unwrap_or(spec.kv_heads));
     let head_dim = f64::from(block.head_dim.unwrap_or(spec.head_dim));
     let row = match &spec.mla {
-        Some(mla) => f64::from(mla.kv_lora_rank + mla.qk_rope_head_dim),
+        Some(mla) => f64::from(mla.kv_lora_rank) + f64::from(mla.qk_rope_head_dim),
         None if block.shared_kv => kv_heads * head_dim,
         None => 2.0 * kv_heads * head_dim,
     };

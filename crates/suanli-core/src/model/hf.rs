@@ -1038,7 +1038,7 @@ fn vision_params(v: &Keys<'_>, text_hidden: u32) -> f64 {
         .ok()
         .flatten()
         .unwrap_or(text_hidden);
-    let merge = v.opt_u32("spatial_merge_size").ok().flatten().map_or(4.0, |m| f64::from(m * m));
+    let merge = v.opt_u32("spatial_merge_size").ok().flatten().map_or(4.0, |m| f64::from(m) * f64::from(m));
     let merged = h * merge;
     let merger = merged * merged + merged + merged * f64::from(out) + f64::from(out) + 2.0 * merged;
     let deepstack = v.list("deepstack_visual_indexes").ok().flatten().map_or(0, Vec::len);

@@ -162,8 +162,8 @@ fn mixer_params(spec: &ModelSpec, b: &Block) -> f64 {
             attention_params(spec, kv, hd, b.shared_kv) + indexer
         }
         Mixer::Linear => spec.linear_attention.as_ref().map_or(0.0, |la| {
-            let key = f64::from(la.key_heads * la.key_head_dim);
-            let value = f64::from(la.value_heads * la.value_head_dim);
+            let key = f64::from(la.key_heads) * f64::from(la.key_head_dim);
+            let value = f64::from(la.value_heads) * f64::from(la.value_head_dim);
             let vh = f64::from(la.value_heads);
             let conv = (2.0 * key + value) * f64::from(la.conv_kernel);
             // Q, K, V and the output gate; the decay and beta inputs; the output projection;
@@ -176,8 +176,8 @@ fn mixer_params(spec: &ModelSpec, b: &Block) -> f64 {
                 + f64::from(la.value_head_dim)
         }),
         Mixer::Mamba => spec.mamba.as_ref().map_or(0.0, |m| {
-            let inner = f64::from(m.heads * m.head_dim);
-            let bc = 2.0 * f64::from(m.groups * m.state);
+            let inner = f64::from(m.heads) * f64::from(m.head_dim);
+            let bc = 2.0 * (f64::from(m.groups) * f64::from(m.state));
             let heads = f64::from(m.heads);
             let conv_dim = inner + bc;
             // in_proj to x, z, B, C and dt; conv weight and bias; dt bias, A, D; gated norm;

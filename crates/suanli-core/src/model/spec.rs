@@ -96,10 +96,11 @@ pub struct Moe {
 }
 
 impl Moe {
-    /// Hidden size of the shared experts together.
+    /// Hidden size of the shared experts together (saturating: shapes past `u32` are refused
+    /// by the range checks, this only keeps the arithmetic total).
     #[must_use]
     pub fn shared_width(&self) -> u32 {
-        self.shared_ffn.unwrap_or(self.shared * self.expert_ffn)
+        self.shared_ffn.unwrap_or(self.shared.saturating_mul(self.expert_ffn))
     }
 }
 

@@ -275,7 +275,7 @@ pub(super) fn serving_fleet(
             continue;
         };
         let replicas = replicas_for(peak_rate, rate);
-        let servers = (replicas * u64::from(tp)).div_ceil(u64::from(node));
+        let servers = replicas.saturating_mul(u64::from(tp)).div_ceil(u64::from(node));
         if best.as_ref().is_none_or(|b| servers < b.servers) {
             best = Some(ServingFleet {
                 tp,

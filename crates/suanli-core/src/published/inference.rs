@@ -136,7 +136,7 @@ fn fleet(
     let mut best: Option<(Fleet, f64, bool)> = None;
     for (tp, pp) in options {
         let Some(rep) = replica(spec, cluster, tp, pp, p, engine, calib) else { continue };
-        let replicas = (f64::from(gpus) / f64::from(tp * pp)).floor().max(1.0);
+        let replicas = (f64::from(gpus) / (f64::from(tp) * f64::from(pp))).floor().max(1.0);
         let (rate, fits) = mixed_rate(&rep, points, output);
         let total = if fits { rate * replicas } else { 0.0 };
         if best.as_ref().is_none_or(|b| total > b.1) {
