@@ -311,7 +311,7 @@ pub fn train(
     };
     let cands = Candidates::new(&spec, &w, &constraints, cluster.node_size);
     let prepared = Prepared::new(&spec, &cluster, &w, &calib, &stack);
-    let outcome = suanli_search::search(&prepared, &cands, objective, progress);
+    let outcome = run_search(&prepared, &cands, objective, progress);
     let op = Operating { power_utilisation, pue };
 
     // A fully fixed layout that does not fit is reported, then refused.
@@ -398,4 +398,29 @@ pub fn train(
         }
     };
     Ok(Reply { answer: doc, infeasible })
+}
+
+/// The layout search over threads (rayon, feature `parallel`).
+#[cfg(feature = "parallel")]
+fn run_search(
+    p: &Prepared,
+    cands: &Candidates,
+    obj: Objective,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> suanli_core::train::Outcome {
+    suanli_search::search(p, cands, obj, progress)
+}
+
+/// The same search on this thread (no `parallel` feature: the browser build); same results.
+#[cfg(not(feature = "parallel"))]
+fn run_search(
+    p: &Prepared,
+    cands: &Candidates,
+    obj: Objective,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> suanli_core::train::Outcome {
+    let total = cands.outer.len();
+    let out = suanli_core::train::search(p, cands, obj);
+    progress(total, total);
+    out
 }
