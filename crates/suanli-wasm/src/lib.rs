@@ -74,15 +74,12 @@ fn plan_html(catalog: &Catalog, body: Value) -> String {
     }
 }
 
+/// `call(command, body)` for JavaScript (wasm32 only): see [`answer`].
 #[cfg(target_arch = "wasm32")]
-mod web {
-    use wasm_bindgen::prelude::wasm_bindgen;
-
-    /// `call(command, body)` for JavaScript: see [`crate::answer`].
-    #[wasm_bindgen]
-    pub fn call(command: &str, body: &str) -> String {
-        crate::answer(command, body)
-    }
+#[wasm_bindgen::prelude::wasm_bindgen]
+#[must_use]
+pub fn call(command: &str, body: &str) -> String {
+    answer(command, body)
 }
 
 #[cfg(test)]
