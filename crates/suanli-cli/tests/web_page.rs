@@ -217,6 +217,22 @@ fn check_share_link(browser: &str, origin: &str) {
     let again = diag(&dom(browser, &link));
     assert_eq!(again["inputs"], d["inputs"], "the page's link restores what it was opened with");
     assert_eq!(again["ran"]["infer"], true, "{again}");
+    // A link of the previous page (`#infer=<request JSON>`) still opens.
+    let old = json!({"model": "llama3.1-70b", "gpu": "h100-sxm", "input": 512, "output": 128, "precision": "fp8", "tp": 4});
+    let old = dom(browser, &format!("http://{origin}/#infer={}", percent(&old.to_string())));
+    let d = diag(&old);
+    assert_eq!(
+        (d["inputs"]["model"].as_str(), d["inputs"]["precision"].as_str()),
+        (Some("llama3.1-70b"), Some("fp8")),
+        "{d}"
+    );
+    assert!(section(&old, "infer").contains("tp 4 × pp 1"), "the old link's layout");
+}
+
+fn percent(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }
 
 fn base64url(bytes: &[u8]) -> String {
