@@ -7,8 +7,8 @@ use suanli_core::Catalog;
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
 use suanli_core::train::{
-    Calibration, Candidates, Cluster, Constraints, Evaluation, Objective, Operating, Prepared, Recompute,
-    Stack, TrainReport, Workload, nearest_miss,
+    Calibration, Candidates, Cluster, Constraints, Evaluation, Objective, Operating, Outcome, Prepared,
+    Recompute, Stack, TrainReport, Workload, nearest_miss,
 };
 use suanli_report::{
     FrontRow, GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, SearchStats, TrainDoc, Uncertainty,
@@ -255,6 +255,22 @@ pub fn train(
     a: &TrainRequest,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> ApiResult<TrainDoc> {
+    #[cfg(feature = "parallel")]
+    let search = parallel_search;
+    #[cfg(not(feature = "parallel"))]
+    let search = sequential_search;
+    train_with(catalog, a, progress, search)
+}
+
+/// A layout search: over threads or on this one, with the same outcome.
+type SearchFn = fn(&Prepared, &Candidates, Objective, &(dyn Fn(usize, usize) + Sync)) -> Outcome;
+
+fn train_with(
+    catalog: &Catalog,
+    a: &TrainRequest,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    search: SearchFn,
+) -> ApiResult<TrainDoc> {
     let Scalars { power_utilisation, pue, global_batch, top } = scalars(a)?;
     let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
     let seq = a.seq_len.unwrap_or_else(|| spec.max_context.min(DEFAULT_SEQ_LEN));
@@ -314,7 +330,7 @@ pub fn train(
     };
     let cands = Candidates::try_new(&spec, &w, &constraints, cluster.node_size)?;
     let prepared = Prepared::new(&spec, &cluster, &w, &calib, &stack);
-    let outcome = suanli_search::search(&prepared, &cands, objective, progress);
+    let outcome = search(&prepared, &cands, objective, progress);
     let op = Operating { power_utilisation, pue };
 
     // A fully fixed layout that does not fit is reported, then refused.
@@ -407,4 +423,52 @@ pub fn train(
         }
     };
     Ok(Reply { answer: doc, infeasible })
+}
+
+/// The layout search over threads (rayon, feature `parallel`).
+#[cfg(feature = "parallel")]
+fn parallel_search(
+    p: &Prepared,
+    cands: &Candidates,
+    obj: Objective,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Outcome {
+    suanli_search::search(p, cands, obj, progress)
+}
+
+/// The same search on this thread (without `parallel`: the browser build); same outcome.
+#[cfg(any(test, not(feature = "parallel")))]
+fn sequential_search(
+    p: &Prepared,
+    cands: &Candidates,
+    obj: Objective,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Outcome {
+    let total = cands.outer.len();
+    let out = suanli_core::train::search(p, cands, obj);
+    progress(total, total);
+    out
+}
+
+#[cfg(all(test, feature = "parallel"))]
+#[allow(clippy::unwrap_used)]
+mod search_tests {
+    use super::*;
+
+    /// Without the `parallel` feature the answers are the same, byte for byte.
+    #[test]
+    fn sequential_and_parallel_searches_agree() {
+        let c = Catalog::builtin().unwrap();
+        for body in [
+            r#"{"model": "llama3.1-8b", "gpu": "h100-sxm", "gpus": 256, "tokens": 1e12}"#,
+            r#"{"model": "gpt3-175b", "gpu": "a100-sxm-80gb", "days": 30, "tokens": 3e11}"#,
+            r#"{"model": "mixtral-8x7b", "gpu": "h100-sxm", "gpus": 64, "tokens": 1e11, "top": 5}"#,
+        ] {
+            let r: TrainRequest = crate::json::parse(serde_json::from_str(body).unwrap()).unwrap();
+            let seq = train_with(&c, &r, &|_, _| {}, sequential_search).unwrap();
+            let par = train_with(&c, &r, &|_, _| {}, parallel_search).unwrap();
+            let j = |d: &Reply<TrainDoc>| serde_json::to_string(&d.answer).unwrap();
+            assert_eq!(j(&seq), j(&par), "{body}");
+        }
+    }
 }
