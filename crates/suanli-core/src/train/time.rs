@@ -345,10 +345,39 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         Recompute::Selective => attn + scores,
         Recompute::None => 0.0,
     };
-    let layers = p.layers / f64::from(pp);
     let output = 3.0 * tokens * p.output_flops_per_token / t / (c.peak_flops * c.gemm_efficiency)
         + 3.0 * tokens * p.vocab * 4.0 / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
-    let stage_compute = layers * fwd_bwd + output;
+    // The slowest stage sets the pace. An even split: the last stage's layers plus the output
+    // layer (and loss). Uneven (Megatron-Core): the first stage's layers plus the embedding
+    // (its lookup and gradient, a few bytes a hidden element), each middle stage's layers, or
+    // the last's plus the output; each stage's work is its layers' plus its ends'.
+    let (layers, ends) = if l.uneven() {
+        let (f, mid, la) = (
+            f64::from(l.first_stage_layers),
+            if pp > 2 {
+                (p.layers - f64::from(l.first_stage_layers) - f64::from(l.last_stage_layers))
+                    / f64::from(pp - 2)
+            } else {
+                0.0
+            },
+            f64::from(l.last_stage_layers),
+        );
+        let per_layer = fwd_bwd + recompute + 2.0 * (tp_f + ep_f + cp_f);
+        let embed = 3.0 * tokens * p.hidden * 4.0 / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
+        let first = f * per_layer + embed;
+        let last = la * per_layer + output;
+        let middle = mid * per_layer;
+        if last >= first && last >= middle {
+            (la, output)
+        } else if first >= middle {
+            (f, embed)
+        } else {
+            (mid, 0.0)
+        }
+    } else {
+        (p.layers / f64::from(pp), output)
+    };
+    let stage_compute = layers * fwd_bwd + ends;
     let stage_recompute = layers * recompute;
     let stage_tp = layers * 2.0 * tp_f;
     let stage_ep = layers * 2.0 * ep_f;
