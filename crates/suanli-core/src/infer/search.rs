@@ -55,7 +55,7 @@ pub struct SearchResult {
 }
 
 fn cost(c: &Cluster, cfg: &InferConfig, r: &InferResult) -> Option<f64> {
-    let gpus = f64::from(cfg.tp) * f64::from(cfg.pp);
+    let gpus = cfg.gpus() as f64;
     c.cloud_usd_per_gpu_hour.map(|p| p * gpus / (r.output_tokens_per_s * 3600.0) * 1e6)
 }
 
