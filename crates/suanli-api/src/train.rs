@@ -74,6 +74,12 @@ pub struct TrainRequest {
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_stage_layers: Option<u32>,
+    /// Expert tensor-parallel degree (MoE; Megatron-Core's `expert_tensor_parallel_size`):
+    /// 1 keeps experts whole so ep spans the tensor-parallel ranks too (ep × etp divides
+    /// tp·dp·cp). Default: searched between tp and 1.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etp: Option<u32>,
     /// Virtual pipeline stages per GPU (interleaved 1F1B).
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
@@ -170,6 +176,7 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
             zero: 0,
             first_stage_layers: first,
             last_stage_layers: last,
+            etp: 0,
         };
         check_stages(&probe, m.layers, "request").map_err(ApiError::from)?;
     }
@@ -177,6 +184,11 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
         if seq % cp != 0 {
             return Err(ApiError::invalid("cp", cp, format!("a divisor of the sequence length ({seq})")));
         }
+    }
+    match (&m.moe, a.etp) {
+        (None, Some(e)) if e > 1 => return Err(ApiError::invalid("etp", e, "1 for a dense model")),
+        (_, Some(0)) => return Err(ApiError::invalid("etp", 0, "a positive integer")),
+        _ => {}
     }
     match (&m.moe, a.ep) {
         (None, Some(ep)) if ep != 1 => return Err(ApiError::invalid("ep", ep, "1 for a dense model")),
@@ -371,6 +383,7 @@ pub fn train(
         zero: a.zero,
         first_stage_layers: stages.0,
         last_stage_layers: stages.1,
+        etp: a.etp,
     };
     let cands = Candidates::try_new(&spec, &w, &constraints, cluster.node_size)?;
     if cands.outer.is_empty() {
@@ -397,6 +410,14 @@ pub fn train(
         }
     };
     let mut notes = vec![format!("sequence length {seq} tokens")];
+    if spec.moe.is_some() && chosen.layout.expert_tp() != chosen.layout.tp {
+        notes.push(format!(
+            "expert tensor parallelism etp {}: the expert-parallel group of ep {} × etp {} GPUs spans the tensor-parallel ranks",
+            chosen.layout.expert_tp(),
+            chosen.layout.ep,
+            chosen.layout.expert_tp()
+        ));
+    }
     if chosen.layout.uneven() {
         let (f, mid, la) = chosen.layout.stage_layers(spec.layers);
         let middle = if l_pp(&chosen) > 2 {

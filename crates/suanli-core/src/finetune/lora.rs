@@ -276,6 +276,7 @@ pub fn plan_lora_model_parallel(
         zero: if sharded { 3 } else { 0 },
         first_stage_layers: 0,
         last_stage_layers: 0,
+        etp: 0,
     };
     let e: Evaluation = evaluate(prepared, &layout);
     let (act_bytes, logits_bytes) = memory_parts(prepared, &layout);

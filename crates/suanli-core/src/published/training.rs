@@ -99,6 +99,7 @@ pub(crate) fn evaluate_published(
             zero: 1,
             first_stage_layers,
             last_stage_layers,
+            etp: 0,
         };
         if check_stages(&probe(first, last), spec.layers, "published").is_err() {
             first = 0;
@@ -160,6 +161,7 @@ pub(crate) fn evaluate_published(
         zero: if l.fsdp { Some(3) } else { None },
         first_stage_layers: None,
         last_stage_layers: None,
+        etp: None,
     };
     let cands = Candidates::new(spec, w, &cons, cluster.node_size);
     let best = search(&p, &cands, Objective::Fastest)

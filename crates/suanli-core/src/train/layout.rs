@@ -74,6 +74,12 @@ pub struct Layout {
     /// `first_stage_layers` 0: an even split.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub last_stage_layers: u32,
+    /// Expert tensor-parallel degree (Megatron-Core's `expert_tensor_parallel_size`): each
+    /// expert split this many ways, the expert-parallel group of `ep × etp` GPUs drawn from
+    /// the tp·dp·cp ranks, so ep need not divide dp·cp. 0: the same as tp (experts split like
+    /// the dense layers, ep over dp·cp).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub etp: u32,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)]
@@ -130,6 +136,12 @@ impl Layout {
         (self.first_stage_layers, middle, self.last_stage_layers)
     }
 
+    /// The expert tensor-parallel degree in force (`etp`, or tp when 0).
+    #[must_use]
+    pub fn expert_tp(&self) -> u32 {
+        if self.etp == 0 { self.tp } else { self.etp }
+    }
+
     /// Whether the stages are split unevenly.
     #[must_use]
     pub fn uneven(&self) -> bool {
@@ -178,21 +190,22 @@ impl Layout {
         if w.seq_len % self.cp != 0 {
             return bad("cp", self.cp, format!("a divisor of the sequence length ({})", w.seq_len));
         }
+        // The expert-parallel group (ep × etp GPUs) tiles the tp·dp·cp ranks of a stage.
+        let ranks = u64::from(self.tp) * u64::from(self.dp) * u64::from(self.cp);
+        let expert_group = u64::from(self.ep) * u64::from(self.expert_tp());
         let ep_ok = match &m.moe {
-            Some(moe) => {
-                moe.experts % self.ep == 0
-                    && (u64::from(self.dp) * u64::from(self.cp)) % u64::from(self.ep) == 0
-            }
-            None => self.ep == 1,
+            Some(moe) => moe.experts % self.ep == 0 && expert_group > 0 && ranks % expert_group == 0,
+            None => self.ep == 1 && self.etp <= 1,
         };
         if !ep_ok {
             let rule = match &m.moe {
                 Some(moe) => format!(
-                    "a divisor of both the experts ({}) and dp·cp ({})",
+                    "a divisor of the experts ({}) with ep × etp ({} × {}) dividing tp·dp·cp ({ranks})",
                     moe.experts,
-                    u64::from(self.dp) * u64::from(self.cp)
+                    self.ep,
+                    self.expert_tp()
                 ),
-                None => "1 for a dense model".to_string(),
+                None => "1 for a dense model (and etp 0 or 1)".to_string(),
             };
             return bad("ep", self.ep, rule);
         }

@@ -45,7 +45,8 @@ pub struct MemoryBreakdown {
 pub(crate) fn params_per_gpu(p: &Prepared, l: &Layout) -> f64 {
     let layers = stage_layers(p, l);
     let blocks = layers * (p.attention_per_layer + p.dense_ffn_per_layer * p.dense_fraction)
-        + layers * p.experts_per_layer * p.moe_fraction / f64::from(l.ep);
+        + layers * p.experts_per_layer * p.moe_fraction / f64::from(l.ep) * f64::from(l.tp)
+            / f64::from(l.expert_tp().max(1));
     // Embedding on the first stage, output projection (or the tied copy) on the last.
     let ends = if l.pp == 1 { p.embedding + p.unembedding } else { p.embedding.max(p.unembedding) };
     (blocks + ends) / f64::from(l.tp)

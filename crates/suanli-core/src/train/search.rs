@@ -40,6 +40,8 @@ pub struct Constraints {
     pub first_stage_layers: Option<u32>,
     /// Layers of the last pipeline stage.
     pub last_stage_layers: Option<u32>,
+    /// Expert tensor parallelism (0 = tp). Left out, a MoE model tries tp and 1.
+    pub etp: Option<u32>,
 }
 
 /// Every divisor of `n`, ascending, from its prime factorisation (trial division up to
@@ -97,6 +99,7 @@ pub struct Candidates {
     eps: Vec<u32>,
     global_batch: u32,
     layers: u32,
+    moe: bool,
     c: Constraints,
 }
 
@@ -134,6 +137,7 @@ impl Candidates {
             eps: Vec::new(),
             global_batch: w.global_batch,
             layers: spec.layers,
+            moe: spec.moe.is_some(),
             c: *c,
         })
     }
@@ -168,7 +172,9 @@ impl Candidates {
         let batch_divisors =
             if c.dp.is_none() && c.gpus.is_none() { divisors(w.global_batch) } else { Vec::new() };
         let eps = choose(c.ep, || spec.moe.as_ref().map_or_else(|| vec![1], |m| divisors(m.experts)));
+        let etps = if spec.moe.is_some() { 2 } else { 1 };
         let inner_fixed = eps.len() as u64
+            * c.etp.map_or(etps, |_| 1)
             * c.recompute.map_or(Recompute::ALL.len() as u64, |_| 1)
             * c.zero.map_or(4, |_| 1);
         let mut layouts = 0u64;
@@ -193,6 +199,7 @@ impl Candidates {
                         zero: 0,
                         first_stage_layers: first,
                         last_stage_layers: last,
+                        etp: 0,
                     };
                     let (f, mid, la) = probe.stage_layers(spec.layers);
                     let vps = choose(c.vp, || {
@@ -256,7 +263,14 @@ impl Candidates {
         if layouts > MAX_LAYOUTS {
             return Err(too_large("layouts", layouts, MAX_LAYOUTS));
         }
-        Ok(Candidates { outer, eps, global_batch: w.global_batch, layers: spec.layers, c: *c })
+        Ok(Candidates {
+            outer,
+            eps,
+            global_batch: w.global_batch,
+            layers: spec.layers,
+            moe: spec.moe.is_some(),
+            c: *c,
+        })
     }
 
     /// Calls `f` with every layout of one outer chunk.
@@ -271,16 +285,32 @@ impl Candidates {
         let per_replica = self.global_batch / dp;
         let mbs =
             choose(self.c.micro_batch, || (1..=MAX_MICRO_BATCH).filter(|b| per_replica % b == 0).collect());
-        let group = u64::from(dp) * u64::from(cp);
+        let ranks = u64::from(tp) * u64::from(dp) * u64::from(cp);
+        // Expert tensor parallelism: as tp (0), or none (1) so that EP spans the TP ranks too.
+        let fixed = [self.c.etp.unwrap_or(0)];
+        let etps: &[u32] = match self.c.etp {
+            Some(_) => &fixed,
+            None if self.moe && tp > 1 => &[0, 1],
+            None => &[0],
+        };
         let recomputes = self.c.recompute.map_or_else(|| Recompute::ALL.to_vec(), |r| vec![r]);
         let zeros = self.c.zero.map_or_else(|| vec![0, 1, 2, 3], |z| vec![z]);
         for &micro_batch in &mbs {
             if micro_batch == 0 || per_replica % micro_batch != 0 {
                 continue;
             }
-            for &ep in
-                self.eps.iter().filter(|&&x| x > 0 && (self.c.ep.is_some() || group % u64::from(x) == 0))
-            {
+            // The (etp, ep) whose expert group tiles the ranks; a fixed ep that tiles with no
+            // etp is still evaluated once (with the first etp), as before.
+            let tiles = |e: u32, x: u32| {
+                let et = u64::from(if e == 0 { tp } else { e });
+                ranks % (u64::from(x) * et) == 0
+            };
+            let pairs = etps.iter().flat_map(|e| self.eps.iter().map(move |x| (e, x)));
+            for (&etp, &ep) in pairs.filter(|&(&e, &x)| {
+                x > 0
+                    && (tiles(e, x)
+                        || (self.c.ep.is_some() && e == etps[0] && !etps.iter().any(|&o| tiles(o, x))))
+            }) {
                 let m = per_replica / micro_batch;
                 if vp > 1 && m % pp != 0 {
                     continue;
@@ -302,6 +332,7 @@ impl Candidates {
                             zero,
                             first_stage_layers,
                             last_stage_layers,
+                            etp,
                         });
                     }
                 }
@@ -347,6 +378,7 @@ fn stage_split(c: &Constraints, layers: u32, pp: u32) -> Option<(u32, u32)> {
                 zero: 0,
                 first_stage_layers: f.unwrap_or(0),
                 last_stage_layers: l.unwrap_or(0),
+                etp: 0,
             };
             super::layout::check_stages(&probe, layers, "search").ok()?;
             Some((probe.first_stage_layers, probe.last_stage_layers))

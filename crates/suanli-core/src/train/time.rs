@@ -279,7 +279,10 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let dense_flops = p.matmul_flops_per_token_layer - p.expert_flops_per_token_layer;
     let mut gemm = tokens * dense_flops / t / (c.peak_flops * eta);
     if p.moe_fraction > 0.0 {
-        let rows = (tokens * p.expert_token_share * f64::from(ep)).max(1.0);
+        // With expert tensor parallelism below tp the TP ranks split the tokens instead of
+        // the experts (etp/tp of them each): fewer rows per expert GEMM, the same FLOPs a GPU.
+        let etp = f64::from(l.expert_tp());
+        let rows = (tokens * etp / t * p.expert_token_share * f64::from(ep)).max(1.0);
         let d = rows.min(p.expert_ffn).min(p.hidden);
         let eta_e = c.gemm_efficiency * d / (d + half);
         gemm += tokens * p.expert_flops_per_token_layer / t / (c.peak_flops * eta_e);
@@ -318,7 +321,10 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         0.0
     };
     let ep_f = if ep > 1 && p.moe_fraction > 0.0 {
-        let k = per_node(c.node_size, tp.saturating_mul(cp), ep);
+        // Expert-parallel ranks sit tp·cp apart with etp = tp; with a smaller etp the group
+        // runs through the TP ranks too, etp apart.
+        let stride = if l.expert_tp() == tp { tp.saturating_mul(cp) } else { l.expert_tp() };
+        let k = per_node(c.node_size, stride, ep);
         p.moe_fraction * 2.0 * collective(p, act_bytes * p.top_k / t, ep, k, 1.0)
     } else {
         0.0

@@ -24,6 +24,7 @@ fn layout(tp: u32, pp: u32, dp: u32, first: u32, last: u32) -> Layout {
         zero: 1,
         first_stage_layers: first,
         last_stage_layers: last,
+        etp: 0,
     }
 }
 
@@ -196,4 +197,24 @@ fn wide_ep_with_attention_data_parallelism_serves_deepseek_v3() {
     let bad = InferConfig { tp: 8, pp: 1, ep: 12, precision: Precisions::uniform(Precision::Fp8) };
     let e = bad.check(spec, 10, 10, "cli").expect_err("12 is not a multiple of 8").to_string();
     assert!(e.contains("multiple of tp"), "{e}");
+}
+
+#[test]
+fn expert_parallelism_spans_tensor_ranks_with_its_own_etp() {
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model("deepseek-v3").expect("model");
+    let w = Workload { global_batch: 1024, seq_len: 4096, precision: Precision::Fp8 };
+    // 2 × 16 = 32 ranks a stage: ep 32 needs whole experts (etp 1), not etp = tp = 2.
+    let l = Layout { ep: 32, ..layout(2, 1, 16, 0, 0) };
+    let e = l.check(spec, &w, "cli").expect_err("ep 32 × etp 2 > 32 ranks").to_string();
+    assert!(e.contains("ep × etp"), "{e}");
+    let whole = Layout { etp: 1, ..l };
+    whole.check(spec, &w, "cli").expect("ep 32 × etp 1 tiles tp 2 × dp 16");
+    let cluster = Cluster::new(&c, "h100-sxm", None, Precision::Fp8, &Calibration::default()).expect("c");
+    let p = Prepared::new(spec, &cluster, &w, &Calibration::default(), &Stack::MODERN);
+    // Same expert group size (32 GPUs) either way: the same expert weights per GPU.
+    let split = Layout { ep: 16, etp: 0, ..l };
+    split.check(spec, &w, "cli").expect("ep 16 × etp 2");
+    let (a, b) = (evaluate(&p, &whole).memory.weights_gib, evaluate(&p, &split).memory.weights_gib);
+    assert!((a - b).abs() < 1e-9 * a, "{a} vs {b}");
 }

@@ -111,6 +111,7 @@ fn build(c: &Choice) -> Option<(ModelSpec, Workload, Layout)> {
         zero,
         first_stage_layers: 0,
         last_stage_layers: 0,
+        etp: 0,
     };
     l.check(&m, &w, "prop").ok()?;
     Some((m, w, l))
@@ -317,6 +318,7 @@ fn layout_check_never_wraps() {
             zero: 0,
             first_stage_layers: 0,
             last_stage_layers: 0,
+            etp: 0,
         };
         let _ = l.check(&m, &w, "cli");
         let _ = l.micro_batches(&w);
