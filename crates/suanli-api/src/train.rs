@@ -104,6 +104,12 @@ pub struct TrainRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub zero: Option<u8>,
+    /// Data-parallel sharding by name: `zero1` (Megatron's distributed optimizer), `fsdp`
+    /// (ZeRO-3 over every data-parallel rank) or `hsdp` (ZeRO-3 inside each server, replicated
+    /// across servers). Sets `zero`; default: searched.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharding: Option<String>,
     /// Matmul precision: bf16 (default), fp16 or fp8.
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
@@ -177,6 +183,7 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
             first_stage_layers: first,
             last_stage_layers: last,
             etp: 0,
+            hsdp: false,
         };
         check_stages(&probe, m.layers, "request").map_err(ApiError::from)?;
     }
@@ -264,6 +271,24 @@ fn stage_fields(a: &TrainRequest, m: &ModelSpec) -> Result<(Option<u32>, Option<
     }
     let other = Some(rest / (pp - 1));
     Ok(if f.is_some() { (f, other) } else { (other, l) })
+}
+
+/// The named sharding's hybrid flag (`Some(true)` for hsdp), after checking it against `zero`.
+fn hsdp(a: &TrainRequest) -> Result<Option<bool>, ApiError> {
+    let Some(name) = a.sharding.as_deref() else { return Ok(None) };
+    let (zero, hybrid) = match input::choice("sharding", Some(name), &["zero1", "fsdp", "hsdp"])? {
+        "zero1" => (1, None),
+        "fsdp" => (3, Some(false)),
+        _ => (3, Some(true)),
+    };
+    if a.zero.is_some_and(|z| z != zero) {
+        return Err(ApiError::invalid(
+            "sharding",
+            name,
+            format!("consistent with zero ({}): {name} is ZeRO-{zero}", a.zero.unwrap_or_default()),
+        ));
+    }
+    Ok(hybrid.or(Some(false)))
 }
 
 fn l_pp(e: &Evaluation) -> u32 {
@@ -380,10 +405,15 @@ pub fn train(
         vp: a.vp,
         micro_batch: a.micro_batch,
         recompute,
-        zero: a.zero,
+        zero: a.zero.or(match a.sharding.as_deref() {
+            Some("zero1") => Some(1),
+            Some("fsdp" | "hsdp") => Some(3),
+            _ => None,
+        }),
         first_stage_layers: stages.0,
         last_stage_layers: stages.1,
         etp: a.etp,
+        hsdp: hsdp(a)?,
     };
     let cands = Candidates::try_new(&spec, &w, &constraints, cluster.node_size)?;
     if cands.outer.is_empty() {
@@ -417,6 +447,14 @@ pub fn train(
             chosen.layout.ep,
             chosen.layout.expert_tp()
         ));
+    }
+    if chosen.layout.zero == 3 {
+        notes.push(if chosen.layout.hsdp {
+            "hybrid sharding (HSDP): ZeRO-3 inside each server, gradient shards all-reduced across servers"
+                .to_string()
+        } else {
+            "fully sharded data parallelism (FSDP): ZeRO-3 over every data-parallel rank".to_string()
+        });
     }
     if chosen.layout.uneven() {
         let (f, mid, la) = chosen.layout.stage_layers(spec.layers);

@@ -277,6 +277,7 @@ pub fn plan_lora_model_parallel(
         first_stage_layers: 0,
         last_stage_layers: 0,
         etp: 0,
+        hsdp: false,
     };
     let e: Evaluation = evaluate(prepared, &layout);
     let (act_bytes, logits_bytes) = memory_parts(prepared, &layout);

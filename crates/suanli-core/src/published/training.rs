@@ -104,6 +104,7 @@ pub(crate) fn evaluate_published(
             first_stage_layers,
             last_stage_layers,
             etp: 0,
+            hsdp: false,
         };
         if first > 0 && l.mtp {
             // The last stage also runs the MTP block (about a layer and a second output head)
@@ -175,6 +176,7 @@ pub(crate) fn evaluate_published(
         first_stage_layers: None,
         last_stage_layers: None,
         etp: None,
+        hsdp: if l.fsdp { Some(false) } else { None },
     };
     let cands = Candidates::new(spec, w, &cons, cluster.node_size);
     let best = search(&p, &cands, Objective::Fastest)

@@ -80,6 +80,11 @@ pub struct Layout {
     /// the dense layers, ep over dp·cp).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub etp: u32,
+    /// Hybrid sharding (HSDP, with ZeRO-3): the model state sharded over the data-parallel
+    /// ranks inside one server only and replicated across servers, the gradient shards then
+    /// all-reduced across them. False: sharded over every dp·cp rank (FSDP).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hsdp: bool,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)]
@@ -237,6 +242,9 @@ impl Layout {
                     self.pp
                 ),
             );
+        }
+        if self.hsdp && self.zero != 3 {
+            return Err(Error::invalid(origin, "zero", self.zero, "3 with hybrid sharding (hsdp)"));
         }
         if self.zero >= 2 && self.pp > 1 {
             return Err(Error::invalid(

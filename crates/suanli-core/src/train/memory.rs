@@ -104,10 +104,23 @@ pub fn memory_parts(p: &Prepared, l: &Layout) -> (f64, f64) {
     activations_and_logits(p, l, 1)
 }
 
+/// Ranks the ZeRO state is sharded over: every dp·cp rank, or with hybrid sharding (HSDP)
+/// those inside one server.
+pub(crate) fn shard_ranks(p: &Prepared, l: &Layout) -> f64 {
+    let group = u64::from(l.dp) * u64::from(l.cp);
+    if l.hsdp {
+        let node = u64::from(p.cluster().node_size.max(1));
+        let in_node = (node / u64::from(l.tp.max(1))).max(1);
+        group.min(in_node) as f64
+    } else {
+        group as f64
+    }
+}
+
 /// Memory breakdown of a layout.
 pub(crate) fn memory(p: &Prepared, l: &Layout, micro_batches: u32) -> MemoryBreakdown {
     let params = params_per_gpu(p, l);
-    let shard = f64::from(l.dp) * f64::from(l.cp);
+    let shard = shard_ranks(p, l);
     let (w, g, o) = match l.zero {
         0 => (2.0, 2.0, 12.0),
         1 => (2.0, 2.0, 12.0 / shard),

@@ -42,6 +42,8 @@ pub struct Constraints {
     pub last_stage_layers: Option<u32>,
     /// Expert tensor parallelism (0 = tp). Left out, a MoE model tries tp and 1.
     pub etp: Option<u32>,
+    /// Hybrid sharding with ZeRO-3 (HSDP). Left out, ZeRO-3 tries FSDP and HSDP.
+    pub hsdp: Option<bool>,
 }
 
 /// Every divisor of `n`, ascending, from its prime factorisation (trial division up to
@@ -100,6 +102,7 @@ pub struct Candidates {
     global_batch: u32,
     layers: u32,
     moe: bool,
+    node_size: u32,
     c: Constraints,
 }
 
@@ -138,6 +141,7 @@ impl Candidates {
             global_batch: w.global_batch,
             layers: spec.layers,
             moe: spec.moe.is_some(),
+            node_size,
             c: *c,
         })
     }
@@ -176,7 +180,7 @@ impl Candidates {
         let inner_fixed = eps.len() as u64
             * c.etp.map_or(etps, |_| 1)
             * c.recompute.map_or(Recompute::ALL.len() as u64, |_| 1)
-            * c.zero.map_or(4, |_| 1);
+            * c.zero.map_or(5, |_| 1);
         let mut layouts = 0u64;
         let mut outer = Vec::new();
         for &tp in &tps {
@@ -200,6 +204,7 @@ impl Candidates {
                         first_stage_layers: first,
                         last_stage_layers: last,
                         etp: 0,
+                        hsdp: false,
                     };
                     let (f, mid, la) = probe.stage_layers(spec.layers);
                     let vps = choose(c.vp, || {
@@ -269,6 +274,7 @@ impl Candidates {
             global_batch: w.global_batch,
             layers: spec.layers,
             moe: spec.moe.is_some(),
+            node_size,
             c: *c,
         })
     }
@@ -294,7 +300,23 @@ impl Candidates {
             None => &[0],
         };
         let recomputes = self.c.recompute.map_or_else(|| Recompute::ALL.to_vec(), |r| vec![r]);
-        let zeros = self.c.zero.map_or_else(|| vec![0, 1, 2, 3], |z| vec![z]);
+        // ZeRO stages, ZeRO-3 as FSDP and (where dp·cp spans servers) HSDP.
+        let spans = ranks > u64::from(self.node_size);
+        let zeros: Vec<(u8, bool)> = match (self.c.zero, self.c.hsdp) {
+            (_, Some(true)) => vec![(3, true)],
+            (Some(z), _) => vec![(z, false)]
+                .into_iter()
+                .chain((z == 3 && spans && self.c.hsdp.is_none()).then_some((3, true)))
+                .collect(),
+            (None, Some(false)) => vec![(0, false), (1, false), (2, false), (3, false)],
+            (None, None) => {
+                let mut v = vec![(0, false), (1, false), (2, false), (3, false)];
+                if spans {
+                    v.push((3, true));
+                }
+                v
+            }
+        };
         for &micro_batch in &mbs {
             if micro_batch == 0 || per_replica % micro_batch != 0 {
                 continue;
@@ -316,7 +338,7 @@ impl Candidates {
                     continue;
                 }
                 for &recompute in &recomputes {
-                    for &zero in &zeros {
+                    for &(zero, hsdp) in &zeros {
                         if zero >= 2 && pp > 1 {
                             continue;
                         }
@@ -333,6 +355,7 @@ impl Candidates {
                             first_stage_layers,
                             last_stage_layers,
                             etp,
+                            hsdp,
                         });
                     }
                 }
@@ -379,6 +402,7 @@ fn stage_split(c: &Constraints, layers: u32, pp: u32) -> Option<(u32, u32)> {
                 first_stage_layers: f.unwrap_or(0),
                 last_stage_layers: l.unwrap_or(0),
                 etp: 0,
+                hsdp: false,
             };
             super::layout::check_stages(&probe, layers, "search").ok()?;
             Some((probe.first_stage_layers, probe.last_stage_layers))

@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::calib::{Calibration, SCORE_BYTES, Stack};
 use super::cluster::Cluster;
 use super::layout::{Layout, Recompute, Workload};
-use super::memory::{MemoryBreakdown, memory, params_per_gpu};
+use super::memory::{MemoryBreakdown, memory, params_per_gpu, shard_ranks};
 use crate::model::{FfnKind, ModelSpec, attention_flops_per_token, forward_flops_per_token};
 
 /// Everything about a (model, cluster, workload) that does not depend on the layout,
@@ -427,6 +427,16 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
             let rs = collective(p, 4.0 * params, group, k, 1.0);
             m * exposed(rs, per_mb_backward) + collective(p, 2.0 * params, group, k, 1.0)
         }
+        _ if l.hsdp => {
+            // Shard inside the server, then all-reduce each shard's gradients across the
+            // servers' replicas once a step (overlapped with the last backward pass).
+            let s = shard_ranks(p, l) as u32;
+            let rs = collective(p, 4.0 * params, s, s, 1.0);
+            let ag = collective(p, 2.0 * params, s, s, 1.0);
+            let replicas = (group / s.max(1)).max(1);
+            let across = collective(p, 4.0 * params / f64::from(s.max(1)), replicas, 1, 2.0);
+            m * exposed(rs + 2.0 * ag, stage) + exposed(across, per_mb_backward)
+        }
         _ => {
             let rs = collective(p, 4.0 * params, group, k, 1.0);
             let ag = collective(p, 2.0 * params, group, k, 1.0);
@@ -434,7 +444,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         }
     };
 
-    let sharded = if l.zero >= 1 { params / f64::from(group) } else { params };
+    let sharded = if l.zero >= 1 { params / shard_ranks(p, l) } else { params };
     let optimizer = sharded * 30.0 / (c.hbm_bytes_per_s * cal.memory_efficiency);
 
     let pipeline = m * stage + bubble;

@@ -25,6 +25,7 @@ fn layout(tp: u32, pp: u32, dp: u32, first: u32, last: u32) -> Layout {
         first_stage_layers: first,
         last_stage_layers: last,
         etp: 0,
+        hsdp: false,
     }
 }
 
@@ -217,4 +218,31 @@ fn expert_parallelism_spans_tensor_ranks_with_its_own_etp() {
     split.check(spec, &w, "cli").expect("ep 16 × etp 2");
     let (a, b) = (evaluate(&p, &whole).memory.weights_gib, evaluate(&p, &split).memory.weights_gib);
     assert!((a - b).abs() < 1e-9 * a, "{a} vs {b}");
+}
+
+#[test]
+fn hybrid_sharding_keeps_the_state_inside_a_server() {
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model("llama3.1-8b").expect("model");
+    let cluster = Cluster::new(&c, "h100-sxm", None, Precision::Bf16, &Calibration::default()).expect("c");
+    let w = Workload { global_batch: 1024, seq_len: 4096, precision: Precision::Bf16 };
+    let p = Prepared::new(spec, &cluster, &w, &Calibration::default(), &Stack::MODERN);
+    let fsdp = Layout { zero: 3, ..layout(1, 1, 64, 0, 0) };
+    let hsdp = Layout { hsdp: true, ..fsdp };
+    hsdp.check(spec, &w, "cli").expect("valid");
+    let (f, h) = (evaluate(&p, &fsdp), evaluate(&p, &hsdp));
+    // Sharded 8 ways (one server) instead of 64: 8× the optimizer state, less exposed traffic.
+    assert!((h.memory.optimizer_gib / f.memory.optimizer_gib - 8.0).abs() < 1e-9);
+    assert!(h.time.dp_comm_s < f.time.dp_comm_s);
+    let e = Layout { zero: 1, ..hsdp }.check(spec, &w, "cli").expect_err("hsdp is ZeRO-3").to_string();
+    assert!(e.contains("hsdp"), "{e}");
+    // The search offers it once dp spans servers.
+    let cons =
+        Constraints { gpus: Some(64), max_gpus: 64, tp: Some(1), zero: Some(3), ..Constraints::default() };
+    let cands = Candidates::try_new(spec, &w, &cons, cluster.node_size).expect("c");
+    let mut both = (false, false);
+    for &chunk in &cands.outer {
+        cands.for_each(chunk, |l| if l.hsdp { both.1 = true } else { both.0 = true });
+    }
+    assert_eq!(both, (true, true));
 }

@@ -112,6 +112,7 @@ fn build(c: &Choice) -> Option<(ModelSpec, Workload, Layout)> {
         first_stage_layers: 0,
         last_stage_layers: 0,
         etp: 0,
+        hsdp: false,
     };
     l.check(&m, &w, "prop").ok()?;
     Some((m, w, l))
@@ -319,6 +320,7 @@ fn layout_check_never_wraps() {
             first_stage_layers: 0,
             last_stage_layers: 0,
             etp: 0,
+            hsdp: false,
         };
         let _ = l.check(&m, &w, "cli");
         let _ = l.micro_batches(&w);

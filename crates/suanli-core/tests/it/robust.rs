@@ -118,6 +118,7 @@ fn extreme_layouts_evaluate_without_wrapping() {
             first_stage_layers: 0,
             last_stage_layers: 0,
             etp: 0,
+            hsdp: false,
         };
         let e = evaluate(&p, &l);
         assert!(e.gpus >= u64::from(dp), "{l:?}: no wrapped GPU count");

@@ -42,6 +42,7 @@ fn layout(tp: u32, pp: u32, dp: u32, micro_batch: u32, recompute: Recompute, zer
         first_stage_layers: 0,
         last_stage_layers: 0,
         etp: 0,
+        hsdp: false,
     }
 }
 
