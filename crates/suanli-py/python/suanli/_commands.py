@@ -98,7 +98,7 @@ def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     return _core.call('infer', fields, catalog, (), ('input_tokens', 'input', 'output_tokens', 'output', 'batch', 'concurrency', 'dp_attention', 'ep', 'max_batch', 'max_tokens', 'pp', 'tp'))
 
 
-def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, first_stage_layers: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, last_stage_layers: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, etp: Optional[int] = None, first_stage_layers: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, last_stage_layers: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, sharding: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`train`: memory, step time and throughput of a parallel layout; fields left out are searched
     for the fastest layout that fits (or, with `days`, the fewest servers).
 
@@ -115,6 +115,9 @@ def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         days: Deadline in days: find the fewest servers that train `tokens` in time.
         dp: Data-parallel replicas.
         ep: Expert-parallel degree (MoE).
+        etp: Expert tensor-parallel degree (MoE; Megatron-Core's `expert_tensor_parallel_size`):
+            1 keeps experts whole so ep spans the tensor-parallel ranks too (ep × etp divides
+            tp·dp·cp). Default: searched between tp and 1.
         first_stage_layers: Layers of the first pipeline stage, which also embeds (uneven
             stages, Megatron-Core's `decoder_first_pipeline_num_layers`; needs pp). Default: an
             even split where pp divides the layers, else embedding and loss counted as a layer
@@ -132,6 +135,9 @@ def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         recompute: Activation recomputation: none, selective or full (default: searched).
         seq_len: Tokens per sequence (default 4096, at most the model's context).
         server: Server id for the network (default: the catalog's server holding that GPU).
+        sharding: Data-parallel sharding by name: `zero1` (Megatron's distributed optimizer),
+            `fsdp` (ZeRO-3 over every data-parallel rank) or `hsdp` (ZeRO-3 inside each server,
+            replicated across servers). Sets `zero`; default: searched.
         stack: Software stack: modern (default: Transformer Engine, FlashAttention, overlap),
             fused-attention, legacy (Megatron-LM 2021).
         tokens: Training tokens, for time, GPU-hours, energy and cost.
@@ -150,8 +156,8 @@ def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         InputError: bad input; `.field` names the argument at fault.
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
-    fields = {"model": model, "gpu": gpu, "cp": cp, "days": days, "dp": dp, "ep": ep, "first_stage_layers": first_stage_layers, "global_batch": global_batch, "gpus": gpus, "last_stage_layers": last_stage_layers, "micro_batch": micro_batch, "model_config": model_config, "power_utilisation": power_utilisation, "pp": pp, "precision": precision, "pue": pue, "recompute": recompute, "seq_len": seq_len, "server": server, "stack": stack, "tokens": tokens, "top": top, "tp": tp, "vp": vp, "zero": zero}
-    return _core.call('train', fields, catalog, (), ('cp', 'dp', 'ep', 'first_stage_layers', 'global_batch', 'gpus', 'last_stage_layers', 'micro_batch', 'pp', 'seq_len', 'top', 'tp', 'vp', 'zero'))
+    fields = {"model": model, "gpu": gpu, "cp": cp, "days": days, "dp": dp, "ep": ep, "etp": etp, "first_stage_layers": first_stage_layers, "global_batch": global_batch, "gpus": gpus, "last_stage_layers": last_stage_layers, "micro_batch": micro_batch, "model_config": model_config, "power_utilisation": power_utilisation, "pp": pp, "precision": precision, "pue": pue, "recompute": recompute, "seq_len": seq_len, "server": server, "sharding": sharding, "stack": stack, "tokens": tokens, "top": top, "tp": tp, "vp": vp, "zero": zero}
+    return _core.call('train', fields, catalog, (), ('cp', 'dp', 'ep', 'etp', 'first_stage_layers', 'global_batch', 'gpus', 'last_stage_layers', 'micro_batch', 'pp', 'seq_len', 'top', 'tp', 'vp', 'zero'))
 
 
 def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, method: str, epochs: Optional[int] = None, examples: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, group_size: Optional[int] = None, iterations: Optional[int] = None, mean_len: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, no_checkpointing: Optional[bool] = None, padded: Optional[bool] = None, placement: Optional[str] = None, ppo_epochs: Optional[int] = None, prompt_len: Optional[int] = None, prompts: Optional[int] = None, rank: Optional[int] = None, response_len: Optional[int] = None, seq_len: Optional[int] = None, targets: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
