@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use suanli_core::Catalog;
 use suanli_core::finetune::{
-    BaseWeights, LoraSpec, Placement, RlAlgorithm, RlhfSpec, parse_targets, plan_lora, plan_rlhf,
+    BaseWeights, LoraSpec, Placement, RlAlgorithm, RlhfSpec, parse_targets, plan_lora_model_parallel,
+    plan_rlhf,
 };
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
@@ -325,11 +326,31 @@ fn lora(c: &Ctx<'_>, notes: &mut Vec<String>) -> Result<(FinetuneDocBuilder, boo
     }
     let targets = parse_targets(&a.targets).map_err(|m| ApiError::invalid("targets", &a.targets, m))?;
     let w = Workload { global_batch: a.global_batch, seq_len: a.seq_len, precision: Precision::Bf16 };
-    if u64::from(a.global_batch) % (u64::from(a.gpus) * u64::from(a.micro_batch.max(1))) != 0 {
+    // Data parallel over every GPU when the batch splits that way; a smaller batch (as in the
+    // published LoRA runs: 32 sequences on 64 GPUs) takes the fewest tensor-parallel ways
+    // inside a server that leave data-parallel replicas dividing it.
+    let mb = u64::from(a.micro_batch.max(1));
+    let splits = |tp: u32| a.gpus % tp == 0 && u64::from(a.global_batch) % (u64::from(a.gpus / tp) * mb) == 0;
+    let Some(tp) = (1..=cluster.node_size.max(1))
+        .filter(|t| cluster.node_size % t == 0 && spec.heads % t == 0)
+        .find(|&t| splits(t))
+    else {
         return Err(ApiError::invalid(
             "global_batch",
             a.global_batch,
-            format!("a multiple of gpus × micro-batch ({} × {})", a.gpus, a.micro_batch),
+            format!(
+                "a multiple of data-parallel replicas × micro-batch ({} GPUs ÷ tp up to {}, × {})",
+                a.gpus, cluster.node_size, a.micro_batch
+            ),
+        ));
+    };
+    if tp > 1 {
+        notes.push(format!(
+            "global batch {} < {} GPUs × micro-batch {}: the base is split tp {tp} ways, {} data-parallel replicas",
+            a.global_batch,
+            a.gpus,
+            a.micro_batch.max(1),
+            a.gpus / tp
         ));
     }
     let p = Prepared::new(spec, cluster, &w, calib, &Stack::MODERN);
@@ -344,7 +365,7 @@ fn lora(c: &Ctx<'_>, notes: &mut Vec<String>) -> Result<(FinetuneDocBuilder, boo
         checkpointing: !a.no_checkpointing,
         tokens,
     };
-    let plan = plan_lora(spec, cluster, &job, &p)
+    let plan = plan_lora_model_parallel(spec, cluster, &job, &p, tp, 1)
         .map_err(|m| ApiError::invalid("rank", format!("{}/{}", a.rank, a.targets), m))?;
     let b = &plan.breakdown;
     let phases = [

@@ -24,6 +24,9 @@ use crate::input::{self, count, nonzero};
 const SERVING: [Precision; 5] =
     [Precision::Bf16, Precision::Fp16, Precision::Fp8, Precision::Int8, Precision::Int4];
 
+/// Deepest pipeline the search tries.
+const MAX_SEARCHED_PP: u32 = 8;
+
 /// Largest prompt or output length, tokens.
 pub const MAX_TOKENS: u64 = 10_000_000;
 
@@ -94,10 +97,18 @@ pub struct InferRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub pp: Option<u32>,
-    /// Expert-parallel degree for MoE models, dividing tp (default 1 when `tp` is given).
+    /// Expert-parallel degree for MoE models (default 1 when `tp` is given): a divisor of tp,
+    /// or a multiple of it for wide EP (attention data-parallel over ep ÷ tp groups).
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub ep: Option<u32>,
+    /// Attention data-parallel groups for wide expert parallelism (DeepSeek-style): attention
+    /// replicated over this many groups of tp GPUs, the routed experts sharded over all of
+    /// them (ep = tp × dp_attention), tokens dispatched and combined by all-to-all. Default:
+    /// ep ÷ tp when ep exceeds tp, else 1; without tp, searched.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dp_attention: Option<u32>,
     /// Prompt tokens per request.
     #[cfg_attr(feature = "clap", arg(long = "input-tokens", visible_alias = "input", value_parser = crate::count::parse_u64))]
     #[serde(alias = "input")]
@@ -257,12 +268,35 @@ fn nearest_latency(
     }
 }
 
-/// `tp{}×pp{} ep{} w/a/kv`.
+/// `tp{}×pp{} ep{} w/a/kv` (with ` dpa{}` for attention data parallelism).
 pub(crate) fn label(cfg: &InferConfig) -> String {
+    let dpa = cfg.dp_attention();
+    let dpa = if dpa > 1 { format!(" dpa{dpa}") } else { String::new() };
     format!(
-        "tp{}×pp{} ep{} {}/{}/{}",
+        "tp{}×pp{} ep{}{dpa} {}/{}/{}",
         cfg.tp, cfg.pp, cfg.ep, cfg.precision.weights, cfg.precision.activations, cfg.precision.kv
     )
+}
+
+/// Expert-parallel degrees searched for a MoE model: the divisors of each tp (experts inside
+/// the tensor-parallel group), and wide EP over attention data-parallel groups — ep a
+/// multiple of tp from 2·tp up to the experts (at most 512 GPUs a stage): powers of two and
+/// whole scale-up domains (multiples of the server's GPUs).
+fn expert_degrees(tps: &[u32], experts: u32, node: u32, dp_attention: Option<u32>) -> Vec<u32> {
+    let cap = experts.min(512);
+    let mut v: Vec<u32> = if dp_attention.is_some_and(|d| d > 1) { Vec::new() } else { tps.to_vec() };
+    let mut wide: Vec<u32> = (1..=9).map(|k| 1u32 << k).collect();
+    wide.extend((1..=cap / node.max(1)).map(|k| k * node.max(1)));
+    for &tp in tps {
+        for &e in &wide {
+            let ok = e > tp && e % tp == 0 && e <= cap && dp_attention.is_none_or(|d| e == tp * d);
+            if ok && !v.contains(&e) {
+                v.push(e);
+            }
+        }
+    }
+    v.sort_unstable();
+    v
 }
 
 fn divisors_up_to(n: u32, max: u32) -> Vec<u32> {
@@ -327,17 +361,36 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
         .collect();
     let mut notes = Vec::new();
     let chip = catalog.accelerator(&r.gpu).map_err(|e| ApiError::from(e).at("gpu"))?.id.clone();
-    let node = catalog
-        .servers
-        .iter()
-        .find(|s| s.accelerator.as_deref() == Some(chip.as_str()))
-        .map_or(8, |s| s.accelerator_count.max(1));
     let server = r.server.as_deref();
+    // The scale-up domain: the chosen server's GPUs (72 on an NVL72 rack), not a fixed 8.
+    let node = cluster_for(catalog, &r.gpu, server, wanted[0], true).map_or_else(
+        |_| {
+            catalog
+                .servers
+                .iter()
+                .find(|s| s.accelerator.as_deref() == Some(chip.as_str()))
+                .map_or(8, |s| s.accelerator_count.max(1))
+        },
+        |(c, _, _)| c.node_size,
+    );
+    if r.dp_attention == Some(0) {
+        return Err(ApiError::invalid("dp_attention", 0, "a positive number of groups"));
+    }
+    if let Some(d) = r.dp_attention.filter(|&d| d > 1) {
+        if spec.moe.is_none() {
+            return Err(ApiError::invalid("dp_attention", d, "1 for a dense model (wide EP needs experts)"));
+        }
+    }
 
     let (cfg, cluster, result, ranking) = if r.tp.is_none() {
+        // TP and EP inside the scale-up domain (and wide EP beyond it); PP up to 8 stages (a
+        // pipeline depth, not a domain: deeper ones only lengthen the first token).
         let tps = divisors_up_to(node, node);
-        let pps = r.pp.map_or_else(|| divisors_up_to(spec.layers, 8), |p| vec![p]);
-        let eps = r.ep.map_or_else(|| spec.moe.as_ref().map_or(vec![1], |_| tps.clone()), |e| vec![e]);
+        let pps = r.pp.map_or_else(|| divisors_up_to(spec.layers, MAX_SEARCHED_PP), |p| vec![p]);
+        let eps = r.ep.map_or_else(
+            || spec.moe.as_ref().map_or(vec![1], |m| expert_degrees(&tps, m.experts, node, r.dp_attention)),
+            |e| vec![e],
+        );
         let limits =
             Limits { max_ttft_s: opts.max_ttft, max_tpot_s: opts.max_tpot, per_dollar: opts.per_dollar };
         let auto = opts.auto();
@@ -357,8 +410,10 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
                 search(&spec, &lookup, &tps, &pps, &eps, &wanted, &engine, &calib, input, output, &free);
             let near = nearest_latency(&spec, &lookup, &fitting.ranked, &engine, &calib, input, output);
             return Err(ApiError::Infeasible(format!(
-                "no configuration fits and meets the limits ({} evaluated on {}: tp up to {node}, pp up to 8){near}",
-                found.evaluated, r.gpu
+                "no configuration fits and meets the limits ({} evaluated on {}: tp up to {node}, pp up to {MAX_SEARCHED_PP}, wide EP up to {} GPUs a stage){near}",
+                found.evaluated,
+                r.gpu,
+                eps.iter().max().copied().unwrap_or(1)
             )));
         };
         let (cluster, used, _) = cluster_for(catalog, &r.gpu, server, best.config.precision, opts.fallback)?;
@@ -389,7 +444,19 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
         let tp = r.tp.unwrap_or(1);
         let (cluster, used, note) = cluster_for(catalog, &r.gpu, server, wanted[0], opts.fallback)?;
         notes.extend(note);
-        let cfg = InferConfig { tp, pp: r.pp.unwrap_or(1), ep: r.ep.unwrap_or(1), precision: used };
+        let ep = match (r.ep, r.dp_attention) {
+            (Some(e), Some(d)) if u64::from(e) != u64::from(tp) * u64::from(d) && d > 1 => {
+                return Err(ApiError::invalid(
+                    "dp_attention",
+                    d,
+                    format!("ep ÷ tp ({e} ÷ {tp}) when both are given"),
+                ));
+            }
+            (Some(e), _) => e,
+            (None, Some(d)) => tp.saturating_mul(d),
+            (None, None) => 1,
+        };
+        let cfg = InferConfig { tp, pp: r.pp.unwrap_or(1), ep, precision: used };
         cfg.check(&spec, input, output, "request")?;
         let replica = Replica::new(&spec, &cluster, &cfg, &engine, &calib);
         let limits = Limits { max_ttft_s: opts.max_ttft, max_tpot_s: opts.max_tpot, per_dollar: false };
@@ -484,8 +551,8 @@ fn answer(
     let unfit = (!result.fits).then(|| unfit_reason(&replica, &result, total));
     let header = Header {
         model: ModelRef::of(spec),
-        gpu: Some(GpuRef::of(catalog, &cluster.accelerator, u64::from(cfg.tp) * u64::from(cfg.pp))),
-        layout: Some(LayoutRef { tp: cfg.tp, pp: cfg.pp, dp: 1, ep: cfg.ep, cp: 1 }),
+        gpu: Some(GpuRef::of(catalog, &cluster.accelerator, cfg.gpus())),
+        layout: Some(LayoutRef { tp: cfg.tp, pp: cfg.pp, dp: cfg.dp_attention(), ep: cfg.ep, cp: 1 }),
         precision: Some(PrecisionRef {
             weights: cfg.precision.weights,
             activations: cfg.precision.activations,

@@ -206,7 +206,7 @@ fn row(catalog: &Catalog, a: &InferRequest, index: usize) -> SweepRow {
                     l.tp, l.pp, l.ep, p.weights, p.activations, p.kv
                 ));
             }
-            r.gpus = Some(l.tp * l.pp);
+            r.gpus = Some(l.tp * l.pp * l.dp.max(1));
             r.batch = Some(doc.batch);
             r.ttft_s = Some(doc.ttft_s.mean);
             r.tpot_s = Some(doc.tpot_s.mean);

@@ -7,8 +7,8 @@ use suanli_core::Catalog;
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
 use suanli_core::train::{
-    Calibration, Candidates, Cluster, Constraints, Evaluation, Objective, Operating, Outcome, Prepared,
-    Recompute, Stack, TrainReport, Workload, nearest_miss,
+    Calibration, Candidates, Cluster, Constraints, Evaluation, Layout, Objective, Operating, Outcome, Prepared,
+    Recompute, Stack, TrainReport, Workload, batch_hint, check_stages, nearest_miss, uneven_split,
 };
 use suanli_report::{
     FrontRow, GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, SearchStats, TrainDoc, Uncertainty,
@@ -65,6 +65,23 @@ pub struct TrainRequest {
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub cp: Option<u32>,
+    /// Layers of the first pipeline stage, which also embeds (uneven stages, Megatron-Core's
+    /// `decoder_first_pipeline_num_layers`; needs pp). Default: an even split where pp divides
+    /// the layers, else embedding and loss counted as a layer each.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_stage_layers: Option<u32>,
+    /// Layers of the last pipeline stage, which also computes the logits and the loss (uneven
+    /// stages; needs pp).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_stage_layers: Option<u32>,
+    /// Expert tensor-parallel degree (MoE; Megatron-Core's `expert_tensor_parallel_size`):
+    /// 1 keeps experts whole so ep spans the tensor-parallel ranks too (ep × etp divides
+    /// tp·dp·cp). Default: searched between tp and 1.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etp: Option<u32>,
     /// Virtual pipeline stages per GPU (interleaved 1F1B).
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
@@ -89,6 +106,12 @@ pub struct TrainRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub zero: Option<u8>,
+    /// Data-parallel sharding by name: `zero1` (Megatron's distributed optimizer), `fsdp`
+    /// (ZeRO-3 over every data-parallel rank) or `hsdp` (ZeRO-3 inside each server, replicated
+    /// across servers). Sets `zero`; default: searched.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sharding: Option<String>,
     /// Matmul precision: bf16 (default), fp16 or fp8.
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
@@ -140,25 +163,41 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
             ));
         }
     }
+    let (first, last) = stage_fields(a, m)?;
     if let Some(pp) = a.pp {
-        if m.layers % pp != 0 {
-            return Err(ApiError::invalid("pp", pp, format!("a divisor of the layers ({})", m.layers)));
+        if pp > m.layers {
+            return Err(ApiError::invalid("pp", pp, format!("at most the layers ({})", m.layers)));
         }
-        if let Some(vp) = a.vp {
-            let stages = u64::from(pp) * u64::from(vp);
-            if vp > 1 && (pp == 1 || stages > u64::from(m.layers) || m.layers % (pp * vp) != 0) {
-                return Err(ApiError::invalid(
-                    "vp",
-                    vp,
-                    format!("1, or with pp > 1 a divisor of layers ÷ pp ({} ÷ {pp})", m.layers),
-                ));
-            }
-        }
+        let (first, last) = match (first, last) {
+            (None, None) => uneven_split(m.layers, pp).unwrap_or((0, 0)),
+            (f, l) => (f.unwrap_or(0), l.unwrap_or(0)),
+        };
+        let probe = Layout {
+            tp: 1,
+            pp,
+            dp: 1,
+            ep: 1,
+            cp: 1,
+            vp: a.vp.unwrap_or(1),
+            micro_batch: 1,
+            recompute: Recompute::Full,
+            zero: 0,
+            first_stage_layers: first,
+            last_stage_layers: last,
+            etp: 0,
+            hsdp: false,
+        };
+        check_stages(&probe, m.layers, "request").map_err(ApiError::from)?;
     }
     if let Some(cp) = a.cp {
         if seq % cp != 0 {
             return Err(ApiError::invalid("cp", cp, format!("a divisor of the sequence length ({seq})")));
         }
+    }
+    match (&m.moe, a.etp) {
+        (None, Some(e)) if e > 1 => return Err(ApiError::invalid("etp", e, "1 for a dense model")),
+        (_, Some(0)) => return Err(ApiError::invalid("etp", 0, "a positive integer")),
+        _ => {}
     }
     match (&m.moe, a.ep) {
         (None, Some(ep)) if ep != 1 => return Err(ApiError::invalid("ep", ep, "1 for a dense model")),
@@ -189,7 +228,7 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
     if let Some(g) = a.gpus {
         let fixed: u64 =
             [a.tp, a.pp, a.dp, a.cp].iter().fold(1u64, |n, v| n.saturating_mul(u64::from(v.unwrap_or(1))));
-        let all = a.tp.is_some() && a.pp.is_some() && a.dp.is_some();
+        let all = a.tp.is_some() && a.pp.is_some() && a.dp.is_some() && a.cp.is_some();
         if (all && fixed != g) || g % fixed != 0 {
             return Err(ApiError::invalid(
                 "gpus",
@@ -199,6 +238,63 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
         }
     }
     Ok(())
+}
+
+/// The uneven-stage fields: both, or one with the other derived (the remaining layers split
+/// evenly over the other stages); they need pp.
+fn stage_fields(a: &TrainRequest, m: &ModelSpec) -> Result<(Option<u32>, Option<u32>), ApiError> {
+    let (f, l) = (a.first_stage_layers, a.last_stage_layers);
+    if f.is_none() && l.is_none() {
+        return Ok((None, None));
+    }
+    let key = if f.is_some() { "first_stage_layers" } else { "last_stage_layers" };
+    let Some(pp) = a.pp else {
+        return Err(ApiError::field(key, "give pp with first_stage_layers or last_stage_layers"));
+    };
+    let given = f.or(l).unwrap_or(0);
+    if given == 0 || given >= m.layers || pp < 2 {
+        return Err(ApiError::invalid(
+            key,
+            given,
+            format!("from 1 to {} layers, with pp ≥ 2 (pp {pp})", m.layers.saturating_sub(1)),
+        ));
+    }
+    if f.is_some() && l.is_some() {
+        return Ok((f, l));
+    }
+    // One given: the rest split evenly over the other pp − 1 stages.
+    let rest = m.layers - given;
+    if rest % (pp - 1) != 0 {
+        return Err(ApiError::invalid(
+            key,
+            given,
+            format!("leaving the other {} stages an equal share of the {} layers", pp - 1, m.layers),
+        ));
+    }
+    let other = Some(rest / (pp - 1));
+    Ok(if f.is_some() { (f, other) } else { (other, l) })
+}
+
+/// The named sharding's hybrid flag (`Some(true)` for hsdp), after checking it against `zero`.
+fn hsdp(a: &TrainRequest) -> Result<Option<bool>, ApiError> {
+    let Some(name) = a.sharding.as_deref() else { return Ok(None) };
+    let (zero, hybrid) = match input::choice("sharding", Some(name), &["zero1", "fsdp", "hsdp"])? {
+        "zero1" => (1, None),
+        "fsdp" => (3, Some(false)),
+        _ => (3, Some(true)),
+    };
+    if a.zero.is_some_and(|z| z != zero) {
+        return Err(ApiError::invalid(
+            "sharding",
+            name,
+            format!("consistent with zero ({}): {name} is ZeRO-{zero}", a.zero.unwrap_or_default()),
+        ));
+    }
+    Ok(hybrid.or(Some(false)))
+}
+
+fn l_pp(e: &Evaluation) -> u32 {
+    e.layout.pp
 }
 
 fn layout_label(e: &Evaluation) -> String {
@@ -282,6 +378,7 @@ fn train_with(
         ));
     }
     check_fixed(a, &spec, seq, global_batch)?;
+    let stages = stage_fields(a, &spec)?;
     let precision = input::precision(
         "precision",
         a.precision.as_deref().unwrap_or("bf16"),
@@ -326,9 +423,22 @@ fn train_with(
         vp: a.vp,
         micro_batch: a.micro_batch,
         recompute,
-        zero: a.zero,
+        zero: a.zero.or(match a.sharding.as_deref() {
+            Some("zero1") => Some(1),
+            Some("fsdp" | "hsdp") => Some(3),
+            _ => None,
+        }),
+        first_stage_layers: stages.0,
+        last_stage_layers: stages.1,
+        etp: a.etp,
+        hsdp: hsdp(a)?,
     };
     let cands = Candidates::try_new(&spec, &w, &constraints, cluster.node_size)?;
+    if cands.outer.is_empty() {
+        if let Some(why) = batch_hint(&spec, &w, &constraints, cluster.node_size) {
+            return Err(ApiError::invalid("global_batch", global_batch, why));
+        }
+    }
     let prepared = Prepared::new(&spec, &cluster, &w, &calib, &stack);
     let outcome = search(&prepared, &cands, objective, progress);
     let op = Operating { power_utilisation, pue };
@@ -348,6 +458,33 @@ fn train_with(
         }
     };
     let mut notes = vec![format!("sequence length {seq} tokens")];
+    if spec.moe.is_some() && chosen.layout.expert_tp() != chosen.layout.tp {
+        notes.push(format!(
+            "expert tensor parallelism etp {}: the expert-parallel group of ep {} × etp {} GPUs spans the tensor-parallel ranks",
+            chosen.layout.expert_tp(),
+            chosen.layout.ep,
+            chosen.layout.expert_tp()
+        ));
+    }
+    if chosen.layout.zero == 3 {
+        notes.push(if chosen.layout.hsdp {
+            "hybrid sharding (HSDP): ZeRO-3 inside each server, gradient shards all-reduced across servers"
+                .to_string()
+        } else {
+            "fully sharded data parallelism (FSDP): ZeRO-3 over every data-parallel rank".to_string()
+        });
+    }
+    if chosen.layout.uneven() {
+        let (f, mid, la) = chosen.layout.stage_layers(spec.layers);
+        let middle = if l_pp(&chosen) > 2 {
+            format!(", {mid} on each of the {} middle stages", l_pp(&chosen) - 2)
+        } else {
+            String::new()
+        };
+        notes.push(format!(
+            "uneven pipeline stages: {f} layers on the first (with the embedding){middle}, {la} on the last (with the loss); the slowest stage sets the pace"
+        ));
+    }
     if cluster.scale_out_assumed {
         notes.push(format!(
             "no NICs catalogued for this server: scale-out assumed {} Gb/s per GPU",

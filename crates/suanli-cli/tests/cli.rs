@@ -490,8 +490,11 @@ fn train_bad_layouts() {
     let with = |extra: &[&'static str]| join(&base, extra);
     let e = fails(&with(&["--gpus", "1024", "--tp", "5"]));
     assert!(e.contains("--tp") && e.contains("attention heads (96)"), "{e}");
-    let e = fails(&with(&["--gpus", "1024", "--pp", "7"]));
+    // pp 7 is accepted since issue 11 (uneven stages: 13 + 5 × 14 + 13 layers); 97 cannot split 96.
+    let e = fails(&with(&["--gpus", "1024", "--pp", "97"]));
     assert!(e.contains("--pp") && e.contains("layers (96)"), "{e}");
+    let e = fails(&with(&["--gpus", "1024", "--pp", "8", "--first-stage-layers", "6"]));
+    assert!(e.contains("--first-stage-layers") && e.contains("96 layers"), "{e}");
     let e = fails(&with(&["--gpus", "1000", "--tp", "8", "--pp", "8", "--dp", "16"]));
     assert!(e.contains("--gpus") && e.contains("tp·pp·dp·cp = 1024"), "{e}");
     let e = fails(&["train", "-m", "gpt3-175b", "--gpu", "h100x", "--gpus", "8"]);

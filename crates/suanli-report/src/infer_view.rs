@@ -110,10 +110,12 @@ pub fn render_infer(d: &InferDoc, format: Format) -> Result<String, serde_json::
     let l = h.layout.unwrap_or_default();
     let p = h.precision.map(|p| (p.weights.name(), p.activations.name(), p.kv.name())).unwrap_or_default();
     let gpu = h.gpu.as_ref().map_or("", |g| g.id.as_str());
+    // Wide EP: attention data-parallel over `dp` groups of tp GPUs a stage.
+    let dpa = if l.dp > 1 { format!(" over {} attention data-parallel groups", l.dp) } else { String::new() };
     let mut s = format!(
-        "Serving {} on {} × {gpu} (tp {} × pp {}, ep {}), weights {}, activations {}, KV {}; {} in / {} out tokens, {}\n\n",
+        "Serving {} on {} × {gpu} (tp {} × pp {}, ep {}{dpa}), weights {}, activations {}, KV {}; {} in / {} out tokens, {}\n\n",
         h.model.id,
-        l.tp * l.pp,
+        l.tp * l.pp * l.dp.max(1),
         l.tp,
         l.pp,
         l.ep,

@@ -274,6 +274,10 @@ pub fn plan_lora_model_parallel(
         micro_batch: job.micro_batch.min(per_gpu_batch.max(1)),
         recompute,
         zero: if sharded { 3 } else { 0 },
+        first_stage_layers: 0,
+        last_stage_layers: 0,
+        etp: 0,
+        hsdp: false,
     };
     let e: Evaluation = evaluate(prepared, &layout);
     let (act_bytes, logits_bytes) = memory_parts(prepared, &layout);

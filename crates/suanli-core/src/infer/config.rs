@@ -34,7 +34,11 @@ pub struct InferConfig {
     pub tp: u32,
     /// Pipeline stages.
     pub pp: u32,
-    /// Expert-parallel degree (MoE), dividing tp.
+    /// Expert-parallel degree (MoE). Up to tp: a divisor of tp (experts sharded inside the
+    /// tensor-parallel group). Above tp: a multiple of it, and attention runs data-parallel
+    /// over `ep ÷ tp` groups of tp GPUs (DeepSeek-style wide EP, [`InferConfig::dp_attention`]),
+    /// the routed experts sharded over all `ep` GPUs of a stage with an all-to-all dispatch
+    /// and combine per MoE layer.
     pub ep: u32,
     /// Precisions.
     pub precision: Precisions,
@@ -77,6 +81,19 @@ pub enum Mode {
 }
 
 impl InferConfig {
+    /// Attention data-parallel groups per pipeline stage: `ep ÷ tp` when ep exceeds tp (wide
+    /// expert parallelism), else 1.
+    #[must_use]
+    pub fn dp_attention(&self) -> u32 {
+        if self.ep > self.tp && self.tp > 0 { self.ep / self.tp } else { 1 }
+    }
+
+    /// GPUs of the replica: tp · pp · dp_attention.
+    #[must_use]
+    pub fn gpus(&self) -> u64 {
+        u64::from(self.tp) * u64::from(self.pp) * u64::from(self.dp_attention())
+    }
+
     /// Checks the layout against the model and the request lengths.
     ///
     /// # Errors
@@ -140,12 +157,28 @@ impl InferConfig {
             ));
         }
         match &m.moe {
-            Some(moe) if moe.experts % self.ep != 0 || self.tp % self.ep != 0 => Err(Error::invalid(
-                origin,
-                "ep",
-                self.ep,
-                format!("a divisor of both the experts ({}) and tp ({})", moe.experts, self.tp),
-            )),
+            Some(moe) if self.ep > self.tp && (self.ep % self.tp != 0 || self.ep > moe.experts) => {
+                Err(Error::invalid(
+                    origin,
+                    "ep",
+                    self.ep,
+                    format!(
+                        "above tp, a multiple of tp ({}) and at most the experts ({}) (attention data-parallel over ep ÷ tp groups)",
+                        self.tp, moe.experts
+                    ),
+                ))
+            }
+            Some(moe) if self.ep <= self.tp && (moe.experts % self.ep != 0 || self.tp % self.ep != 0) => {
+                Err(Error::invalid(
+                    origin,
+                    "ep",
+                    self.ep,
+                    format!(
+                        "a divisor of both the experts ({}) and tp ({}), or a multiple of tp (wide EP with attention data parallelism)",
+                        moe.experts, self.tp
+                    ),
+                ))
+            }
             None if self.ep != 1 => Err(Error::invalid(origin, "ep", self.ep, "1 for a dense model")),
             _ => Ok(()),
         }

@@ -56,12 +56,14 @@ pub struct InferResult {
 pub fn evaluate(r: &Replica, input: u32, output: u32, mode: Mode) -> InferResult {
     let (i, o) = (f64::from(input), f64::from(output));
     let pp = f64::from(r.config.pp);
-    let gpus = f64::from(r.config.tp) * pp;
+    let gpus = r.config.gpus() as f64;
     let engine = &r.engine;
     let reserve = engine.max_new_tokens.map_or(o, |m| f64::from(m).max(o));
     let kv_cap = r.kv_capacity(i + reserve);
-    let tok_cap = (f64::from(engine.max_tokens) / (1.0 + i / o)).floor().max(1.0);
-    let seq_cap = f64::from(engine.max_batch);
+    // Each attention data-parallel group schedules its own batch under the engine's limits.
+    let groups = f64::from(r.config.dp_attention());
+    let tok_cap = (f64::from(engine.max_tokens) / (1.0 + i / o)).floor().max(1.0) * groups;
+    let seq_cap = f64::from(engine.max_batch) * groups;
     let max_batch = kv_cap.min(tok_cap).min(seq_cap).max(0.0);
     let limited_by = if max_batch == kv_cap {
         "kv_cache"

@@ -55,7 +55,7 @@ pub struct SearchResult {
 }
 
 fn cost(c: &Cluster, cfg: &InferConfig, r: &InferResult) -> Option<f64> {
-    let gpus = f64::from(cfg.tp) * f64::from(cfg.pp);
+    let gpus = cfg.gpus() as f64;
     c.cloud_usd_per_gpu_hour.map(|p| p * gpus / (r.output_tokens_per_s * 3600.0) * 1e6)
 }
 
@@ -89,7 +89,8 @@ pub fn best_load(r: &Replica, input: u32, output: u32, limits: &Limits) -> Optio
     Some(best)
 }
 
-/// Searches layouts (`tps` × `pps` × `eps`) and precisions. `cluster_for` gives the chip's
+/// Searches layouts (`tps` × `pps` × `eps`; an ep above tp is wide EP with attention data
+/// parallelism, see [`InferConfig::ep`]) and precisions. `cluster_for` gives the chip's
 /// rates for an activation precision, or `None` when the chip lacks it.
 #[allow(clippy::too_many_arguments)]
 #[must_use]
@@ -114,6 +115,12 @@ pub fn search(
                 for &ep in eps {
                     let cfg = InferConfig { tp, pp, ep, precision: *p };
                     if cfg.check(spec, input, output, "search").is_err() {
+                        continue;
+                    }
+                    // Wide EP degrees that divide the experts, or fill whole scale-up domains
+                    // (redundant experts then fill the spare slots, as on an NVL72 rack).
+                    let experts = spec.moe.as_ref().map_or(1, |m| m.experts);
+                    if ep > tp && experts % ep != 0 && ep % cluster.node_size.max(1) != 0 {
                         continue;
                     }
                     out.evaluated += 1;

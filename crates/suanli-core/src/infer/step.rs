@@ -13,6 +13,11 @@
 //! - Tensor parallelism: two all-reduces per layer of the step's activations, each a
 //!   small-message latency plus `2(t−1)/t` of the bytes over the link's achievable bus
 //!   bandwidth; pipeline stages send activations point to point.
+//! - Wide expert parallelism (ep > tp): attention and the dense weights are replicated over
+//!   `d = ep ÷ tp` data-parallel groups, each with its share of the batch and its own KV cache;
+//!   the routed experts are sharded over all `ep` GPUs of a stage (⌈E/ep⌉ on the busiest), and
+//!   each MoE layer dispatches and combines its tokens' top-k copies with an all-to-all over the
+//!   scale-up fabric while the stage fits one server, across servers over the NICs beyond.
 //! - Fixed costs: per step (scheduling, sampling) and per layer (norms, launches).
 
 use serde::Serialize;
@@ -82,6 +87,7 @@ pub struct Replica {
     expert_flops_per_token: f64,
     head_flops_per_token: f64,
     attention_per_token_per_context: f64,
+    attention_dp: f64,
     cluster: Cluster,
     calib: InferCalibration,
 }
@@ -98,11 +104,11 @@ impl Replica {
     ) -> Replica {
         let pc = spec.params();
         let (tp, pp) = (f64::from(cfg.tp), f64::from(cfg.pp));
-        let gpus = tp * pp;
+        let d = f64::from(cfg.dp_attention());
+        let gpus = tp * pp * d;
         let wb = cfg.precision.weights.bytes();
         let layers = f64::from(spec.layers);
         let h = f64::from(spec.hidden);
-        let weights_gib = pc.total * wb / gpus / GIB;
         let (moe_layers, experts, top_k) = match &spec.moe {
             Some(m) => (f64::from(spec.layers - m.dense_layers), f64::from(m.experts), f64::from(m.active)),
             None => (0.0, 1.0, 1.0),
@@ -112,8 +118,16 @@ impl Replica {
             Some(m) => pc.experts * f64::from(m.experts) / (f64::from(m.experts) + f64::from(m.shared)),
             None => 0.0,
         };
-        let expert_bytes_layer = if moe_layers > 0.0 { routed * wb / moe_layers / gpus * pp } else { 0.0 };
-        let dense_bytes_stage = (pc.total - routed) * wb / gpus;
+        // The busiest GPU's share of the routed experts: 1/(tp·pp) of them inside a
+        // tensor-parallel group; with wide EP ⌈E/ep⌉ whole experts on each of ep GPUs a stage.
+        let expert_share =
+            if d > 1.0 { (experts / f64::from(cfg.ep)).ceil() / experts / pp } else { 1.0 / gpus };
+        let expert_bytes_layer =
+            if moe_layers > 0.0 { routed * wb / moe_layers * expert_share * pp } else { 0.0 };
+        // Dense weights (attention, dense and shared FFN, embeddings) are replicated over the
+        // attention data-parallel groups.
+        let dense_bytes_stage = (pc.total - routed) * wb / (tp * pp);
+        let weights_gib = (dense_bytes_stage + routed * wb * expert_share) / GIB;
 
         // KV cache per token on one GPU.
         let kv_b = cfg.precision.kv.bytes();
@@ -136,7 +150,8 @@ impl Replica {
         let workspace_gib = workspace / GIB;
         let free = cluster.memory_gib - weights_gib - workspace_gib - calib.reserved_gib;
         let kv_cache_gib = (free * engine.kv_memory_fraction).max(0.0);
-        let kv_tokens = kv_cache_gib * GIB / kv_bytes_per_token;
+        // Each attention group keeps its own sequences' KV cache.
+        let kv_tokens = kv_cache_gib * GIB / kv_bytes_per_token * d;
         let memory = InferMemory {
             weights_gib,
             workspace_gib,
@@ -167,8 +182,9 @@ impl Replica {
             } else {
                 0.0
             },
-            head_flops_per_token: 2.0 * head / tp,
+            head_flops_per_token: 2.0 * head / (tp * d),
             attention_per_token_per_context: attention_flops_per_token(spec, 1.0) / gpus,
+            attention_dp: d,
             cluster: cluster.clone(),
             calib: *calib,
         }
@@ -210,7 +226,8 @@ impl Replica {
         let expert_flops = tokens * self.expert_flops_per_token;
         let dense_flops =
             tokens * self.body_flops_per_token - expert_flops + logits * self.head_flops_per_token;
-        let dense_compute = dense_flops / (c.peak_flops * c.gemm_efficiency * rows(tokens));
+        let d = self.attention_dp;
+        let dense_compute = dense_flops / (c.peak_flops * c.gemm_efficiency * rows(tokens / d));
         let dense_memory = self.dense_bytes_stage / bw;
         // Routed experts: the touched ones, each with its share of the tokens' copies.
         let touched = if self.moe_layers_stage > 0.0 {
@@ -235,9 +252,9 @@ impl Replica {
         let attn_flops = self.attention_per_token_per_context * (decode * decode_ctx + prefill * prefill_ctx);
         let attention_compute_s =
             attn_flops / (c.attention_peak_flops * c.gemm_efficiency * cal.attention_efficiency);
-        let attention_memory_s = decode * decode_ctx * self.memory.kv_bytes_per_token
+        let attention_memory_s = decode / d * decode_ctx * self.memory.kv_bytes_per_token
             / (c.hbm_bytes_per_s * cal.kv_hbm_efficiency);
-        let act = tokens * self.hidden * 2.0;
+        let act = tokens / d * self.hidden * 2.0;
         let tp = f64::from(self.config.tp);
         let all_reduce = if self.config.tp > 1 {
             cal.collective_latency_s
@@ -250,11 +267,12 @@ impl Replica {
         } else {
             0.0
         };
-        let comm_s = 2.0 * self.layers_per_stage * all_reduce + p2p;
+        let comm_s =
+            2.0 * self.layers_per_stage * all_reduce + p2p + self.moe_layers_stage * self.all_to_all(act);
         let elementwise =
-            tokens * cal.elementwise_bytes_per_hidden * self.hidden * self.layers_per_stage / tp / bw;
+            tokens / d * cal.elementwise_bytes_per_hidden * self.hidden * self.layers_per_stage / tp / bw;
         let permute =
-            self.moe_layers_stage * tokens * self.top_k * cal.moe_permute_bytes_per_hidden * self.hidden
+            self.moe_layers_stage * tokens / d * self.top_k * cal.moe_permute_bytes_per_hidden * self.hidden
                 / tp
                 / bw;
         let overhead_s = cal.step_overhead_s
@@ -272,6 +290,27 @@ impl Replica {
             overhead_s,
             total_s,
         }
+    }
+
+    /// Wide EP's dispatch and combine of one MoE layer, given the bytes of a group's
+    /// activations (`act`): each GPU sends its `1/tp` of them, `top_k` copies, to the other
+    /// `ep − 1` GPUs, over the scale-up fabric for the peers in its server and the NICs for
+    /// the rest; two collective latencies, doubled per tree level once it spans servers.
+    /// Zero without wide EP.
+    fn all_to_all(&self, act: f64) -> f64 {
+        if self.attention_dp <= 1.0 || self.moe_layers_stage <= 0.0 {
+            return 0.0;
+        }
+        let c = &self.cluster;
+        let cal = &self.calib;
+        let ep = f64::from(self.config.ep);
+        let node = f64::from(c.node_size.max(1)).min(ep);
+        let bytes = 2.0 * act / f64::from(self.config.tp) * self.top_k;
+        let intra = bytes * (node - 1.0) / ep / (c.scale_up_bytes_per_s * cal.collective_efficiency);
+        let inter = bytes * (ep - node) / ep / (c.scale_out_bytes_per_s * cal.collective_efficiency);
+        let servers = ep / node;
+        let latency = 2.0 * cal.collective_latency_s * (1.0 + servers.log2().max(0.0));
+        latency + intra + inter
     }
 
     /// The cluster.

@@ -9,7 +9,7 @@ use crate::model::{ModelSpec, forward_flops_per_token};
 use crate::precision::Precision;
 use crate::train::{
     Calibration, Candidates, Cluster, Constraints, Evaluation, Layout, Objective, Prepared, Recompute, Stack,
-    Workload, evaluate, search,
+    Workload, check_stages, evaluate, search, uneven_split,
 };
 
 /// The GEMM precision of a published recipe: MXFP8 computes at the FP8 rate and NVFP4 at the
@@ -44,6 +44,9 @@ pub(crate) struct Published {
     pub micro_batch: Option<u32>,
     pub recompute: Option<Recompute>,
     pub fsdp: bool,
+    /// The run trains a multi-token-prediction block on the last stage (DeepSeek-V3's
+    /// Megatron-Bridge recipes: `mtp_num_layers` 1), which the shape does not hold.
+    pub mtp: bool,
 }
 
 impl Published {
@@ -63,6 +66,7 @@ impl Published {
                 _ => None,
             },
             fsdp: r.int("fsdp").is_some(),
+            mtp: r.get("model") == "deepseek-v3",
         }
     }
 }
@@ -83,8 +87,44 @@ pub(crate) fn evaluate_published(
     if let (Some(tp), Some(pp), Some(dp), Some(micro_batch)) = (l.tp, l.pp, l.dp, l.micro_batch) {
         let cp = l.cp.unwrap_or(1);
         let (ep, vp) = (l.ep.unwrap_or(1), l.vp.unwrap_or(1));
-        if spec.layers % (pp * vp) != 0 {
+        // Stages: even where pp divides the layers, else Megatron-Core's uneven split
+        // (embedding and loss counted as a layer each); a split interleaving cannot keep
+        // whole falls back to the mean stage (noted).
+        let (mut first, mut last) = uneven_split(spec.layers, pp).unwrap_or((0, 0));
+        let probe = |first_stage_layers, last_stage_layers| Layout {
+            tp,
+            pp,
+            dp,
+            ep,
+            cp,
+            vp,
+            micro_batch,
+            recompute: Recompute::Full,
+            zero: 1,
+            first_stage_layers,
+            last_stage_layers,
+            etp: 0,
+            hsdp: false,
+        };
+        if first > 0 && l.mtp {
+            // The last stage also runs the MTP block (about a layer and a second output head)
+            // that the shape lacks: the mean stage with the output on it stands in.
+            first = 0;
+            last = 0;
+            notes.push(format!(
+                "{} layers over pp {pp}: mean stage with the output used (the MTP block on the last stage is not in the shape)",
+                spec.layers
+            ));
+        } else if check_stages(&probe(first, last), spec.layers, "published").is_err() {
+            first = 0;
+            last = 0;
             notes.push(format!("{} layers over pp {pp} × vp {vp}: mean stage used", spec.layers));
+        } else if first > 0 {
+            let mid = probe(first, last).stage_layers(spec.layers).1;
+            notes.push(format!(
+                "{} layers over pp {pp}: uneven stages first {first}, middle {mid}, last {last}",
+                spec.layers
+            ));
         }
         if tp * pp * dp * cp != gpus {
             notes.push(format!("tp·pp·dp·cp = {} (row: {gpus} GPUs)", tp * pp * dp * cp));
@@ -94,7 +134,7 @@ pub(crate) fn evaluate_published(
         let evals: Vec<Evaluation> = options
             .into_iter()
             .map(|recompute| {
-                let layout = Layout { tp, pp, dp, ep, cp, vp, micro_batch, recompute, zero };
+                let layout = Layout { recompute, zero, ..probe(first, last) };
                 evaluate(&p, &layout)
             })
             .collect();
@@ -133,6 +173,10 @@ pub(crate) fn evaluate_published(
         micro_batch: l.micro_batch,
         recompute: l.recompute,
         zero: if l.fsdp { Some(3) } else { None },
+        first_stage_layers: None,
+        last_stage_layers: None,
+        etp: None,
+        hsdp: if l.fsdp { Some(false) } else { None },
     };
     let cands = Candidates::new(spec, w, &cons, cluster.node_size);
     let best = search(&p, &cands, Objective::Fastest)

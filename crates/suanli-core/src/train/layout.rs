@@ -66,6 +66,56 @@ pub struct Layout {
     pub recompute: Recompute,
     /// ZeRO stage: 0 none, 1 optimizer states, 2 + gradients, 3 + weights sharded over dp.
     pub zero: u8,
+    /// Layers of the first pipeline stage (which also embeds); 0 with `last_stage_layers` 0:
+    /// an even split (Megatron-Core's `decoder_first_pipeline_num_layers`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub first_stage_layers: u32,
+    /// Layers of the last pipeline stage (which also computes the logits and the loss); 0 with
+    /// `first_stage_layers` 0: an even split.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub last_stage_layers: u32,
+    /// Expert tensor-parallel degree (Megatron-Core's `expert_tensor_parallel_size`): each
+    /// expert split this many ways, the expert-parallel group of `ep × etp` GPUs drawn from
+    /// the tp·dp·cp ranks, so ep need not divide dp·cp. 0: the same as tp (experts split like
+    /// the dense layers, ep over dp·cp).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub etp: u32,
+    /// Hybrid sharding (HSDP, with ZeRO-3): the model state sharded over the data-parallel
+    /// ranks inside one server only and replicated across servers, the gradient shards then
+    /// all-reduced across them. False: sharded over every dp·cp rank (FSDP).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hsdp: bool,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_zero(v: &u32) -> bool {
+    *v == 0
+}
+
+/// The uneven split Megatron-Core's `account_for_embedding_in_pipeline_split` and
+/// `account_for_loss_in_pipeline_split` give when `pp` does not divide the layers: the
+/// embedding and the loss each count as a layer, the middle stages take
+/// `q = ⌈(layers + 2) ÷ pp⌉` layers and the first and last share the rest (the first the
+/// larger half: the last also computes the logits). `Some((0, 0))` when `pp` divides the
+/// layers (even split); `None` when no split leaves every stage a layer.
+#[must_use]
+pub fn uneven_split(layers: u32, pp: u32) -> Option<(u32, u32)> {
+    if pp == 0 || pp > layers {
+        return None;
+    }
+    if layers % pp == 0 {
+        return Some((0, 0));
+    }
+    if pp == 2 {
+        return Some((layers - layers / 2, layers / 2));
+    }
+    let q = (u64::from(layers) + 2).div_ceil(u64::from(pp));
+    let rest = i64::from(layers) - (i64::from(pp) - 2) * q as i64;
+    if rest < 2 {
+        return None;
+    }
+    let rest = rest as u32;
+    Some((rest - rest / 2, rest / 2))
 }
 
 impl Layout {
@@ -74,6 +124,33 @@ impl Layout {
     pub fn gpus(&self) -> u64 {
         // Saturating: four u32 degrees can exceed u64 (a layout that large fails `check`).
         (u64::from(self.tp) * u64::from(self.pp)).saturating_mul(u64::from(self.dp) * u64::from(self.cp))
+    }
+
+    /// Layers of the (first, each middle, last) pipeline stage for a model of `layers` layers
+    /// (an even split unless `first_stage_layers`/`last_stage_layers` are set; with pp 1 the one
+    /// stage is all three). Middle is 0 when pp ≤ 2.
+    #[must_use]
+    pub fn stage_layers(&self, layers: u32) -> (u32, u32, u32) {
+        let pp = self.pp.max(1);
+        if self.first_stage_layers == 0 && self.last_stage_layers == 0 {
+            let each = layers / pp;
+            return (each, if pp > 2 { each } else { 0 }, each);
+        }
+        let ends = self.first_stage_layers.saturating_add(self.last_stage_layers);
+        let middle = if pp > 2 { layers.saturating_sub(ends) / (pp - 2) } else { 0 };
+        (self.first_stage_layers, middle, self.last_stage_layers)
+    }
+
+    /// The expert tensor-parallel degree in force (`etp`, or tp when 0).
+    #[must_use]
+    pub fn expert_tp(&self) -> u32 {
+        if self.etp == 0 { self.tp } else { self.etp }
+    }
+
+    /// Whether the stages are split unevenly.
+    #[must_use]
+    pub fn uneven(&self) -> bool {
+        self.first_stage_layers != 0 || self.last_stage_layers != 0
     }
 
     /// Micro-batches each pipeline runs per step: global batch ÷ (dp · micro-batch).
@@ -114,36 +191,26 @@ impl Layout {
         if m.heads % self.tp != 0 {
             return bad("tp", self.tp, format!("a divisor of the attention heads ({})", m.heads));
         }
-        if m.layers % self.pp != 0 {
-            return bad("pp", self.pp, format!("a divisor of the layers ({})", m.layers));
-        }
-        if self.vp > 1
-            && (self.pp == 1 || u64::from(m.layers) % (u64::from(self.pp) * u64::from(self.vp)) != 0)
-        {
-            return bad(
-                "vp",
-                self.vp,
-                format!("1, or with pp > 1 a divisor of layers ÷ pp ({} ÷ {})", m.layers, self.pp),
-            );
-        }
+        check_stages(self, m.layers, origin)?;
         if w.seq_len % self.cp != 0 {
             return bad("cp", self.cp, format!("a divisor of the sequence length ({})", w.seq_len));
         }
+        // The expert-parallel group (ep × etp GPUs) tiles the tp·dp·cp ranks of a stage.
+        let ranks = u64::from(self.tp) * u64::from(self.dp) * u64::from(self.cp);
+        let expert_group = u64::from(self.ep) * u64::from(self.expert_tp());
         let ep_ok = match &m.moe {
-            Some(moe) => {
-                moe.experts % self.ep == 0
-                    && (u64::from(self.dp) * u64::from(self.cp)) % u64::from(self.ep) == 0
-            }
-            None => self.ep == 1,
+            Some(moe) => moe.experts % self.ep == 0 && expert_group > 0 && ranks % expert_group == 0,
+            None => self.ep == 1 && self.etp <= 1,
         };
         if !ep_ok {
             let rule = match &m.moe {
                 Some(moe) => format!(
-                    "a divisor of both the experts ({}) and dp·cp ({})",
+                    "a divisor of the experts ({}) with ep × etp ({} × {}) dividing tp·dp·cp ({ranks})",
                     moe.experts,
-                    u64::from(self.dp) * u64::from(self.cp)
+                    self.ep,
+                    self.expert_tp()
                 ),
-                None => "1 for a dense model".to_string(),
+                None => "1 for a dense model (and etp 0 or 1)".to_string(),
             };
             return bad("ep", self.ep, rule);
         }
@@ -176,6 +243,9 @@ impl Layout {
                 ),
             );
         }
+        if self.hsdp && self.zero != 3 {
+            return Err(Error::invalid(origin, "zero", self.zero, "3 with hybrid sharding (hsdp)"));
+        }
         if self.zero >= 2 && self.pp > 1 {
             return Err(Error::invalid(
                 origin,
@@ -186,4 +256,70 @@ impl Layout {
         }
         Ok(())
     }
+}
+
+/// The pipeline-split rules: an even split needs pp to divide the layers; an uneven one gives
+/// every stage at least a layer, the middle stages an equal share, and pp ≥ 2; interleaving
+/// needs each stage's layers divisible by vp.
+///
+/// # Errors
+/// [`Error::InvalidValue`] naming `pp`, `first_stage_layers`, `last_stage_layers` or `vp`.
+pub fn check_stages(l: &Layout, layers: u32, origin: &str) -> Result<(), Error> {
+    let (first, last, pp) = (l.first_stage_layers, l.last_stage_layers, l.pp);
+    if !l.uneven() {
+        if layers % pp != 0 {
+            let hint = uneven_split(layers, pp).map_or(String::new(), |(f, la)| {
+                format!(", or uneven stages (e.g. first_stage_layers {f}, last_stage_layers {la})")
+            });
+            return Err(Error::invalid(
+                origin,
+                "pp",
+                pp,
+                format!("a divisor of the layers ({layers}){hint}"),
+            ));
+        }
+    } else {
+        if pp < 2 {
+            return Err(Error::invalid(
+                origin,
+                "first_stage_layers",
+                first,
+                "left out with pp 1 (uneven stages need pp ≥ 2)",
+            ));
+        }
+        let ends = u64::from(first) + u64::from(last);
+        let rest = u64::from(layers).saturating_sub(ends);
+        let ok = first >= 1
+            && last >= 1
+            && ends <= u64::from(layers)
+            && if pp == 2 { rest == 0 } else { rest >= u64::from(pp - 2) && rest % u64::from(pp - 2) == 0 };
+        if !ok {
+            let rule = if pp == 2 {
+                format!(
+                    "with last_stage_layers ({last}) summing to the layers ({layers}) over pp 2, each ≥ 1"
+                )
+            } else {
+                format!(
+                    "≥ 1, leaving the other {} stages an equal share (≥ 1 each) of the {layers} layers (last_stage_layers {last})",
+                    pp - 2
+                )
+            };
+            return Err(Error::invalid(origin, "first_stage_layers", first, rule));
+        }
+    }
+    if l.vp > 1 {
+        let (f, mid, la) = l.stage_layers(layers);
+        let ok = pp > 1 && f % l.vp == 0 && la % l.vp == 0 && (pp <= 2 || mid % l.vp == 0);
+        if !ok {
+            return Err(Error::invalid(
+                origin,
+                "vp",
+                l.vp,
+                format!(
+                    "1, or with pp > 1 a divisor of every stage's layers (first {f}, middle {mid}, last {la})"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -43,12 +43,26 @@ pub struct MemoryBreakdown {
 
 /// Parameters one GPU holds on the most loaded stage, before ZeRO sharding.
 pub(crate) fn params_per_gpu(p: &Prepared, l: &Layout) -> f64 {
-    let layers = p.layers / f64::from(l.pp);
+    let layers = stage_layers(p, l);
     let blocks = layers * (p.attention_per_layer + p.dense_ffn_per_layer * p.dense_fraction)
-        + layers * p.experts_per_layer * p.moe_fraction / f64::from(l.ep);
+        + layers * p.experts_per_layer * p.moe_fraction / f64::from(l.ep) * f64::from(l.tp)
+            / f64::from(l.expert_tp().max(1));
     // Embedding on the first stage, output projection (or the tied copy) on the last.
     let ends = if l.pp == 1 { p.embedding + p.unembedding } else { p.embedding.max(p.unembedding) };
     (blocks + ends) / f64::from(l.tp)
+}
+
+/// Layers of the most loaded stage: `layers ÷ pp` for an even split; with uneven stages the
+/// largest stage's (counted with the first stage's in-flight micro-batches and both ends'
+/// weights: an upper bound).
+fn stage_layers(p: &Prepared, l: &Layout) -> f64 {
+    if l.uneven() {
+        let (f, la) = (f64::from(l.first_stage_layers), f64::from(l.last_stage_layers));
+        let mid = if l.pp > 2 { (p.layers - f - la) / f64::from(l.pp - 2) } else { 0.0 };
+        f.max(la).max(mid)
+    } else {
+        p.layers / f64::from(l.pp)
+    }
 }
 
 /// Activation bytes of one layer for one micro-batch.
@@ -71,7 +85,7 @@ pub(crate) fn activation_bytes_per_layer(p: &Prepared, l: &Layout, recompute: Re
 /// Activation bytes of the first stage's in-flight micro-batches, and the fp32 logits of one
 /// micro-batch on the last stage.
 fn activations_and_logits(p: &Prepared, l: &Layout, micro_batches: u32) -> (f64, f64) {
-    let layers = p.layers / f64::from(l.pp);
+    let layers = stage_layers(p, l);
     let pp = f64::from(l.pp);
     let in_flight = f64::from(l.pp.min(micro_batches));
     let interleave = if l.vp > 1 { 1.0 + (pp - 1.0) / (pp * f64::from(l.vp)) } else { 1.0 };
@@ -90,10 +104,23 @@ pub fn memory_parts(p: &Prepared, l: &Layout) -> (f64, f64) {
     activations_and_logits(p, l, 1)
 }
 
+/// Ranks the ZeRO state is sharded over: every dp·cp rank, or with hybrid sharding (HSDP)
+/// those inside one server.
+pub(crate) fn shard_ranks(p: &Prepared, l: &Layout) -> f64 {
+    let group = u64::from(l.dp) * u64::from(l.cp);
+    if l.hsdp {
+        let node = u64::from(p.cluster().node_size.max(1));
+        let in_node = (node / u64::from(l.tp.max(1))).max(1);
+        group.min(in_node) as f64
+    } else {
+        group as f64
+    }
+}
+
 /// Memory breakdown of a layout.
 pub(crate) fn memory(p: &Prepared, l: &Layout, micro_batches: u32) -> MemoryBreakdown {
     let params = params_per_gpu(p, l);
-    let shard = f64::from(l.dp) * f64::from(l.cp);
+    let shard = shard_ranks(p, l);
     let (w, g, o) = match l.zero {
         0 => (2.0, 2.0, 12.0),
         1 => (2.0, 2.0, 12.0 / shard),

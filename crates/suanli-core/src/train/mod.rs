@@ -26,11 +26,11 @@ mod time;
 
 pub use calib::{Calibration, SCORE_BYTES, Stack};
 pub use cluster::{Cluster, DEFAULT_SCALE_OUT_GBPS};
-pub use layout::{Layout, Recompute, Workload};
+pub use layout::{Layout, Recompute, Workload, check_stages, uneven_split};
 pub use memory::{MemoryBreakdown, memory_parts};
 pub use report::{Breakdown, ConfigOut, Operating, TrainReport};
 pub use search::{
     Candidates, Constraints, MAX_LAYOUT_GPUS, MAX_LAYOUTS, MAX_OUTER_CHUNKS, Objective, Outcome, Pareto,
-    nearest_miss, search, search_chunk,
+    batch_hint, nearest_miss, search, search_chunk,
 };
 pub use time::{Evaluation, Prepared, TimeBreakdown, evaluate};

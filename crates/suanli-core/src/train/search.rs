@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::layout::{Layout, Recompute, Workload};
+use super::layout::{Layout, Recompute, Workload, uneven_split};
 use super::time::{Evaluation, Prepared, evaluate};
 use crate::error::Error;
 use crate::model::ModelSpec;
@@ -35,6 +35,15 @@ pub struct Constraints {
     pub recompute: Option<Recompute>,
     /// ZeRO stage.
     pub zero: Option<u8>,
+    /// Layers of the first pipeline stage (with `last_stage_layers`; needs `pp`). Left out:
+    /// an even split where pp divides the layers, else [`uneven_split`].
+    pub first_stage_layers: Option<u32>,
+    /// Layers of the last pipeline stage.
+    pub last_stage_layers: Option<u32>,
+    /// Expert tensor parallelism (0 = tp). Left out, a MoE model tries tp and 1.
+    pub etp: Option<u32>,
+    /// Hybrid sharding with ZeRO-3 (HSDP). Left out, ZeRO-3 tries FSDP and HSDP.
+    pub hsdp: Option<bool>,
 }
 
 /// Every divisor of `n`, ascending, from its prime factorisation (trial division up to
@@ -91,6 +100,9 @@ pub struct Candidates {
     /// each chunk keeps those dividing its dp·cp.
     eps: Vec<u32>,
     global_batch: u32,
+    layers: u32,
+    moe: bool,
+    node_size: u32,
     c: Constraints,
 }
 
@@ -127,6 +139,9 @@ impl Candidates {
             outer: Vec::new(),
             eps: Vec::new(),
             global_batch: w.global_batch,
+            layers: spec.layers,
+            moe: spec.moe.is_some(),
+            node_size,
             c: *c,
         })
     }
@@ -154,35 +169,66 @@ impl Candidates {
             }
         });
         let layer_divisors = divisors(spec.layers);
-        let pps = choose(c.pp, || layer_divisors.clone());
+        // Pipeline depths: the layers' divisors (even stages), and where they do not divide,
+        // the depths Megatron-Core splits unevenly: divisors of layers + 2 (embedding and loss
+        // counted as a layer each) and powers of two.
+        let pps = pipeline_depths(spec, c);
         let batch_divisors =
             if c.dp.is_none() && c.gpus.is_none() { divisors(w.global_batch) } else { Vec::new() };
         let eps = choose(c.ep, || spec.moe.as_ref().map_or_else(|| vec![1], |m| divisors(m.experts)));
+        let etps = if spec.moe.is_some() { 2 } else { 1 };
         let inner_fixed = eps.len() as u64
+            * c.etp.map_or(etps, |_| 1)
             * c.recompute.map_or(Recompute::ALL.len() as u64, |_| 1)
-            * c.zero.map_or(4, |_| 1);
+            * c.zero.map_or(5, |_| 1);
         let mut layouts = 0u64;
         let mut outer = Vec::new();
         for &tp in &tps {
             for &cp in &cps {
                 for &pp in &pps {
-                    if pp == 0 || spec.layers % pp != 0 {
-                        continue;
-                    }
+                    let Some((first, last)) = stage_split(c, spec.layers, pp) else { continue };
                     let base = u64::from(tp) * u64::from(cp) * u64::from(pp);
                     if base == 0 || base > limit {
                         continue;
                     }
-                    let per_stage = spec.layers / pp;
+                    let probe = Layout {
+                        tp,
+                        pp,
+                        dp: 1,
+                        ep: 1,
+                        cp,
+                        vp: 1,
+                        micro_batch: 1,
+                        recompute: Recompute::Full,
+                        zero: 0,
+                        first_stage_layers: first,
+                        last_stage_layers: last,
+                        etp: 0,
+                        hsdp: false,
+                    };
+                    let (f, mid, la) = probe.stage_layers(spec.layers);
                     let vps = choose(c.vp, || {
                         if pp > 1 {
-                            layer_divisors.iter().copied().filter(|d| per_stage % d == 0).collect()
+                            layer_divisors
+                                .iter()
+                                .copied()
+                                .filter(|d| f % d == 0 && la % d == 0 && (pp <= 2 || mid % d == 0))
+                                .collect()
                         } else {
                             vec![1]
                         }
                     });
                     let dps = match (c.dp, c.gpus) {
-                        (Some(d), _) => vec![d],
+                        // With dp and the GPU count fixed, only the (tp, cp, pp) that fill
+                        // exactly the GPUs count: cp is never searched past them.
+                        (Some(d), Some(g)) => {
+                            if base.saturating_mul(u64::from(d)) == g {
+                                vec![d]
+                            } else {
+                                vec![]
+                            }
+                        }
+                        (Some(d), None) => vec![d],
                         (None, Some(g)) => {
                             if g % base != 0 {
                                 vec![]
@@ -222,7 +268,15 @@ impl Candidates {
         if layouts > MAX_LAYOUTS {
             return Err(too_large("layouts", layouts, MAX_LAYOUTS));
         }
-        Ok(Candidates { outer, eps, global_batch: w.global_batch, c: *c })
+        Ok(Candidates {
+            outer,
+            eps,
+            global_batch: w.global_batch,
+            layers: spec.layers,
+            moe: spec.moe.is_some(),
+            node_size,
+            c: *c,
+        })
     }
 
     /// Calls `f` with every layout of one outer chunk.
@@ -231,34 +285,207 @@ impl Candidates {
         if dp == 0 || pp == 0 {
             return;
         }
+        let Some((first_stage_layers, last_stage_layers)) = stage_split(&self.c, self.layers, pp) else {
+            return;
+        };
         let per_replica = self.global_batch / dp;
         let mbs =
             choose(self.c.micro_batch, || (1..=MAX_MICRO_BATCH).filter(|b| per_replica % b == 0).collect());
-        let group = u64::from(dp) * u64::from(cp);
+        let ranks = u64::from(tp) * u64::from(dp) * u64::from(cp);
+        // Expert tensor parallelism: as tp (0), or none (1) so that EP spans the TP ranks too.
+        let fixed = [self.c.etp.unwrap_or(0)];
+        let etps: &[u32] = match self.c.etp {
+            Some(_) => &fixed,
+            None if self.moe && tp > 1 => &[0, 1],
+            None => &[0],
+        };
         let recomputes = self.c.recompute.map_or_else(|| Recompute::ALL.to_vec(), |r| vec![r]);
-        let zeros = self.c.zero.map_or_else(|| vec![0, 1, 2, 3], |z| vec![z]);
+        // ZeRO stages, ZeRO-3 as FSDP and (where dp·cp spans servers) HSDP.
+        let spans = ranks > u64::from(self.node_size);
+        let zeros: Vec<(u8, bool)> = match (self.c.zero, self.c.hsdp) {
+            (_, Some(true)) => vec![(3, true)],
+            (Some(z), _) => vec![(z, false)]
+                .into_iter()
+                .chain((z == 3 && spans && self.c.hsdp.is_none()).then_some((3, true)))
+                .collect(),
+            (None, Some(false)) => vec![(0, false), (1, false), (2, false), (3, false)],
+            (None, None) => {
+                let mut v = vec![(0, false), (1, false), (2, false), (3, false)];
+                if spans {
+                    v.push((3, true));
+                }
+                v
+            }
+        };
         for &micro_batch in &mbs {
             if micro_batch == 0 || per_replica % micro_batch != 0 {
                 continue;
             }
-            for &ep in
-                self.eps.iter().filter(|&&x| x > 0 && (self.c.ep.is_some() || group % u64::from(x) == 0))
-            {
+            // The (etp, ep) whose expert group tiles the ranks; a fixed ep that tiles with no
+            // etp is still evaluated once (with the first etp), as before.
+            let tiles = |e: u32, x: u32| {
+                let et = u64::from(if e == 0 { tp } else { e });
+                ranks % (u64::from(x) * et) == 0
+            };
+            let pairs = etps.iter().flat_map(|e| self.eps.iter().map(move |x| (e, x)));
+            for (&etp, &ep) in pairs.filter(|&(&e, &x)| {
+                x > 0
+                    && (tiles(e, x)
+                        || (self.c.ep.is_some() && e == etps[0] && !etps.iter().any(|&o| tiles(o, x))))
+            }) {
                 let m = per_replica / micro_batch;
                 if vp > 1 && m % pp != 0 {
                     continue;
                 }
                 for &recompute in &recomputes {
-                    for &zero in &zeros {
+                    for &(zero, hsdp) in &zeros {
                         if zero >= 2 && pp > 1 {
                             continue;
                         }
-                        f(&Layout { tp, pp, dp, ep, cp, vp, micro_batch, recompute, zero });
+                        f(&Layout {
+                            tp,
+                            pp,
+                            dp,
+                            ep,
+                            cp,
+                            vp,
+                            micro_batch,
+                            recompute,
+                            zero,
+                            first_stage_layers,
+                            last_stage_layers,
+                            etp,
+                            hsdp,
+                        });
                     }
                 }
             }
         }
     }
+}
+
+/// Pipeline depths searched: the layers' divisors (even stages), and where they do not
+/// divide, the depths Megatron-Core splits unevenly: divisors of layers + 2 (embedding and
+/// loss counted as a layer each) and powers of two.
+fn pipeline_depths(spec: &ModelSpec, c: &Constraints) -> Vec<u32> {
+    choose(c.pp, || {
+        let mut v = divisors(spec.layers);
+        let extra = divisors(spec.layers.saturating_add(2))
+            .into_iter()
+            .chain((0..31).map(|k| 1u32 << k).take_while(|&x| x <= spec.layers));
+        for x in extra {
+            if !v.contains(&x) && uneven_split(spec.layers, x).is_some() {
+                v.push(x);
+            }
+        }
+        v.sort_unstable();
+        v
+    })
+}
+
+/// The (first, last) stage layers of a pipeline depth: the fixed ones, else an even split or
+/// [`uneven_split`]; `None` when the depth cannot split the layers.
+fn stage_split(c: &Constraints, layers: u32, pp: u32) -> Option<(u32, u32)> {
+    match (c.first_stage_layers, c.last_stage_layers) {
+        (None, None) => uneven_split(layers, pp),
+        (f, l) => {
+            let probe = Layout {
+                tp: 1,
+                pp,
+                dp: 1,
+                ep: 1,
+                cp: 1,
+                vp: 1,
+                micro_batch: 1,
+                recompute: Recompute::Full,
+                zero: 0,
+                first_stage_layers: f.unwrap_or(0),
+                last_stage_layers: l.unwrap_or(0),
+                etp: 0,
+                hsdp: false,
+            };
+            super::layout::check_stages(&probe, layers, "search").ok()?;
+            Some((probe.first_stage_layers, probe.last_stage_layers))
+        }
+    }
+}
+
+/// Why a search with a fixed GPU count enumerated nothing, when the global batch is the cause:
+/// which (tp, pp, cp) fill the GPUs, the dp × micro-batch that does not divide the batch, the
+/// nearest workable batches and the nearest GPU counts (below and above) that work at this
+/// batch. `None` when the GPU count is not fixed or the batch is not the cause.
+#[must_use]
+pub fn batch_hint(spec: &ModelSpec, w: &Workload, c: &Constraints, node_size: u32) -> Option<String> {
+    let g = c.gpus?;
+    let tps = choose(c.tp, || divisors(spec.heads).into_iter().filter(|t| node_size % t == 0).collect());
+    let cps = choose(c.cp, || {
+        if w.seq_len >= 8192 {
+            [1, 2, 4, 8].into_iter().filter(|d| w.seq_len % d == 0).collect()
+        } else {
+            vec![1]
+        }
+    });
+    let pps = pipeline_depths(spec, c);
+    let mut bases: Vec<(u64, [u32; 3])> = Vec::new();
+    for &tp in &tps {
+        for &cp in &cps {
+            for &pp in &pps {
+                if stage_split(c, spec.layers, pp).is_some() {
+                    bases.push((u64::from(tp) * u64::from(cp) * u64::from(pp), [tp, pp, cp]));
+                }
+            }
+        }
+    }
+    bases.sort_unstable();
+    let mb = u64::from(c.micro_batch.unwrap_or(1));
+    let batch = u64::from(w.global_batch);
+    // The data-parallel degrees `gpus` allows, with the (tp, pp, cp) giving each.
+    let dps = |gpus: u64| {
+        bases
+            .iter()
+            .filter(move |(b, _)| *b > 0 && gpus % b == 0)
+            .map(move |(b, l)| (gpus / b, *l))
+            .filter(|(d, _)| c.dp.is_none_or(|x| u64::from(x) == *d))
+    };
+    let options: Vec<(u64, [u32; 3])> = dps(g).collect();
+    if options.is_empty() || options.iter().any(|(d, _)| batch % (d * mb) == 0) {
+        return None;
+    }
+    // The dp whose nearest workable batch is closest to the requested one.
+    let near = |step: u64| {
+        let lo = batch / step * step;
+        if lo == 0 { (step, step) } else { (lo, lo + step) }
+    };
+    let (dp, [tp, pp, cp]) = *options
+        .iter()
+        .min_by_key(|(d, _)| {
+            let (lo, hi) = near(d * mb);
+            (batch - lo.min(batch)).min(hi - batch)
+        })
+        .unwrap_or(&options[0]);
+    let (lo, hi) = near(dp * mb);
+    // The most data-parallel option too (tp alone inside a server), when it differs.
+    let wide = options.iter().max_by_key(|(d, l)| (*d, std::cmp::Reverse(l[1]))).copied();
+    let wide = match wide {
+        Some((d, [t, p, cp])) if d != dp => {
+            let (a, b) = near(d * mb);
+            format!(" (dp {dp}), or {a} or {b} with dp {d} (tp {t} × pp {p} × cp {cp})")
+        }
+        _ => String::new(),
+    };
+    let works = |gpus: u64| dps(gpus).any(|(d, _)| batch % (d * mb) == 0);
+    let below = (1..g.min(1 << 12)).map(|k| g - k).find(|&x| works(x));
+    let above = (1..=g.min(1 << 12)).map(|k| g + k).take_while(|&x| x <= MAX_LAYOUT_GPUS).find(|&x| works(x));
+    let counts: Vec<String> = below.into_iter().chain(above).map(|x| x.to_string()).collect();
+    let counts = if counts.is_empty() {
+        String::new()
+    } else {
+        format!(", or {} GPUs at batch {batch}", counts.join(" or "))
+    };
+    Some(format!(
+        "the global batch ({batch}) does not split over {g} GPUs: dp {dp} (tp {tp} × pp {pp} × cp {cp} per replica) × micro_batch {mb} = {} does not divide it; the nearest workable batch is {lo} or {hi}{wide}{counts}",
+        dp * mb
+    ))
 }
 
 /// What the search optimises.

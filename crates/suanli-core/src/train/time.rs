@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::calib::{Calibration, SCORE_BYTES, Stack};
 use super::cluster::Cluster;
 use super::layout::{Layout, Recompute, Workload};
-use super::memory::{MemoryBreakdown, memory, params_per_gpu};
+use super::memory::{MemoryBreakdown, memory, params_per_gpu, shard_ranks};
 use crate::model::{FfnKind, ModelSpec, attention_flops_per_token, forward_flops_per_token};
 
 /// Everything about a (model, cluster, workload) that does not depend on the layout,
@@ -279,7 +279,10 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let dense_flops = p.matmul_flops_per_token_layer - p.expert_flops_per_token_layer;
     let mut gemm = tokens * dense_flops / t / (c.peak_flops * eta);
     if p.moe_fraction > 0.0 {
-        let rows = (tokens * p.expert_token_share * f64::from(ep)).max(1.0);
+        // With expert tensor parallelism below tp the TP ranks split the tokens instead of
+        // the experts (etp/tp of them each): fewer rows per expert GEMM, the same FLOPs a GPU.
+        let etp = f64::from(l.expert_tp());
+        let rows = (tokens * etp / t * p.expert_token_share * f64::from(ep)).max(1.0);
         let d = rows.min(p.expert_ffn).min(p.hidden);
         let eta_e = c.gemm_efficiency * d / (d + half);
         gemm += tokens * p.expert_flops_per_token_layer / t / (c.peak_flops * eta_e);
@@ -318,7 +321,10 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         0.0
     };
     let ep_f = if ep > 1 && p.moe_fraction > 0.0 {
-        let k = per_node(c.node_size, tp.saturating_mul(cp), ep);
+        // Expert-parallel ranks sit tp·cp apart with etp = tp; with a smaller etp the group
+        // runs through the TP ranks too, etp apart.
+        let stride = if l.expert_tp() == tp { tp.saturating_mul(cp) } else { l.expert_tp() };
+        let k = per_node(c.node_size, stride, ep);
         p.moe_fraction * 2.0 * collective(p, act_bytes * p.top_k / t, ep, k, 1.0)
     } else {
         0.0
@@ -345,10 +351,39 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         Recompute::Selective => attn + scores,
         Recompute::None => 0.0,
     };
-    let layers = p.layers / f64::from(pp);
     let output = 3.0 * tokens * p.output_flops_per_token / t / (c.peak_flops * c.gemm_efficiency)
         + 3.0 * tokens * p.vocab * 4.0 / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
-    let stage_compute = layers * fwd_bwd + output;
+    // The slowest stage sets the pace. An even split: the last stage's layers plus the output
+    // layer (and loss). Uneven (Megatron-Core): the first stage's layers plus the embedding
+    // (its lookup and gradient, a few bytes a hidden element), each middle stage's layers, or
+    // the last's plus the output; each stage's work is its layers' plus its ends'.
+    let (layers, ends) = if l.uneven() {
+        let (f, mid, la) = (
+            f64::from(l.first_stage_layers),
+            if pp > 2 {
+                (p.layers - f64::from(l.first_stage_layers) - f64::from(l.last_stage_layers))
+                    / f64::from(pp - 2)
+            } else {
+                0.0
+            },
+            f64::from(l.last_stage_layers),
+        );
+        let per_layer = fwd_bwd + recompute + 2.0 * (tp_f + ep_f + cp_f);
+        let embed = 3.0 * tokens * p.hidden * 4.0 / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
+        let first = f * per_layer + embed;
+        let last = la * per_layer + output;
+        let middle = mid * per_layer;
+        if last >= first && last >= middle {
+            (la, output)
+        } else if first >= middle {
+            (f, embed)
+        } else {
+            (mid, 0.0)
+        }
+    } else {
+        (p.layers / f64::from(pp), output)
+    };
+    let stage_compute = layers * fwd_bwd + ends;
     let stage_recompute = layers * recompute;
     let stage_tp = layers * 2.0 * tp_f;
     let stage_ep = layers * 2.0 * ep_f;
@@ -392,6 +427,16 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
             let rs = collective(p, 4.0 * params, group, k, 1.0);
             m * exposed(rs, per_mb_backward) + collective(p, 2.0 * params, group, k, 1.0)
         }
+        _ if l.hsdp => {
+            // Shard inside the server, then all-reduce each shard's gradients across the
+            // servers' replicas once a step (overlapped with the last backward pass).
+            let s = shard_ranks(p, l) as u32;
+            let rs = collective(p, 4.0 * params, s, s, 1.0);
+            let ag = collective(p, 2.0 * params, s, s, 1.0);
+            let replicas = (group / s.max(1)).max(1);
+            let across = collective(p, 4.0 * params / f64::from(s.max(1)), replicas, 1, 2.0);
+            m * exposed(rs + 2.0 * ag, stage) + exposed(across, per_mb_backward)
+        }
         _ => {
             let rs = collective(p, 4.0 * params, group, k, 1.0);
             let ag = collective(p, 2.0 * params, group, k, 1.0);
@@ -399,7 +444,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         }
     };
 
-    let sharded = if l.zero >= 1 { params / f64::from(group) } else { params };
+    let sharded = if l.zero >= 1 { params / shard_ranks(p, l) } else { params };
     let optimizer = sharded * 30.0 / (c.hbm_bytes_per_s * cal.memory_efficiency);
 
     let pipeline = m * stage + bubble;

@@ -9,6 +9,7 @@ mod fuzz;
 mod gpt3;
 mod hf;
 mod infer;
+mod layouts;
 mod params;
 mod props;
 mod published;

@@ -109,6 +109,10 @@ fn build(c: &Choice) -> Option<(ModelSpec, Workload, Layout)> {
         micro_batch: c.mb,
         recompute: Recompute::ALL[c.recompute],
         zero,
+        first_stage_layers: 0,
+        last_stage_layers: 0,
+        etp: 0,
+        hsdp: false,
     };
     l.check(&m, &w, "prop").ok()?;
     Some((m, w, l))
@@ -306,7 +310,21 @@ fn layout_check_never_wraps() {
         (1 << 31, 1, 32, 1, 1 << 31),
         (u32::MAX, u32::MAX, 1, 1, 1),
     ] {
-        let l = Layout { tp: 1, pp, dp, ep: 1, cp, vp, micro_batch: mb, recompute: Recompute::Full, zero: 0 };
+        let l = Layout {
+            tp: 1,
+            pp,
+            dp,
+            ep: 1,
+            cp,
+            vp,
+            micro_batch: mb,
+            recompute: Recompute::Full,
+            zero: 0,
+            first_stage_layers: 0,
+            last_stage_layers: 0,
+            etp: 0,
+            hsdp: false,
+        };
         let _ = l.check(&m, &w, "cli");
         let _ = l.micro_batches(&w);
         let _ = l.schedulable(&w);

@@ -105,7 +105,21 @@ fn extreme_layouts_evaluate_without_wrapping() {
         (u32::MAX, u32::MAX, u32::MAX, u32::MAX, 1, 1),
         (1, 2, 65_536, 1, 1 << 31, 65_536),
     ] {
-        let l = Layout { tp, pp, dp, ep: 1, cp, vp, micro_batch: mb, recompute: Recompute::Full, zero: 1 };
+        let l = Layout {
+            tp,
+            pp,
+            dp,
+            ep: 1,
+            cp,
+            vp,
+            micro_batch: mb,
+            recompute: Recompute::Full,
+            zero: 1,
+            first_stage_layers: 0,
+            last_stage_layers: 0,
+            etp: 0,
+            hsdp: false,
+        };
         let e = evaluate(&p, &l);
         assert!(e.gpus >= u64::from(dp), "{l:?}: no wrapped GPU count");
         assert!(l.check(spec, &w, "cli").is_err(), "{l:?} is refused");

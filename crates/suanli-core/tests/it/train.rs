@@ -29,7 +29,21 @@ fn eval(s: &Setup, w: &Workload, stack: Stack, l: Layout) -> Evaluation {
 }
 
 fn layout(tp: u32, pp: u32, dp: u32, micro_batch: u32, recompute: Recompute, zero: u8) -> Layout {
-    Layout { tp, pp, dp, ep: 1, cp: 1, vp: 1, micro_batch, recompute, zero }
+    Layout {
+        tp,
+        pp,
+        dp,
+        ep: 1,
+        cp: 1,
+        vp: 1,
+        micro_batch,
+        recompute,
+        zero,
+        first_stage_layers: 0,
+        last_stage_layers: 0,
+        etp: 0,
+        hsdp: false,
+    }
 }
 
 const GPT3_BATCH: Workload = Workload { global_batch: 1536, seq_len: 2048, precision: Precision::Bf16 };

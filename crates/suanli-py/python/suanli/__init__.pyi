@@ -67,7 +67,7 @@ def flops(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, input_tokens: Optional[int] = None, input: Optional[int] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, batch: Optional[int] = None, concurrency: Optional[int] = None, ep: Optional[int] = None, fallback: Optional[bool] = None, kv: Optional[str] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, model_config: Optional[Mapping[str, Any]] = None, per_dollar: Optional[bool] = None, pp: Optional[int] = None, precision: Optional[str] = None, server: Optional[str] = None, tp: Optional[int] = None, weights: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, input_tokens: Optional[int] = None, input: Optional[int] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, batch: Optional[int] = None, concurrency: Optional[int] = None, dp_attention: Optional[int] = None, ep: Optional[int] = None, fallback: Optional[bool] = None, kv: Optional[str] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, model_config: Optional[Mapping[str, Any]] = None, per_dollar: Optional[bool] = None, pp: Optional[int] = None, precision: Optional[str] = None, server: Optional[str] = None, tp: Optional[int] = None, weights: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`infer`: memory, KV cache, throughput and latency of a serving replica; without `tp`, the
     best TP / PP / EP (and precision with `precision: auto`) under the latency limits.
 
@@ -86,7 +86,12 @@ def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         output: Old name of `output_tokens` (still accepted).
         batch: A static batch of this many requests (prefill all, then decode).
         concurrency: This many concurrent requests, continuously batched. Neither: maximum load.
-        ep: Expert-parallel degree for MoE models, dividing tp (default 1 when `tp` is given).
+        dp_attention: Attention data-parallel groups for wide expert parallelism (DeepSeek-
+            style): attention replicated over this many groups of tp GPUs, the routed experts
+            sharded over all of them (ep = tp × dp_attention), tokens dispatched and combined by
+            all-to-all. Default: ep ÷ tp when ep exceeds tp, else 1; without tp, searched.
+        ep: Expert-parallel degree for MoE models (default 1 when `tp` is given): a divisor of
+            tp, or a multiple of it for wide EP (attention data-parallel over ep ÷ tp groups).
         fallback: When the chip lacks the activation precision, compute in bf16 (fp16 without
             bf16) and keep the stored precisions, instead of failing.
         kv: KV-cache precision, overriding `precision`.
@@ -116,7 +121,7 @@ def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, etp: Optional[int] = None, first_stage_layers: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, last_stage_layers: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, sharding: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`train`: memory, step time and throughput of a parallel layout; fields left out are searched
     for the fastest layout that fits (or, with `days`, the fewest servers).
 
@@ -133,8 +138,17 @@ def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         days: Deadline in days: find the fewest servers that train `tokens` in time.
         dp: Data-parallel replicas.
         ep: Expert-parallel degree (MoE).
+        etp: Expert tensor-parallel degree (MoE; Megatron-Core's `expert_tensor_parallel_size`):
+            1 keeps experts whole so ep spans the tensor-parallel ranks too (ep × etp divides
+            tp·dp·cp). Default: searched between tp and 1.
+        first_stage_layers: Layers of the first pipeline stage, which also embeds (uneven
+            stages, Megatron-Core's `decoder_first_pipeline_num_layers`; needs pp). Default: an
+            even split where pp divides the layers, else embedding and loss counted as a layer
+            each.
         global_batch: Sequences per optimizer step (default 1024).
         gpus: GPUs. Without it, `days` searches for the fewest servers.
+        last_stage_layers: Layers of the last pipeline stage, which also computes the logits and
+            the loss (uneven stages; needs pp).
         micro_batch: Sequences per micro-batch.
         model_config: A Hugging Face `config.json`, pasted as JSON (instead of `model`).
         power_utilisation: Average power as a fraction of TDP (default 0.8).
@@ -144,6 +158,9 @@ def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         recompute: Activation recomputation: none, selective or full (default: searched).
         seq_len: Tokens per sequence (default 4096, at most the model's context).
         server: Server id for the network (default: the catalog's server holding that GPU).
+        sharding: Data-parallel sharding by name: `zero1` (Megatron's distributed optimizer),
+            `fsdp` (ZeRO-3 over every data-parallel rank) or `hsdp` (ZeRO-3 inside each server,
+            replicated across servers). Sets `zero`; default: searched.
         stack: Software stack: modern (default: Transformer Engine, FlashAttention, overlap),
             fused-attention, legacy (Megatron-LM 2021).
         tokens: Training tokens, for time, GPU-hours, energy and cost.
@@ -458,7 +475,8 @@ def validate(*, rows: Optional[bool] = None, set: Optional[str] = None, catalog:
 
     Args:
         rows: Every row, not only the summary (always on for a single set).
-        set: Which set: all (default), gpt3-compute, published-params, training, inference.
+        set: Which set: all (default), gpt3-compute, published-params, training, inference, or
+            `published` (the published measurements: training, inference, fine-tuning, memory).
         catalog: Extra catalog entries that add to or replace the built-in ones (as
             `--catalog`): a path to a TOML file in the built-in catalog's format, its TOML text,
             a dict of the same tables, or a list of these, merged in order and each checked.
