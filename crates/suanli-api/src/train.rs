@@ -7,8 +7,8 @@ use suanli_core::Catalog;
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
 use suanli_core::train::{
-    Calibration, Candidates, Cluster, Constraints, Evaluation, Layout, Objective, Operating, Outcome, Prepared,
-    Recompute, Stack, TrainReport, Workload, batch_hint, check_stages, nearest_miss, uneven_split,
+    Calibration, Candidates, Cluster, Constraints, Evaluation, Layout, Objective, Operating, Outcome,
+    Prepared, Recompute, Stack, TrainReport, Workload, batch_hint, check_stages, nearest_miss, uneven_split,
 };
 use suanli_report::{
     FrontRow, GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, SearchStats, TrainDoc, Uncertainty,
