@@ -112,6 +112,31 @@ pub struct ServeRequest {
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub max_tokens: Option<u32>,
+    /// Fix the pipeline stages per replica (default: searched, 1 to 8).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub pp: Option<u32>,
+    /// Fix the expert-parallel degree (MoE; divides tp; default: searched).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub ep: Option<u32>,
+    /// A workload preset instead of lengths: chat (ShareGPT), rag (4k prompts), reasoning
+    /// (16k outputs), agent (8 turns sharing a prefix); sources in the README.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub workload: Option<String>,
+    /// Speculative decoding: mtp, eagle or draft:<model id>.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub speculative: Option<String>,
+    /// Draft tokens per step (default: mtp 1, eagle 4, draft model 4).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub draft_tokens: Option<u32>,
+    /// Per-token acceptance rate of the draft (default: mtp 0.85, eagle 0.75, draft model 0.6).
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub acceptance: Option<f64>,
 }
 
 impl ServeRequest {
@@ -125,6 +150,7 @@ impl ServeRequest {
             precision: self.precision.as_deref(),
             max_batch: self.max_batch,
             max_tokens: self.max_tokens,
+            workload: self.workload.as_deref(),
         }
     }
 }
@@ -165,6 +191,21 @@ fn nearest_latency(fleet: &FleetSpec) -> String {
     )
 }
 
+/// A note on the speculation the fleet runs.
+fn notes_spec(notes: &mut Vec<String>, sp: &suanli_sim::engine::SpeculationSpec) {
+    let method = match &sp.draft {
+        suanli_sim::engine::DraftSpec::Mtp => "mtp".to_string(),
+        suanli_sim::engine::DraftSpec::Eagle => "eagle".to_string(),
+        suanli_sim::engine::DraftSpec::Model(m) => format!("draft:{}", m.id),
+    };
+    notes.push(format!(
+        "speculative decoding ({method}): {} draft tokens at acceptance {} emit {:.2} tokens a step on average; every replica pays the draft's forwards and memory",
+        sp.tokens,
+        sp.acceptance,
+        suanli_core::infer::tokens_per_step(sp.tokens, sp.acceptance)
+    ));
+}
+
 /// The fleet plan.
 pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
     let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
@@ -193,7 +234,9 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
     if !(100..=MAX_SIM_REQUESTS).contains(&requests) {
         return Err(ApiError::invalid("requests", requests, format!("from 100 to {MAX_SIM_REQUESTS}")));
     }
-    input::nonzero(&[("tp", a.tp)])?;
+    input::nonzero(&[("tp", a.tp), ("pp", a.pp), ("ep", a.ep)])?;
+    let speculation =
+        crate::traffic::speculation(catalog, a.speculative.as_deref(), a.draft_tokens, a.acceptance)?;
     let p = t.precision()?;
     let gpus: Vec<String> = if a.gpu.is_empty() {
         catalog.accelerators.iter().filter(|x| x.cloud_usd_per_hour.is_some()).map(|x| x.id.clone()).collect()
@@ -209,7 +252,16 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
                     Some(tp) => vec![tp],
                     None => tps(&cl),
                 };
-                chips.push(ChipOption { cluster: cl, precision: p, tps });
+                let pps = match a.pp {
+                    Some(pp) => vec![pp],
+                    None => (1..=8).filter(|d| spec.layers % d == 0).collect(),
+                };
+                let eps = match (a.ep, &spec.moe) {
+                    (Some(ep), _) => vec![ep],
+                    (None, Some(_)) => tps.clone(),
+                    (None, None) => vec![1],
+                };
+                chips.push(ChipOption { cluster: cl, precision: p, tps, pps, eps });
             }
             // A chip named explicitly must work; defaults that lack the precision are skipped.
             Err(e) if !a.gpu.is_empty() => return Err(e),
@@ -231,6 +283,7 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
         sim_requests: usize::try_from(requests).unwrap_or(usize::MAX),
         power_utilisation: 0.7,
         pue: 1.2,
+        speculation: speculation.clone(),
     };
     let Some(plan) = try_size(&fleet)? else {
         return Err(ApiError::Infeasible(format!(
@@ -248,6 +301,15 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
             "analytic sizing (steady state, 15 % headroom); set simulate to confirm tails with the simulator"
                 .into(),
         );
+    }
+    if let Some(sp) = &speculation {
+        notes_spec(&mut notes, sp);
+    }
+    if let Some(w) = a.workload.as_deref() {
+        notes.push(format!("workload {w}: {}", crate::traffic::preset(w)?.source));
+        if w == "agent" {
+            notes.push("serve sizes an agent's turns as independent requests (no prefix cache): an upper bound; simulate the fleet with --workload agent for the cached prefixes".into());
+        }
     }
     let disaggregated = if a.disaggregate {
         let d = size_disaggregated(&fleet, &plan);

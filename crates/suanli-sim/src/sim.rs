@@ -210,7 +210,11 @@ struct Rep {
     seen: HashSet<u32>,
     b: u64,
     sum_ctx: u64,
+    /// The token clock: tokens each running sequence has emitted since the replica started
+    /// (one a step; with speculative decoding ⌊τ⌋ or ⌈τ⌉, τ on average).
     step: u64,
+    /// Steps taken.
+    rounds: u64,
     kv_used: u64,
     busy: bool,
     busy_s: f64,
@@ -238,6 +242,8 @@ struct State<'a> {
     finish: Vec<f64>,
     preemptions: u64,
     cached: u64,
+    /// Mean tokens a step emits per decoding sequence.
+    tau: f64,
 }
 
 impl State<'_> {
@@ -322,10 +328,17 @@ impl State<'_> {
 
     /// Applies a finished step at `now`.
     fn finish_step(&mut self, rep: &mut Rep, now: f64, completed: &mut Vec<u32>) {
-        rep.step += 1;
-        rep.sum_ctx += rep.b;
+        rep.rounds += 1;
+        // Every running sequence advances by the same count, so the mean over steps is τ.
+        let adv = if self.tau == 1.0 {
+            1
+        } else {
+            ((rep.rounds as f64 * self.tau).floor() - ((rep.rounds - 1) as f64 * self.tau).floor()) as u64
+        };
+        rep.step += adv;
+        rep.sum_ctx += rep.b * adv;
         if self.cfg.kv_policy == KvPolicy::Paged {
-            rep.kv_used += rep.b;
+            rep.kv_used += rep.b * adv;
         }
         let pending = std::mem::take(&mut rep.pending);
         for &(r, n) in &pending {
@@ -405,7 +418,10 @@ impl State<'_> {
         let q = &self.reqs[i];
         if running {
             rep.b -= 1;
-            rep.sum_ctx -= u64::from(q.input + q.output);
+            // Its context: the prompt, what it had produced on joining and a token a clock
+            // tick since (speculation can overshoot the output on the last step).
+            let ctx = u64::from(q.input + self.produced[i]) + (rep.step - self.join_step[i]);
+            rep.sum_ctx -= ctx;
         }
         let held = match (self.cfg.kv_policy, running) {
             (KvPolicy::Paged, true) => self.held[i] + (rep.step - self.join_step[i]),
@@ -571,6 +587,7 @@ pub(crate) fn run(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig, kv_r
         finish: vec![nan; n],
         preemptions: 0,
         cached: 0,
+        tau: model.tokens_per_step().clamp(1.0, 64.0),
     };
     let replicas = cfg.replicas.max(1) as usize;
     let mut reps: Vec<Rep> = (0..replicas).map(|_| Rep::default()).collect();
