@@ -312,8 +312,16 @@ impl WorkloadSpec {
                 let (new_in, out_len) = match &self.lengths {
                     Lengths::Fixed { input, output } => (*input, *output),
                     Lengths::LogNormal { input_mean, output_mean, cv } => {
-                        let cap = (self.max_context / 2).min(MAX_DRAWN_LENGTH);
-                        (length(&mut rng, *input_mean, *cv, cap), length(&mut rng, *output_mean, *cv, cap))
+                        // Long-output presets (reasoning) keep their tail: the cap grows to 4× a
+                        // mean past the default, within half the context.
+                        let cap = |mean: f64| {
+                            let wide = (4.0 * mean).min(f64::from(u32::MAX)) as u32;
+                            (self.max_context / 2).min(MAX_DRAWN_LENGTH.max(wide))
+                        };
+                        (
+                            length(&mut rng, *input_mean, *cv, cap(*input_mean)),
+                            length(&mut rng, *output_mean, *cv, cap(*output_mean)),
+                        )
                     }
                     Lengths::Empirical(pairs) => {
                         let k = (rng.next_u64() % pairs.len().max(1) as u64) as usize;

@@ -1,0 +1,261 @@
+//! Serving as it is done in 2026: pipeline and expert parallelism in the simulator,
+//! speculative decoding, capacity headroom, workload presets.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use suanli_core::Catalog;
+use suanli_core::infer::{
+    Engine, InferCalibration, InferConfig, Mode, Precisions, Replica, evaluate, tokens_per_step,
+};
+use suanli_core::precision::Precision;
+use suanli_core::train::{Calibration, Cluster};
+use suanli_sim::engine::{DraftSpec, SpeculationSpec};
+use suanli_sim::fleet::{ChipOption, FleetSpec, saturation_rate, size};
+use suanli_sim::sim::{SimConfig, simulate};
+use suanli_sim::workload::{Arrivals, Lengths, PRESETS, Preset, WorkloadSpec};
+
+fn workload(rate: f64, input: u32, output: u32) -> WorkloadSpec {
+    WorkloadSpec {
+        rate,
+        arrivals: Arrivals::Poisson,
+        lengths: Lengths::Fixed { input, output },
+        turns: 1,
+        think_s: 0.0,
+        daily: None,
+        max_context: 131_072,
+    }
+}
+
+fn replica(model: &str, tp: u32, pp: u32) -> Replica {
+    let c = Catalog::builtin().unwrap();
+    let spec = c.model(model).unwrap();
+    let p = Precisions::uniform(Precision::Bf16);
+    let cluster = Cluster::new(&c, "h100-sxm", None, p.activations, &Calibration::default()).unwrap();
+    Replica::new(
+        spec,
+        &cluster,
+        &InferConfig { tp, pp, ep: 1, precision: p },
+        &Engine::default(),
+        &InferCalibration::default(),
+    )
+}
+
+fn speculative(model: &str, r: Replica, draft: DraftSpec, k: u32, alpha: f64) -> Replica {
+    let c = Catalog::builtin().unwrap();
+    let spec = c.model(model).unwrap();
+    SpeculationSpec { draft, tokens: k, acceptance: alpha }
+        .apply(spec, r, &Engine::default(), &InferCalibration::default())
+        .unwrap()
+}
+
+#[test]
+fn acceptance_length_follows_leviathan() {
+    assert!((tokens_per_step(1, 0.85) - 1.85).abs() < 1e-12);
+    assert!((tokens_per_step(4, 0.75) - 3.050_781_25).abs() < 1e-9);
+    assert!((tokens_per_step(4, 1.0) - 5.0).abs() < 1e-12);
+    assert!((tokens_per_step(4, 0.0) - 1.0).abs() < 1e-12);
+}
+
+/// At low load a decode step is memory-bound: verifying k + 1 tokens costs about one step,
+/// so TPOT falls by τ ÷ (verify ÷ plain + the draft's k forwards). The simulator matches the
+/// step model's factor within 5 %, and the factor is that of the planner's `evaluate`.
+#[test]
+fn speculation_lowers_tpot_by_the_expected_factor_at_low_load() {
+    let model = "llama3.1-70b";
+    let plain = replica(model, 4, 1);
+    for (draft, k, alpha) in [
+        (DraftSpec::Eagle, 4, 0.75),
+        (DraftSpec::Mtp, 1, 0.85),
+        (
+            DraftSpec::Model(Box::new(Catalog::builtin().unwrap().model("llama3.1-8b").unwrap().clone())),
+            4,
+            0.6,
+        ),
+    ] {
+        let name = format!("{draft:?}").chars().take(12).collect::<String>();
+        let spec = speculative(model, plain.clone(), draft, k, alpha);
+        let tau = tokens_per_step(k, alpha);
+        let ctx = 512.0 + 128.0;
+        let expected =
+            plain.step(1.0, ctx, 0.0, 0.0, 1.0).total_s * tau / spec.step(1.0, ctx, 0.0, 0.0, 1.0).total_s;
+        assert!(expected > 1.0 && expected < tau, "{name}: factor {expected} outside (1, τ = {tau})");
+        let reqs = workload(0.05, 512, 256).generate(200, 3);
+        let cfg = SimConfig::default();
+        let a = simulate(&reqs, &plain, &cfg);
+        let b = simulate(&reqs, &spec, &cfg);
+        let got = a.tpot_s.mean / b.tpot_s.mean;
+        assert!(
+            (got - expected).abs() / expected < 0.05,
+            "{name}: simulated {got:.3}× vs step model {expected:.3}×"
+        );
+        let ea = evaluate(&plain, 512, 256, Mode::Concurrency(1));
+        let eb = evaluate(&spec, 512, 256, Mode::Concurrency(1));
+        let planned = ea.tpot_s / eb.tpot_s;
+        assert!((planned - got).abs() / got < 0.08, "{name}: planner {planned:.3}× vs simulated {got:.3}×");
+        // Every output token still arrives: the token clock never loses or invents tokens.
+        assert_eq!(b.output_tokens_per_s * b.duration_s, a.output_tokens_per_s * a.duration_s);
+    }
+    // The EAGLE defaults roughly halve TPOT or better on a memory-bound 70B.
+    let e = speculative(model, plain.clone(), DraftSpec::Eagle, 4, 0.75);
+    let f = evaluate(&plain, 512, 256, Mode::Concurrency(1)).tpot_s
+        / evaluate(&e, 512, 256, Mode::Concurrency(1)).tpot_s;
+    assert!(f > 2.0, "EAGLE factor {f}");
+}
+
+/// Speculation never lifts throughput past the compute bound: at saturation the verify step
+/// computes k + 1 tokens for τ accepted, so even a perfect draft (α = 1) stays under
+/// peak ÷ (2·N) output tokens a second, and at realistic acceptance a compute-bound replica
+/// serves fewer tokens a second with it than without.
+#[test]
+fn speculation_never_raises_throughput_beyond_the_compute_bound() {
+    let c = Catalog::builtin().unwrap();
+    let model = "llama3.1-8b";
+    let spec_m = c.model(model).unwrap();
+    let plain = replica(model, 1, 1);
+    let cluster = plain.cluster().clone();
+    let bound = cluster.peak_flops / (2.0 * spec_m.params().active_matmul(spec_m));
+    let (i, o) = (256, 256);
+    let base = evaluate(&plain, i, o, Mode::MaxLoad);
+    assert!(base.output_tokens_per_s < bound);
+    for alpha in [0.6, 0.75, 0.9, 1.0] {
+        let s = speculative(model, plain.clone(), DraftSpec::Eagle, 4, alpha);
+        let e = evaluate(&s, i, o, Mode::MaxLoad);
+        assert!(
+            e.output_tokens_per_s < bound,
+            "α {alpha}: {} ≥ compute bound {bound}",
+            e.output_tokens_per_s
+        );
+        if alpha <= 0.75 {
+            assert!(
+                e.output_tokens_per_s <= base.output_tokens_per_s,
+                "α {alpha}: {} > {} without speculation",
+                e.output_tokens_per_s,
+                base.output_tokens_per_s
+            );
+        }
+        // The simulator at an overload: what it completes stays under the bound too.
+        let reqs = workload(2.0 * base.output_tokens_per_s / f64::from(o), i, o).generate(4000, 5);
+        let r = simulate(&reqs, &s, &SimConfig::default());
+        assert!(r.output_tokens_per_s < bound, "simulated {} ≥ {bound}", r.output_tokens_per_s);
+    }
+}
+
+#[test]
+fn speculation_takes_kv_memory_for_the_draft() {
+    let plain = replica("llama3.1-70b", 4, 1);
+    let m = Catalog::builtin().unwrap().model("llama3.1-8b").unwrap().clone();
+    let d = speculative("llama3.1-70b", plain.clone(), DraftSpec::Model(Box::new(m)), 4, 0.6);
+    let e = speculative("llama3.1-70b", plain.clone(), DraftSpec::Eagle, 4, 0.75);
+    assert!(d.memory.kv_tokens < e.memory.kv_tokens && e.memory.kv_tokens < plain.memory.kv_tokens);
+    assert!(d.memory.weights_gib > e.memory.weights_gib && e.memory.weights_gib > plain.memory.weights_gib);
+}
+
+/// A pipeline of `pp` stages in the simulator: a step is one round through the stages, so at
+/// one request at a time TPOT is the planner's `pp × stage step`.
+#[test]
+fn pipeline_stages_match_the_planner_at_low_load() {
+    for (tp, pp) in [(4, 1), (2, 2), (1, 4)] {
+        let r = replica("llama3.1-70b", tp, pp);
+        assert!(r.fits());
+        let planned = evaluate(&r, 512, 256, Mode::Concurrency(1)).tpot_s;
+        let reqs = workload(0.05, 512, 256).generate(200, 9);
+        let got = simulate(&reqs, &r, &SimConfig::default()).tpot_s.mean;
+        assert!(
+            (got - planned).abs() / planned < 0.05,
+            "tp {tp} pp {pp}: simulated {got} vs planned {planned}"
+        );
+    }
+}
+
+/// Busy time reads high at low load (a replica stepping a batch of one is busy), while the
+/// fraction of the saturation rate reads low; past the saturation rate the run saturates.
+#[test]
+fn capacity_headroom_differs_from_busy_time() {
+    let r = replica("llama3.1-8b", 1, 1);
+    let sat = saturation_rate(&r, 512, 256);
+    assert!(sat > 1.0);
+    let low = simulate(&workload(0.02 * sat, 512, 256).generate(3000, 2), &r, &SimConfig::default());
+    assert!(low.utilisation > 0.5, "busy {}", low.utilisation);
+    assert!(!low.saturated);
+    let over = simulate(&workload(1.5 * sat, 512, 256).generate(20_000, 2), &r, &SimConfig::default());
+    assert!(over.saturated, "1.5 × the saturation rate must saturate");
+    let under = simulate(&workload(0.6 * sat, 512, 256).generate(20_000, 2), &r, &SimConfig::default());
+    assert!(!under.saturated, "0.6 × the saturation rate must not saturate");
+}
+
+#[test]
+fn workload_presets_have_their_documented_shapes() {
+    for name in PRESETS {
+        let p = Preset::named(name).unwrap();
+        assert_eq!(p.name, name);
+        assert!(!p.source.is_empty());
+    }
+    assert!(Preset::named("video").is_none());
+    assert_eq!(Preset::named("chat").unwrap().lengths, Lengths::SHAREGPT);
+    let (ri, ro) = Preset::named("rag").unwrap().lengths.means();
+    assert!(ri > 10.0 * ro);
+    let reasoning = Preset::named("reasoning").unwrap();
+    let w = WorkloadSpec { lengths: reasoning.lengths.clone(), ..workload(1.0, 1, 1) };
+    let reqs = w.generate(5000, 1);
+    let mut outs: Vec<u32> = reqs.iter().map(|q| q.output).collect();
+    outs.sort_unstable();
+    let (p10, p90) = (outs[500], outs[4500]);
+    assert!(p10 >= 7000 && p90 <= 33_000, "reasoning outputs p10 {p10}, p90 {p90}");
+    let agent = Preset::named("agent").unwrap();
+    let w = WorkloadSpec {
+        lengths: agent.lengths,
+        turns: agent.turns,
+        think_s: agent.think_s,
+        ..workload(1.0, 1, 1)
+    };
+    let reqs = w.generate(800, 1);
+    let with_prefix = reqs.iter().filter(|q| q.prefix > 0).count();
+    assert!(with_prefix as f64 > 0.8 * 7.0 / 8.0 * 800.0, "{with_prefix} of 800 reuse a prefix");
+}
+
+fn fleet(model: &str, pps: Vec<u32>, speculation: Option<SpeculationSpec>) -> FleetSpec {
+    let c = Catalog::builtin().unwrap();
+    let p = Precisions::uniform(Precision::Bf16);
+    FleetSpec {
+        model: c.model(model).unwrap().clone(),
+        chips: vec![ChipOption {
+            cluster: Cluster::new(&c, "h100-sxm", None, p.activations, &Calibration::default()).unwrap(),
+            precision: p,
+            tps: vec![1, 2, 4, 8],
+            pps,
+            eps: vec![1],
+        }],
+        peak_rate: 10.0,
+        mean_rate: 5.0,
+        lengths: Lengths::Fixed { input: 1000, output: 300 },
+        arrivals: Arrivals::Poisson,
+        ttft_p99: 2.0,
+        tpot_p99: 0.05,
+        engine: Engine::default(),
+        simulate: false,
+        seed: 1,
+        sim_requests: 2000,
+        power_utilisation: 0.7,
+        pue: 1.2,
+        speculation,
+    }
+}
+
+/// `serve` searches pipeline stages: the candidates include pp > 1 and the plan is never
+/// dearer than the tensor-parallel-only one; speculation lets a tight TPOT target be met
+/// with fewer GPUs.
+#[test]
+fn fleet_search_covers_pipeline_stages_and_speculation() {
+    let tp_only = size(&fleet("llama3.1-70b", vec![1], None)).unwrap();
+    let with_pp = size(&fleet("llama3.1-70b", vec![1, 2, 4], None)).unwrap();
+    assert!(with_pp.candidates.iter().any(|c| c.pp > 1));
+    assert!(with_pp.cost_usd_per_month.unwrap() <= tp_only.cost_usd_per_month.unwrap());
+    assert!(with_pp.load_fraction > 0.0 && with_pp.load_fraction < 1.0);
+    let mut tight = fleet("llama3.1-70b", vec![1], None);
+    tight.tpot_p99 = 0.015;
+    let spec = SpeculationSpec { draft: DraftSpec::Eagle, tokens: 4, acceptance: 0.75 };
+    let mut tight_spec = fleet("llama3.1-70b", vec![1], Some(spec));
+    tight_spec.tpot_p99 = 0.015;
+    let a = size(&tight);
+    let b = size(&tight_spec).expect("speculation meets a 15 ms TPOT");
+    assert!(a.as_ref().is_none_or(|a| b.gpus < a.gpus), "speculation: {} GPUs", b.gpus);
+}
