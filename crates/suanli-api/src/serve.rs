@@ -73,6 +73,11 @@ pub struct ServeRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub disaggregate: bool,
+    /// Also size the cheapest mix of the chips (short and long requests on different chip
+    /// types, Mélange-style) and its saving against the best single chip (analytic).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub mix: bool,
     /// Prompt tokens per request (with `output_tokens`).
     #[cfg_attr(feature = "clap", arg(long = "input-tokens", visible_alias = "input", value_parser = crate::count::parse_u64))]
     #[serde(default, alias = "input")]
@@ -349,5 +354,29 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
         }),
     };
     let targets = Targets { ttft_p99_s: ttft, tpot_p99_s: tpot };
-    Ok(Reply::ok(ServeDoc { header, model: spec.id.clone(), plan, targets, disaggregated, notes }))
+    let mix = if a.mix {
+        if fleet.chips.len() > suanli_sim::mix::MAX_MIX_CHIPS {
+            return Err(ApiError::invalid(
+                "gpu",
+                fleet.chips.len(),
+                format!("at most {} chips for mix (name them with gpu)", suanli_sim::mix::MAX_MIX_CHIPS),
+            ));
+        }
+        let m = suanli_sim::mix::size_mix(&fleet);
+        match &m {
+            Some(m) => notes.push(format!(
+                "mix: {} buckets of total length (50th, 80th, 95th percentiles), each on its cheapest chip; {} a month against {} for {} alone ({} saved), analytic",
+                m.buckets.len(),
+                human(m.cost_usd_per_month),
+                human(m.single_cost_usd_per_month),
+                m.single_gpu,
+                suanli_core::sigfig::percent(m.saving_fraction)
+            )),
+            None => notes.push("mix: no priced chip meets the targets for every length bucket".into()),
+        }
+        m
+    } else {
+        None
+    };
+    Ok(Reply::ok(ServeDoc { header, model: spec.id.clone(), plan, targets, disaggregated, mix, notes }))
 }

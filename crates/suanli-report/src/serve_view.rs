@@ -120,6 +120,9 @@ pub struct ServeDoc {
     /// The same chip and layout as separate prefill and decode pools (with `--disaggregate`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disaggregated: Option<DisaggFleet>,
+    /// The cheapest mix of chip types (with `--mix`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mix: Option<suanli_sim::mix::MixPlan>,
     /// Assumptions.
     pub notes: Vec<String>,
 }
@@ -411,6 +414,48 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
             human(x.kv_transfer_s.mean * 1e3)
         ));
         s.push_str(&render(&t));
+    }
+    if let Some(m) = &d.mix {
+        let mut t = Table::new(&["bucket (≤ tokens)", ">share", ">mean prompt", ">mean output", "chip"]);
+        for b in &m.buckets {
+            t.row([
+                b.max_total_tokens.to_string(),
+                percent(b.share),
+                human(b.input_mean),
+                human(b.output_mean),
+                b.gpu.clone(),
+            ]);
+        }
+        s.push_str(
+            "
+Mix of chip types by request length (analytic):
+
+",
+        );
+        s.push_str(&render(&t));
+        let mut t = Table::new(&["pool", ">replicas", ">GPUs", ">USD a month"]);
+        for p in &m.pools {
+            t.row([
+                format!("{} tp{} pp{} ep{}", p.gpu, p.tp, p.pp, p.ep),
+                p.replicas.to_string(),
+                p.gpus.to_string(),
+                money(Some(p.cost_usd_per_month)),
+            ]);
+        }
+        t.row([
+            format!("best single chip: {}", m.single_gpu),
+            String::new(),
+            String::new(),
+            money(Some(m.single_cost_usd_per_month)),
+        ]);
+        s.push('\n');
+        s.push_str(&render(&t));
+        s.push_str(&format!(
+            "\nThe mix costs {} a month, {} less than {} alone.\n",
+            money(Some(m.cost_usd_per_month)),
+            percent(m.saving_fraction),
+            m.single_gpu
+        ));
     }
     s.push_str(&notes_block(&d.notes));
     Ok(s)
