@@ -327,12 +327,18 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
     let p = &d.plan;
     let c = &p.config;
     let mut s = format!(
-        "Fleet for {}: {} replicas × {} {} (tp {}, {}) = {} GPUs in {} servers{} — {} for p99 TTFT ≤ {} s and p99 TPOT ≤ {} ms at {} requests/s peak\n\n",
+        "Fleet for {}: {} replicas × {} {} (tp {}{}, {}) = {} GPUs in {} servers{} — {} for p99 TTFT ≤ {} s and p99 TPOT ≤ {} ms at {} requests/s peak\n\n",
         d.model,
         p.replicas,
-        c.tp,
+        c.tp * c.pp,
         p.gpu,
         c.tp,
+        match (c.pp, c.ep) {
+            (1, 1) => String::new(),
+            (pp, 1) => format!(" pp {pp}"),
+            (1, ep) => format!(" ep {ep}"),
+            (pp, ep) => format!(" pp {pp} ep {ep}"),
+        },
         c.precision.weights,
         p.gpus,
         p.servers,
