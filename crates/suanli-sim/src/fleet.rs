@@ -551,7 +551,8 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
     let layouts: Vec<Replica> = chip
         .tps
         .iter()
-        .map(|&tp| InferConfig { tp, ep: plan.config.ep.min(tp), ..plan.config })
+        // Each pool is tensor-parallel only (pp 1): its replicas are `tp` GPUs.
+        .map(|&tp| InferConfig { tp, pp: 1, ep: plan.config.ep.min(tp), ..plan.config })
         .filter_map(|cfg| s.replica(chip, &cfg, i, out, &calib))
         .collect();
     let colocated = s.replica(chip, &plan.config, i, out, &calib)?;
