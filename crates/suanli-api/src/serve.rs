@@ -78,6 +78,11 @@ pub struct ServeRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub mix: bool,
+    /// Also give the fleet hour by hour over the day (with `daily_requests`): replicas
+    /// following the traffic, each hour's share of capacity, the autoscaled cost.
+    #[cfg_attr(feature = "clap", arg(long, requires = "daily_requests"))]
+    #[serde(default)]
+    pub daily_curve: bool,
     /// Prompt tokens per request (with `output_tokens`).
     #[cfg_attr(feature = "clap", arg(long = "input-tokens", visible_alias = "input", value_parser = crate::count::parse_u64))]
     #[serde(default, alias = "input")]
@@ -218,6 +223,12 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
     let lengths = t.lengths(&spec)?;
     let ttft = positive_value("ttft_p99", a.ttft_p99)?;
     let tpot = positive_value("tpot_p99", a.tpot_p99)?;
+    if a.daily_curve && a.daily_requests.is_none() {
+        return Err(ApiError::field(
+            "daily_curve",
+            "give daily_requests (and peak_to_average) for a daily curve",
+        ));
+    }
     let (peak, mean) = match (a.rate, a.daily_requests) {
         (Some(_), Some(_)) => return Err(ApiError::field("rate", "give rate or daily_requests, not both")),
         (Some(r), None) => {
@@ -378,5 +389,24 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
     } else {
         None
     };
-    Ok(Reply::ok(ServeDoc { header, model: spec.id.clone(), plan, targets, disaggregated, mix, notes }))
+    let daily = if a.daily_curve {
+        let curve = DailyCurve::peak_to_average(a.peak_to_average.unwrap_or(2.0));
+        let d = suanli_sim::fleet::daily_plan(&fleet, &plan, &curve);
+        if d.is_some() {
+            notes.push("daily curve: a von Mises day peaking at 14:00; each hour keeps the peak fleet's replicas per request/s (at least one), analytic".into());
+        }
+        d
+    } else {
+        None
+    };
+    Ok(Reply::ok(ServeDoc {
+        header,
+        model: spec.id.clone(),
+        plan,
+        targets,
+        disaggregated,
+        mix,
+        daily,
+        notes,
+    }))
 }

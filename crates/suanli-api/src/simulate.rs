@@ -80,7 +80,9 @@ pub struct SimulateRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub router: Option<String>,
-    /// Batching: continuous (default) or static.
+    /// Batching: continuous (default; Sarathi-Serve chunked prefill: decodes first, prompt
+    /// chunks within max_tokens), prefill-first (prompts-only steps stall the decodes) or
+    /// static.
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub scheduler: Option<String>,
@@ -241,7 +243,8 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
         a.router.as_deref().or(default_router),
         &["least-outstanding", "round-robin", "prefix-affinity"],
     )?;
-    let scheduler = input::choice("scheduler", a.scheduler.as_deref(), &["continuous", "static"])?;
+    let scheduler =
+        input::choice("scheduler", a.scheduler.as_deref(), &["continuous", "static", "prefill-first"])?;
     let kv_policy = input::choice("kv_policy", a.kv_policy.as_deref(), &["paged", "reserve"])?;
     let seed = a.seed.unwrap_or(1);
     let reqs = requests(a, &t, &spec, seed)?;
@@ -299,7 +302,11 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
     let sim_cfg = SimConfig {
         replicas: a.replicas,
         router,
-        scheduler: if scheduler == "static" { Scheduler::Static } else { Scheduler::Continuous },
+        scheduler: match scheduler {
+            "static" => Scheduler::Static,
+            "prefill-first" => Scheduler::PrefillFirst,
+            _ => Scheduler::Continuous,
+        },
         kv_policy: if kv_policy == "reserve" { KvPolicy::Reserve } else { KvPolicy::Paged },
         max_batch: eng.max_batch,
         max_tokens: eng.max_tokens,

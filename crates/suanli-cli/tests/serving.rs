@@ -303,3 +303,77 @@ fn serve_mix_saves_on_a_bimodal_workload_and_never_costs_more() {
             <= chat["cost_usd_per_month"].as_f64().unwrap() + 1e-6
     );
 }
+
+#[test]
+fn scheduler_policies_and_the_daily_curve() {
+    let base = [
+        "simulate",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--tp",
+        "1",
+        "--replicas",
+        "1",
+        "--rate",
+        "3",
+        "--input",
+        "4000",
+        "--output",
+        "300",
+        "--requests",
+        "2000",
+    ];
+    let chunked = json(&base);
+    let first = json(&[&base[..], &["--scheduler", "prefill-first"]].concat());
+    assert_eq!(first["config"]["scheduler"], "prefill-first");
+    assert!(first["tpot_s"]["p99"].as_f64().unwrap() > chunked["tpot_s"]["p99"].as_f64().unwrap());
+    let small = json(&[&base[..], &["--max-tokens", "512"]].concat());
+    assert!(small["tpot_s"]["p99"].as_f64().unwrap() < chunked["tpot_s"]["p99"].as_f64().unwrap());
+    bad(&[&base[..], &["--scheduler", "fifo"]].concat(), "--scheduler");
+
+    let day = [
+        "serve",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--daily-requests",
+        "2M",
+        "--peak-to-average",
+        "3",
+        "--ttft-p99",
+        "2",
+        "--tpot-p99",
+        "0.05",
+        "--workload",
+        "chat",
+        "--daily-curve",
+    ];
+    let d = json(&day);
+    let hours = d["daily"]["hours"].as_array().unwrap();
+    assert_eq!(hours.len(), 24);
+    assert!(
+        d["daily"]["autoscaled_cost_usd_per_month"].as_f64().unwrap()
+            < d["cost_usd_per_month"].as_f64().unwrap()
+    );
+    let text = String::from_utf8(suanli(&day).stdout).unwrap();
+    assert!(text.contains("Hour by hour") && text.contains("14:00"));
+    // A daily curve needs the day's traffic.
+    let out = suanli(&[
+        "serve",
+        "-m",
+        "llama3.1-8b",
+        "--rate",
+        "5",
+        "--ttft-p99",
+        "2",
+        "--tpot-p99",
+        "0.05",
+        "--workload",
+        "chat",
+        "--daily-curve",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

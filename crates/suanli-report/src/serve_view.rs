@@ -123,6 +123,9 @@ pub struct ServeDoc {
     /// The cheapest mix of chip types (with `--mix`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mix: Option<suanli_sim::mix::MixPlan>,
+    /// The fleet hour by hour (with `--daily-curve`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily: Option<suanli_sim::fleet::DailyPlan>,
     /// Assumptions.
     pub notes: Vec<String>,
 }
@@ -420,6 +423,26 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
             human(x.kv_transfer_s.mean * 1e3)
         ));
         s.push_str(&render(&t));
+    }
+    if let Some(day) = &d.daily {
+        let mut t = Table::new(&["hour", ">requests/s", ">replicas", ">GPUs", ">capacity in use"]);
+        for h in &day.hours {
+            t.row([
+                format!("{:02}:00", h.hour),
+                human(h.requests_per_s),
+                h.replicas.to_string(),
+                h.gpus.to_string(),
+                percent(h.load_fraction),
+            ]);
+        }
+        s.push_str("\nHour by hour (replicas following the traffic):\n\n");
+        s.push_str(&render(&t));
+        s.push_str(&format!(
+            "\n{} GPU-hours a day; autoscaled {} a month against {} for the peak fleet all day.\n",
+            human(day.gpu_hours_per_day),
+            money(day.autoscaled_cost_usd_per_month),
+            money(day.fixed_cost_usd_per_month)
+        ));
     }
     if let Some(m) = &d.mix {
         let mut t = Table::new(&["bucket (≤ tokens)", ">share", ">mean prompt", ">mean output", "chip"]);

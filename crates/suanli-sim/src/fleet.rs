@@ -639,3 +639,69 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
         cost_usd_per_month: monthly_cost(&chip.cluster, pg + dg),
     })
 }
+
+/// One hour of the day for a fleet that scales with the traffic.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct HourRow {
+    /// Hour of the day, 0–23.
+    pub hour: u32,
+    /// Requests/s in that hour.
+    pub requests_per_s: f64,
+    /// Replicas carrying it (the peak fleet scaled by the hour's rate, at least one).
+    pub replicas: u64,
+    /// GPUs.
+    pub gpus: u64,
+    /// The hour's rate over those replicas' saturation rate.
+    pub load_fraction: f64,
+}
+
+/// The sized fleet hour by hour over a daily curve.
+#[derive(Debug, Clone, Serialize)]
+pub struct DailyPlan {
+    /// The 24 hours.
+    pub hours: Vec<HourRow>,
+    /// USD a month when replicas follow the hours (cloud price per GPU-hour).
+    pub autoscaled_cost_usd_per_month: Option<f64>,
+    /// USD a month of the peak fleet held all day.
+    pub fixed_cost_usd_per_month: Option<f64>,
+    /// GPU-hours a day, autoscaled.
+    pub gpu_hours_per_day: f64,
+}
+
+/// `plan` hour by hour over `curve` (mean rate `s.mean_rate`): each hour keeps
+/// `⌈replicas × rate_h ÷ peak⌉` replicas (at least one), the sized fleet's replicas per
+/// request/s, and reports what fraction of their saturation rate the hour uses.
+#[must_use]
+pub fn daily_plan(s: &FleetSpec, plan: &FleetPlan, curve: &crate::workload::DailyCurve) -> Option<DailyPlan> {
+    let chip = s.chips.iter().find(|c| c.cluster.accelerator == plan.gpu)?;
+    let (mean_in, mean_out) = s.lengths.means();
+    let (i, o) = (mean_in.round().max(1.0) as u32, mean_out.round().max(1.0) as u32);
+    let replica = s.replica(chip, &plan.config, i, o, &InferCalibration::default())?;
+    let sat = saturation_rate(&replica, i, o);
+    let mean_w = curve.weights.iter().sum::<f64>() / 24.0;
+    let per_replica = u64::from(plan.config.tp) * u64::from(plan.config.pp);
+    let hours: Vec<HourRow> = curve
+        .weights
+        .iter()
+        .zip(0u32..)
+        .map(|(w, hour)| {
+            let rate = s.mean_rate * w / mean_w;
+            let replicas = ((plan.replicas as f64) * rate / s.peak_rate).ceil().max(1.0) as u64;
+            HourRow {
+                hour,
+                requests_per_s: rate,
+                replicas,
+                gpus: replicas * per_replica,
+                load_fraction: if sat > 0.0 { rate / (replicas as f64 * sat) } else { 0.0 },
+            }
+        })
+        .collect();
+    let gpu_hours: f64 = hours.iter().map(|h| h.gpus as f64).sum();
+    let days = HOURS_PER_MONTH / 24.0;
+    Some(DailyPlan {
+        autoscaled_cost_usd_per_month: chip.cluster.cloud_usd_per_gpu_hour.map(|p| p * gpu_hours * days),
+        fixed_cost_usd_per_month: plan.cost_usd_per_month,
+        gpu_hours_per_day: gpu_hours,
+        hours,
+    })
+}

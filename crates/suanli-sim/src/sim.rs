@@ -37,6 +37,12 @@ pub enum Scheduler {
     Continuous,
     /// Static batching: a batch runs to its last sequence before the next is admitted.
     Static,
+    /// Prefill first (vLLM's original scheduler, Orca-style without chunking): while any
+    /// prompt waits to be prefilled, steps run prompts only (up to the token budget) and the
+    /// running decodes stall. Continuous batching is Sarathi-Serve's chunked prefill instead:
+    /// decodes first, prompt chunks in what the budget (`max_tokens`, the chunk size) leaves,
+    /// so the budget bounds a step and TPOT.
+    PrefillFirst,
 }
 
 /// KV-cache admission.
@@ -215,6 +221,8 @@ struct Rep {
     step: u64,
     /// Steps taken.
     rounds: u64,
+    /// Whether the step in flight is prompts only (decodes stalled, prefill first).
+    stall: bool,
     kv_used: u64,
     busy: bool,
     busy_s: f64,
@@ -262,7 +270,7 @@ impl State<'_> {
 
     /// Admits and chunks work for the next step; returns its duration, or `None` when idle.
     fn start(&mut self, rep: &mut Rep, now: f64, model: &dyn StepModel) -> Option<f64> {
-        let admit = self.cfg.scheduler == Scheduler::Continuous || (rep.b == 0 && rep.prefilling.is_empty());
+        let admit = self.cfg.scheduler != Scheduler::Static || (rep.b == 0 && rep.prefilling.is_empty());
         if admit {
             while let Some(&r) = rep.waiting.front() {
                 if rep.b as usize + rep.prefilling.len() >= self.cfg.max_batch as usize {
@@ -295,7 +303,9 @@ impl State<'_> {
                 rep.prefilling.push_back(r);
             }
         }
-        let mut budget = u64::from(self.cfg.max_tokens).saturating_sub(rep.b);
+        rep.stall = self.cfg.scheduler == Scheduler::PrefillFirst && !rep.prefilling.is_empty();
+        let decoding = if rep.stall { 0 } else { rep.b };
+        let mut budget = u64::from(self.cfg.max_tokens).saturating_sub(decoding);
         let (mut prefill, mut ctx_weighted, mut completing) = (0u64, 0.0, 0u64);
         rep.pending.clear();
         for &r in &rep.prefilling {
@@ -319,8 +329,8 @@ impl State<'_> {
         if rep.b == 0 && prefill == 0 {
             return None;
         }
-        let b = rep.b as f64;
-        let mean_ctx = if rep.b > 0 { rep.sum_ctx as f64 / b } else { 0.0 };
+        let b = decoding as f64;
+        let mean_ctx = if decoding > 0 { rep.sum_ctx as f64 / b } else { 0.0 };
         let pctx = if prefill > 0 { ctx_weighted / prefill as f64 } else { 0.0 };
         let dt = model.step_s(b, mean_ctx, prefill as f64, pctx, b + completing as f64).max(1e-9);
         Some(dt)
@@ -328,11 +338,15 @@ impl State<'_> {
 
     /// Applies a finished step at `now`.
     fn finish_step(&mut self, rep: &mut Rep, now: f64, completed: &mut Vec<u32>) {
-        rep.rounds += 1;
-        // Every running sequence advances by the same count, so the mean over steps is τ.
-        let adv = if self.tau == 1.0 {
+        // Every running sequence advances by the same count, so the mean over steps is τ; a
+        // prompts-only step advances none.
+        let adv = if rep.stall {
+            0
+        } else if self.tau == 1.0 {
+            rep.rounds += 1;
             1
         } else {
+            rep.rounds += 1;
             ((rep.rounds as f64 * self.tau).floor() - ((rep.rounds - 1) as f64 * self.tau).floor()) as u64
         };
         rep.step += adv;

@@ -328,3 +328,49 @@ fn mix_is_never_dearer_than_the_best_single_chip() {
         assert!((share - 1.0).abs() < 1e-9);
     }
 }
+
+/// Prefill first stalls the running decodes while prompts are prefilled, so p99 TPOT grows;
+/// Sarathi-Serve's chunked prefill (the continuous scheduler) bounds a step by the token
+/// budget, so a smaller chunk lowers p99 TPOT (and raises TTFT).
+#[test]
+fn prefill_first_stalls_decodes_and_the_chunk_bounds_the_step() {
+    use suanli_sim::sim::Scheduler;
+    let r = replica("llama3.1-8b", 1, 1);
+    let reqs = workload(3.0, 4000, 300).generate(3000, 4);
+    let run = |scheduler, max_tokens| {
+        simulate(&reqs, &r, &SimConfig { scheduler, max_tokens, ..SimConfig::default() })
+    };
+    let chunked = run(Scheduler::Continuous, 8192);
+    let first = run(Scheduler::PrefillFirst, 8192);
+    assert!(first.tpot_s.p99 > 1.1 * chunked.tpot_s.p99, "{} vs {}", first.tpot_s.p99, chunked.tpot_s.p99);
+    assert!((first.littles_law_product - first.mean_in_system).abs() < 1e-6 * first.mean_in_system.max(1.0));
+    let small = run(Scheduler::Continuous, 512);
+    assert!(small.tpot_s.p99 < 0.8 * chunked.tpot_s.p99);
+    assert!(small.ttft_s.p50 > chunked.ttft_s.p50);
+    // The step is bounded: 512 tokens of prefill plus the decodes never take longer than a
+    // full 512-token prefill step of the planner plus the largest batch's decode.
+    let bound = r.step(0.0, 0.0, 512.0, 4000.0, 1.0).total_s + r.step(64.0, 4300.0, 0.0, 0.0, 64.0).total_s;
+    assert!(small.tpot_s.p99 < bound, "{} ≥ {bound}", small.tpot_s.p99);
+}
+
+/// The fleet hour by hour: the peak hour keeps the sized fleet, quiet hours fewer replicas,
+/// and the autoscaled month costs less than the peak fleet held all day.
+#[test]
+fn daily_curve_follows_the_traffic() {
+    use suanli_sim::fleet::daily_plan;
+    use suanli_sim::workload::DailyCurve;
+    let mut s = fleet("llama3.1-70b", vec![1], None);
+    let curve = DailyCurve::peak_to_average(3.0);
+    s.mean_rate = 20.0;
+    s.peak_rate = 20.0 * curve.peak_ratio();
+    let plan = size(&s).unwrap();
+    let d = daily_plan(&s, &plan, &curve).unwrap();
+    assert_eq!(d.hours.len(), 24);
+    let peak = d.hours.iter().max_by(|a, b| a.requests_per_s.total_cmp(&b.requests_per_s)).unwrap();
+    assert_eq!(peak.hour, 14);
+    assert_eq!(peak.replicas, plan.replicas);
+    assert!(d.hours.iter().all(|h| h.replicas >= 1 && h.replicas <= plan.replicas && h.load_fraction < 1.0));
+    let mean: f64 = d.hours.iter().map(|h| h.requests_per_s).sum::<f64>() / 24.0;
+    assert!((mean - 20.0).abs() < 1e-9);
+    assert!(d.autoscaled_cost_usd_per_month.unwrap() < 0.8 * d.fixed_cost_usd_per_month.unwrap());
+}

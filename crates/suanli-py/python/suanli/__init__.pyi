@@ -214,7 +214,7 @@ def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
     """
     ...
 
-def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, acceptance: Optional[float] = None, burstiness: Optional[float] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, mix: Optional[bool] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, speculative: Optional[str] = None, tp: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, acceptance: Optional[float] = None, burstiness: Optional[float] = None, daily_curve: Optional[bool] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, mix: Optional[bool] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, speculative: Optional[str] = None, tp: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`serve`: size the cheapest fleet that meets p99 latency targets in the peak hour.
 
     Keyword arguments are the request fields of `suanli serve -f json` and of
@@ -231,6 +231,8 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
             model 0.6).
         burstiness: Coefficient of variation of inter-arrival gaps (1 = Poisson, the default; >
             1 bursty; 0 = constant).
+        daily_curve: Also give the fleet hour by hour over the day (with `daily_requests`):
+            replicas following the traffic, each hour's share of capacity, the autoscaled cost.
         daily_requests: Requests a day (with `peak_to_average` for the peak hour).
         disaggregate: Also size the chosen chip and layout as separate prefill and decode pools
             (simulated).
@@ -315,7 +317,9 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
         rate: Request rate, requests/s.
         requests: Requests to generate (default 10000).
         router: Router: least-outstanding (default), round-robin, prefix-affinity.
-        scheduler: Batching: continuous (default) or static.
+        scheduler: Batching: continuous (default; Sarathi-Serve chunked prefill: decodes first,
+            prompt chunks within max_tokens), prefill-first (prompts-only steps stall the
+            decodes) or static.
         seed: Random seed (default 1).
         speculative: Speculative decoding: mtp, eagle or draft:<model id>.
         think: Mean think time between turns, seconds (default 30).

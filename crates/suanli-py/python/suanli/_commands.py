@@ -195,7 +195,7 @@ def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
     return _core.call('finetune', fields, catalog, (), ('epochs', 'examples', 'global_batch', 'gpus', 'group_size', 'iterations', 'mean_len', 'micro_batch', 'ppo_epochs', 'prompt_len', 'prompts', 'rank', 'response_len', 'seq_len'))
 
 
-def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, acceptance: Optional[float] = None, burstiness: Optional[float] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, mix: Optional[bool] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, speculative: Optional[str] = None, tp: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, acceptance: Optional[float] = None, burstiness: Optional[float] = None, daily_curve: Optional[bool] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, mix: Optional[bool] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, speculative: Optional[str] = None, tp: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`serve`: size the cheapest fleet that meets p99 latency targets in the peak hour.
 
     Keyword arguments are the request fields of `suanli serve -f json` and of
@@ -212,6 +212,8 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
             model 0.6).
         burstiness: Coefficient of variation of inter-arrival gaps (1 = Poisson, the default; >
             1 bursty; 0 = constant).
+        daily_curve: Also give the fleet hour by hour over the day (with `daily_requests`):
+            replicas following the traffic, each hour's share of capacity, the autoscaled cost.
         daily_requests: Requests a day (with `peak_to_average` for the peak hour).
         disaggregate: Also size the chosen chip and layout as separate prefill and decode pools
             (simulated).
@@ -254,7 +256,7 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         InputError: bad input; `.field` names the argument at fault.
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
-    fields = {"model": model, "tpot_p99": tpot_p99, "ttft_p99": ttft_p99, "acceptance": acceptance, "burstiness": burstiness, "daily_requests": daily_requests, "disaggregate": disaggregate, "draft_tokens": draft_tokens, "ep": ep, "gpu": gpu, "input_tokens": input_tokens, "input": input, "lengths": lengths, "lengths_trace": lengths_trace, "max_batch": max_batch, "max_tokens": max_tokens, "mix": mix, "model_config": model_config, "output_tokens": output_tokens, "output": output, "peak_to_average": peak_to_average, "pp": pp, "precision": precision, "rate": rate, "requests": requests, "seed": seed, "simulate": simulate, "speculative": speculative, "tp": tp, "workload": workload}
+    fields = {"model": model, "tpot_p99": tpot_p99, "ttft_p99": ttft_p99, "acceptance": acceptance, "burstiness": burstiness, "daily_curve": daily_curve, "daily_requests": daily_requests, "disaggregate": disaggregate, "draft_tokens": draft_tokens, "ep": ep, "gpu": gpu, "input_tokens": input_tokens, "input": input, "lengths": lengths, "lengths_trace": lengths_trace, "max_batch": max_batch, "max_tokens": max_tokens, "mix": mix, "model_config": model_config, "output_tokens": output_tokens, "output": output, "peak_to_average": peak_to_average, "pp": pp, "precision": precision, "rate": rate, "requests": requests, "seed": seed, "simulate": simulate, "speculative": speculative, "tp": tp, "workload": workload}
     return _core.call('serve', fields, catalog, ('gpu',), ('draft_tokens', 'ep', 'input_tokens', 'input', 'max_batch', 'max_tokens', 'output_tokens', 'output', 'pp', 'requests', 'seed', 'tp'))
 
 
@@ -298,7 +300,9 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
         rate: Request rate, requests/s.
         requests: Requests to generate (default 10000).
         router: Router: least-outstanding (default), round-robin, prefix-affinity.
-        scheduler: Batching: continuous (default) or static.
+        scheduler: Batching: continuous (default; Sarathi-Serve chunked prefill: decodes first,
+            prompt chunks within max_tokens), prefill-first (prompts-only steps stall the
+            decodes) or static.
         seed: Random seed (default 1).
         speculative: Speculative decoding: mtp, eagle or draft:<model id>.
         think: Mean think time between turns, seconds (default 30).
