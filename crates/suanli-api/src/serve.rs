@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use suanli_core::Catalog;
-use suanli_core::infer::{InferCalibration, InferConfig, Mode, Replica, evaluate};
+use suanli_core::infer::{InferCalibration, InferConfig, Mode, evaluate};
 use suanli_core::sigfig::human;
 use suanli_report::{GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, ServeDoc, Targets};
 use suanli_sim::disagg::KV_TRANSFER_SETUP_S;
@@ -175,15 +175,9 @@ fn nearest_latency(fleet: &FleetSpec) -> String {
     for chip in &fleet.chips {
         for &tp in &chip.tps {
             let cfg = InferConfig { tp, pp: 1, ep: 1, precision: chip.precision };
-            if cfg.check(&fleet.model, i, o, "request").is_err() {
-                continue;
-            }
-            let r = evaluate(
-                &Replica::new(&fleet.model, &chip.cluster, &cfg, &fleet.engine, &calib),
-                i,
-                o,
-                Mode::Concurrency(1),
-            );
+            // With the fleet's speculation, if any.
+            let Some(replica) = fleet.replica(chip, &cfg, i, o, &calib) else { continue };
+            let r = evaluate(&replica, i, o, Mode::Concurrency(1));
             if r.fits && best.as_ref().is_none_or(|b| r.tpot_s < b.1) {
                 best = Some((r.ttft_s, r.tpot_s, format!("{} tp{tp}", chip.cluster.accelerator)));
             }
