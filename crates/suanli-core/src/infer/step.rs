@@ -237,8 +237,9 @@ impl Replica {
     #[must_use]
     pub fn with_speculation(mut self, s: Speculation) -> Replica {
         let (weights_gib, kv_bytes) = match &s.draft {
+            // One layer's weights and KV on the stage that holds the draft (the last).
             Draft::Block { .. } => (
-                self.memory.weights_gib / (self.layers_per_stage * f64::from(self.config.pp)),
+                self.memory.weights_gib / self.layers_per_stage,
                 self.memory.kv_bytes_per_token / self.layers_per_stage,
             ),
             Draft::Model { replica, .. } => (replica.memory.weights_gib, replica.memory.kv_bytes_per_token),
