@@ -151,6 +151,19 @@ pub struct InferRequest {
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub max_tokens: Option<u32>,
+    /// Speculative decoding: mtp, eagle or draft:<model id> (the layout is chosen without it,
+    /// then evaluated with it).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub speculative: Option<String>,
+    /// Draft tokens per step (default: mtp 1, eagle 4, draft model 4).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub draft_tokens: Option<u32>,
+    /// Per-token acceptance rate of the draft (default: mtp 0.85, eagle 0.75, draft model 0.6).
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub acceptance: Option<f64>,
     /// Search limit on time to first token, seconds.
     #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
     #[serde(default)]
@@ -381,6 +394,8 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
             return Err(ApiError::invalid("dp_attention", d, "1 for a dense model (wide EP needs experts)"));
         }
     }
+    let speculation =
+        crate::traffic::speculation(catalog, r.speculative.as_deref(), r.draft_tokens, r.acceptance)?;
 
     let (cfg, cluster, result, ranking) = if r.tp.is_none() {
         // TP and EP inside the scale-up domain (and wide EP beyond it); PP up to 8 stages (a
@@ -467,6 +482,32 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
         };
         (cfg, cluster, result, None)
     };
+    let result = match &speculation {
+        None => result,
+        Some(sp) => {
+            let plain = Replica::new(&spec, &cluster, &cfg, &engine, &calib);
+            let replica = sp.apply(&spec, plain, &engine, &calib).ok_or_else(|| {
+                ApiError::invalid(
+                    "speculative",
+                    r.speculative.as_deref().unwrap_or(""),
+                    format!("a draft model that takes tp {} and pp {}", cfg.tp, cfg.pp),
+                )
+            })?;
+            let limits = Limits { max_ttft_s: opts.max_ttft, max_tpot_s: opts.max_tpot, per_dollar: false };
+            let s = replica.speculation.as_ref().map(suanli_core::infer::Speculation::summary);
+            if let Some(s) = s {
+                notes.push(format!(
+                    "speculative decoding ({}): {} draft tokens at acceptance {} emit {:.2} tokens a step; TPOT without it {:.2} ms",
+                    s.method, s.draft_tokens, s.acceptance, s.tokens_per_step, result.tpot_s * 1e3
+                ));
+            }
+            match (mode, opts.max_ttft.is_some() || opts.max_tpot.is_some()) {
+                (Mode::MaxLoad, true) => best_load(&replica, input, output, &limits)
+                    .unwrap_or_else(|| evaluate(&replica, input, output, Mode::Concurrency(1))),
+                (m, _) => evaluate(&replica, input, output, m),
+            }
+        }
+    };
     Ok(answer(
         &Chosen {
             catalog,
@@ -478,6 +519,7 @@ pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
             mode,
             input,
             output,
+            speculation: speculation.as_ref(),
         },
         result,
         ranking,
@@ -496,6 +538,7 @@ struct Chosen<'a> {
     mode: Mode,
     input: u32,
     output: u32,
+    speculation: Option<&'a suanli_sim::engine::SpeculationSpec>,
 }
 
 /// Why a replica that does not fit does not: weights and workspace, or a KV pool too small
@@ -525,7 +568,7 @@ fn answer(
     ranking: Option<Vec<RankRow>>,
     mut notes: Vec<String>,
 ) -> Reply<InferDoc> {
-    let Chosen { catalog, spec, cluster, cfg, engine, calib, mode, input, output } = *c;
+    let Chosen { catalog, spec, cluster, cfg, engine, calib, mode, input, output, speculation } = *c;
     let total = u64::from(input) + u64::from(output);
     if spec.mla.is_none() && cfg.tp > spec.kv_heads {
         notes.push(format!(
@@ -536,6 +579,10 @@ fn answer(
         ));
     }
     let replica = Replica::new(spec, cluster, &cfg, engine, calib);
+    let replica = match speculation {
+        Some(sp) => sp.apply(spec, replica.clone(), engine, calib).unwrap_or(replica),
+        None => replica,
+    };
     let cost = cost_per_million(cluster, &cfg, &result);
     if cost.is_none() {
         notes.push(format!(

@@ -76,13 +76,22 @@ const ANSWERS: [Answer; 6] = [
     (
         "serve",
         &["gpu", "layout", "precision"],
-        &["replicas", "gpus", "servers", "targets", "cost_usd_per_month", "power_kw", "uncertainty"],
+        &[
+            "replicas",
+            "gpus",
+            "servers",
+            "targets",
+            "cost_usd_per_month",
+            "power_kw",
+            "uncertainty",
+            "load_fraction",
+        ],
         &["ttft_s", "tpot_s", "e2e_s"],
     ),
     (
         "simulate",
         &["gpu", "layout", "precision"],
-        &["config", "throughput_requests_per_s", "output_tokens_per_s", "goodput"],
+        &["config", "throughput_requests_per_s", "output_tokens_per_s", "goodput", "capacity"],
         &["ttft_s", "tpot_s", "e2e_s"],
     ),
 ];

@@ -4,7 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use suanli_core::Catalog;
-use suanli_core::infer::{InferCalibration, InferConfig, Mode, Replica, evaluate};
+use suanli_core::infer::{InferCalibration, InferConfig, Mode, evaluate};
 use suanli_core::sigfig::human;
 use suanli_report::{GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, ServeDoc, Targets, Uncertainty};
 use suanli_sim::disagg::KV_TRANSFER_SETUP_S;
@@ -73,6 +73,16 @@ pub struct ServeRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub disaggregate: bool,
+    /// Also size the cheapest mix of the chips (short and long requests on different chip
+    /// types, Mélange-style) and its saving against the best single chip (analytic).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub mix: bool,
+    /// Also give the fleet hour by hour over the day (with `daily_requests`): replicas
+    /// following the traffic, each hour's share of capacity, the autoscaled cost.
+    #[cfg_attr(feature = "clap", arg(long, requires = "daily_requests"))]
+    #[serde(default)]
+    pub daily_curve: bool,
     /// Prompt tokens per request (with `output_tokens`).
     #[cfg_attr(feature = "clap", arg(long = "input-tokens", visible_alias = "input", value_parser = crate::count::parse_u64))]
     #[serde(default, alias = "input")]
@@ -112,6 +122,31 @@ pub struct ServeRequest {
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub max_tokens: Option<u32>,
+    /// Fix the pipeline stages per replica (default: searched, 1 to 8).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub pp: Option<u32>,
+    /// Fix the expert-parallel degree (MoE; divides tp; default: searched).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub ep: Option<u32>,
+    /// A workload preset instead of lengths: chat (ShareGPT), rag (4k prompts), reasoning
+    /// (16k outputs), agent (8 turns sharing a prefix); sources in the README.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub workload: Option<String>,
+    /// Speculative decoding: mtp, eagle or draft:<model id>.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub speculative: Option<String>,
+    /// Draft tokens per step (default: mtp 1, eagle 4, draft model 4).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub draft_tokens: Option<u32>,
+    /// Per-token acceptance rate of the draft (default: mtp 0.85, eagle 0.75, draft model 0.6).
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub acceptance: Option<f64>,
 }
 
 impl ServeRequest {
@@ -125,6 +160,7 @@ impl ServeRequest {
             precision: self.precision.as_deref(),
             max_batch: self.max_batch,
             max_tokens: self.max_tokens,
+            workload: self.workload.as_deref(),
         }
     }
 }
@@ -139,15 +175,9 @@ fn nearest_latency(fleet: &FleetSpec) -> String {
     for chip in &fleet.chips {
         for &tp in &chip.tps {
             let cfg = InferConfig { tp, pp: 1, ep: 1, precision: chip.precision };
-            if cfg.check(&fleet.model, i, o, "request").is_err() {
-                continue;
-            }
-            let r = evaluate(
-                &Replica::new(&fleet.model, &chip.cluster, &cfg, &fleet.engine, &calib),
-                i,
-                o,
-                Mode::Concurrency(1),
-            );
+            // With the fleet's speculation, if any.
+            let Some(replica) = fleet.replica(chip, &cfg, i, o, &calib) else { continue };
+            let r = evaluate(&replica, i, o, Mode::Concurrency(1));
             if r.fits && best.as_ref().is_none_or(|b| r.tpot_s < b.1) {
                 best = Some((r.ttft_s, r.tpot_s, format!("{} tp{tp}", chip.cluster.accelerator)));
             }
@@ -165,6 +195,21 @@ fn nearest_latency(fleet: &FleetSpec) -> String {
     )
 }
 
+/// A note on the speculation the fleet runs.
+fn notes_spec(notes: &mut Vec<String>, sp: &suanli_sim::engine::SpeculationSpec) {
+    let method = match &sp.draft {
+        suanli_sim::engine::DraftSpec::Mtp => "mtp".to_string(),
+        suanli_sim::engine::DraftSpec::Eagle => "eagle".to_string(),
+        suanli_sim::engine::DraftSpec::Model(m) => format!("draft:{}", m.id),
+    };
+    notes.push(format!(
+        "speculative decoding ({method}): {} draft tokens at acceptance {} emit {:.2} tokens a step on average; every replica pays the draft's forwards and memory",
+        sp.tokens,
+        sp.acceptance,
+        suanli_core::infer::tokens_per_step(sp.tokens, sp.acceptance)
+    ));
+}
+
 /// The fleet plan.
 pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
     let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
@@ -172,6 +217,12 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
     let lengths = t.lengths(&spec)?;
     let ttft = positive_value("ttft_p99", a.ttft_p99)?;
     let tpot = positive_value("tpot_p99", a.tpot_p99)?;
+    if a.daily_curve && a.daily_requests.is_none() {
+        return Err(ApiError::field(
+            "daily_curve",
+            "give daily_requests (and peak_to_average) for a daily curve",
+        ));
+    }
     let (peak, mean) = match (a.rate, a.daily_requests) {
         (Some(_), Some(_)) => return Err(ApiError::field("rate", "give rate or daily_requests, not both")),
         (Some(r), None) => {
@@ -193,7 +244,9 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
     if !(100..=MAX_SIM_REQUESTS).contains(&requests) {
         return Err(ApiError::invalid("requests", requests, format!("from 100 to {MAX_SIM_REQUESTS}")));
     }
-    input::nonzero(&[("tp", a.tp)])?;
+    input::nonzero(&[("tp", a.tp), ("pp", a.pp), ("ep", a.ep)])?;
+    let speculation =
+        crate::traffic::speculation(catalog, a.speculative.as_deref(), a.draft_tokens, a.acceptance)?;
     let p = t.precision()?;
     let gpus: Vec<String> = if a.gpu.is_empty() {
         catalog.accelerators.iter().filter(|x| x.cloud_usd_per_hour.is_some()).map(|x| x.id.clone()).collect()
@@ -209,7 +262,16 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
                     Some(tp) => vec![tp],
                     None => tps(&cl),
                 };
-                chips.push(ChipOption { cluster: cl, precision: p, tps });
+                let pps = match a.pp {
+                    Some(pp) => vec![pp],
+                    None => (1..=8).filter(|d| spec.layers % d == 0).collect(),
+                };
+                let eps = match (a.ep, &spec.moe) {
+                    (Some(ep), _) => vec![ep],
+                    (None, Some(_)) => tps.clone(),
+                    (None, None) => vec![1],
+                };
+                chips.push(ChipOption { cluster: cl, precision: p, tps, pps, eps });
             }
             // A chip named explicitly must work; defaults that lack the precision are skipped.
             Err(e) if !a.gpu.is_empty() => return Err(e),
@@ -231,6 +293,7 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
         sim_requests: usize::try_from(requests).unwrap_or(usize::MAX),
         power_utilisation: 0.7,
         pue: 1.2,
+        speculation: speculation.clone(),
     };
     let Some(plan) = try_size(&fleet)? else {
         return Err(ApiError::Infeasible(format!(
@@ -248,6 +311,15 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
             "analytic sizing (steady state, 15 % headroom); set simulate to confirm tails with the simulator"
                 .into(),
         );
+    }
+    if let Some(sp) = &speculation {
+        notes_spec(&mut notes, sp);
+    }
+    if let Some(w) = a.workload.as_deref() {
+        notes.push(format!("workload {w}: {}", crate::traffic::preset(w)?.source));
+        if w == "agent" {
+            notes.push("serve sizes an agent's turns as independent requests (no prefix cache): an upper bound; simulate the fleet with --workload agent for the cached prefixes".into());
+        }
     }
     let disaggregated = if a.disaggregate {
         let d = size_disaggregated(&fleet, &plan);
@@ -298,6 +370,40 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
             basis: b.basis(),
         }
     });
+    let mix = if a.mix {
+        if fleet.chips.len() > suanli_sim::mix::MAX_MIX_CHIPS {
+            return Err(ApiError::invalid(
+                "gpu",
+                fleet.chips.len(),
+                format!("at most {} chips for mix (name them with gpu)", suanli_sim::mix::MAX_MIX_CHIPS),
+            ));
+        }
+        let m = suanli_sim::mix::size_mix(&fleet);
+        match &m {
+            Some(m) => notes.push(format!(
+                "mix: {} buckets of total length (50th, 80th, 95th percentiles), each on its cheapest chip; {} a month against {} for {} alone ({} saved), analytic",
+                m.buckets.len(),
+                human(m.cost_usd_per_month),
+                human(m.single_cost_usd_per_month),
+                m.single_gpu,
+                suanli_core::sigfig::percent(m.saving_fraction)
+            )),
+            None => notes.push("mix: no priced chip meets the targets for every length bucket".into()),
+        }
+        m
+    } else {
+        None
+    };
+    let daily = if a.daily_curve {
+        let curve = DailyCurve::peak_to_average(a.peak_to_average.unwrap_or(2.0));
+        let d = suanli_sim::fleet::daily_plan(&fleet, &plan, &curve);
+        if d.is_some() {
+            notes.push("daily curve: a von Mises day peaking at 14:00; each hour keeps the peak fleet's replicas per request/s (at least one), analytic".into());
+        }
+        d
+    } else {
+        None
+    };
     Ok(Reply::ok(ServeDoc {
         header,
         model: spec.id.clone(),
@@ -305,6 +411,8 @@ pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
         targets,
         disaggregated,
         uncertainty,
+        mix,
+        daily,
         notes,
     }))
 }

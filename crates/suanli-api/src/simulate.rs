@@ -6,7 +6,9 @@ use serde_json::Value;
 use suanli_core::Catalog;
 use suanli_core::infer::{InferCalibration, InferConfig, Replica};
 use suanli_core::sigfig::human;
-use suanli_report::{DisaggPools, GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, SimDoc, SimSetup};
+use suanli_report::{
+    Capacity, DisaggPools, GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, SimDoc, SimSetup,
+};
 use suanli_sim::disagg::{
     KV_TRANSFER_SETUP_S, kv_bytes_per_token_per_gpu, kv_transfer_s, simulate_disaggregated,
 };
@@ -78,7 +80,9 @@ pub struct SimulateRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub router: Option<String>,
-    /// Batching: continuous (default) or static.
+    /// Batching: continuous (default; Sarathi-Serve chunked prefill: decodes first, prompt
+    /// chunks within max_tokens), prefill-first (prompts-only steps stall the decodes) or
+    /// static.
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub scheduler: Option<String>,
@@ -132,6 +136,31 @@ pub struct SimulateRequest {
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub max_tokens: Option<u32>,
+    /// Pipeline stages per replica (default 1): a step is one round through the stages.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub pp: Option<u32>,
+    /// Expert-parallel degree per replica (MoE; divides tp; default 1).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub ep: Option<u32>,
+    /// A workload preset instead of lengths: chat (ShareGPT), rag (4k prompts), reasoning
+    /// (16k outputs), agent (8 turns sharing a prefix); sources in the README.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub workload: Option<String>,
+    /// Speculative decoding: mtp, eagle or draft:<model id>.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub speculative: Option<String>,
+    /// Draft tokens per step (default: mtp 1, eagle 4, draft model 4).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub draft_tokens: Option<u32>,
+    /// Per-token acceptance rate of the draft (default: mtp 0.85, eagle 0.75, draft model 0.6).
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub acceptance: Option<f64>,
 }
 
 impl SimulateRequest {
@@ -145,6 +174,7 @@ impl SimulateRequest {
             precision: self.precision.as_deref(),
             max_batch: self.max_batch,
             max_tokens: self.max_tokens,
+            workload: self.workload.as_deref(),
         }
     }
 }
@@ -167,7 +197,8 @@ fn requests(
             if requests == 0 || requests > MAX_SIM_REQUESTS {
                 return Err(ApiError::invalid("requests", requests, format!("from 1 to {MAX_SIM_REQUESTS}")));
             }
-            let turns = a.turns.unwrap_or(1);
+            let preset = a.workload.as_deref().map(crate::traffic::preset).transpose()?;
+            let turns = a.turns.or(preset.as_ref().map(|p| p.turns)).unwrap_or(1);
             if turns == 0 || turns > 1000 {
                 return Err(ApiError::invalid("turns", turns, "from 1 to 1000"));
             }
@@ -176,7 +207,10 @@ fn requests(
                 arrivals: t.arrivals()?,
                 lengths: t.lengths(spec)?,
                 turns,
-                think_s: positive_value("think", a.think.unwrap_or(30.0))?,
+                think_s: positive_value(
+                    "think",
+                    a.think.or(preset.as_ref().map(|p| p.think_s)).unwrap_or(30.0),
+                )?,
                 daily: None,
                 max_context: spec.max_context,
             };
@@ -194,17 +228,23 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
     if a.replicas == 0 || a.replicas > MAX_REPLICAS {
         return Err(ApiError::invalid("replicas", a.replicas, format!("from 1 to {MAX_REPLICAS}")));
     }
-    input::nonzero(&[("tp", a.tp), ("prefill_tp", a.prefill_tp)])?;
+    input::nonzero(&[("tp", a.tp), ("prefill_tp", a.prefill_tp), ("pp", a.pp), ("ep", a.ep)])?;
+    let (pp, ep) = (a.pp.unwrap_or(1), a.ep.unwrap_or(1));
+    let speculation =
+        crate::traffic::speculation(catalog, a.speculative.as_deref(), a.draft_tokens, a.acceptance)?;
     let p = t.precision()?;
     let cl = cluster(catalog, &a.gpu, &p)?;
     let eng = t.engine()?;
     let calib = InferCalibration::default();
+    // An agent's turns share their history: route them to the replica holding it.
+    let default_router = (a.workload.as_deref() == Some("agent")).then_some("prefix-affinity");
     let router_name = input::choice(
         "router",
-        a.router.as_deref(),
+        a.router.as_deref().or(default_router),
         &["least-outstanding", "round-robin", "prefix-affinity"],
     )?;
-    let scheduler = input::choice("scheduler", a.scheduler.as_deref(), &["continuous", "static"])?;
+    let scheduler =
+        input::choice("scheduler", a.scheduler.as_deref(), &["continuous", "static", "prefill-first"])?;
     let kv_policy = input::choice("kv_policy", a.kv_policy.as_deref(), &["paged", "reserve"])?;
     let seed = a.seed.unwrap_or(1);
     let reqs = requests(a, &t, &spec, seed)?;
@@ -214,7 +254,7 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
         None => tps(&cl)
             .into_iter()
             .find(|&tp| {
-                let cfg = InferConfig { tp, pp: 1, ep: 1, precision: p };
+                let cfg = InferConfig { tp, pp, ep, precision: p };
                 cfg.check(&spec, 1, 1, "request").is_ok()
                     && Replica::new(&spec, &cl, &cfg, &eng, &calib).fits()
             })
@@ -225,9 +265,19 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
                 ))
             })?,
     };
-    let cfg = InferConfig { tp, pp: 1, ep: 1, precision: p };
+    let cfg = InferConfig { tp, pp, ep, precision: p };
     cfg.check(&spec, max_in.min(spec.max_context.saturating_sub(1)).max(1), 1, "request")?;
     let replica = Replica::new(&spec, &cl, &cfg, &eng, &calib);
+    let replica = match &speculation {
+        None => replica,
+        Some(sp) => sp.apply(&spec, replica, &eng, &calib).ok_or_else(|| {
+            ApiError::invalid(
+                "speculative",
+                a.speculative.as_deref().unwrap_or(""),
+                format!("a draft model that takes tp {tp} and pp {pp}"),
+            )
+        })?,
+    };
     if !replica.fits() {
         return Err(ApiError::Infeasible(format!(
             "{} at tp {tp} does not fit: weights and workspace exceed {:.0} GiB per {}",
@@ -252,7 +302,11 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
     let sim_cfg = SimConfig {
         replicas: a.replicas,
         router,
-        scheduler: if scheduler == "static" { Scheduler::Static } else { Scheduler::Continuous },
+        scheduler: match scheduler {
+            "static" => Scheduler::Static,
+            "prefill-first" => Scheduler::PrefillFirst,
+            _ => Scheduler::Continuous,
+        },
         kv_policy: if kv_policy == "reserve" { KvPolicy::Reserve } else { KvPolicy::Paged },
         max_batch: eng.max_batch,
         max_tokens: eng.max_tokens,
@@ -311,12 +365,38 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
     if report.saturated {
         notes.push("saturated: lower the rate or add replicas".into());
     }
-    let replicas = u64::from(a.replicas) * u64::from(tp)
+    if let Some(s) = &replica.speculation {
+        let r = s.summary();
+        notes.push(format!(
+            "speculative decoding ({}): {} draft tokens at acceptance {} emit {:.2} tokens a step on average; the draft's forwards are in each step",
+            r.method, r.draft_tokens, r.acceptance, r.tokens_per_step
+        ));
+    }
+    if let Some(w) = a.workload.as_deref() {
+        notes.push(format!("workload {w}: {}", crate::traffic::preset(w)?.source));
+    }
+    // Capacity headroom: the offered rate over what the fleet carries at saturation.
+    let (mean_in, mean_out) = {
+        let n = reqs.len().max(1) as f64;
+        let (si, so) =
+            reqs.iter().fold((0.0, 0.0), |(i, o), q| (i + f64::from(q.input), o + f64::from(q.output)));
+        ((si / n).round().max(1.0) as u32, (so / n).round().max(1.0) as u32)
+    };
+    let span = reqs.last().map_or(0.0, |q| q.arrival_s) - reqs.first().map_or(0.0, |q| q.arrival_s);
+    let offered = if span > 0.0 { reqs.len() as f64 / span } else { 0.0 };
+    let saturation = f64::from(a.replicas) * suanli_sim::fleet::saturation_rate(&replica, mean_in, mean_out);
+    let capacity = Capacity {
+        offered_requests_per_s: offered,
+        saturation_requests_per_s: saturation,
+        load_fraction: if saturation > 0.0 { offered / saturation } else { 0.0 },
+        busy_utilisation: report.utilisation,
+    };
+    let replicas = u64::from(a.replicas) * u64::from(tp) * u64::from(pp)
         + a.prefill_replicas.map_or(0, |pr| u64::from(pr) * u64::from(a.prefill_tp.unwrap_or(tp)));
     let header = Header {
         model: ModelRef::of(&spec),
         gpu: Some(GpuRef::of(catalog, &cl.accelerator, replicas)),
-        layout: Some(LayoutRef { tp, pp: 1, dp: a.replicas, ep: 1, cp: 1 }),
+        layout: Some(LayoutRef { tp, pp, dp: a.replicas, ep, cp: 1 }),
         precision: Some(PrecisionRef { weights: p.weights, activations: p.activations, kv: p.kv }),
     };
     let doc = SimDoc {
@@ -325,6 +405,8 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
             model: spec.id.clone(),
             gpu: cl.accelerator.clone(),
             tp,
+            pp,
+            ep,
             replicas: a.replicas,
             prefill_replicas: a.prefill_replicas,
             prefill_tp: a.prefill_replicas.map(|_| a.prefill_tp.unwrap_or(tp)),
@@ -333,8 +415,11 @@ pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
             scheduler: scheduler.into(),
             kv_policy: kv_policy.into(),
             seed,
+            workload: a.workload.clone(),
+            speculation: replica.speculation.as_ref().map(suanli_core::infer::Speculation::summary),
         },
         report,
+        capacity,
         disaggregated,
         notes,
     };

@@ -2,11 +2,13 @@
 //! `simulate`.
 
 use suanli_core::Catalog;
+use suanli_core::infer::speculation_defaults;
 use suanli_core::infer::{Engine, Precisions};
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
 use suanli_core::train::{Calibration, Cluster};
-use suanli_sim::workload::{Arrivals, Lengths, parse_trace};
+use suanli_sim::engine::{DraftSpec, SpeculationSpec};
+use suanli_sim::workload::{Arrivals, Lengths, PRESETS, Preset, parse_trace};
 
 use crate::error::ApiError;
 use crate::input;
@@ -21,6 +23,51 @@ pub(crate) struct Traffic<'a> {
     pub precision: Option<&'a str>,
     pub max_batch: Option<u32>,
     pub max_tokens: Option<u32>,
+    pub workload: Option<&'a str>,
+}
+
+/// A workload preset by name.
+pub(crate) fn preset(name: &str) -> Result<Preset, ApiError> {
+    Preset::named(name).ok_or_else(|| ApiError::invalid("workload", name, PRESETS.join(", ")))
+}
+
+/// Speculative decoding from a request's `speculative`, `draft_tokens` and `acceptance`:
+/// `mtp`, `eagle` or `draft:<model id>`, defaults per method from [`speculation_defaults`].
+pub(crate) fn speculation(
+    catalog: &Catalog,
+    method: Option<&str>,
+    tokens: Option<u32>,
+    acceptance: Option<f64>,
+) -> Result<Option<SpeculationSpec>, ApiError> {
+    let Some(m) = method else {
+        if tokens.is_some() || acceptance.is_some() {
+            return Err(ApiError::field(
+                "speculative",
+                "give speculative (mtp, eagle, draft:<model id>) with draft_tokens or acceptance",
+            ));
+        }
+        return Ok(None);
+    };
+    let draft = match m {
+        "mtp" => DraftSpec::Mtp,
+        "eagle" => DraftSpec::Eagle,
+        _ => match m.strip_prefix("draft:") {
+            Some(id) => DraftSpec::Model(Box::new(
+                catalog.model(id).map_err(|e| ApiError::from(e).at("speculative"))?.clone(),
+            )),
+            None => return Err(ApiError::invalid("speculative", m, "mtp, eagle or draft:<model id>")),
+        },
+    };
+    let (k0, a0) = speculation_defaults(if m.starts_with("draft:") { "draft" } else { m });
+    let k = tokens.unwrap_or(k0);
+    if !(1..=16).contains(&k) {
+        return Err(ApiError::invalid("draft_tokens", k, "from 1 to 16"));
+    }
+    let a = acceptance.unwrap_or(a0);
+    if !(a.is_finite() && (0.0..=1.0).contains(&a)) {
+        return Err(ApiError::invalid("acceptance", a, "a probability from 0 to 1"));
+    }
+    Ok(Some(SpeculationSpec { draft, tokens: k, acceptance: a }))
 }
 
 impl Traffic<'_> {
@@ -36,6 +83,12 @@ impl Traffic<'_> {
 
     /// Fixed lengths, a named distribution, or lengths drawn from a trace's text.
     pub(crate) fn lengths(&self, m: &ModelSpec) -> Result<Lengths, ApiError> {
+        if let Some(w) = self.workload {
+            if self.lengths.is_some() || self.lengths_trace.is_some() || self.input_tokens.is_some() {
+                return Err(ApiError::field("workload", "give workload or lengths / input_tokens, not both"));
+            }
+            return Ok(preset(w)?.lengths);
+        }
         match (self.lengths, self.lengths_trace, self.input_tokens, self.output_tokens) {
             (Some("sharegpt"), None, None, None) => Ok(Lengths::SHAREGPT),
             (Some(other), None, None, None) => Err(ApiError::invalid("lengths", other, "sharegpt")),

@@ -870,6 +870,9 @@ fn serve_sizes_disaggregated_pools_within_the_targets() {
         "2",
         "--tpot-p99",
         "0.03",
+        // Tensor-parallel only, as the pools are: `serve` would otherwise find tp 1 × pp 4.
+        "--pp",
+        "1",
         "--simulate",
         "--disaggregate",
         "-f",

@@ -32,7 +32,7 @@ pub use plan_html::{plan_charts, render_plan_csv, render_plan_html};
 pub use plan_view::render_plan;
 pub use published_view::render_published;
 pub use serve_view::{
-    DisaggPools, ServeDoc, SimDoc, SimSetup, Targets, render_serve, render_sim, sim_charts,
+    Capacity, DisaggPools, ServeDoc, SimDoc, SimSetup, Targets, render_serve, render_sim, sim_charts,
 };
 pub use svg::{Chart, Line};
 pub use sweep_view::{SweepRow, render_sweep};

@@ -23,6 +23,12 @@ pub struct SimSetup {
     /// Tensor parallel per replica.
     #[serde(skip)]
     pub tp: u32,
+    /// Pipeline stages per replica (in the header's layout).
+    #[serde(skip)]
+    pub pp: u32,
+    /// Expert-parallel degree (in the header's layout).
+    #[serde(skip)]
+    pub ep: u32,
     /// Replicas (the decode pool's when disaggregated).
     pub replicas: u32,
     /// Prefill replicas of a disaggregated deployment (none: prefill and decode share replicas).
@@ -42,6 +48,26 @@ pub struct SimSetup {
     pub kv_policy: String,
     /// Seed.
     pub seed: u64,
+    /// The workload preset, if one was named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload: Option<String>,
+    /// Speculative decoding, when on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speculation: Option<suanli_core::infer::SpeculationRef>,
+}
+
+/// Capacity headroom beside busy-time utilisation.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Capacity {
+    /// Arrivals a second offered.
+    pub offered_requests_per_s: f64,
+    /// Requests a second the fleet carries at saturation (the planner's maximum load per
+    /// replica, latency aside).
+    pub saturation_requests_per_s: f64,
+    /// Offered over saturation: the fraction of capacity in use.
+    pub load_fraction: f64,
+    /// Busy-time utilisation (a replica stepping a small batch reads busy).
+    pub busy_utilisation: f64,
 }
 
 /// Everything `suanli simulate` prints.
@@ -58,6 +84,8 @@ pub struct SimDoc {
     /// Each pool of a disaggregated deployment and the KV transfer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disaggregated: Option<DisaggPools>,
+    /// Capacity headroom.
+    pub capacity: Capacity,
     /// Caveats.
     pub notes: Vec<String>,
 }
@@ -94,6 +122,12 @@ pub struct ServeDoc {
     pub disaggregated: Option<DisaggFleet>,
     /// Where the headline figure likely lies (the published rows of this chip generation).
     pub uncertainty: Option<crate::contract::Uncertainty>,
+    /// The cheapest mix of chip types (with `--mix`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mix: Option<suanli_sim::mix::MixPlan>,
+    /// The fleet hour by hour (with `--daily-curve`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily: Option<suanli_sim::fleet::DailyPlan>,
     /// Assumptions.
     pub notes: Vec<String>,
 }
@@ -149,8 +183,18 @@ pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Erro
         None => format!("{} replicas", c.replicas),
     };
     let mut s = format!(
-        "Simulated {} requests of {} on {fleet} × {} {} (tp {}), {} routing, {} batching, {} KV, seed {}\n\n",
-        r.requests, c.model, c.tp, c.gpu, c.tp, c.router, c.scheduler, c.kv_policy, c.seed
+        "Simulated {} requests of {} on {fleet} × {} {} (tp {}, pp {}, ep {}), {} routing, {} batching, {} KV, seed {}\n\n",
+        r.requests,
+        c.model,
+        c.tp * c.pp,
+        c.gpu,
+        c.tp,
+        c.pp,
+        c.ep,
+        c.router,
+        c.scheduler,
+        c.kv_policy,
+        c.seed
     );
     if r.saturated {
         s.push_str("SATURATED: the offered load exceeds the fleet's capacity; the queue grows without bound and the latencies below are not steady-state values.\n\n");
@@ -161,7 +205,8 @@ pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Erro
         ("requests/s completed", human(r.throughput_requests_per_s)),
         ("output tokens/s", human(r.output_tokens_per_s)),
         ("goodput (meets targets)", percent(r.goodput)),
-        ("replica utilisation", percent(r.utilisation)),
+        ("replica utilisation (busy time)", percent(r.utilisation)),
+        ("capacity in use (offered ÷ saturation rate)", percent(d.capacity.load_fraction)),
         ("mean requests in system (L)", human(r.mean_in_system)),
         ("arrival rate × mean latency (λW)", human(r.littles_law_product)),
         ("preemptions", r.preemptions.to_string()),
@@ -287,12 +332,18 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
     let p = &d.plan;
     let c = &p.config;
     let mut s = format!(
-        "Fleet for {}: {} replicas × {} {} (tp {}, {}) = {} GPUs in {} servers{} — {} for p99 TTFT ≤ {} s and p99 TPOT ≤ {} ms at {} requests/s peak\n\n",
+        "Fleet for {}: {} replicas × {} {} (tp {}{}, {}) = {} GPUs in {} servers{} — {} for p99 TTFT ≤ {} s and p99 TPOT ≤ {} ms at {} requests/s peak\n\n",
         d.model,
         p.replicas,
-        c.tp,
+        c.tp * c.pp,
         p.gpu,
         c.tp,
+        match (c.pp, c.ep) {
+            (1, 1) => String::new(),
+            (pp, 1) => format!(" pp {pp}"),
+            (1, ep) => format!(" ep {ep}"),
+            (pp, ep) => format!(" pp {pp} ep {ep}"),
+        },
         c.precision.weights,
         p.gpus,
         p.servers,
@@ -307,6 +358,7 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
     let mut t = Table::new(&["figure", ">value"]);
     for (k, v) in [
         ("goodput in the peak hour", percent(p.goodput)),
+        ("capacity in use (peak ÷ saturation rate)", percent(p.load_fraction)),
         ("cost a month (cloud)", money(p.cost_usd_per_month)),
         ("cost per 1M output tokens", money(p.cost_usd_per_million_output_tokens)),
         ("average power", format!("{} kW", human(p.power_kw))),
@@ -321,7 +373,13 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
         Table::new(&["candidate", ">req/s per replica", ">replicas (analytic)", ">GPUs", ">USD a month"]);
     for c in &p.candidates {
         t.row([
-            format!("{} tp{}", c.gpu, c.tp),
+            format!(
+                "{} tp{}{}{}",
+                c.gpu,
+                c.tp,
+                if c.pp > 1 { format!(" pp{}", c.pp) } else { String::new() },
+                if c.ep > 1 { format!(" ep{}", c.ep) } else { String::new() }
+            ),
             human(c.replica_requests_per_s),
             c.replicas.to_string(),
             c.gpus.to_string(),
@@ -367,6 +425,68 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
             human(x.kv_transfer_s.mean * 1e3)
         ));
         s.push_str(&render(&t));
+    }
+    if let Some(day) = &d.daily {
+        let mut t = Table::new(&["hour", ">requests/s", ">replicas", ">GPUs", ">capacity in use"]);
+        for h in &day.hours {
+            t.row([
+                format!("{:02}:00", h.hour),
+                human(h.requests_per_s),
+                h.replicas.to_string(),
+                h.gpus.to_string(),
+                percent(h.load_fraction),
+            ]);
+        }
+        s.push_str("\nHour by hour (replicas following the traffic):\n\n");
+        s.push_str(&render(&t));
+        s.push_str(&format!(
+            "\n{} GPU-hours a day; autoscaled {} a month against {} for the peak fleet all day.\n",
+            human(day.gpu_hours_per_day),
+            money(day.autoscaled_cost_usd_per_month),
+            money(day.fixed_cost_usd_per_month)
+        ));
+    }
+    if let Some(m) = &d.mix {
+        let mut t = Table::new(&["bucket (≤ tokens)", ">share", ">mean prompt", ">mean output", "chip"]);
+        for b in &m.buckets {
+            t.row([
+                b.max_total_tokens.to_string(),
+                percent(b.share),
+                human(b.input_mean),
+                human(b.output_mean),
+                b.gpu.clone(),
+            ]);
+        }
+        s.push_str(
+            "
+Mix of chip types by request length (analytic):
+
+",
+        );
+        s.push_str(&render(&t));
+        let mut t = Table::new(&["pool", ">replicas", ">GPUs", ">USD a month"]);
+        for p in &m.pools {
+            t.row([
+                format!("{} tp{} pp{} ep{}", p.gpu, p.tp, p.pp, p.ep),
+                p.replicas.to_string(),
+                p.gpus.to_string(),
+                money(Some(p.cost_usd_per_month)),
+            ]);
+        }
+        t.row([
+            format!("best single chip: {}", m.single_gpu),
+            String::new(),
+            String::new(),
+            money(Some(m.single_cost_usd_per_month)),
+        ]);
+        s.push('\n');
+        s.push_str(&render(&t));
+        s.push_str(&format!(
+            "\nThe mix costs {} a month, {} less than {} alone.\n",
+            money(Some(m.cost_usd_per_month)),
+            percent(m.saving_fraction),
+            m.single_gpu
+        ));
     }
     s.push_str(&range_and_notes(d.uncertainty.as_ref(), &d.notes));
     Ok(s)

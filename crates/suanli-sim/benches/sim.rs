@@ -62,3 +62,56 @@ fn million_chat_requests_disaggregated(bencher: Bencher) {
         )
     });
 }
+
+/// The same million requests with EAGLE speculative decoding (4 draft tokens, acceptance
+/// 0.75): the token clock advances ⌊τ⌋ or ⌈τ⌉ a step, still O(1) a step.
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn million_chat_requests_speculative(bencher: Bencher) {
+    use suanli_sim::engine::{DraftSpec, SpeculationSpec};
+    let (replica, reqs) = setup();
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model("llama3.1-70b").expect("model");
+    let replica = SpeculationSpec { draft: DraftSpec::Eagle, tokens: 4, acceptance: 0.75 }
+        .apply(spec, replica, &Engine::default(), &InferCalibration::default())
+        .expect("eagle");
+    let sim = SimConfig { replicas: 16, ..SimConfig::default() };
+    bencher.counter(ItemsCount::new(reqs.len())).bench(|| simulate(black_box(&reqs), &replica, &sim));
+}
+
+/// `serve --mix` for 4 chip types (A10G, L40S, A100 80GB, H100): Llama 3.1 8B, ShareGPT-like
+/// lengths, every layout (tp 1–8, pp 1–4) of every chip for each of the 15 bucket subsets,
+/// then the 4⁴ assignments. Items: mixes sized.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn serve_mix_four_chip_types(bencher: Bencher) {
+    use suanli_sim::fleet::{ChipOption, FleetSpec};
+    let c = Catalog::builtin().expect("catalog");
+    let p = Precisions::uniform(Precision::Bf16);
+    let chips = ["a10g", "l40s", "a100-sxm-80gb", "h100-sxm"]
+        .iter()
+        .map(|g| ChipOption {
+            cluster: Cluster::new(&c, g, None, p.activations, &Calibration::default()).expect("cluster"),
+            precision: p,
+            tps: vec![1, 2, 4, 8],
+            pps: vec![1, 2, 4],
+            eps: vec![1],
+        })
+        .collect();
+    let s = FleetSpec {
+        model: c.model("llama3.1-8b").expect("model").clone(),
+        chips,
+        peak_rate: 200.0,
+        mean_rate: 100.0,
+        lengths: Lengths::SHAREGPT,
+        arrivals: Arrivals::Poisson,
+        ttft_p99: 2.0,
+        tpot_p99: 0.05,
+        engine: Engine::default(),
+        simulate: false,
+        seed: 1,
+        sim_requests: 20_000,
+        power_utilisation: 0.7,
+        pue: 1.2,
+        speculation: None,
+    };
+    bencher.counter(ItemsCount::new(1usize)).bench(|| suanli_sim::mix::size_mix(black_box(&s)));
+}

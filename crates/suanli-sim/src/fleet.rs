@@ -18,6 +18,7 @@ use suanli_core::model::{ModelSpec, forward_flops_per_token};
 use suanli_core::train::Cluster;
 use suanli_core::units::{FLOP_PER_PF_DAY, HOURS_PER_MONTH};
 
+use crate::engine::SpeculationSpec;
 use crate::metrics::Latency;
 pub use crate::sim::MAX_REQUESTS;
 use crate::sim::{SimConfig, SimReport, simulate};
@@ -33,6 +34,10 @@ pub struct ChipOption {
     pub precision: Precisions,
     /// Tensor-parallel degrees to try.
     pub tps: Vec<u32>,
+    /// Pipeline-parallel degrees to try (`[1]` for none).
+    pub pps: Vec<u32>,
+    /// Expert-parallel degrees to try (`[1]` for a dense model; each must divide tp).
+    pub eps: Vec<u32>,
 }
 
 /// The sizing problem.
@@ -66,6 +71,8 @@ pub struct FleetSpec {
     pub power_utilisation: f64,
     /// Data-centre PUE.
     pub pue: f64,
+    /// Speculative decoding on every replica.
+    pub speculation: Option<SpeculationSpec>,
 }
 
 /// Most GPUs a sized fleet may have (16.8 million): a peak rate that needs more is an input
@@ -139,6 +146,10 @@ pub struct CandidateRow {
     pub gpu: String,
     /// Tensor-parallel degree.
     pub tp: u32,
+    /// Pipeline stages.
+    pub pp: u32,
+    /// Expert-parallel degree.
+    pub ep: u32,
     /// Requests/s one replica carries within the targets.
     pub replica_requests_per_s: f64,
     /// Replicas from the analytic bound.
@@ -178,6 +189,14 @@ pub struct FleetPlan {
     pub peak_requests_per_s: f64,
     /// Fraction of peak-hour requests meeting both targets (simulated), or 1.
     pub goodput: f64,
+    /// Requests/s the fleet carries at saturation (every replica at the planner's maximum
+    /// load, latency targets aside).
+    pub saturation_requests_per_s: f64,
+    /// Capacity headroom: the peak rate over the saturation rate (busy-time utilisation reads
+    /// near 100 % at low load on a replica that could take more; this does not).
+    pub load_fraction: f64,
+    /// Busy-time utilisation of the confirming simulation, when one ran.
+    pub busy_utilisation: Option<f64>,
     /// USD a month at the cloud price.
     pub cost_usd_per_month: Option<f64>,
     /// USD per million output tokens over the month's traffic.
@@ -217,6 +236,7 @@ fn slice_of(reqs: &[Request], n: f64, max: u64) -> (u64, std::borrow::Cow<'_, [R
 
 struct Option_ {
     chip: usize,
+    /// GPUs a replica takes (tp × pp).
     tp: u32,
     replica: Replica,
     rate: f64,
@@ -268,16 +288,13 @@ fn size_checked(s: &FleetSpec, over: &mut bool) -> Option<FleetPlan> {
         Limits { max_ttft_s: Some(s.ttft_p99 / 3.0), max_tpot_s: Some(s.tpot_p99), per_dollar: false };
     let mut options: Vec<Option_> = Vec::new();
     for (ci, chip) in s.chips.iter().enumerate() {
-        for &tp in &chip.tps {
-            let cfg = InferConfig { tp, pp: 1, ep: 1, precision: chip.precision };
-            if cfg.check(&s.model, i, out, "fleet").is_err() {
-                continue;
-            }
-            let replica = Replica::new(&s.model, &chip.cluster, &cfg, &s.engine, &calib);
+        for cfg in layouts(chip) {
+            let Some(replica) = s.replica(chip, &cfg, i, out, &calib) else { continue };
             let Some((rate, _)) = replica_capacity(&replica, i, out, s.ttft_p99, s.tpot_p99) else {
                 continue;
             };
             let replicas = replicas_for(s.peak_rate, rate);
+            let tp = cfg.tp * cfg.pp;
             if replicas.checked_mul(u64::from(tp)).is_none_or(|g| g > MAX_FLEET_GPUS) {
                 *over = true;
                 continue;
@@ -292,7 +309,9 @@ fn size_checked(s: &FleetSpec, over: &mut bool) -> Option<FleetPlan> {
         .iter()
         .map(|o| CandidateRow {
             gpu: s.chips[o.chip].cluster.accelerator.clone(),
-            tp: o.tp,
+            tp: o.replica.config.tp,
+            pp: o.replica.config.pp,
+            ep: o.replica.config.ep,
             replica_requests_per_s: o.rate,
             replicas: o.replicas,
             gpus: o.replicas * u64::from(o.tp),
@@ -376,6 +395,7 @@ fn size_checked(s: &FleetSpec, over: &mut bool) -> Option<FleetPlan> {
     let flops = requests * (mean_in + mean_out) * forward_flops_per_token(&s.model, mean_in + mean_out / 2.0);
     let cost = monthly_cost(&chip.cluster, gpus);
     let analytic = evaluate_at(o, i, out, &limits);
+    let saturation = replicas as f64 * saturation_rate(&o.replica, i, out);
     let (ttft, tpot, e2e, goodput, method) = match &report {
         Some(r) => (r.ttft_s, r.tpot_s, r.e2e_s, r.goodput, "simulated"),
         None => (analytic.0, analytic.1, analytic.2, 1.0, "analytic"),
@@ -393,6 +413,9 @@ fn size_checked(s: &FleetSpec, over: &mut bool) -> Option<FleetPlan> {
         e2e_s: e2e,
         peak_requests_per_s: s.peak_rate,
         goodput,
+        saturation_requests_per_s: saturation,
+        load_fraction: if saturation > 0.0 { s.peak_rate / saturation } else { f64::INFINITY },
+        busy_utilisation: report.as_ref().map(|r| r.utilisation),
         cost_usd_per_month: cost,
         cost_usd_per_million_output_tokens: cost.map(|c| c / output_tokens * 1e6),
         power_kw: gpus as f64 * chip.cluster.tdp_w * s.power_utilisation * s.pue / 1000.0,
@@ -401,6 +424,51 @@ fn size_checked(s: &FleetSpec, over: &mut bool) -> Option<FleetPlan> {
         candidates,
         simulation: report,
     })
+}
+
+/// Every layout of `chip` to try: tp × pp × ep, ep dividing tp.
+pub(crate) fn layouts(chip: &ChipOption) -> Vec<InferConfig> {
+    let mut v = Vec::new();
+    for &tp in &chip.tps {
+        for &pp in &chip.pps {
+            for &ep in &chip.eps {
+                if ep <= tp && tp % ep.max(1) == 0 {
+                    v.push(InferConfig { tp, pp, ep, precision: chip.precision });
+                }
+            }
+        }
+    }
+    v
+}
+
+/// Requests/s one replica carries at saturation: the planner's maximum load, no latency
+/// limit.
+#[must_use]
+pub fn saturation_rate(r: &Replica, input: u32, output: u32) -> f64 {
+    let e = suanli_core::infer::evaluate(r, input, output, suanli_core::infer::Mode::MaxLoad);
+    if e.fits { e.output_tokens_per_s / f64::from(output.max(1)) } else { 0.0 }
+}
+
+impl FleetSpec {
+    /// A replica of the model on `chip` in layout `cfg` (with the spec's speculation), or
+    /// `None` when the layout breaks a rule for these lengths or does not fit.
+    #[must_use]
+    pub fn replica(
+        &self,
+        chip: &ChipOption,
+        cfg: &InferConfig,
+        input: u32,
+        output: u32,
+        calib: &InferCalibration,
+    ) -> Option<Replica> {
+        cfg.check(&self.model, input, output, "fleet").ok()?;
+        let r = Replica::new(&self.model, &chip.cluster, cfg, &self.engine, calib);
+        let r = match &self.speculation {
+            None => r,
+            Some(sp) => sp.apply(&self.model, r, &self.engine, calib)?,
+        };
+        r.fits().then_some(r)
+    }
 }
 
 /// The analytic latencies of an option at its load: every percentile equals the mean.
@@ -483,12 +551,11 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
     let layouts: Vec<Replica> = chip
         .tps
         .iter()
-        .map(|&tp| InferConfig { tp, ..plan.config })
-        .filter(|cfg| cfg.check(&s.model, i, out, "fleet").is_ok())
-        .map(|cfg| Replica::new(&s.model, &chip.cluster, &cfg, &s.engine, &calib))
-        .filter(Replica::fits)
+        // Each pool is tensor-parallel only (pp 1): its replicas are `tp` GPUs.
+        .map(|&tp| InferConfig { tp, pp: 1, ep: plan.config.ep.min(tp), ..plan.config })
+        .filter_map(|cfg| s.replica(chip, &cfg, i, out, &calib))
         .collect();
-    let colocated = Replica::new(&s.model, &chip.cluster, &plan.config, &s.engine, &calib);
+    let colocated = s.replica(chip, &plan.config, i, out, &calib)?;
     // Large fleets are sized on a slice: 16 colocated replicas' worth of traffic, pool counts
     // scaled back up by the same factor at the end.
     let f = (plan.replicas as f64 / 16.0).max(1.0);
@@ -507,7 +574,7 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
         simulate_disaggregated(&reqs, pre, dec, &cfg(p), &cfg(d), &transfer)
     };
     let gpu_cap = ((plan.gpus.max(1) * 4) as f64 / f).ceil() as u64;
-    let tp_of = |r: &Replica| u64::from(r.config.tp);
+    let tp_of = |r: &Replica| u64::from(r.config.tp) * u64::from(r.config.pp);
     let generous = ((plan.replicas.max(1) as f64) / f).ceil() as u64;
 
     // The prefill pool: fewest GPUs over the layouts.
@@ -570,5 +637,71 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
         kv_transfer_s: r.kv_transfer_s,
         goodput: r.combined.goodput,
         cost_usd_per_month: monthly_cost(&chip.cluster, pg + dg),
+    })
+}
+
+/// One hour of the day for a fleet that scales with the traffic.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct HourRow {
+    /// Hour of the day, 0–23.
+    pub hour: u32,
+    /// Requests/s in that hour.
+    pub requests_per_s: f64,
+    /// Replicas carrying it (the peak fleet scaled by the hour's rate, at least one).
+    pub replicas: u64,
+    /// GPUs.
+    pub gpus: u64,
+    /// The hour's rate over those replicas' saturation rate.
+    pub load_fraction: f64,
+}
+
+/// The sized fleet hour by hour over a daily curve.
+#[derive(Debug, Clone, Serialize)]
+pub struct DailyPlan {
+    /// The 24 hours.
+    pub hours: Vec<HourRow>,
+    /// USD a month when replicas follow the hours (cloud price per GPU-hour).
+    pub autoscaled_cost_usd_per_month: Option<f64>,
+    /// USD a month of the peak fleet held all day.
+    pub fixed_cost_usd_per_month: Option<f64>,
+    /// GPU-hours a day, autoscaled.
+    pub gpu_hours_per_day: f64,
+}
+
+/// `plan` hour by hour over `curve` (mean rate `s.mean_rate`): each hour keeps
+/// `⌈replicas × rate_h ÷ peak⌉` replicas (at least one), the sized fleet's replicas per
+/// request/s, and reports what fraction of their saturation rate the hour uses.
+#[must_use]
+pub fn daily_plan(s: &FleetSpec, plan: &FleetPlan, curve: &crate::workload::DailyCurve) -> Option<DailyPlan> {
+    let chip = s.chips.iter().find(|c| c.cluster.accelerator == plan.gpu)?;
+    let (mean_in, mean_out) = s.lengths.means();
+    let (i, o) = (mean_in.round().max(1.0) as u32, mean_out.round().max(1.0) as u32);
+    let replica = s.replica(chip, &plan.config, i, o, &InferCalibration::default())?;
+    let sat = saturation_rate(&replica, i, o);
+    let mean_w = curve.weights.iter().sum::<f64>() / 24.0;
+    let per_replica = u64::from(plan.config.tp) * u64::from(plan.config.pp);
+    let hours: Vec<HourRow> = curve
+        .weights
+        .iter()
+        .zip(0u32..)
+        .map(|(w, hour)| {
+            let rate = s.mean_rate * w / mean_w;
+            let replicas = ((plan.replicas as f64) * rate / s.peak_rate).ceil().max(1.0) as u64;
+            HourRow {
+                hour,
+                requests_per_s: rate,
+                replicas,
+                gpus: replicas * per_replica,
+                load_fraction: if sat > 0.0 { rate / (replicas as f64 * sat) } else { 0.0 },
+            }
+        })
+        .collect();
+    let gpu_hours: f64 = hours.iter().map(|h| h.gpus as f64).sum();
+    let days = HOURS_PER_MONTH / 24.0;
+    Some(DailyPlan {
+        autoscaled_cost_usd_per_month: chip.cluster.cloud_usd_per_gpu_hour.map(|p| p * gpu_hours * days),
+        fixed_cost_usd_per_month: plan.cost_usd_per_month,
+        gpu_hours_per_day: gpu_hours,
+        hours,
     })
 }

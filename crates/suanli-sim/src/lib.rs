@@ -9,6 +9,7 @@ pub mod disagg;
 pub mod engine;
 pub mod fleet;
 pub mod metrics;
+pub mod mix;
 pub mod rng;
 pub mod sim;
 pub mod workload;

@@ -37,6 +37,12 @@ pub enum Scheduler {
     Continuous,
     /// Static batching: a batch runs to its last sequence before the next is admitted.
     Static,
+    /// Prefill first (vLLM's original scheduler, Orca-style without chunking): while any
+    /// prompt waits to be prefilled, steps run prompts only (up to the token budget) and the
+    /// running decodes stall. Continuous batching is Sarathi-Serve's chunked prefill instead:
+    /// decodes first, prompt chunks in what the budget (`max_tokens`, the chunk size) leaves,
+    /// so the budget bounds a step and TPOT.
+    PrefillFirst,
 }
 
 /// KV-cache admission.
@@ -210,7 +216,13 @@ struct Rep {
     seen: HashSet<u32>,
     b: u64,
     sum_ctx: u64,
+    /// The token clock: tokens each running sequence has emitted since the replica started
+    /// (one a step; with speculative decoding ⌊τ⌋ or ⌈τ⌉, τ on average).
     step: u64,
+    /// Steps taken.
+    rounds: u64,
+    /// Whether the step in flight is prompts only (decodes stalled, prefill first).
+    stall: bool,
     kv_used: u64,
     busy: bool,
     busy_s: f64,
@@ -238,6 +250,8 @@ struct State<'a> {
     finish: Vec<f64>,
     preemptions: u64,
     cached: u64,
+    /// Mean tokens a step emits per decoding sequence.
+    tau: f64,
 }
 
 impl State<'_> {
@@ -256,7 +270,7 @@ impl State<'_> {
 
     /// Admits and chunks work for the next step; returns its duration, or `None` when idle.
     fn start(&mut self, rep: &mut Rep, now: f64, model: &dyn StepModel) -> Option<f64> {
-        let admit = self.cfg.scheduler == Scheduler::Continuous || (rep.b == 0 && rep.prefilling.is_empty());
+        let admit = self.cfg.scheduler != Scheduler::Static || (rep.b == 0 && rep.prefilling.is_empty());
         if admit {
             while let Some(&r) = rep.waiting.front() {
                 if rep.b as usize + rep.prefilling.len() >= self.cfg.max_batch as usize {
@@ -289,7 +303,9 @@ impl State<'_> {
                 rep.prefilling.push_back(r);
             }
         }
-        let mut budget = u64::from(self.cfg.max_tokens).saturating_sub(rep.b);
+        rep.stall = self.cfg.scheduler == Scheduler::PrefillFirst && !rep.prefilling.is_empty();
+        let decoding = if rep.stall { 0 } else { rep.b };
+        let mut budget = u64::from(self.cfg.max_tokens).saturating_sub(decoding);
         let (mut prefill, mut ctx_weighted, mut completing) = (0u64, 0.0, 0u64);
         rep.pending.clear();
         for &r in &rep.prefilling {
@@ -313,8 +329,8 @@ impl State<'_> {
         if rep.b == 0 && prefill == 0 {
             return None;
         }
-        let b = rep.b as f64;
-        let mean_ctx = if rep.b > 0 { rep.sum_ctx as f64 / b } else { 0.0 };
+        let b = decoding as f64;
+        let mean_ctx = if decoding > 0 { rep.sum_ctx as f64 / b } else { 0.0 };
         let pctx = if prefill > 0 { ctx_weighted / prefill as f64 } else { 0.0 };
         let dt = model.step_s(b, mean_ctx, prefill as f64, pctx, b + completing as f64).max(1e-9);
         Some(dt)
@@ -322,10 +338,21 @@ impl State<'_> {
 
     /// Applies a finished step at `now`.
     fn finish_step(&mut self, rep: &mut Rep, now: f64, completed: &mut Vec<u32>) {
-        rep.step += 1;
-        rep.sum_ctx += rep.b;
+        // Every running sequence advances by the same count, so the mean over steps is τ; a
+        // prompts-only step advances none.
+        let adv = if rep.stall {
+            0
+        } else if self.tau == 1.0 {
+            rep.rounds += 1;
+            1
+        } else {
+            rep.rounds += 1;
+            ((rep.rounds as f64 * self.tau).floor() - ((rep.rounds - 1) as f64 * self.tau).floor()) as u64
+        };
+        rep.step += adv;
+        rep.sum_ctx += rep.b * adv;
         if self.cfg.kv_policy == KvPolicy::Paged {
-            rep.kv_used += rep.b;
+            rep.kv_used += rep.b * adv;
         }
         let pending = std::mem::take(&mut rep.pending);
         for &(r, n) in &pending {
@@ -405,7 +432,10 @@ impl State<'_> {
         let q = &self.reqs[i];
         if running {
             rep.b -= 1;
-            rep.sum_ctx -= u64::from(q.input + q.output);
+            // Its context: the prompt, what it had produced on joining and a token a clock
+            // tick since (speculation can overshoot the output on the last step).
+            let ctx = u64::from(q.input + self.produced[i]) + (rep.step - self.join_step[i]);
+            rep.sum_ctx -= ctx;
         }
         let held = match (self.cfg.kv_policy, running) {
             (KvPolicy::Paged, true) => self.held[i] + (rep.step - self.join_step[i]),
@@ -571,6 +601,7 @@ pub(crate) fn run(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig, kv_r
         finish: vec![nan; n],
         preemptions: 0,
         cached: 0,
+        tau: model.tokens_per_step().clamp(1.0, 64.0),
     };
     let replicas = cfg.replicas.max(1) as usize;
     let mut reps: Vec<Rep> = (0..replicas).map(|_| Rep::default()).collect();

@@ -57,6 +57,64 @@ pub enum Lengths {
     Empirical(Vec<(u32, u32)>),
 }
 
+/// A named workload: lengths, turns and think time, each with its source or stated
+/// assumption.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preset {
+    /// `chat`, `rag`, `reasoning` or `agent`.
+    pub name: &'static str,
+    /// Request lengths (per turn).
+    pub lengths: Lengths,
+    /// Turns per conversation (later turns carry the earlier ones as a cached prefix).
+    pub turns: u32,
+    /// Mean think (or tool) time between turns, seconds.
+    pub think_s: f64,
+    /// Where the numbers come from.
+    pub source: &'static str,
+}
+
+/// The workload presets' names.
+pub const PRESETS: [&str; 4] = ["chat", "rag", "reasoning", "agent"];
+
+impl Preset {
+    /// The preset called `name`.
+    #[must_use]
+    pub fn named(name: &str) -> Option<Preset> {
+        let ln = |i: f64, o: f64, cv: f64| Lengths::LogNormal { input_mean: i, output_mean: o, cv };
+        Some(match name {
+            "chat" => Preset {
+                name: "chat",
+                lengths: Lengths::SHAREGPT,
+                turns: 1,
+                think_s: 30.0,
+                source: "ShareGPT means, 161 prompt and 338 output tokens (Kwon et al. 2023, vLLM, §6.1), log-normal cv 1",
+            },
+            "rag" => Preset {
+                name: "rag",
+                lengths: ln(4096.0, 256.0, 0.5),
+                turns: 1,
+                think_s: 30.0,
+                source: "stated assumption: 8 retrieved chunks of 512 tokens in the prompt (4,096 mean), 256-token answers, log-normal cv 0.5",
+            },
+            "reasoning" => Preset {
+                name: "reasoning",
+                lengths: ln(1024.0, 16_384.0, 0.5),
+                turns: 1,
+                think_s: 30.0,
+                source: "stated assumption: 16k mean output, log-normal cv 0.5 (about 8k–32k within ±1.5σ), as reasoning models' thinking budgets; DeepSeek-R1 (arXiv 2501.12948, Fig. 3) reports responses growing past 10k tokens",
+            },
+            "agent" => Preset {
+                name: "agent",
+                lengths: ln(1024.0, 256.0, 1.0),
+                turns: 8,
+                think_s: 3.0,
+                source: "stated assumption: 8 turns a task, each adding 1,024 tokens of tool output and instructions to the history (a cached prefix) and 256 output tokens, 3 s of tool time between turns",
+            },
+            _ => return None,
+        })
+    }
+}
+
 impl Lengths {
     /// A ShareGPT-like chat distribution: log-normal with the means Kwon et al. 2023 (vLLM,
     /// arXiv:2309.06180, section 6.1) report for ShareGPT — 161 prompt and 338 output tokens —
@@ -254,8 +312,16 @@ impl WorkloadSpec {
                 let (new_in, out_len) = match &self.lengths {
                     Lengths::Fixed { input, output } => (*input, *output),
                     Lengths::LogNormal { input_mean, output_mean, cv } => {
-                        let cap = (self.max_context / 2).min(MAX_DRAWN_LENGTH);
-                        (length(&mut rng, *input_mean, *cv, cap), length(&mut rng, *output_mean, *cv, cap))
+                        // Long-output presets (reasoning) keep their tail: the cap grows to 4× a
+                        // mean past the default, within half the context.
+                        let cap = |mean: f64| {
+                            let wide = (4.0 * mean).min(f64::from(u32::MAX)) as u32;
+                            (self.max_context / 2).min(MAX_DRAWN_LENGTH.max(wide))
+                        };
+                        (
+                            length(&mut rng, *input_mean, *cv, cap(*input_mean)),
+                            length(&mut rng, *output_mean, *cv, cap(*output_mean)),
+                        )
                     }
                     Lengths::Empirical(pairs) => {
                         let k = (rng.next_u64() % pairs.len().max(1) as u64) as usize;

@@ -215,6 +215,8 @@ fn an_absurd_peak_rate_is_an_error_not_a_wrapped_fleet() {
             cluster: Cluster::new(&c, "h100-sxm", None, p.activations, &Calibration::default()).unwrap(),
             precision: p,
             tps: vec![1, 2],
+            pps: vec![1],
+            eps: vec![1],
         }],
         peak_rate,
         mean_rate: peak_rate.min(1e9),
@@ -228,6 +230,7 @@ fn an_absurd_peak_rate_is_an_error_not_a_wrapped_fleet() {
         sim_requests: 1000,
         power_utilisation: 0.7,
         pue: 1.2,
+        speculation: None,
     };
     let e = try_size(&fleet(1e308)).unwrap_err().to_string();
     assert!(e.contains("peak_rate"), "{e}");

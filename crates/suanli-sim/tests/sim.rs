@@ -122,6 +122,8 @@ fn sized_fleet_meets_targets_under_other_seeds() {
             cluster: Cluster::new(&c, g, None, p.activations, &Calibration::default()).unwrap(),
             precision: p,
             tps: vec![1, 2],
+            pps: vec![1],
+            eps: vec![1],
         })
         .collect();
     let fleet = FleetSpec {
@@ -139,6 +141,7 @@ fn sized_fleet_meets_targets_under_other_seeds() {
         sim_requests: 8000,
         power_utilisation: 0.7,
         pue: 1.2,
+        speculation: None,
     };
     let started = std::time::Instant::now();
     let plan = size(&fleet).expect("a fleet meets the targets");

@@ -12,6 +12,7 @@ mod config;
 mod memory;
 mod perf;
 mod search;
+mod spec;
 mod step;
 
 pub use calib::InferCalibration;
@@ -22,4 +23,5 @@ pub use search::{
     Candidate, FLEET_HEADROOM, Limits, SearchResult, best_load, cost_per_million, replica_capacity,
     replicas_for, search,
 };
+pub use spec::{Draft, Speculation, SpeculationRef, defaults as speculation_defaults, tokens_per_step};
 pub use step::{Replica, StepTime, batch_one_decode};

@@ -58,11 +58,14 @@ pub fn evaluate(r: &Replica, input: u32, output: u32, mode: Mode) -> InferResult
     let pp = f64::from(r.config.pp);
     let gpus = r.config.gpus() as f64;
     let engine = &r.engine;
-    let reserve = engine.max_new_tokens.map_or(o, |m| f64::from(m).max(o));
+    // Speculation emits τ tokens a step and holds k draft slots per sequence.
+    let tau = r.tokens_per_step();
+    let slots = r.speculation.as_ref().map_or(0.0, |s| f64::from(s.tokens));
+    let reserve = engine.max_new_tokens.map_or(o, |m| f64::from(m).max(o)) + slots;
     let kv_cap = r.kv_capacity(i + reserve);
     // Each attention data-parallel group schedules its own batch under the engine's limits.
     let groups = f64::from(r.config.dp_attention());
-    let tok_cap = (f64::from(engine.max_tokens) / (1.0 + i / o)).floor().max(1.0) * groups;
+    let tok_cap = (f64::from(engine.max_tokens) / (1.0 + slots + i * tau / o)).floor().max(1.0) * groups;
     let seq_cap = f64::from(engine.max_batch) * groups;
     let max_batch = kv_cap.min(tok_cap).min(seq_cap).max(0.0);
     let limited_by = if max_batch == kv_cap {
@@ -85,10 +88,10 @@ pub fn evaluate(r: &Replica, input: u32, output: u32, mode: Mode) -> InferResult
             // While a request decodes, the other b − 1 cycle through prefill: (b − 1)·I/O prompt
             // tokens a step on average. Its own prefill runs in chunks of what the budget
             // leaves after the decode tokens, alongside the others' work.
-            let others = (b - 1.0) * i / o;
+            let others = (b - 1.0) * i / o * tau;
             let per = |x: f64| x / pp;
             let step = r.step(per(b), i + o / 2.0, per(others), i / 2.0, per(b + others / i));
-            let tpot = pp * step.total_s;
+            let tpot = pp * step.total_s / tau;
             let chunk = (budget - (b - 1.0)).max(1.0).min(i);
             let chunks = (i / chunk).ceil();
             let first = r.step(per(b - 1.0), i + o / 2.0, per(others + chunk), i / 2.0, per(b + others / i));
@@ -106,7 +109,7 @@ pub fn evaluate(r: &Replica, input: u32, output: u32, mode: Mode) -> InferResult
             let pre = r.step(0.0, 0.0, chunk / 1.0, i / 2.0, b / chunks);
             let ttft = (chunks + pp - 1.0) * pre.total_s;
             let step = r.step(b / pp, i + o / 2.0, 0.0, 0.0, b / pp);
-            (b, ttft, pp * step.total_s, step)
+            (b, ttft, pp * step.total_s / tau, step)
         }
     };
     let e2e = ttft + (o - 1.0) * tpot;

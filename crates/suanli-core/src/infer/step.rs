@@ -25,6 +25,7 @@ use serde::Serialize;
 use super::calib::InferCalibration;
 use super::config::{Engine, InferConfig};
 use super::memory::InferMemory;
+use super::spec::{Draft, Speculation};
 use crate::model::{ModelSpec, attention_flops_per_token};
 use crate::train::Cluster;
 
@@ -45,6 +46,8 @@ pub struct StepTime {
     pub comm_s: f64,
     /// Fixed per-step and per-layer costs.
     pub overhead_s: f64,
+    /// Speculative decoding's draft forwards (0 without speculation).
+    pub draft_s: f64,
     /// The step: rooflines' maxima plus communication and overhead.
     pub total_s: f64,
 }
@@ -76,6 +79,8 @@ pub struct Replica {
     pub engine: Engine,
     /// Memory per GPU.
     pub memory: InferMemory,
+    /// Speculative decoding, when the replica drafts and verifies.
+    pub speculation: Option<Speculation>,
     layers_per_stage: f64,
     hidden: f64,
     dense_bytes_stage: f64,
@@ -169,6 +174,7 @@ impl Replica {
             config: *cfg,
             engine: *engine,
             memory,
+            speculation: None,
             layers_per_stage: layers / pp,
             hidden: h,
             dense_bytes_stage,
@@ -204,7 +210,8 @@ impl Replica {
 
     /// One step on the slowest stage: `decode` sequences at mean context `decode_ctx`,
     /// `prefill` prompt tokens attending `prefill_ctx` on average, `heads` of them needing
-    /// logits.
+    /// logits. With speculation each decode sequence verifies `k + 1` tokens and the draft
+    /// runs `k` forwards at the decode batch first ([`StepTime::draft_s`]).
     #[must_use]
     pub fn step(
         &self,
@@ -214,9 +221,70 @@ impl Replica {
         prefill_ctx: f64,
         logits: f64,
     ) -> StepTime {
+        let Some(s) = &self.speculation else {
+            return self.roofline(decode, 1.0, decode_ctx, prefill, prefill_ctx, logits);
+        };
+        let q = f64::from(s.tokens) + 1.0;
+        let mut t = self.roofline(decode, q, decode_ctx, prefill, prefill_ctx, logits + decode * (q - 1.0));
+        if decode > 0.0 {
+            let k = f64::from(s.tokens);
+            let one = match &s.draft {
+                Draft::Block { fraction, .. } => {
+                    fraction * self.roofline(decode, 1.0, decode_ctx, 0.0, 0.0, decode).total_s
+                }
+                Draft::Model { replica, .. } => {
+                    replica.roofline(decode, 1.0, decode_ctx, 0.0, 0.0, decode).total_s
+                }
+            };
+            t.draft_s = k * one;
+            t.total_s += t.draft_s;
+        }
+        t
+    }
+
+    /// Mean tokens a step emits per decode sequence: 1, or speculation's `τ`.
+    #[must_use]
+    pub fn tokens_per_step(&self) -> f64 {
+        self.speculation.as_ref().map_or(1.0, Speculation::tokens_per_step)
+    }
+
+    /// This replica drafting and verifying with `s`: the draft's weights come out of the KV
+    /// pool and its KV cache per token is added to the target's.
+    #[must_use]
+    pub fn with_speculation(mut self, s: Speculation) -> Replica {
+        let (weights_gib, kv_bytes) = match &s.draft {
+            // One layer's weights and KV on the stage that holds the draft (the last).
+            Draft::Block { .. } => (
+                self.memory.weights_gib / self.layers_per_stage,
+                self.memory.kv_bytes_per_token / self.layers_per_stage,
+            ),
+            Draft::Model { replica, .. } => (replica.memory.weights_gib, replica.memory.kv_bytes_per_token),
+        };
+        let m = &mut self.memory;
+        m.weights_gib += weights_gib;
+        let free = m.capacity_gib - m.weights_gib - m.workspace_gib - m.reserved_gib;
+        m.kv_cache_gib = (free * self.engine.kv_memory_fraction).max(0.0);
+        m.kv_bytes_per_token += kv_bytes;
+        m.kv_tokens = m.kv_cache_gib * GIB / m.kv_bytes_per_token;
+        m.total_gib = m.weights_gib + m.workspace_gib + m.reserved_gib + m.kv_cache_gib;
+        self.speculation = Some(s);
+        self
+    }
+
+    /// The roofline step with `q` query tokens per decode sequence (each sequence's KV cache
+    /// read once).
+    fn roofline(
+        &self,
+        decode: f64,
+        q: f64,
+        decode_ctx: f64,
+        prefill: f64,
+        prefill_ctx: f64,
+        logits: f64,
+    ) -> StepTime {
         let c = &self.cluster;
         let cal = &self.calib;
-        let tokens = decode + prefill;
+        let tokens = decode * q + prefill;
         let rows = |m: f64| {
             let tile = cal.gemm_tile_rows;
             if m <= 0.0 { 1.0 } else { m / ((m / tile).ceil() * tile) }
@@ -249,7 +317,8 @@ impl Replica {
         let p = cal.roofline_sharpness;
         let roof = |a: f64, b: f64| if a.max(b) <= 0.0 { 0.0 } else { (a.powf(p) + b.powf(p)).powf(1.0 / p) };
         let gemm_s = roof(dense_compute, dense_memory) + roof(expert_compute, expert_memory);
-        let attn_flops = self.attention_per_token_per_context * (decode * decode_ctx + prefill * prefill_ctx);
+        let attn_flops =
+            self.attention_per_token_per_context * (decode * q * decode_ctx + prefill * prefill_ctx);
         let attention_compute_s =
             attn_flops / (c.attention_peak_flops * c.gemm_efficiency * cal.attention_efficiency);
         let attention_memory_s = decode / d * decode_ctx * self.memory.kv_bytes_per_token
@@ -288,6 +357,7 @@ impl Replica {
             attention_memory_s,
             comm_s,
             overhead_s,
+            draft_s: 0.0,
             total_s,
         }
     }

@@ -42,7 +42,7 @@ def flops(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     return _core.call('flops', fields, catalog, (), ())
 
 
-def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, input_tokens: Optional[int] = None, input: Optional[int] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, batch: Optional[int] = None, concurrency: Optional[int] = None, dp_attention: Optional[int] = None, ep: Optional[int] = None, fallback: Optional[bool] = None, kv: Optional[str] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, model_config: Optional[Mapping[str, Any]] = None, per_dollar: Optional[bool] = None, pp: Optional[int] = None, precision: Optional[str] = None, server: Optional[str] = None, tp: Optional[int] = None, weights: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, input_tokens: Optional[int] = None, input: Optional[int] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, acceptance: Optional[float] = None, batch: Optional[int] = None, concurrency: Optional[int] = None, dp_attention: Optional[int] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, fallback: Optional[bool] = None, kv: Optional[str] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, model_config: Optional[Mapping[str, Any]] = None, per_dollar: Optional[bool] = None, pp: Optional[int] = None, precision: Optional[str] = None, server: Optional[str] = None, speculative: Optional[str] = None, tp: Optional[int] = None, weights: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`infer`: memory, KV cache, throughput and latency of a serving replica; without `tp`, the
     best TP / PP / EP (and precision with `precision: auto`) under the latency limits.
 
@@ -59,12 +59,15 @@ def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         input: Old name of `input_tokens` (still accepted).
         output_tokens: Output tokens per request. Required (or its old name `output`).
         output: Old name of `output_tokens` (still accepted).
+        acceptance: Per-token acceptance rate of the draft (default: mtp 0.85, eagle 0.75, draft
+            model 0.6).
         batch: A static batch of this many requests (prefill all, then decode).
         concurrency: This many concurrent requests, continuously batched. Neither: maximum load.
         dp_attention: Attention data-parallel groups for wide expert parallelism (DeepSeek-
             style): attention replicated over this many groups of tp GPUs, the routed experts
             sharded over all of them (ep = tp × dp_attention), tokens dispatched and combined by
             all-to-all. Default: ep ÷ tp when ep exceeds tp, else 1; without tp, searched.
+        draft_tokens: Draft tokens per step (default: mtp 1, eagle 4, draft model 4).
         ep: Expert-parallel degree for MoE models (default 1 when `tp` is given): a divisor of
             tp, or a multiple of it for wide EP (attention data-parallel over ep ÷ tp groups).
         fallback: When the chip lacks the activation precision, compute in bf16 (fp16 without
@@ -81,6 +84,8 @@ def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
             (weight-only), or auto (search every precision the chip computes in).
         server: Server id for the scale-up fabric (default: the catalog's server holding that
             GPU).
+        speculative: Speculative decoding: mtp, eagle or draft:<model id> (the layout is chosen
+            without it, then evaluated with it).
         tp: Tensor-parallel degree. Without it, TP (and PP, EP when not given) are searched.
         weights: Weight precision, overriding `precision`.
         catalog: Extra catalog entries that add to or replace the built-in ones (as
@@ -94,8 +99,8 @@ def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         InputError: bad input; `.field` names the argument at fault.
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
-    fields = {"model": model, "gpu": gpu, "input_tokens": input_tokens, "input": input, "output_tokens": output_tokens, "output": output, "batch": batch, "concurrency": concurrency, "dp_attention": dp_attention, "ep": ep, "fallback": fallback, "kv": kv, "max_batch": max_batch, "max_tokens": max_tokens, "max_tpot": max_tpot, "max_ttft": max_ttft, "model_config": model_config, "per_dollar": per_dollar, "pp": pp, "precision": precision, "server": server, "tp": tp, "weights": weights}
-    return _core.call('infer', fields, catalog, (), ('input_tokens', 'input', 'output_tokens', 'output', 'batch', 'concurrency', 'dp_attention', 'ep', 'max_batch', 'max_tokens', 'pp', 'tp'))
+    fields = {"model": model, "gpu": gpu, "input_tokens": input_tokens, "input": input, "output_tokens": output_tokens, "output": output, "acceptance": acceptance, "batch": batch, "concurrency": concurrency, "dp_attention": dp_attention, "draft_tokens": draft_tokens, "ep": ep, "fallback": fallback, "kv": kv, "max_batch": max_batch, "max_tokens": max_tokens, "max_tpot": max_tpot, "max_ttft": max_ttft, "model_config": model_config, "per_dollar": per_dollar, "pp": pp, "precision": precision, "server": server, "speculative": speculative, "tp": tp, "weights": weights}
+    return _core.call('infer', fields, catalog, (), ('input_tokens', 'input', 'output_tokens', 'output', 'batch', 'concurrency', 'dp_attention', 'draft_tokens', 'ep', 'max_batch', 'max_tokens', 'pp', 'tp'))
 
 
 def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, etp: Optional[int] = None, first_stage_layers: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, last_stage_layers: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, sharding: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
@@ -207,7 +212,7 @@ def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
     return _core.call('finetune', fields, catalog, (), ('epochs', 'examples', 'global_batch', 'gpus', 'group_size', 'iterations', 'mean_len', 'micro_batch', 'ppo_epochs', 'prompt_len', 'prompts', 'rank', 'response_len', 'seq_len'))
 
 
-def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, burstiness: Optional[float] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, tp: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, acceptance: Optional[float] = None, burstiness: Optional[float] = None, daily_curve: Optional[bool] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, mix: Optional[bool] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, speculative: Optional[str] = None, tp: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`serve`: size the cheapest fleet that meets p99 latency targets in the peak hour.
 
     Keyword arguments are the request fields of `suanli serve -f json` and of
@@ -220,11 +225,17 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
             `config.json` (sent as `model_config`).
         tpot_p99: p99 time-per-output-token target, seconds. Required.
         ttft_p99: p99 time-to-first-token target, seconds. Required.
+        acceptance: Per-token acceptance rate of the draft (default: mtp 0.85, eagle 0.75, draft
+            model 0.6).
         burstiness: Coefficient of variation of inter-arrival gaps (1 = Poisson, the default; >
             1 bursty; 0 = constant).
+        daily_curve: Also give the fleet hour by hour over the day (with `daily_requests`):
+            replicas following the traffic, each hour's share of capacity, the autoscaled cost.
         daily_requests: Requests a day (with `peak_to_average` for the peak hour).
         disaggregate: Also size the chosen chip and layout as separate prefill and decode pools
             (simulated).
+        draft_tokens: Draft tokens per step (default: mtp 1, eagle 4, draft model 4).
+        ep: Fix the expert-parallel degree (MoE; divides tp; default: searched).
         gpu: Chips to consider (repeat). Default: every catalogued chip with a cloud price.
         input_tokens: Prompt tokens per request (with `output_tokens`).
         input: Old name of `input_tokens` (still accepted).
@@ -235,16 +246,22 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
             such a file is read.
         max_batch: Engine cap on sequences per step (default 2048).
         max_tokens: Engine budget of tokens per step (default 8192).
+        mix: Also size the cheapest mix of the chips (short and long requests on different chip
+            types, Mélange-style) and its saving against the best single chip (analytic).
         model_config: A Hugging Face `config.json`, pasted as JSON (instead of `model`).
         output_tokens: Output tokens per request (with `input_tokens`).
         output: Old name of `output_tokens` (still accepted).
         peak_to_average: Peak-hour rate over the day's mean rate (default 2).
+        pp: Fix the pipeline stages per replica (default: searched, 1 to 8).
         precision: Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8.
         rate: Peak request rate, requests/s.
         requests: Requests per confirming simulation (default 20000).
         seed: Random seed (default 1).
         simulate: Confirm the analytic sizing with the simulator (and adjust the replica count).
+        speculative: Speculative decoding: mtp, eagle or draft:<model id>.
         tp: Fix the tensor-parallel degree (default: searched).
+        workload: A workload preset instead of lengths: chat (ShareGPT), rag (4k prompts),
+            reasoning (16k outputs), agent (8 turns sharing a prefix); sources in the README.
         catalog: Extra catalog entries that add to or replace the built-in ones (as
             `--catalog`): a path to a TOML file in the built-in catalog's format, its TOML text,
             a dict of the same tables, or a list of these, merged in order and each checked.
@@ -256,11 +273,11 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         InputError: bad input; `.field` names the argument at fault.
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
-    fields = {"model": model, "tpot_p99": tpot_p99, "ttft_p99": ttft_p99, "burstiness": burstiness, "daily_requests": daily_requests, "disaggregate": disaggregate, "gpu": gpu, "input_tokens": input_tokens, "input": input, "lengths": lengths, "lengths_trace": lengths_trace, "max_batch": max_batch, "max_tokens": max_tokens, "model_config": model_config, "output_tokens": output_tokens, "output": output, "peak_to_average": peak_to_average, "precision": precision, "rate": rate, "requests": requests, "seed": seed, "simulate": simulate, "tp": tp}
-    return _core.call('serve', fields, catalog, ('gpu',), ('input_tokens', 'input', 'max_batch', 'max_tokens', 'output_tokens', 'output', 'requests', 'seed', 'tp'))
+    fields = {"model": model, "tpot_p99": tpot_p99, "ttft_p99": ttft_p99, "acceptance": acceptance, "burstiness": burstiness, "daily_curve": daily_curve, "daily_requests": daily_requests, "disaggregate": disaggregate, "draft_tokens": draft_tokens, "ep": ep, "gpu": gpu, "input_tokens": input_tokens, "input": input, "lengths": lengths, "lengths_trace": lengths_trace, "max_batch": max_batch, "max_tokens": max_tokens, "mix": mix, "model_config": model_config, "output_tokens": output_tokens, "output": output, "peak_to_average": peak_to_average, "pp": pp, "precision": precision, "rate": rate, "requests": requests, "seed": seed, "simulate": simulate, "speculative": speculative, "tp": tp, "workload": workload}
+    return _core.call('serve', fields, catalog, ('gpu',), ('draft_tokens', 'ep', 'input_tokens', 'input', 'max_batch', 'max_tokens', 'output_tokens', 'output', 'pp', 'requests', 'seed', 'tp'))
 
 
-def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, burstiness: Optional[float] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, acceptance: Optional[float] = None, burstiness: Optional[float] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, pp: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, speculative: Optional[str] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`simulate`: arrivals, continuous batching, latency percentiles of a fixed fleet.
 
     Keyword arguments are the request fields of `suanli simulate -f json` and of
@@ -273,8 +290,12 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
             `config.json` (sent as `model_config`).
         gpu: Chip id. Required.
         replicas: Replicas (with `prefill_replicas`: the decode pool's). Required.
+        acceptance: Per-token acceptance rate of the draft (default: mtp 0.85, eagle 0.75, draft
+            model 0.6).
         burstiness: Coefficient of variation of inter-arrival gaps (1 = Poisson, the default; >
             1 bursty; 0 = constant).
+        draft_tokens: Draft tokens per step (default: mtp 1, eagle 4, draft model 4).
+        ep: Expert-parallel degree per replica (MoE; divides tp; default 1).
         input_tokens: Prompt tokens per request (with `output_tokens`).
         input: Old name of `input_tokens` (still accepted).
         kv_policy: KV admission: paged (vLLM, preempts; default) or reserve (TensorRT-LLM, never
@@ -288,6 +309,7 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
         model_config: A Hugging Face `config.json`, pasted as JSON (instead of `model`).
         output_tokens: Output tokens per request (with `input_tokens`).
         output: Old name of `output_tokens` (still accepted).
+        pp: Pipeline stages per replica (default 1): a step is one round through the stages.
         precision: Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8.
         prefill_replicas: Disaggregate: this many prefill replicas compute prompts and send
             their KV cache over the servers' network to the decode replicas.
@@ -295,8 +317,11 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
         rate: Request rate, requests/s.
         requests: Requests to generate (default 10000).
         router: Router: least-outstanding (default), round-robin, prefix-affinity.
-        scheduler: Batching: continuous (default) or static.
+        scheduler: Batching: continuous (default; Sarathi-Serve chunked prefill: decodes first,
+            prompt chunks within max_tokens), prefill-first (prompts-only steps stall the
+            decodes) or static.
         seed: Random seed (default 1).
+        speculative: Speculative decoding: mtp, eagle or draft:<model id>.
         think: Mean think time between turns, seconds (default 30).
         tp: Tensor-parallel degree per replica (default: the smallest that fits).
         tpot_p99: p99 TPOT target for goodput, seconds.
@@ -306,6 +331,8 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
         ttft_p99: p99 TTFT target for goodput, seconds.
         turns: Turns per conversation (their prompts share the previous turns as a prefix;
             default 1).
+        workload: A workload preset instead of lengths: chat (ShareGPT), rag (4k prompts),
+            reasoning (16k outputs), agent (8 turns sharing a prefix); sources in the README.
         catalog: Extra catalog entries that add to or replace the built-in ones (as
             `--catalog`): a path to a TOML file in the built-in catalog's format, its TOML text,
             a dict of the same tables, or a list of these, merged in order and each checked.
@@ -317,8 +344,8 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
         InputError: bad input; `.field` names the argument at fault.
         Infeasible: valid input with no solution; `.answer` holds the answer when there is one.
     """
-    fields = {"model": model, "gpu": gpu, "replicas": replicas, "burstiness": burstiness, "input_tokens": input_tokens, "input": input, "kv_policy": kv_policy, "lengths": lengths, "lengths_trace": lengths_trace, "max_batch": max_batch, "max_tokens": max_tokens, "model_config": model_config, "output_tokens": output_tokens, "output": output, "precision": precision, "prefill_replicas": prefill_replicas, "prefill_tp": prefill_tp, "rate": rate, "requests": requests, "router": router, "scheduler": scheduler, "seed": seed, "think": think, "tp": tp, "tpot_p99": tpot_p99, "trace": trace, "ttft_p99": ttft_p99, "turns": turns}
-    return _core.call('simulate', fields, catalog, (), ('replicas', 'input_tokens', 'input', 'max_batch', 'max_tokens', 'output_tokens', 'output', 'prefill_replicas', 'prefill_tp', 'requests', 'seed', 'tp', 'turns'))
+    fields = {"model": model, "gpu": gpu, "replicas": replicas, "acceptance": acceptance, "burstiness": burstiness, "draft_tokens": draft_tokens, "ep": ep, "input_tokens": input_tokens, "input": input, "kv_policy": kv_policy, "lengths": lengths, "lengths_trace": lengths_trace, "max_batch": max_batch, "max_tokens": max_tokens, "model_config": model_config, "output_tokens": output_tokens, "output": output, "pp": pp, "precision": precision, "prefill_replicas": prefill_replicas, "prefill_tp": prefill_tp, "rate": rate, "requests": requests, "router": router, "scheduler": scheduler, "seed": seed, "speculative": speculative, "think": think, "tp": tp, "tpot_p99": tpot_p99, "trace": trace, "ttft_p99": ttft_p99, "turns": turns, "workload": workload}
+    return _core.call('simulate', fields, catalog, (), ('replicas', 'draft_tokens', 'ep', 'input_tokens', 'input', 'max_batch', 'max_tokens', 'output_tokens', 'output', 'pp', 'prefill_replicas', 'prefill_tp', 'requests', 'seed', 'tp', 'turns'))
 
 
 def sweep(model: Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]], *, gpu: Union[str, Sequence[str]], input_tokens: Optional[Union[int, Sequence[int]]] = None, input: Optional[Union[int, Sequence[int]]] = None, output_tokens: Optional[Union[int, Sequence[int]]] = None, output: Optional[Union[int, Sequence[int]]] = None, fallback: Optional[bool] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, per_dollar: Optional[bool] = None, precision: Optional[str] = None, shard: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None, as_frame: bool = False) -> Any:
