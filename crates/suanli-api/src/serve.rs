@@ -112,6 +112,12 @@ pub struct ServeRequest {
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub max_tokens: Option<u32>,
+    /// A measured calibration (the text of a file `scripts/measure-gpu.py` wrote): its curves
+    /// replace the fitted efficiencies for the chip it measured. On the command line
+    /// `--calibration FILE`.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
 }
 
 impl ServeRequest {
@@ -167,6 +173,13 @@ fn nearest_latency(fleet: &FleetSpec) -> String {
 
 /// The fleet plan.
 pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
+    let catalog = &*input::calibrated(catalog, a.calibration.as_deref())?;
+    let mut reply = serve_uncalibrated(catalog, a)?;
+    reply.answer.notes.extend(input::calibration_note(catalog, &a.gpu.iter().map(String::as_str).collect::<Vec<_>>()));
+    Ok(reply)
+}
+
+fn serve_uncalibrated(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
     let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
     let t = a.traffic();
     let lengths = t.lengths(&spec)?;

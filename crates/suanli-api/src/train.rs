@@ -116,6 +116,12 @@ pub struct TrainRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub top: Option<u32>,
+    /// A measured calibration (the text of a file `scripts/measure-gpu.py` wrote): its curves
+    /// replace the fitted efficiencies for the chip it measured. On the command line
+    /// `--calibration FILE`.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
 }
 
 /// Rules a fixed field must obey on its own, before any search.
@@ -249,6 +255,17 @@ fn scalars(a: &TrainRequest) -> Result<Scalars, ApiError> {
 /// draws a bar with it; other front ends pass a no-op). The search's wall time is the
 /// caller's to measure (`search.seconds` is 0 here: the library reads no clock).
 pub fn train(
+    catalog: &Catalog,
+    a: &TrainRequest,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> ApiResult<TrainDoc> {
+    let catalog = &*input::calibrated(catalog, a.calibration.as_deref())?;
+    let mut reply = train_uncalibrated(catalog, a, progress)?;
+    reply.answer.notes.extend(input::calibration_note(catalog, &[a.gpu.as_str()]));
+    Ok(reply)
+}
+
+fn train_uncalibrated(
     catalog: &Catalog,
     a: &TrainRequest,
     progress: &(dyn Fn(usize, usize) + Sync),
