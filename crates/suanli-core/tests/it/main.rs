@@ -2,6 +2,7 @@
 #![allow(clippy::panic, clippy::unwrap_used)]
 //! published figures, the config.json importer, scenarios and the seed's figures.
 
+mod calibration;
 mod catalog;
 mod finetune;
 mod fuzz;
