@@ -67,7 +67,7 @@ def flops(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, input_tokens: Optional[int] = None, input: Optional[int] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, batch: Optional[int] = None, concurrency: Optional[int] = None, ep: Optional[int] = None, fallback: Optional[bool] = None, kv: Optional[str] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, model_config: Optional[Mapping[str, Any]] = None, per_dollar: Optional[bool] = None, pp: Optional[int] = None, precision: Optional[str] = None, server: Optional[str] = None, tp: Optional[int] = None, weights: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, input_tokens: Optional[int] = None, input: Optional[int] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, batch: Optional[int] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, concurrency: Optional[int] = None, ep: Optional[int] = None, fallback: Optional[bool] = None, kv: Optional[str] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, model_config: Optional[Mapping[str, Any]] = None, per_dollar: Optional[bool] = None, pp: Optional[int] = None, precision: Optional[str] = None, server: Optional[str] = None, tp: Optional[int] = None, weights: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`infer`: memory, KV cache, throughput and latency of a serving replica; without `tp`, the
     best TP / PP / EP (and precision with `precision: auto`) under the latency limits.
 
@@ -85,6 +85,10 @@ def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         output_tokens: Output tokens per request. Required (or its old name `output`).
         output: Old name of `output_tokens` (still accepted).
         batch: A static batch of this many requests (prefill all, then decode).
+        calibration: A measured calibration (the text of a file `scripts/measure-gpu.py` wrote):
+            its curves replace the fitted efficiencies for the chip it measured. On the command
+            line `--calibration FILE`. A path to such a file is read; a dict (the parsed file)
+            is sent as its JSON.
         concurrency: This many concurrent requests, continuously batched. Neither: maximum load.
         ep: Expert-parallel degree for MoE models, dividing tp (default 1 when `tp` is given).
         fallback: When the chip lacks the activation precision, compute in bf16 (fp16 without
@@ -116,7 +120,7 @@ def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`train`: memory, step time and throughput of a parallel layout; fields left out are searched
     for the fastest layout that fits (or, with `days`, the fewest servers).
 
@@ -129,6 +133,10 @@ def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
             one `[[model]]` (read here and named as the CLI names it); or a dict holding a
             `config.json` (sent as `model_config`).
         gpu: Accelerator id. Required.
+        calibration: A measured calibration (the text of a file `scripts/measure-gpu.py` wrote):
+            its curves replace the fitted efficiencies for the chip it measured. On the command
+            line `--calibration FILE`. A path to such a file is read; a dict (the parsed file)
+            is sent as its JSON.
         cp: Context-parallel degree.
         days: Deadline in days: find the fewest servers that train `tokens` in time.
         dp: Data-parallel replicas.
@@ -164,7 +172,7 @@ def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, method: str, epochs: Optional[int] = None, examples: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, group_size: Optional[int] = None, iterations: Optional[int] = None, mean_len: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, no_checkpointing: Optional[bool] = None, padded: Optional[bool] = None, placement: Optional[str] = None, ppo_epochs: Optional[int] = None, prompt_len: Optional[int] = None, prompts: Optional[int] = None, rank: Optional[int] = None, response_len: Optional[int] = None, seq_len: Optional[int] = None, targets: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, method: str, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, epochs: Optional[int] = None, examples: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, group_size: Optional[int] = None, iterations: Optional[int] = None, mean_len: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, no_checkpointing: Optional[bool] = None, padded: Optional[bool] = None, placement: Optional[str] = None, ppo_epochs: Optional[int] = None, prompt_len: Optional[int] = None, prompts: Optional[int] = None, rank: Optional[int] = None, response_len: Optional[int] = None, seq_len: Optional[int] = None, targets: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`finetune`: full SFT, LoRA, QLoRA, or an RLHF iteration (PPO, GRPO).
 
     Keyword arguments are the request fields of `suanli finetune -f json` and of
@@ -177,6 +185,10 @@ def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
             `config.json` (sent as `model_config`).
         gpu: Accelerator id. Required.
         method: sft (full fine-tuning), lora, qlora, ppo or grpo. Required.
+        calibration: A measured calibration (the text of a file `scripts/measure-gpu.py` wrote):
+            its curves replace the fitted efficiencies for the chip it measured. On the command
+            line `--calibration FILE`. A path to such a file is read; a dict (the parsed file)
+            is sent as its JSON.
         epochs: Epochs over the examples (default 3).
         examples: Training examples (SFT, LoRA; default 100000).
         global_batch: Sequences per optimizer step (default 64).
@@ -209,7 +221,7 @@ def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
     """
     ...
 
-def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, burstiness: Optional[float] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, tp: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, tp: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`serve`: size the cheapest fleet that meets p99 latency targets in the peak hour.
 
     Keyword arguments are the request fields of `suanli serve -f json` and of
@@ -224,6 +236,10 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         ttft_p99: p99 time-to-first-token target, seconds. Required.
         burstiness: Coefficient of variation of inter-arrival gaps (1 = Poisson, the default; >
             1 bursty; 0 = constant).
+        calibration: A measured calibration (the text of a file `scripts/measure-gpu.py` wrote):
+            its curves replace the fitted efficiencies for the chip it measured. On the command
+            line `--calibration FILE`. A path to such a file is read; a dict (the parsed file)
+            is sent as its JSON.
         daily_requests: Requests a day (with `peak_to_average` for the peak hour).
         disaggregate: Also size the chosen chip and layout as separate prefill and decode pools
             (simulated).
@@ -260,7 +276,7 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, burstiness: Optional[float] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`simulate`: arrivals, continuous batching, latency percentiles of a fixed fleet.
 
     Keyword arguments are the request fields of `suanli simulate -f json` and of
@@ -275,6 +291,10 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
         replicas: Replicas (with `prefill_replicas`: the decode pool's). Required.
         burstiness: Coefficient of variation of inter-arrival gaps (1 = Poisson, the default; >
             1 bursty; 0 = constant).
+        calibration: A measured calibration (the text of a file `scripts/measure-gpu.py` wrote):
+            its curves replace the fitted efficiencies for the chip it measured. On the command
+            line `--calibration FILE`. A path to such a file is read; a dict (the parsed file)
+            is sent as its JSON.
         input_tokens: Prompt tokens per request (with `output_tokens`).
         input: Old name of `input_tokens` (still accepted).
         kv_policy: KV admission: paged (vLLM, preempts; default) or reserve (TensorRT-LLM, never
@@ -458,7 +478,8 @@ def validate(*, rows: Optional[bool] = None, set: Optional[str] = None, catalog:
 
     Args:
         rows: Every row, not only the summary (always on for a single set).
-        set: Which set: all (default), gpt3-compute, published-params, training, inference.
+        set: Which set: all (default), gpt3-compute, published-params, training, inference, or
+            `published` (the published measurements: training, inference, fine-tuning, memory).
         catalog: Extra catalog entries that add to or replace the built-in ones (as
             `--catalog`): a path to a TOML file in the built-in catalog's format, its TOML text,
             a dict of the same tables, or a list of these, merged in order and each checked.
