@@ -175,7 +175,10 @@ fn nearest_latency(fleet: &FleetSpec) -> String {
 pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
     let catalog = &*input::calibrated(catalog, a.calibration.as_deref())?;
     let mut reply = serve_uncalibrated(catalog, a)?;
-    reply.answer.notes.extend(input::calibration_note(catalog, &a.gpu.iter().map(String::as_str).collect::<Vec<_>>()));
+    reply
+        .answer
+        .notes
+        .extend(input::calibration_note(catalog, &a.gpu.iter().map(String::as_str).collect::<Vec<_>>()));
     Ok(reply)
 }
 

@@ -9,7 +9,8 @@ use suanli_core::Catalog;
 const FIXTURE: &str = include_str!("../../suanli-core/tests/fixtures/calibration/h100-synthetic.json");
 
 fn infer(c: &Catalog, calibration: Option<&str>) -> Value {
-    let mut body = json!({"model": "llama3.1-8b", "gpu": "h100-sxm", "tp": 1, "input": 4000, "output": 50, "batch": 1});
+    let mut body =
+        json!({"model": "llama3.1-8b", "gpu": "h100-sxm", "tp": 1, "input": 4000, "output": 50, "batch": 1});
     if let Some(t) = calibration {
         body["calibration"] = Value::from(t);
     }
@@ -45,7 +46,8 @@ fn a_bad_calibration_is_a_400_on_calibration() {
     assert_eq!(e.status, 400);
     assert_eq!(e.field.as_deref(), Some("calibration"));
     assert!(e.message.contains("`format`"), "{}", e.message);
-    let body = json!({"model": "llama3.1-8b", "gpu": "h100-sxm", "input": 100, "output": 10, "calibration": 3});
+    let body =
+        json!({"model": "llama3.1-8b", "gpu": "h100-sxm", "input": 100, "output": 10, "calibration": 3});
     assert_eq!(call(&c, "infer", body).unwrap_err().status, 400);
 }
 
@@ -57,7 +59,8 @@ fn a_scenario_sends_its_calibration_inline_not_as_a_path() {
         .map(|t| serde_json::to_value(t).unwrap())
         .unwrap();
     doc["calibration"] = json!({"data": a800});
-    let v: Value = serde_json::from_str(&call(&c, "plan", json!({"document": doc.clone()})).unwrap()).unwrap();
+    let v: Value =
+        serde_json::from_str(&call(&c, "plan", json!({"document": doc.clone()})).unwrap()).unwrap();
     assert!(v["calibration"].as_str().unwrap().contains("synthetic"));
     doc["calibration"] = json!({"file": "/etc/passwd"});
     let e = call(&c, "plan", json!({"document": doc})).unwrap_err();

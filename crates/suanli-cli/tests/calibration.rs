@@ -51,7 +51,15 @@ fn show_summarises_the_file() {
     let out = suanli().args(["calibration", "show"]).arg(&f).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    for want in ["h100-sxm", "torch 2.5.1", "llama3.1-8b tp1 gate_up", "HBM", "prefill", "all-reduce model", "CUDA graph"] {
+    for want in [
+        "h100-sxm",
+        "torch 2.5.1",
+        "llama3.1-8b tp1 gate_up",
+        "HBM",
+        "prefill",
+        "all-reduce model",
+        "CUDA graph",
+    ] {
         assert!(text.contains(want), "{want} missing:\n{text}");
     }
 }
@@ -65,7 +73,19 @@ fn a_bad_file_is_an_input_error_naming_the_field() {
     let p = bad.to_str().unwrap();
     let e = fails(&["calibration", "show", p]);
     assert!(e.contains("`version`") && e.contains("bad.json"), "{e}");
-    let e = fails(&["infer", "-m", "llama3.1-8b", "--gpu", "h100-sxm", "--input-tokens", "100", "--output-tokens", "10", "--calibration", p]);
+    let e = fails(&[
+        "infer",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--input-tokens",
+        "100",
+        "--output-tokens",
+        "10",
+        "--calibration",
+        p,
+    ]);
     assert!(e.contains("`version`"), "{e}");
     std::fs::write(&bad, text.replacen("\"copy_gbps\"", "\"copy_gbs\"", 1)).unwrap();
     let e = fails(&["calibration", "show", p]);
@@ -78,12 +98,32 @@ fn a_bad_file_is_an_input_error_naming_the_field() {
 fn the_planners_use_the_file_and_say_so() {
     let f = fixture();
     let f = f.to_str().unwrap();
-    let infer = ["infer", "-m", "llama3.1-8b", "--gpu", "h100-sxm", "--tp", "1", "--input-tokens", "2000", "--output-tokens", "100", "--batch", "1", "-f", "json"];
+    let infer = [
+        "infer",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--tp",
+        "1",
+        "--input-tokens",
+        "2000",
+        "--output-tokens",
+        "100",
+        "--batch",
+        "1",
+        "-f",
+        "json",
+    ];
     let plain = json(&infer);
     let mut args = infer.to_vec();
     args.extend(["--calibration", f]);
     let measured = json(&args);
-    assert!(notes(&measured).contains("measured calibration (NVIDIA H100 80GB HBM3 (synthetic)"), "{}", notes(&measured));
+    assert!(
+        notes(&measured).contains("measured calibration (NVIDIA H100 80GB HBM3 (synthetic)"),
+        "{}",
+        notes(&measured)
+    );
     assert!(!notes(&plain).contains("measured calibration"));
     // The synthetic file reads HBM at 90 % of peak where the fitted model assumes 75 %.
     let tpot = |v: &Value| v["tpot_s"]["mean"].as_f64().unwrap();
@@ -98,10 +138,55 @@ fn the_planners_use_the_file_and_say_so() {
     assert_eq!(tpot(&v), tpot(&base));
 
     let cases: [&[&str]; 4] = [
-        &["train", "-m", "llama3.1-8b", "--gpu", "h100-sxm", "--gpus", "8", "--tokens", "1B", "--tp", "1", "--pp", "1", "-q"],
+        &[
+            "train",
+            "-m",
+            "llama3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--gpus",
+            "8",
+            "--tokens",
+            "1B",
+            "--tp",
+            "1",
+            "--pp",
+            "1",
+            "-q",
+        ],
         &["finetune", "-m", "llama3.1-8b", "--gpu", "h100-sxm", "--method", "lora", "--examples", "1k"],
-        &["serve", "-m", "llama3.1-8b", "--gpu", "h100-sxm", "--rate", "5", "--input-tokens", "500", "--output-tokens", "100", "--ttft-p99", "2", "--tpot-p99", "0.05"],
-        &["simulate", "-m", "llama3.1-8b", "--gpu", "h100-sxm", "--replicas", "1", "--rate", "2", "--input-tokens", "500", "--output-tokens", "100"],
+        &[
+            "serve",
+            "-m",
+            "llama3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--rate",
+            "5",
+            "--input-tokens",
+            "500",
+            "--output-tokens",
+            "100",
+            "--ttft-p99",
+            "2",
+            "--tpot-p99",
+            "0.05",
+        ],
+        &[
+            "simulate",
+            "-m",
+            "llama3.1-8b",
+            "--gpu",
+            "h100-sxm",
+            "--replicas",
+            "1",
+            "--rate",
+            "2",
+            "--input-tokens",
+            "500",
+            "--output-tokens",
+            "100",
+        ],
     ];
     for case in cases {
         let mut args = case.to_vec();
@@ -115,7 +200,11 @@ fn the_planners_use_the_file_and_say_so() {
 fn a_scenario_names_its_calibration_file() {
     let dir = tmp_dir("scenario");
     // The built-in scenario plans on A800 servers: the fixture measured as that chip.
-    let text = std::fs::read_to_string(fixture()).unwrap().replacen("\"chip\": \"h100-sxm\"", "\"chip\": \"a800-sxm-80gb\"", 1);
+    let text = std::fs::read_to_string(fixture()).unwrap().replacen(
+        "\"chip\": \"h100-sxm\"",
+        "\"chip\": \"a800-sxm-80gb\"",
+        1,
+    );
     std::fs::write(dir.join("a800.json"), text).unwrap();
     let scenario = std::fs::read_to_string(repo("examples/chatgpt-2023.toml")).unwrap();
     let with = dir.join("with.toml");
@@ -132,7 +221,8 @@ fn a_scenario_names_its_calibration_file() {
 }
 
 fn python() -> Option<&'static str> {
-    let ok = std::process::Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok =
+        std::process::Command::new("python3").arg("--version").output().is_ok_and(|o| o.status.success());
     ok.then_some("python3")
 }
 
@@ -164,7 +254,21 @@ fn the_script_writes_a_file_suanli_reads_without_a_gpu() {
     let shown = suanli().args(["calibration", "show"]).arg(&out).output().unwrap();
     assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
     // Planning with a header-only file changes nothing but the note.
-    let args = ["infer", "-m", "llama3.1-8b", "--gpu", "h100-sxm", "--tp", "1", "--input-tokens", "500", "--output-tokens", "50", "-f", "json"];
+    let args = [
+        "infer",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--tp",
+        "1",
+        "--input-tokens",
+        "500",
+        "--output-tokens",
+        "50",
+        "-f",
+        "json",
+    ];
     let plain = json(&args);
     let mut with = args.to_vec();
     with.extend(["--calibration", out.to_str().unwrap()]);
@@ -176,12 +280,16 @@ fn the_script_writes_a_file_suanli_reads_without_a_gpu() {
 
 /// Without torch (as on CI) a real run says so and exits 3; with torch but no GPU, the same.
 fn measured_needs_torch(py: &str, dir: &Path) {
-    let has_torch = std::process::Command::new(py).args(["-c", "import torch"]).output().is_ok_and(|o| o.status.success());
+    let has_torch = std::process::Command::new(py)
+        .args(["-c", "import torch"])
+        .output()
+        .is_ok_and(|o| o.status.success());
     if has_torch {
         eprintln!("torch is installed: the measuring run is left to a machine with a GPU");
         return;
     }
-    let run = std::process::Command::new(py).arg(script()).arg("-o").arg(dir.join("x.json")).output().unwrap();
+    let run =
+        std::process::Command::new(py).arg(script()).arg("-o").arg(dir.join("x.json")).output().unwrap();
     assert_eq!(run.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&run.stderr).contains("PyTorch is not installed"));
     assert!(!dir.join("x.json").exists());

@@ -42,7 +42,11 @@ fn show(catalog: &Catalog, text: &str, path: &Path) -> Result<String, CliError> 
         .iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k} {v}")))
         .collect();
-    let _ = writeln!(s, "software   {}", if versions.is_empty() { "not stated".into() } else { versions.join(", ") });
+    let _ = writeln!(
+        s,
+        "software   {}",
+        if versions.is_empty() { "not stated".into() } else { versions.join(", ") }
+    );
     if let Some(at) = &d.measured_at {
         let _ = writeln!(s, "measured   {at}");
     }
@@ -55,12 +59,35 @@ fn show(catalog: &Catalog, text: &str, path: &Path) -> Result<String, CliError> 
     let attention_peak = peak(Precision::Bf16).unwrap_or(0.0);
 
     if !f.gemm.is_empty() {
-        let _ = writeln!(s, "\nGEMMs (efficiency = measured TFLOP/s ÷ the catalog's dense peak; suanli interpolates in ln M)");
-        let mut t = Table::new(&["dtype", "shape", "N", "K", "M", "η smallest M", "η M=256", "η largest M", "TFLOP/s"]);
+        let _ = writeln!(
+            s,
+            "\nGEMMs (efficiency = measured TFLOP/s ÷ the catalog's dense peak; suanli interpolates in ln M)"
+        );
+        let mut t = Table::new(&[
+            "dtype",
+            "shape",
+            "N",
+            "K",
+            "M",
+            "η smallest M",
+            "η M=256",
+            "η largest M",
+            "TFLOP/s",
+        ]);
         for g in &f.gemm {
             let p = if g.dtype == "fp8" { Precision::Fp8 } else { Precision::Bf16 };
             let Some(pk) = peak(p) else {
-                t.row([g.dtype.clone(), g.shape.clone(), g.n.to_string(), g.k.to_string(), String::new(), "no peak".into(), String::new(), String::new(), String::new()]);
+                t.row([
+                    g.dtype.clone(),
+                    g.shape.clone(),
+                    g.n.to_string(),
+                    g.k.to_string(),
+                    String::new(),
+                    "no peak".into(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]);
                 continue;
             };
             let eff: Vec<f64> = g.tflops.iter().map(|x| x * 1e12 / pk).collect();
@@ -102,7 +129,9 @@ fn show(catalog: &Catalog, text: &str, path: &Path) -> Result<String, CliError> 
                 .context
                 .iter()
                 .zip(&ys)
-                .map(|(x, y)| format!("{x}: {y:.0} ({})", if scale > 0.0 { pct(y / scale) } else { "-".into() }))
+                .map(|(x, y)| {
+                    format!("{x}: {y:.0} ({})", if scale > 0.0 { pct(y / scale) } else { "-".into() })
+                })
                 .collect();
             let _ = writeln!(
                 s,
@@ -115,7 +144,14 @@ fn show(catalog: &Catalog, text: &str, path: &Path) -> Result<String, CliError> 
             );
         }
     }
-    let curves = ChipCurves::new(&m, Precision::Bf16, peak(Precision::Bf16).unwrap_or(1.0), attention_peak.max(1.0), hbm, link);
+    let curves = ChipCurves::new(
+        &m,
+        Precision::Bf16,
+        peak(Precision::Bf16).unwrap_or(1.0),
+        attention_peak.max(1.0),
+        hbm,
+        link,
+    );
     for c in &f.collectives {
         let last = c.busbw_gbps.len() - 1;
         let _ = writeln!(
@@ -133,7 +169,11 @@ fn show(catalog: &Catalog, text: &str, path: &Path) -> Result<String, CliError> 
         let _ = writeln!(s, "           all-reduce model: α = {:.1} µs, η = {}", alpha * 1e6, pct(eta));
     }
     if let Some(ds) = &f.decode_step {
-        let _ = writeln!(s, "\ndecode step of a random {}-shaped model ({} layers, context {}), ms:", ds.model, ds.layers, ds.context);
+        let _ = writeln!(
+            s,
+            "\ndecode step of a random {}-shaped model ({} layers, context {}), ms:",
+            ds.model, ds.layers, ds.context
+        );
         let mut t = Table::new(&["batch", "CUDA graph", "eager", "graph speed-up"]);
         for (i, b) in ds.batch.iter().enumerate() {
             let eager = ds.eager_ms.get(i);

@@ -76,7 +76,7 @@ impl GemmMix {
 /// The mix for GEMMs `(n, k)` (FLOPs ∝ n·k per row) over `curves`: each on the curve nearest in
 /// `|ln n − ln n'| + |ln k − ln k'|`.
 #[must_use]
-pub fn nearest_mix(curves: &[GemmCurve], shapes: &[(f64, f64)]) -> GemmMix {
+pub fn nearest_mix(curves: &[GemmCurve], shapes: &[Shape]) -> GemmMix {
     if curves.is_empty() {
         return GemmMix::default();
     }
@@ -93,11 +93,14 @@ pub fn nearest_mix(curves: &[GemmCurve], shapes: &[(f64, f64)]) -> GemmMix {
     GemmMix { parts }
 }
 
+/// A GEMM's (N, K): output columns and reduction dimension.
+pub type Shape = (f64, f64);
+
 /// The (N, K) of one layer's weight GEMMs on one GPU at tensor-parallel degree `tp`: the
 /// dense ones (fused QKV, attention output, fused gate-up or up, down) and a routed expert's
 /// (gate-up, down; experts are not split by `tp`).
 #[must_use]
-pub fn layer_shapes(spec: &ModelSpec, tp: f64) -> (Vec<(f64, f64)>, Vec<(f64, f64)>) {
+pub fn layer_shapes(spec: &ModelSpec, tp: f64) -> (Vec<Shape>, Vec<Shape>) {
     let h = f64::from(spec.hidden);
     let tp = tp.max(1.0);
     let q = f64::from(spec.heads) * f64::from(spec.head_dim);

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use crate::Catalog;
 use crate::error::Error;
 
-pub use curves::{ChipCurves, Curve, GemmCurve, GemmMix, layer_shapes, nearest_mix};
+pub use curves::{ChipCurves, Curve, GemmCurve, GemmMix, Shape, layer_shapes, nearest_mix};
 
 /// The `format` value of a calibration file.
 pub const FORMAT: &str = "suanli-calibration";
@@ -208,11 +208,8 @@ impl Measured {
         let file: File = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            let message = if path == "." || path.is_empty() {
-                inner.to_string()
-            } else {
-                format!("`{path}`: {inner}")
-            };
+            let message =
+                if path == "." || path.is_empty() { inner.to_string() } else { format!("`{path}`: {inner}") };
             Error::Syntax { origin: origin.to_string(), line: inner.line(), column: inner.column(), message }
         })?;
         check(&file, origin)?;
@@ -225,12 +222,15 @@ impl Measured {
     pub fn label(&self) -> String {
         let d = &self.file.device;
         let mut parts = vec![d.name.clone()];
-        for (k, v) in [("torch", &d.torch), ("CUDA", &d.cuda), ("driver", &d.driver), ("measured", &d.measured_at)] {
+        for (k, v) in
+            [("torch", &d.torch), ("CUDA", &d.cuda), ("driver", &d.driver), ("measured", &d.measured_at)]
+        {
             if let Some(v) = v {
                 parts.push(format!("{k} {v}"));
             }
         }
-        let from = if self.origin == "calibration" { String::new() } else { format!(" from {}", self.origin) };
+        let from =
+            if self.origin == "calibration" { String::new() } else { format!(" from {}", self.origin) };
         format!("measured calibration{from} ({})", parts.join(", "))
     }
 }
@@ -273,10 +273,20 @@ fn check(f: &File, origin: &str) -> Result<(), Error> {
         return Err(Error::invalid(origin, "format", &f.format, format!("\"{FORMAT}\"")));
     }
     if f.version != VERSION {
-        return Err(Error::invalid(origin, "version", f.version, format!("{VERSION} (this build reads version {VERSION})")));
+        return Err(Error::invalid(
+            origin,
+            "version",
+            f.version,
+            format!("{VERSION} (this build reads version {VERSION})"),
+        ));
     }
     if f.device.chip.trim().is_empty() {
-        return Err(Error::invalid(origin, "device.chip", "\"\"", "the catalog id of the measured accelerator"));
+        return Err(Error::invalid(
+            origin,
+            "device.chip",
+            "\"\"",
+            "the catalog id of the measured accelerator",
+        ));
     }
     if f.device.count == 0 {
         return Err(Error::invalid(origin, "device.count", 0, "at least 1"));
@@ -301,13 +311,17 @@ fn check(f: &File, origin: &str) -> Result<(), Error> {
         for (name, c, field) in [("prefill", &a.prefill, "tflops"), ("decode", &a.decode, "gbps")] {
             let Some(c) = c else { continue };
             let key = |k: &str| format!("attention.{name}.{k}");
-            for (k, v) in [("batch", c.batch), ("heads", c.heads), ("kv_heads", c.kv_heads), ("head_dim", c.head_dim)] {
+            for (k, v) in
+                [("batch", c.batch), ("heads", c.heads), ("kv_heads", c.kv_heads), ("head_dim", c.head_dim)]
+            {
                 if v == 0 {
                     return Err(Error::invalid(origin, key(k), 0, "at least 1"));
                 }
             }
             let ys = if field == "tflops" { &c.tflops } else { &c.gbps };
-            let ys = ys.as_ref().ok_or_else(|| Error::MissingKey { origin: origin.to_string(), key: key(field) })?;
+            let ys = ys
+                .as_ref()
+                .ok_or_else(|| Error::MissingKey { origin: origin.to_string(), key: key(field) })?;
             series(origin, &key("context"), &c.context, &key(field), ys)?;
         }
     }

@@ -293,8 +293,8 @@ impl Replica {
             attn(decode * decode_ctx) / fitted_attention + attn(prefill * prefill_ctx) / prefill_attention;
         let kv_efficiency =
             measured.and_then(|m| m.decode_kv.as_ref()).map_or(cal.kv_hbm_efficiency, |k| k.at(decode_ctx));
-        let attention_memory_s = decode * decode_ctx * self.memory.kv_bytes_per_token
-            / (c.hbm_bytes_per_s * kv_efficiency);
+        let attention_memory_s =
+            decode * decode_ctx * self.memory.kv_bytes_per_token / (c.hbm_bytes_per_s * kv_efficiency);
         let act = tokens * self.hidden * 2.0;
         let tp = f64::from(self.config.tp);
         let all_reduce = if self.config.tp > 1 {

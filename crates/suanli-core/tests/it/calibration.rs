@@ -77,7 +77,9 @@ fn every_shape_of_the_model_uses_its_own_curve() {
         .as_array()
         .expect("gemm")
         .iter()
-        .filter(|g| g["dtype"] == "bf16" && g["shape"].as_str().expect("shape").starts_with("llama3.1-8b tp1"))
+        .filter(|g| {
+            g["dtype"] == "bf16" && g["shape"].as_str().expect("shape").starts_with("llama3.1-8b tp1")
+        })
         .collect();
     assert_eq!(curves.len(), 4);
     let ms: Vec<f64> = curves[0]["m"].as_array().expect("m").iter().map(|m| m.as_f64().expect("m")).collect();
@@ -127,8 +129,10 @@ fn fp8_uses_the_fp8_curves_and_other_chips_are_untouched() {
     let v = fixture();
     let c = catalog(Some(&v));
     let r = replica(&c, "h100-sxm", Precision::Fp8);
-    let peak = c.accelerator("h100-sxm").expect("h100").peak_flops(Precision::Fp8, PeakKind::Dense).expect("fp8");
-    let fp8: Vec<&Value> = v["gemm"].as_array().expect("gemm").iter().filter(|g| g["dtype"] == "fp8").collect();
+    let peak =
+        c.accelerator("h100-sxm").expect("h100").peak_flops(Precision::Fp8, PeakKind::Dense).expect("fp8");
+    let fp8: Vec<&Value> =
+        v["gemm"].as_array().expect("gemm").iter().filter(|g| g["dtype"] == "fp8").collect();
     let last = fp8[0]["tflops"].as_array().expect("t").len() - 1;
     let eff = r.dense_gemm_efficiency(16384.0);
     for g in &fp8 {
@@ -137,7 +141,8 @@ fn fp8_uses_the_fp8_curves_and_other_chips_are_untouched() {
     }
     // An A100 plans exactly as without the file.
     let with = replica(&c, "a100-sxm-80gb", Precision::Bf16).step(8.0, 1000.0, 512.0, 256.0, 8.0);
-    let without = replica(&catalog(None), "a100-sxm-80gb", Precision::Bf16).step(8.0, 1000.0, 512.0, 256.0, 8.0);
+    let without =
+        replica(&catalog(None), "a100-sxm-80gb", Precision::Bf16).step(8.0, 1000.0, 512.0, 256.0, 8.0);
     assert_eq!(with, without);
 }
 
@@ -146,9 +151,20 @@ fn training_steps_follow_the_measured_gemm_rate() {
     let c = catalog(None);
     let spec = c.model("llama3.1-8b").expect("model").clone();
     let w = Workload { global_batch: 64, seq_len: 4096, precision: Precision::Bf16 };
-    let l = Layout { tp: 1, pp: 1, dp: 8, ep: 1, cp: 1, vp: 1, micro_batch: 1, recompute: Recompute::Full, zero: 1 };
+    let l = Layout {
+        tp: 1,
+        pp: 1,
+        dp: 8,
+        ep: 1,
+        cp: 1,
+        vp: 1,
+        micro_batch: 1,
+        recompute: Recompute::Full,
+        zero: 1,
+    };
     let step = |cat: &Catalog| {
-        let cl = Cluster::new(cat, "h100-sxm", None, Precision::Bf16, &Calibration::default()).expect("cluster");
+        let cl =
+            Cluster::new(cat, "h100-sxm", None, Precision::Bf16, &Calibration::default()).expect("cluster");
         let p = Prepared::new(&spec, &cl, &w, &Calibration::default(), &Stack::MODERN);
         evaluate(&p, &l).step_time_s
     };
