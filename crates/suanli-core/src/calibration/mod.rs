@@ -210,6 +210,8 @@ impl Measured {
             let inner = e.into_inner();
             let message =
                 if path == "." || path.is_empty() { inner.to_string() } else { format!("`{path}`: {inner}") };
+            // One line whatever the keys hold.
+            let message = message.replace('\n', "\\n").replace('\r', "\\r");
             Error::Syntax { origin: origin.to_string(), line: inner.line(), column: inner.column(), message }
         })?;
         check(&file, origin)?;

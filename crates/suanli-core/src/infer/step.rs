@@ -191,10 +191,14 @@ impl Replica {
             attention_per_token_per_context: attention_flops_per_token(spec, 1.0) / gpus,
             cluster: cluster.clone(),
             calib: measured_calibration(cluster, calib),
-            measured_gemm: cluster.measured.as_ref().filter(|m| !m.gemm.is_empty()).map(|m| {
-                let (dense, expert) = layer_shapes(spec, tp);
-                (nearest_mix(&m.gemm, &dense), nearest_mix(&m.gemm, &expert))
-            }),
+            measured_gemm: cluster
+                .measured
+                .as_ref()
+                .map(|m| {
+                    let (dense, expert) = layer_shapes(spec, tp);
+                    (nearest_mix(&m.gemm, &dense), nearest_mix(&m.gemm, &expert))
+                })
+                .filter(|(dense, _)| !dense.is_empty()),
         }
     }
 

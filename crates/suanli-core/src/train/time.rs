@@ -318,8 +318,8 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let measured = p.measured_gemm.iter().find(|(d, _, _)| *d == tp);
     let dim = tokens.min(p.hidden / t).min(p.widest_ffn / t);
     let eta = match measured {
-        Some((_, mix, _)) => mix.at(tokens),
-        None => c.gemm_efficiency * dim / (dim + half),
+        Some((_, mix, _)) if !mix.is_empty() => mix.at(tokens),
+        _ => c.gemm_efficiency * dim / (dim + half),
     };
     let dense_flops = p.matmul_flops_per_token_layer - p.expert_flops_per_token_layer;
     let mut gemm = tokens * dense_flops / t / (c.peak_flops * eta);
