@@ -86,7 +86,7 @@ pub struct Replica {
     cluster: Cluster,
     calib: InferCalibration,
     /// Measured GEMM efficiency of the dense and the expert GEMMs by M, when the cluster has
-    /// measured curves at its precision.
+    /// measured curves at its precision and the weights are as wide as the activations.
     measured_gemm: Option<(GemmMix, GemmMix)>,
 }
 
@@ -191,9 +191,12 @@ impl Replica {
             attention_per_token_per_context: attention_flops_per_token(spec, 1.0) / gpus,
             cluster: cluster.clone(),
             calib: measured_calibration(cluster, calib),
+            // The curves were measured with weights at the activations' width: weight-only
+            // quantisation (int4 or int8 weights, bf16 GEMMs) keeps the fitted model.
             measured_gemm: cluster
                 .measured
                 .as_ref()
+                .filter(|_| wb == cfg.precision.activations.bytes())
                 .map(|m| {
                     let (dense, expert) = layer_shapes(spec, tp);
                     (nearest_mix(&m.gemm, &dense), nearest_mix(&m.gemm, &expert))

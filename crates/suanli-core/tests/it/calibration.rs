@@ -195,3 +195,25 @@ fn bad_files_name_the_field() {
     let e = Measured::parse(&v.to_string(), "f.json").expect_err("length").to_string();
     assert!(e.contains("gemm[0].tflops"), "{e}");
 }
+
+#[test]
+fn weight_only_quantisation_keeps_the_fitted_gemm_rate() {
+    // The curves were measured with bf16 weights: int4 weights with bf16 GEMMs stream a quarter
+    // of the bytes, so the measured small-M times do not apply to them.
+    let int4 = |c: &Catalog| {
+        let spec = c.model("llama3.1-8b").expect("model");
+        let prec = Precisions { weights: Precision::Int4, ..Precisions::uniform(Precision::Bf16) };
+        let cluster =
+            Cluster::new(c, "h100-sxm", None, Precision::Bf16, &Calibration::default()).expect("cluster");
+        let cfg = InferConfig { tp: 1, pp: 1, ep: 1, precision: prec };
+        Replica::new(spec, &cluster, &cfg, &Engine::default(), &InferCalibration::default())
+    };
+    let with = int4(&catalog(Some(&fixture())));
+    let without = int4(&catalog(None));
+    for m in [1.0, 16.0, 4096.0] {
+        let (a, b) = (with.dense_gemm_efficiency(m), without.dense_gemm_efficiency(m));
+        // Only the large-GEMM efficiency (the file's median at the largest M) differs.
+        let ratio = with.cluster().gemm_efficiency / without.cluster().gemm_efficiency;
+        assert!((a / b / ratio - 1.0).abs() < 1e-12, "M = {m}: {a} vs {b}");
+    }
+}
