@@ -171,21 +171,50 @@ fn show(catalog: &Catalog, text: &str, path: &Path) -> Result<String, CliError> 
     if let Some(ds) = &f.decode_step {
         let _ = writeln!(
             s,
-            "\ndecode step of a random {}-shaped model ({} layers, context {}), ms:",
+            "\ndecode step of a random {}-shaped model ({} layers, context {}), ms, beside suanli's step with this file:",
             ds.model, ds.layers, ds.context
         );
-        let mut t = Table::new(&["batch", "CUDA graph", "eager", "graph speed-up"]);
+        let predicted = |b: f64| predicted_step_ms(&catalog, &a.id, ds, b);
+        let mut t =
+            Table::new(&["batch", "CUDA graph", "eager", "graph speed-up", "suanli", "graph ÷ suanli"]);
         for (i, b) in ds.batch.iter().enumerate() {
             let eager = ds.eager_ms.get(i);
+            let p = predicted(*b);
             t.row([
                 b.to_string(),
                 format!("{:.3}", ds.graph_ms[i]),
                 eager.map_or(String::new(), |e| format!("{e:.3}")),
                 eager.map_or(String::new(), |e| format!("{:.2}x", e / ds.graph_ms[i])),
+                p.map_or("-".into(), |p| format!("{p:.3}")),
+                p.map_or("-".into(), |p| format!("{:.2}", ds.graph_ms[i] / p)),
             ]);
         }
         s.push_str(&t.to_text());
     }
     let _ = writeln!(s, "\nuse it: suanli infer … --gpu {} --calibration {origin}", a.id);
     Ok(s)
+}
+
+/// suanli's decode step (tp 1, bf16, the engine's defaults) for the measured model cut to the
+/// measured layers, with the file applied, ms; `None` when the model is not catalogued or
+/// does not fit.
+fn predicted_step_ms(
+    catalog: &Catalog,
+    chip: &str,
+    ds: &suanli_core::calibration::DecodeStep,
+    batch: f64,
+) -> Option<f64> {
+    use suanli_core::infer::{Engine, InferCalibration, InferConfig, Precisions, Replica};
+    use suanli_core::train::{Calibration, Cluster};
+    let mut spec = catalog.model(&ds.model).ok()?.clone();
+    if spec.layers != ds.layers {
+        spec.layers = ds.layers;
+        spec.check().ok()?;
+    }
+    let cluster = Cluster::new(catalog, chip, None, Precision::Bf16, &Calibration::default()).ok()?;
+    let cfg = InferConfig { tp: 1, pp: 1, ep: 1, precision: Precisions::uniform(Precision::Bf16) };
+    let r = Replica::new(&spec, &cluster, &cfg, &Engine::default(), &InferCalibration::default());
+    let context = ds.context as f64;
+    (r.fits() && r.kv_capacity(context + 1.0) >= batch)
+        .then(|| r.step(batch, context, 0.0, 0.0, batch).total_s * 1e3)
 }
