@@ -59,6 +59,7 @@ fn show_summarises_the_file() {
         "prefill",
         "all-reduce model",
         "CUDA graph",
+        "graph ÷ suanli",
     ] {
         assert!(text.contains(want), "{want} missing:\n{text}");
     }
