@@ -237,15 +237,25 @@ impl Measured {
     }
 }
 
-fn positive(origin: &str, key: &str, v: f64) -> Result<(), Error> {
-    if v.is_finite() && v > 0.0 {
+/// Rates (TFLOP/s, GB/s) a file may hold: from 10⁻⁶ to 10⁷ (10 EFLOP/s, 10 PB/s per GPU), so
+/// every efficiency and time derived from them stays finite.
+const RATES: (f64, f64) = (1e-6, 1e7);
+/// Sizes (rows, tokens of context, bytes) a file may hold.
+const SIZES: (f64, f64) = (1.0, 1e13);
+
+fn in_range(origin: &str, key: &str, v: f64, (lo, hi): (f64, f64)) -> Result<(), Error> {
+    if v.is_finite() && (lo..=hi).contains(&v) {
         Ok(())
     } else {
-        Err(Error::invalid(origin, key, v, "a positive, finite number"))
+        Err(Error::invalid(origin, key, v, format!("a number from {lo:e} to {hi:e}")))
     }
 }
 
-/// Checks a pair of arrays: same non-zero length, `xs` strictly ascending, all positive.
+fn positive(origin: &str, key: &str, v: f64) -> Result<(), Error> {
+    in_range(origin, key, v, RATES)
+}
+
+/// Checks a pair of arrays: same non-zero length, `xs` sizes strictly ascending, `ys` rates.
 fn series(origin: &str, key: &str, xs: &[f64], ykey: &str, ys: &[f64]) -> Result<(), Error> {
     if xs.is_empty() {
         return Err(Error::invalid(origin, key, "[]", "at least one value"));
@@ -259,7 +269,7 @@ fn series(origin: &str, key: &str, xs: &[f64], ykey: &str, ys: &[f64]) -> Result
         ));
     }
     for (i, &x) in xs.iter().enumerate() {
-        positive(origin, &format!("{key}[{i}]"), x)?;
+        in_range(origin, &format!("{key}[{i}]"), x, SIZES)?;
         if i > 0 && x <= xs[i - 1] {
             return Err(Error::invalid(origin, format!("{key}[{i}]"), x, "values in ascending order"));
         }
@@ -393,6 +403,10 @@ mod tests {
         let bad = FIXTURE.replacen("\"dtype\": \"bf16\"", "\"dtype\": 16", 1);
         let e = Measured::parse(&bad, "f").unwrap_err().to_string();
         assert!(e.contains("gemm[0].dtype"), "{e}");
+        // A denormal rate would make a step infinitely long (found by the fuzz test).
+        let bad = FIXTURE.replacen("151.84", "1e-320", 1);
+        let e = Measured::parse(&bad, "f").unwrap_err().to_string();
+        assert!(e.contains("gemm[0].tflops[3]"), "{e}");
         let e = Measured::parse("{", "f").unwrap_err().to_string();
         assert!(e.starts_with("f:"), "{e}");
     }
