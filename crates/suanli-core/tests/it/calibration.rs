@@ -151,17 +151,12 @@ fn training_steps_follow_the_measured_gemm_rate() {
     let c = catalog(None);
     let spec = c.model("llama3.1-8b").expect("model").clone();
     let w = Workload { global_batch: 64, seq_len: 4096, precision: Precision::Bf16 };
-    let l = Layout {
-        tp: 1,
-        pp: 1,
-        dp: 8,
-        ep: 1,
-        cp: 1,
-        vp: 1,
-        micro_batch: 1,
-        recompute: Recompute::Full,
-        zero: 1,
-    };
+    // From JSON, so that layout fields added later take their defaults.
+    let recompute = serde_json::to_value(Recompute::Full).expect("serialises");
+    let l: Layout = serde_json::from_value(serde_json::json!({
+        "tp": 1, "pp": 1, "dp": 8, "ep": 1, "cp": 1, "vp": 1, "micro_batch": 1, "recompute": recompute, "zero": 1
+    }))
+    .expect("a layout");
     let step = |cat: &Catalog| {
         let cl =
             Cluster::new(cat, "h100-sxm", None, Precision::Bf16, &Calibration::default()).expect("cluster");
