@@ -103,6 +103,8 @@ def type_of(command: str, name: str, prop: dict) -> str:
         return "Union[str, os.PathLike, Mapping[str, Any]]"
     if name in ("trace", "lengths_trace"):
         return "Union[str, os.PathLike]"
+    if name == "calibration":
+        return "Union[str, os.PathLike, Mapping[str, Any]]"
     if "$ref" in prop:
         return "Union[str, Sequence[str]]"
     t = prop.get("type")
@@ -142,6 +144,8 @@ def params(command: str, schema: dict) -> list:
             desc = DOCUMENT_DOC[command]
         elif n in ("trace", "lengths_trace"):
             desc += " A path to such a file is read."
+        elif n == "calibration":
+            desc += " A path to such a file is read; a dict (the parsed file) is sent as its JSON."
         if n in required and n in ALIASES:
             desc += f" Required (or its old name `{ALIASES[n]}`)."
         elif n in required and not (command == "plan" and n == "document"):

@@ -110,6 +110,12 @@ pub struct FinetuneRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub placement: Option<String>,
+    /// A measured calibration (the text of a file `scripts/measure-gpu.py` wrote): its curves
+    /// replace the fitted efficiencies for the chip it measured. On the command line
+    /// `--calibration FILE`.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
 }
 
 /// A request with its defaults filled in.
@@ -168,6 +174,13 @@ impl Resolved {
 
 /// The fine-tuning plan.
 pub fn finetune(catalog: &Catalog, a: &FinetuneRequest) -> ApiResult<FinetuneOut> {
+    let catalog = &*input::calibrated(catalog, a.calibration.as_deref())?;
+    let mut reply = finetune_uncalibrated(catalog, a)?;
+    reply.answer.notes.extend(input::calibration_note(catalog, &[a.gpu.as_str()]));
+    Ok(reply)
+}
+
+fn finetune_uncalibrated(catalog: &Catalog, a: &FinetuneRequest) -> ApiResult<FinetuneOut> {
     let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
     let a = &Resolved::new(a, spec.max_context)?;
     if a.gpus == 0 {

@@ -176,6 +176,12 @@ pub struct InferRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub per_dollar: bool,
+    /// A measured calibration (the text of a file `scripts/measure-gpu.py` wrote): its curves
+    /// replace the fitted efficiencies for the chip it measured. On the command line
+    /// `--calibration FILE`.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
 }
 
 impl InferRequest {
@@ -331,6 +337,13 @@ fn divisors_up_to(n: u32, max: u32) -> Vec<u32> {
 
 /// The inference plan, and why it does not fit when it does not.
 pub fn infer(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
+    let catalog = &*input::calibrated(catalog, r.calibration.as_deref())?;
+    let mut reply = infer_uncalibrated(catalog, r)?;
+    reply.answer.notes.extend(input::calibration_note(catalog, &[r.gpu.as_str()]));
+    Ok(reply)
+}
+
+fn infer_uncalibrated(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc> {
     let spec: ModelSpec = input::model(catalog, r.model.as_deref(), r.model_config.as_ref())?;
     let input = count("input_tokens", r.input_tokens, MAX_TOKENS)?;
     let output = count("output_tokens", r.output_tokens, MAX_TOKENS)?;

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 use suanli_core::Catalog;
+use suanli_core::calibration::Measured;
 use suanli_core::model::{ModelSpec, from_hf_config};
 use suanli_core::precision::Precision;
 
@@ -89,4 +90,32 @@ pub(crate) fn model(
             Err(ApiError::field("model", "required: a catalog id, or a config.json in model_config"))
         }
     }
+}
+
+/// The catalog with the request's measured calibration (the file's text) attached, and the
+/// calibration: the catalog unchanged without one.
+pub(crate) fn calibrated<'a>(
+    catalog: &'a Catalog,
+    text: Option<&str>,
+) -> Result<std::borrow::Cow<'a, Catalog>, ApiError> {
+    let Some(text) = text else { return Ok(std::borrow::Cow::Borrowed(catalog)) };
+    let bad = |e: suanli_core::Error| ApiError::field("calibration", e.to_string());
+    let m = Measured::parse(text, "calibration").map_err(bad)?;
+    catalog.with_measured(m).map(std::borrow::Cow::Owned).map_err(bad)
+}
+
+/// The note saying which calibration a report used: the measured file for its chip (applied
+/// when the request's chips, or every chip when it names none, include the file's), or none.
+pub(crate) fn calibration_note(catalog: &Catalog, gpus: &[&str]) -> Option<String> {
+    let m = catalog.measured.as_ref()?;
+    let chip = m.file.device.chip.as_str();
+    let ids: Vec<&str> = gpus.iter().map(|g| catalog.accelerator(g).map_or(*g, |a| a.id.as_str())).collect();
+    Some(if ids.is_empty() || ids.contains(&chip) {
+        format!(
+            "{}: its GEMM (by M, per shape; bf16 and fp8), HBM, attention and all-reduce curves replace the fitted efficiencies for {chip}",
+            m.label()
+        )
+    } else {
+        format!("{} not applied: it measured {chip}, not {}", m.label(), ids.join(", "))
+    })
 }

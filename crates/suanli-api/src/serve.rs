@@ -147,6 +147,12 @@ pub struct ServeRequest {
     #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
     #[serde(default)]
     pub acceptance: Option<f64>,
+    /// A measured calibration (the text of a file `scripts/measure-gpu.py` wrote): its curves
+    /// replace the fitted efficiencies for the chip it measured. On the command line
+    /// `--calibration FILE`.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
 }
 
 impl ServeRequest {
@@ -212,6 +218,16 @@ fn notes_spec(notes: &mut Vec<String>, sp: &suanli_sim::engine::SpeculationSpec)
 
 /// The fleet plan.
 pub fn serve(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
+    let catalog = &*input::calibrated(catalog, a.calibration.as_deref())?;
+    let mut reply = serve_uncalibrated(catalog, a)?;
+    reply
+        .answer
+        .notes
+        .extend(input::calibration_note(catalog, &a.gpu.iter().map(String::as_str).collect::<Vec<_>>()));
+    Ok(reply)
+}
+
+fn serve_uncalibrated(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc> {
     let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
     let t = a.traffic();
     let lengths = t.lengths(&spec)?;

@@ -161,6 +161,12 @@ pub struct SimulateRequest {
     #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
     #[serde(default)]
     pub acceptance: Option<f64>,
+    /// A measured calibration (the text of a file `scripts/measure-gpu.py` wrote): its curves
+    /// replace the fitted efficiencies for the chip it measured. On the command line
+    /// `--calibration FILE`.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
 }
 
 impl SimulateRequest {
@@ -223,6 +229,13 @@ fn requests(
 
 /// The simulation report.
 pub fn simulate(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
+    let catalog = &*input::calibrated(catalog, a.calibration.as_deref())?;
+    let mut reply = simulate_uncalibrated(catalog, a)?;
+    reply.answer.notes.extend(input::calibration_note(catalog, &[a.gpu.as_str()]));
+    Ok(reply)
+}
+
+fn simulate_uncalibrated(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<SimDoc> {
     let spec = input::model(catalog, a.model.as_deref(), a.model_config.as_ref())?;
     let t = a.traffic();
     if a.replicas == 0 || a.replicas > MAX_REPLICAS {

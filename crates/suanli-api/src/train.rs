@@ -141,6 +141,12 @@ pub struct TrainRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub top: Option<u32>,
+    /// A measured calibration (the text of a file `scripts/measure-gpu.py` wrote): its curves
+    /// replace the fitted efficiencies for the chip it measured. On the command line
+    /// `--calibration FILE`.
+    #[cfg_attr(feature = "clap", arg(skip))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
 }
 
 /// Rules a fixed field must obey on its own, before any search.
@@ -355,7 +361,10 @@ pub fn train(
     let search = parallel_search;
     #[cfg(not(feature = "parallel"))]
     let search = sequential_search;
-    train_with(catalog, a, progress, search)
+    let catalog = &*input::calibrated(catalog, a.calibration.as_deref())?;
+    let mut reply = train_with(catalog, a, progress, search)?;
+    reply.answer.notes.extend(input::calibration_note(catalog, &[a.gpu.as_str()]));
+    Ok(reply)
 }
 
 /// A layout search: over threads or on this one, with the same outcome.

@@ -109,6 +109,12 @@ pub(crate) enum Command {
         after_help = "Examples:\n  suanli sweep -m llama3.1-8b,llama3.1-70b --gpu all --input-tokens 500,2000 --output-tokens 200 -f csv\n  suanli sweep -m llama3.1-70b --gpu h100-sxm,a100-sxm-80gb --input-tokens 1k --output-tokens 1k --shard 2/8 -f json"
     )]
     Sweep(Box<SweepArgs>),
+    /// Inspect a measured calibration file (`scripts/measure-gpu.py` writes one).
+    #[command(after_help = "Examples:\n  suanli calibration show h100.calibration.json")]
+    Calibration {
+        #[command(subcommand)]
+        what: CalibrationCommand,
+    },
     /// Compare predictions with the published measurements in `validation/`.
     #[command(after_help = "Examples:\n  suanli validate\n  suanli validate training -f csv")]
     Validate {
@@ -174,6 +180,8 @@ pub(crate) struct TrainArgs {
     #[arg(long, short = 'q')]
     pub(crate) quiet: bool,
     #[command(flatten)]
+    pub(crate) calibration: CalibrationArg,
+    #[command(flatten)]
     pub(crate) out: Output,
 }
 
@@ -191,6 +199,8 @@ pub(crate) struct FlopsArgs {
 pub(crate) struct InferArgs {
     #[command(flatten)]
     pub(crate) req: suanli_api::InferRequest,
+    #[command(flatten)]
+    pub(crate) calibration: CalibrationArg,
     #[command(flatten)]
     pub(crate) out: FormatOnly,
 }
@@ -210,6 +220,8 @@ pub(crate) struct FinetuneArgs {
     #[command(flatten)]
     pub(crate) req: suanli_api::FinetuneRequest,
     #[command(flatten)]
+    pub(crate) calibration: CalibrationArg,
+    #[command(flatten)]
     pub(crate) out: Output,
 }
 
@@ -218,6 +230,8 @@ pub(crate) struct FinetuneArgs {
 pub(crate) struct ServeArgs {
     #[command(flatten)]
     pub(crate) req: suanli_api::ServeRequest,
+    #[command(flatten)]
+    pub(crate) calibration: CalibrationArg,
     #[command(flatten)]
     pub(crate) out: FormatOnly,
 }
@@ -231,7 +245,33 @@ pub(crate) struct SimulateArgs {
     #[arg(long, conflicts_with = "rate", value_name = "FILE")]
     pub(crate) trace: Option<PathBuf>,
     #[command(flatten)]
+    pub(crate) calibration: CalibrationArg,
+    #[command(flatten)]
     pub(crate) out: FormatOnly,
+}
+
+/// `--calibration FILE`: a measured calibration for one chip.
+#[derive(Debug, Args, Default)]
+pub(crate) struct CalibrationArg {
+    /// A calibration file written by `scripts/measure-gpu.py`: its measured GEMM, HBM,
+    /// attention and collective curves replace the fitted efficiencies for the chip it measured.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) calibration: Option<PathBuf>,
+}
+
+/// `suanli calibration …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum CalibrationCommand {
+    /// Summarise a calibration file: device, versions, what was skipped, each curve as a
+    /// fraction of the catalog's peaks.
+    #[command(after_help = "Examples:\n  suanli calibration show h100.calibration.json")]
+    Show {
+        /// The file (JSON, `format` = "suanli-calibration").
+        file: PathBuf,
+        /// Write to this file instead of stdout (written whole or not at all).
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 /// Format and output file for commands whose `--output` means tokens.

@@ -50,6 +50,15 @@ pub(crate) fn read(path: &Path) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(|e| CliError::Input(format!("cannot read {}: {e}", path.display())))
 }
 
+/// `--calibration FILE`: the file's text, checked here so errors name the file and the field
+/// (the library parses it again from the request).
+pub(crate) fn calibration(path: Option<&Path>) -> Result<Option<String>, CliError> {
+    let Some(path) = path else { return Ok(None) };
+    let text = read(path)?;
+    suanli_core::calibration::Measured::parse(&text, &path.display().to_string())?;
+    Ok(Some(text))
+}
+
 /// The built-in catalog with the user's files merged and checked.
 pub(crate) fn catalog(files: &[std::path::PathBuf]) -> Result<Catalog, CliError> {
     let mut c = Catalog::builtin()?;

@@ -51,6 +51,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Serve(args)) => commands::serve::run_serve(&catalog, &args),
         Some(Command::Simulate(args)) => commands::serve::run_simulate(&catalog, &args),
         Some(Command::Sweep(args)) => commands::sweep::run(&catalog, &args),
+        Some(Command::Calibration { what }) => commands::calibration::run(&catalog, &what),
         Some(Command::Validate { set, rows, out }) => commands::validate::run(&catalog, &set, rows, &out),
         #[cfg(feature = "web")]
         Some(Command::Web(args)) => web::run(&args),

@@ -253,6 +253,20 @@ fn infer_bad_input_names_the_field() {
 }
 
 #[test]
+fn a_calibration_travels_inline_never_as_a_path() {
+    let text =
+        std::fs::read_to_string(repo("crates/suanli-core/tests/fixtures/calibration/h100-synthetic.json"))
+            .expect("fixture");
+    let mut b = infer_body();
+    b["calibration"] = json!(text);
+    let r = post("/v1/infer", &b);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.json()["notes"].to_string().contains("measured calibration"), "{}", r.body);
+    b["calibration"] = json!(repo("crates/suanli-core/tests/fixtures/calibration/h100-synthetic.json"));
+    assert_eq!(post("/v1/infer", &b).error(400).as_deref(), Some("calibration"), "a path is not read");
+}
+
+#[test]
 fn train_serve_and_simulate() {
     let r = post(
         "/v1/train",

@@ -11,6 +11,7 @@
 //!    the claim it checks and its first-principles counterpart.
 
 pub mod analyst;
+pub mod calibration;
 pub mod catalog;
 pub mod econ;
 pub mod error;

@@ -68,6 +68,23 @@ pub struct Scenario {
     /// Catalog entries (models, accelerators, servers) defined by this scenario.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<CatalogFile>,
+    /// A measured calibration (`scripts/measure-gpu.py`) for the scenario's chip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<CalibrationRef>,
+}
+
+/// `[calibration]`: a measured calibration file, by path (the command line reads it, relative
+/// to the scenario) or inline (its text, as the web API and Python send it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationRef {
+    /// The file, relative to the scenario's folder (read by the command line, never by the
+    /// library).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The file's text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
 }
 
 fn default_methods() -> Vec<Method> {

@@ -63,6 +63,9 @@ fn header_lines(r: &PlanReport) -> Vec<String> {
         ));
     }
     out.push(format!("Exchange rate: {} CNY per USD", r.cny_per_usd));
+    if let Some(c) = &r.calibration {
+        out.push(format!("Calibration: {c}, replacing the fitted efficiencies for its chip"));
+    }
     out
 }
 

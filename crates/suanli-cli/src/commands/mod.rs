@@ -2,6 +2,7 @@
 //! the library, render, write.
 
 pub(crate) mod audit;
+pub(crate) mod calibration;
 pub(crate) mod catalog;
 pub(crate) mod finetune;
 pub(crate) mod flops;

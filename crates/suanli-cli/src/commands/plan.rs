@@ -38,6 +38,17 @@ fn resolve_model_files(s: &mut Scenario, base: &Path, catalog: &Catalog) -> Resu
     Ok(())
 }
 
+/// Reads a scenario's `[calibration] file` (relative to the scenario's folder) into its
+/// `data`, checked here so errors name the file.
+fn resolve_calibration(s: &mut Scenario, base: &Path) -> Result<(), CliError> {
+    if let Some(c) = s.calibration.as_mut().filter(|c| c.data.is_none()) {
+        if let Some(f) = c.file.take() {
+            c.data = io::calibration(Some(&base.join(f)))?;
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn run(
     catalog: &Catalog,
     file: Option<&Path>,
@@ -51,6 +62,7 @@ pub(crate) fn run(
     let mut scenario = suanli_api::scenario(&text, &origin)?;
     let base = file.and_then(Path::parent).unwrap_or(Path::new("."));
     resolve_model_files(&mut scenario, base, catalog)?;
+    resolve_calibration(&mut scenario, base)?;
     let report = suanli_api::plan(catalog, &scenario, &origin)?.answer;
     let rendered = suanli_report::render_plan(&report, super::any_format(out.format))?;
     if let Some(dir) = charts {

@@ -26,6 +26,7 @@ pub(crate) fn run_serve(catalog: &Catalog, a: &ServeArgs) -> Result<(), CliError
     let mut catalog = catalog.clone();
     let mut req = a.req.clone();
     io::model_ref(&mut catalog, &mut req.model)?;
+    req.calibration = io::calibration(a.calibration.calibration.as_deref())?.or(req.calibration);
     lengths_file(&mut req.lengths, &mut req.lengths_trace)?;
     let format = super::any_format(a.out.format);
     let reply = suanli_api::serve(&catalog, &req)?;
@@ -36,6 +37,7 @@ pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), Cl
     let mut catalog = catalog.clone();
     let mut req = a.req.clone();
     io::model_ref(&mut catalog, &mut req.model)?;
+    req.calibration = io::calibration(a.calibration.calibration.as_deref())?.or(req.calibration);
     lengths_file(&mut req.lengths, &mut req.lengths_trace)?;
     if let Some(path) = &a.trace {
         req.trace = Some(trace_text(path)?);

@@ -31,6 +31,7 @@ pub(crate) fn run(catalog: &Catalog, a: &TrainArgs) -> Result<(), CliError> {
     let mut catalog = catalog.clone();
     let mut req = a.req.clone();
     io::model_ref(&mut catalog, &mut req.model)?;
+    req.calibration = io::calibration(a.calibration.calibration.as_deref())?.or(req.calibration);
     let format = super::format(a.out.format)?;
     let started = Instant::now();
     let show = !a.quiet && std::io::stderr().is_terminal();

@@ -56,6 +56,9 @@ pub struct Catalog {
     pub servers: Vec<Server>,
     /// Models, in file order.
     pub models: Vec<ModelSpec>,
+    /// A measured calibration for one of the accelerators ([`Catalog::with_measured`]).
+    #[serde(skip)]
+    pub measured: Option<std::sync::Arc<crate::calibration::Measured>>,
 }
 
 trait Entry {

@@ -26,6 +26,7 @@ use super::calib::InferCalibration;
 use super::config::{Engine, InferConfig};
 use super::memory::InferMemory;
 use super::spec::{Draft, Speculation};
+use crate::calibration::{GemmMix, layer_shapes, nearest_mix};
 use crate::model::{ModelSpec, attention_flops_per_token};
 use crate::train::Cluster;
 
@@ -95,6 +96,25 @@ pub struct Replica {
     attention_dp: f64,
     cluster: Cluster,
     calib: InferCalibration,
+    /// Measured GEMM efficiency of the dense and the expert GEMMs by M, when the cluster has
+    /// measured curves at its precision and the weights are as wide as the activations.
+    measured_gemm: Option<(GemmMix, GemmMix)>,
+}
+
+/// The constants with a cluster's measured values in place of the fitted ones: read-only
+/// bandwidth for streaming weights, the all-reduce's latency and bus efficiency.
+fn measured_calibration(cluster: &Cluster, calib: &InferCalibration) -> InferCalibration {
+    let mut cal = *calib;
+    if let Some(m) = &cluster.measured {
+        if let Some(e) = m.hbm_read_efficiency {
+            cal.hbm_efficiency = e;
+        }
+        if let Some((alpha, eta)) = m.all_reduce {
+            cal.collective_latency_s = alpha;
+            cal.collective_efficiency = eta;
+        }
+    }
+    cal
 }
 
 impl Replica {
@@ -192,8 +212,43 @@ impl Replica {
             attention_per_token_per_context: attention_flops_per_token(spec, 1.0) / gpus,
             attention_dp: d,
             cluster: cluster.clone(),
-            calib: *calib,
+            calib: measured_calibration(cluster, calib),
+            // The curves were measured with weights at the activations' width: weight-only
+            // quantisation (int4 or int8 weights, bf16 GEMMs) keeps the fitted model.
+            measured_gemm: cluster
+                .measured
+                .as_ref()
+                .filter(|_| wb == cfg.precision.activations.bytes())
+                .map(|m| {
+                    let (dense, expert) = layer_shapes(spec, tp);
+                    (nearest_mix(&m.gemm, &dense), nearest_mix(&m.gemm, &expert))
+                })
+                .filter(|(dense, _)| !dense.is_empty()),
         }
+    }
+
+    /// The dense GEMMs' efficiency (fraction of the dense peak) at `tokens` rows: measured,
+    /// or the chip's large-GEMM efficiency with rows padded to the tile.
+    #[must_use]
+    pub fn dense_gemm_efficiency(&self, tokens: f64) -> f64 {
+        match &self.measured_gemm {
+            Some((mix, _)) => mix.at(tokens),
+            None => self.cluster.gemm_efficiency * self.padded(tokens),
+        }
+    }
+
+    /// The routed experts' GEMM efficiency at `rows` rows per expert.
+    fn expert_gemm_efficiency(&self, rows: f64) -> f64 {
+        match &self.measured_gemm {
+            Some((_, mix)) if !mix.is_empty() => mix.at(rows),
+            _ => self.cluster.gemm_efficiency * self.padded(rows),
+        }
+    }
+
+    /// Useful fraction of a GEMM whose `m` rows are padded to the tile.
+    fn padded(&self, m: f64) -> f64 {
+        let tile = self.calib.gemm_tile_rows;
+        if m <= 0.0 { 1.0 } else { m / ((m / tile).ceil() * tile) }
     }
 
     /// Whether the weights and workspace leave room for any KV cache.
@@ -285,17 +340,13 @@ impl Replica {
         let c = &self.cluster;
         let cal = &self.calib;
         let tokens = decode * q + prefill;
-        let rows = |m: f64| {
-            let tile = cal.gemm_tile_rows;
-            if m <= 0.0 { 1.0 } else { m / ((m / tile).ceil() * tile) }
-        };
         let bw = c.hbm_bytes_per_s * cal.hbm_efficiency;
         // Dense GEMMs: every token through the same weights.
         let expert_flops = tokens * self.expert_flops_per_token;
         let dense_flops =
             tokens * self.body_flops_per_token - expert_flops + logits * self.head_flops_per_token;
         let d = self.attention_dp;
-        let dense_compute = dense_flops / (c.peak_flops * c.gemm_efficiency * rows(tokens / d));
+        let dense_compute = dense_flops / (c.peak_flops * self.dense_gemm_efficiency(tokens / d));
         let dense_memory = self.dense_bytes_stage / bw;
         // Routed experts: the touched ones, each with its share of the tokens' copies.
         let touched = if self.moe_layers_stage > 0.0 {
@@ -306,7 +357,7 @@ impl Replica {
         let (expert_compute, expert_memory) = if touched > 0.0 {
             let per_expert = tokens * self.top_k / touched;
             (
-                expert_flops / (c.peak_flops * c.gemm_efficiency * rows(per_expert)),
+                expert_flops / (c.peak_flops * self.expert_gemm_efficiency(per_expert)),
                 self.moe_layers_stage * self.expert_bytes_layer * touched / self.experts / bw,
             )
         } else {
@@ -314,15 +365,28 @@ impl Replica {
         };
         let gemm_compute_s = dense_compute + expert_compute;
         let gemm_memory_s = dense_memory + expert_memory;
-        let p = cal.roofline_sharpness;
-        let roof = |a: f64, b: f64| if a.max(b) <= 0.0 { 0.0 } else { (a.powf(p) + b.powf(p)).powf(1.0 / p) };
+        // A measured GEMM time already holds the overlap of loads and tensor-core work near the
+        // ridge: the larger of the two sides, not the fitted blend.
+        let p = if self.measured_gemm.is_some() { f64::INFINITY } else { cal.roofline_sharpness };
+        let roof = |a: f64, b: f64| match a.max(b) {
+            m if m <= 0.0 => 0.0,
+            m if p.is_infinite() => m,
+            _ => (a.powf(p) + b.powf(p)).powf(1.0 / p),
+        };
         let gemm_s = roof(dense_compute, dense_memory) + roof(expert_compute, expert_memory);
-        let attn_flops =
-            self.attention_per_token_per_context * (decode * q * decode_ctx + prefill * prefill_ctx);
-        let attention_compute_s =
-            attn_flops / (c.attention_peak_flops * c.gemm_efficiency * cal.attention_efficiency);
-        let attention_memory_s = decode / d * decode_ctx * self.memory.kv_bytes_per_token
-            / (c.hbm_bytes_per_s * cal.kv_hbm_efficiency);
+        let measured = c.measured.as_deref();
+        let attn = |ctx: f64| self.attention_per_token_per_context * ctx;
+        let fitted_attention = c.attention_peak_flops * c.gemm_efficiency * cal.attention_efficiency;
+        // Measured prefill attention is by prompt length: twice the mean context attended.
+        let prefill_attention = measured
+            .and_then(|m| m.prefill_attention.as_ref())
+            .map_or(fitted_attention, |a| c.attention_peak_flops * a.at(2.0 * prefill_ctx));
+        let attention_compute_s = attn(decode * q * decode_ctx) / fitted_attention
+            + attn(prefill * prefill_ctx) / prefill_attention;
+        let kv_efficiency =
+            measured.and_then(|m| m.decode_kv.as_ref()).map_or(cal.kv_hbm_efficiency, |k| k.at(decode_ctx));
+        let attention_memory_s =
+            decode / d * decode_ctx * self.memory.kv_bytes_per_token / (c.hbm_bytes_per_s * kv_efficiency);
         let act = tokens / d * self.hidden * 2.0;
         let tp = f64::from(self.config.tp);
         let all_reduce = if self.config.tp > 1 {

@@ -148,6 +148,23 @@ pub fn plan(s: &Scenario, catalog: &Catalog, origin: &str) -> Result<PlanReport,
         }
         None => catalog,
     };
+    let calibrated;
+    let catalog = match &s.calibration {
+        Some(crate::scenario::CalibrationRef { data: Some(text), .. }) => {
+            let m = crate::calibration::Measured::parse(text, &format!("{origin}: calibration"))?;
+            calibrated = catalog.with_measured(m)?;
+            &calibrated
+        }
+        Some(crate::scenario::CalibrationRef { file: Some(f), data: None }) => {
+            return Err(Error::invalid(
+                origin,
+                "calibration.file",
+                f,
+                "a file the command line reads; elsewhere send its text as `calibration.data`",
+            ));
+        }
+        _ => catalog,
+    };
     let spec: &ModelSpec = catalog.model(&s.model.id)?;
     let pc = spec.params();
     let cx = Ctx {
@@ -201,6 +218,7 @@ fn report(
 ) -> PlanReport {
     let s = cx.s;
     PlanReport {
+        calibration: cx.catalog.measured.as_ref().map(|m| m.label()),
         scenario: s.name.clone(),
         description: s.description.clone(),
         cny_per_usd: cx.rate,

@@ -183,6 +183,9 @@ pub struct PlanReport {
     /// How the monthly serving cost moves with each input, largest swing first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sensitivity: Option<Sensitivity>,
+    /// The measured calibration the first-principles figures used, when the scenario gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<String>,
 }
 
 /// A one-at-a-time sensitivity analysis of a headline figure.

@@ -1,6 +1,9 @@
 //! The hardware a training job runs on: one accelerator type in servers of `node_size`, a
 //! scale-up fabric inside each server and a scale-out network between them.
 
+use std::sync::Arc;
+
+use crate::calibration::ChipCurves;
 use crate::catalog::Catalog;
 use crate::error::Error;
 use crate::hardware::{Accelerator, PeakKind, Server};
@@ -39,6 +42,9 @@ pub struct Cluster {
     pub tdp_w: f64,
     /// Cloud price per GPU-hour, USD, where the catalog has one.
     pub cloud_usd_per_gpu_hour: Option<f64>,
+    /// Measured curves for this chip at this precision (the catalog's measured calibration),
+    /// replacing the fitted efficiencies where they are present.
+    pub measured: Option<Arc<ChipCurves>>,
 }
 
 /// Scale-out per GPU assumed when a server lists no NICs: one 200 Gb/s port per GPU.
@@ -100,7 +106,7 @@ impl Cluster {
             Some(gbs) => (gbs * 1e9, false),
             None => (DEFAULT_SCALE_OUT_GBPS / 8.0 * 1e9, true),
         };
-        Ok(Cluster {
+        let mut cluster = Cluster {
             accelerator: a.id.clone(),
             server: s.map(|s| s.id.clone()),
             arch: a.arch.clone(),
@@ -126,6 +132,34 @@ impl Cluster {
             scale_out_assumed: assumed,
             tdp_w: a.tdp_w.as_ref().map_or(0.0, |f| f.v),
             cloud_usd_per_gpu_hour: a.cloud_usd_per_hour.as_ref().map(|f| f.v),
-        })
+            measured: None,
+        };
+        if let Some(m) = c.measured.as_ref().filter(|m| m.file.device.chip == a.id) {
+            let curves = ChipCurves::new(
+                m,
+                precision,
+                cluster.peak_flops,
+                cluster.attention_peak_flops,
+                cluster.hbm_bytes_per_s,
+                cluster.scale_up_bytes_per_s,
+            );
+            if let Some(e) = curves.large_gemm_efficiency {
+                cluster.gemm_efficiency = e;
+            }
+            cluster.measured = Some(Arc::new(curves));
+        }
+        Ok(cluster)
+    }
+
+    /// The note a report carries when this cluster uses measured curves.
+    #[must_use]
+    pub fn measured_note(&self) -> Option<String> {
+        let m = self.measured.as_ref()?;
+        let gemm = if m.gemm.is_empty() {
+            "no GEMM curves at this precision: fitted GEMM efficiency".to_string()
+        } else {
+            format!("{} GEMM curves", m.gemm.len())
+        };
+        Some(format!("{} applied to {}: {gemm}", m.label, self.accelerator))
     }
 }

@@ -19,6 +19,7 @@ use super::calib::{Calibration, SCORE_BYTES, Stack};
 use super::cluster::Cluster;
 use super::layout::{Layout, Recompute, Workload};
 use super::memory::{MemoryBreakdown, memory, params_per_gpu, shard_ranks};
+use crate::calibration::{GemmMix, layer_shapes, nearest_mix};
 use crate::model::{FfnKind, ModelSpec, attention_flops_per_token, forward_flops_per_token};
 
 /// Everything about a (model, cluster, workload) that does not depend on the layout,
@@ -58,6 +59,36 @@ pub struct Prepared {
     cluster: Cluster,
     calib: Calibration,
     stack: Stack,
+    /// Measured GEMM efficiency by tensor-parallel degree (1, 2, 4 … 64): the dense and the
+    /// expert GEMMs of one layer, when the cluster has measured curves.
+    measured_gemm: Vec<(u32, GemmMix, GemmMix)>,
+}
+
+/// The mixes of measured GEMM curves for a layer at tensor-parallel degree `tp`.
+fn gemm_mixes(spec: &ModelSpec, curves: &[crate::calibration::GemmCurve], tp: u32) -> (GemmMix, GemmMix) {
+    let (dense, expert) = layer_shapes(spec, f64::from(tp));
+    (nearest_mix(curves, &dense), nearest_mix(curves, &expert))
+}
+
+/// The calibration with a cluster's measured values in place of the fitted ones: copy
+/// bandwidth for memory-bound kernels, the all-reduce's latency and bus efficiency inside a
+/// server, prefill attention at the sequence length.
+fn measured_calibration(cluster: &Cluster, calib: &Calibration, seq: f64) -> Calibration {
+    let mut cal = *calib;
+    if let Some(m) = &cluster.measured {
+        if let Some(e) = m.hbm_copy_efficiency {
+            cal.memory_efficiency = e;
+        }
+        if let Some((alpha, eta)) = m.all_reduce {
+            cal.collective_latency_s = alpha;
+            cal.scale_up_bus_efficiency = eta;
+        }
+        if let Some(a) = &m.prefill_attention {
+            cal.attention_efficiency = a.at(seq);
+            cal.attention_efficiency_blackwell = cal.attention_efficiency;
+        }
+    }
+    cal
 }
 
 impl Prepared {
@@ -144,8 +175,17 @@ impl Prepared {
             quantised_per_token_layer: quantised,
             logits_bytes: stack.logits_bytes,
             cluster: cluster.clone(),
-            calib: *calib,
+            calib: measured_calibration(cluster, calib, seq),
             stack: *stack,
+            measured_gemm: match &cluster.measured {
+                Some(m) if !m.gemm.is_empty() => (0..7)
+                    .map(|i| {
+                        let (d, e) = gemm_mixes(spec, &m.gemm, 1 << i);
+                        (1 << i, d, e)
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -273,9 +313,14 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     // the efficiency of their smallest dimension; expert GEMMs are grouped GEMMs whose row
     // count is the tokens each local expert receives (`tokens·k/E` from each of the `ep`
     // ranks), so small experts at small batches run well below the chip's large-GEMM rate.
+    // Measured curves, where the cluster has them, give both at the rows M of each GEMM.
     let half = cal.gemm_half_dim;
+    let measured = p.measured_gemm.iter().find(|(d, _, _)| *d == tp);
     let dim = tokens.min(p.hidden / t).min(p.widest_ffn / t);
-    let eta = c.gemm_efficiency * dim / (dim + half);
+    let eta = match measured {
+        Some((_, mix, _)) if !mix.is_empty() => mix.at(tokens),
+        _ => c.gemm_efficiency * dim / (dim + half),
+    };
     let dense_flops = p.matmul_flops_per_token_layer - p.expert_flops_per_token_layer;
     let mut gemm = tokens * dense_flops / t / (c.peak_flops * eta);
     if p.moe_fraction > 0.0 {
@@ -284,7 +329,10 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         let etp = f64::from(l.expert_tp());
         let rows = (tokens * etp / t * p.expert_token_share * f64::from(ep)).max(1.0);
         let d = rows.min(p.expert_ffn).min(p.hidden);
-        let eta_e = c.gemm_efficiency * d / (d + half);
+        let eta_e = match measured {
+            Some((_, _, mix)) if !mix.is_empty() => mix.at(rows),
+            _ => c.gemm_efficiency * d / (d + half),
+        };
         gemm += tokens * p.expert_flops_per_token_layer / t / (c.peak_flops * eta_e);
     }
     // A fused (FlashAttention) kernel skips the masked half of causal attention; the FLOPs

@@ -23,6 +23,8 @@ const SCENARIO_SEEDS: [&str; 2] = [
     include_str!("../../../../examples/tutoring-startup.toml"),
 ];
 
+const CALIBRATION_SEEDS: [&str; 1] = [include_str!("../fixtures/calibration/h100-synthetic.json")];
+
 const CLAIMS_SEED: &str = include_str!("../../../../examples/seed-market-claims.toml");
 
 const HF_SEEDS: [&str; 15] = [
@@ -261,4 +263,43 @@ fn the_seeds_themselves_parse() {
     parse_claims(CLAIMS_SEED, "seed").unwrap();
     assert!(HF_SEEDS[..9].iter().all(|s| from_hf_config(s, "seed").is_ok()));
     assert!(numbers("a = 12\nb_2 = 3.5e-3").len() == 2);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// A calibration file parses and plans with finite, positive step times, or is refused
+    /// with a one-line error.
+    #[test]
+    fn calibration_files_apply_or_refuse(text in mutated(&CALIBRATION_SEEDS)) {
+        use suanli_core::calibration::Measured;
+        use suanli_core::infer::{Engine, InferCalibration, InferConfig, Precisions, Replica};
+        use suanli_core::precision::Precision;
+        use suanli_core::train::{Calibration, Cluster};
+        let m = match Measured::parse(&text, "cal.json") {
+            Ok(m) => m,
+            Err(e) => {
+                one_line(&e);
+                return Ok(());
+            }
+        };
+        let c = match Catalog::builtin().unwrap().with_measured(m) {
+            Ok(c) => c,
+            Err(e) => {
+                one_line(&e);
+                return Ok(());
+            }
+        };
+        let chip = c.measured.as_ref().unwrap().file.device.chip.clone();
+        let Ok(cluster) = Cluster::new(&c, &chip, None, Precision::Bf16, &Calibration::default()) else {
+            return Ok(());
+        };
+        let spec = c.model("llama3.1-8b").unwrap();
+        let cfg = InferConfig { tp: 1, pp: 1, ep: 1, precision: Precisions::uniform(Precision::Bf16) };
+        let r = Replica::new(spec, &cluster, &cfg, &Engine::default(), &InferCalibration::default());
+        for (d, p) in [(1.0, 0.0), (64.0, 0.0), (0.0, 4096.0), (8.0, 512.0)] {
+            let t = r.step(d, 1000.0, p, p / 2.0, d.max(1.0)).total_s;
+            prop_assert!(t.is_finite() && t > 0.0, "step {t}");
+        }
+    }
 }

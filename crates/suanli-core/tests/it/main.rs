@@ -3,6 +3,7 @@
 //! published figures, the config.json importer, scenarios and the seed's figures.
 
 mod bands;
+mod calibration;
 mod catalog;
 mod finetune;
 mod fuzz;

@@ -67,7 +67,7 @@ def flops(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, input_tokens: Optional[int] = None, input: Optional[int] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, acceptance: Optional[float] = None, batch: Optional[int] = None, concurrency: Optional[int] = None, dp_attention: Optional[int] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, fallback: Optional[bool] = None, kv: Optional[str] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, model_config: Optional[Mapping[str, Any]] = None, per_dollar: Optional[bool] = None, pp: Optional[int] = None, precision: Optional[str] = None, server: Optional[str] = None, speculative: Optional[str] = None, tp: Optional[int] = None, weights: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, input_tokens: Optional[int] = None, input: Optional[int] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, acceptance: Optional[float] = None, batch: Optional[int] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, concurrency: Optional[int] = None, dp_attention: Optional[int] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, fallback: Optional[bool] = None, kv: Optional[str] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, max_tpot: Optional[float] = None, max_ttft: Optional[float] = None, model_config: Optional[Mapping[str, Any]] = None, per_dollar: Optional[bool] = None, pp: Optional[int] = None, precision: Optional[str] = None, server: Optional[str] = None, speculative: Optional[str] = None, tp: Optional[int] = None, weights: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`infer`: memory, KV cache, throughput and latency of a serving replica; without `tp`, the
     best TP / PP / EP (and precision with `precision: auto`) under the latency limits.
 
@@ -87,6 +87,10 @@ def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         acceptance: Per-token acceptance rate of the draft (default: mtp 0.85, eagle 0.75, draft
             model 0.6).
         batch: A static batch of this many requests (prefill all, then decode).
+        calibration: A measured calibration (the text of a file `scripts/measure-gpu.py` wrote):
+            its curves replace the fitted efficiencies for the chip it measured. On the command
+            line `--calibration FILE`. A path to such a file is read; a dict (the parsed file)
+            is sent as its JSON.
         concurrency: This many concurrent requests, continuously batched. Neither: maximum load.
         dp_attention: Attention data-parallel groups for wide expert parallelism (DeepSeek-
             style): attention replicated over this many groups of tp GPUs, the routed experts
@@ -126,7 +130,7 @@ def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, etp: Optional[int] = None, first_stage_layers: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, last_stage_layers: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, sharding: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, etp: Optional[int] = None, first_stage_layers: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, last_stage_layers: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, sharding: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`train`: memory, step time and throughput of a parallel layout; fields left out are searched
     for the fastest layout that fits (or, with `days`, the fewest servers).
 
@@ -139,6 +143,10 @@ def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
             one `[[model]]` (read here and named as the CLI names it); or a dict holding a
             `config.json` (sent as `model_config`).
         gpu: Accelerator id. Required.
+        calibration: A measured calibration (the text of a file `scripts/measure-gpu.py` wrote):
+            its curves replace the fitted efficiencies for the chip it measured. On the command
+            line `--calibration FILE`. A path to such a file is read; a dict (the parsed file)
+            is sent as its JSON.
         cp: Context-parallel degree.
         days: Deadline in days: find the fewest servers that train `tokens` in time.
         dp: Data-parallel replicas.
@@ -186,7 +194,7 @@ def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, method: str, epochs: Optional[int] = None, examples: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, group_size: Optional[int] = None, iterations: Optional[int] = None, mean_len: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, no_checkpointing: Optional[bool] = None, padded: Optional[bool] = None, placement: Optional[str] = None, ppo_epochs: Optional[int] = None, prompt_len: Optional[int] = None, prompts: Optional[int] = None, rank: Optional[int] = None, response_len: Optional[int] = None, seq_len: Optional[int] = None, targets: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, method: str, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, epochs: Optional[int] = None, examples: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, group_size: Optional[int] = None, iterations: Optional[int] = None, mean_len: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, no_checkpointing: Optional[bool] = None, padded: Optional[bool] = None, placement: Optional[str] = None, ppo_epochs: Optional[int] = None, prompt_len: Optional[int] = None, prompts: Optional[int] = None, rank: Optional[int] = None, response_len: Optional[int] = None, seq_len: Optional[int] = None, targets: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`finetune`: full SFT, LoRA, QLoRA, or an RLHF iteration (PPO, GRPO).
 
     Keyword arguments are the request fields of `suanli finetune -f json` and of
@@ -199,6 +207,10 @@ def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
             `config.json` (sent as `model_config`).
         gpu: Accelerator id. Required.
         method: sft (full fine-tuning), lora, qlora, ppo or grpo. Required.
+        calibration: A measured calibration (the text of a file `scripts/measure-gpu.py` wrote):
+            its curves replace the fitted efficiencies for the chip it measured. On the command
+            line `--calibration FILE`. A path to such a file is read; a dict (the parsed file)
+            is sent as its JSON.
         epochs: Epochs over the examples (default 3).
         examples: Training examples (SFT, LoRA; default 100000).
         global_batch: Sequences per optimizer step (default 64).
@@ -231,7 +243,7 @@ def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
     """
     ...
 
-def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, acceptance: Optional[float] = None, burstiness: Optional[float] = None, daily_curve: Optional[bool] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, mix: Optional[bool] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, speculative: Optional[str] = None, tp: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, acceptance: Optional[float] = None, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, daily_curve: Optional[bool] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, mix: Optional[bool] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, speculative: Optional[str] = None, tp: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`serve`: size the cheapest fleet that meets p99 latency targets in the peak hour.
 
     Keyword arguments are the request fields of `suanli serve -f json` and of
@@ -248,6 +260,10 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
             model 0.6).
         burstiness: Coefficient of variation of inter-arrival gaps (1 = Poisson, the default; >
             1 bursty; 0 = constant).
+        calibration: A measured calibration (the text of a file `scripts/measure-gpu.py` wrote):
+            its curves replace the fitted efficiencies for the chip it measured. On the command
+            line `--calibration FILE`. A path to such a file is read; a dict (the parsed file)
+            is sent as its JSON.
         daily_curve: Also give the fleet hour by hour over the day (with `daily_requests`):
             replicas following the traffic, each hour's share of capacity, the autoscaled cost.
         daily_requests: Requests a day (with `peak_to_average` for the peak hour).
@@ -294,7 +310,7 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, acceptance: Optional[float] = None, burstiness: Optional[float] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, pp: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, speculative: Optional[str] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, acceptance: Optional[float] = None, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, pp: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, speculative: Optional[str] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`simulate`: arrivals, continuous batching, latency percentiles of a fixed fleet.
 
     Keyword arguments are the request fields of `suanli simulate -f json` and of
@@ -311,6 +327,10 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
             model 0.6).
         burstiness: Coefficient of variation of inter-arrival gaps (1 = Poisson, the default; >
             1 bursty; 0 = constant).
+        calibration: A measured calibration (the text of a file `scripts/measure-gpu.py` wrote):
+            its curves replace the fitted efficiencies for the chip it measured. On the command
+            line `--calibration FILE`. A path to such a file is read; a dict (the parsed file)
+            is sent as its JSON.
         draft_tokens: Draft tokens per step (default: mtp 1, eagle 4, draft model 4).
         ep: Expert-parallel degree per replica (MoE; divides tp; default 1).
         input_tokens: Prompt tokens per request (with `output_tokens`).

@@ -14,7 +14,7 @@ from . import _suanli
 from ._errors import Infeasible, InputError, InternalError, SuanliError
 
 #: Fields whose value may also be a path to a file holding the text.
-_TEXT_FILE_FIELDS = ("trace", "lengths_trace", "document")
+_TEXT_FILE_FIELDS = ("trace", "lengths_trace", "document", "calibration")
 
 
 def _error(status: int, field: Optional[str], message: str, answer: Optional[str]) -> SuanliError:
@@ -182,6 +182,8 @@ def call(
     for k in _TEXT_FILE_FIELDS:
         if k in body:
             body[k] = _text_field(body[k], k)
+    if isinstance(body.get("calibration"), Mapping):
+        body["calibration"] = json.dumps(body["calibration"])
     models = _models(body, command)
     catalogs = _catalog_files(catalog)
     try:
