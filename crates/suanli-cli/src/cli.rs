@@ -283,6 +283,10 @@ pub(crate) struct FormatOnly {
     /// Write to this file instead of stdout (written whole or not at all).
     #[arg(long = "out-file", short = 'o', value_name = "FILE")]
     pub(crate) out_file: Option<PathBuf>,
+    /// No progress on stderr (it is shown only when stderr is a terminal and the work takes
+    /// over a second).
+    #[arg(long, short = 'q')]
+    pub(crate) quiet: bool,
 }
 
 /// `suanli catalog …`

@@ -302,3 +302,77 @@ mod output {
         Ok(())
     }
 }
+
+/// Progress on stderr for work that may take more than a second: after a second it shows
+/// what is running and for how long (and how far, when `done` is fed), redrawn in place;
+/// nothing when stderr is not a terminal or `quiet` is set. Cleared when dropped.
+pub(crate) struct Progress {
+    state: Option<std::sync::Arc<ProgressState>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+pub(crate) struct ProgressState {
+    what: String,
+    total: usize,
+    done: std::sync::atomic::AtomicUsize,
+    stop: std::sync::atomic::AtomicBool,
+}
+
+impl Progress {
+    /// Starts a progress line for `what` (`total` steps, or 0 when unknown).
+    pub(crate) fn start(what: impl Into<String>, total: usize, quiet: bool) -> Progress {
+        use std::io::IsTerminal;
+        if quiet || !std::io::stderr().is_terminal() {
+            return Progress { state: None, thread: None };
+        }
+        let state = std::sync::Arc::new(ProgressState {
+            what: what.into(),
+            total,
+            done: std::sync::atomic::AtomicUsize::new(0),
+            stop: std::sync::atomic::AtomicBool::new(false),
+        });
+        let s = std::sync::Arc::clone(&state);
+        let thread = std::thread::spawn(move || {
+            use std::sync::atomic::Ordering::Relaxed;
+            let started = std::time::Instant::now();
+            let mut shown = false;
+            while !s.stop.load(Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                let secs = started.elapsed().as_secs_f64();
+                if secs < 1.0 || s.stop.load(Relaxed) {
+                    continue;
+                }
+                let done = s.done.load(Relaxed);
+                let how_far = if s.total > 0 { format!(" {done}/{}", s.total) } else { String::new() };
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "\r{}{how_far} … {secs:.1} s ", s.what);
+                let _ = err.flush();
+                shown = true;
+            }
+            if shown {
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "\r\x1b[2K");
+                let _ = err.flush();
+            }
+        });
+        Progress { state: Some(state), thread: Some(thread) }
+    }
+
+    /// One more step done.
+    pub(crate) fn tick(&self) {
+        if let Some(s) = &self.state {
+            s.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if let Some(s) = &self.state {
+            s.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

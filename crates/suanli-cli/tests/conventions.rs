@@ -180,3 +180,46 @@ fn an_unmeetable_latency_target_says_what_is_achievable() {
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("best achievable is TPOT"), "{e}");
 }
+
+#[test]
+fn sweeps_stream_the_same_rows_they_write_whole_and_quiet_is_accepted() {
+    let base = [
+        "sweep",
+        "-m",
+        "llama2-7b,llama3.1-8b",
+        "--gpu",
+        "h100-sxm,a100-sxm-80gb",
+        "--input-tokens",
+        "128,512",
+        "--output-tokens",
+        "32",
+    ];
+    let dir = std::env::temp_dir().join(format!("suanli-stream-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for fmt in ["csv", "json"] {
+        let streamed = ok(&[&base[..], &["-f", fmt, "--quiet"]].concat());
+        let path = dir.join(format!("sweep.{fmt}"));
+        ok(&[&base[..], &["-f", fmt, "-o", path.to_str().unwrap()]].concat());
+        assert_eq!(streamed, std::fs::read_to_string(&path).unwrap(), "{fmt}");
+        assert_eq!(streamed.lines().count(), if fmt == "csv" { 9 } else { 8 });
+    }
+    let out = suanli(&[
+        "simulate",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--replicas",
+        "1",
+        "--rate",
+        "1",
+        "--requests",
+        "200",
+        "--input-tokens",
+        "64",
+        "--output-tokens",
+        "16",
+        "-q",
+    ]);
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}

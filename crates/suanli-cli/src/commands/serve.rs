@@ -29,7 +29,9 @@ pub(crate) fn run_serve(catalog: &Catalog, a: &ServeArgs) -> Result<(), CliError
     req.calibration = io::calibration(a.calibration.calibration.as_deref())?.or(req.calibration);
     lengths_file(&mut req.lengths, &mut req.lengths_trace)?;
     let format = super::any_format(a.out.format);
+    let progress = io::Progress::start("sizing the fleet", 0, a.out.quiet);
     let reply = suanli_api::serve(&catalog, &req)?;
+    drop(progress);
     super::deliver(reply, |d| suanli_report::render_serve(d, format), a.out.out_file.as_deref())
 }
 
@@ -43,6 +45,12 @@ pub(crate) fn run_simulate(catalog: &Catalog, a: &SimulateArgs) -> Result<(), Cl
         req.trace = Some(trace_text(path)?);
     }
     let format = super::any_format(a.out.format);
+    let progress = io::Progress::start(
+        format!("simulating {} requests", req.requests.map_or_else(|| "10,000".into(), |n| n.to_string())),
+        0,
+        a.out.quiet,
+    );
     let reply = suanli_api::simulate(&catalog, &req)?;
+    drop(progress);
     super::deliver(reply, |d| suanli_report::render_sim(d, format), a.out.out_file.as_deref())
 }

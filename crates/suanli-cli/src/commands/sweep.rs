@@ -15,6 +15,22 @@ pub(crate) fn run(catalog: &Catalog, a: &SweepArgs) -> Result<(), CliError> {
     }
     let format = super::format(a.out.format)?;
     let sweep = suanli_api::sweep(&catalog, &req)?;
-    let rows: Vec<_> = sweep.rows(&catalog).collect();
+    let progress = io::Progress::start("sweeping", sweep.shard_len(), a.out.quiet);
+    // JSON Lines and CSV to stdout stream a row at a time; tables (aligned widths) and files
+    // (written whole) need every row first.
+    let streams = a.out.out_file.is_none()
+        && matches!(format, suanli_report::Format::Json | suanli_report::Format::Csv);
+    if streams {
+        let mut header = sweep.k == 1;
+        for row in sweep.rows(&catalog) {
+            progress.tick();
+            let text = suanli_report::render_sweep(std::slice::from_ref(&row), format, header)?;
+            io::emit(&text, None)?;
+            header = false;
+        }
+        return Ok(());
+    }
+    let rows: Vec<_> = sweep.rows(&catalog).inspect(|_| progress.tick()).collect();
+    drop(progress);
     io::emit(&suanli_report::render_sweep(&rows, format, sweep.k == 1)?, a.out.out_file.as_deref())
 }
