@@ -269,8 +269,19 @@ fn serve_uncalibrated(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc
     } else {
         a.gpu.clone()
     };
+    let unpriced: Vec<&str> = if a.gpu.is_empty() {
+        catalog.accelerators.iter().filter(|x| x.cloud_usd_per_hour.is_none()).map(|x| x.id.as_str()).collect()
+    } else {
+        Vec::new()
+    };
     let mut chips = Vec::new();
     let mut notes = Vec::new();
+    if !unpriced.is_empty() {
+        notes.push(format!(
+            "left out for want of a cloud price in the catalog (name one with gpu to size it anyway): {}",
+            unpriced.join(", ")
+        ));
+    }
     for g in &gpus {
         match cluster(catalog, g, &p) {
             Ok(cl) => {
