@@ -247,7 +247,7 @@ pub fn call(catalog: &Catalog, command: &str, body: Value) -> Result<String, Cal
         "validate" => {
             let r: ValidateRequest = parse(body)?;
             if r.set.as_deref() == Some("published") {
-                let rep = suanli_core::published::report(catalog);
+                let rep = crate::published_report(catalog);
                 return suanli_report::render_published(&rep, r.rows, j).map_err(render_err);
             }
             let rows = r.rows || r.set.as_deref().is_some_and(|s| s != "all");

@@ -270,7 +270,12 @@ fn serve_uncalibrated(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc
         a.gpu.clone()
     };
     let unpriced: Vec<&str> = if a.gpu.is_empty() {
-        catalog.accelerators.iter().filter(|x| x.cloud_usd_per_hour.is_none()).map(|x| x.id.as_str()).collect()
+        catalog
+            .accelerators
+            .iter()
+            .filter(|x| x.cloud_usd_per_hour.is_none())
+            .map(|x| x.id.as_str())
+            .collect()
     } else {
         Vec::new()
     };

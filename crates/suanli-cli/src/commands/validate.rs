@@ -13,7 +13,7 @@ pub(crate) fn run(catalog: &Catalog, set: &str, rows: bool, out: &Output) -> Res
         return io::emit(&suanli_core::uncertainty::bands_csv(&rep, &arch), out.output.as_deref());
     }
     if set == "published" {
-        let rep = suanli_core::published::report(catalog);
+        let rep = suanli_api::published_report(catalog);
         return io::emit(&suanli_report::render_published(&rep, rows, format)?, out.output.as_deref());
     }
     let req = suanli_api::json::ValidateRequest { set: Some(set.to_string()), rows };

@@ -162,11 +162,17 @@ fn at_rate(rep: &Replica, lambda: f64, input: u32, output: u32) -> InferResult {
     res
 }
 
+/// A queueing model for the MLPerf Server p99 rows, which core cannot simulate: given a
+/// replica, the replicas, the offered requests/s, the prompt lengths (weighted) and the output
+/// length, the p99 TTFT and TPOT in seconds and a note. `suanli-api` passes the simulator's.
+pub type P99Model<'a> = &'a dyn Fn(&Replica, u32, f64, &[LengthPoint], u32) -> Option<(f64, f64, String)>;
+
 fn predict(
     c: &Catalog,
     calib: &InferCalibration,
     r: &Record,
     row: &mut PublishedRow,
+    p99: Option<P99Model<'_>>,
 ) -> Result<(f64, String), String> {
     let spec = shape(r)?;
     let recipe = r.get("precision");
@@ -213,6 +219,15 @@ fn predict(
             let v = if metric == "ttft_mean_s" { res.ttft_s } else { res.tpot_s };
             Ok((v, notes.join("; ")))
         }
+        ("server", "ttft_p99_s" | "tpot_p99_s") if p99.is_some() => {
+            let rate = r.num("request_rate").ok_or("request_rate not published")?;
+            let model = p99.ok_or("no queueing model")?;
+            let replicas = f.replicas.round().max(1.0) as u32;
+            let (ttft, tpot, how) =
+                model(&f.replica, replicas, rate, &points, out).ok_or("the simulation has no answer")?;
+            notes.push(how);
+            Ok((if metric == "ttft_p99_s" { ttft } else { tpot }, notes.join("; ")))
+        }
         ("server", _) => {
             Err("p99 latency needs the queueing simulator (suanli-sim); core predicts means".into())
         }
@@ -224,12 +239,18 @@ fn predict(
 /// Every row of `inference.csv`.
 #[must_use]
 pub fn inference(c: &Catalog, calib: &InferCalibration) -> Vec<PublishedRow> {
+    inference_with(c, calib, None)
+}
+
+/// Every row of `inference.csv`, the Server p99 rows answered by `p99` when given.
+#[must_use]
+pub fn inference_with(c: &Catalog, calib: &InferCalibration, p99: Option<P99Model<'_>>) -> Vec<PublishedRow> {
     records(INFERENCE_CSV)
         .iter()
         .map(|r| {
             let mut row = PublishedRow::new("inference", r);
             row.scenario = r.get("scenario").to_string();
-            match predict(c, calib, r, &mut row) {
+            match predict(c, calib, r, &mut row, p99) {
                 Ok((v, note)) => row.answer(v, note),
                 Err(why) => row.refuse(why),
             }

@@ -32,7 +32,7 @@ use crate::train::Calibration;
 
 pub use csv::{Record, records};
 pub use finetune::{finetune, memory};
-pub use inference::{LengthPoint, inference, mlperf_length_points};
+pub use inference::{LengthPoint, P99Model, inference, inference_with, mlperf_length_points};
 pub use shape::shape;
 pub use training::{training, training_evaluation};
 
@@ -232,11 +232,18 @@ pub fn summarise(rows: &[PublishedRow]) -> Vec<GroupSummary> {
     out
 }
 
-/// Every published row predicted with the default calibrations.
+/// Every published row predicted with the default calibrations (the Server p99 rows refused:
+/// see [`report_with`]).
 #[must_use]
 pub fn report(c: &Catalog) -> PublishedReport {
+    report_with(c, None)
+}
+
+/// Every published row, the MLPerf Server p99 latencies answered by a queueing model.
+#[must_use]
+pub fn report_with(c: &Catalog, p99: Option<P99Model<'_>>) -> PublishedReport {
     let mut rows = training(c, &Calibration::default());
-    rows.extend(inference(c, &InferCalibration::default()));
+    rows.extend(inference::inference_with(c, &InferCalibration::default(), p99));
     rows.extend(finetune(c));
     rows.extend(memory(c));
     PublishedReport { summaries: summarise(&rows), rows }
