@@ -204,8 +204,7 @@ fn finetune_uncalibrated(catalog: &Catalog, a: &FinetuneRequest) -> ApiResult<Fi
         ));
     }
     let calib = Calibration::default();
-    let cluster = Cluster::new(catalog, &a.gpu, None, Precision::Bf16, &calib)
-        .map_err(|e| ApiError::from(e).at("gpu"))?;
+    let cluster = input::cluster(catalog, &a.gpu, None, Precision::Bf16)?;
     let tokens = if a.padded {
         a.examples as f64 * f64::from(a.seq_len)
     } else {

@@ -11,7 +11,7 @@ use suanli_core::infer::{
 };
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
-use suanli_core::train::{Calibration, Cluster};
+use suanli_core::train::Cluster;
 use suanli_report::{
     GpuRef, Header, InferConfigOut, InferDoc, LayoutRef, ModelRef, PrecisionRef, RankRow, Uncertainty,
 };
@@ -208,13 +208,7 @@ fn cluster_for(
     fallback: bool,
 ) -> Result<(Cluster, Precisions, Option<String>), ApiError> {
     let acc = c.accelerator(gpu).map_err(|e| ApiError::from(e).at("gpu"))?;
-    let calib = Calibration::default();
-    let cluster = |q: Precision| {
-        Cluster::new(c, gpu, server, q, &calib).map_err(|e| match e {
-            e @ suanli_core::Error::UnknownId { kind: "server", .. } => ApiError::from(e).at("server"),
-            e => ApiError::from(e).at("gpu"),
-        })
-    };
+    let cluster = |q: Precision| input::cluster(c, gpu, server, q);
     if acc.peak_flops(p.activations, PeakKind::Dense).is_some() {
         return Ok((cluster(p.activations)?, p, None));
     }

@@ -58,6 +58,21 @@ pub(crate) fn choice<'a>(field: &str, v: Option<&'a str>, accepted: &[&'a str]) 
     }
 }
 
+/// A chip's rates at `precision` on `server` (default: the catalog's server holding it); an
+/// unknown server is the `server` field's fault, anything else the `gpu` field's.
+pub(crate) fn cluster(
+    catalog: &Catalog,
+    gpu: &str,
+    server: Option<&str>,
+    precision: Precision,
+) -> Result<suanli_core::train::Cluster, ApiError> {
+    let calib = suanli_core::train::Calibration::default();
+    suanli_core::train::Cluster::new(catalog, gpu, server, precision, &calib).map_err(|e| match e {
+        e @ suanli_core::Error::UnknownId { kind: "server", .. } => ApiError::from(e).at("server"),
+        e => ApiError::from(e).at("gpu"),
+    })
+}
+
 /// The error band of `workload` (`training`, `inference`, `finetune`) on `gpu`'s generation.
 pub(crate) fn band(catalog: &Catalog, workload: &str, gpu: &str) -> Option<suanli_core::uncertainty::Band> {
     let arch = catalog.accelerator(gpu).ok().and_then(|a| a.arch.clone());

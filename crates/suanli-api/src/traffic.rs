@@ -6,7 +6,7 @@ use suanli_core::infer::speculation_defaults;
 use suanli_core::infer::{Engine, Precisions};
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
-use suanli_core::train::{Calibration, Cluster};
+use suanli_core::train::Cluster;
 use suanli_sim::engine::{DraftSpec, SpeculationSpec};
 use suanli_sim::workload::{Arrivals, Lengths, PRESETS, Preset, parse_trace};
 
@@ -148,8 +148,7 @@ impl Traffic<'_> {
 
 /// The chip's rates at `p`'s activation precision.
 pub(crate) fn cluster(c: &Catalog, gpu: &str, p: &Precisions) -> Result<Cluster, ApiError> {
-    Cluster::new(c, gpu, None, p.activations, &Calibration::default())
-        .map_err(|e| ApiError::from(e).at("gpu"))
+    input::cluster(c, gpu, None, p.activations)
 }
 
 /// Tensor-parallel degrees for a chip: divisors of its server size.

@@ -7,8 +7,8 @@ use suanli_core::Catalog;
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
 use suanli_core::train::{
-    Calibration, Candidates, Cluster, Constraints, Evaluation, Layout, Objective, Operating, Outcome,
-    Prepared, Recompute, Stack, TrainReport, Workload, batch_hint, check_stages, nearest_miss, uneven_split,
+    Calibration, Candidates, Constraints, Evaluation, Layout, Objective, Operating, Outcome, Prepared,
+    Recompute, Stack, TrainReport, Workload, batch_hint, check_stages, nearest_miss, uneven_split,
 };
 use suanli_report::{
     FrontRow, GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, SearchStats, TrainDoc, Uncertainty,
@@ -403,11 +403,7 @@ fn train_with(
     let stack_name = input::choice("stack", a.stack.as_deref(), &["modern", "fused-attention", "legacy"])?;
     let stack = Stack::by_name(stack_name).unwrap_or(Stack::MODERN);
     let calib = Calibration::default();
-    let cluster =
-        Cluster::new(catalog, &a.gpu, a.server.as_deref(), precision, &calib).map_err(|e| match e {
-            e @ suanli_core::Error::UnknownId { kind: "server", .. } => ApiError::from(e).at("server"),
-            e => ApiError::from(e).at("gpu"),
-        })?;
+    let cluster = input::cluster(catalog, &a.gpu, a.server.as_deref(), precision)?;
     let w = Workload { global_batch, seq_len: seq, precision };
     let (objective, max_step) = match (a.days, a.tokens, a.gpus) {
         (Some(days), Some(tokens), _) => {
