@@ -23,21 +23,8 @@ impl Audit {
 
 /// Audits a claims file's text (TOML, or JSON with the same keys).
 pub fn audit(text: &str, origin: &str) -> ApiResult<Audit> {
-    let toml_text;
-    let text = if text.trim_start().starts_with('{') {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| suanli_core::Error::Syntax {
-            origin: origin.into(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })?;
-        toml_text =
-            toml::to_string(&v).map_err(|e| crate::ApiError::field("claims", format!("{origin}: {e}")))?;
-        toml_text.as_str()
-    } else {
-        text
-    };
-    let f = parse_claims(text, origin)?;
+    let text = crate::input::toml_of(text, origin, "claims")?;
+    let f = parse_claims(&text, origin)?;
     let results = run_audit(&f, origin)?;
     Ok(Reply::ok(Audit { title: f.title, results }))
 }

@@ -58,6 +58,29 @@ pub(crate) fn choice<'a>(field: &str, v: Option<&'a str>, accepted: &[&'a str]) 
     }
 }
 
+/// A TOML document's text: `text` itself, or, when it is a JSON object, that object written as
+/// TOML (so scenarios and claims files take one parser). A JSON syntax error keeps its line and
+/// column; a value TOML cannot hold is `field`'s fault.
+pub(crate) fn toml_of<'a>(
+    text: &'a str,
+    origin: &str,
+    field: &str,
+) -> Result<std::borrow::Cow<'a, str>, ApiError> {
+    if !text.trim_start().starts_with('{') {
+        return Ok(std::borrow::Cow::Borrowed(text));
+    }
+    let v: Value = serde_json::from_str(text).map_err(|e| {
+        ApiError::from(suanli_core::Error::Syntax {
+            origin: origin.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })
+    })?;
+    let toml = toml::to_string(&v).map_err(|e| ApiError::field(field, format!("{origin}: {e}")))?;
+    Ok(std::borrow::Cow::Owned(toml))
+}
+
 /// A chip's rates at `precision` on `server` (default: the catalog's server holding it); an
 /// unknown server is the `server` field's fault, anything else the `gpu` field's.
 pub(crate) fn cluster(

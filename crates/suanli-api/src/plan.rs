@@ -8,19 +8,8 @@ use crate::error::{ApiError, ApiResult, Reply};
 
 /// A scenario from TOML, or from JSON (an object: the same keys as the TOML).
 pub fn scenario(text: &str, origin: &str) -> Result<Scenario, ApiError> {
-    if text.trim_start().starts_with('{') {
-        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            ApiError::from(suanli_core::Error::Syntax {
-                origin: origin.to_string(),
-                line: e.line(),
-                column: e.column(),
-                message: e.to_string(),
-            })
-        })?;
-        let toml = toml::to_string(&v).map_err(|e| ApiError::field("scenario", format!("{origin}: {e}")))?;
-        return Scenario::from_toml(&toml, origin).map_err(|e| ApiError::from(e).at("scenario"));
-    }
-    Scenario::from_toml(text, origin).map_err(|e| ApiError::from(e).at("scenario"))
+    let text = crate::input::toml_of(text, origin, "scenario")?;
+    Scenario::from_toml(&text, origin).map_err(|e| ApiError::from(e).at("scenario"))
 }
 
 /// The plan's report. Model references that name files must have been resolved by the
