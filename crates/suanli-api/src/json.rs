@@ -184,7 +184,12 @@ fn render_err(e: serde_json::Error) -> CallError {
     CallError { status: 422, field: None, message: format!("answer: {e}"), answer: None }
 }
 
-fn answer<T>(
+/// A planner's reply as its JSON text, or the failure: bad input (400), or an answer that is not
+/// a solution (422, the answer riding along). Every front end that answers in JSON uses this.
+///
+/// # Errors
+/// The [`CallError`] of the reply.
+pub fn answer<T>(
     r: ApiResult<T>,
     render: impl FnOnce(&T) -> Result<String, serde_json::Error>,
 ) -> Result<String, CallError> {

@@ -35,6 +35,17 @@ impl From<ApiError> for HttpError {
     }
 }
 
+impl From<suanli_api::json::CallError> for HttpError {
+    fn from(e: suanli_api::json::CallError) -> Self {
+        HttpError {
+            status: StatusCode::from_u16(e.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+            field: e.field,
+            message: e.message,
+            result: e.answer,
+        }
+    }
+}
+
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
         let mut body = serde_json::json!({ "error": { "field": self.field, "message": self.message } });

@@ -84,17 +84,8 @@ fn reply<T>(
     r: ApiResult<T>,
     render: impl FnOnce(&T, Format) -> Result<String, serde_json::Error>,
 ) -> Result<Response, HttpError> {
-    let r = r.map_err(HttpError::from)?;
-    let text = render(&r.answer, Format::Json)
-        .map_err(|e| HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("answer: {e}")))?;
-    match r.infeasible {
-        None => Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], text).into_response()),
-        Some(why) => {
-            let mut e = HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, why);
-            e.result = serde_json::from_str(&text).ok();
-            Err(e)
-        }
-    }
+    let text = suanli_api::json::answer(r, |d| render(d, Format::Json))?;
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], text).into_response())
 }
 
 /// One planner endpoint: parse, check the caps, compute off-thread, render.
