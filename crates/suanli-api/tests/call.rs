@@ -75,3 +75,41 @@ fn failures_are_typed() {
     assert_eq!(e.to_json()["error"]["kind"], "infeasible");
     assert_eq!(call(&c, "nope", json!({})).unwrap_err().status, 404);
 }
+
+#[test]
+fn the_new_fields_refuse_bad_values_naming_them() {
+    let c = Catalog::builtin().unwrap();
+    let cases = [
+        (
+            "infer",
+            json!({"model": "deepseek-v3", "gpu": "h100-sxm", "tp": 1, "ep": 8, "dp_attention": 0, "input": 512, "output": 64}),
+            "dp_attention",
+        ),
+        (
+            "infer",
+            json!({"model": "llama2-7b", "gpu": "h100-sxm", "input": 512, "output": 64, "speculative": "medusa"}),
+            "speculative",
+        ),
+        ("train", json!({"model": "llama2-7b", "gpu": "h100-sxm", "gpus": 8, "etp": 2}), "etp"),
+        (
+            "train",
+            json!({"model": "llama2-7b", "gpu": "h100-sxm", "gpus": 8, "sharding": "zero9"}),
+            "sharding",
+        ),
+        (
+            "train",
+            json!({"model": "llama2-7b", "gpu": "h100-sxm", "gpus": 8, "pp": 2, "first_stage_layers": 0}),
+            "first_stage_layers",
+        ),
+        (
+            "serve",
+            json!({"model": "llama2-7b", "gpu": "h100-sxm", "rate": 2, "workload": "poetry", "ttft_p99": 2, "tpot_p99": 0.1}),
+            "workload",
+        ),
+        ("validate", json!({"set": "nope"}), "set"),
+    ];
+    for (cmd, body, field) in cases {
+        let e = call(&c, cmd, body).unwrap_err();
+        assert_eq!((e.status, e.field.as_deref()), (400, Some(field)), "{cmd} {field}: {}", e.message);
+    }
+}

@@ -17,7 +17,18 @@ use crate::cli::{Cli, Command};
 use crate::io::CliError;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Bad command lines are one `error:` line naming the flag and the value (exit 2); help and
+    // the version print as clap writes them.
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) if e.use_stderr() => {
+            let text = e.to_string();
+            let first: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            eprintln!("{}", first.join(" "));
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(CliError::Input(msg)) => {

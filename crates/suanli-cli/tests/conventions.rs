@@ -223,3 +223,31 @@ fn sweeps_stream_the_same_rows_they_write_whole_and_quiet_is_accepted() {
     ]);
     assert!(out.status.success() && out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Runs a command that must fail with exit 2 and one stderr line naming `key`, writing nothing
+/// to stdout.
+fn bad(args: &[&str], key: &str) {
+    let out = suanli(args);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.is_empty(), "{args:?} printed to stdout");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    assert!(err.contains(key), "{args:?}: the error names {key}: {err}");
+}
+
+#[test]
+fn the_new_inputs_refuse_bad_values_naming_them() {
+    let infer =
+        ["infer", "-m", "deepseek-v3", "--gpu", "h100-sxm", "--input-tokens", "512", "--output-tokens", "64"];
+    bad(&[&infer[..], &["--tp", "1", "--ep", "8", "--dp-attention", "0"]].concat(), "--dp-attention");
+    let dense =
+        ["infer", "-m", "llama2-7b", "--gpu", "h100-sxm", "--input-tokens", "512", "--output-tokens", "64"];
+    bad(&[&dense[..], &["--tp", "1", "--dp-attention", "4"]].concat(), "--dp-attention");
+    let train = ["train", "-m", "llama2-7b", "--gpu", "h100-sxm", "--gpus", "8", "-q"];
+    bad(&[&train[..], &["--etp", "2"]].concat(), "--etp");
+    bad(&[&train[..], &["--sharding", "zero9"]].concat(), "--sharding");
+    bad(&[&train[..], &["--pp", "2", "--first-stage-layers", "0"]].concat(), "--first-stage-layers");
+    bad(&["schema", "nope"], "WHAT");
+    bad(&["validate", "nope"], "SET");
+    bad(&["flops", "-m", "llama2-7b", "--tokens", "lots"], "--tokens");
+}

@@ -430,6 +430,9 @@ fn bad_server_flags_exit_2() {
         ("--timeout", "nan"),
         ("--jobs", "0"),
         ("--jobs", "100000"),
+        ("--header-timeout", "0"),
+        ("--header-timeout", "1e9"),
+        ("--header-timeout", "nan"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_suanli"))
             .args(["web", "--addr", "127.0.0.1:0", flag, value])
