@@ -28,10 +28,7 @@ impl HttpError {
 
 impl From<ApiError> for HttpError {
     fn from(e: ApiError) -> Self {
-        match &e {
-            ApiError::Input(i) => HttpError::bad(i.field.clone(), e.message()),
-            ApiError::Infeasible(m) => HttpError::new(StatusCode::UNPROCESSABLE_ENTITY, m.clone()),
-        }
+        suanli_api::json::CallError::from(e).into()
     }
 }
 
