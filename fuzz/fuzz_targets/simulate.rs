@@ -3,6 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use suanli_sim::engine::FixedStep;
+use suanli_sim::policy::Offload;
 use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, simulate};
 use suanli_sim::workload::Request;
 
@@ -17,13 +18,18 @@ fuzz_target!(|data: &[u8]| {
         replicas: u32::from(head[16] % 8) + 1,
         router: [Router::RoundRobin, Router::LeastOutstanding, Router::PrefixAffinity]
             [usize::from(head[17] % 3)],
-        scheduler: if head[18] % 2 == 0 { Scheduler::Continuous } else { Scheduler::Static },
+        scheduler: [Scheduler::Continuous, Scheduler::Static, Scheduler::PrefillFirst, Scheduler::Orca]
+            [usize::from(head[18] % 4)],
         kv_policy: if head[19] % 2 == 0 { KvPolicy::Paged } else { KvPolicy::Reserve },
         max_batch: u32::from(head[20]) + 1,
         max_tokens: u32::from(u16::from_le_bytes([head[21], head[22]])) + 1,
         block_tokens: u32::from(head[23] % 64),
         warmup,
         targets: Some((1.0, 0.1)),
+        class_targets: [None, Some((5.0, 0.5)), None, None],
+        // Swapping instead of recomputing, when the bit is set; every arrival still completes.
+        offload: (head[19] & 2 != 0).then_some(Offload { host_tokens: u64::from(head[20]) * 64, tokens_per_s: 1e6 }),
+        ..SimConfig::default()
     };
     let mut reqs: Vec<Request> = body
         .chunks_exact(8)
@@ -34,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
             output: u32::from(u16::from_le_bytes([c[4], c[5]]) % 2048) + 1,
             conversation: u32::from(c[6] % 8),
             prefix: u32::from(c[7]),
+            class: c[6] / 64,
         })
         .collect();
     reqs.sort_by(|a, b| a.arrival_s.total_cmp(&b.arrival_s));

@@ -81,8 +81,8 @@ pub struct SimulateRequest {
     #[serde(default)]
     pub router: Option<String>,
     /// Batching: continuous (default; Sarathi-Serve chunked prefill: decodes first, prompt
-    /// chunks within max_tokens), prefill-first (prompts-only steps stall the decodes) or
-    /// static.
+    /// chunks within max_tokens, the chunk size), prefill-first (prompts-only steps stall the
+    /// decodes), orca (whole prompts join the decodes' step, no chunking) or static.
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub scheduler: Option<String>,
@@ -90,6 +90,22 @@ pub struct SimulateRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub kv_policy: Option<String>,
+    /// Priority classes, most urgent first: `SHARE[:TTFT_P99:TPOT_P99],…` (shares summing to 1,
+    /// targets in seconds; up to 4 classes), e.g. `0.2:0.5:0.03,0.8:10:0.2`. The urgent class
+    /// is admitted first and preempted last; goodput is reported per class.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub classes: Option<String>,
+    /// Admission control: a replica with this many requests not yet past prefill (queued or
+    /// prefilling) rejects new arrivals (they count against goodput; default: never).
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub max_queue: Option<u32>,
+    /// Host memory per GPU, GiB, that preempted KV cache is swapped to over the chip's host
+    /// link (PCIe or NVLink-C2C) instead of being recomputed (paged KV only; default: none).
+    #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
+    #[serde(default)]
+    pub kv_offload_gib: Option<f64>,
     /// p99 TTFT target for goodput, seconds.
     #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
     #[serde(default)]
@@ -256,11 +272,19 @@ fn simulate_uncalibrated(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<Si
         a.router.as_deref().or(default_router),
         &["least-outstanding", "round-robin", "prefix-affinity"],
     )?;
-    let scheduler =
-        input::choice("scheduler", a.scheduler.as_deref(), &["continuous", "static", "prefill-first"])?;
+    let scheduler = input::choice(
+        "scheduler",
+        a.scheduler.as_deref(),
+        &["continuous", "static", "prefill-first", "orca"],
+    )?;
+    let classes = a.classes.as_deref().map(parse_classes).transpose()?;
     let kv_policy = input::choice("kv_policy", a.kv_policy.as_deref(), &["paged", "reserve"])?;
     let seed = a.seed.unwrap_or(1);
-    let reqs = requests(a, &t, &spec, seed)?;
+    let mut reqs = requests(a, &t, &spec, seed)?;
+    if let Some(c) = &classes {
+        let shares: Vec<f64> = c.iter().map(|x| x.0).collect();
+        suanli_sim::workload::assign_classes(&mut reqs, &shares, seed);
+    }
     let (max_in, max_out) = reqs.iter().fold((1, 1), |(i, o), r| (i.max(r.input), o.max(r.output)));
     let tp = match a.tp {
         Some(tp) => tp,
@@ -318,16 +342,71 @@ fn simulate_uncalibrated(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<Si
         scheduler: match scheduler {
             "static" => Scheduler::Static,
             "prefill-first" => Scheduler::PrefillFirst,
+            "orca" => Scheduler::Orca,
             _ => Scheduler::Continuous,
         },
         kv_policy: if kv_policy == "reserve" { KvPolicy::Reserve } else { KvPolicy::Paged },
         max_batch: eng.max_batch,
         max_tokens: eng.max_tokens,
         targets,
+        class_targets: class_targets(classes.as_deref()),
+        max_queue: a.max_queue.unwrap_or(0),
+        offload: None,
         ..SimConfig::default()
     };
     let mut notes =
         vec!["the first 10 % of requests are warm-up and left out of the latency statistics".to_string()];
+    let sim_cfg = match a.kv_offload_gib {
+        None => sim_cfg,
+        Some(gib) => {
+            if !(gib.is_finite() && gib > 0.0 && gib <= 65_536.0) {
+                return Err(ApiError::invalid(
+                    "kv_offload_gib",
+                    gib,
+                    "GiB of host memory per GPU, above 0 and at most 65536",
+                ));
+            }
+            if kv_policy == "reserve" {
+                return Err(ApiError::invalid(
+                    "kv_offload_gib",
+                    gib,
+                    "paged KV only (reserve never preempts)",
+                ));
+            }
+            let per_token = replica.memory.kv_bytes_per_token.max(1.0);
+            let (link, what) = suanli_sim::policy::host_link(&cl.accelerator, cl.arch.as_deref());
+            let host_tokens = (gib * f64::from(1u32 << 30) / per_token) as u64;
+            notes.push(format!(
+                "KV offload: {} GiB of host memory per GPU ({} tokens) over {what}; a preempted sequence's KV is copied out and back ({} µs per 1k tokens each way) instead of recomputed",
+                human(gib),
+                human(host_tokens as f64),
+                human(1000.0 * per_token / link * 1e6),
+            ));
+            SimConfig {
+                offload: Some(suanli_sim::policy::Offload { host_tokens, tokens_per_s: link / per_token }),
+                ..sim_cfg
+            }
+        }
+    };
+    if let Some(q) = a.max_queue {
+        if q == 0 {
+            return Err(ApiError::invalid(
+                "max_queue",
+                q,
+                "a positive number of waiting requests per replica",
+            ));
+        }
+        notes.push(format!(
+            "admission control: a replica with {q} requests queued or in prefill rejects new ones; rejected requests count against goodput"
+        ));
+    }
+    if let Some(c) = &classes {
+        notes.push(format!(
+            "{} priority classes (shares {}): the most urgent waiting request is admitted first and the least urgent running one preempted first",
+            c.len(),
+            c.iter().map(|x| human(x.0)).collect::<Vec<_>>().join(" / ")
+        ));
+    }
     let (report, disaggregated) = match a.prefill_replicas {
         None => (try_simulate(&reqs, &replica, &sim_cfg)?, None),
         Some(pr) => {
@@ -437,4 +516,39 @@ fn simulate_uncalibrated(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<Si
         notes,
     };
     Ok(Reply::ok(doc))
+}
+
+/// One priority class as asked: its share of requests and its own targets, if given.
+type ClassSpec = (f64, Option<(f64, f64)>);
+
+/// `SHARE[:TTFT_P99:TPOT_P99],…`, most urgent first.
+fn parse_classes(text: &str) -> Result<Vec<ClassSpec>, ApiError> {
+    const ACCEPTED: &str = "SHARE[:TTFT_P99:TPOT_P99] per class, comma-separated, most urgent first (2 to 4 classes, shares summing to 1, targets in seconds), e.g. 0.2:0.5:0.03,0.8:10:0.2";
+    let bad = || ApiError::invalid("classes", text, ACCEPTED);
+    let mut out = Vec::new();
+    for part in text.split(',') {
+        let nums: Vec<f64> =
+            part.split(':').map(|x| x.trim().parse::<f64>().map_err(|_| bad())).collect::<Result<_, _>>()?;
+        if nums.iter().any(|x| !(x.is_finite() && *x > 0.0)) {
+            return Err(bad());
+        }
+        out.push(match nums.as_slice() {
+            [share] => (*share, None),
+            [share, ttft, tpot] => (*share, Some((*ttft, *tpot))),
+            _ => return Err(bad()),
+        });
+    }
+    let total: f64 = out.iter().map(|c| c.0).sum();
+    if !(2..=suanli_sim::policy::MAX_CLASSES).contains(&out.len()) || (total - 1.0).abs() > 1e-6 {
+        return Err(bad());
+    }
+    Ok(out)
+}
+
+fn class_targets(classes: Option<&[ClassSpec]>) -> suanli_sim::policy::ClassTargets {
+    let mut t = [None; suanli_sim::policy::MAX_CLASSES];
+    for (slot, c) in t.iter_mut().zip(classes.unwrap_or(&[])) {
+        *slot = c.1;
+    }
+    t
 }

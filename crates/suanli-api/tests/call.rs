@@ -76,6 +76,36 @@ fn failures_are_typed() {
     assert_eq!(call(&c, "nope", json!({})).unwrap_err().status, 404);
 }
 
+/// A small `simulate` request with `extra` fields.
+fn sim(extra: Value) -> Value {
+    let mut body = json!({"model": "llama3.1-8b", "gpu": "h100-sxm", "replicas": 1, "rate": 2, "requests": 100, "input": 256, "output": 32});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    body
+}
+
+/// The serving policies answer through the JSON front door: per-class goodput, rejections, swaps.
+#[test]
+fn simulate_policies_answer() {
+    let c = Catalog::builtin().unwrap();
+    let a = ok(
+        &c,
+        "simulate",
+        sim(
+            json!({"classes": "0.3:0.5:0.05,0.7:5:0.5", "max_queue": 4, "kv_offload_gib": 16, "scheduler": "orca", "rate": 40, "requests": 400}),
+        ),
+    );
+    assert_eq!(a["classes"].as_array().unwrap().len(), 2);
+    assert!(a["rejected"].as_u64().is_some() && a["swaps"].as_u64().is_some());
+    let notes = a["notes"].to_string();
+    assert!(
+        notes.contains("admission control")
+            && notes.contains("KV offload")
+            && notes.contains("priority classes")
+    );
+}
+
 #[test]
 fn the_new_fields_refuse_bad_values_naming_them() {
     let c = Catalog::builtin().unwrap();
@@ -107,6 +137,13 @@ fn the_new_fields_refuse_bad_values_naming_them() {
             "workload",
         ),
         ("validate", json!({"set": "nope"}), "set"),
+        ("simulate", sim(json!({"classes": "0.5:1:0.1,0.6:5:0.5"})), "classes"),
+        ("simulate", sim(json!({"classes": "1"})), "classes"),
+        ("simulate", sim(json!({"classes": "0.5:1,0.5:1"})), "classes"),
+        ("simulate", sim(json!({"max_queue": 0})), "max_queue"),
+        ("simulate", sim(json!({"kv_offload_gib": -1})), "kv_offload_gib"),
+        ("simulate", sim(json!({"kv_offload_gib": 8, "kv_policy": "reserve"})), "kv_offload_gib"),
+        ("simulate", sim(json!({"scheduler": "fifo"})), "scheduler"),
     ];
     for (cmd, body, field) in cases {
         let e = call(&c, cmd, body).unwrap_err();

@@ -250,4 +250,26 @@ fn the_new_inputs_refuse_bad_values_naming_them() {
     bad(&["schema", "nope"], "WHAT");
     bad(&["validate", "nope"], "SET");
     bad(&["flops", "-m", "llama2-7b", "--tokens", "lots"], "--tokens");
+    let sim = [
+        "simulate",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--replicas",
+        "1",
+        "--rate",
+        "2",
+        "--requests",
+        "100",
+        "--input-tokens",
+        "256",
+        "--output-tokens",
+        "32",
+        "-q",
+    ];
+    bad(&[&sim[..], &["--classes", "0.5,0.6"]].concat(), "--classes");
+    bad(&[&sim[..], &["--max-queue", "0"]].concat(), "--max-queue");
+    bad(&[&sim[..], &["--kv-offload-gib", "nan"]].concat(), "--kv-offload-gib");
+    bad(&[&sim[..], &["--scheduler", "fifo"]].concat(), "--scheduler");
 }

@@ -210,6 +210,8 @@ pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Erro
         ("mean requests in system (L)", human(r.mean_in_system)),
         ("arrival rate × mean latency (λW)", human(r.littles_law_product)),
         ("preemptions", r.preemptions.to_string()),
+        ("preempted KV swapped to host memory", r.swaps.to_string()),
+        ("rejected by admission control", r.rejected.to_string()),
         ("prompt tokens from cached prefixes", human(r.cached_prefix_tokens as f64)),
         ("simulated seconds", human(r.duration_s)),
     ] {
@@ -217,6 +219,32 @@ pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Erro
     }
     s.push('\n');
     s.push_str(&render(&t));
+    if !r.classes.is_empty() {
+        let mut t = Table::new(&[
+            "class",
+            ">requests",
+            ">rejected",
+            ">p99 TTFT",
+            ">p99 TPOT",
+            ">targets (TTFT / TPOT)",
+            ">goodput",
+        ]);
+        let ms = |x: f64| format!("{} ms", human(x * 1e3));
+        for c in &r.classes {
+            let targets = c.targets.map_or("—".to_string(), |(a, b)| format!("{} / {}", ms(a), ms(b)));
+            t.row([
+                c.class.to_string(),
+                c.requests.to_string(),
+                c.rejected.to_string(),
+                ms(c.ttft_s.p99),
+                ms(c.tpot_s.p99),
+                targets,
+                percent(c.goodput),
+            ]);
+        }
+        s.push_str("\npriority classes (0 the most urgent)\n");
+        s.push_str(&render(&t));
+    }
     if let Some(pools) = &d.disaggregated {
         let mut t = Table::new(&[
             "pool",

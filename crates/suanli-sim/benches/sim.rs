@@ -78,6 +78,29 @@ fn million_chat_requests_speculative(bencher: Bencher) {
     bencher.counter(ItemsCount::new(reqs.len())).bench(|| simulate(black_box(&reqs), &replica, &sim));
 }
 
+/// The same million requests in two priority classes (20 % urgent) with admission control
+/// (64 waiting per replica) and 16 GiB of host memory per GPU for swapped KV: the policy
+/// paths ([`suanli_sim::policy`]) on the hot loop.
+#[divan::bench(sample_count = 3, sample_size = 1)]
+fn million_chat_requests_classes_admission_offload(bencher: Bencher) {
+    use suanli_sim::policy::{Offload, host_link};
+    let (replica, mut reqs) = setup();
+    suanli_sim::workload::assign_classes(&mut reqs, &[0.2, 0.8], 1);
+    let per_token = replica.memory.kv_bytes_per_token;
+    let offload = Offload {
+        host_tokens: (16.0 * f64::from(1u32 << 30) / per_token) as u64,
+        tokens_per_s: host_link("h100-sxm", Some("hopper")).0 / per_token,
+    };
+    let sim = SimConfig {
+        replicas: 16,
+        class_targets: [Some((0.5, 0.05)), Some((10.0, 0.2)), None, None],
+        max_queue: 64,
+        offload: Some(offload),
+        ..SimConfig::default()
+    };
+    bencher.counter(ItemsCount::new(reqs.len())).bench(|| simulate(black_box(&reqs), &replica, &sim));
+}
+
 /// `serve --mix` for 4 chip types (A10G, L40S, A100 80GB, H100): Llama 3.1 8B, ShareGPT-like
 /// lengths, every layout (tp 1–8, pp 1–4) of every chip for each of the 15 bucket subsets,
 /// then the 4⁴ assignments. Items: mixes sized.

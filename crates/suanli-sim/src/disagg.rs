@@ -82,15 +82,18 @@ pub fn simulate_disaggregated(
     handed.sort_by(|a, b| a.1.arrival_s.total_cmp(&b.1.arrival_s));
     let decode_reqs: Vec<Request> = handed.iter().map(|h| h.1).collect();
     // Warm-up is applied once, to the combined statistics, not again inside the decode pool.
-    let dec = run(&decode_reqs, decode_model, &SimConfig { warmup: 0.0, ..*decode_cfg }, true);
+    // Admission control is the front door's (the prefill pool's): a handed-off request is not
+    // turned away.
+    let dec = run(&decode_reqs, decode_model, &SimConfig { warmup: 0.0, max_queue: 0, ..*decode_cfg }, true);
 
     let mut finish: Vec<f64> =
         (0..n).map(|i| if reqs[i].output > 1 { f64::NAN } else { pre.finish[i] }).collect();
     for (k, (i, _)) in handed.iter().enumerate() {
         finish[*i] = dec.finish[k];
     }
-    let sum = summarise(reqs, &pre.admitted, &pre.first, &finish, prefill_cfg);
+    let sum = summarise(reqs, &pre.admitted, &pre.first, &finish, &pre.rejected, prefill_cfg);
     let completed = finish.iter().filter(|x| !x.is_nan()).count();
+    let turned_away = pre.rejected.iter().filter(|&&r| r).count();
     let (p, d) = (&pre.report, &dec.report);
     let busy = p.utilisation * f64::from(prefill_cfg.replicas.max(1)) * p.duration_s
         + d.utilisation * f64::from(decode_cfg.replicas.max(1)) * d.duration_s;
@@ -101,9 +104,10 @@ pub fn simulate_disaggregated(
         mean_in_system: sum.mean_e2e_all * completed as f64 / window,
         littles_law_product: completed as f64 / window * sum.mean_e2e_all,
         preemptions: p.preemptions + d.preemptions,
+        swaps: p.swaps + d.swaps,
         cached_prefix_tokens: p.cached_prefix_tokens,
         utilisation: busy / (f64::from(prefill_cfg.replicas.max(1) + decode_cfg.replicas.max(1)) * window),
-        saturated: p.saturated || d.saturated || completed < n,
+        saturated: p.saturated || d.saturated || completed + turned_away < n,
         series: d.series.clone(),
     };
     let combined = sum.report(reqs, prefill_cfg, occ);

@@ -1,5 +1,6 @@
 //! The discrete-event simulation: routing, per-replica continuous batching with a paged KV
-//! cache, chunked prefill, preemption by recomputation, and the metrics.
+//! cache, chunked prefill, preemption by recomputation (or a swap to host memory), priority
+//! classes, admission control, and the metrics.
 //!
 //! Events are arrivals (pre-generated, merged in time order) and step completions (one per
 //! busy replica, in a heap). A replica's step costs O(1) plus O(log n) per sequence that joins
@@ -8,6 +9,8 @@
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeSet, BinaryHeap, HashSet, VecDeque};
+
+use crate::policy::{ClassReport, ClassTargets, MAX_CLASSES, Offload, Waiting};
 
 use serde::Serialize;
 
@@ -43,6 +46,10 @@ pub enum Scheduler {
     /// decodes first, prompt chunks in what the budget (`max_tokens`, the chunk size) leaves,
     /// so the budget bounds a step and TPOT.
     PrefillFirst,
+    /// Orca's iteration-level scheduling (Yu et al., OSDI 2022): decodes and whole prompts in
+    /// one step, no chunking — the budget decides how many whole prompts join a step (at least
+    /// one), so a long prompt lengthens that step for every decoding sequence.
+    Orca,
 }
 
 /// KV-cache admission.
@@ -78,6 +85,13 @@ pub struct SimConfig {
     pub warmup: f64,
     /// Targets for goodput: p99 TTFT and TPOT limits per request, seconds.
     pub targets: Option<(f64, f64)>,
+    /// Per priority class targets, where a class has its own ([`crate::policy`]).
+    pub class_targets: ClassTargets,
+    /// Admission control: a replica with this many requests whose prompts have not finished
+    /// prefilling (queued or in prefill) rejects new arrivals (0: never).
+    pub max_queue: u32,
+    /// Swap preempted KV cache to host memory instead of recomputing it.
+    pub offload: Option<Offload>,
 }
 
 impl Default for SimConfig {
@@ -92,6 +106,9 @@ impl Default for SimConfig {
             block_tokens: 16,
             warmup: 0.1,
             targets: None,
+            class_targets: [None; MAX_CLASSES],
+            max_queue: 0,
+            offload: None,
         }
     }
 }
@@ -129,7 +146,12 @@ impl SimConfig {
         if !(0.0..=0.9).contains(&self.warmup) {
             return Err(Error::invalid(origin, "warmup", self.warmup, "a fraction from 0 to 0.9"));
         }
-        if let Some((ttft, tpot)) = self.targets {
+        if let Some(o) = self.offload
+            && !(o.tokens_per_s.is_finite() && o.tokens_per_s > 0.0)
+        {
+            return Err(Error::invalid(origin, "kv_offload", o.tokens_per_s, "a positive host-link rate"));
+        }
+        for (ttft, tpot) in self.targets.iter().chain(self.class_targets.iter().flatten()).copied() {
             for (key, v) in [("ttft_p99", ttft), ("tpot_p99", tpot)] {
                 if !(v.is_finite() && v > 0.0) {
                     return Err(Error::invalid(origin, key, v, "a positive number of seconds"));
@@ -170,7 +192,8 @@ pub struct SimReport {
     pub throughput_requests_per_s: f64,
     /// Output tokens per second.
     pub output_tokens_per_s: f64,
-    /// Fraction of measured requests meeting the targets (1 without targets).
+    /// Fraction of measured (and rejected) requests meeting the targets (1 without targets
+    /// and rejections).
     pub goodput: f64,
     /// Requests per second meeting the targets.
     pub goodput_requests_per_s: f64,
@@ -180,6 +203,12 @@ pub struct SimReport {
     pub littles_law_product: f64,
     /// Sequences preempted (and recomputed) for lack of KV blocks.
     pub preemptions: u64,
+    /// Preempted sequences whose KV cache went to host memory instead of being recomputed.
+    pub swaps: u64,
+    /// Requests rejected by admission control (all of the run).
+    pub rejected: u64,
+    /// Per priority class, when the requests have more than one.
+    pub classes: Vec<ClassReport>,
     /// Prompt tokens served from a cached prefix.
     pub cached_prefix_tokens: u64,
     /// Mean fraction of time replicas are busy.
@@ -208,7 +237,7 @@ impl Ord for Time {
 
 #[derive(Default)]
 struct Rep {
-    waiting: VecDeque<u32>,
+    waiting: Waiting,
     prefilling: VecDeque<u32>,
     running: Vec<u32>,
     finishes: BinaryHeap<Reverse<(u64, u32, u32)>>,
@@ -224,6 +253,10 @@ struct Rep {
     /// Whether the step in flight is prompts only (decodes stalled, prefill first).
     stall: bool,
     kv_used: u64,
+    /// KV tokens of swapped-out sequences in host memory.
+    host_used: u64,
+    /// Host-link copies (swap out, swap in) the next step waits for, seconds.
+    transfer_s: f64,
     busy: bool,
     busy_s: f64,
 }
@@ -252,6 +285,11 @@ struct State<'a> {
     cached: u64,
     /// Mean tokens a step emits per decoding sequence.
     tau: f64,
+    /// KV tokens of each request held in host memory (swapped out).
+    swapped: Vec<u64>,
+    swaps: u64,
+    /// Whether any request has a class above 0 (preemption then picks by class).
+    classed: bool,
 }
 
 impl State<'_> {
@@ -272,7 +310,7 @@ impl State<'_> {
     fn start(&mut self, rep: &mut Rep, now: f64, model: &dyn StepModel) -> Option<f64> {
         let admit = self.cfg.scheduler != Scheduler::Static || (rep.b == 0 && rep.prefilling.is_empty());
         if admit {
-            while let Some(&r) = rep.waiting.front() {
+            while let Some(r) = rep.waiting.front() {
                 if rep.b as usize + rep.prefilling.len() >= self.cfg.max_batch as usize {
                     break;
                 }
@@ -286,6 +324,11 @@ impl State<'_> {
                 rep.kv_used += need;
                 self.held[r as usize] = need;
                 rep.waiting.pop_front();
+                if let Some(o) = self.cfg.offload {
+                    let back = std::mem::take(&mut self.swapped[r as usize]);
+                    rep.host_used -= back;
+                    rep.transfer_s += back as f64 / o.tokens_per_s;
+                }
                 let q = &self.reqs[r as usize];
                 if self.admitted[r as usize].is_nan() {
                     self.admitted[r as usize] = now;
@@ -300,7 +343,14 @@ impl State<'_> {
                     self.cached += u64::from(hit);
                 }
                 rep.seen.insert(q.conversation);
-                rep.prefilling.push_back(r);
+                if self.classed {
+                    // Prompts are chunked in class order: behind the more urgent and equal ones.
+                    let reqs = self.reqs;
+                    let at = rep.prefilling.iter().position(|&x| reqs[x as usize].class > q.class);
+                    rep.prefilling.insert(at.unwrap_or(rep.prefilling.len()), r);
+                } else {
+                    rep.prefilling.push_back(r);
+                }
             }
         }
         rep.stall = self.cfg.scheduler == Scheduler::PrefillFirst && !rep.prefilling.is_empty();
@@ -308,14 +358,19 @@ impl State<'_> {
         let mut budget = u64::from(self.cfg.max_tokens).saturating_sub(decoding);
         let (mut prefill, mut ctx_weighted, mut completing) = (0u64, 0.0, 0u64);
         rep.pending.clear();
+        let orca = self.cfg.scheduler == Scheduler::Orca;
         for &r in &rep.prefilling {
-            if budget == 0 {
+            if budget == 0 && !(orca && prefill == 0) {
                 break;
             }
             let i = r as usize;
             let left = u64::from(self.need[i] - self.prefilled[i]);
-            let n = left.min(budget);
-            budget -= n;
+            // Orca takes prompts whole: the first always, the next ones while they fit.
+            if orca && prefill > 0 && left > budget {
+                break;
+            }
+            let n = if orca { left } else { left.min(budget) };
+            budget = budget.saturating_sub(n);
             // Tokens already in the cache before this chunk: a cached prefix, earlier chunks.
             let base = u64::from(self.reqs[i].input) + u64::from(self.produced[i]);
             let offset = (base.saturating_sub(u64::from(self.need[i])) + u64::from(self.prefilled[i])) as f64;
@@ -333,7 +388,7 @@ impl State<'_> {
         let mean_ctx = if decoding > 0 { rep.sum_ctx as f64 / b } else { 0.0 };
         let pctx = if prefill > 0 { ctx_weighted / prefill as f64 } else { 0.0 };
         let dt = model.step_s(b, mean_ctx, prefill as f64, pctx, b + completing as f64).max(1e-9);
-        Some(dt)
+        Some(dt + std::mem::take(&mut rep.transfer_s))
     }
 
     /// Applies a finished step at `now`.
@@ -400,7 +455,7 @@ impl State<'_> {
             // (oversubscribed) instead of recomputing its context for every token, which made
             // the run quadratic in its length.
             while rep.kv_used > self.kv_cap && rep.b > 1 {
-                let Some(r) = rep.running.pop() else { break };
+                let Some(r) = self.victim(rep) else { break };
                 let i = r as usize;
                 if self.done[i] {
                     continue;
@@ -417,14 +472,41 @@ impl State<'_> {
                 self.produced[i] = produced;
                 self.need[i] = q.input + produced;
                 self.prefilled[i] = 0;
-                self.preemptions += 1;
-                rep.waiting.push_front(r);
+                if let Some(o) = self.cfg.offload
+                    && rep.host_used + held <= o.host_tokens
+                {
+                    // Swapped out: on readmission only the next token is computed, after the
+                    // copy back.
+                    rep.host_used += held;
+                    self.swapped[i] = held;
+                    rep.transfer_s += held as f64 / o.tokens_per_s;
+                    self.prefilled[i] = self.need[i] - 1;
+                    self.swaps += 1;
+                } else {
+                    self.preemptions += 1;
+                }
+                rep.waiting.push_front(r, q.class);
             }
         }
         if rep.running.len() > 64 && rep.running.len() > 2 * rep.b as usize {
             let done = &self.done;
             rep.running.retain(|&r| !done[r as usize]);
         }
+    }
+
+    /// The sequence to preempt: the newest, or with priority classes the newest of the least
+    /// urgent class running.
+    fn victim(&self, rep: &mut Rep) -> Option<u32> {
+        if !self.classed {
+            return rep.running.pop();
+        }
+        let (pos, _) = rep
+            .running
+            .iter()
+            .enumerate()
+            .filter(|&(_, &r)| !self.done[r as usize])
+            .max_by_key(|&(pos, &r)| (self.reqs[r as usize].class, pos))?;
+        Some(rep.running.remove(pos))
     }
 
     fn complete(&mut self, rep: &mut Rep, r: u32, now: f64, running: bool, completed: &mut Vec<u32>) {
@@ -461,6 +543,7 @@ pub(crate) struct Run {
     pub(crate) admitted: Vec<f64>,
     pub(crate) first: Vec<f64>,
     pub(crate) finish: Vec<f64>,
+    pub(crate) rejected: Vec<bool>,
 }
 
 /// Latency statistics of the measured requests (after warm-up, in arrival order).
@@ -478,6 +561,9 @@ pub(crate) struct Summary {
     /// Mean latency over every completed request (warm-up included), for Little's law.
     pub(crate) mean_e2e_all: f64,
     pub(crate) cdf: Cdf,
+    /// Rejected by admission control, all of the run.
+    pub(crate) rejected: u64,
+    pub(crate) classes: Vec<ClassReport>,
 }
 
 /// What a run measures besides the latency statistics.
@@ -485,6 +571,7 @@ pub(crate) struct Occupancy {
     pub(crate) mean_in_system: f64,
     pub(crate) littles_law_product: f64,
     pub(crate) preemptions: u64,
+    pub(crate) swaps: u64,
     pub(crate) cached_prefix_tokens: u64,
     pub(crate) utilisation: f64,
     pub(crate) saturated: bool,
@@ -513,6 +600,9 @@ impl Summary {
             mean_in_system: occ.mean_in_system,
             littles_law_product: occ.littles_law_product,
             preemptions: occ.preemptions,
+            swaps: occ.swaps,
+            rejected: self.rejected,
+            classes: self.classes,
             cached_prefix_tokens: occ.cached_prefix_tokens,
             utilisation: occ.utilisation,
             saturated: occ.saturated,
@@ -523,29 +613,33 @@ impl Summary {
 }
 
 /// TTFT is `first − arrival`; TPOT is `(finish − first) / (output − 1)`; E2E `finish − arrival`;
-/// goodput the share of measured requests within both targets.
+/// goodput the share of measured (and rejected) requests within their class's targets.
 pub(crate) fn summarise(
     reqs: &[Request],
     admitted: &[f64],
     first: &[f64],
     finish: &[f64],
+    rejected: &[bool],
     cfg: &SimConfig,
 ) -> Summary {
     let n = reqs.len();
     let t0 = reqs.first().map_or(0.0, |q| q.arrival_s);
     let skip = ((n as f64) * cfg.warmup.clamp(0.0, 0.9)) as usize;
     let measured: Vec<usize> = (skip..n).filter(|&i| !finish[i].is_nan()).collect();
+    let refused = (skip..n).filter(|&i| rejected.get(i) == Some(&true)).count();
     let pick =
         |f: &dyn Fn(usize) -> Option<f64>| -> Vec<f64> { measured.iter().filter_map(|&i| f(i)).collect() };
     let tpot_of =
         |i: usize| (reqs[i].output > 1).then(|| (finish[i] - first[i]) / f64::from(reqs[i].output - 1));
-    let good = match cfg.targets {
-        Some((t_ttft, t_tpot)) => measured
-            .iter()
-            .filter(|&&i| first[i] - reqs[i].arrival_s <= t_ttft && tpot_of(i).unwrap_or(0.0) <= t_tpot)
-            .count(),
-        None => measured.len(),
+    let targets_of =
+        |i: usize| cfg.class_targets[usize::from(reqs[i].class).min(MAX_CLASSES - 1)].or(cfg.targets);
+    let meets = |i: usize| match targets_of(i) {
+        Some((t_ttft, t_tpot)) => {
+            first[i] - reqs[i].arrival_s <= t_ttft && tpot_of(i).unwrap_or(0.0) <= t_tpot
+        }
+        None => true,
     };
+    let good = measured.iter().filter(|&&i| meets(i)).count();
     let end = finish.iter().copied().filter(|x| !x.is_nan()).fold(t0, f64::max);
     let all: Vec<f64> =
         (0..n).filter(|&i| !finish[i].is_nan()).map(|i| finish[i] - reqs[i].arrival_s).collect();
@@ -566,6 +660,36 @@ pub(crate) fn summarise(
         tpot_s: quantiles_of_sorted(&tpot),
         e2e_s: quantiles_of_sorted(&e2e),
     };
+    let top = reqs.iter().map(|q| usize::from(q.class).min(MAX_CLASSES - 1)).max().unwrap_or(0);
+    let classes = if top == 0 {
+        Vec::new()
+    } else {
+        (0..=top)
+            .map(|c| {
+                let of = |i: &usize| usize::from(reqs[*i].class).min(MAX_CLASSES - 1) == c;
+                let mine: Vec<usize> = measured.iter().copied().filter(of).collect();
+                let refused = (skip..n).filter(of).filter(|&i| rejected.get(i) == Some(&true)).count();
+                let sorted_of = |f: &dyn Fn(usize) -> Option<f64>| {
+                    let mut xs: Vec<f64> = mine.iter().filter_map(|&i| f(i)).collect();
+                    xs.sort_unstable_by(f64::total_cmp);
+                    latency_of_sorted(&xs)
+                };
+                let ok = mine.iter().filter(|&&i| meets(i)).count();
+                let asked = mine.len() + refused;
+                ClassReport {
+                    class: c as u8,
+                    requests: reqs.iter().filter(|q| usize::from(q.class).min(MAX_CLASSES - 1) == c).count(),
+                    measured: mine.len(),
+                    rejected: refused,
+                    targets: cfg.class_targets[c].or(cfg.targets),
+                    ttft_s: sorted_of(&|i| Some(first[i] - reqs[i].arrival_s)),
+                    tpot_s: sorted_of(&tpot_of),
+                    goodput: if asked == 0 { 0.0 } else { ok as f64 / asked as f64 },
+                }
+            })
+            .collect()
+    };
+    let asked = measured.len() + refused;
     Summary {
         measured: measured.len(),
         ttft: latency_of_sorted(&ttft),
@@ -573,10 +697,12 @@ pub(crate) fn summarise(
         e2e: latency_of_sorted(&e2e),
         queue: latency(pick(&|i| Some(admitted[i] - reqs[i].arrival_s))),
         good,
-        goodput: if measured.is_empty() { 0.0 } else { good as f64 / measured.len() as f64 },
+        goodput: if asked == 0 { 0.0 } else { good as f64 / asked as f64 },
         duration: (end - t0).max(1e-9),
         mean_e2e_all: all.iter().sum::<f64>() / all.len().max(1) as f64,
         cdf,
+        rejected: rejected.iter().filter(|&&r| r).count() as u64,
+        classes,
     }
 }
 
@@ -602,7 +728,11 @@ pub(crate) fn run(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig, kv_r
         preemptions: 0,
         cached: 0,
         tau: model.tokens_per_step().clamp(1.0, 64.0),
+        swapped: vec![0; n],
+        swaps: 0,
+        classed: reqs.iter().any(|q| q.class > 0),
     };
+    let mut rejected = vec![false; n];
     let replicas = cfg.replicas.max(1) as usize;
     let mut reps: Vec<Rep> = (0..replicas).map(|_| Rep::default()).collect();
     let mut events: BinaryHeap<Reverse<(Time, usize)>> = BinaryHeap::new();
@@ -659,9 +789,20 @@ pub(crate) fn run(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig, kv_r
                 Router::PrefixAffinity => q.conversation as usize % replicas,
             };
             let id = next as u32;
-            touch(&mut reps, r, &mut by_load, &mut waiting_total, &mut |p| p.waiting.push_back(id));
-            in_system += 1;
             series.arrival(now);
+            if cfg.max_queue > 0 && reps[r].waiting.len() + reps[r].prefilling.len() >= cfg.max_queue as usize
+            {
+                // Admission control turns it away; it never enters the system.
+                rejected[next] = true;
+                if let Some(k) = marks.iter().position(|&m| m == next) {
+                    waiting_at[k] = waiting_total;
+                }
+                next += 1;
+                continue;
+            }
+            let class = q.class;
+            touch(&mut reps, r, &mut by_load, &mut waiting_total, &mut |p| p.waiting.push_back(id, class));
+            in_system += 1;
             if let Some(k) = marks.iter().position(|&m| m == next) {
                 waiting_at[k] = waiting_total;
             }
@@ -694,7 +835,7 @@ pub(crate) fn run(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig, kv_r
         }
     }
 
-    let sum = summarise(reqs, &st.admitted, &st.first, &st.finish, cfg);
+    let sum = summarise(reqs, &st.admitted, &st.first, &st.finish, &rejected, cfg);
     let rate = n as f64 / span.max(1e-9);
     let busy: f64 = reps.iter().map(|p| p.busy_s).sum();
     let saturated = n >= 100
@@ -704,11 +845,14 @@ pub(crate) fn run(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig, kv_r
         mean_in_system: area / (last_t - t0).max(1e-9),
         littles_law_product: (n as f64 / (last_t - t0).max(1e-9)) * sum.mean_e2e_all,
         preemptions: st.preemptions,
+        swaps: st.swaps,
         cached_prefix_tokens: st.cached,
         utilisation: busy / (replicas as f64 * sum.duration),
-        saturated: saturated || (rate > 0.0 && st.finish.iter().any(|x| x.is_nan())),
+        saturated: saturated
+            || (rate > 0.0
+                && st.finish.iter().zip(&rejected).any(|(x, &turned_away)| x.is_nan() && !turned_away)),
         series,
     };
     let report = sum.report(reqs, cfg, occ);
-    Run { report, admitted: st.admitted, first: st.first, finish: st.finish }
+    Run { report, admitted: st.admitted, first: st.first, finish: st.finish, rejected }
 }

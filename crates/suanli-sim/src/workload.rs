@@ -18,6 +18,8 @@ pub struct Request {
     pub conversation: u32,
     /// Leading prompt tokens shared with the conversation's previous turn (cacheable).
     pub prefix: u32,
+    /// Priority class, 0 the most urgent ([`crate::policy`]).
+    pub class: u8,
 }
 
 /// Inter-arrival process.
@@ -340,6 +342,7 @@ impl WorkloadSpec {
                     output: out_len,
                     conversation: conv as u32,
                     prefix: prefix.min(input),
+                    class: 0,
                 });
                 prefix = input.saturating_add(out_len);
                 context = prefix;
@@ -423,10 +426,34 @@ pub fn parse_trace(text: &str, origin: &str, max_context: u32) -> Result<Vec<Req
             output: output as u32,
             conversation: reqs.len() as u32,
             prefix: 0,
+            class: 0,
         });
     }
     reqs.sort_by(|a, b| a.arrival_s.total_cmp(&b.arrival_s));
     Ok(reqs)
+}
+
+/// Gives each request a priority class at random, class `c` with probability `shares[c]`
+/// (shares summing to 1, at most [`crate::policy::MAX_CLASSES`]); a conversation's turns share
+/// the class of its first turn. Deterministic for a seed.
+pub fn assign_classes(reqs: &mut [Request], shares: &[f64], seed: u64) {
+    let mut rng = crate::rng::Rng::new(seed ^ 0x9e37_79b9_7f4a_7c15);
+    let mut by_conversation = std::collections::HashMap::new();
+    for q in reqs.iter_mut() {
+        q.class = *by_conversation.entry(q.conversation).or_insert_with(|| {
+            let u = rng.uniform();
+            let mut acc = 0.0;
+            let mut class = shares.len().saturating_sub(1);
+            for (c, s) in shares.iter().enumerate() {
+                acc += s;
+                if u < acc {
+                    class = c;
+                    break;
+                }
+            }
+            class.min(crate::policy::MAX_CLASSES - 1) as u8
+        });
+    }
 }
 
 #[cfg(test)]

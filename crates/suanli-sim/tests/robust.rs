@@ -20,6 +20,7 @@ fn requests() -> impl Strategy<Value = Vec<Request>> {
                 output,
                 conversation,
                 prefix: prefix.min(input),
+                class: (conversation % 3) as u8,
             })
             .collect();
         reqs.sort_by(|a, b| a.arrival_s.total_cmp(&b.arrival_s));
@@ -31,7 +32,12 @@ fn config() -> impl Strategy<Value = SimConfig> {
     (
         1u32..6,
         prop_oneof![Just(Router::RoundRobin), Just(Router::LeastOutstanding), Just(Router::PrefixAffinity)],
-        prop_oneof![Just(Scheduler::Continuous), Just(Scheduler::Static)],
+        prop_oneof![
+            Just(Scheduler::Continuous),
+            Just(Scheduler::Static),
+            Just(Scheduler::PrefillFirst),
+            Just(Scheduler::Orca)
+        ],
         prop_oneof![Just(KvPolicy::Paged), Just(KvPolicy::Reserve)],
         1u32..64,
         1u32..10_000,
@@ -50,6 +56,11 @@ fn config() -> impl Strategy<Value = SimConfig> {
                     block_tokens,
                     warmup,
                     targets: Some((1.0, 0.1)),
+                    class_targets: [None, Some((5.0, 0.5)), None, None],
+                    max_queue: 0,
+                    // Swapping preempted KV to a small host pool: every arrival still completes.
+                    offload: (block_tokens % 2 == 1)
+                        .then_some(suanli_sim::policy::Offload { host_tokens: 4096, tokens_per_s: 1e6 }),
                 }
             },
         )
@@ -192,8 +203,8 @@ fn far_apart_and_long_requests_stay_small() {
     let r = simulate(&reqs, &FixedStep { seconds: 0.01, kv_tokens: 1 << 20 }, &SimConfig::default());
     assert!(r.series.arrivals.len() <= MAX_INTERVALS);
     let reqs = vec![
-        Request { arrival_s: 0.0, input: 100, output: 100_000, conversation: 0, prefix: 0 },
-        Request { arrival_s: 1e-6, input: 100, output: 100_000, conversation: 1, prefix: 0 },
+        Request { arrival_s: 0.0, input: 100, output: 100_000, conversation: 0, prefix: 0, class: 0 },
+        Request { arrival_s: 1e-6, input: 100, output: 100_000, conversation: 1, prefix: 0, class: 0 },
     ];
     let r = simulate(&reqs, &FixedStep { seconds: 0.01, kv_tokens: 1 << 20 }, &SimConfig::default());
     assert!(r.series.arrivals.len() <= MAX_INTERVALS);
@@ -248,8 +259,8 @@ fn a_request_longer_than_the_kv_pool_does_not_thrash() {
     // preempted after every token and its whole context recomputed (65,533 prefill steps a
     // token here: 134 million steps). A lone sequence now runs on.
     let reqs = vec![
-        Request { arrival_s: 0.0, input: 65_533, output: 2048, conversation: 7, prefix: 255 },
-        Request { arrival_s: 327.67, input: 1, output: 1, conversation: 0, prefix: 0 },
+        Request { arrival_s: 0.0, input: 65_533, output: 2048, conversation: 7, prefix: 255, class: 0 },
+        Request { arrival_s: 327.67, input: 1, output: 1, conversation: 0, prefix: 0, class: 0 },
     ];
     let cfg = SimConfig { max_batch: 1, max_tokens: 1, block_tokens: 0, warmup: 0.0, ..SimConfig::default() };
     let started = std::time::Instant::now();
@@ -268,7 +279,7 @@ fn simulation_bounds_are_checked_up_front() {
     assert!(e.contains("replicas"), "{e}");
     let e = SimConfig { warmup: f64::NAN, ..cfg }.check(10, "x").unwrap_err().to_string();
     assert!(e.contains("warmup"), "{e}");
-    let reqs = vec![Request { arrival_s: 0.0, input: 10, output: 5, conversation: 0, prefix: 0 }];
+    let reqs = vec![Request { arrival_s: 0.0, input: 10, output: 5, conversation: 0, prefix: 0, class: 0 }];
     assert!(try_simulate(&reqs, &FixedStep { seconds: 0.01, kv_tokens: 1 << 10 }, &cfg).is_ok());
     assert!(try_simulate(&[], &FixedStep { seconds: 0.01, kv_tokens: 1 << 10 }, &cfg).is_err());
 }

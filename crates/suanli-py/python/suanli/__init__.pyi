@@ -310,7 +310,7 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, acceptance: Optional[float] = None, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, pp: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, speculative: Optional[str] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, acceptance: Optional[float] = None, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, classes: Optional[str] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_offload_gib: Optional[float] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_queue: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, pp: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, speculative: Optional[str] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`simulate`: arrivals, continuous batching, latency percentiles of a fixed fleet.
 
     Keyword arguments are the request fields of `suanli simulate -f json` and of
@@ -331,10 +331,17 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
             its curves replace the fitted efficiencies for the chip it measured. On the command
             line `--calibration FILE`. A path to such a file is read; a dict (the parsed file)
             is sent as its JSON.
+        classes: Priority classes, most urgent first: `SHARE[:TTFT_P99:TPOT_P99],…` (shares
+            summing to 1, targets in seconds; up to 4 classes), e.g. `0.2:0.5:0.03,0.8:10:0.2`.
+            The urgent class is admitted first and preempted last; goodput is reported per
+            class.
         draft_tokens: Draft tokens per step (default: mtp 1, eagle 4, draft model 4).
         ep: Expert-parallel degree per replica (MoE; divides tp; default 1).
         input_tokens: Prompt tokens per request (with `output_tokens`).
         input: Old name of `input_tokens` (still accepted).
+        kv_offload_gib: Host memory per GPU, GiB, that preempted KV cache is swapped to over the
+            chip's host link (PCIe or NVLink-C2C) instead of being recomputed (paged KV only;
+            default: none).
         kv_policy: KV admission: paged (vLLM, preempts; default) or reserve (TensorRT-LLM, never
             preempts).
         lengths: A length distribution instead: `sharegpt` (built in; on the command line also a
@@ -342,6 +349,8 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
         lengths_trace: A trace's text whose (prompt, output) pairs are the length distribution.
             A path to such a file is read.
         max_batch: Engine cap on sequences per step (default 2048).
+        max_queue: Admission control: a replica with this many requests waiting rejects new
+            arrivals (they count against goodput; default: never).
         max_tokens: Engine budget of tokens per step (default 8192).
         model_config: A Hugging Face `config.json`, pasted as JSON (instead of `model`).
         output_tokens: Output tokens per request (with `input_tokens`).
@@ -355,8 +364,9 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
         requests: Requests to generate (default 10000).
         router: Router: least-outstanding (default), round-robin, prefix-affinity.
         scheduler: Batching: continuous (default; Sarathi-Serve chunked prefill: decodes first,
-            prompt chunks within max_tokens), prefill-first (prompts-only steps stall the
-            decodes) or static.
+            prompt chunks within max_tokens, the chunk size), prefill-first (prompts-only steps
+            stall the decodes), orca (whole prompts join the decodes' step, no chunking) or
+            static.
         seed: Random seed (default 1).
         speculative: Speculative decoding: mtp, eagle or draft:<model id>.
         think: Mean think time between turns, seconds (default 30).
