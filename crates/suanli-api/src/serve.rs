@@ -73,6 +73,12 @@ pub struct ServeRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub disaggregate: bool,
+    /// Search the engine's batch cap (64–2048) and token budget a step (the prefill chunk,
+    /// 1k–16k) by simulation on the chosen chip and layout, and size the fleet with the best
+    /// (with `simulate`; not with `max_batch` or `max_tokens` given).
+    #[cfg_attr(feature = "clap", arg(long, requires = "simulate"))]
+    #[serde(default)]
+    pub search_engine: bool,
     /// Also size the cheapest mix of the chips (short and long requests on different chip
     /// types, Mélange-style) and its saving against the best single chip (analytic).
     #[cfg_attr(feature = "clap", arg(long))]
@@ -335,6 +341,7 @@ fn serve_uncalibrated(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc
             nearest_latency(&fleet)
         )));
     };
+    let (fleet, plan, engine_search) = searched_engine(a, fleet, plan, &mut notes)?;
     notes.push(format!(
         "peak hour at {peak:.2} requests/s, monthly traffic at the mean of {mean:.2}; power at 70 % of TDP × PUE 1.2, GPUs only"
     ));
@@ -440,6 +447,7 @@ fn serve_uncalibrated(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc
         header,
         model: spec.id.clone(),
         plan,
+        engine_search,
         targets,
         disaggregated,
         uncertainty,
@@ -447,4 +455,61 @@ fn serve_uncalibrated(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc
         daily,
         notes,
     }))
+}
+
+/// With `search_engine`: the knob grid on the plan's chip and layout, and the fleet re-sized
+/// with the winning knobs when they save replicas.
+fn searched_engine(
+    a: &ServeRequest,
+    fleet: FleetSpec,
+    plan: suanli_sim::fleet::FleetPlan,
+    notes: &mut Vec<String>,
+) -> Result<(FleetSpec, suanli_sim::fleet::FleetPlan, Option<suanli_sim::tune::EngineSearch>), ApiError> {
+    if !a.search_engine {
+        return Ok((fleet, plan, None));
+    }
+    if !a.simulate {
+        return Err(ApiError::field(
+            "search_engine",
+            "give simulate with search_engine (the knobs are sized by simulation)",
+        ));
+    }
+    if a.max_batch.is_some() || a.max_tokens.is_some() {
+        return Err(ApiError::field(
+            "search_engine",
+            "search_engine chooses max_batch and max_tokens: give neither",
+        ));
+    }
+    let default = fleet.engine;
+    let Some(es) = suanli_sim::tune::search_engine(&fleet, &plan) else {
+        notes.push(
+            "engine search: no grid point meets the targets with fewer replicas; the default engine stays"
+                .into(),
+        );
+        return Ok((fleet, plan, None));
+    };
+    let tuned = FleetSpec {
+        engine: suanli_core::infer::Engine {
+            max_batch: es.max_batch,
+            max_tokens: es.max_tokens,
+            ..fleet.engine
+        },
+        ..fleet.clone()
+    };
+    let better = (es.replicas < plan.replicas).then(|| try_size(&tuned)).transpose()?.flatten();
+    let (fleet, plan) = match better {
+        Some(p) if p.gpus < plan.gpus => (tuned, p),
+        _ => (fleet, plan),
+    };
+    notes.push(format!(
+        "engine search: max_batch {} and max_tokens {} let {} replicas meet the targets where the default engine ({} / {}) needs {} ({} grid points simulated); the fleet is sized with the search's choice when it saves GPUs",
+        es.max_batch,
+        es.max_tokens,
+        es.replicas,
+        default.max_batch,
+        default.max_tokens,
+        es.default_replicas,
+        es.grid.len()
+    ));
+    Ok((fleet, plan, Some(es)))
 }

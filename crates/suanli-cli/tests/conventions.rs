@@ -272,4 +272,24 @@ fn the_new_inputs_refuse_bad_values_naming_them() {
     bad(&[&sim[..], &["--max-queue", "0"]].concat(), "--max-queue");
     bad(&[&sim[..], &["--kv-offload-gib", "nan"]].concat(), "--kv-offload-gib");
     bad(&[&sim[..], &["--scheduler", "fifo"]].concat(), "--scheduler");
+    let serve = [
+        "serve",
+        "-m",
+        "llama3.1-8b",
+        "--gpu",
+        "h100-sxm",
+        "--rate",
+        "2",
+        "--input-tokens",
+        "256",
+        "--output-tokens",
+        "32",
+        "--ttft-p99",
+        "1",
+        "--tpot-p99",
+        "0.05",
+        "-q",
+    ];
+    bad(&[&serve[..], &["--search-engine"]].concat(), "--simulate");
+    bad(&[&serve[..], &["--simulate", "--search-engine", "--max-tokens", "512"]].concat(), "search_engine");
 }

@@ -115,6 +115,9 @@ pub struct ServeDoc {
     /// The fleet.
     #[serde(flatten)]
     pub plan: FleetPlan,
+    /// The engine-knob search (with `--search-engine`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine_search: Option<suanli_sim::tune::EngineSearch>,
     /// Targets: p99 TTFT and TPOT, seconds.
     pub targets: Targets,
     /// The same chip and layout as separate prefill and decode pools (with `--disaggregate`).

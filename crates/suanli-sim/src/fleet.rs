@@ -248,8 +248,24 @@ fn monthly_cost(c: &Cluster, gpus: u64) -> Option<f64> {
     c.cloud_usd_per_gpu_hour.map(|p| p * gpus as f64 * HOURS_PER_MONTH)
 }
 
-fn passes(r: &SimReport, s: &FleetSpec) -> bool {
+/// Whether a simulated fleet meets the spec's targets (within [`SIM_MARGIN`]) unsaturated.
+pub(crate) fn passes(r: &SimReport, s: &FleetSpec) -> bool {
     !r.saturated && r.ttft_s.p99 <= SIM_MARGIN * s.ttft_p99 && r.tpot_s.p99 <= SIM_MARGIN * s.tpot_p99
+}
+
+/// `n` replicas of `replica` with the spec's engine and targets carrying `reqs` (the peak
+/// hour). A fleet larger than the slice is simulated as `SLICE` of its replicas carrying their
+/// share of the traffic (arrivals stretched by n / SLICE).
+pub(crate) fn simulate_slice(s: &FleetSpec, reqs: &[Request], replica: &Replica, n: u64) -> SimReport {
+    let (slice, reqs) = slice_of(reqs, n as f64, SLICE);
+    let cfg = SimConfig {
+        replicas: slice as u32,
+        max_batch: s.engine.max_batch,
+        max_tokens: s.engine.max_tokens,
+        targets: Some((s.ttft_p99, s.tpot_p99)),
+        ..SimConfig::default()
+    };
+    simulate(&reqs, replica, &cfg)
 }
 
 /// Sizes the fleet. `None` when no chip and layout can meet the targets, or the inputs are
@@ -320,19 +336,7 @@ fn size_checked(s: &FleetSpec, over: &mut bool) -> Option<FleetPlan> {
         .collect();
 
     let reqs = if s.simulate { s.peak_requests() } else { Vec::new() };
-    let run = |o: &Option_, n: u64| {
-        // A fleet larger than the slice is simulated as `SLICE` of its replicas carrying their
-        // share of the traffic (arrivals stretched by n / SLICE).
-        let (slice, reqs) = slice_of(&reqs, n as f64, SLICE);
-        let cfg = SimConfig {
-            replicas: slice as u32,
-            max_batch: s.engine.max_batch,
-            max_tokens: s.engine.max_tokens,
-            targets: Some((s.ttft_p99, s.tpot_p99)),
-            ..SimConfig::default()
-        };
-        simulate(&reqs, &o.replica, &cfg)
-    };
+    let run = |o: &Option_, n: u64| simulate_slice(s, &reqs, &o.replica, n);
 
     // Simulate the three cheapest analytic options; keep the cheapest confirmed fleet.
     let mut best: Option<(usize, u64, Option<SimReport>)> = None;

@@ -14,4 +14,5 @@ pub mod mix;
 pub mod policy;
 pub mod rng;
 pub mod sim;
+pub mod tune;
 pub mod workload;

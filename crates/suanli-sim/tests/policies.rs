@@ -6,8 +6,10 @@ use suanli_core::Catalog;
 use suanli_core::infer::{Engine, InferCalibration, InferConfig, Precisions, Replica};
 use suanli_core::precision::Precision;
 use suanli_core::train::{Calibration, Cluster};
+use suanli_sim::fleet::{ChipOption, FleetSpec, size};
 use suanli_sim::policy::{Offload, host_link};
 use suanli_sim::sim::{Scheduler, SimConfig, simulate};
+use suanli_sim::tune::search_engine;
 use suanli_sim::workload::{Arrivals, Lengths, WorkloadSpec, assign_classes};
 
 fn workload(rate: f64, input: u32, output: u32) -> WorkloadSpec {
@@ -137,4 +139,52 @@ fn kv_offload_swaps_instead_of_recomputing() {
     );
     assert_eq!(tiny.swaps, 0);
     assert_eq!(tiny.preemptions, base.preemptions);
+}
+
+/// `serve --search-engine`: long prompts under a tight TPOT target want a small prefill chunk
+/// (the budget bounds every step a chunk rides in), so the knob search needs fewer replicas
+/// than the default 8,192-token budget; it never needs more, and a relaxed target keeps the
+/// default.
+#[test]
+fn the_engine_search_picks_a_small_chunk_for_long_prompts_and_a_tight_tpot() {
+    let c = Catalog::builtin().unwrap();
+    let p = Precisions::uniform(Precision::Bf16);
+    let spec = |tpot: f64| FleetSpec {
+        model: c.model("llama3.1-8b").unwrap().clone(),
+        chips: vec![ChipOption {
+            cluster: Cluster::new(&c, "h100-sxm", None, p.activations, &Calibration::default()).unwrap(),
+            precision: p,
+            tps: vec![1],
+            pps: vec![1],
+            eps: vec![1],
+        }],
+        peak_rate: 10.0,
+        mean_rate: 10.0,
+        lengths: Lengths::Fixed { input: 6000, output: 300 },
+        arrivals: Arrivals::Poisson,
+        ttft_p99: 3.0,
+        tpot_p99: tpot,
+        engine: Engine::default(),
+        simulate: true,
+        seed: 1,
+        sim_requests: 4000,
+        power_utilisation: 0.7,
+        pue: 1.2,
+        speculation: None,
+    };
+    let tight = spec(0.025);
+    let plan = size(&tight).unwrap();
+    let es = search_engine(&tight, &plan).unwrap();
+    assert_eq!(es.grid.len(), 16);
+    assert_eq!(es.default_replicas, plan.replicas);
+    assert!(es.replicas < plan.replicas, "{} vs {}", es.replicas, plan.replicas);
+    assert!(es.max_tokens <= 2048, "{}", es.max_tokens);
+    assert!(es.grid.iter().all(|g| g.replicas.is_none_or(|n| n >= es.replicas)));
+    let relaxed = spec(0.2);
+    let plan = size(&relaxed).unwrap();
+    let es = search_engine(&relaxed, &plan).unwrap();
+    assert!(es.replicas <= plan.replicas);
+    if es.replicas == plan.replicas {
+        assert_eq!((es.max_batch, es.max_tokens), (2048, 8192), "a tie keeps the default engine");
+    }
 }

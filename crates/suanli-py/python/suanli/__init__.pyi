@@ -243,7 +243,7 @@ def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
     """
     ...
 
-def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, acceptance: Optional[float] = None, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, daily_curve: Optional[bool] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, mix: Optional[bool] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, speculative: Optional[str] = None, tp: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, acceptance: Optional[float] = None, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, daily_curve: Optional[bool] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, mix: Optional[bool] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, search_engine: Optional[bool] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, speculative: Optional[str] = None, tp: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`serve`: size the cheapest fleet that meets p99 latency targets in the peak hour.
 
     Keyword arguments are the request fields of `suanli serve -f json` and of
@@ -291,6 +291,9 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         precision: Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8.
         rate: Peak request rate, requests/s.
         requests: Requests per confirming simulation (default 20000).
+        search_engine: Search the engine's batch cap (64–2048) and token budget a step (the
+            prefill chunk, 1k–16k) by simulation on the chosen chip and layout, and size the
+            fleet with the best (with `simulate`; not with `max_batch` or `max_tokens` given).
         seed: Random seed (default 1).
         simulate: Confirm the analytic sizing with the simulator (and adjust the replica count).
         speculative: Speculative decoding: mtp, eagle or draft:<model id>.
@@ -349,8 +352,9 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
         lengths_trace: A trace's text whose (prompt, output) pairs are the length distribution.
             A path to such a file is read.
         max_batch: Engine cap on sequences per step (default 2048).
-        max_queue: Admission control: a replica with this many requests waiting rejects new
-            arrivals (they count against goodput; default: never).
+        max_queue: Admission control: a replica with this many requests not yet past prefill
+            (queued or prefilling) rejects new arrivals (they count against goodput; default:
+            never).
         max_tokens: Engine budget of tokens per step (default 8192).
         model_config: A Hugging Face `config.json`, pasted as JSON (instead of `model`).
         output_tokens: Output tokens per request (with `input_tokens`).
