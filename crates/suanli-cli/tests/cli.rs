@@ -562,6 +562,54 @@ fn train_bad_layouts() {
     assert!(err.contains("nearest miss") && err.contains("GiB"), "{err}");
 }
 
+/// OPT-175B's published layout (Zhang et al. 2022, arXiv:2205.01068: 992 A100 80GB, tensor
+/// parallelism 8 and FSDP over 124 replicas, 1,024 sequences of 2,048 a step) is refused
+/// under Megatron's divisibility rule, naming `--uneven-batch`, and accepted with it.
+#[test]
+fn train_opt_175b_published_layout_with_uneven_micro_batches() {
+    let base = [
+        "train",
+        "-m",
+        "opt-175b",
+        "--gpu",
+        "a100-sxm-80gb",
+        "--gpus",
+        "992",
+        "--tp",
+        "8",
+        "--pp",
+        "1",
+        "--dp",
+        "124",
+        "--global-batch",
+        "1024",
+        "--seq-len",
+        "2048",
+        "--sharding",
+        "fsdp",
+    ];
+    let e = fails(&base);
+    assert!(e.contains("--global-batch") && e.contains("dp 124") && e.contains("uneven_batch"), "{e}");
+    let with_mb: Vec<&str> = base.iter().copied().chain(["--micro-batch", "1"]).collect();
+    let e = fails(&with_mb);
+    assert!(e.contains("nearest workable batch is 992") && e.contains("uneven_batch"), "{e}");
+    let args: Vec<&str> = with_mb.iter().copied().chain(["--uneven-batch", "-f", "json"]).collect();
+    let v = json(&args);
+    assert_eq!(v["gpus"], 992);
+    assert_eq!(v["layout"]["dp"], 124);
+    assert_eq!(v["layout"]["tp"], 8);
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("32 replicas run 9 and 92 run 8"), "{notes}");
+    // Fewer micro-batches than replicas is still refused.
+    let few: Vec<&str> = base
+        .iter()
+        .map(|a| if *a == "1024" { "64" } else { a })
+        .chain(["--micro-batch", "1", "--uneven-batch"])
+        .collect();
+    let e = fails(&few);
+    assert!(e.contains("--global-batch") && e.contains("at least dp × micro_batch"), "{e}");
+}
+
 #[test]
 fn validate_training_prints_every_row() {
     let text = stdout(&["validate", "training"]);
