@@ -157,6 +157,8 @@ fn catalog_lists_with_sources() {
     assert!(json(&["catalog", "servers", "-f", "json"])["entries"].as_array().expect("servers").len() >= 8);
     let table = stdout(&["catalog", "accelerators"]);
     assert!(table.contains("h100-sxm") && table.contains("989.4"));
+    let gb200 = table.lines().find(|l| l.starts_with("gb200 ")).expect("gb200 row");
+    assert!(table.contains("rent USD/h") && gb200.trim_end().ends_with("10.5"), "{gb200}");
     assert!(stdout(&["catalog", "models", "-f", "markdown"]).contains("| llama3.1-405b |"));
     assert!(stdout(&["catalog", "servers"]).contains("nf5688m6-a800"));
 }
