@@ -94,6 +94,13 @@ pub struct TrainRequest {
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub global_batch: Option<u32>,
+    /// Let the global batch split unevenly over the data-parallel replicas, as metaseq and
+    /// FSDP engines do: micro-batches dealt round-robin, some replicas running one more, the
+    /// step waiting for the slowest. Default: Megatron's rule, dp × micro_batch divides the
+    /// global batch.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub uneven_batch: bool,
     /// Tokens per sequence (default 4096, at most the model's context).
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
@@ -192,6 +199,7 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
             last_stage_layers: last,
             etp: 0,
             hsdp: false,
+            uneven_batch: false,
         };
         check_stages(&probe, m.layers, "request").map_err(ApiError::from)?;
     }
@@ -217,7 +225,19 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
             return Err(ApiError::invalid("zero", z, "0, 1, 2 or 3"));
         }
     }
-    if let (Some(dp), Some(mb)) = (a.dp, a.micro_batch) {
+    if let (Some(dp), Some(mb), true) = (a.dp, a.micro_batch, a.uneven_batch) {
+        let (batch, mb64) = (u64::from(global_batch), u64::from(mb));
+        if batch % mb64 != 0 || batch < u64::from(dp) * mb64 {
+            return Err(ApiError::invalid(
+                "global_batch",
+                global_batch,
+                format!(
+                    "with uneven_batch, a multiple of micro_batch ({mb}) and at least dp × micro_batch ({dp} × {mb}), one micro-batch a replica"
+                ),
+            ));
+        }
+    }
+    if let (Some(dp), Some(mb), false) = (a.dp, a.micro_batch, a.uneven_batch) {
         let per_step = u64::from(dp) * u64::from(mb);
         if u64::from(global_batch) % per_step != 0 {
             let lower = u64::from(global_batch) / per_step * per_step;
@@ -226,7 +246,7 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
                 "global_batch",
                 global_batch,
                 format!(
-                    "a multiple of dp × micro_batch ({dp} × {mb} = {per_step}); the nearest workable batch is {near}"
+                    "a multiple of dp × micro_batch ({dp} × {mb} = {per_step}); the nearest workable batch is {near}, or uneven_batch where the engine deals micro-batches unevenly (metaseq, FSDP)"
                 ),
             ));
         }
@@ -437,6 +457,7 @@ fn train_with(
         last_stage_layers: stages.1,
         etp: a.etp,
         hsdp: hsdp(a)?,
+        uneven_batch: a.uneven_batch,
     };
     let cands = Candidates::try_new(&spec, &w, &constraints, cluster.node_size)?;
     if cands.outer.is_empty() {
@@ -488,6 +509,18 @@ fn train_with(
         };
         notes.push(format!(
             "uneven pipeline stages: {f} layers on the first (with the embedding){middle}, {la} on the last (with the loss); the slowest stage sets the pace"
+        ));
+    }
+    if chosen.layout.uneven_batch {
+        let m = chosen.micro_batches;
+        let mb = chosen.layout.micro_batch;
+        let total = global_batch / mb.max(1);
+        let dp = chosen.layout.dp;
+        let long = total - (m - 1) * dp;
+        notes.push(format!(
+            "uneven micro-batches: {total} micro-batches of {mb} over dp {dp}, {long} replicas run {m} and {} run {}; the step waits for the slowest",
+            dp - long,
+            m - 1
         ));
     }
     if cluster.scale_out_assumed {

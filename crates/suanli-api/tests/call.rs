@@ -150,3 +150,21 @@ fn the_new_fields_refuse_bad_values_naming_them() {
         assert_eq!((e.status, e.field.as_deref()), (400, Some(field)), "{cmd} {field}: {}", e.message);
     }
 }
+
+/// OPT-175B's published layout through the JSON front door: refused with the field named
+/// under Megatron's rule, answered with `uneven_batch`.
+#[test]
+fn train_uneven_batch_through_json() {
+    let c = Catalog::builtin().unwrap();
+    let body = |uneven: bool| {
+        json!({"model": "opt-175b", "gpu": "a100-sxm-80gb", "gpus": 992, "tp": 8, "pp": 1, "dp": 124,
+               "micro_batch": 1, "global_batch": 1024, "seq_len": 2048, "sharding": "fsdp",
+               "uneven_batch": uneven})
+    };
+    let e = call(&c, "train", body(false)).expect_err("1,024 over dp 124");
+    let s = format!("{e:?}");
+    assert!(s.contains("global_batch") && s.contains("uneven_batch"), "{s}");
+    let v = ok(&c, "train", body(true));
+    assert_eq!(v["layout"]["dp"], 124);
+    assert!(v["notes"].to_string().contains("32 replicas run 9"), "{}", v["notes"]);
+}

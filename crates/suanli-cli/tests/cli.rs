@@ -157,6 +157,8 @@ fn catalog_lists_with_sources() {
     assert!(json(&["catalog", "servers", "-f", "json"])["entries"].as_array().expect("servers").len() >= 8);
     let table = stdout(&["catalog", "accelerators"]);
     assert!(table.contains("h100-sxm") && table.contains("989.4"));
+    let gb200 = table.lines().find(|l| l.starts_with("gb200 ")).expect("gb200 row");
+    assert!(table.contains("rent USD/h") && gb200.trim_end().ends_with("10.5"), "{gb200}");
     assert!(stdout(&["catalog", "models", "-f", "markdown"]).contains("| llama3.1-405b |"));
     assert!(stdout(&["catalog", "servers"]).contains("nf5688m6-a800"));
 }
@@ -560,6 +562,54 @@ fn train_bad_layouts() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("nearest miss") && err.contains("GiB"), "{err}");
+}
+
+/// OPT-175B's published layout (Zhang et al. 2022, arXiv:2205.01068: 992 A100 80GB, tensor
+/// parallelism 8 and FSDP over 124 replicas, 1,024 sequences of 2,048 a step) is refused
+/// under Megatron's divisibility rule, naming `--uneven-batch`, and accepted with it.
+#[test]
+fn train_opt_175b_published_layout_with_uneven_micro_batches() {
+    let base = [
+        "train",
+        "-m",
+        "opt-175b",
+        "--gpu",
+        "a100-sxm-80gb",
+        "--gpus",
+        "992",
+        "--tp",
+        "8",
+        "--pp",
+        "1",
+        "--dp",
+        "124",
+        "--global-batch",
+        "1024",
+        "--seq-len",
+        "2048",
+        "--sharding",
+        "fsdp",
+    ];
+    let e = fails(&base);
+    assert!(e.contains("--global-batch") && e.contains("dp 124") && e.contains("uneven_batch"), "{e}");
+    let with_mb: Vec<&str> = base.iter().copied().chain(["--micro-batch", "1"]).collect();
+    let e = fails(&with_mb);
+    assert!(e.contains("nearest workable batch is 992") && e.contains("uneven_batch"), "{e}");
+    let args: Vec<&str> = with_mb.iter().copied().chain(["--uneven-batch", "-f", "json"]).collect();
+    let v = json(&args);
+    assert_eq!(v["gpus"], 992);
+    assert_eq!(v["layout"]["dp"], 124);
+    assert_eq!(v["layout"]["tp"], 8);
+    let notes = v["notes"].to_string();
+    assert!(notes.contains("32 replicas run 9 and 92 run 8"), "{notes}");
+    // Fewer micro-batches than replicas is still refused.
+    let few: Vec<&str> = base
+        .iter()
+        .map(|a| if *a == "1024" { "64" } else { a })
+        .chain(["--micro-batch", "1", "--uneven-batch"])
+        .collect();
+    let e = fails(&few);
+    assert!(e.contains("--global-batch") && e.contains("at least dp × micro_batch"), "{e}");
 }
 
 #[test]

@@ -131,6 +131,7 @@ pub fn catalog_list(c: &Catalog, kind: CatalogKind, format: Format) -> Result<St
                 ">scale-up GB/s",
                 ">TDP W",
                 ">price",
+                ">rent USD/h",
             ]);
             for a in &c.accelerators {
                 let d = |p: Precision| fig(a.dense_tflops.get(&p));
@@ -147,6 +148,7 @@ pub fn catalog_list(c: &Catalog, kind: CatalogKind, format: Format) -> Result<St
                     human(a.scale_up_gbs.v),
                     fig(a.tdp_w.as_ref()),
                     money(a.price.as_ref()),
+                    fig(a.cloud_usd_per_hour.as_ref()),
                 ]);
             }
             t
@@ -211,7 +213,7 @@ pub fn catalog_list(c: &Catalog, kind: CatalogKind, format: Format) -> Result<St
     };
     let note = match kind {
         CatalogKind::Accelerators => {
-            "Dense peaks in TFLOP/s (TOPS for int8) per chip; sparse = 2:4 structured sparsity. `suanli catalog show ID` gives every figure's source.\n"
+            "Dense peaks in TFLOP/s (TOPS for int8) per chip; sparse = 2:4 structured sparsity; price = purchase, rent = cloud USD per chip-hour (— : none public, `no_public_price` says why). `suanli catalog show ID` gives every figure's source.\n"
         }
         CatalogKind::Servers => {
             "Net = scale-out ports × line rate. `suanli catalog show ID` gives sources.\n"

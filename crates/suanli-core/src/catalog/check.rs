@@ -179,6 +179,24 @@ impl Catalog {
             if let Some(m) = &a.price {
                 check_money(self, origin, &format!("{at}.price"), m)?;
             }
+            if let Some(gap) = &a.no_public_price {
+                if gap.trim().is_empty() {
+                    return Err(Error::invalid(
+                        origin,
+                        format!("{at}.no_public_price"),
+                        "\"\"",
+                        "a note saying which price is missing, what was searched and when",
+                    ));
+                }
+                if a.price.is_some() && a.cloud_usd_per_hour.is_some() {
+                    return Err(Error::invalid(
+                        origin,
+                        format!("{at}.no_public_price"),
+                        format!("\"{gap}\""),
+                        "left out when both price and cloud_usd_per_hour are catalogued",
+                    ));
+                }
+            }
             for (p, m) in &a.mamf_tflops {
                 match a.dense_tflops.get(p) {
                     Some(d) if m.v <= d.v => {}

@@ -278,6 +278,7 @@ pub fn plan_lora_model_parallel(
         last_stage_layers: 0,
         etp: 0,
         hsdp: false,
+        uneven_batch: false,
     };
     let e: Evaluation = evaluate(prepared, &layout);
     let (act_bytes, logits_bytes) = memory_parts(prepared, &layout);

@@ -76,6 +76,13 @@ pub struct Accelerator {
     /// Cloud rental price per chip-hour, USD.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud_usd_per_hour: Option<Figure>,
+    /// A documented gap: why the catalog has no purchase `price` or no `cloud_usd_per_hour`
+    /// for this chip (which one is missing, what was searched and when), so that a missing
+    /// price is a recorded finding rather than an oversight. The catalog leaves a price out
+    /// rather than guess one; `check` refuses an empty note, and one on a chip with both
+    /// prices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_public_price: Option<String>,
     /// Free-form remarks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,

@@ -105,6 +105,7 @@ pub(crate) fn evaluate_published(
             last_stage_layers,
             etp: 0,
             hsdp: false,
+            uneven_batch: false,
         };
         if first > 0 && l.mtp {
             // The last stage also runs the MTP block (about a layer and a second output head)
@@ -177,6 +178,7 @@ pub(crate) fn evaluate_published(
         last_stage_layers: None,
         etp: None,
         hsdp: if l.fsdp { Some(false) } else { None },
+        uneven_batch: false,
     };
     let cands = Candidates::new(spec, w, &cons, cluster.node_size);
     let best = search(&p, &cands, Objective::Fastest)

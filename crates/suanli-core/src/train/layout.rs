@@ -85,6 +85,14 @@ pub struct Layout {
     /// all-reduced across them. False: sharded over every dp·cp rank (FSDP).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hsdp: bool,
+    /// Uneven micro-batches over the data-parallel replicas (metaseq / FSDP style): the
+    /// global batch's `global_batch ÷ micro_batch` micro-batches are dealt round-robin, so
+    /// some replicas run one more than the others and the step waits for the slowest, which
+    /// runs ⌈global_batch ÷ (micro_batch · dp)⌉ of them (`micro_batches`). Needs
+    /// `micro_batch` to divide the batch, every replica at least one micro-batch, and plain
+    /// 1F1B (vp 1). False: Megatron's rule, dp × micro_batch divides the global batch.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub uneven_batch: bool,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)]
@@ -153,11 +161,20 @@ impl Layout {
         self.first_stage_layers != 0 || self.last_stage_layers != 0
     }
 
-    /// Micro-batches each pipeline runs per step: global batch ÷ (dp · micro-batch).
+    /// Micro-batches each pipeline runs per step: global batch ÷ (dp · micro-batch); with
+    /// `uneven_batch`, the slowest replica's ⌈(global batch ÷ micro-batch) ÷ dp⌉.
     #[must_use]
     pub fn micro_batches(&self, w: &Workload) -> u32 {
-        let per_step = u64::from(self.dp) * u64::from(self.micro_batch);
-        u64::from(w.global_batch).checked_div(per_step).map_or(0, |m| m as u32)
+        let batch = u64::from(w.global_batch);
+        let m = if self.uneven_batch {
+            batch.checked_div(u64::from(self.micro_batch)).and_then(|n| {
+                let dp = u64::from(self.dp);
+                (dp > 0).then(|| n.div_ceil(dp))
+            })
+        } else {
+            batch.checked_div(u64::from(self.dp) * u64::from(self.micro_batch))
+        };
+        m.map_or(0, |m| u32::try_from(m).unwrap_or(u32::MAX))
     }
 
     /// Whether the layout obeys the scheduling rules the enumeration does not guarantee by
@@ -165,7 +182,7 @@ impl Layout {
     /// do not combine with pipeline parallelism.
     #[must_use]
     pub fn schedulable(&self, w: &Workload) -> bool {
-        (self.vp == 1 || self.micro_batches(w).checked_rem(self.pp) == Some(0))
+        (self.vp == 1 || (!self.uneven_batch && self.micro_batches(w).checked_rem(self.pp) == Some(0)))
             && (self.zero < 2 || self.pp == 1)
     }
 
@@ -225,13 +242,7 @@ impl Layout {
         if self.zero > 3 {
             return Err(Error::invalid(origin, "zero", self.zero, "0, 1, 2 or 3"));
         }
-        if u64::from(w.global_batch) % (u64::from(self.dp) * u64::from(self.micro_batch)) != 0 {
-            return bad(
-                "global_batch",
-                w.global_batch,
-                format!("a multiple of dp × micro_batch ({} × {})", self.dp, self.micro_batch),
-            );
-        }
+        check_batch(self, w, origin)?;
         let m = self.micro_batches(w);
         if self.vp > 1 && m % self.pp != 0 {
             return bad(
@@ -256,6 +267,47 @@ impl Layout {
         }
         Ok(())
     }
+}
+
+/// The global-batch rule: dp × micro_batch divides the batch (Megatron), or with
+/// `uneven_batch` the micro-batch divides it and every replica gets at least one, under
+/// plain 1F1B.
+fn check_batch(l: &Layout, w: &Workload, origin: &str) -> Result<(), Error> {
+    let (batch, dp, mb) = (u64::from(w.global_batch), u64::from(l.dp), u64::from(l.micro_batch));
+    if !l.uneven_batch {
+        if batch % (dp * mb) != 0 {
+            return Err(Error::invalid(
+                origin,
+                "global_batch",
+                w.global_batch,
+                format!(
+                    "a multiple of dp × micro_batch ({} × {}), or uneven_batch where the engine deals micro-batches unevenly over the replicas (metaseq, FSDP)",
+                    l.dp, l.micro_batch
+                ),
+            ));
+        }
+        return Ok(());
+    }
+    if batch % mb != 0 || batch < dp * mb {
+        return Err(Error::invalid(
+            origin,
+            "global_batch",
+            w.global_batch,
+            format!(
+                "with uneven_batch, a multiple of micro_batch ({}) and at least dp × micro_batch ({} × {}), one micro-batch a replica",
+                l.micro_batch, l.dp, l.micro_batch
+            ),
+        ));
+    }
+    if l.vp > 1 {
+        return Err(Error::invalid(
+            origin,
+            "vp",
+            l.vp,
+            "1 with uneven_batch (interleaved 1F1B needs every replica's micro-batches a multiple of pp)",
+        ));
+    }
+    Ok(())
 }
 
 /// The pipeline-split rules: an even split needs pp to divide the layers; an uneven one gives

@@ -44,6 +44,11 @@ pub struct Constraints {
     pub etp: Option<u32>,
     /// Hybrid sharding with ZeRO-3 (HSDP). Left out, ZeRO-3 tries FSDP and HSDP.
     pub hsdp: Option<bool>,
+    /// Allow uneven micro-batches over the data-parallel replicas where dp × micro-batch does
+    /// not divide the batch ([`Layout::uneven_batch`]: metaseq / FSDP engines). Only a dp the
+    /// GPU count or `dp` fixes is taken unevenly; a free dp is still searched over the
+    /// batch's divisors.
+    pub uneven_batch: bool,
 }
 
 /// Every divisor of `n`, ascending, from its prime factorisation (trial division up to
@@ -205,6 +210,7 @@ impl Candidates {
                         last_stage_layers: last,
                         etp: 0,
                         hsdp: false,
+                        uneven_batch: false,
                     };
                     let (f, mid, la) = probe.stage_layers(spec.layers);
                     let vps = choose(c.vp, || {
@@ -240,15 +246,16 @@ impl Candidates {
                     };
                     for &vp in &vps {
                         for &dp in &dps {
-                            if dp == 0 || w.global_batch % dp != 0 || base * u64::from(dp) > MAX_LAYOUT_GPUS {
+                            let divides = dp > 0 && w.global_batch % dp == 0;
+                            let uneven = c.uneven_batch && dp > 0 && dp <= w.global_batch;
+                            if !(divides || uneven) || base * u64::from(dp) > MAX_LAYOUT_GPUS {
                                 continue;
                             }
                             if c.gpus.is_none() && base * u64::from(dp) > c.max_gpus {
                                 continue;
                             }
-                            let per_replica = w.global_batch / dp;
                             let mbs = c.micro_batch.map_or_else(
-                                || (1..=MAX_MICRO_BATCH).filter(|b| per_replica % b == 0).count() as u64,
+                                || micro_batches_for(w.global_batch, dp, c.uneven_batch).len() as u64,
                                 |_| 1,
                             );
                             layouts += mbs * inner_fixed;
@@ -288,9 +295,8 @@ impl Candidates {
         let Some((first_stage_layers, last_stage_layers)) = stage_split(&self.c, self.layers, pp) else {
             return;
         };
-        let per_replica = self.global_batch / dp;
-        let mbs =
-            choose(self.c.micro_batch, || (1..=MAX_MICRO_BATCH).filter(|b| per_replica % b == 0).collect());
+        let batch = self.global_batch;
+        let mbs = choose(self.c.micro_batch, || micro_batches_for(batch, dp, self.c.uneven_batch));
         let ranks = u64::from(tp) * u64::from(dp) * u64::from(cp);
         // Expert tensor parallelism: as tp (0), or none (1) so that EP spans the TP ranks too.
         let fixed = [self.c.etp.unwrap_or(0)];
@@ -318,7 +324,15 @@ impl Candidates {
             }
         };
         for &micro_batch in &mbs {
-            if micro_batch == 0 || per_replica % micro_batch != 0 {
+            // Even: dp × micro-batch divides the batch. Uneven (where allowed and needed): the
+            // micro-batch divides it and every replica gets one; the slowest replica runs ⌈m⌉.
+            let even = micro_batch > 0 && batch % (dp * micro_batch) == 0;
+            let uneven_batch = !even
+                && self.c.uneven_batch
+                && micro_batch > 0
+                && batch % micro_batch == 0
+                && batch / micro_batch >= dp;
+            if !(even || uneven_batch) {
                 continue;
             }
             // The (etp, ep) whose expert group tiles the ranks; a fixed ep that tiles with no
@@ -333,8 +347,8 @@ impl Candidates {
                     && (tiles(e, x)
                         || (self.c.ep.is_some() && e == etps[0] && !etps.iter().any(|&o| tiles(o, x))))
             }) {
-                let m = per_replica / micro_batch;
-                if vp > 1 && m % pp != 0 {
+                let m = (batch / micro_batch).div_ceil(dp);
+                if vp > 1 && (uneven_batch || m % pp != 0) {
                     continue;
                 }
                 for &recompute in &recomputes {
@@ -356,12 +370,25 @@ impl Candidates {
                             last_stage_layers,
                             etp,
                             hsdp,
+                            uneven_batch,
                         });
                     }
                 }
             }
         }
     }
+}
+
+/// Micro-batch sizes (up to [`MAX_MICRO_BATCH`]) a replica can run: those where dp ×
+/// micro-batch divides the batch, and with `uneven` also those dividing the batch into at
+/// least dp micro-batches.
+fn micro_batches_for(batch: u32, dp: u32, uneven: bool) -> Vec<u32> {
+    (1..=MAX_MICRO_BATCH)
+        .filter(|&b| {
+            let even = dp > 0 && (batch / dp) % b == 0 && batch % dp == 0;
+            even || (uneven && batch % b == 0 && batch / b >= dp)
+        })
+        .collect()
 }
 
 /// Pipeline depths searched: the layers' divisors (even stages), and where they do not
@@ -403,6 +430,7 @@ fn stage_split(c: &Constraints, layers: u32, pp: u32) -> Option<(u32, u32)> {
                 last_stage_layers: l.unwrap_or(0),
                 etp: 0,
                 hsdp: false,
+                uneven_batch: false,
             };
             super::layout::check_stages(&probe, layers, "search").ok()?;
             Some((probe.first_stage_layers, probe.last_stage_layers))
@@ -483,8 +511,13 @@ pub fn batch_hint(spec: &ModelSpec, w: &Workload, c: &Constraints, node_size: u3
         format!(", or {} GPUs at batch {batch}", counts.join(" or "))
     };
     Some(format!(
-        "the global batch ({batch}) does not split over {g} GPUs: dp {dp} (tp {tp} × pp {pp} × cp {cp} per replica) × micro_batch {mb} = {} does not divide it; the nearest workable batch is {lo} or {hi}{wide}{counts}",
-        dp * mb
+        "the global batch ({batch}) does not split over {g} GPUs: dp {dp} (tp {tp} × pp {pp} × cp {cp} per replica) × micro_batch {mb} = {} does not divide it; the nearest workable batch is {lo} or {hi}{wide}{counts}{uneven}",
+        dp * mb,
+        uneven = if c.uneven_batch {
+            ""
+        } else {
+            ", or uneven_batch where the engine deals micro-batches unevenly over the replicas (metaseq, FSDP)"
+        }
     ))
 }
 

@@ -306,7 +306,13 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let cal = &p.calib;
     let (tp, pp, dp, cp, ep, vp) = (l.tp, l.pp, l.dp, l.cp, l.ep, l.vp);
     let t = f64::from(tp);
-    let m = (p.global_batch / (f64::from(dp) * f64::from(l.micro_batch))).max(1.0);
+    // Micro-batches of the slowest replica: with uneven micro-batches (`Layout::uneven_batch`)
+    // some replicas run one more, and the step waits for them.
+    let m = if l.uneven_batch {
+        (p.global_batch / f64::from(l.micro_batch) / f64::from(dp)).ceil().max(1.0)
+    } else {
+        (p.global_batch / (f64::from(dp) * f64::from(l.micro_batch))).max(1.0)
+    };
     let tokens = p.seq_len / f64::from(cp) * f64::from(l.micro_batch);
 
     // Compute of one layer, forward. Dense GEMMs (attention projections, dense FFN) run at

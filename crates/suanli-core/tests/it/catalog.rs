@@ -200,3 +200,81 @@ fn malformed_catalog_reports_line_and_column() {
     assert!(s.starts_with("bad.toml:"), "{s}");
     assert!(!s.contains('\n'), "one line: {s}");
 }
+
+/// Every chip a catalogued server holds has a purchase price (its own, the server's or the
+/// price paid for it in that server), a rental price, or a `no_public_price` note saying
+/// which price is missing and what was searched: a missing price is a recorded finding.
+#[test]
+fn every_chip_with_a_server_has_a_price_or_a_documented_gap() {
+    let c = cat();
+    let mut missing = Vec::new();
+    for s in &c.servers {
+        let Some(id) = &s.accelerator else { continue };
+        let a = c.accelerator(id).expect("checked by Catalog::check");
+        let priced = a.price.is_some()
+            || a.cloud_usd_per_hour.is_some()
+            || s.price.is_some()
+            || s.accelerator_unit_price.is_some();
+        if !priced && a.no_public_price.is_none() {
+            missing.push(format!("{} (in {})", a.id, s.id));
+        }
+    }
+    assert!(missing.is_empty(), "chips with neither a price nor a no_public_price note: {missing:?}");
+}
+
+/// The chips issue 11 added carry the sourced prices found for them (rental per chip-hour in
+/// USD, purchase in USD), and the ones without a public figure say so.
+#[test]
+fn new_chips_carry_sourced_prices_or_say_why_not() {
+    let c = cat();
+    let rent = |id: &str| c.accelerator(id).expect(id).cloud_usd_per_hour.as_ref().map(|f| f.v);
+    let buy = |id: &str| c.accelerator(id).expect(id).price.as_ref().map(|m| m.v);
+    // CoreWeave's 4-GPU GB200 slice at 42.00/h, per GPU.
+    assert_eq!(rent("gb200"), Some(10.5));
+    assert_eq!(rent("rtx-pro-6000"), Some(2.5));
+    assert_eq!(rent("tpu-v6e"), Some(2.7));
+    assert_eq!(buy("rtx-5090"), Some(1999.0));
+    assert_eq!(buy("rtx-4090"), Some(1599.0));
+    // Rack prices sit on the NVL72 servers, not on the GPU.
+    let rack = c.server("gb200-nvl72").expect("server").price.as_ref().map(|m| m.v).expect("rack price");
+    assert!((3.0e6..=3.9e6).contains(&rack), "{rack}");
+    for id in ["tpu-v7", "trainium2", "gb300", "mi325x", "mi355x", "h20", "a800-sxm-80gb", "l4"] {
+        let a = c.accelerator(id).expect(id);
+        let gap = a.no_public_price.as_deref().unwrap_or_default();
+        assert!(gap.contains("searched") || gap.contains("not sold"), "{id}: {gap:?}");
+        assert!(a.price.is_none() || a.cloud_usd_per_hour.is_none(), "{id} has both prices and a gap note");
+    }
+}
+
+#[test]
+fn empty_or_contradicted_price_gap_is_rejected() {
+    let chip = r#"
+[sources]
+mine = "x"
+[[accelerator]]
+id = "gappy"
+name = "Gappy"
+vendor = "Me"
+scale_up_link = "PCIe"
+memory_gb = { v = 64, src = "mine", conf = "estimate" }
+memory_bw_tbs = { v = 1.0, src = "mine", conf = "estimate" }
+scale_up_gbs = { v = 64, src = "mine", conf = "estimate" }
+dense_tflops = { bf16 = { v = 100, src = "mine", conf = "estimate" } }
+PRICES
+no_public_price = "GAP"
+"#;
+    let mut c = cat();
+    c.merge_toml(&chip.replace("PRICES", "").replace("GAP", " "), "a.toml").expect("parses");
+    let e = c.check("a.toml").expect_err("empty note");
+    assert!(e.to_string().contains("accelerator.gappy.no_public_price"), "{e}");
+    let both = "price = { v = 100, currency = \"USD\", src = \"mine\", conf = \"estimate\" }\n\
+                cloud_usd_per_hour = { v = 1, src = \"mine\", conf = \"estimate\" }";
+    let mut c = cat();
+    c.merge_toml(&chip.replace("PRICES", both).replace("GAP", "none found"), "b.toml").expect("parses");
+    let e = c.check("b.toml").expect_err("both prices and a gap");
+    assert!(e.to_string().contains("both price and cloud_usd_per_hour"), "{e}");
+    let mut c = cat();
+    c.merge_toml(&chip.replace("PRICES", "").replace("GAP", "no price found, searched 2026"), "c.toml")
+        .expect("parses");
+    c.check("c.toml").expect("a documented gap is valid");
+}

@@ -26,6 +26,7 @@ fn layout(tp: u32, pp: u32, dp: u32, first: u32, last: u32) -> Layout {
         last_stage_layers: last,
         etp: 0,
         hsdp: false,
+        uneven_batch: false,
     }
 }
 
@@ -245,4 +246,94 @@ fn hybrid_sharding_keeps_the_state_inside_a_server() {
         cands.for_each(chunk, |l| if l.hsdp { both.1 = true } else { both.0 = true });
     }
     assert_eq!(both, (true, true));
+}
+
+/// OPT-175B as published (Zhang et al. 2022, arXiv:2205.01068, section 2.3 and Table 1): 992
+/// A100 80GB, Megatron tensor parallelism 8 with FSDP over the other 124 ranks, a 2M-token
+/// batch = 1,024 sequences of 2,048. 1,024 does not divide over dp 124; metaseq deals the
+/// micro-batches unevenly (32 replicas run 9, 92 run 8) and the step waits for the slowest.
+fn opt_175b() -> (Catalog, Workload, Layout) {
+    let c = Catalog::builtin().expect("catalog");
+    let w = Workload { global_batch: 1024, seq_len: 2048, precision: Precision::Bf16 };
+    let l = Layout { zero: 3, ..layout(8, 1, 124, 0, 0) };
+    (c, w, l)
+}
+
+#[test]
+fn opt_175b_uneven_micro_batches_are_refused_by_default_and_accepted_behind_the_flag() {
+    let (c, w, even) = opt_175b();
+    let spec = c.model("opt-175b").expect("model");
+    let e = even.check(spec, &w, "test").expect_err("Megatron's rule: dp × micro_batch divides the batch");
+    let s = e.to_string();
+    assert!(s.contains("global_batch") && s.contains("124 × 1") && s.contains("uneven_batch"), "{s}");
+    let uneven = Layout { uneven_batch: true, ..even };
+    uneven.check(spec, &w, "test").expect("metaseq's uneven split is accepted");
+    // ⌈1024 / 124⌉ = 9 micro-batches on the slowest replica (8.26 on average).
+    assert_eq!(uneven.micro_batches(&w), 9);
+    // Still refused where the rule cannot hold: fewer micro-batches than replicas, a
+    // micro-batch that does not divide the batch, interleaved 1F1B.
+    let small = Workload { global_batch: 100, ..w };
+    assert!(uneven.check(spec, &small, "t").expect_err("100 < 124").to_string().contains("at least dp"));
+    let odd = Layout { micro_batch: 3, ..uneven };
+    assert!(odd.check(spec, &w, "t").is_err(), "3 does not divide 1024");
+    let vp = Layout { vp: 2, zero: 1, uneven_batch: true, ..layout(8, 8, 124, 0, 0) };
+    let e = vp.check(spec, &w, "t").expect_err("vp 2 with uneven batches");
+    assert!(e.to_string().contains("vp"), "{e}");
+}
+
+#[test]
+fn opt_175b_step_waits_for_the_slowest_replica() {
+    let (c, w, even) = opt_175b();
+    let spec = c.model("opt-175b").expect("model");
+    let cluster =
+        Cluster::new(&c, "a100-sxm-80gb", None, Precision::Bf16, &Calibration::default()).expect("c");
+    let p = Prepared::new(spec, &cluster, &w, &Calibration::default(), &Stack::MODERN);
+    let uneven = evaluate(&p, &Layout { uneven_batch: true, ..even });
+    assert_eq!(uneven.micro_batches, 9);
+    // The same replicas each running 9 micro-batches of a batch that splits evenly (1,116
+    // sequences) take the same step: the slowest replica sets it.
+    let w9 = Workload { global_batch: 124 * 9, ..w };
+    let p9 = Prepared::new(spec, &cluster, &w9, &Calibration::default(), &Stack::MODERN);
+    let nine = evaluate(&p9, &even);
+    assert!(
+        (uneven.step_time_s / nine.step_time_s - 1.0).abs() < 1e-9,
+        "{} vs {}",
+        uneven.step_time_s,
+        nine.step_time_s
+    );
+    // ... but only 1,024 sequences count as work: throughput is 1024/1116 of the even run's.
+    let ratio = uneven.tokens_per_s / nine.tokens_per_s;
+    assert!((ratio - 1024.0 / 1116.0).abs() < 1e-9, "{ratio}");
+    // 8 micro-batches a replica (992 sequences) would be faster.
+    let w8 = Workload { global_batch: 124 * 8, ..w };
+    let p8 = Prepared::new(spec, &cluster, &w8, &Calibration::default(), &Stack::MODERN);
+    assert!(evaluate(&p8, &even).step_time_s < uneven.step_time_s);
+}
+
+#[test]
+fn opt_175b_search_on_992_gpus_finds_the_uneven_layout_only_when_allowed() {
+    let (c, w, _) = opt_175b();
+    let spec = c.model("opt-175b").expect("model");
+    let cluster =
+        Cluster::new(&c, "a100-sxm-80gb", None, Precision::Bf16, &Calibration::default()).expect("c");
+    let p = Prepared::new(spec, &cluster, &w, &Calibration::default(), &Stack::MODERN);
+    let mut cons = Constraints {
+        gpus: Some(992),
+        max_gpus: 992,
+        tp: Some(8),
+        pp: Some(1),
+        zero: Some(3),
+        hsdp: Some(false),
+        ..Constraints::default()
+    };
+    assert!(Candidates::try_new(spec, &w, &cons, 8).expect("c").outer.is_empty(), "refused by default");
+    let why = batch_hint(spec, &w, &cons, 8).expect("the batch is the cause");
+    assert!(why.contains("uneven_batch"), "{why}");
+    cons.uneven_batch = true;
+    let cands = Candidates::try_new(spec, &w, &cons, 8).expect("c");
+    let best = search(&p, &cands, Objective::Fastest).best.expect("a layout fits on 992 A100s");
+    assert_eq!((best.layout.tp, best.layout.dp, best.gpus), (8, 124, 992));
+    assert!(best.layout.uneven_batch);
+    assert!(best.micro_batches >= 2, "{}", best.micro_batches);
+    assert!(batch_hint(spec, &w, &cons, 8).is_none() || !cands.outer.is_empty());
 }

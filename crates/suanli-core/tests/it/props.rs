@@ -113,6 +113,7 @@ fn build(c: &Choice) -> Option<(ModelSpec, Workload, Layout)> {
         last_stage_layers: 0,
         etp: 0,
         hsdp: false,
+        uneven_batch: false,
     };
     l.check(&m, &w, "prop").ok()?;
     Some((m, w, l))
@@ -324,6 +325,7 @@ fn layout_check_never_wraps() {
             last_stage_layers: 0,
             etp: 0,
             hsdp: false,
+            uneven_batch: false,
         };
         let _ = l.check(&m, &w, "cli");
         let _ = l.micro_batches(&w);

@@ -119,6 +119,7 @@ fn extreme_layouts_evaluate_without_wrapping() {
             last_stage_layers: 0,
             etp: 0,
             hsdp: false,
+            uneven_batch: false,
         };
         let e = evaluate(&p, &l);
         assert!(e.gpus >= u64::from(dp), "{l:?}: no wrapped GPU count");

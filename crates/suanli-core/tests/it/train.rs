@@ -43,6 +43,7 @@ fn layout(tp: u32, pp: u32, dp: u32, micro_batch: u32, recompute: Recompute, zer
         last_stage_layers: 0,
         etp: 0,
         hsdp: false,
+        uneven_batch: false,
     }
 }
 

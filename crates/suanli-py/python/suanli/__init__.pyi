@@ -130,7 +130,7 @@ def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, etp: Optional[int] = None, first_stage_layers: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, last_stage_layers: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, sharding: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, etp: Optional[int] = None, first_stage_layers: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, last_stage_layers: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, sharding: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, uneven_batch: Optional[bool] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`train`: memory, step time and throughput of a parallel layout; fields left out are searched
     for the fastest layout that fits (or, with `days`, the fewest servers).
 
@@ -179,6 +179,10 @@ def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         tokens: Training tokens, for time, GPU-hours, energy and cost.
         top: Rows of the Pareto front to return (default 8, at most 1000).
         tp: Tensor-parallel degree.
+        uneven_batch: Let the global batch split unevenly over the data-parallel replicas, as
+            metaseq and FSDP engines do: micro-batches dealt round-robin, some replicas running
+            one more, the step waiting for the slowest. Default: Megatron's rule, dp ×
+            micro_batch divides the global batch.
         vp: Virtual pipeline stages per GPU (interleaved 1F1B).
         zero: ZeRO stage (0–3; default: searched).
         catalog: Extra catalog entries that add to or replace the built-in ones (as
