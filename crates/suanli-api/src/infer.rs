@@ -21,8 +21,8 @@ use crate::error::{ApiError, ApiResult, Reply};
 use crate::input::{self, count, nonzero};
 
 /// Precisions a request may name for serving.
-const SERVING: [Precision; 5] =
-    [Precision::Bf16, Precision::Fp16, Precision::Fp8, Precision::Int8, Precision::Int4];
+const SERVING: [Precision; 6] =
+    [Precision::Bf16, Precision::Fp16, Precision::Fp8, Precision::Int8, Precision::Int4, Precision::Fp4];
 
 /// Deepest pipeline the search tries.
 const MAX_SEARCHED_PP: u32 = 8;
@@ -54,12 +54,13 @@ impl SearchOptions {
             }
         }
         Ok(match self.precision.as_deref() {
-            Some("auto") => vec![Precision::Bf16, Precision::Fp8, Precision::Int8, Precision::Int4],
+            Some("auto") => {
+                vec![Precision::Bf16, Precision::Fp8, Precision::Int8, Precision::Int4, Precision::Fp4]
+            }
             None => vec![Precision::Bf16],
-            Some(p) => vec![
-                input::precision("precision", p, &SERVING)
-                    .map_err(|_| ApiError::invalid("precision", p, "bf16, fp16, fp8, int8, int4 or auto"))?,
-            ],
+            Some(p) => vec![input::precision("precision", p, &SERVING).map_err(|_| {
+                ApiError::invalid("precision", p, "bf16, fp16, fp8, int8, int4, fp4 (nvfp4, mxfp4) or auto")
+            })?],
         })
     }
 
@@ -372,14 +373,23 @@ fn infer_uncalibrated(catalog: &Catalog, r: &InferRequest) -> ApiResult<InferDoc
     let calib = InferCalibration::default();
     let weights = r.weights.as_deref().map(|w| input::precision("weights", w, &SERVING)).transpose()?;
     let kv = r.kv.as_deref().map(|k| input::precision("kv", k, &SERVING[..4])).transpose()?;
-    let wanted: Vec<Precisions> = base
-        .iter()
-        .map(|&p| {
-            let u = Precisions::uniform(p);
-            Precisions { weights: weights.unwrap_or(u.weights), kv: kv.unwrap_or(u.kv), ..u }
-        })
-        .collect();
     let mut notes = Vec::new();
+    let checkpoint = (r.precision.is_none() && r.weights.is_none())
+        .then(|| input::checkpoint_precisions(catalog, &r.gpu, spec.stored_precision))
+        .flatten();
+    let wanted: Vec<Precisions> = match checkpoint {
+        Some((p, note)) => {
+            notes.push(note);
+            vec![Precisions { kv: kv.unwrap_or(p.kv), ..p }]
+        }
+        None => base
+            .iter()
+            .map(|&p| {
+                let u = Precisions::uniform(p);
+                Precisions { weights: weights.unwrap_or(u.weights), kv: kv.unwrap_or(u.kv), ..u }
+            })
+            .collect(),
+    };
     let chip = catalog.accelerator(&r.gpu).map_err(|e| ApiError::from(e).at("gpu"))?.id.clone();
     let server = r.server.as_deref();
     // The scale-up domain: the chosen server's GPUs (72 on an NVL72 rack), not a fixed 8.

@@ -43,9 +43,10 @@ pub(crate) fn nonzero(fields: &[(&str, Option<u32>)]) -> Result<(), ApiError> {
 
 /// A precision by name, from `accepted`.
 pub(crate) fn precision(field: &str, name: &str, accepted: &[Precision]) -> Result<Precision, ApiError> {
-    accepted.iter().copied().find(|p| p.name() == name).ok_or_else(|| {
+    Precision::parse(name).filter(|p| accepted.contains(p)).ok_or_else(|| {
         let names: Vec<&str> = accepted.iter().map(|p| p.name()).collect();
-        ApiError::invalid(field, name, format!("one of {}", names.join(", ")))
+        let fp4 = if accepted.contains(&Precision::Fp4) { " (nvfp4 and mxfp4 are fp4)" } else { "" };
+        ApiError::invalid(field, name, format!("one of {}{fp4}", names.join(", ")))
     })
 }
 
@@ -155,5 +156,39 @@ pub(crate) fn calibration_note(catalog: &Catalog, gpus: &[&str]) -> Option<Strin
         )
     } else {
         format!("{} not applied: it measured {chip}, not {}", m.label(), ids.join(", "))
+    })
+}
+
+/// The precisions to serve a model at when the request names none: the checkpoint's stored
+/// precision (`quantization_config`), as weights and activations where `gpu` computes at it
+/// (an FP8 or NVFP4 checkpoint on a chip with that tensor-core rate; an FP4 checkpoint keeps an
+/// FP8 KV cache, [`Precisions::uniform`]), and as weights only — activations and KV cache in
+/// bf16, the dequantising kernels vLLM and TensorRT-LLM use (Marlin, weight-only GEMMs) — where
+/// it does not. `None` for a 16-bit checkpoint, an unknown chip, or a chip lacking bf16 too.
+pub(crate) fn checkpoint_precisions(
+    catalog: &Catalog,
+    gpu: &str,
+    stored: Option<Precision>,
+) -> Option<(suanli_core::infer::Precisions, String)> {
+    use suanli_core::hardware::PeakKind;
+    use suanli_core::infer::Precisions;
+    let p = stored
+        .filter(|p| matches!(p, Precision::Fp8 | Precision::Fp4 | Precision::Int8 | Precision::Int4))?;
+    let acc = catalog.accelerator(gpu).ok()?;
+    let computes = |q: Precision| acc.peak_flops(q, PeakKind::Dense).is_some();
+    let u = Precisions::uniform(p);
+    if computes(u.activations) {
+        return Some((
+            u,
+            format!(
+                "weights and activations in {p} as the checkpoint stores them (quantization_config); set precision to serve otherwise"
+            ),
+        ));
+    }
+    computes(Precision::Bf16).then(|| {
+        (
+            Precisions { weights: p, activations: Precision::Bf16, kv: Precision::Bf16 },
+            format!("{p} weights as the checkpoint stores them (quantization_config), run weight-only: {} has no {p} rate, so activations and KV cache are bf16", acc.id),
+        )
     })
 }

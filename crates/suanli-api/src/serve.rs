@@ -269,7 +269,7 @@ fn serve_uncalibrated(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc
     input::nonzero(&[("tp", a.tp), ("pp", a.pp), ("ep", a.ep)])?;
     let speculation =
         crate::traffic::speculation(catalog, a.speculative.as_deref(), a.draft_tokens, a.acceptance)?;
-    let p = t.precision()?;
+    t.precision()?;
     let gpus: Vec<String> = if a.gpu.is_empty() {
         catalog.accelerators.iter().filter(|x| x.cloud_usd_per_hour.is_some()).map(|x| x.id.clone()).collect()
     } else {
@@ -294,6 +294,10 @@ fn serve_uncalibrated(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc
         ));
     }
     for g in &gpus {
+        let (p, note) = t.precision_on(catalog, g, spec.stored_precision)?;
+        if let Some(n) = note.filter(|n| !notes.contains(n)) {
+            notes.push(n);
+        }
         match cluster(catalog, g, &p) {
             Ok(cl) => {
                 let tps = match a.tp {

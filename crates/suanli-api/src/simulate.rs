@@ -261,7 +261,7 @@ fn simulate_uncalibrated(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<Si
     let (pp, ep) = (a.pp.unwrap_or(1), a.ep.unwrap_or(1));
     let speculation =
         crate::traffic::speculation(catalog, a.speculative.as_deref(), a.draft_tokens, a.acceptance)?;
-    let p = t.precision()?;
+    let (p, checkpoint_note) = t.precision_on(catalog, &a.gpu, spec.stored_precision)?;
     let cl = cluster(catalog, &a.gpu, &p)?;
     let eng = t.engine()?;
     let calib = InferCalibration::default();
@@ -356,6 +356,7 @@ fn simulate_uncalibrated(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<Si
     };
     let mut notes =
         vec!["the first 10 % of requests are warm-up and left out of the latency statistics".to_string()];
+    notes.extend(checkpoint_note);
     let sim_cfg = match a.kv_offload_gib {
         None => sim_cfg,
         Some(gib) => {

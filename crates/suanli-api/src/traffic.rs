@@ -76,9 +76,32 @@ impl Traffic<'_> {
         let p = input::precision(
             "precision",
             self.precision.unwrap_or("bf16"),
-            &[Precision::Bf16, Precision::Fp16, Precision::Fp8, Precision::Int8],
+            &[
+                Precision::Bf16,
+                Precision::Fp16,
+                Precision::Fp8,
+                Precision::Int8,
+                Precision::Int4,
+                Precision::Fp4,
+            ],
         )?;
         Ok(Precisions::uniform(p))
+    }
+
+    /// [`Traffic::precision`] on `gpu`, or with no precision asked the checkpoint's
+    /// ([`input::checkpoint_precisions`]) and a note saying so.
+    pub(crate) fn precision_on(
+        &self,
+        catalog: &Catalog,
+        gpu: &str,
+        stored: Option<Precision>,
+    ) -> Result<(Precisions, Option<String>), ApiError> {
+        if self.precision.is_none()
+            && let Some((p, note)) = input::checkpoint_precisions(catalog, gpu, stored)
+        {
+            return Ok((p, Some(note)));
+        }
+        Ok((self.precision()?, None))
     }
 
     /// Fixed lengths, a named distribution, or lengths drawn from a trace's text.

@@ -106,6 +106,49 @@ fn simulate_policies_answer() {
     );
 }
 
+/// FP4 is a serving precision (NVFP4 and MXFP4 name it); a chip without an FP4 rate refuses it
+/// naming the field; a checkpoint's stored precision is the default: weights and activations on
+/// a chip that computes at it, weights only elsewhere.
+#[test]
+fn fp4_serving_and_the_checkpoint_precision() {
+    let c = Catalog::builtin().unwrap();
+    let infer = |extra: Value| {
+        let mut body = json!({"gpu": "b200", "batch": 8, "input": 512, "output": 64});
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        call(&c, "infer", body)
+    };
+    let a: Value =
+        serde_json::from_str(&infer(json!({"model": "llama3.1-8b", "precision": "nvfp4"})).unwrap()).unwrap();
+    assert_eq!(a["precision"]["weights"], "fp4");
+    assert_eq!(a["precision"]["kv"], "fp8");
+    let e = infer(json!({"model": "llama3.1-8b", "precision": "nvfp4", "gpu": "h100-sxm"})).unwrap_err();
+    assert_eq!((e.status, e.field.as_deref()), (400, Some("precision")), "{}", e.message);
+    let oss: Value =
+        serde_json::from_str(include_str!("../../suanli-core/tests/fixtures/hf/openai--gpt-oss-120b.json"))
+            .unwrap();
+    let on = |gpu: &str| -> Value {
+        serde_json::from_str(&infer(json!({"model_config": oss.clone(), "gpu": gpu})).unwrap()).unwrap()
+    };
+    let (b200, h100) = (on("b200"), on("h100-sxm"));
+    assert_eq!(
+        (b200["precision"]["weights"].as_str(), b200["precision"]["activations"].as_str()),
+        (Some("fp4"), Some("fp4"))
+    );
+    assert_eq!(
+        (h100["precision"]["weights"].as_str(), h100["precision"]["activations"].as_str()),
+        (Some("fp4"), Some("bf16"))
+    );
+    assert!(h100["notes"].to_string().contains("weight-only"));
+    // Asked for, bf16 it is.
+    let bf16: Value = serde_json::from_str(
+        &infer(json!({"model_config": oss, "gpu": "h100-sxm", "precision": "bf16"})).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(bf16["precision"]["weights"], "bf16");
+}
+
 #[test]
 fn the_new_fields_refuse_bad_values_naming_them() {
     let c = Catalog::builtin().unwrap();

@@ -22,8 +22,13 @@ impl Precisions {
     /// The same precision everywhere (int4 keeps bf16 activations: it is weight-only).
     #[must_use]
     pub fn uniform(p: Precision) -> Precisions {
-        let act = if p == Precision::Int4 { Precision::Bf16 } else { p };
-        Precisions { weights: p, activations: act, kv: act }
+        match p {
+            // INT4 is weight-only (AWQ/GPTQ kernels): activations and KV in bf16.
+            Precision::Int4 => Precisions { weights: p, activations: Precision::Bf16, kv: Precision::Bf16 },
+            // FP4 engines (TensorRT-LLM NVFP4, vLLM MXFP4) keep an FP8 KV cache.
+            Precision::Fp4 => Precisions { weights: p, activations: p, kv: Precision::Fp8 },
+            _ => Precisions { weights: p, activations: p, kv: p },
+        }
     }
 }
 
