@@ -72,6 +72,12 @@ pub struct SimConfig {
     pub max_batch: u32,
     /// Most tokens in a step.
     pub max_tokens: u32,
+    /// Whether a prompt may be split over steps (Sarathi-Serve chunked prefill, vLLM's
+    /// `enable_chunked_prefill`, TensorRT-LLM's `enable_chunked_context`). Without it a prompt
+    /// joins a step only whole, first come first served: the first prompt that does not fit in
+    /// what `max_tokens` leaves after the decodes waits for a later step (a prompt is always
+    /// taken when the step would otherwise carry none, so one longer than the budget runs alone).
+    pub chunked_prefill: bool,
     /// KV block size, tokens.
     pub block_tokens: u32,
     /// Fraction of the earliest requests left out of the latency statistics (warm-up).
@@ -89,6 +95,7 @@ impl Default for SimConfig {
             kv_policy: KvPolicy::Paged,
             max_batch: 2048,
             max_tokens: 8192,
+            chunked_prefill: true,
             block_tokens: 16,
             warmup: 0.1,
             targets: None,
@@ -314,8 +321,11 @@ impl State<'_> {
             }
             let i = r as usize;
             let left = u64::from(self.need[i] - self.prefilled[i]);
-            let n = left.min(budget);
-            budget -= n;
+            if !self.cfg.chunked_prefill && left > budget && (prefill > 0 || decoding > 0) {
+                break;
+            }
+            let n = if self.cfg.chunked_prefill { left.min(budget) } else { left };
+            budget = budget.saturating_sub(n);
             // Tokens already in the cache before this chunk: a cached prefix, earlier chunks.
             let base = u64::from(self.reqs[i].input) + u64::from(self.produced[i]);
             let offset = (base.saturating_sub(u64::from(self.need[i])) + u64::from(self.prefilled[i])) as f64;
