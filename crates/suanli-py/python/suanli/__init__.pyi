@@ -310,7 +310,7 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, acceptance: Optional[float] = None, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, pp: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, speculative: Optional[str] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, acceptance: Optional[float] = None, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, chunked_prefill: Optional[bool] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, pp: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, speculative: Optional[str] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`simulate`: arrivals, continuous batching, latency percentiles of a fixed fleet.
 
     Keyword arguments are the request fields of `suanli simulate -f json` and of
@@ -331,6 +331,10 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
             its curves replace the fitted efficiencies for the chip it measured. On the command
             line `--calibration FILE`. A path to such a file is read; a dict (the parsed file)
             is sent as its JSON.
+        chunked_prefill: Whether a prompt may be split over steps (default true: Sarathi-Serve
+            chunked prefill; false: a prompt joins a step whole, first come first served, as
+            TensorRT-LLM without `enable_chunked_context` or vLLM without
+            `enable_chunked_prefill`).
         draft_tokens: Draft tokens per step (default: mtp 1, eagle 4, draft model 4).
         ep: Expert-parallel degree per replica (MoE; divides tp; default 1).
         input_tokens: Prompt tokens per request (with `output_tokens`).
