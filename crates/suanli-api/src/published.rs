@@ -5,8 +5,8 @@
 
 use suanli_core::Catalog;
 use suanli_core::published::{PublishedReport, ServerLatency, ServerRun, report_with};
-use suanli_sim::sim::{KvPolicy, Scheduler, SimConfig, try_simulate};
-use suanli_sim::workload::{Arrivals, Lengths, WorkloadSpec};
+use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, simulate_issued, try_simulate};
+use suanli_sim::workload::{Arrivals, Lengths, Request, WorkloadSpec};
 
 /// Requests simulated per replica of a Server row (the first 10 % are warm-up), at least
 /// [`P99_REQUESTS`] in all: a p99 over a few thousand samples per replica.
@@ -17,6 +17,41 @@ pub const P99_REQUESTS: usize = 8_000;
 
 /// Most requests simulated per Server row (a 16-replica system).
 pub(crate) const MAX_SERVER_REQUESTS: usize = 48_000;
+
+/// Queries held by a batching harness (issued at `arrival_s`): a batch leaves when it holds
+/// `max` queries or `window` seconds after the previous batch left (at once for a query that
+/// finds the window already past), as `sync_sut.py`'s `batch_samples_loop` does. Returns the
+/// requests as the engines receive them (arriving when their batch leaves, the batch's index
+/// as the conversation, so prefix-affinity routing sends each batch to one replica and the
+/// next batch to the next) and each one's issue time.
+fn harness_batches(reqs: &[Request], window: f64, max: u32) -> (Vec<Request>, Vec<f64>) {
+    let mut out = Vec::with_capacity(reqs.len());
+    let mut issued = Vec::with_capacity(reqs.len());
+    let (mut last, mut batch, mut held) = (f64::NEG_INFINITY, 0u32, Vec::new());
+    let mut flush = |at: f64, held: &mut Vec<Request>, batch: &mut u32| {
+        for q in held.drain(..) {
+            issued.push(q.arrival_s);
+            out.push(Request { arrival_s: at, conversation: *batch, prefix: 0, ..q });
+        }
+        *batch += 1;
+    };
+    for q in reqs {
+        // The batch held so far leaves at the window's end if that comes before this query.
+        if !held.is_empty() && last + window <= q.arrival_s {
+            last += window;
+            flush(last, &mut held, &mut batch);
+        }
+        held.push(*q);
+        if held.len() as u32 >= max.max(1) || (held.len() == 1 && last + window <= q.arrival_s) {
+            last = q.arrival_s;
+            flush(last, &mut held, &mut batch);
+        }
+    }
+    if !held.is_empty() {
+        flush(last + window, &mut held, &mut batch);
+    }
+    (out, issued)
+}
 
 /// The latencies of one Server run, simulated.
 fn simulate_server(run: &ServerRun<'_>) -> Option<ServerLatency> {
@@ -43,7 +78,15 @@ fn simulate_server(run: &ServerRun<'_>) -> Option<ServerLatency> {
         chunked_prefill: e.chunked_prefill,
         ..SimConfig::default()
     };
-    let r = try_simulate(&reqs, run.replica, &cfg).ok()?;
+    let r = match e.batcher {
+        None => try_simulate(&reqs, run.replica, &cfg).ok()?,
+        Some((window, max)) => {
+            let (sent, issued) = harness_batches(&reqs, window, max);
+            let cfg = SimConfig { router: Router::PrefixAffinity, ..cfg };
+            cfg.check(sent.len(), "published").ok()?;
+            simulate_issued(&sent, &issued, run.replica, &cfg)
+        }
+    };
     let note = format!(
         "simulated: {n} Poisson requests at {} requests/s over {} replica(s), mean {:.0} in flight per replica{}",
         run.rate,
@@ -64,4 +107,30 @@ fn simulate_server(run: &ServerRun<'_>) -> Option<ServerLatency> {
 #[must_use]
 pub fn published_report(catalog: &Catalog) -> PublishedReport {
     report_with(catalog, Some(&simulate_server))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(t: f64) -> Request {
+        Request { arrival_s: t, input: 1, output: 2, conversation: 0, prefix: 0 }
+    }
+
+    #[test]
+    fn the_harness_batches_by_window_and_size() {
+        let reqs: Vec<Request> =
+            [0.0, 0.1, 0.2, 0.35, 0.5, 0.55, 0.56, 0.57, 2.0].into_iter().map(at).collect();
+        let (sent, issued) = harness_batches(&reqs, 0.3, 3);
+        let times: Vec<(f64, u32)> = sent.iter().map(|q| (q.arrival_s, q.conversation)).collect();
+        // 0.0 finds the window past: alone at once. 0.1, 0.2 leave at 0.3; 0.35 at 0.6 with
+        // 0.5, 0.55 (three: at 0.55); 0.56, 0.57 at 0.85; 2.0 alone at once.
+        let want =
+            [(0.0, 0), (0.3, 1), (0.3, 1), (0.55, 2), (0.55, 2), (0.55, 2), (0.85, 3), (0.85, 3), (2.0, 4)];
+        assert_eq!(times.len(), want.len());
+        for ((t, b), (wt, wb)) in times.iter().zip(want) {
+            assert!((t - wt).abs() < 1e-12 && *b == wb, "{times:?}");
+        }
+        assert_eq!(issued, vec![0.0, 0.1, 0.2, 0.35, 0.5, 0.55, 0.56, 0.57, 2.0]);
+    }
 }

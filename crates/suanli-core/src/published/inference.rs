@@ -277,6 +277,7 @@ fn server_latency(
         max_tokens: 8192,
         chunked_prefill: true,
         prefill_first: false,
+        batcher: None,
         source: "not published: the simulator's default engine",
     });
     let out = output.round().max(1.0) as u32;
@@ -320,7 +321,13 @@ fn server_latency(
             (true, _) => "prompts-first steps",
             (false, true) => "chunked prompts fused with decodes",
             (false, false) => "whole prompts fused with decodes",
-        },
+        }
+        .to_string()
+            + &engine.batcher.map_or_else(String::new, |(w, n)| {
+                format!(
+                    ", queries batched by the harness ({w} s or {n} queries, a batch to each replica in turn)"
+                )
+            }),
         lat.note
     ));
     let v = match r.get("metric") {

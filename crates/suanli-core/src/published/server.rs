@@ -35,6 +35,9 @@ pub struct ServerEngine {
     /// Whether steps with prompts waiting run prompts only (vLLM's original scheduler) rather
     /// than prompts fused with every running decode (TensorRT-LLM's in-flight batching).
     pub prefill_first: bool,
+    /// A harness that holds queries and forwards them in batches, each batch to the next
+    /// replica in turn: (seconds it waits at most, most queries a batch).
+    pub batcher: Option<(f64, u32)>,
     /// Where the settings are published.
     pub source: &'static str,
 }
@@ -55,10 +58,13 @@ const NVIDIA_V41: &str = "mlcommons/inference_results_v4.1@198fc467 closed/NVIDI
 /// 16384, 8192 on H200 in `Server/__init__.py`); the layout and `gpu_batch_size` per chip
 /// from `configs/<benchmark>/Server/__init__.py`.
 ///
-/// vLLM rows: AMD's MI300X harness (`closed/AMD/code/llama2-70b-99.9/VllmFp8/
-/// mainVllmFp8_AsyncServer.py`: one GPU per engine, `max_num_seqs` 768,
-/// `max_num_batched_tokens` 65536, chunked prefill left off), vLLM's default scheduler
-/// (prompts first).
+/// vLLM rows: AMD's MI300X harness, whose Server runs are `test_VllmFp8/run_tests_Server.sh`
+/// → `test_VllmFp8_SyncServer_perf.sh` (under `closed/AMD/code/llama2-70b-99.9/`): one GPU per
+/// engine (`-tp 1 -dp 8`), `--enable-batcher`; `VllmFp8/mainVllmFp8_SyncServer.py`:
+/// `max_num_seqs` 768, `max_num_batched_tokens` 65536, chunked prefill left off, batcher
+/// threshold 0.3 s and 96 queries; `VllmFp8/sync_sut.py` `batch_samples_loop` sends a batch
+/// when it holds 96 queries or 0.3 s after the previous batch, to the next engine in turn;
+/// `VllmFp8/queue_llm.py` feeds vLLM's engine, whose default scheduler runs prompts first.
 #[must_use]
 pub fn reference_engine(model: &str, gpu: &str, engine: &str) -> Option<ServerEngine> {
     if engine.starts_with("TensorRT") {
@@ -80,16 +86,18 @@ pub fn reference_engine(model: &str, gpu: &str, engine: &str) -> Option<ServerEn
             max_tokens,
             chunked_prefill: false,
             prefill_first: false,
+            batcher: None,
             source: NVIDIA_V41,
         });
     }
-    if engine.starts_with("vLLM") && gpu == "mi300x" {
+    if engine.starts_with("vLLM") && gpu == "mi300x" && model == "llama2-70b" {
         return Some(ServerEngine {
             tp: Some(1),
             max_batch: Some(768),
             max_tokens: 65_536,
             chunked_prefill: false,
             prefill_first: true,
+            batcher: Some((0.3, 96)),
             source: "mlcommons/inference_results_v4.1@198fc467 closed/AMD",
         });
     }
