@@ -152,6 +152,12 @@ pub struct SimulateRequest {
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub max_tokens: Option<u32>,
+    /// Whether a prompt may be split over steps (default true: Sarathi-Serve chunked prefill;
+    /// false: a prompt joins a step whole, first come first served, as TensorRT-LLM without
+    /// `enable_chunked_context` or vLLM without `enable_chunked_prefill`).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub chunked_prefill: Option<bool>,
     /// Pipeline stages per replica (default 1): a step is one round through the stages.
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
@@ -348,6 +354,7 @@ fn simulate_uncalibrated(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<Si
         kv_policy: if kv_policy == "reserve" { KvPolicy::Reserve } else { KvPolicy::Paged },
         max_batch: eng.max_batch,
         max_tokens: eng.max_tokens,
+        chunked_prefill: a.chunked_prefill.unwrap_or(true),
         targets,
         class_targets: class_targets(classes.as_deref()),
         max_queue: a.max_queue.unwrap_or(0),

@@ -211,3 +211,26 @@ fn train_uneven_batch_through_json() {
     assert_eq!(v["layout"]["dp"], 124);
     assert!(v["notes"].to_string().contains("32 replicas run 9"), "{}", v["notes"]);
 }
+
+#[test]
+fn whole_prompts_wait_for_room_in_the_step_budget() {
+    let c = Catalog::builtin().unwrap();
+    let body = |chunked: bool| {
+        json!({"model": "llama2-7b", "gpu": "h100-sxm", "replicas": 1, "rate": 40, "requests": 2000,
+               "input": 1500, "output": 64, "max_tokens": 2048, "chunked_prefill": chunked})
+    };
+    let chunked = ok(&c, "simulate", body(true));
+    let whole = ok(&c, "simulate", body(false));
+    let mean =
+        |v: &Value, k: &str| v["report"][k]["mean"].as_f64().or_else(|| v[k]["mean"].as_f64()).unwrap();
+    // A 1,500-token prompt fits a 2,048-token step once, so whole prompts go one a step while
+    // chunks pack the budget: the runs differ, and both finish every request.
+    assert!((mean(&chunked, "ttft_s") - mean(&whole, "ttft_s")).abs() > 1e-6);
+    for v in [&chunked, &whole] {
+        assert!(v.to_string().contains("\"measured\""), "{v}");
+    }
+    let bad = json!({"model": "llama2-7b", "gpu": "h100-sxm", "replicas": 1, "rate": 1, "input": 8,
+                     "output": 8, "chunked_prefill": "yes"});
+    let e = call(&c, "simulate", bad).unwrap_err();
+    assert_eq!((e.status, e.field.as_deref()), (400, Some("chunked_prefill")), "{}", e.message);
+}

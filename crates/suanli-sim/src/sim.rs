@@ -79,6 +79,12 @@ pub struct SimConfig {
     pub max_batch: u32,
     /// Most tokens in a step.
     pub max_tokens: u32,
+    /// Whether a prompt may be split over steps (Sarathi-Serve chunked prefill, vLLM's
+    /// `enable_chunked_prefill`, TensorRT-LLM's `enable_chunked_context`). Without it a prompt
+    /// joins a step only whole, first come first served: the first prompt that does not fit in
+    /// what `max_tokens` leaves after the decodes waits for a later step (a prompt is always
+    /// taken when the step would otherwise carry none, so one longer than the budget runs alone).
+    pub chunked_prefill: bool,
     /// KV block size, tokens.
     pub block_tokens: u32,
     /// Fraction of the earliest requests left out of the latency statistics (warm-up).
@@ -103,6 +109,7 @@ impl Default for SimConfig {
             kv_policy: KvPolicy::Paged,
             max_batch: 2048,
             max_tokens: 8192,
+            chunked_prefill: true,
             block_tokens: 16,
             warmup: 0.1,
             targets: None,
@@ -359,17 +366,20 @@ impl State<'_> {
         let (mut prefill, mut ctx_weighted, mut completing) = (0u64, 0.0, 0u64);
         rep.pending.clear();
         let orca = self.cfg.scheduler == Scheduler::Orca;
+        let whole = orca || !self.cfg.chunked_prefill;
         for &r in &rep.prefilling {
             if budget == 0 && !(orca && prefill == 0) {
                 break;
             }
             let i = r as usize;
             let left = u64::from(self.need[i] - self.prefilled[i]);
-            // Orca takes prompts whole: the first always, the next ones while they fit.
-            if orca && prefill > 0 && left > budget {
+            // Whole prompts (Orca, or chunking off): one that does not fit what the budget leaves
+            // waits for a later step — under Orca once a prompt is in (it takes one a step
+            // whatever the decodes use), without chunking also when decodes fill the budget.
+            if whole && left > budget && (prefill > 0 || (!orca && decoding > 0)) {
                 break;
             }
-            let n = if orca { left } else { left.min(budget) };
+            let n = if whole { left } else { left.min(budget) };
             budget = budget.saturating_sub(n);
             // Tokens already in the cache before this chunk: a cached prefix, earlier chunks.
             let base = u64::from(self.reqs[i].input) + u64::from(self.produced[i]);
@@ -535,6 +545,39 @@ impl State<'_> {
 #[must_use]
 pub fn simulate(reqs: &[Request], model: &dyn StepModel, cfg: &SimConfig) -> SimReport {
     run(reqs, model, cfg, false).report
+}
+
+/// [`simulate`] of requests that reach the engine at their `arrival_s` but are timed from
+/// `issued[i]` (a client or harness that holds a query before sending it on: MLPerf's loadgen
+/// times a query from its issue, a batching harness forwards it later). TTFT, latency, queue
+/// and goodput count from the issue; where `issued` is short or later than the arrival, from
+/// the arrival.
+#[must_use]
+pub fn simulate_issued(
+    reqs: &[Request],
+    issued: &[f64],
+    model: &dyn StepModel,
+    cfg: &SimConfig,
+) -> SimReport {
+    let run = run(reqs, model, cfg, false);
+    let timed: Vec<Request> = reqs
+        .iter()
+        .enumerate()
+        .map(|(i, q)| Request { arrival_s: issued.get(i).map_or(q.arrival_s, |&t| t.min(q.arrival_s)), ..*q })
+        .collect();
+    let sum = summarise(&timed, &run.admitted, &run.first, &run.finish, &run.rejected, cfg);
+    let mut r = run.report;
+    // As `Summary::report` scales goodput from the measured share to all requests.
+    let scale =
+        (reqs.len() as f64 / sum.measured.max(1) as f64).min(1.0 / (1.0 - cfg.warmup.clamp(0.0, 0.9)));
+    r.goodput_requests_per_s = sum.good as f64 / r.duration_s * scale;
+    r.ttft_s = sum.ttft;
+    r.tpot_s = sum.tpot;
+    r.e2e_s = sum.e2e;
+    r.queue_s = sum.queue;
+    r.goodput = sum.goodput;
+    r.cdf = sum.cdf;
+    r
 }
 
 /// A run's report and each request's times (NaN where it did not happen).

@@ -43,9 +43,20 @@ fn config() -> impl Strategy<Value = SimConfig> {
         1u32..10_000,
         0u32..64,
         0.0f64..1.0,
+        any::<bool>(),
     )
         .prop_map(
-            |(replicas, router, scheduler, kv_policy, max_batch, max_tokens, block_tokens, warmup)| {
+            |(
+                replicas,
+                router,
+                scheduler,
+                kv_policy,
+                max_batch,
+                max_tokens,
+                block_tokens,
+                warmup,
+                chunked_prefill,
+            )| {
                 SimConfig {
                     replicas,
                     router,
@@ -53,6 +64,7 @@ fn config() -> impl Strategy<Value = SimConfig> {
                     kv_policy,
                     max_batch,
                     max_tokens,
+                    chunked_prefill,
                     block_tokens,
                     warmup,
                     targets: Some((1.0, 0.1)),

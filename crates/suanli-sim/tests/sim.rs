@@ -234,3 +234,59 @@ fn disaggregation_shields_decode_from_prefill_interference() {
         colocated.tpot_s.p99
     );
 }
+
+/// A step that costs a millisecond a token, so a step's time shows what it carried.
+struct PerToken;
+
+impl suanli_sim::engine::StepModel for PerToken {
+    fn step_s(&self, decode: f64, _: f64, prefill: f64, _: f64, _: f64) -> f64 {
+        1e-3 * (decode + prefill)
+    }
+
+    fn kv_tokens(&self) -> u64 {
+        1 << 30
+    }
+}
+
+#[test]
+fn without_chunked_prefill_prompts_join_a_step_whole() {
+    let req = |arrival_s, input| suanli_sim::workload::Request {
+        arrival_s,
+        input,
+        output: 2,
+        conversation: 0,
+        prefix: 0,
+        class: 0,
+    };
+    let cfg =
+        |chunked_prefill| SimConfig { max_tokens: 100, chunked_prefill, warmup: 0.0, ..SimConfig::default() };
+    // A 60-token prompt starts a 60 ms step; two more arrive during it. With a 100-token
+    // budget the next step holds the first's decode and 99 prompt tokens: chunked, all of the
+    // second and 39 of the third (100 ms); whole, the second alone (61 ms), the third waiting.
+    // The third's first token comes at 181 ms either way (21 or 60 tokens beside one decode).
+    let three = [req(0.0, 60), req(0.001, 60), req(0.001, 60)];
+    let chunked = simulate(&three, &PerToken, &cfg(true));
+    let whole = simulate(&three, &PerToken, &cfg(false));
+    let mean = |ttfts: [f64; 3]| ttfts.iter().sum::<f64>() / 3.0;
+    assert!((chunked.ttft_s.mean - mean([0.060, 0.159, 0.181])).abs() < 1e-9, "{}", chunked.ttft_s.mean);
+    assert!((whole.ttft_s.mean - mean([0.060, 0.120, 0.181])).abs() < 1e-9, "{}", whole.ttft_s.mean);
+    // A lone prompt longer than the budget runs whole in one step rather than never.
+    let long = simulate(&[req(0.0, 300)], &PerToken, &cfg(false));
+    assert!((long.ttft_s.mean - 0.300).abs() < 1e-9, "{}", long.ttft_s.mean);
+    assert_eq!(long.measured, 1);
+}
+
+#[test]
+fn latency_counts_from_the_issue_when_a_harness_holds_queries() {
+    let step = FixedStep { seconds: 0.01, kv_tokens: 1 << 30 };
+    let reqs = workload(5.0, 16, 8).generate(2_000, 3);
+    let cfg = SimConfig { warmup: 0.0, ..SimConfig::default() };
+    let direct = simulate(&reqs, &step, &cfg);
+    // Each query issued 0.2 s before it reaches the engine: the same run, timed 0.2 s longer.
+    let issued: Vec<f64> = reqs.iter().map(|q| q.arrival_s - 0.2).collect();
+    let held = suanli_sim::sim::simulate_issued(&reqs, &issued, &step, &cfg);
+    assert!((held.ttft_s.mean - direct.ttft_s.mean - 0.2).abs() < 1e-9);
+    assert!((held.e2e_s.p99 - direct.e2e_s.p99 - 0.2).abs() < 1e-9);
+    assert!((held.tpot_s.mean - direct.tpot_s.mean).abs() < 1e-12, "TPOT runs from the first token");
+    assert_eq!(held.measured, direct.measured);
+}

@@ -7,11 +7,14 @@
 //!   that serves the most; prompt lengths from `mlperf-datasets.csv` (see
 //!   [`mlperf_length_points`]), the dataset's mean output length.
 //! - MLPerf Server: the rate is fixed, so the throughput predicted is `min(capacity,
-//!   request_rate × mean output)`; mean TTFT and TPOT come from the planner at the concurrency
-//!   Little's law gives for that rate (`n = λ·latency(n)`, iterated). p99 latencies need the
-//!   queueing simulator (suanli-sim), which core cannot call: those rows are refused.
+//!   request_rate × mean output)`. The latencies (mean and p99 TTFT and TPOT) come from
+//!   simulating the row's rate on its fleet with the submission's engine ([`super::server`]),
+//!   through a [`ServerModel`] that `suanli-api` passes (core cannot call suanli-sim); without
+//!   one the means come from the planner at the concurrency Little's law gives for that rate
+//!   (`n = λ·latency(n)`, iterated) and the p99 rows are refused.
 
 use super::csv::{Record, records};
+use super::server::{ServerModel, ServerRun, mlperf_prompts, reference_engine};
 use super::shape::shape;
 use super::training::cluster_for;
 use super::{INFERENCE_CSV, MLPERF_DATASETS_CSV, PublishedRow};
@@ -162,17 +165,12 @@ fn at_rate(rep: &Replica, lambda: f64, input: u32, output: u32) -> InferResult {
     res
 }
 
-/// A queueing model for the MLPerf Server p99 rows, which core cannot simulate: given a
-/// replica, the replicas, the offered requests/s, the prompt lengths (weighted) and the output
-/// length, the p99 TTFT and TPOT in seconds and a note. `suanli-api` passes the simulator's.
-pub type P99Model<'a> = &'a dyn Fn(&Replica, u32, f64, &[LengthPoint], u32) -> Option<(f64, f64, String)>;
-
 fn predict(
     c: &Catalog,
     calib: &InferCalibration,
     r: &Record,
     row: &mut PublishedRow,
-    p99: Option<P99Model<'_>>,
+    sim: Option<ServerModel<'_>>,
 ) -> Result<(f64, String), String> {
     let spec = shape(r)?;
     let recipe = r.get("precision");
@@ -211,6 +209,10 @@ fn predict(
             notes.push(format!("capacity {capacity:.0} tokens/s vs offered {offered:.0}"));
             Ok((capacity.min(offered), notes.join("; ")))
         }
+        ("server", "ttft_mean_s" | "tpot_mean_s" | "ttft_p99_s" | "tpot_p99_s") if sim.is_some() => {
+            let model = sim.ok_or("no simulator")?;
+            server_latency(&spec, &cluster, r, p, calib, model)
+        }
         ("server", "ttft_mean_s" | "tpot_mean_s") => {
             let rate = r.num("request_rate").ok_or("request_rate not published")?;
             let median = points[points.len() / 2].input;
@@ -219,17 +221,8 @@ fn predict(
             let v = if metric == "ttft_mean_s" { res.ttft_s } else { res.tpot_s };
             Ok((v, notes.join("; ")))
         }
-        ("server", "ttft_p99_s" | "tpot_p99_s") if p99.is_some() => {
-            let rate = r.num("request_rate").ok_or("request_rate not published")?;
-            let model = p99.ok_or("no queueing model")?;
-            let replicas = f.replicas.round().max(1.0) as u32;
-            let (ttft, tpot, how) =
-                model(&f.replica, replicas, rate, &points, out).ok_or("the simulation has no answer")?;
-            notes.push(how);
-            Ok((if metric == "ttft_p99_s" { ttft } else { tpot }, notes.join("; ")))
-        }
         ("server", _) => {
-            Err("p99 latency needs the queueing simulator (suanli-sim); core predicts means".into())
+            Err("p99 latency needs the serving simulator (suanli-sim); core predicts means".into())
         }
         (_, "output_tokens_per_s") => Ok((capacity, notes.join("; "))),
         _ => Err(format!("metric `{metric}` in scenario `{scenario}` not predicted")),
@@ -242,18 +235,106 @@ pub fn inference(c: &Catalog, calib: &InferCalibration) -> Vec<PublishedRow> {
     inference_with(c, calib, None)
 }
 
-/// Every row of `inference.csv`, the Server p99 rows answered by `p99` when given.
+/// Every row of `inference.csv`, the Server latency rows simulated by `sim` when given.
 #[must_use]
-pub fn inference_with(c: &Catalog, calib: &InferCalibration, p99: Option<P99Model<'_>>) -> Vec<PublishedRow> {
+pub fn inference_with(
+    c: &Catalog,
+    calib: &InferCalibration,
+    sim: Option<ServerModel<'_>>,
+) -> Vec<PublishedRow> {
     records(INFERENCE_CSV)
         .iter()
         .map(|r| {
             let mut row = PublishedRow::new("inference", r);
             row.scenario = r.get("scenario").to_string();
-            match predict(c, calib, r, &mut row, p99) {
+            match predict(c, calib, r, &mut row, sim) {
                 Ok((v, note)) => row.answer(v, note),
                 Err(why) => row.refuse(why),
             }
         })
         .collect()
+}
+
+/// A Server row's latency from simulating its rate: the prompts drawn from the dataset's
+/// distribution, the layout as published (else the submission's, else the one that serves the
+/// most), the submission's engine where known (else in-flight batching with chunked prefill,
+/// the simulator's default), the dataset's mean output.
+fn server_latency(
+    spec: &ModelSpec,
+    cluster: &Cluster,
+    r: &Record,
+    p: Precisions,
+    calib: &InferCalibration,
+    model: ServerModel<'_>,
+) -> Result<(f64, String), String> {
+    let rate = r.num("request_rate").ok_or("request_rate not published")?;
+    let (prompts, output, mut note) = mlperf_prompts(r.get("model"))
+        .ok_or("the dataset's prompt lengths are not published (mlperf-datasets.csv)")?;
+    let known = reference_engine(r.get("model"), r.get("gpu"), r.get("engine"));
+    let engine = known.unwrap_or(super::server::ServerEngine {
+        tp: None,
+        max_batch: None,
+        max_tokens: 8192,
+        chunked_prefill: true,
+        prefill_first: false,
+        batcher: None,
+        source: "not published: the simulator's default engine",
+    });
+    let out = output.round().max(1.0) as u32;
+    let gpus = r.int("gpus").ok_or("gpus not published")?;
+    // The paged KV pool of the submission's engine (90 % of the memory left after the weights:
+    // `kvcache_free_gpu_mem_frac = 0.90` in NVIDIA's Server configs), not a reservation for the
+    // benchmark's max new tokens: the `max_util` scheduler pages.
+    let eng = Engine {
+        max_batch: engine.max_batch.unwrap_or(Engine::default().max_batch),
+        max_tokens: engine.max_tokens,
+        ..Engine::default()
+    };
+    let layouts: Vec<(u32, u32)> = match (r.int("tp"), r.int("pp"), engine.tp) {
+        (Some(tp), pp, _) => vec![(tp, pp.unwrap_or(1))],
+        (None, Some(pp), _) => vec![(1, pp)],
+        (None, None, Some(tp)) if gpus % tp == 0 => vec![(tp, 1)],
+        _ => (1..=gpus.min(8)).filter(|t| gpus % t == 0).map(|t| (t, 1)).collect(),
+    };
+    let points: Vec<LengthPoint> =
+        prompts.iter().step_by(100).map(|&input| LengthPoint { input, weight: 0.1 }).collect();
+    let mut best: Option<(Replica, u32, u32, f64)> = None;
+    for (tp, pp) in layouts {
+        let Some(rep) = replica(spec, cluster, tp, pp, p, &eng, calib) else { continue };
+        let n = (gpus / (tp * pp)).max(1);
+        let (rate_per, fits) = mixed_rate(&rep, &points, out);
+        let total = if fits { rate_per * f64::from(n) } else { 0.0 };
+        if best.as_ref().is_none_or(|b| total > b.3) {
+            best = Some((rep, n, tp, total));
+        }
+    }
+    let (rep, replicas, tp, _) = best.ok_or("no tensor/pipeline layout is valid for this model")?;
+    let run = ServerRun { replica: &rep, replicas, rate, prompts: &prompts, output: out, engine };
+    let lat = model(&run).ok_or("the simulation has no answer")?;
+    note.push_str(&format!(
+        "; {replicas} replica(s) of tp {tp} pp {}; engine ({}): max batch {}, {} tokens a step, {}; {}",
+        rep.config.pp,
+        engine.source,
+        engine.max_batch.map_or_else(|| "KV-bound".to_string(), |b| b.to_string()),
+        engine.max_tokens,
+        match (engine.prefill_first, engine.chunked_prefill) {
+            (true, _) => "prompts-first steps",
+            (false, true) => "chunked prompts fused with decodes",
+            (false, false) => "whole prompts fused with decodes",
+        }
+        .to_string()
+            + &engine.batcher.map_or_else(String::new, |(w, n)| {
+                format!(
+                    ", queries batched by the harness ({w} s or {n} queries, a batch to each replica in turn)"
+                )
+            }),
+        lat.note
+    ));
+    let v = match r.get("metric") {
+        "ttft_mean_s" => lat.ttft_mean,
+        "ttft_p99_s" => lat.ttft_p99,
+        "tpot_mean_s" => lat.tpot_mean,
+        _ => lat.tpot_p99,
+    };
+    Ok((v, note))
 }

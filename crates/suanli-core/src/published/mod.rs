@@ -19,6 +19,7 @@
 mod csv;
 mod finetune;
 mod inference;
+mod server;
 mod shape;
 mod training;
 
@@ -32,7 +33,10 @@ use crate::train::Calibration;
 
 pub use csv::{Record, records};
 pub use finetune::{finetune, memory};
-pub use inference::{LengthPoint, P99Model, inference, inference_with, mlperf_length_points};
+pub use inference::{LengthPoint, inference, inference_with, mlperf_length_points};
+pub use server::{
+    PROMPT_QUANTILES, ServerEngine, ServerLatency, ServerModel, ServerRun, mlperf_prompts, reference_engine,
+};
 pub use shape::shape;
 pub use training::{training, training_evaluation};
 
@@ -232,18 +236,18 @@ pub fn summarise(rows: &[PublishedRow]) -> Vec<GroupSummary> {
     out
 }
 
-/// Every published row predicted with the default calibrations (the Server p99 rows refused:
-/// see [`report_with`]).
+/// Every published row predicted with the default calibrations (the Server means from the
+/// planner, the p99 rows refused: see [`report_with`]).
 #[must_use]
 pub fn report(c: &Catalog) -> PublishedReport {
     report_with(c, None)
 }
 
-/// Every published row, the MLPerf Server p99 latencies answered by a queueing model.
+/// Every published row, the MLPerf Server latencies answered by simulating each row's rate.
 #[must_use]
-pub fn report_with(c: &Catalog, p99: Option<P99Model<'_>>) -> PublishedReport {
+pub fn report_with(c: &Catalog, sim: Option<ServerModel<'_>>) -> PublishedReport {
     let mut rows = training(c, &Calibration::default());
-    rows.extend(inference::inference_with(c, &InferCalibration::default(), p99));
+    rows.extend(inference::inference_with(c, &InferCalibration::default(), sim));
     rows.extend(finetune(c));
     rows.extend(memory(c));
     PublishedReport { summaries: summarise(&rows), rows }
