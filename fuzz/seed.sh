@@ -6,7 +6,7 @@ cd "$(dirname "$0")"
 root=..
 mkdir -p corpus/{catalog,hf_config,scenario,audit,trace,simulate}
 cp "$root"/crates/suanli-core/catalog/*.toml corpus/catalog/
-cp "$root"/crates/suanli-core/tests/fixtures/hf/*.json corpus/hf_config/
+cp "$root"/crates/suanli-core/tests/fixtures/hf/*.json "$root"/crates/suanli-core/catalog/hf/*.json corpus/hf_config/
 # The fuzz fixtures repeat some of those names: a second copy, so cp never sees a name twice.
 cp "$root"/crates/suanli-core/tests/fixtures/fuzz/*.json corpus/hf_config/
 cp "$root"/examples/chatgpt-2023.toml "$root"/examples/tutoring-startup.toml corpus/scenario/

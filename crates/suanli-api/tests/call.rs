@@ -126,8 +126,7 @@ fn fp4_serving_and_the_checkpoint_precision() {
     let e = infer(json!({"model": "llama3.1-8b", "precision": "nvfp4", "gpu": "h100-sxm"})).unwrap_err();
     assert_eq!((e.status, e.field.as_deref()), (400, Some("precision")), "{}", e.message);
     let oss: Value =
-        serde_json::from_str(include_str!("../../suanli-core/tests/fixtures/hf/openai--gpt-oss-120b.json"))
-            .unwrap();
+        serde_json::from_str(include_str!("../../suanli-core/catalog/hf/openai--gpt-oss-120b.json")).unwrap();
     let on = |gpu: &str| -> Value {
         serde_json::from_str(&infer(json!({"model_config": oss.clone(), "gpu": gpu})).unwrap()).unwrap()
     };

@@ -194,9 +194,8 @@ fn check_all_planners(dom: &str, mode: &str) {
 /// A share link that sets the precision and pastes a `config.json`, opened, runs inference
 /// with them; the link the page then makes restores the same inputs again.
 fn check_share_link(browser: &str, origin: &str) {
-    let cfg =
-        std::fs::read_to_string(repo().join("crates/suanli-core/tests/fixtures/hf/Qwen--Qwen3-1.7B.json"))
-            .expect("fixture");
+    let cfg = std::fs::read_to_string(repo().join("crates/suanli-core/catalog/hf/Qwen--Qwen3-1.7B.json"))
+        .expect("fixture");
     let state = json!({"tab": "infer", "model": "llama3.1-8b", "gpu": "h100-sxm", "precision": "fp8",
         "config": cfg, "input": "512", "output": "128", "gpus": "128"});
     let b64 = base64url(state.to_string().as_bytes());

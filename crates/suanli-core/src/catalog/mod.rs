@@ -6,6 +6,7 @@
 //! `[sources]` table; [`Catalog::check`] enforces that and the other invariants.
 
 mod check;
+mod hf_builtin;
 pub use check::check_shape_ranges;
 
 use std::collections::BTreeMap;
@@ -123,6 +124,7 @@ impl Catalog {
         for (origin, text) in BUILTIN_FILES {
             c.merge_toml(text, origin)?;
         }
+        hf_builtin::add(&mut c)?;
         c.check("built-in catalog")?;
         Ok(c)
     }

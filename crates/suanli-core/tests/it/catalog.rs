@@ -278,3 +278,30 @@ no_public_price = "GAP"
         .expect("parses");
     c.check("c.toml").expect("a documented gap is valid");
 }
+
+/// The 2026 families answer to an id and to their Hub repository name, imported from the
+/// configs in `catalog/hf/`: shapes as the configs give them, totals as their authors publish.
+#[test]
+fn config_models_are_built_in() {
+    let c = cat();
+    for (id, repo, total_b, active_b) in [
+        ("qwen3-8b", "Qwen/Qwen3-8B", 8.2, None),
+        ("qwen3-235b-a22b", "qwen/qwen3-235b-a22b", 235.0, Some(22.0)),
+        ("gpt-oss-120b", "openai/gpt-oss-120b", 116.83, None),
+        ("llama4-scout", "meta-llama/Llama-4-Scout-17B-16E-Instruct", 109.0, Some(17.0)),
+        ("kimi-k2", "moonshotai/Kimi-K2-Instruct", 1026.0, Some(32.9)),
+        ("deepseek-r1", "deepseek-ai/DeepSeek-R1", 671.0, Some(37.5)),
+    ] {
+        let m = c.model(id).unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert_eq!(c.model(repo).expect("alias").id, id);
+        let p = m.params();
+        assert!((p.total / 1e9 / total_b - 1.0).abs() < 0.015, "{id}: {} B", p.total / 1e9);
+        if let Some(a) = active_b {
+            assert!((p.active / 1e9 / a - 1.0).abs() < 0.03, "{id}: {} B active", p.active / 1e9);
+        }
+        assert!(c.source(&m.src).is_some_and(|s| s.contains("huggingface.co")), "{id}");
+        assert!(m.notes.as_deref().is_some_and(|n| n.contains("config.json")));
+    }
+    // The gpt-oss checkpoint stores MXFP4 experts: the default serving precision.
+    assert_eq!(c.model("gpt-oss-120b").unwrap().stored_precision, Some(Precision::Fp4));
+}

@@ -5,8 +5,11 @@ use suanli_core::model::from_hf_config;
 
 use crate::rel;
 
+/// A fixture's text: the shared set (`<org>--<model>`) from `catalog/hf/`, the others from
+/// `tests/fixtures/hf/`.
 fn load(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/hf/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let dir = if name.contains("--") { "catalog/hf" } else { "tests/fixtures/hf" };
+    let path = format!("{}/{dir}/{name}.json", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).expect("fixture exists")
 }
 
@@ -60,8 +63,8 @@ fn bad_configs_name_the_problem() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The 72 configs of the shared set (tests/fixtures/hf/<org>--<model>.json) against the counts
-// their authors publish (tests/fixtures/hf/published.csv).
+// The 72 configs of the shared set (catalog/hf/<org>--<model>.json) against the counts
+// their authors publish (catalog/hf/published.csv).
 
 use suanli_core::Catalog;
 use suanli_core::model::{
@@ -71,7 +74,7 @@ use suanli_core::model::{
 use suanli_core::precision::Precision;
 
 fn fixture_dir() -> String {
-    format!("{}/tests/fixtures/hf", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/catalog/hf", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Every `<org>--<model>.json` fixture (the shared set), sorted.
