@@ -186,7 +186,8 @@ pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Erro
         "Simulated {} requests of {} on {fleet} × {} {} (tp {}, pp {}, ep {}), {} routing, {} batching, {} KV, seed {}\n\n",
         r.requests,
         c.model,
-        c.tp * c.pp,
+        // GPUs a replica takes: tp × pp, times the attention data-parallel groups of wide EP.
+        c.tp * c.pp * if c.ep > c.tp && c.tp > 0 { c.ep / c.tp } else { 1 },
         c.gpu,
         c.tp,
         c.pp,
@@ -335,7 +336,7 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
         "Fleet for {}: {} replicas × {} {} (tp {}{}, {}) = {} GPUs in {} servers{} — {} for p99 TTFT ≤ {} s and p99 TPOT ≤ {} ms at {} requests/s peak\n\n",
         d.model,
         p.replicas,
-        c.tp * c.pp,
+        c.gpus(),
         p.gpu,
         c.tp,
         match (c.pp, c.ep) {
