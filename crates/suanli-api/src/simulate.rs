@@ -147,7 +147,8 @@ pub struct SimulateRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub seed: Option<u64>,
-    /// Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8.
+    /// Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8, or fp4
+    /// (weights and activations; the KV cache in fp8).
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub precision: Option<String>,
