@@ -411,10 +411,20 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
         ]);
         t.row([
             "disaggregated".to_string(),
-            format!(
-                "{} prefill (tp {}) + {} decode (tp {})",
-                x.prefill_replicas, x.prefill_tp, x.decode_replicas, x.decode_tp
-            ),
+            {
+                let ep = |e: u32| if e > 1 { format!(" ep {e}") } else { String::new() };
+                let on =
+                    if x.prefill_gpu == p.gpu { String::new() } else { format!(" on {}", x.prefill_gpu) };
+                format!(
+                    "{} prefill (tp {}{}{on}) + {} decode (tp {}{})",
+                    x.prefill_replicas,
+                    x.prefill_tp,
+                    ep(x.prefill_ep),
+                    x.decode_replicas,
+                    x.decode_tp,
+                    ep(x.decode_ep)
+                )
+            },
             x.gpus.to_string(),
             x.servers.to_string(),
             ms(x.ttft_s.p99),
