@@ -296,7 +296,7 @@ pub(crate) fn label(cfg: &InferConfig) -> String {
 /// the tensor-parallel group), and wide EP over attention data-parallel groups — ep a
 /// multiple of tp from 2·tp up to the experts (at most 512 GPUs a stage): powers of two and
 /// whole scale-up domains (multiples of the server's GPUs).
-fn expert_degrees(tps: &[u32], experts: u32, node: u32, dp_attention: Option<u32>) -> Vec<u32> {
+pub(crate) fn expert_degrees(tps: &[u32], experts: u32, node: u32, dp_attention: Option<u32>) -> Vec<u32> {
     let cap = experts.min(512);
     let mut v: Vec<u32> = if dp_attention.is_some_and(|d| d > 1) { Vec::new() } else { tps.to_vec() };
     let mut wide: Vec<u32> = (1..=9).map(|k| 1u32 << k).collect();

@@ -79,6 +79,15 @@ pub struct ServeRequest {
     #[cfg_attr(feature = "clap", arg(long, requires = "simulate"))]
     #[serde(default)]
     pub search_engine: bool,
+    /// With disaggregate: the prefill pool on this chip instead (compute-rich prefill,
+    /// bandwidth-rich decode); the KV cache then crosses the NICs.
+    #[cfg_attr(feature = "clap", arg(long, requires = "disaggregate"))]
+    #[serde(default)]
+    pub prefill_gpu: Option<String>,
+    /// With disaggregate: the prefill pool's precision (default: `precision`).
+    #[cfg_attr(feature = "clap", arg(long, requires = "disaggregate"))]
+    #[serde(default)]
+    pub prefill_precision: Option<String>,
     /// Also size the cheapest mix of the chips (short and long requests on different chip
     /// types, Mélange-style) and its saving against the best single chip (analytic).
     #[cfg_attr(feature = "clap", arg(long))]
@@ -116,7 +125,8 @@ pub struct ServeRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub seed: Option<u64>,
-    /// Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8.
+    /// Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8, or fp4
+    /// (weights and activations; the KV cache in fp8).
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub precision: Option<String>,
@@ -132,7 +142,9 @@ pub struct ServeRequest {
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub pp: Option<u32>,
-    /// Fix the expert-parallel degree (MoE; divides tp; default: searched).
+    /// Fix the expert-parallel degree (MoE; default: searched): a divisor of tp, or a multiple
+    /// of it for wide EP with attention data parallelism (ep 16–256 across servers, as
+    /// DeepSeek-V3 and Kimi K2 are served).
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub ep: Option<u32>,
@@ -220,6 +232,42 @@ fn notes_spec(notes: &mut Vec<String>, sp: &suanli_sim::engine::SpeculationSpec)
         sp.acceptance,
         suanli_core::infer::tokens_per_step(sp.tokens, sp.acceptance)
     ));
+}
+
+/// The prefill pool's chip for `disaggregate` when `prefill_gpu` or `prefill_precision` names
+/// one (`None`: the plan's chip). Errors name the prefill fields.
+fn prefill_chip(
+    catalog: &Catalog,
+    a: &ServeRequest,
+    spec: &suanli_core::model::ModelSpec,
+    decode: &suanli_core::infer::Precisions,
+) -> Result<Option<ChipOption>, ApiError> {
+    if a.prefill_gpu.is_none() && a.prefill_precision.is_none() {
+        return Ok(None);
+    }
+    let p = match a.prefill_precision.as_deref() {
+        Some(name) => crate::traffic::precisions("prefill_precision", name)?,
+        None => *decode,
+    };
+    let gpu = match (a.prefill_gpu.as_deref(), a.gpu.as_slice()) {
+        (Some(g), _) => g,
+        (None, [g]) => g.as_str(),
+        (None, _) => {
+            return Err(ApiError::field(
+                "prefill_precision",
+                "name the prefill chip with prefill_gpu (or one gpu) for a prefill precision",
+            ));
+        }
+    };
+    let lacking = if a.prefill_precision.is_some() { "prefill_precision" } else { "prefill_gpu" };
+    let cl = cluster(catalog, gpu, &p)
+        .map_err(|e| crate::traffic::renamed(e, &[("gpu", "prefill_gpu"), ("precision", lacking)]))?;
+    let tps = tps(&cl);
+    let eps = match &spec.moe {
+        Some(m) => crate::infer::expert_degrees(&tps, m.experts, cl.node_size, None),
+        None => vec![1],
+    };
+    Ok(Some(ChipOption { cluster: cl, precision: p, tps, pps: vec![1], eps }))
 }
 
 /// The fleet plan.
@@ -310,7 +358,7 @@ fn serve_uncalibrated(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc
                 };
                 let eps = match (a.ep, &spec.moe) {
                     (Some(ep), _) => vec![ep],
-                    (None, Some(_)) => tps.clone(),
+                    (None, Some(m)) => crate::infer::expert_degrees(&tps, m.experts, cl.node_size, None),
                     (None, None) => vec![1],
                 };
                 chips.push(ChipOption { cluster: cl, precision: p, tps, pps, eps });
@@ -365,14 +413,23 @@ fn serve_uncalibrated(catalog: &Catalog, a: &ServeRequest) -> ApiResult<ServeDoc
         }
     }
     let disaggregated = if a.disaggregate {
-        let d = size_disaggregated(&fleet, &plan);
+        let prefill = prefill_chip(catalog, a, &spec, &plan.config.precision)?;
+        let d = size_disaggregated(&fleet, &plan, prefill.as_ref());
         match &d {
             Some(x) => notes.push(format!(
-                "disaggregated: {} prefill replicas (tp {}) and {} decode replicas (tp {}), each pool's layout searched; KV cache sent over each GPU's share of the server NICs plus {} µs set-up",
+                "disaggregated: {} prefill replicas ({} {}, tp {} ep {}) and {} decode replicas ({} {}, tp {} ep {}), each pool's layout searched; KV cache sent over {} at {} GB/s per GPU plus {} µs set-up",
                 x.prefill_replicas,
+                x.prefill_gpu,
+                x.prefill_precision,
                 x.prefill_tp,
+                x.prefill_ep,
                 x.decode_replicas,
+                plan.gpu,
+                plan.config.precision.weights,
                 x.decode_tp,
+                x.decode_ep,
+                if x.kv_link == "nvlink" { "NVLink (pools in shared scale-up domains)" } else { "each GPU's share of the server NICs" },
+                human(x.kv_link_bytes_per_s / 1e9),
                 human(KV_TRANSFER_SETUP_S * 1e6)
             )),
             None => notes.push(format!(

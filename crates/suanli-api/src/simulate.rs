@@ -10,8 +10,10 @@ use suanli_report::{
     Capacity, DisaggPools, GpuRef, Header, LayoutRef, ModelRef, PrecisionRef, SimDoc, SimSetup,
 };
 use suanli_sim::disagg::{
-    KV_TRANSFER_SETUP_S, kv_bytes_per_token_per_gpu, kv_transfer_s, simulate_disaggregated,
+    KV_TRANSFER_SETUP_S, KvLink, KvPath, kv_bytes_per_token_per_gpu, kv_transfer_s, shares_scale_up_domain,
+    simulate_disaggregated,
 };
+use suanli_sim::fleet::engine_limits;
 use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, try_simulate};
 use suanli_sim::workload::{WorkloadSpec, parse_trace};
 
@@ -46,15 +48,36 @@ pub struct SimulateRequest {
     /// Replicas (with `prefill_replicas`: the decode pool's).
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     pub replicas: u32,
-    /// Disaggregate: this many prefill replicas compute prompts and send their KV cache over
-    /// the servers' network to the decode replicas.
+    /// Disaggregate: this many prefill replicas compute prompts and send their KV cache to the
+    /// decode replicas (over NVLink when the pools share scale-up domains, else the NICs).
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub prefill_replicas: Option<u32>,
-    /// Tensor-parallel degree of a prefill replica (default: `tp`).
+    /// Tensor-parallel degree of a prefill replica (default: `tp` on the same chip and
+    /// precision, else the smallest that fits).
     #[cfg_attr(feature = "clap", arg(long, requires = "prefill_replicas", value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub prefill_tp: Option<u32>,
+    /// Chip of the prefill pool (default: `gpu`): compute-rich prefill beside bandwidth-rich
+    /// decode.
+    #[cfg_attr(feature = "clap", arg(long, requires = "prefill_replicas"))]
+    #[serde(default)]
+    pub prefill_gpu: Option<String>,
+    /// Precision of the prefill pool (default: `precision`); the KV cache crosses at the
+    /// narrower of the two pools' KV precisions.
+    #[cfg_attr(feature = "clap", arg(long, requires = "prefill_replicas"))]
+    #[serde(default)]
+    pub prefill_precision: Option<String>,
+    /// Expert-parallel degree of a prefill replica (default: `ep`, within the prefill tp when
+    /// ep is not wide); above prefill_tp, wide EP.
+    #[cfg_attr(feature = "clap", arg(long, requires = "prefill_replicas", value_parser = crate::count::parse_u32))]
+    #[serde(default)]
+    pub prefill_ep: Option<u32>,
+    /// How the KV cache travels between the pools: auto (default: NVLink when both pools are
+    /// the same chip and fit shared scale-up domains, else the NICs), nvlink or nic.
+    #[cfg_attr(feature = "clap", arg(long, requires = "prefill_replicas"))]
+    #[serde(default)]
+    pub kv_link: Option<String>,
     /// Request rate, requests/s.
     #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
     #[serde(default)]
@@ -140,7 +163,8 @@ pub struct SimulateRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub seed: Option<u64>,
-    /// Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8.
+    /// Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8, or fp4
+    /// (weights and activations; the KV cache in fp8).
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub precision: Option<String>,
@@ -162,7 +186,9 @@ pub struct SimulateRequest {
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub pp: Option<u32>,
-    /// Expert-parallel degree per replica (MoE; divides tp; default 1).
+    /// Expert-parallel degree per replica (MoE; default 1): a divisor of tp, or a multiple of
+    /// it for wide EP (attention data-parallel over ep ÷ tp groups of tp GPUs, experts over
+    /// all ep GPUs, across servers: DeepSeek-style decode at ep 32–72).
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
     pub ep: Option<u32>,
@@ -263,7 +289,13 @@ fn simulate_uncalibrated(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<Si
     if a.replicas == 0 || a.replicas > MAX_REPLICAS {
         return Err(ApiError::invalid("replicas", a.replicas, format!("from 1 to {MAX_REPLICAS}")));
     }
-    input::nonzero(&[("tp", a.tp), ("prefill_tp", a.prefill_tp), ("pp", a.pp), ("ep", a.ep)])?;
+    input::nonzero(&[
+        ("tp", a.tp),
+        ("prefill_tp", a.prefill_tp),
+        ("pp", a.pp),
+        ("ep", a.ep),
+        ("prefill_ep", a.prefill_ep),
+    ])?;
     let (pp, ep) = (a.pp.unwrap_or(1), a.ep.unwrap_or(1));
     let speculation =
         crate::traffic::speculation(catalog, a.speculative.as_deref(), a.draft_tokens, a.acceptance)?;
@@ -342,6 +374,7 @@ fn simulate_uncalibrated(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<Si
         "prefix-affinity" => Router::PrefixAffinity,
         _ => Router::LeastOutstanding,
     };
+    let (max_batch, max_tokens) = engine_limits(&replica);
     let sim_cfg = SimConfig {
         replicas: a.replicas,
         router,
@@ -352,8 +385,8 @@ fn simulate_uncalibrated(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<Si
             _ => Scheduler::Continuous,
         },
         kv_policy: if kv_policy == "reserve" { KvPolicy::Reserve } else { KvPolicy::Paged },
-        max_batch: eng.max_batch,
-        max_tokens: eng.max_tokens,
+        max_batch,
+        max_tokens,
         chunked_prefill: a.chunked_prefill.unwrap_or(true),
         targets,
         class_targets: class_targets(classes.as_deref()),
@@ -415,48 +448,13 @@ fn simulate_uncalibrated(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<Si
             c.iter().map(|x| human(x.0)).collect::<Vec<_>>().join(" / ")
         ));
     }
-    let (report, disaggregated) = match a.prefill_replicas {
-        None => (try_simulate(&reqs, &replica, &sim_cfg)?, None),
+    let (report, disaggregated, prefill) = match a.prefill_replicas {
+        None => (try_simulate(&reqs, &replica, &sim_cfg)?, None, None),
         Some(pr) => {
-            if pr == 0 || pr > MAX_REPLICAS {
-                return Err(ApiError::invalid("prefill_replicas", pr, format!("from 1 to {MAX_REPLICAS}")));
-            }
-            let pre = match a.prefill_tp {
-                None => replica.clone(),
-                Some(ptp) => {
-                    let pcfg = InferConfig { tp: ptp, ..cfg };
-                    pcfg.check(&spec, max_in.min(spec.max_context.saturating_sub(1)).max(1), 1, "request")
-                        .map_err(|e| ApiError::from(e).at("prefill_tp"))?;
-                    let r = Replica::new(&spec, &cl, &pcfg, &eng, &calib);
-                    if !r.fits() {
-                        return Err(ApiError::Infeasible(format!(
-                            "{} at prefill tp {ptp} does not fit: weights and workspace exceed {:.0} GiB per {}",
-                            spec.id, cl.memory_gib, cl.accelerator
-                        )));
-                    }
-                    r
-                }
-            };
-            let link = cl.scale_out_bytes_per_s;
-            let kv_bytes = kv_bytes_per_token_per_gpu(&pre, &replica);
-            let transfer = |q: &suanli_sim::workload::Request| kv_transfer_s(&pre, &replica, link, q.input);
-            let prefill_cfg = SimConfig { replicas: pr, ..sim_cfg };
-            let d = simulate_disaggregated(&reqs, &pre, &replica, &prefill_cfg, &sim_cfg, &transfer);
-            notes.push(format!(
-                "disaggregated: {pr} prefill replicas (tp {}) send each prompt's KV cache ({} KB per token per GPU on the side holding more) at {} GB/s per GPU{}, plus {} µs setup; the decode pool's latencies include that transfer",
-                pre.config.tp,
-                human(kv_bytes / 1e3),
-                human(link / 1e9),
-                if cl.scale_out_assumed { " (assumed: the catalog has no NIC figure for this server)" } else { "" },
-                human(KV_TRANSFER_SETUP_S * 1e6)
-            ));
-            let pools = DisaggPools {
-                prefill: d.prefill,
-                decode: d.decode,
-                kv_transfer_s: d.kv_transfer_s,
-                kv_link_bytes_per_s: link,
-            };
-            (d.combined, Some(pools))
+            let pool = Pools { spec: &spec, decode: &replica, decode_cluster: &cl, max_in, engine: &eng };
+            let d = disaggregated(catalog, a, &pool, pr, &reqs, &sim_cfg)?;
+            notes.push(d.note);
+            (d.combined, Some(d.pools), Some((d.prefill, d.prefill_cluster)))
         }
     };
     if max_out == 1 {
@@ -491,8 +489,14 @@ fn simulate_uncalibrated(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<Si
         load_fraction: if saturation > 0.0 { offered / saturation } else { 0.0 },
         busy_utilisation: report.utilisation,
     };
-    let replicas = u64::from(a.replicas) * u64::from(tp) * u64::from(pp)
-        + a.prefill_replicas.map_or(0, |pr| u64::from(pr) * u64::from(a.prefill_tp.unwrap_or(tp)));
+    // GPUs of the header's chip: the decode pool's, and the prefill pool's on the same chip.
+    let prefill_gpus = match &prefill {
+        Some((r, pcl)) if pcl.accelerator == cl.accelerator => {
+            u64::from(a.prefill_replicas.unwrap_or(0)) * r.config.gpus()
+        }
+        _ => 0,
+    };
+    let replicas = u64::from(a.replicas) * replica.config.gpus() + prefill_gpus;
     let header = Header {
         model: ModelRef::of(&spec),
         gpu: Some(GpuRef::of(catalog, &cl.accelerator, replicas)),
@@ -509,7 +513,7 @@ fn simulate_uncalibrated(catalog: &Catalog, a: &SimulateRequest) -> ApiResult<Si
             ep,
             replicas: a.replicas,
             prefill_replicas: a.prefill_replicas,
-            prefill_tp: a.prefill_replicas.map(|_| a.prefill_tp.unwrap_or(tp)),
+            prefill_tp: prefill.as_ref().map(|(r, _)| r.config.tp),
             precision: p.weights.name().into(),
             router: router_name.into(),
             scheduler: scheduler.into(),
@@ -559,4 +563,171 @@ fn class_targets(classes: Option<&[ClassSpec]>) -> suanli_sim::policy::ClassTarg
         *slot = c.1;
     }
     t
+}
+
+/// The decode pool a disaggregated simulation hands requests to, and what the prefill pool's
+/// defaults come from.
+struct Pools<'a> {
+    spec: &'a suanli_core::model::ModelSpec,
+    decode: &'a Replica,
+    decode_cluster: &'a suanli_core::train::Cluster,
+    max_in: u32,
+    engine: &'a suanli_core::infer::Engine,
+}
+
+/// A disaggregated run: the end-to-end report, both pools, the note describing them, and the
+/// prefill replica with its chip.
+struct Disaggregated {
+    combined: suanli_sim::sim::SimReport,
+    pools: DisaggPools,
+    note: String,
+    prefill: Replica,
+    prefill_cluster: suanli_core::train::Cluster,
+}
+
+/// The prefill pool's replica: on `prefill_gpu` at `prefill_precision` (each defaulting to
+/// the decode pool's), with `prefill_tp` (default: the decode tp on the same chip and
+/// precision, else the smallest that fits) and `prefill_ep` (default: the decode ep, kept
+/// within the prefill tp unless it is wide). Errors name the prefill fields.
+fn prefill_replica(
+    catalog: &Catalog,
+    a: &SimulateRequest,
+    pool: &Pools<'_>,
+) -> Result<(Replica, suanli_core::train::Cluster), ApiError> {
+    let dec = pool.decode;
+    let precision = match a.prefill_precision.as_deref() {
+        Some(name) => crate::traffic::precisions("prefill_precision", name)?,
+        None => dec.config.precision,
+    };
+    let same = a.prefill_gpu.is_none() && a.prefill_precision.is_none();
+    let cl = if same {
+        pool.decode_cluster.clone()
+    } else {
+        let gpu = a.prefill_gpu.as_deref().unwrap_or(&a.gpu);
+        // A precision the chip lacks is the prefill precision's fault when one was given,
+        // else the prefill chip's.
+        let lacking = if a.prefill_precision.is_some() { "prefill_precision" } else { "prefill_gpu" };
+        cluster(catalog, gpu, &precision)
+            .map_err(|e| crate::traffic::renamed(e, &[("gpu", "prefill_gpu"), ("precision", lacking)]))?
+    };
+    let calib = InferCalibration::default();
+    let prompt = pool.max_in.min(pool.spec.max_context.saturating_sub(1)).max(1);
+    let wide = dec.config.dp_attention() > 1;
+    let ep_for = |tp: u32| match a.prefill_ep {
+        Some(ep) => ep,
+        None if wide => dec.config.ep,
+        None => dec.config.ep.min(tp),
+    };
+    let layout = |tp: u32| InferConfig { tp, pp: 1, ep: ep_for(tp), precision };
+    let tp = match a.prefill_tp {
+        Some(tp) => tp,
+        None if same => dec.config.tp,
+        None => tps(&cl)
+            .into_iter()
+            .find(|&tp| {
+                layout(tp).check(pool.spec, prompt, 1, "request").is_ok()
+                    && Replica::new(pool.spec, &cl, &layout(tp), pool.engine, &calib).fits()
+            })
+            .ok_or_else(|| {
+                ApiError::Infeasible(format!(
+                    "{} does not fit on up to {} × {} for the prefill pool",
+                    pool.spec.id, cl.node_size, cl.accelerator
+                ))
+            })?,
+    };
+    if same && a.prefill_tp.is_none() && a.prefill_ep.is_none() {
+        return Ok((dec.clone(), cl));
+    }
+    // On the decode pool's chip and precision the prefill replica keeps its pipeline stages.
+    let cfg = InferConfig { pp: if same { dec.config.pp } else { 1 }, ..layout(tp) };
+    cfg.check(pool.spec, prompt, 1, "request").map_err(|e| {
+        crate::traffic::renamed(ApiError::from(e), &[("tp", "prefill_tp"), ("ep", "prefill_ep")])
+    })?;
+    let r = Replica::new(pool.spec, &cl, &cfg, pool.engine, &calib);
+    if !r.fits() {
+        return Err(ApiError::Infeasible(format!(
+            "{} at prefill tp {tp} does not fit: weights and workspace exceed {:.0} GiB per {}",
+            pool.spec.id, cl.memory_gib, cl.accelerator
+        )));
+    }
+    Ok((r, cl))
+}
+
+/// Simulates `reqs` on `pr` prefill replicas and the decode pool, the KV cache sent over the
+/// link `kv_link` names (auto: NVLink when the pools share scale-up domains).
+fn disaggregated(
+    catalog: &Catalog,
+    a: &SimulateRequest,
+    pool: &Pools<'_>,
+    pr: u32,
+    reqs: &[suanli_sim::workload::Request],
+    sim_cfg: &SimConfig,
+) -> Result<Disaggregated, ApiError> {
+    if pr == 0 || pr > MAX_REPLICAS {
+        return Err(ApiError::invalid("prefill_replicas", pr, format!("from 1 to {MAX_REPLICAS}")));
+    }
+    let (pre, pcl) = prefill_replica(catalog, a, pool)?;
+    let dec = pool.decode;
+    let shared = shares_scale_up_domain(&pre, u64::from(pr), dec, u64::from(a.replicas));
+    let path = match input::choice("kv_link", a.kv_link.as_deref(), &["auto", "nvlink", "nic"])? {
+        "nic" => KvPath::ScaleOut,
+        "nvlink" if !shared => {
+            return Err(ApiError::invalid(
+                "kv_link",
+                "nvlink",
+                format!(
+                    "auto or nic: NVLink joins only pools of one chip whose replicas fit shared scale-up domains ({} GPUs of {})",
+                    pool.decode_cluster.node_size, pool.decode_cluster.accelerator
+                ),
+            ));
+        }
+        "nvlink" => KvPath::ScaleUp,
+        _ if shared => KvPath::ScaleUp,
+        _ => KvPath::ScaleOut,
+    };
+    let link = KvLink::new(path, &pre, dec);
+    let kv_bytes = kv_bytes_per_token_per_gpu(&pre, dec);
+    let transfer = |q: &suanli_sim::workload::Request| kv_transfer_s(&pre, dec, &link, q.input);
+    let (max_batch, max_tokens) = engine_limits(&pre);
+    let prefill_cfg = SimConfig { replicas: pr, max_batch, max_tokens, ..*sim_cfg };
+    let d = simulate_disaggregated(reqs, &pre, dec, &prefill_cfg, sim_cfg, &transfer);
+    let wire = suanli_sim::disagg::kv_wire_bytes(&pre, dec);
+    let converted = if pre.config.precision.kv == dec.config.precision.kv {
+        String::new()
+    } else {
+        format!(
+            ", converted from {} to {} (the wire carries {} byte(s) a value)",
+            pre.config.precision.kv,
+            dec.config.precision.kv,
+            human(wire)
+        )
+    };
+    let assumed = match path {
+        KvPath::ScaleOut if pcl.scale_out_assumed || pool.decode_cluster.scale_out_assumed => {
+            " (assumed: the catalog has no NIC figure for this server)"
+        }
+        _ => "",
+    };
+    let note = format!(
+        "disaggregated: {pr} prefill replicas ({} × {}, tp {} ep {}, {}) send each prompt's KV cache ({} KB per token per GPU on the side holding more{converted}) over {} at {} GB/s per GPU{assumed}, plus {} µs setup; the decode pool's latencies include that transfer",
+        pre.config.gpus(),
+        pcl.accelerator,
+        pre.config.tp,
+        pre.config.ep,
+        pre.config.precision.weights,
+        human(kv_bytes / 1e3),
+        match path {
+            KvPath::ScaleUp => "NVLink (both pools in shared scale-up domains)",
+            KvPath::ScaleOut => "the NICs",
+        },
+        human(link.bytes_per_s() / 1e9),
+        human(KV_TRANSFER_SETUP_S * 1e6)
+    );
+    let pools = DisaggPools {
+        prefill: d.prefill,
+        decode: d.decode,
+        kv_transfer_s: d.kv_transfer_s,
+        kv_link_bytes_per_s: link.bytes_per_s(),
+    };
+    Ok(Disaggregated { combined: d.combined, pools, note, prefill: pre, prefill_cluster: pcl })
 }

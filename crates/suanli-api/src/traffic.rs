@@ -73,19 +73,7 @@ pub(crate) fn speculation(
 impl Traffic<'_> {
     /// One precision for weights, activations and KV.
     pub(crate) fn precision(&self) -> Result<Precisions, ApiError> {
-        let p = input::precision(
-            "precision",
-            self.precision.unwrap_or("bf16"),
-            &[
-                Precision::Bf16,
-                Precision::Fp16,
-                Precision::Fp8,
-                Precision::Int8,
-                Precision::Int4,
-                Precision::Fp4,
-            ],
-        )?;
-        Ok(Precisions::uniform(p))
+        precisions("precision", self.precision.unwrap_or("bf16"))
     }
 
     /// [`Traffic::precision`] on `gpu`, or with no precision asked the checkpoint's
@@ -166,6 +154,33 @@ impl Traffic<'_> {
             max_tokens: self.max_tokens.unwrap_or(8192),
             ..Engine::default()
         })
+    }
+}
+
+/// A served precision by name for `field`: bf16, fp16, fp8, int8 the same for weights,
+/// activations and KV; fp4 (NVFP4 on Blackwell) for weights and activations with an fp8 KV
+/// cache, as FP4 deployments of DeepSeek-R1 keep it (TensorRT-LLM's and SGLang's NVFP4
+/// checkpoints quantise the GEMMs, not the cache).
+pub(crate) fn precisions(field: &str, name: &str) -> Result<Precisions, ApiError> {
+    let p = input::precision(
+        field,
+        name,
+        &[Precision::Bf16, Precision::Fp16, Precision::Fp8, Precision::Int8, Precision::Int4, Precision::Fp4],
+    )?;
+    Ok(Precisions::uniform(p))
+}
+
+/// `e` with the request fields it names renamed by `map` (`tp` → `prefill_tp` for an error
+/// found checking the prefill pool's layout).
+pub(crate) fn renamed(e: ApiError, map: &[(&str, &str)]) -> ApiError {
+    match e {
+        ApiError::Input(mut i) => {
+            if let Some(to) = map.iter().find(|(from, _)| i.field.as_deref() == Some(*from)).map(|m| m.1) {
+                i.field = Some(to.to_string());
+            }
+            ApiError::Input(i)
+        }
+        other => other,
     }
 }
 

@@ -879,8 +879,13 @@ fn simulate_disaggregated_prefill_and_decode() {
     }
     has_latency(&split, "tpot_s");
     has_latency(pools, "kv_transfer_s");
-    // 6,000 prompt tokens × 128 KiB per token at 50 GB/s: about 16 ms.
+    // Four one-GPU replicas fit one 8-GPU HGX board: the KV cache crosses NVLink (450 GB/s a
+    // direction); over the NICs at 50 GB/s, 6,000 prompt tokens × 128 KiB per token take
+    // about 16 ms.
     let transfer = pools["kv_transfer_s"]["mean"].as_f64().unwrap();
+    assert!((transfer - (200e-6 + 6000.0 * 131_072.0 / 450e9)).abs() < 1e-6, "{transfer}");
+    let nic = run("--replicas 2 --prefill-replicas 2 --kv-link nic");
+    let transfer = nic["disaggregated"]["kv_transfer_s"]["mean"].as_f64().unwrap();
     assert!((transfer - (200e-6 + 6000.0 * 131_072.0 / 50e9)).abs() < 1e-6, "{transfer}");
     // Long prompts interleaved with decodes slow every colocated step; the decode pool never
     // runs a prefill: TPOT's tail falls, TTFT rises (half the GPUs prefill).

@@ -189,7 +189,8 @@ pub fn render_sim(d: &SimDoc, format: Format) -> Result<String, serde_json::Erro
         "Simulated {} requests of {} on {fleet} × {} {} (tp {}, pp {}, ep {}), {} routing, {} batching, {} KV, seed {}\n\n",
         r.requests,
         c.model,
-        c.tp * c.pp,
+        // GPUs a replica takes: tp × pp, times the attention data-parallel groups of wide EP.
+        c.tp * c.pp * if c.ep > c.tp && c.tp > 0 { c.ep / c.tp } else { 1 },
         c.gpu,
         c.tp,
         c.pp,
@@ -366,7 +367,7 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
         "Fleet for {}: {} replicas × {} {} (tp {}{}, {}) = {} GPUs in {} servers{} — {} for p99 TTFT ≤ {} s and p99 TPOT ≤ {} ms at {} requests/s peak\n\n",
         d.model,
         p.replicas,
-        c.tp * c.pp,
+        c.gpus(),
         p.gpu,
         c.tp,
         match (c.pp, c.ep) {
@@ -441,10 +442,20 @@ pub fn render_serve(d: &ServeDoc, format: Format) -> Result<String, serde_json::
         ]);
         t.row([
             "disaggregated".to_string(),
-            format!(
-                "{} prefill (tp {}) + {} decode (tp {})",
-                x.prefill_replicas, x.prefill_tp, x.decode_replicas, x.decode_tp
-            ),
+            {
+                let ep = |e: u32| if e > 1 { format!(" ep {e}") } else { String::new() };
+                let on =
+                    if x.prefill_gpu == p.gpu { String::new() } else { format!(" on {}", x.prefill_gpu) };
+                format!(
+                    "{} prefill (tp {}{}{on}) + {} decode (tp {}{})",
+                    x.prefill_replicas,
+                    x.prefill_tp,
+                    ep(x.prefill_ep),
+                    x.decode_replicas,
+                    x.decode_tp,
+                    ep(x.decode_ep)
+                )
+            },
             x.gpus.to_string(),
             x.servers.to_string(),
             ms(x.ttft_s.p99),

@@ -23,20 +23,126 @@ use crate::workload::Request;
 /// and Mooncake report set-up well under a millisecond). An assumption, not fitted.
 pub const KV_TRANSFER_SETUP_S: f64 = 200e-6;
 
-/// KV-cache bytes per prompt token that one GPU sends or receives between a prefill and a
-/// decode replica: every GPU moves its own shard at once, so the side holding more bytes per
-/// GPU (the smaller tensor-parallel degree) sets the pace.
-#[must_use]
-pub fn kv_bytes_per_token_per_gpu(prefill: &Replica, decode: &Replica) -> f64 {
-    prefill.memory.kv_bytes_per_token.max(decode.memory.kv_bytes_per_token)
+/// The path a prompt's KV cache takes from a prefill to a decode replica.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KvPath {
+    /// The scale-up fabric (NVLink): both pools in one scale-up domain.
+    ScaleUp,
+    /// Each GPU's share of its server's NICs (RDMA).
+    ScaleOut,
 }
 
-/// Seconds to send `input` prompt tokens' KV cache from a prefill replica to a decode replica
-/// over each GPU's share of the server's NICs:
-/// `setup + input × [`kv_bytes_per_token_per_gpu`] ÷ link bytes/s per GPU`.
+impl KvPath {
+    /// `nvlink` or `nic`, as the request names it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            KvPath::ScaleUp => "nvlink",
+            KvPath::ScaleOut => "nic",
+        }
+    }
+}
+
+/// The link a KV hand-off crosses: its path and each side's rate per GPU, one direction.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KvLink {
+    /// Scale-up fabric or NICs.
+    pub path: KvPath,
+    /// Bytes/s a prefill GPU sends at.
+    pub prefill_bytes_per_s: f64,
+    /// Bytes/s a decode GPU receives at.
+    pub decode_bytes_per_s: f64,
+}
+
+impl KvLink {
+    /// `path` between `prefill` and `decode` replicas: each GPU's scale-up rate or its share
+    /// of the server's NICs, from each side's chip.
+    #[must_use]
+    pub fn new(path: KvPath, prefill: &Replica, decode: &Replica) -> KvLink {
+        let rate = |r: &Replica| match path {
+            KvPath::ScaleUp => r.cluster().scale_up_bytes_per_s,
+            KvPath::ScaleOut => r.cluster().scale_out_bytes_per_s,
+        };
+        KvLink { path, prefill_bytes_per_s: rate(prefill), decode_bytes_per_s: rate(decode) }
+    }
+
+    /// The slower side's rate per GPU (what the report shows).
+    #[must_use]
+    pub fn bytes_per_s(&self) -> f64 {
+        self.prefill_bytes_per_s.min(self.decode_bytes_per_s)
+    }
+}
+
+/// Whether `p` prefill and `d` decode replicas can share scale-up domains: the same chip in
+/// the same server (one NVLink fabric), and one group of the pools' ratio — `p/g` prefill and
+/// `d/g` decode replicas, `g = gcd(p, d)` — fits in one domain (`Cluster::node_size` GPUs:
+/// 8 on an HGX board, 72 on an NVL72 rack), so the fleet tiles into domains that each hold
+/// their own prefill and decode replicas.
 #[must_use]
-pub fn kv_transfer_s(prefill: &Replica, decode: &Replica, link_bytes_per_s: f64, input: u32) -> f64 {
-    KV_TRANSFER_SETUP_S + f64::from(input) * kv_bytes_per_token_per_gpu(prefill, decode) / link_bytes_per_s
+pub fn shares_scale_up_domain(prefill: &Replica, p: u64, decode: &Replica, d: u64) -> bool {
+    let (a, b) = (prefill.cluster(), decode.cluster());
+    if a.accelerator != b.accelerator || a.server != b.server || p == 0 || d == 0 {
+        return false;
+    }
+    let g = gcd(p, d);
+    let group = (p / g)
+        .saturating_mul(prefill.config.gpus())
+        .saturating_add((d / g).saturating_mul(decode.config.gpus()));
+    group <= u64::from(a.node_size)
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.max(1)
+}
+
+/// The KV cache's width on the wire, bytes per value: the narrower of the two pools' KV
+/// precisions (the wider side converts: the prefill side quantises before sending, or the
+/// decode side widens on arrival).
+#[must_use]
+pub fn kv_wire_bytes(prefill: &Replica, decode: &Replica) -> f64 {
+    prefill.config.precision.kv.bytes().min(decode.config.precision.kv.bytes())
+}
+
+/// KV-cache bytes per prompt token that one GPU sends (prefill) or receives (decode), each
+/// side's own shard at the wire's width: every GPU moves its shard at once.
+#[must_use]
+pub fn kv_shard_bytes(prefill: &Replica, decode: &Replica) -> (f64, f64) {
+    let wire = kv_wire_bytes(prefill, decode);
+    let shard = |r: &Replica| r.memory.kv_bytes_per_token * wire / r.config.precision.kv.bytes();
+    (shard(prefill), shard(decode))
+}
+
+/// KV-cache bytes per prompt token per GPU on the side that sets the pace (for the notes).
+#[must_use]
+pub fn kv_bytes_per_token_per_gpu(prefill: &Replica, decode: &Replica) -> f64 {
+    let (p, d) = kv_shard_bytes(prefill, decode);
+    p.max(d)
+}
+
+/// Seconds to send `input` prompt tokens' KV cache from a prefill to a decode replica:
+/// `setup + input × max(shard_p ÷ rate_p, shard_d ÷ rate_d) + conversion`, each side's shard
+/// ([`kv_shard_bytes`]) over its GPU's rate on `link`; when the precisions differ, the wider
+/// side reads its shard and writes the converted one through HBM once (at peak bandwidth: a
+/// lower bound on a pass that is small beside the link). The set-up cost
+/// [`KV_TRANSFER_SETUP_S`] is taken for either path.
+#[must_use]
+pub fn kv_transfer_s(prefill: &Replica, decode: &Replica, link: &KvLink, input: u32) -> f64 {
+    let (p, d) = kv_shard_bytes(prefill, decode);
+    let n = f64::from(input);
+    let wire = (p / link.prefill_bytes_per_s).max(d / link.decode_bytes_per_s);
+    let (pk, dk) = (prefill.config.precision.kv.bytes(), decode.config.precision.kv.bytes());
+    let convert = if pk > dk {
+        (prefill.memory.kv_bytes_per_token + p) / prefill.cluster().hbm_bytes_per_s
+    } else if dk > pk {
+        (decode.memory.kv_bytes_per_token + d) / decode.cluster().hbm_bytes_per_s
+    } else {
+        0.0
+    };
+    KV_TRANSFER_SETUP_S + n * (wire + convert)
 }
 
 /// A disaggregated run: the whole deployment as a user sees it, and each pool.

@@ -36,7 +36,9 @@ pub struct ChipOption {
     pub tps: Vec<u32>,
     /// Pipeline-parallel degrees to try (`[1]` for none).
     pub pps: Vec<u32>,
-    /// Expert-parallel degrees to try (`[1]` for a dense model; each must divide tp).
+    /// Expert-parallel degrees to try (`[1]` for a dense model): a divisor of tp (experts
+    /// inside the tensor-parallel group), or a multiple of it for wide EP (attention
+    /// data-parallel over `ep ÷ tp` groups, experts over all `ep` GPUs, across servers).
     pub eps: Vec<u32>,
 }
 
@@ -236,8 +238,8 @@ fn slice_of(reqs: &[Request], n: f64, max: u64) -> (u64, std::borrow::Cow<'_, [R
 
 struct Option_ {
     chip: usize,
-    /// GPUs a replica takes (tp × pp).
-    tp: u32,
+    /// GPUs a replica takes (tp × pp × attention data-parallel groups).
+    gpus: u64,
     replica: Replica,
     rate: f64,
     replicas: u64,
@@ -253,15 +255,16 @@ pub(crate) fn passes(r: &SimReport, s: &FleetSpec) -> bool {
     !r.saturated && r.ttft_s.p99 <= SIM_MARGIN * s.ttft_p99 && r.tpot_s.p99 <= SIM_MARGIN * s.tpot_p99
 }
 
-/// `n` replicas of `replica` with the spec's engine and targets carrying `reqs` (the peak
-/// hour). A fleet larger than the slice is simulated as `SLICE` of its replicas carrying their
+/// `n` replicas of `replica` with its engine's limits ([`engine_limits`]) and the spec's
+/// targets carrying `reqs` (the peak hour). A fleet larger than the slice is simulated as `SLICE` of its replicas carrying their
 /// share of the traffic (arrivals stretched by n / SLICE).
 pub(crate) fn simulate_slice(s: &FleetSpec, reqs: &[Request], replica: &Replica, n: u64) -> SimReport {
     let (slice, reqs) = slice_of(reqs, n as f64, SLICE);
+    let (max_batch, max_tokens) = engine_limits(replica);
     let cfg = SimConfig {
         replicas: slice as u32,
-        max_batch: s.engine.max_batch,
-        max_tokens: s.engine.max_tokens,
+        max_batch,
+        max_tokens,
         targets: Some((s.ttft_p99, s.tpot_p99)),
         ..SimConfig::default()
     };
@@ -310,16 +313,16 @@ fn size_checked(s: &FleetSpec, over: &mut bool) -> Option<FleetPlan> {
                 continue;
             };
             let replicas = replicas_for(s.peak_rate, rate);
-            let tp = cfg.tp * cfg.pp;
-            if replicas.checked_mul(u64::from(tp)).is_none_or(|g| g > MAX_FLEET_GPUS) {
+            let tp = cfg.gpus();
+            if replicas.checked_mul(tp).is_none_or(|g| g > MAX_FLEET_GPUS) {
                 *over = true;
                 continue;
             }
-            let cost = monthly_cost(&chip.cluster, replicas * u64::from(tp));
-            options.push(Option_ { chip: ci, tp, replica, rate, replicas, cost });
+            let cost = monthly_cost(&chip.cluster, replicas * tp);
+            options.push(Option_ { chip: ci, gpus: tp, replica, rate, replicas, cost });
         }
     }
-    let key = |o: &Option_| (o.cost.unwrap_or(f64::INFINITY), o.replicas * u64::from(o.tp));
+    let key = |o: &Option_| (o.cost.unwrap_or(f64::INFINITY), o.replicas * o.gpus);
     options.sort_by(|a, b| key(a).0.total_cmp(&key(b).0).then(key(a).1.cmp(&key(b).1)));
     let candidates: Vec<CandidateRow> = options
         .iter()
@@ -330,7 +333,7 @@ fn size_checked(s: &FleetSpec, over: &mut bool) -> Option<FleetPlan> {
             ep: o.replica.config.ep,
             replica_requests_per_s: o.rate,
             replicas: o.replicas,
-            gpus: o.replicas * u64::from(o.tp),
+            gpus: o.replicas * o.gpus,
             cost_usd_per_month: o.cost,
         })
         .collect();
@@ -346,7 +349,7 @@ fn size_checked(s: &FleetSpec, over: &mut bool) -> Option<FleetPlan> {
             let mut hi = o.replicas;
             let mut rep = run(o, hi);
             let mut grow = 0;
-            while !passes(&rep, s) && grow < 12 && hi * u64::from(o.tp) <= MAX_FLEET_GPUS {
+            while !passes(&rep, s) && grow < 12 && hi * o.gpus <= MAX_FLEET_GPUS {
                 hi = ((hi as f64) * 1.25).ceil() as u64 + 1;
                 rep = run(o, hi);
                 grow += 1;
@@ -373,14 +376,14 @@ fn size_checked(s: &FleetSpec, over: &mut bool) -> Option<FleetPlan> {
         } else {
             (o.replicas, None)
         };
-        let cost = monthly_cost(&s.chips[o.chip].cluster, n * u64::from(o.tp));
+        let cost = monthly_cost(&s.chips[o.chip].cluster, n * o.gpus);
         let better = match &best {
             None => true,
             Some((bi, bn, _)) => {
-                let bc = monthly_cost(&s.chips[options[*bi].chip].cluster, bn * u64::from(options[*bi].tp));
+                let bc = monthly_cost(&s.chips[options[*bi].chip].cluster, bn * options[*bi].gpus);
                 match (cost, bc) {
                     (Some(a), Some(b)) => a < b,
-                    _ => n * u64::from(o.tp) < bn * u64::from(options[*bi].tp),
+                    _ => n * o.gpus < bn * options[*bi].gpus,
                 }
             }
         };
@@ -391,7 +394,7 @@ fn size_checked(s: &FleetSpec, over: &mut bool) -> Option<FleetPlan> {
     let (idx, replicas, report) = best?;
     let o = &options[idx];
     let chip = &s.chips[o.chip];
-    let gpus = replicas * u64::from(o.tp);
+    let gpus = replicas * o.gpus;
     let node = u64::from(chip.cluster.node_size.max(1));
     let seconds = HOURS_PER_MONTH * 3600.0;
     let requests = s.mean_rate * seconds;
@@ -430,19 +433,29 @@ fn size_checked(s: &FleetSpec, over: &mut bool) -> Option<FleetPlan> {
     })
 }
 
-/// Every layout of `chip` to try: tp × pp × ep, ep dividing tp.
+/// Every layout of `chip` to try: tp × pp × ep, ep dividing tp or (wide EP) a multiple of it.
 pub(crate) fn layouts(chip: &ChipOption) -> Vec<InferConfig> {
     let mut v = Vec::new();
     for &tp in &chip.tps {
         for &pp in &chip.pps {
             for &ep in &chip.eps {
-                if ep <= tp && tp % ep.max(1) == 0 {
+                let (tp1, ep1) = (tp.max(1), ep.max(1));
+                if (ep1 <= tp1 && tp1 % ep1 == 0) || (ep1 > tp1 && ep1 % tp1 == 0) {
                     v.push(InferConfig { tp, pp, ep, precision: chip.precision });
                 }
             }
         }
     }
     v
+}
+
+/// The simulator's per-replica engine limits for `r`: the engine's sequence and token caps,
+/// times the attention data-parallel groups under wide EP (each group schedules its own
+/// batch; the simulator runs the replica as one scheduler over all of them, balanced).
+#[must_use]
+pub fn engine_limits(r: &Replica) -> (u32, u32) {
+    let d = r.config.dp_attention().max(1);
+    (r.engine.max_batch.saturating_mul(d), r.engine.max_tokens.saturating_mul(d))
 }
 
 /// Requests/s one replica carries at saturation: the planner's maximum load, no latency
@@ -484,21 +497,33 @@ fn evaluate_at(o: &Option_, input: u32, output: u32, limits: &Limits) -> (Latenc
     }
 }
 
-/// The chosen fleet's chip split into a prefill pool and a decode pool, each with its own
-/// tensor-parallel degree.
+/// The chosen fleet split into a prefill pool and a decode pool, each with its own layout; the
+/// prefill pool on the decode pool's chip or another.
 #[derive(Debug, Clone, Serialize)]
 pub struct DisaggFleet {
+    /// Chip of the prefill pool.
+    pub prefill_gpu: String,
+    /// Precision the prefill pool serves (weights, activations and KV).
+    pub prefill_precision: String,
     /// Prefill replicas.
     pub prefill_replicas: u64,
     /// Tensor-parallel degree of a prefill replica.
     pub prefill_tp: u32,
+    /// Expert-parallel degree of a prefill replica (above tp: wide EP).
+    pub prefill_ep: u32,
+    /// GPUs a prefill replica takes.
+    pub prefill_replica_gpus: u64,
     /// Decode replicas.
     pub decode_replicas: u64,
     /// Tensor-parallel degree of a decode replica.
     pub decode_tp: u32,
+    /// Expert-parallel degree of a decode replica (above tp: wide EP).
+    pub decode_ep: u32,
+    /// GPUs a decode replica takes.
+    pub decode_replica_gpus: u64,
     /// GPUs in both pools.
     pub gpus: u64,
-    /// Servers (of the chip's server size; each pool on its own servers).
+    /// Servers (of each chip's server size; each pool on its own servers).
     pub servers: u64,
     /// Time to first token in the peak hour.
     pub ttft_s: Latency,
@@ -508,9 +533,13 @@ pub struct DisaggFleet {
     pub e2e_s: Latency,
     /// KV-cache transfer per request.
     pub kv_transfer_s: Latency,
+    /// The KV cache's path: `nvlink` (both pools in shared scale-up domains) or `nic`.
+    pub kv_link: &'static str,
+    /// Bytes/s per GPU on that path (the slower side).
+    pub kv_link_bytes_per_s: f64,
     /// Fraction of peak-hour requests meeting both targets.
     pub goodput: f64,
-    /// USD a month at the cloud price.
+    /// USD a month at the cloud prices.
     pub cost_usd_per_month: Option<f64>,
 }
 
@@ -536,59 +565,99 @@ fn fewest(cap: u64, ok: &mut dyn FnMut(u64) -> bool) -> Option<u64> {
     Some(hi)
 }
 
-/// Sizes `plan`'s chip as two pools, choosing each pool's tensor-parallel degree (DistServe's
-/// placement search, reduced to pool sizes and layouts). TTFT depends only on the prefill
-/// pool and TPOT mostly on the decode pool, so for each degree that fits, the fewest prefill
-/// replicas whose simulated p99 TTFT is within 95 % of the target are found (with a decode pool
-/// of the colocated layout, as large as the colocated fleet), and the prefill layout with the
-/// fewest GPUs is kept; then, for each degree, the fewest decode replicas that bring p99 TPOT
-/// (KV transfer included) within 95 % of its target, keeping the fewest GPUs. The KV cache
-/// goes over each GPU's share of the server's NICs ([`crate::disagg::kv_transfer_s`]).
+/// The pool layouts to try on `chip` (pp 1): each tensor-parallel degree with experts inside
+/// its group (`ep` = the largest of `chip.eps` dividing it), and `wide`'s wide-EP layout when
+/// the plan chose one.
+fn pool_layouts(
+    s: &FleetSpec,
+    chip: &ChipOption,
+    wide: Option<&InferConfig>,
+    lengths: (u32, u32),
+    calib: &InferCalibration,
+) -> Vec<Replica> {
+    let mut cfgs: Vec<InferConfig> = chip
+        .tps
+        .iter()
+        .map(|&tp| {
+            let ep =
+                chip.eps.iter().copied().filter(|&e| e >= 1 && e <= tp && tp % e == 0).max().unwrap_or(1);
+            InferConfig { tp, pp: 1, ep, precision: chip.precision }
+        })
+        .collect();
+    if let Some(w) = wide.filter(|w| w.dp_attention() > 1) {
+        cfgs.push(InferConfig { pp: 1, precision: chip.precision, ..*w });
+    }
+    cfgs.iter().filter_map(|cfg| s.replica(chip, cfg, lengths.0, lengths.1, calib)).collect()
+}
+
+/// The KV link between `p` prefill and `d` decode replicas: the scale-up fabric when they can
+/// share scale-up domains ([`crate::disagg::shares_scale_up_domain`]), else the NICs.
+#[must_use]
+pub fn kv_link(pre: &Replica, p: u64, dec: &Replica, d: u64) -> crate::disagg::KvLink {
+    use crate::disagg::{KvLink, KvPath, shares_scale_up_domain};
+    let path = if shares_scale_up_domain(pre, p, dec, d) { KvPath::ScaleUp } else { KvPath::ScaleOut };
+    KvLink::new(path, pre, dec)
+}
+
+/// Sizes `plan` as two pools, choosing each pool's layout (DistServe's placement search,
+/// reduced to pool sizes and layouts): the decode pool on the plan's chip, the prefill pool on
+/// `prefill` (another chip, or another precision; default: the plan's chip). TTFT depends only
+/// on the prefill pool and TPOT mostly on the decode pool, so for each prefill layout that
+/// fits, the fewest prefill replicas whose simulated p99 TTFT is within 95 % of the target are
+/// found (with a decode pool of the colocated layout, as large as the colocated fleet), and
+/// the layout with the fewest GPUs is kept; then, for each decode layout, the fewest decode
+/// replicas that bring p99 TPOT (KV transfer included) within 95 % of its target, keeping the
+/// fewest GPUs. Layouts: each tensor-parallel degree of the chip, plus the plan's wide-EP
+/// layout when it has one. The KV cache crosses NVLink when the pools can share scale-up
+/// domains, else each GPU's share of the NICs ([`kv_link`], [`crate::disagg::kv_transfer_s`]).
 /// `None` when the plan's chip is not in `s` or no split of up to 4× the colocated GPUs works.
 #[must_use]
-pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet> {
+pub fn size_disaggregated(
+    s: &FleetSpec,
+    plan: &FleetPlan,
+    prefill: Option<&ChipOption>,
+) -> Option<DisaggFleet> {
     use crate::disagg::{kv_transfer_s, simulate_disaggregated};
     let chip = s.chips.iter().find(|c| c.cluster.accelerator == plan.gpu)?;
+    let pchip = prefill.unwrap_or(chip);
     let calib = InferCalibration::default();
     let (mean_in, mean_out) = s.lengths.means();
     let (i, out) = (mean_in.round().max(1.0) as u32, mean_out.round().max(1.0) as u32);
-    let layouts: Vec<Replica> = chip
-        .tps
-        .iter()
-        // Each pool is tensor-parallel only (pp 1): its replicas are `tp` GPUs.
-        .map(|&tp| InferConfig { tp, pp: 1, ep: plan.config.ep.min(tp), ..plan.config })
-        .filter_map(|cfg| s.replica(chip, &cfg, i, out, &calib))
-        .collect();
+    let decode_layouts = pool_layouts(s, chip, Some(&plan.config), (i, out), &calib);
+    let prefill_layouts = pool_layouts(s, pchip, Some(&plan.config), (i, out), &calib);
     let colocated = s.replica(chip, &plan.config, i, out, &calib)?;
     // Large fleets are sized on a slice: 16 colocated replicas' worth of traffic, pool counts
     // scaled back up by the same factor at the end.
     let f = (plan.replicas as f64 / 16.0).max(1.0);
     let all = s.peak_requests();
     let (_, reqs) = slice_of(&all, f * 16.0, 16);
-    let link = chip.cluster.scale_out_bytes_per_s;
-    let cfg = |n: u64| SimConfig {
-        replicas: n as u32,
-        max_batch: s.engine.max_batch,
-        max_tokens: s.engine.max_tokens,
-        targets: Some((s.ttft_p99, s.tpot_p99)),
-        ..SimConfig::default()
+    let cfg = |n: u64, r: &Replica| {
+        let (max_batch, max_tokens) = engine_limits(r);
+        SimConfig {
+            replicas: n as u32,
+            max_batch,
+            max_tokens,
+            targets: Some((s.ttft_p99, s.tpot_p99)),
+            ..SimConfig::default()
+        }
     };
     let run = |pre: &Replica, p: u64, dec: &Replica, d: u64| {
-        let transfer = |q: &crate::workload::Request| kv_transfer_s(pre, dec, link, q.input);
-        simulate_disaggregated(&reqs, pre, dec, &cfg(p), &cfg(d), &transfer)
+        let link = kv_link(pre, p, dec, d);
+        let transfer = |q: &crate::workload::Request| kv_transfer_s(pre, dec, &link, q.input);
+        (simulate_disaggregated(&reqs, pre, dec, &cfg(p, pre), &cfg(d, dec), &transfer), link)
     };
     let gpu_cap = ((plan.gpus.max(1) * 4) as f64 / f).ceil() as u64;
-    let tp_of = |r: &Replica| u64::from(r.config.tp) * u64::from(r.config.pp);
+    let gpus_of = |r: &Replica| r.config.gpus().max(1);
     let generous = ((plan.replicas.max(1) as f64) / f).ceil() as u64;
 
     // The prefill pool: fewest GPUs over the layouts.
-    let mut prefill: Option<(u64, &Replica)> = None;
-    for pre in &layouts {
-        let cap = gpu_cap / tp_of(pre);
+    let mut best_prefill: Option<(u64, &Replica)> = None;
+    for pre in &prefill_layouts {
+        let cap = gpu_cap / gpus_of(pre);
         let Some(n) = (cap >= 1)
             .then(|| {
                 fewest(cap, &mut |p| {
-                    let r = run(pre, p, &colocated, generous);
+                    let (r, _) = run(pre, p, &colocated, generous);
                     !r.prefill.saturated && r.combined.ttft_s.p99 <= SIM_MARGIN * s.ttft_p99
                 })
             })
@@ -596,22 +665,23 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
         else {
             continue;
         };
-        if prefill.is_none_or(|(m, best)| n * tp_of(pre) < m * tp_of(best)) {
-            prefill = Some((n, pre));
+        if best_prefill.is_none_or(|(m, best)| n * gpus_of(pre) < m * gpus_of(best)) {
+            best_prefill = Some((n, pre));
         }
     }
-    let (p, pre) = prefill?;
+    let (p, pre) = best_prefill?;
 
     // The decode pool: fewest GPUs over the layouts, keeping the smallest passing run's report.
-    let mut best: Option<(u64, &Replica, crate::disagg::DisaggReport)> = None;
-    for dec in &layouts {
-        let cap = gpu_cap / tp_of(dec);
-        let mut smallest: Option<(u64, crate::disagg::DisaggReport)> = None;
+    type Run = (crate::disagg::DisaggReport, crate::disagg::KvLink);
+    let mut best: Option<(u64, &Replica, Run)> = None;
+    for dec in &decode_layouts {
+        let cap = gpu_cap / gpus_of(dec);
+        let mut smallest: Option<(u64, Run)> = None;
         let found = (cap >= 1)
             .then(|| {
                 fewest(cap, &mut |d| {
                     let r = run(pre, p, dec, d);
-                    let ok = passes(&r.combined, s);
+                    let ok = passes(&r.0.combined, s);
                     if ok && smallest.as_ref().is_none_or(|(n, _)| d < *n) {
                         smallest = Some((d, r));
                     }
@@ -620,27 +690,39 @@ pub fn size_disaggregated(s: &FleetSpec, plan: &FleetPlan) -> Option<DisaggFleet
             })
             .flatten();
         let (Some(n), Some((_, report))) = (found, smallest) else { continue };
-        if best.as_ref().is_none_or(|(m, b, _)| n * tp_of(dec) < m * tp_of(b)) {
+        if best.as_ref().is_none_or(|(m, b, _)| n * gpus_of(dec) < m * gpus_of(b)) {
             best = Some((n, dec, report));
         }
     }
-    let (d, dec, r) = best?;
+    let (d, dec, (r, link)) = best?;
     let (p, d) = ((p as f64 * f).ceil() as u64, (d as f64 * f).ceil() as u64);
-    let node = u64::from(chip.cluster.node_size.max(1));
-    let (pg, dg) = (p * tp_of(pre), d * tp_of(dec));
+    let (pg, dg) = (p * gpus_of(pre), d * gpus_of(dec));
+    let servers = |c: &Cluster, g: u64| g.div_ceil(u64::from(c.node_size.max(1)));
+    let cost = match (monthly_cost(&pchip.cluster, pg), monthly_cost(&chip.cluster, dg)) {
+        (Some(a), Some(b)) => Some(a + b),
+        _ => None,
+    };
     Some(DisaggFleet {
+        prefill_gpu: pchip.cluster.accelerator.clone(),
+        prefill_precision: pre.config.precision.weights.name().to_string(),
         prefill_replicas: p,
         prefill_tp: pre.config.tp,
+        prefill_ep: pre.config.ep,
+        prefill_replica_gpus: gpus_of(pre),
         decode_replicas: d,
         decode_tp: dec.config.tp,
+        decode_ep: dec.config.ep,
+        decode_replica_gpus: gpus_of(dec),
         gpus: pg + dg,
-        servers: pg.div_ceil(node) + dg.div_ceil(node),
+        servers: servers(&pchip.cluster, pg) + servers(&chip.cluster, dg),
         ttft_s: r.combined.ttft_s,
         tpot_s: r.combined.tpot_s,
         e2e_s: r.combined.e2e_s,
         kv_transfer_s: r.kv_transfer_s,
+        kv_link: link.path.name(),
+        kv_link_bytes_per_s: link.bytes_per_s(),
         goodput: r.combined.goodput,
-        cost_usd_per_month: monthly_cost(&chip.cluster, pg + dg),
+        cost_usd_per_month: cost,
     })
 }
 
@@ -683,7 +765,7 @@ pub fn daily_plan(s: &FleetSpec, plan: &FleetPlan, curve: &crate::workload::Dail
     let replica = s.replica(chip, &plan.config, i, o, &InferCalibration::default())?;
     let sat = saturation_rate(&replica, i, o);
     let mean_w = curve.weights.iter().sum::<f64>() / 24.0;
-    let per_replica = u64::from(plan.config.tp) * u64::from(plan.config.pp);
+    let per_replica = plan.config.gpus();
     let hours: Vec<HourRow> = curve
         .weights
         .iter()

@@ -147,7 +147,7 @@ pub fn size_mix(s: &FleetSpec) -> Option<MixPlan> {
                 pp: f.cfg.pp,
                 ep: f.cfg.ep,
                 replicas,
-                gpus: replicas * u64::from(f.cfg.tp * f.cfg.pp),
+                gpus: replicas * f.cfg.gpus(),
                 cost_usd_per_month: f.usd,
             })
         })
@@ -213,7 +213,7 @@ fn best_fit(
         if !(replicas.is_finite() && replicas < 1e12) {
             continue;
         }
-        let usd = price * f64::from(cfg.tp * cfg.pp) * HOURS_PER_MONTH * replicas;
+        let usd = price * cfg.gpus() as f64 * HOURS_PER_MONTH * replicas;
         if best.is_none_or(|b| usd < b.usd) {
             best = Some(Fit { cfg, replicas: replicas as u64, usd });
         }

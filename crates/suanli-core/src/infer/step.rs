@@ -16,8 +16,10 @@
 //! - Wide expert parallelism (ep > tp): attention and the dense weights are replicated over
 //!   `d = ep ÷ tp` data-parallel groups, each with its share of the batch and its own KV cache;
 //!   the routed experts are sharded over all `ep` GPUs of a stage (⌈E/ep⌉ on the busiest), and
-//!   each MoE layer dispatches and combines its tokens' top-k copies with an all-to-all over the
-//!   scale-up fabric while the stage fits one server, across servers over the NICs beyond.
+//!   each MoE layer dispatches and combines its tokens' top-k copies point to point (DeepEP),
+//!   over the scale-up fabric to the peers in its domain and the NICs to the rest, with
+//!   two-batch overlap hiding it behind computation where that pays
+//!   (`Replica::expert_exchange`).
 //! - Fixed costs: per step (scheduling, sampling) and per layer (norms, launches).
 
 use serde::Serialize;
@@ -31,6 +33,32 @@ use crate::model::{ModelSpec, attention_flops_per_token};
 use crate::train::Cluster;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// Small-message cost of one wide-EP dispatch or combine (kernel launch, the peers'
+/// completion flags), seconds: 20 µs, with [`EP_EXCHANGE_EFFICIENCY`] the least-squares fit
+/// of `t = α + remote bytes ÷ (η · 50 GB/s)` to DeepEP's low-latency kernels on H800 with one
+/// 400 Gb/s ConnectX-7 per GPU (github.com/deepseek-ai/DeepEP, docs/legacy.md, "Low-latency
+/// kernels with pure RDMA": 128 tokens a GPU, hidden 7168, top-8, fp8 dispatch, bf16
+/// combine; dispatch 118/155/173/192/194 µs and combine 195/273/314/369/360 µs at EP
+/// 16/32/64/128/256). The fit reproduces all ten within 6.5 %, and the intranode EP 8 pair
+/// (77 and 114 µs) within 11 % over NVLink at the same efficiency.
+pub(crate) const EP_EXCHANGE_LATENCY_S: f64 = 20e-6;
+
+/// Fraction of a link's one-way rate a wide-EP dispatch or combine reaches: 0.84 (fitted with
+/// [`EP_EXCHANGE_LATENCY_S`]; DeepEP V2's NVLink figures on B200, 643–740 of 900 GB/s, are
+/// 0.71–0.82).
+pub(crate) const EP_EXCHANGE_EFFICIENCY: f64 = 0.84;
+
+/// What a step computes besides the expert exchange, for two-batch overlap.
+#[derive(Debug, Clone, Copy)]
+struct Overlap {
+    /// GEMMs, attention and fixed costs, seconds.
+    work_s: f64,
+    /// The GEMMs' compute side.
+    gemm_compute_s: f64,
+    /// The GEMMs' memory side.
+    gemm_memory_s: f64,
+}
 
 /// Where one step's time goes on the slowest stage, seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
@@ -400,8 +428,7 @@ impl Replica {
         } else {
             0.0
         };
-        let comm_s =
-            2.0 * self.layers_per_stage * all_reduce + p2p + self.moe_layers_stage * self.all_to_all(act);
+        let comm_s = 2.0 * self.layers_per_stage * all_reduce + p2p;
         let elementwise =
             tokens / d * cal.elementwise_bytes_per_hidden * self.hidden * self.layers_per_stage / tp / bw;
         let permute =
@@ -413,6 +440,9 @@ impl Replica {
             + self.moe_layers_stage * cal.moe_layer_overhead_s
             + elementwise
             + permute;
+        let work_s = gemm_s + attention_compute_s.max(attention_memory_s) + overhead_s;
+        let comm_s =
+            comm_s + self.expert_exchange(tokens / d, Overlap { work_s, gemm_compute_s, gemm_memory_s });
         let total_s = gemm_s + attention_compute_s.max(attention_memory_s) + comm_s + overhead_s;
         StepTime {
             gemm_compute_s,
@@ -426,25 +456,58 @@ impl Replica {
         }
     }
 
-    /// Wide EP's dispatch and combine of one MoE layer, given the bytes of a group's
-    /// activations (`act`): each GPU sends its `1/tp` of them, `top_k` copies, to the other
-    /// `ep − 1` GPUs, over the scale-up fabric for the peers in its server and the NICs for
-    /// the rest; two collective latencies, doubled per tree level once it spans servers.
-    /// Zero without wide EP.
-    fn all_to_all(&self, act: f64) -> f64 {
-        if self.attention_dp <= 1.0 || self.moe_layers_stage <= 0.0 {
+    /// Wide EP's dispatch and combine over a stage's MoE layers, the part not hidden behind
+    /// computation, seconds; zero without wide EP. `tokens` is one attention group's tokens
+    /// this step, `o` what the step computes besides.
+    ///
+    /// **One exchange** (DeepEP's low-latency kernels, which SGLang and DeepSeek run for
+    /// decode): each GPU sends every token's `k` routed copies to the GPUs holding those
+    /// experts and gets them back weighted — dispatch in fp8 with one fp32 scale per 128
+    /// values when the activations are 8-bit or narrower (`h·(1 + 4/128)` bytes a copy; else
+    /// bf16, `2h`) and combine in bf16 (`2h`). Of the copies, `(n − 1)/ep` go to the
+    /// other GPUs of the scale-up domain (`n` = its GPUs, at most `ep`) over the fabric and
+    /// `(ep − n)/ep` over the GPU's NIC, both at once, so each of dispatch and combine takes
+    /// `α + max(bytes_up ÷ (η·B_up), bytes_out ÷ (η·B_out))`
+    /// with [`EP_EXCHANGE_LATENCY_S`] and [`EP_EXCHANGE_EFFICIENCY`], fitted on DeepEP's
+    /// published kernel table (below). No collective tree: the kernels write straight into
+    /// each peer's buffer, so the latency does not grow with the number of servers.
+    ///
+    /// **Two-batch overlap** (DeepSeek's decode and prefill design, SGLang `--enable-two-batch-overlap`): the
+    /// batch runs as two micro-batches, one computing while the other's tokens are in flight, so
+    /// a layer takes `max(c + x, a)` for computation `c`, exchange `a` and `x` what splitting
+    /// costs: the weights streamed twice (the GEMMs' memory side counts again where it exceeds
+    /// the compute side) and each layer's fixed kernel costs paid twice. The engine overlaps
+    /// where that is cheaper than `c + a`, as SGLang's measurements show it does from about
+    /// 64–128 tokens a GPU (lmsys.org/blog/2025-05-05-large-scale-ep: −27 % at 32, +25.5 % at
+    /// 256 tokens a GPU).
+    fn expert_exchange(&self, tokens: f64, o: Overlap) -> f64 {
+        if self.attention_dp <= 1.0 || self.moe_layers_stage <= 0.0 || tokens <= 0.0 {
             return 0.0;
         }
         let c = &self.cluster;
-        let cal = &self.calib;
         let ep = f64::from(self.config.ep);
         let node = f64::from(c.node_size.max(1)).min(ep);
-        let bytes = 2.0 * act / f64::from(self.config.tp) * self.top_k;
-        let intra = bytes * (node - 1.0) / ep / (c.scale_up_bytes_per_s * cal.collective_efficiency);
-        let inter = bytes * (ep - node) / ep / (c.scale_out_bytes_per_s * cal.collective_efficiency);
-        let servers = ep / node;
-        let latency = 2.0 * cal.collective_latency_s * (1.0 + servers.log2().max(0.0));
-        latency + intra + inter
+        let h = self.hidden;
+        let act = self.config.precision.activations.bytes();
+        let dispatch = if act <= 1.0 { h * (1.0 + 4.0 / 128.0) } else { 2.0 * h };
+        let copies = tokens / f64::from(self.config.tp) * self.top_k;
+        let one = |width: f64| {
+            let bytes = copies * width;
+            let up = bytes * (node - 1.0) / ep / (c.scale_up_bytes_per_s * EP_EXCHANGE_EFFICIENCY);
+            let out = bytes * (ep - node) / ep / (c.scale_out_bytes_per_s * EP_EXCHANGE_EFFICIENCY);
+            EP_EXCHANGE_LATENCY_S + up.max(out)
+        };
+        let a = one(dispatch) + one(2.0 * h);
+        // Per layer of the stage: the computation, and what two micro-batches add to it.
+        let layers = self.layers_per_stage;
+        let work = o.work_s / layers;
+        let cal = &self.calib;
+        let split = ((o.gemm_compute_s.max(2.0 * o.gemm_memory_s) - o.gemm_compute_s.max(o.gemm_memory_s))
+            + layers * cal.layer_overhead_s
+            + self.moe_layers_stage * cal.moe_layer_overhead_s)
+            / layers;
+        let overlapped = (work + split).max(a) - work;
+        self.moe_layers_stage * a.min(overlapped)
     }
 
     /// The cluster.
@@ -483,4 +546,80 @@ pub fn batch_one_decode(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod exchange_tests {
+    use super::{Overlap, Replica};
+    use crate::Catalog;
+    use crate::infer::{Engine, InferCalibration, InferConfig, Precisions};
+    use crate::precision::Precision;
+    use crate::train::{Calibration, Cluster};
+
+    /// DeepSeek-V3 fp8 with tp 1 and `ep` experts-parallel GPUs on H100 servers (8 GPUs, one
+    /// 400 Gb/s NIC each: DeepEP's H800 test rig has the same NIC and GPUs per server).
+    fn replica(ep: u32) -> Replica {
+        let c = Catalog::builtin().unwrap();
+        let spec = c.model("deepseek-v3").unwrap();
+        let cl = Cluster::new(&c, "h100-sxm", None, Precision::Fp8, &Calibration::default()).unwrap();
+        let cfg = InferConfig { tp: 1, pp: 1, ep, precision: Precisions::uniform(Precision::Fp8) };
+        Replica::new(spec, &cl, &cfg, &Engine::default(), &InferCalibration::default())
+    }
+
+    /// Dispatch + combine of one MoE layer against DeepEP's low-latency table (docs/legacy.md:
+    /// 128 tokens a GPU, top-8, hidden 7168, fp8 dispatch, bf16 combine), nothing to hide
+    /// behind.
+    #[test]
+    fn exchange_matches_deepep_low_latency_kernels() {
+        let nothing = Overlap { work_s: 0.0, gemm_compute_s: 0.0, gemm_memory_s: 0.0 };
+        for (ep, dispatch_us, combine_us) in [
+            (16, 118.0, 195.0),
+            (32, 155.0, 273.0),
+            (64, 173.0, 314.0),
+            (128, 192.0, 369.0),
+            (256, 194.0, 360.0),
+        ] {
+            let r = replica(ep);
+            let per_layer = r.expert_exchange(128.0, nothing) / r.moe_layers_stage;
+            let published = (dispatch_us + combine_us) * 1e-6;
+            let err = per_layer / published - 1.0;
+            assert!(err.abs() < 0.06, "ep {ep}: {:.0} µs against {:.0} µs", per_layer * 1e6, published * 1e6);
+        }
+    }
+
+    /// Two-batch overlap never costs more than running without it, and hides the exchange
+    /// behind enough computation.
+    #[test]
+    fn overlap_hides_the_exchange_behind_computation() {
+        let r = replica(72);
+        let bare = r.expert_exchange(256.0, Overlap { work_s: 0.0, gemm_compute_s: 0.0, gemm_memory_s: 0.0 });
+        let behind =
+            r.expert_exchange(256.0, Overlap { work_s: 1.0, gemm_compute_s: 0.5, gemm_memory_s: 0.01 });
+        // What stays is what splitting costs: each layer's fixed kernel costs paid twice.
+        assert!(bare > 0.0 && behind > 0.0 && behind < 0.15 * bare, "{bare} {behind}");
+        // Memory-bound GEMMs: splitting the batch streams the weights twice, so the overlap
+        // is declined when that costs more than the exchange.
+        let memory_bound =
+            r.expert_exchange(256.0, Overlap { work_s: 1.0, gemm_compute_s: 0.0, gemm_memory_s: 0.9 });
+        assert!((memory_bound - bare).abs() < 1e-12, "{memory_bound} {bare}");
+    }
+
+    /// SGLang measures two-batch overlap losing at small decode batches (−27 % at 32 tokens a
+    /// GPU) and winning at large ones (+25.5 % at 256): the model declines it at 32 (the
+    /// step's communication is the bare exchange) and takes it at 256 (less than the bare
+    /// exchange).
+    #[test]
+    fn overlap_declined_at_small_decode_batches_and_taken_at_large() {
+        let r = replica(72);
+        let nothing = Overlap { work_s: 0.0, gemm_compute_s: 0.0, gemm_memory_s: 0.0 };
+        for (per_gpu, overlapped) in [(32.0, false), (256.0, true)] {
+            let t = r.step(per_gpu * 72.0, 2000.0, 0.0, 0.0, per_gpu * 72.0);
+            let bare = r.expert_exchange(per_gpu, nothing);
+            if overlapped {
+                assert!(t.comm_s < 0.6 * bare, "{per_gpu}: {} of {bare}", t.comm_s);
+            } else {
+                assert!((t.comm_s - bare).abs() < 1e-12, "{per_gpu}: {} of {bare}", t.comm_s);
+            }
+        }
+    }
 }

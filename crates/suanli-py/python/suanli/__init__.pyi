@@ -247,7 +247,7 @@ def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
     """
     ...
 
-def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, acceptance: Optional[float] = None, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, daily_curve: Optional[bool] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, mix: Optional[bool] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, search_engine: Optional[bool] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, speculative: Optional[str] = None, tp: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, tpot_p99: float, ttft_p99: float, acceptance: Optional[float] = None, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, daily_curve: Optional[bool] = None, daily_requests: Optional[float] = None, disaggregate: Optional[bool] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, gpu: Optional[Union[str, Sequence[str]]] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_tokens: Optional[int] = None, mix: Optional[bool] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, peak_to_average: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, prefill_gpu: Optional[str] = None, prefill_precision: Optional[str] = None, rate: Optional[float] = None, requests: Optional[int] = None, search_engine: Optional[bool] = None, seed: Optional[int] = None, simulate: Optional[bool] = None, speculative: Optional[str] = None, tp: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`serve`: size the cheapest fleet that meets p99 latency targets in the peak hour.
 
     Keyword arguments are the request fields of `suanli serve -f json` and of
@@ -274,7 +274,9 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         disaggregate: Also size the chosen chip and layout as separate prefill and decode pools
             (simulated).
         draft_tokens: Draft tokens per step (default: mtp 1, eagle 4, draft model 4).
-        ep: Fix the expert-parallel degree (MoE; divides tp; default: searched).
+        ep: Fix the expert-parallel degree (MoE; default: searched): a divisor of tp, or a
+            multiple of it for wide EP with attention data parallelism (ep 16–256 across
+            servers, as DeepSeek-V3 and Kimi K2 are served).
         gpu: Chips to consider (repeat). Default: every catalogued chip with a cloud price.
         input_tokens: Prompt tokens per request (with `output_tokens`).
         input: Old name of `input_tokens` (still accepted).
@@ -292,7 +294,12 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
         output: Old name of `output_tokens` (still accepted).
         peak_to_average: Peak-hour rate over the day's mean rate (default 2).
         pp: Fix the pipeline stages per replica (default: searched, 1 to 8).
-        precision: Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8.
+        precision: Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8,
+            or fp4 (weights and activations; the KV cache in fp8).
+        prefill_gpu: With disaggregate: the prefill pool on this chip instead (compute-rich
+            prefill, bandwidth-rich decode); the KV cache then crosses the NICs.
+        prefill_precision: With disaggregate: the prefill pool's precision (default:
+            `precision`).
         rate: Peak request rate, requests/s.
         requests: Requests per confirming simulation (default 20000).
         search_engine: Search the engine's batch cap (64–2048) and token budget a step (the
@@ -317,7 +324,7 @@ def serve(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, acceptance: Optional[float] = None, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, chunked_prefill: Optional[bool] = None, classes: Optional[str] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_offload_gib: Optional[float] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_queue: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, pp: Optional[int] = None, precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, speculative: Optional[str] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, replicas: int, acceptance: Optional[float] = None, burstiness: Optional[float] = None, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, chunked_prefill: Optional[bool] = None, classes: Optional[str] = None, draft_tokens: Optional[int] = None, ep: Optional[int] = None, input_tokens: Optional[int] = None, input: Optional[int] = None, kv_link: Optional[str] = None, kv_offload_gib: Optional[float] = None, kv_policy: Optional[str] = None, lengths: Optional[str] = None, lengths_trace: Optional[Union[str, os.PathLike]] = None, max_batch: Optional[int] = None, max_queue: Optional[int] = None, max_tokens: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, output_tokens: Optional[int] = None, output: Optional[int] = None, pp: Optional[int] = None, precision: Optional[str] = None, prefill_ep: Optional[int] = None, prefill_gpu: Optional[str] = None, prefill_precision: Optional[str] = None, prefill_replicas: Optional[int] = None, prefill_tp: Optional[int] = None, rate: Optional[float] = None, requests: Optional[int] = None, router: Optional[str] = None, scheduler: Optional[str] = None, seed: Optional[int] = None, speculative: Optional[str] = None, think: Optional[float] = None, tp: Optional[int] = None, tpot_p99: Optional[float] = None, trace: Optional[Union[str, os.PathLike]] = None, ttft_p99: Optional[float] = None, turns: Optional[int] = None, workload: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`simulate`: arrivals, continuous batching, latency percentiles of a fixed fleet.
 
     Keyword arguments are the request fields of `suanli simulate -f json` and of
@@ -347,9 +354,14 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
             The urgent class is admitted first and preempted last; goodput is reported per
             class.
         draft_tokens: Draft tokens per step (default: mtp 1, eagle 4, draft model 4).
-        ep: Expert-parallel degree per replica (MoE; divides tp; default 1).
+        ep: Expert-parallel degree per replica (MoE; default 1): a divisor of tp, or a multiple
+            of it for wide EP (attention data-parallel over ep ÷ tp groups of tp GPUs, experts
+            over all ep GPUs, across servers: DeepSeek-style decode at ep 32–72).
         input_tokens: Prompt tokens per request (with `output_tokens`).
         input: Old name of `input_tokens` (still accepted).
+        kv_link: How the KV cache travels between the pools: auto (default: NVLink when both
+            pools are the same chip and fit shared scale-up domains, else the NICs), nvlink or
+            nic.
         kv_offload_gib: Host memory per GPU, GiB, that preempted KV cache is swapped to over the
             chip's host link (PCIe or NVLink-C2C) instead of being recomputed (paged KV only;
             default: none).
@@ -368,10 +380,19 @@ def simulate(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
         output_tokens: Output tokens per request (with `input_tokens`).
         output: Old name of `output_tokens` (still accepted).
         pp: Pipeline stages per replica (default 1): a step is one round through the stages.
-        precision: Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8.
+        precision: Precision served (weights, activations, KV): bf16 (default), fp16, fp8, int8,
+            or fp4 (weights and activations; the KV cache in fp8).
+        prefill_ep: Expert-parallel degree of a prefill replica (default: `ep`, within the
+            prefill tp when ep is not wide); above prefill_tp, wide EP.
+        prefill_gpu: Chip of the prefill pool (default: `gpu`): compute-rich prefill beside
+            bandwidth-rich decode.
+        prefill_precision: Precision of the prefill pool (default: `precision`); the KV cache
+            crosses at the narrower of the two pools' KV precisions.
         prefill_replicas: Disaggregate: this many prefill replicas compute prompts and send
-            their KV cache over the servers' network to the decode replicas.
-        prefill_tp: Tensor-parallel degree of a prefill replica (default: `tp`).
+            their KV cache to the decode replicas (over NVLink when the pools share scale-up
+            domains, else the NICs).
+        prefill_tp: Tensor-parallel degree of a prefill replica (default: `tp` on the same chip
+            and precision, else the smallest that fits).
         rate: Request rate, requests/s.
         requests: Requests to generate (default 10000).
         router: Router: least-outstanding (default), round-robin, prefix-affinity.
