@@ -103,7 +103,9 @@ pub(crate) fn evaluate_published(
             zero: 1,
             first_stage_layers,
             last_stage_layers,
-            etp: 0,
+            // Megatron-Bridge's MoE recipes keep experts whole (`expert_tensor_parallel_size`
+            // 1, scripts/performance/configs/*/workload_base_configs.py since v0.2.0).
+            etp: u32::from(spec.moe.is_some()),
             hsdp: false,
         };
         if first > 0 && l.mtp {
