@@ -124,8 +124,10 @@ pub struct TrainRequest {
     #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
     #[serde(default)]
     pub days: Option<f64>,
-    /// Software stack: modern (default: Transformer Engine, FlashAttention, overlap),
-    /// fused-attention, legacy (Megatron-LM 2021).
+    /// Software stack: modern (default: Transformer Engine, FlashAttention, overlap; MoE layers
+    /// in full-iteration CUDA graphs, as Megatron-Bridge from NeMo 26.06), fused-attention,
+    /// legacy (Megatron-LM 2021), megatron-bridge-26.04 (NeMo 25.09 to 26.04.01: eager MoE
+    /// layers).
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub stack: Option<String>,
@@ -400,7 +402,8 @@ fn train_with(
             "selective" => Some(Recompute::Selective),
             _ => Some(Recompute::Full),
         };
-    let stack_name = input::choice("stack", a.stack.as_deref(), &["modern", "fused-attention", "legacy"])?;
+    let stack_names = Stack::ALL.map(|s| s.name);
+    let stack_name = input::choice("stack", a.stack.as_deref(), &stack_names)?;
     let stack = Stack::by_name(stack_name).unwrap_or(Stack::MODERN);
     let calib = Calibration::default();
     let cluster = input::cluster(catalog, &a.gpu, a.server.as_deref(), precision)?;

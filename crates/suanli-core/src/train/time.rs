@@ -51,7 +51,7 @@ pub struct Prepared {
     expert_ffn: f64,
     expert_token_share: f64,
     experts: f64,
-    top_k: f64,
+    routed_k: f64,
     kv_dim: f64,
     pub(crate) reserved_gib: f64,
     pub(crate) fragmentation: f64,
@@ -176,7 +176,7 @@ impl Prepared {
             expert_ffn,
             expert_token_share: share,
             experts: spec.moe.as_ref().map_or(0.0, |m| f64::from(m.experts)),
-            top_k,
+            routed_k: spec.moe.as_ref().map_or(0.0, |m| f64::from(m.active)),
             kv_dim: f64::from(spec.kv_heads) * f64::from(spec.head_dim),
             reserved_gib: calib.reserved_gib,
             fragmentation: calib.fragmentation_fraction,
@@ -328,15 +328,15 @@ fn all_to_all(p: &Prepared, bytes: f64, n: u32, k: u32) -> f64 {
 
 /// Time of one MoE dispatch (or combine) of `bytes` of activations per GPU (one copy of
 /// each token) over an expert-parallel group of `n` ranks, `k` per server. Each token goes to
-/// `top_k` experts spread evenly over the group. The `alltoall` dispatcher sends every copy:
-/// `top_k · bytes`. A hierarchical dispatcher (DeepEP, HybridEP) sends a token once to each
+/// `top_k` routed experts spread evenly over the group (shared experts run where the token
+/// is). The `alltoall` dispatcher sends every copy: `top_k · bytes`. A hierarchical dispatcher (DeepEP, HybridEP) sends a token once to each
 /// remote server holding one of its experts: with `N = n/k` servers the expected number of
 /// other servers a token reaches is `(N − 1)·(1 − (1 − 1/N)^top_k)` (each expert falls in a
 /// given server with probability `1/N`), against `top_k·(N − 1)/N` copies.
 fn dispatch(p: &Prepared, bytes: f64, n: u32, k: u32) -> f64 {
     let kf = f64::from(k.clamp(1, n));
     let servers = f64::from(n) / kf;
-    let copies = p.top_k;
+    let copies = p.routed_k;
     if p.stack.hierarchical_dispatch && servers > 1.0 {
         let remote = (servers - 1.0) * (1.0 - (1.0 - 1.0 / servers).powf(copies));
         // The same time as a plain all-to-all whose remote share carries `remote` copies.
@@ -409,14 +409,18 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let bw_mem = c.hbm_bytes_per_s * cal.memory_efficiency;
     let scores = tokens * score_bytes / t / bw_mem;
     let permute =
-        p.moe_fraction * tokens * p.top_k * cal.moe_permute_bytes_per_hidden * p.hidden / t / bw_mem;
+        p.moe_fraction * tokens * p.routed_k * cal.moe_permute_bytes_per_hidden * p.hidden / t / bw_mem;
     let casts = tokens * p.quantised_per_token_layer * cal.quantise_bytes_per_element / t / bw_mem;
     let elem = tokens * per_hidden * p.hidden / t / bw_mem + scores + permute + casts;
     // Host-side work of a MoE layer grows with the experts each GPU holds (`E/ep`, × etp/tp
     // when expert tensor parallelism is narrower than tp): one GEMM launch set and split per
     // local expert, behind a host synchronisation on the routed token counts.
     let local_experts = p.experts / f64::from(ep) * f64::from(l.expert_tp()) / t;
-    let moe_host = p.moe_fraction * local_experts * cal.moe_expert_overhead_s;
+    let moe_host = if p.stack.moe_static_graphs {
+        0.0
+    } else {
+        p.moe_fraction * local_experts * cal.moe_expert_overhead_s
+    };
     let compute_f = gemm + attn + elem + cal.layer_overhead_s + moe_host;
     // Forward plus backward of one layer: twice the forward for everything but the fused
     // attention kernel, whose backward takes `attention_backward_ratio` times its forward.
@@ -437,15 +441,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         // runs through the TP ranks too, etp apart.
         let stride = if l.expert_tp() == tp { tp.saturating_mul(cp) } else { l.expert_tp() };
         let k = per_node(c.node_size, stride, ep);
-        let raw = p.moe_fraction * 2.0 * dispatch(p, act_bytes / t, ep, k);
-        if st.ep_comm_overlap {
-            // Hidden behind the other micro-batch's compute of the layer (forward and
-            // backward together), less the interference of what hides.
-            let window = fwd_bwd / 2.0;
-            (raw - window).max(0.0) + oi * raw.min(window)
-        } else {
-            raw
-        }
+        p.moe_fraction * 2.0 * dispatch(p, act_bytes / t, ep, k)
     } else {
         0.0
     };
