@@ -124,10 +124,8 @@ pub struct TrainRequest {
     #[cfg_attr(feature = "clap", arg(long, allow_negative_numbers = true))]
     #[serde(default)]
     pub days: Option<f64>,
-    /// Software stack: modern (default: Transformer Engine, FlashAttention, overlap; MoE layers
-    /// in full-iteration CUDA graphs, as Megatron-Bridge from NeMo 26.06), fused-attention,
-    /// legacy (Megatron-LM 2021), megatron-bridge-26.04 (NeMo 25.09 to 26.04.01: eager MoE
-    /// layers).
+    /// Software stack: modern (default: Transformer Engine, FlashAttention, overlap),
+    /// fused-attention, legacy (Megatron-LM 2021).
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub stack: Option<String>,
