@@ -420,7 +420,8 @@ fn train_with(
             "selective" => Some(Recompute::Selective),
             _ => Some(Recompute::Full),
         };
-    let stack_name = input::choice("stack", a.stack.as_deref(), &["modern", "fused-attention", "legacy"])?;
+    let stack_names = Stack::ALL.map(|s| s.name);
+    let stack_name = input::choice("stack", a.stack.as_deref(), &stack_names)?;
     let stack = Stack::by_name(stack_name).unwrap_or(Stack::MODERN);
     let calib = Calibration::default();
     let cluster = input::cluster(catalog, &a.gpu, a.server.as_deref(), precision)?;

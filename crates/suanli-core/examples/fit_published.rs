@@ -11,7 +11,11 @@ use suanli_core::validation::{summarise, training};
 
 type Axis = (&'static str, &'static [f64], fn(&mut Calibration, f64));
 
-const AXES: [Axis; 10] = [
+const AXES: [Axis; 12] = [
+    ("moe_expert_overhead_s", &[0.0, 20e-6, 30e-6, 40e-6, 50e-6, 60e-6, 80e-6], |c, v| {
+        c.moe_expert_overhead_s = v;
+    }),
+    ("attention_efficiency", &[0.5, 0.55, 0.6, 0.65, 0.7], |c, v| c.attention_efficiency = v),
     ("gemm_efficiency_blackwell_fp4", &[0.25, 0.3, 0.35, 0.4, 0.45, 0.5], |c, v| {
         c.gemm_efficiency_blackwell_fp4 = v;
     }),

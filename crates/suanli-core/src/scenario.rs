@@ -626,7 +626,7 @@ impl Scenario {
                 origin,
                 "first_principles.stack",
                 format!("\"{}\"", self.first_principles.stack),
-                "modern, fused-attention or legacy",
+                crate::train::Stack::accepted(),
             ));
         }
         fraction(origin, "first_principles.serving_utilisation", self.first_principles.serving_utilisation)?;

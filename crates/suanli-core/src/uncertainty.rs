@@ -110,7 +110,9 @@ pub fn bands_csv(rep: &PublishedReport, arch_of: &dyn Fn(&str) -> Option<String>
             continue;
         }
         v.sort_by(f64::total_cmp);
-        out.push_str(&format!("{w},{a},{},{:.4},{:.4}\n", v.len(), pct(&v, 0.1), pct(&v, 0.9)));
+        // Rounded outwards to the 4 decimals written, so the percentile rows stay inside.
+        let (lo, hi) = ((pct(&v, 0.1) * 1e4).floor() / 1e4, (pct(&v, 0.9) * 1e4).ceil() / 1e4);
+        out.push_str(&format!("{w},{a},{},{lo:.4},{hi:.4}\n", v.len()));
     }
     out
 }

@@ -305,7 +305,7 @@ impl PlannedTraining {
                 cx.origin,
                 "first_principles.stack",
                 &s.first_principles.stack,
-                "modern, fused-attention or legacy",
+                crate::train::Stack::accepted(),
             )
         })?;
         let cluster = Cluster::new(cx.catalog, &hw.accelerator.id, Some(&hw.server.id), precision, &calib)?;

@@ -33,7 +33,7 @@ pub(crate) fn cluster_for(
 }
 
 /// The layout fields a row publishes.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Published {
     pub tp: Option<u32>,
     pub pp: Option<u32>,
@@ -47,6 +47,9 @@ pub(crate) struct Published {
     /// The run trains a multi-token-prediction block on the last stage (DeepSeek-V3's
     /// Megatron-Bridge recipes: `mtp_num_layers` 1), which the shape does not hold.
     pub mtp: bool,
+    /// The software stack of the row's release (`framework`): a Megatron-Bridge container's
+    /// preset ([`Stack::of_nemo_release`]), else the modern stack.
+    pub stack: Stack,
 }
 
 impl Published {
@@ -67,6 +70,7 @@ impl Published {
             },
             fsdp: r.int("fsdp").is_some(),
             mtp: r.get("model") == "deepseek-v3",
+            stack: Stack::of_nemo_release(r.get("framework")).unwrap_or(Stack::MODERN),
         }
     }
 }
@@ -82,7 +86,7 @@ pub(crate) fn evaluate_published(
     gpus: u32,
     l: &Published,
 ) -> Result<(Evaluation, String), String> {
-    let p = Prepared::new(spec, cluster, w, calib, &Stack::MODERN);
+    let p = Prepared::new(spec, cluster, w, calib, &l.stack);
     let mut notes = Vec::new();
     if let (Some(tp), Some(pp), Some(dp), Some(micro_batch)) = (l.tp, l.pp, l.dp, l.micro_batch) {
         let cp = l.cp.unwrap_or(1);
@@ -103,7 +107,9 @@ pub(crate) fn evaluate_published(
             zero: 1,
             first_stage_layers,
             last_stage_layers,
-            etp: 0,
+            // Megatron-Bridge's MoE recipes keep experts whole (`expert_tensor_parallel_size`
+            // 1, scripts/performance/configs/*/workload_base_configs.py since v0.2.0).
+            etp: u32::from(spec.moe.is_some()),
             hsdp: false,
             uneven_batch: false,
         };

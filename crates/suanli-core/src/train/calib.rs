@@ -90,6 +90,17 @@ pub struct Calibration {
     /// Fixed per-layer, per-micro-batch cost of kernel launches and framework work, seconds,
     /// forward pass (backward twice).
     pub layer_overhead_s: f64,
+    /// Host-side cost of a MoE layer per expert a GPU holds, per micro-batch, seconds, forward
+    /// pass (backward twice): Transformer Engine's grouped linear layers split and launch the
+    /// GEMMs of every local expert (fc1, activation, fc2, and the permutation's per-expert
+    /// offsets) after the dropless router's token counts reach the host, so the launches are
+    /// not hidden behind earlier kernels. Paid only by stacks that run MoE layers eagerly
+    /// ([`Stack::moe_static_graphs`] false: Megatron-Bridge before NeMo 26.06). Fitted
+    /// (`examples/fit_published.rs`) on the 60 MoE rows of the published Megatron-Bridge set
+    /// from NeMo 25.09 to 26.04.01 (DeepSeek-V3, Kimi-K2, Qwen3-30B-A3B and 235B-A22B,
+    /// GPT-OSS-120B on H100, B200, B300, GB200 and GB300, 2 to 32 local experts): 80 µs
+    /// (published training median |error| 16.0 % → 13.3 %, p90 49 % → 35 %).
+    pub moe_expert_overhead_s: f64,
     /// Memory held outside model state and activations (CUDA context, NCCL buffers,
     /// allocator fragmentation), GiB.
     pub reserved_gib: f64,
@@ -129,6 +140,7 @@ impl Default for Calibration {
             attention_backward_ratio: 2.5,
             fragmentation_fraction: 0.05,
             layer_overhead_s: 120e-6,
+            moe_expert_overhead_s: 80e-6,
             reserved_gib: 3.0,
         }
     }
@@ -153,6 +165,16 @@ pub struct Stack {
     /// keeps the bf16 logits (2), their fp32 upcast (4), the contiguous shifted copy the loss
     /// takes (4), the fp32 log-softmax (4) and its fp32 gradient (4).
     pub logits_bytes: f64,
+    /// MoE tokens dispatched hierarchically (DeepEP / HybridEP, Megatron-Core's `flex`
+    /// dispatcher): a token bound for several experts on one remote server crosses the
+    /// scale-out network once and is copied to them over the scale-up fabric there, in place
+    /// of one copy per expert (the `alltoall` dispatcher).
+    pub hierarchical_dispatch: bool,
+    /// The whole iteration, MoE layers included, replayed from CUDA graphs with static
+    /// expert buffers (Megatron-Core `cuda_graph_impl = "full_iteration"` with
+    /// `moe_paged_stash` and an expert capacity factor): no host work per local expert
+    /// ([`Calibration::moe_expert_overhead_s`] is not paid).
+    pub moe_static_graphs: bool,
 }
 
 /// Bytes of traffic per attention-score element when scores are materialised: write the
@@ -161,14 +183,31 @@ pub struct Stack {
 pub const SCORE_BYTES: f64 = 13.0;
 
 impl Stack {
-    /// Megatron-Core / NeMo with Transformer Engine (2024): the default.
+    /// Megatron-Core / NeMo with Transformer Engine, as Megatron-Bridge runs it from NeMo 26.06
+    /// (Megatron-Bridge 0.5.0) on: the default. MoE tokens go through the `flex` dispatcher
+    /// (HybridEP / DeepEP), and the MoE recipes replay the whole iteration from CUDA graphs
+    /// with static expert buffers (`cuda_graph_impl = "full_iteration"`, `moe_paged_stash`,
+    /// CuTeDSL fused grouped MLP: `scripts/performance/configs/{deepseek,qwen,gpt_oss}/` at
+    /// v0.5.0; v0.5.1 release notes), so no host work per local expert remains.
     pub const MODERN: Stack = Stack {
         name: "modern",
         fused_elementwise: true,
         flash_attention: true,
         tp_comm_overlap: true,
         logits_bytes: 4.0,
+        hierarchical_dispatch: true,
+        moe_static_graphs: true,
     };
+
+    /// Megatron-Bridge as its NeMo 25.09 to 26.04.01 containers run it (Megatron-Bridge 0.1
+    /// to 0.4): the same kernels, but MoE layers run eagerly (CUDA graphs at most around the
+    /// router and the token preprocessing, `cuda_graph_scope = ["moe_router",
+    /// "moe_preprocess"]` in `scripts/performance/configs/qwen3/workload_base_configs.py` at
+    /// v0.2.0), so each local expert's grouped-GEMM split and launches cost host time
+    /// ([`Calibration::moe_expert_overhead_s`]). The dispatcher is hierarchical where the
+    /// recipe sets a DeepEP or HybridEP backend, which this preset assumes.
+    pub const MEGATRON_BRIDGE_26_04: Stack =
+        Stack { name: "megatron-bridge-26.04", moe_static_graphs: false, ..Stack::MODERN };
 
     /// PyTorch with a fused attention kernel but unfused elementwise kernels and no
     /// tensor-parallel overlap (Meta's LLaMA code, 2023; Megatron-LM 2022).
@@ -178,6 +217,8 @@ impl Stack {
         flash_attention: true,
         tp_comm_overlap: false,
         logits_bytes: 4.0,
+        hierarchical_dispatch: false,
+        moe_static_graphs: false,
     };
 
     /// Megatron-LM as of 2021 (Narayanan et al.): attention scores materialised, no overlap.
@@ -187,6 +228,8 @@ impl Stack {
         flash_attention: false,
         tp_comm_overlap: false,
         logits_bytes: 4.0,
+        hierarchical_dispatch: false,
+        moe_static_graphs: false,
     };
 
     /// Hugging Face transformers + PEFT with FlashAttention-2 (2024): unfused elementwise
@@ -198,10 +241,39 @@ impl Stack {
         flash_attention: true,
         tp_comm_overlap: false,
         logits_bytes: 18.0,
+        hierarchical_dispatch: false,
+        moe_static_graphs: false,
     };
 
     /// Every preset.
-    pub const ALL: [Stack; 3] = [Stack::MODERN, Stack::FUSED_ATTENTION, Stack::LEGACY];
+    pub const ALL: [Stack; 4] =
+        [Stack::MODERN, Stack::FUSED_ATTENTION, Stack::LEGACY, Stack::MEGATRON_BRIDGE_26_04];
+
+    /// The presets' names, for error messages: "modern, fused-attention, … or legacy".
+    #[must_use]
+    pub fn accepted() -> String {
+        let names: Vec<&str> = Stack::ALL.iter().map(|s| s.name).collect();
+        match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+            _ => names.join(""),
+        }
+    }
+
+    /// The Megatron-Bridge preset of a NeMo container release (`"Megatron-Bridge / NeMo
+    /// 26.04.01 container"`): 25.09 up to 26.04.01 → `megatron-bridge-26.04`, 26.06 and later
+    /// → `modern`; `None` when the text names no Megatron-Bridge release (NeMo 2.0 runs such
+    /// as `"NeMo 24.07"`).
+    #[must_use]
+    pub fn of_nemo_release(framework: &str) -> Option<Stack> {
+        if !framework.contains("Megatron-Bridge") {
+            return None;
+        }
+        let rest = &framework[framework.find("NeMo ")? + 5..];
+        let mut parts = rest.split(|c: char| !c.is_ascii_digit());
+        let yy: u32 = parts.next()?.parse().ok()?;
+        let mm: u32 = parts.next()?.parse().ok()?;
+        Some(if (yy, mm) < (26, 6) { Stack::MEGATRON_BRIDGE_26_04 } else { Stack::MODERN })
+    }
 
     /// A preset by name.
     #[must_use]

@@ -50,7 +50,8 @@ pub struct Prepared {
     expert_flops_per_token_layer: f64,
     expert_ffn: f64,
     expert_token_share: f64,
-    top_k: f64,
+    experts: f64,
+    routed_k: f64,
     kv_dim: f64,
     pub(crate) reserved_gib: f64,
     pub(crate) fragmentation: f64,
@@ -130,7 +131,6 @@ impl Prepared {
             FfnKind::Swiglu | FfnKind::Geglu => 6.0,
         };
         let ffn_width = dense_fraction * f64::from(spec.ffn) + moe_fraction * top_k * expert_ffn;
-        let activation_coefficient = 7.0 + 4.0 * kv_ratio + 4.0 + 3.0 + per_width * ffn_width / h;
         let seq = f64::from(w.seq_len);
         // Inputs of the block's GEMMs a low-precision recipe quantises, elements per token:
         // QKV and MLP-up inputs (h each), the attention output's input (heads·head_dim) and the
@@ -140,6 +140,13 @@ impl Prepared {
         } else {
             0.0
         };
+        // With a low-precision recipe Transformer Engine saves each GEMM's quantised input for
+        // the weight-gradient GEMM (only the column-wise copy that GEMM reads, 1 byte an
+        // element in FP8 / MXFP8, half in FP4) in place of the bf16 tensor (2 bytes): the
+        // four inputs above shrink by `2 − bytes` each (TE `Linear` / `LayerNormLinear`
+        // forward: the quantised `inputmat` is what is saved for backward).
+        let activation_coefficient = 7.0 + 4.0 * kv_ratio + 4.0 + 3.0 + per_width * ffn_width / h
+            - quantised * (2.0 - w.precision.bytes()) / h;
         Prepared {
             layers,
             hidden: h,
@@ -168,7 +175,8 @@ impl Prepared {
             expert_flops_per_token_layer: 2.0 * moe_fraction * experts_active_per_layer,
             expert_ffn,
             expert_token_share: share,
-            top_k,
+            experts: spec.moe.as_ref().map_or(0.0, |m| f64::from(m.experts)),
+            routed_k: spec.moe.as_ref().map_or(0.0, |m| f64::from(m.active)),
             kv_dim: f64::from(spec.kv_heads) * f64::from(spec.head_dim),
             reserved_gib: calib.reserved_gib,
             fragmentation: calib.fragmentation_fraction,
@@ -294,6 +302,57 @@ fn collective(p: &Prepared, bytes: f64, n: u32, k: u32, factor: f64) -> f64 {
     intra + inter + factor / 2.0 * alpha
 }
 
+/// Time of an all-to-all in which each of `n` ranks, `k` of them per server, sends `bytes`
+/// spread evenly over the group (MoE token dispatch or combine). Unlike a reduction, nothing
+/// is combined inside the server first: the `(n − k)/n` of a rank's bytes bound for other
+/// servers all leave through its own share of the NICs, while the `(k − 1)/n` for its server's
+/// peers go over the scale-up fabric at the same time, so the slower of the two sets the time
+/// (an all-to-all over InfiniBand is bounded by the NIC, NCCL's `alltoall_perf`: bus bandwidth
+/// near the NIC rate), plus a send's latency.
+fn all_to_all(p: &Prepared, bytes: f64, n: u32, k: u32) -> f64 {
+    if n <= 1 {
+        return 0.0;
+    }
+    let c = &p.cluster;
+    let cal = &p.calib;
+    let (nf, kf) = (f64::from(n), f64::from(k.clamp(1, n)));
+    let intra = bytes * (kf - 1.0) / nf / (c.scale_up_bytes_per_s * cal.scale_up_bus_efficiency);
+    let inter = bytes * (nf - kf) / nf / (c.scale_out_bytes_per_s * cal.collective_efficiency);
+    let alpha = if nf > kf {
+        cal.collective_latency_inter_s * (1.0 + (nf / kf).log2()) / 2.0
+    } else {
+        cal.collective_latency_s
+    };
+    intra.max(inter) + alpha / 2.0
+}
+
+/// Time of one MoE dispatch (or combine) of `bytes` of activations per GPU (one copy of
+/// each token) over an expert-parallel group of `n` ranks, `k` per server. Each token goes to
+/// `top_k` routed experts spread evenly over the group (shared experts run where the token
+/// is). The `alltoall` dispatcher sends every copy: `top_k · bytes`. A hierarchical dispatcher (DeepEP, HybridEP) sends a token once to each
+/// remote server holding one of its experts: with `N = n/k` servers the expected number of
+/// other servers a token reaches is `(N − 1)·(1 − (1 − 1/N)^top_k)` (each expert falls in a
+/// given server with probability `1/N`), against `top_k·(N − 1)/N` copies.
+fn dispatch(p: &Prepared, bytes: f64, n: u32, k: u32) -> f64 {
+    let kf = f64::from(k.clamp(1, n));
+    let servers = f64::from(n) / kf;
+    let copies = p.routed_k;
+    if p.stack.hierarchical_dispatch && servers > 1.0 {
+        let remote = (servers - 1.0) * (1.0 - (1.0 - 1.0 / servers).powf(copies));
+        // The same time as a plain all-to-all whose remote share carries `remote` copies.
+        let inter_bytes = bytes * remote;
+        let intra_bytes = bytes * copies * (kf - 1.0) / f64::from(n);
+        let c = &p.cluster;
+        let cal = &p.calib;
+        let intra = intra_bytes / (c.scale_up_bytes_per_s * cal.scale_up_bus_efficiency);
+        let inter = inter_bytes / (c.scale_out_bytes_per_s * cal.collective_efficiency);
+        let alpha = cal.collective_latency_inter_s * (1.0 + servers.log2()) / 2.0;
+        intra.max(inter) + alpha / 2.0
+    } else {
+        all_to_all(p, bytes * copies, n, k)
+    }
+}
+
 /// Ranks of a group of `size` with `stride` between neighbours that share a server.
 fn per_node(node: u32, stride: u32, size: u32) -> u32 {
     if stride >= node { 1 } else { (node / stride).min(size).max(1) }
@@ -356,10 +415,19 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let bw_mem = c.hbm_bytes_per_s * cal.memory_efficiency;
     let scores = tokens * score_bytes / t / bw_mem;
     let permute =
-        p.moe_fraction * tokens * p.top_k * cal.moe_permute_bytes_per_hidden * p.hidden / t / bw_mem;
+        p.moe_fraction * tokens * p.routed_k * cal.moe_permute_bytes_per_hidden * p.hidden / t / bw_mem;
     let casts = tokens * p.quantised_per_token_layer * cal.quantise_bytes_per_element / t / bw_mem;
     let elem = tokens * per_hidden * p.hidden / t / bw_mem + scores + permute + casts;
-    let compute_f = gemm + attn + elem + cal.layer_overhead_s;
+    // Host-side work of a MoE layer grows with the experts each GPU holds (`E/ep`, × etp/tp
+    // when expert tensor parallelism is narrower than tp): one GEMM launch set and split per
+    // local expert, behind a host synchronisation on the routed token counts.
+    let local_experts = p.experts / f64::from(ep) * f64::from(l.expert_tp()) / t;
+    let moe_host = if p.stack.moe_static_graphs {
+        0.0
+    } else {
+        p.moe_fraction * local_experts * cal.moe_expert_overhead_s
+    };
+    let compute_f = gemm + attn + elem + cal.layer_overhead_s + moe_host;
     // Forward plus backward of one layer: twice the forward for everything but the fused
     // attention kernel, whose backward takes `attention_backward_ratio` times its forward.
     let fwd_bwd = 3.0 * (compute_f - attn) + (1.0 + attn_bwd) * attn;
@@ -379,7 +447,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         // runs through the TP ranks too, etp apart.
         let stride = if l.expert_tp() == tp { tp.saturating_mul(cp) } else { l.expert_tp() };
         let k = per_node(c.node_size, stride, ep);
-        p.moe_fraction * 2.0 * collective(p, act_bytes * p.top_k / t, ep, k, 1.0)
+        p.moe_fraction * 2.0 * dispatch(p, act_bytes / t, ep, k)
     } else {
         0.0
     };

@@ -221,3 +221,99 @@ fn invalid_layouts_name_the_constraint() {
     l.ep = 2;
     assert!(check(l).contains("dense model"));
 }
+
+fn moe_layout(dp: u32, ep: u32) -> Layout {
+    Layout { ep, etp: 1, ..layout(1, 1, dp, 1, Recompute::None, 1) }
+}
+
+/// DeepSeek-V3's expert all-to-all on H100 servers (8 GPUs, one 400 Gb/s NIC each): once the
+/// expert group leaves the server, the copies bound for other servers all cross the NICs.
+#[test]
+fn expert_all_to_all_across_servers_is_bounded_by_the_nics() {
+    let s = setup("deepseek-v3", "h100-sxm", Precision::Fp8);
+    let w = Workload { global_batch: 1024, seq_len: 4096, precision: Precision::Fp8 };
+    let cal = Calibration::default();
+    let inside = eval(&s, &w, Stack::FUSED_ATTENTION, moe_layout(64, 8));
+    let across = eval(&s, &w, Stack::FUSED_ATTENTION, moe_layout(64, 32));
+    // Per MoE layer and micro-batch, forward and backward: four all-to-alls of top-k copies of
+    // the micro-batch's activations, 3/4 of them bound for the other three servers.
+    let m = f64::from(across.micro_batches);
+    let moe_layers = f64::from(s.spec.layers - s.spec.moe.as_ref().expect("moe").dense_layers);
+    let copies = 8.0 * 4096.0 * f64::from(s.spec.hidden) * 2.0;
+    let nic = s.cluster.scale_out_bytes_per_s * cal.collective_efficiency;
+    let floor = 4.0 * moe_layers * m * copies * 0.75 / nic;
+    assert!(across.time.ep_comm_s >= floor, "{} s below the NIC floor {floor} s", across.time.ep_comm_s);
+    assert!(across.time.ep_comm_s < 1.05 * floor + 1.0, "{} s, floor {floor} s", across.time.ep_comm_s);
+    assert!(across.time.ep_comm_s > 5.0 * inside.time.ep_comm_s, "NVLink inside, the NICs across");
+}
+
+/// A hierarchical dispatcher (DeepEP / HybridEP) sends a token once per remote server: with
+/// 8 of 256 experts over 4 servers, `3·(1 − (3/4)^8)` ≈ 2.7 copies leave the server instead of
+/// `8·3/4` = 6.
+#[test]
+fn hierarchical_dispatch_sends_one_copy_per_remote_server() {
+    let s = setup("deepseek-v3", "h100-sxm", Precision::Fp8);
+    let w = Workload { global_batch: 1024, seq_len: 4096, precision: Precision::Fp8 };
+    let flat = eval(&s, &w, Stack::FUSED_ATTENTION, moe_layout(64, 32)).time.ep_comm_s;
+    let hier = eval(&s, &w, Stack::MODERN, moe_layout(64, 32)).time.ep_comm_s;
+    let ratio = flat / hier;
+    let expected = 6.0 / (3.0 * (1.0 - 0.75_f64.powi(8)));
+    assert!((ratio - expected).abs() < 0.05 * expected, "ratio {ratio:.3}, expected {expected:.3}");
+}
+
+/// Eager MoE layers (Megatron-Bridge before NeMo 26.06) pay host time per local expert; the
+/// full-iteration CUDA graphs of the modern stack do not, and dense models are unaffected.
+#[test]
+fn eager_moe_layers_pay_host_time_per_local_expert() {
+    let s = setup("deepseek-v3", "h100-sxm", Precision::Fp8);
+    let w = Workload { global_batch: 1024, seq_len: 4096, precision: Precision::Fp8 };
+    let cal = Calibration::default();
+    let moe_layers = f64::from(s.spec.layers - s.spec.moe.as_ref().expect("moe").dense_layers);
+    for ep in [8, 32] {
+        let eager = eval(&s, &w, Stack::MEGATRON_BRIDGE_26_04, moe_layout(64, ep));
+        let graphs = eval(&s, &w, Stack::MODERN, moe_layout(64, ep));
+        let local = 256.0 / f64::from(ep);
+        let extra = 3.0 * moe_layers * local * cal.moe_expert_overhead_s * f64::from(eager.micro_batches);
+        let got = eager.time.compute_s - graphs.time.compute_s;
+        assert!(
+            (got - extra).abs() < 1e-9 * eager.step_time_s.max(1.0),
+            "ep {ep}: {got} s, expected {extra} s"
+        );
+    }
+    let d = setup("llama3.1-8b", "h100-sxm", Precision::Fp8);
+    let l = layout(1, 1, 8, 1, Recompute::None, 1);
+    let a = eval(&d, &w, Stack::MEGATRON_BRIDGE_26_04, l).step_time_s;
+    let b = eval(&d, &w, Stack::MODERN, l).step_time_s;
+    assert!((a - b).abs() <= 1e-12 * a, "dense: {a} vs {b}");
+}
+
+/// FP8 recipes keep the quantised GEMM inputs for the backward pass: per layer and token
+/// `(2 − 1)·(2h + heads·head_dim + ffn)` bytes fewer than bf16 (Llama 3.1 8B: 4096·3 + 14,336).
+#[test]
+fn fp8_recipes_store_quantised_gemm_inputs() {
+    let bf = setup("llama3.1-8b", "h100-sxm", Precision::Bf16);
+    let f8 = setup("llama3.1-8b", "h100-sxm", Precision::Fp8);
+    let l = layout(1, 1, 8, 1, Recompute::None, 1);
+    let w16 = Workload { global_batch: 64, seq_len: 4096, precision: Precision::Bf16 };
+    let w8 = Workload { precision: Precision::Fp8, ..w16 };
+    let a16 = eval(&bf, &w16, Stack::MODERN, l).memory.activations_gib;
+    let a8 = eval(&f8, &w8, Stack::MODERN, l).memory.activations_gib;
+    let saved = 32.0 * 4096.0 * (3.0 * 4096.0 + 14336.0) / f64::from(1u32 << 30);
+    assert!((a16 - a8 - saved).abs() < 1e-9, "{a16} − {a8} GiB, expected {saved} GiB fewer");
+    let full16 =
+        eval(&bf, &w16, Stack::MODERN, Layout { recompute: Recompute::Full, ..l }).memory.activations_gib;
+    assert!(full16 < a8, "full recomputation keeps only the layer inputs");
+}
+
+#[test]
+fn megatron_bridge_releases_map_to_their_stack() {
+    let of = |f: &str| Stack::of_nemo_release(f).map(|s| s.name);
+    assert_eq!(of("Megatron-Bridge / NeMo 25.09 container"), Some("megatron-bridge-26.04"));
+    assert_eq!(of("Megatron-Bridge / NeMo 26.04.01 container"), Some("megatron-bridge-26.04"));
+    assert_eq!(of("Megatron-Bridge / NeMo 26.06 container"), Some("modern"));
+    assert_eq!(of("Megatron-Bridge / NeMo 26.08 container"), Some("modern"));
+    assert_eq!(of("NeMo 24.07"), None);
+    assert_eq!(of("Megatron-Bridge main"), None);
+    assert_eq!(Stack::by_name("megatron-bridge-26.04"), Some(Stack::MEGATRON_BRIDGE_26_04));
+    assert!(Stack::accepted().ends_with("legacy or megatron-bridge-26.04"), "{}", Stack::accepted());
+}
