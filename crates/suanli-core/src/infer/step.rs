@@ -233,7 +233,7 @@ impl Replica {
     pub fn dense_gemm_efficiency(&self, tokens: f64) -> f64 {
         match &self.measured_gemm {
             Some((mix, _)) => mix.at(tokens),
-            None => self.cluster.gemm_efficiency * self.padded(tokens),
+            None => self.cluster.gemm_efficiency * self.calib.gemm_fraction * self.padded(tokens),
         }
     }
 
@@ -241,7 +241,7 @@ impl Replica {
     fn expert_gemm_efficiency(&self, rows: f64) -> f64 {
         match &self.measured_gemm {
             Some((_, mix)) if !mix.is_empty() => mix.at(rows),
-            _ => self.cluster.gemm_efficiency * self.padded(rows),
+            _ => self.cluster.gemm_efficiency * self.calib.gemm_fraction * self.padded(rows),
         }
     }
 
@@ -409,6 +409,7 @@ impl Replica {
                 / tp
                 / bw;
         let overhead_s = cal.step_overhead_s
+            + logits * cal.sequence_overhead_s
             + self.layers_per_stage * cal.layer_overhead_s
             + self.moe_layers_stage * cal.moe_layer_overhead_s
             + elementwise

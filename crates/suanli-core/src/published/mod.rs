@@ -32,7 +32,9 @@ use crate::train::Calibration;
 
 pub use csv::{Record, records};
 pub use finetune::{finetune, memory};
-pub use inference::{LengthPoint, P99Model, inference, inference_with, mlperf_length_points};
+pub use inference::{
+    LengthPoint, P99Model, inference, inference_evaluation, inference_with, mlperf_length_points,
+};
 pub use shape::shape;
 pub use training::{training, training_evaluation};
 
