@@ -6,8 +6,8 @@
 //! unchanged to every catalogued chip.
 
 /// The constants. [`InferCalibration::default`] holds the fitted values (coordinate descent,
-/// minimising median + p90 |error| on the published rows: median 18.5 %, p90 55 %; the older
-/// set at median 7.6 %, worst 18.6 %). The chip-specific rates come from the catalog (peak,
+/// minimising median + p90 |error| on the published rows: median 18.0 %, p90 47.5 % with the
+/// [`Stack`] presets; the older set at median 5.0 %, worst 19.8 %). The chip-specific rates come from the catalog (peak,
 /// measured matmul efficiency or the chip class's, HBM and link bandwidth), so the same
 /// constants serve every chip.
 #[derive(Debug, Clone, Copy, PartialEq)]
