@@ -134,13 +134,14 @@ fn trtllm_bench_engine(
     }
 }
 
-/// NVIDIA's MLPerf Inference v4.1 Offline harness settings for Llama 2 70B per chip (closed
-/// division, `closed/NVIDIA/configs/llama2-70b/Offline/__init__.py` in
-/// mlcommons/inference_results_v4.1, commit a2f5d66d): tensor-parallel degree and
-/// `gpu_batch_size` (the engine's batch cap per replica). Partner submissions of the TensorRT
-/// harness that leave the layout unpublished run these configurations.
-const NVIDIA_LLAMA2_OFFLINE: [(&str, u32, u32); 4] =
-    [("h100-sxm", 2, 896), ("h100-nvl", 2, 1300), ("h200", 1, 806), ("gh200", 1, 806)];
+/// NVIDIA's MLPerf Inference v4.1 harness settings for Llama 2 70B per chip (closed division,
+/// `closed/NVIDIA/configs/llama2-70b/{Offline,Server}/__init__.py` in
+/// mlcommons/inference_results_v4.1, commit a2f5d66d): tensor-parallel degree (the same in
+/// both scenarios) and `gpu_batch_size` (the engine's batch cap per replica) for Offline and for
+/// Server. Partner submissions of the TensorRT harness that leave the layout unpublished run
+/// these configurations.
+const NVIDIA_LLAMA2: [(&str, u32, u32, u32); 4] =
+    [("h100-sxm", 2, 896, 1024), ("h100-nvl", 2, 1300, 640), ("h200", 1, 806, 896), ("gh200", 1, 806, 806)];
 
 /// The NVIDIA harness layout and batch cap for a TensorRT MLPerf row whose layout is unpublished
 /// or the harness's, where the harness states them.
@@ -151,10 +152,11 @@ fn harness(r: &Record) -> Option<(u32, u32)> {
     if r.get("model") != "llama2-70b" {
         return None;
     }
-    NVIDIA_LLAMA2_OFFLINE
+    let server = r.get("scenario") == "server";
+    NVIDIA_LLAMA2
         .iter()
-        .find(|&&(g, tp, _)| g == r.get("gpu") && r.int("tp").is_none_or(|t| t == tp))
-        .map(|&(_, tp, b)| (tp, b))
+        .find(|&&(g, tp, _, _)| g == r.get("gpu") && r.int("tp").is_none_or(|t| t == tp))
+        .map(|&(_, tp, offline, srv)| (tp, if server { srv } else { offline }))
 }
 
 /// How a row's engine limits are set: the planner's defaults with the row's `max_new_tokens`,
@@ -436,19 +438,22 @@ mod tests {
     #[test]
     fn nvidia_harness_layouts_apply_to_tensorrt_rows_only() {
         let rows = records(INFERENCE_CSV);
-        let find = |gpu: &str, engine: &str| {
+        let find = |gpu: &str, engine: &str, scenario: &str| {
             rows.iter().find(|r| {
                 r.get("model") == "llama2-70b"
+                    && r.get("scenario") == scenario
                     && r.get("gpu") == gpu
                     && r.get("engine").starts_with(engine)
                     && r.int("tp").is_none()
             })
         };
-        let nvl = find("h100-nvl", "TensorRT").expect("an H100 NVL TensorRT row");
+        let nvl = find("h100-nvl", "TensorRT", "offline").expect("an H100 NVL TensorRT row");
         assert_eq!(harness(nvl), Some((2, 1300)));
-        let sxm = find("h100-sxm", "TensorRT").expect("an H100 SXM TensorRT row");
+        let nvl = find("h100-nvl", "TensorRT", "server").expect("an H100 NVL TensorRT Server row");
+        assert_eq!(harness(nvl), Some((2, 640)), "the Server configuration's batch");
+        let sxm = find("h100-sxm", "TensorRT", "offline").expect("an H100 SXM TensorRT row");
         assert_eq!(harness(sxm), Some((2, 896)));
-        let amd = find("mi300x", "vLLM").expect("an MI300X vLLM row");
+        let amd = find("mi300x", "vLLM", "offline").expect("an MI300X vLLM row");
         assert_eq!(harness(amd), None);
     }
 }
