@@ -18,7 +18,8 @@
 //!   the routed experts are sharded over all `ep` GPUs of a stage (⌈E/ep⌉ on the busiest), and
 //!   each MoE layer dispatches and combines its tokens' top-k copies with an all-to-all over the
 //!   scale-up fabric while the stage fits one server, across servers over the NICs beyond.
-//! - Fixed costs: per step (scheduling, sampling) and per layer (norms, launches).
+//! - Fixed costs: per step (scheduling, sampling), per sequence in the step (the engine's host
+//!   work per request) and per layer (norms, launches).
 
 use serde::Serialize;
 

@@ -1,11 +1,14 @@
 //! `inference.csv`: the inference planner at the published chip, precision and layout.
 //!
 //! - TensorRT-LLM max-throughput rows: the row's TP × PP group at maximum load
-//!   (continuous batching, engine defaults) with the row's uniform lengths.
+//!   (continuous batching) with the row's uniform lengths and `trtllm-bench`'s own batch and
+//!   token caps for that layout and those lengths.
 //! - MLPerf Offline: the whole system's GPUs split into replicas of the published layout, or,
 //!   where no layout is published, of the tensor-parallel degree (≤ 8, dividing the system)
-//!   that serves the most; prompt lengths from `mlperf-datasets.csv` (see
-//!   [`mlperf_length_points`]), the dataset's mean output length.
+//!   that serves the most (the NVIDIA harness's layout and batch cap where its configuration
+//!   states them); prompt lengths from `mlperf-datasets.csv` (see [`mlperf_length_points`]), the
+//!   dataset's mean output length; paged KV (each request holds its own tokens).
+//! - Each row at its software stack's constants ([`Stack::from_engine`]).
 //! - MLPerf Server: the rate is fixed, so the throughput predicted is `min(capacity,
 //!   request_rate × mean output)`; mean TTFT and TPOT come from the planner at the concurrency
 //!   Little's law gives for that rate (`n = λ·latency(n)`, iterated). p99 latencies need the
