@@ -7,7 +7,8 @@
 
 /// The constants. [`InferCalibration::default`] holds the fitted values (coordinate descent,
 /// minimising median + p90 |error| on the published rows: median 18.0 %, p90 47.5 % with the
-/// [`Stack`] presets; the older set at median 5.0 %, worst 19.8 %). The chip-specific rates come from the catalog (peak,
+/// [`Stack`] presets; the older set, TensorRT-LLM v0.17's C++ executor, at median 7.6 %, worst
+/// 18.6 %). The chip-specific rates come from the catalog (peak,
 /// measured matmul efficiency or the chip class's, HBM and link bandwidth), so the same
 /// constants serve every chip.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -95,10 +96,15 @@ impl Default for InferCalibration {
 pub enum Stack {
     /// TensorRT-LLM v1.0 with its PyTorch executor (`trtllm-bench`): the defaults.
     TrtllmPytorch,
-    /// NVIDIA's MLPerf Inference v4.1 harness on TensorRT 9.3 / 10.x engines (C++ executor,
-    /// FP8 with per-tensor scales): its GEMMs reach [`InferCalibration::gemm_fraction`] of the
-    /// chip's large-GEMM rate, fitted on the MLPerf v4.1 Offline TensorRT rows (Llama 2 70B and
-    /// Mixtral 8x7B on H100, H200, GH200, H100 NVL/PCIe, L40S, B200).
+    /// TensorRT-LLM's C++ executor (v0.17 and earlier, `validation/inference.csv`): the
+    /// per-request bookkeeping is compiled, so no
+    /// [`InferCalibration::sequence_overhead_s`]; otherwise the defaults.
+    TrtllmCpp,
+    /// NVIDIA's MLPerf Inference v4.1 harness on TensorRT 9.3 / 10.x engines (the C++
+    /// executor, as [`Stack::TrtllmCpp`]; FP8 with per-tensor scales): its GEMMs reach
+    /// [`InferCalibration::gemm_fraction`] of the chip's large-GEMM rate, fitted on the MLPerf
+    /// v4.1 Offline TensorRT rows (Llama 2 70B and Mixtral 8x7B on H100, H200, GH200, H100
+    /// NVL/PCIe, L40S, B200).
     TensorrtMlperf,
     /// Any other engine (vLLM, SGLang, ...): the defaults, for want of enough published rows
     /// to fit its own.
@@ -123,15 +129,22 @@ impl Stack {
     pub fn calibration(self, base: &InferCalibration) -> InferCalibration {
         let mut c = *base;
         match self {
-            Stack::TensorrtMlperf => c.gemm_fraction = TENSORRT_MLPERF_GEMM_FRACTION,
+            Stack::TrtllmCpp => c.sequence_overhead_s = 0.0,
+            Stack::TensorrtMlperf => {
+                c.sequence_overhead_s = 0.0;
+                c.gemm_fraction = TENSORRT_MLPERF_GEMM_FRACTION;
+            }
             Stack::TrtllmPytorch | Stack::Other => {}
         }
         c
     }
 }
 
-/// [`Stack::TensorrtMlperf`]'s fraction of the large-GEMM rate.
-const TENSORRT_MLPERF_GEMM_FRACTION: f64 = 0.8;
+/// [`Stack::TensorrtMlperf`]'s fraction of the large-GEMM rate: fitted on the 52 answered MLPerf
+/// v4.1 Offline rows (grid 0.65-0.85: at 0.7 the Llama 2 70B rows on H100, H200, GH200 and H100
+/// NVL sit within 6 % at the median per chip; 0.65 scores a little lower overall only by trading
+/// a -10 % Llama 2 bias for part of Mixtral's +23 %, a separate MoE gap).
+const TENSORRT_MLPERF_GEMM_FRACTION: f64 = 0.7;
 
 #[cfg(test)]
 mod tests {
@@ -146,7 +159,14 @@ mod tests {
         let d = InferCalibration::default();
         assert_eq!(trtllm.calibration(&d), d, "the default is the newest stack");
         let mlperf = Stack::TensorrtMlperf.calibration(&d);
-        assert!(mlperf.gemm_fraction < 1.0);
-        assert_eq!(InferCalibration { gemm_fraction: d.gemm_fraction, ..mlperf }, d);
+        assert!(mlperf.gemm_fraction < 1.0 && mlperf.sequence_overhead_s == 0.0);
+        let back = InferCalibration {
+            gemm_fraction: d.gemm_fraction,
+            sequence_overhead_s: d.sequence_overhead_s,
+            ..mlperf
+        };
+        assert_eq!(back, d);
+        let cpp = Stack::TrtllmCpp.calibration(&d);
+        assert_eq!(InferCalibration { sequence_overhead_s: d.sequence_overhead_s, ..cpp }, d);
     }
 }
