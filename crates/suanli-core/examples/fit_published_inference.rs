@@ -13,7 +13,8 @@ use suanli_core::validation::{inference, summarise};
 
 type Axis = (&'static str, &'static [f64], fn(&mut InferCalibration, f64));
 
-const AXES: [Axis; 11] = [
+const AXES: [Axis; 12] = [
+    ("sequence_overhead_s", &[0.0, 1e-6, 2e-6, 4e-6, 8e-6], |c, v| c.sequence_overhead_s = v),
     ("kv_hbm_efficiency", &[0.4, 0.5, 0.6, 0.7, 0.8, 0.9], |c, v| c.kv_hbm_efficiency = v),
     ("roofline_sharpness", &[1.0, 1.5, 2.0, 3.0, 4.0, 8.0], |c, v| c.roofline_sharpness = v),
     ("moe_layer_overhead_s", &[0.0, 10e-6, 20e-6, 40e-6, 80e-6], |c, v| c.moe_layer_overhead_s = v),

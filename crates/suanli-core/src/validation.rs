@@ -305,9 +305,11 @@ pub fn inference_rows() -> Vec<InferenceRow> {
         .collect()
 }
 
-/// Predicts every inference row at maximum load with the engine defaults.
+/// Predicts every inference row at maximum load with the engine defaults, at the constants of
+/// the stack that measured them (TensorRT-LLM v0.17's C++ executor, [`crate::infer::Stack::TrtllmCpp`]).
 #[must_use]
 pub fn inference(c: &Catalog, calib: &InferCalibration) -> Vec<Row> {
+    let calib = &crate::infer::Stack::TrtllmCpp.calibration(calib);
     let mut rows = Vec::new();
     for r in inference_rows() {
         let Ok(spec) = c.model(&r.model) else { continue };

@@ -20,7 +20,8 @@
 //!   over the scale-up fabric to the peers in its domain and the NICs to the rest, with
 //!   two-batch overlap hiding it behind computation where that pays
 //!   (`Replica::expert_exchange`).
-//! - Fixed costs: per step (scheduling, sampling) and per layer (norms, launches).
+//! - Fixed costs: per step (scheduling, sampling), per sequence in the step (the engine's host
+//!   work per request) and per layer (norms, launches).
 
 use serde::Serialize;
 
@@ -261,7 +262,7 @@ impl Replica {
     pub fn dense_gemm_efficiency(&self, tokens: f64) -> f64 {
         match &self.measured_gemm {
             Some((mix, _)) => mix.at(tokens),
-            None => self.cluster.gemm_efficiency * self.padded(tokens),
+            None => self.cluster.gemm_efficiency * self.calib.gemm_fraction * self.padded(tokens),
         }
     }
 
@@ -269,7 +270,7 @@ impl Replica {
     fn expert_gemm_efficiency(&self, rows: f64) -> f64 {
         match &self.measured_gemm {
             Some((_, mix)) if !mix.is_empty() => mix.at(rows),
-            _ => self.cluster.gemm_efficiency * self.padded(rows),
+            _ => self.cluster.gemm_efficiency * self.calib.gemm_fraction * self.padded(rows),
         }
     }
 
@@ -436,6 +437,7 @@ impl Replica {
                 / tp
                 / bw;
         let overhead_s = cal.step_overhead_s
+            + logits * cal.sequence_overhead_s
             + self.layers_per_stage * cal.layer_overhead_s
             + self.moe_layers_stage * cal.moe_layer_overhead_s
             + elementwise

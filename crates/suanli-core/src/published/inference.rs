@@ -1,11 +1,14 @@
 //! `inference.csv`: the inference planner at the published chip, precision and layout.
 //!
 //! - TensorRT-LLM max-throughput rows: the row's TP × PP group at maximum load
-//!   (continuous batching, engine defaults) with the row's uniform lengths.
+//!   (continuous batching) with the row's uniform lengths and `trtllm-bench`'s own batch and
+//!   token caps for that layout and those lengths.
 //! - MLPerf Offline: the whole system's GPUs split into replicas of the published layout, or,
 //!   where no layout is published, of the tensor-parallel degree (≤ 8, dividing the system)
-//!   that serves the most; prompt lengths from `mlperf-datasets.csv` (see
-//!   [`mlperf_length_points`]), the dataset's mean output length.
+//!   that serves the most (the NVIDIA harness's layout and batch cap where its configuration
+//!   states them); prompt lengths from `mlperf-datasets.csv` (see [`mlperf_length_points`]), the
+//!   dataset's mean output length; paged KV (each request holds its own tokens).
+//! - Each row at its software stack's constants ([`Stack::from_engine`]).
 //! - MLPerf Server: the rate is fixed, so the throughput predicted is `min(capacity,
 //!   request_rate × mean output)`. The latencies (mean and p99 TTFT and TPOT) come from
 //!   simulating the row's rate on its fleet with the submission's engine ([`super::server`]),
@@ -19,7 +22,9 @@ use super::shape::shape;
 use super::training::cluster_for;
 use super::{INFERENCE_CSV, MLPERF_DATASETS_CSV, PublishedRow};
 use crate::catalog::Catalog;
-use crate::infer::{Engine, InferCalibration, InferConfig, InferResult, Mode, Precisions, Replica, evaluate};
+use crate::infer::{
+    Engine, InferCalibration, InferConfig, InferResult, Mode, Precisions, Replica, Stack, evaluate,
+};
 use crate::model::ModelSpec;
 use crate::precision::Precision;
 use crate::train::{Calibration, Cluster};
@@ -83,6 +88,91 @@ fn precisions(recipe: &str) -> Option<Precisions> {
     Some(Precisions::uniform(p))
 }
 
+/// The engine limits `trtllm-bench throughput` sets for a run (TensorRT-LLM v1.0,
+/// `tensorrt_llm/bench/build/tuning.py`: `calc_engine_setting` and `finetune_setting`): the
+/// requests whose prompt plus output fit the KV memory its estimate leaves (the GPUs' memory
+/// less the weights, times `kv_cache_free_gpu_mem_fraction`), capped at 4,096 and divided by
+/// the pipeline stages, rounded up to 32, 128 or 256 (at least 64), as `max_batch_size` per
+/// micro-batch; `max_num_tokens` that batch times `1 + I/O`, capped at 32,768 and rounded up
+/// (at least 2,048). The perf-overview runs set the KV fraction to 0.95 ("in many cases",
+/// `docs/source/performance/perf-overview.md`). Our batch and token caps cover all `pp`
+/// micro-batches in flight, so both are multiplied by `pp`.
+fn trtllm_bench_engine(
+    spec: &ModelSpec,
+    cluster: &Cluster,
+    tp: u32,
+    pp: u32,
+    p: Precisions,
+    input: u32,
+    output: u32,
+) -> Engine {
+    const KV_FRACTION: f64 = 0.95;
+    let gib = 1024.0_f64.powi(3);
+    let kv_heads = f64::from(spec.kv_heads.max(tp));
+    let kv_per_token =
+        2.0 * f64::from(spec.layers) * kv_heads * f64::from(spec.head_dim) * p.kv.bytes() / gib;
+    let gpus = f64::from(tp) * f64::from(pp);
+    let weights = spec.params().total * p.weights.bytes() / gib;
+    let cache = (cluster.memory_gib * gpus - weights) * KV_FRACTION;
+    let requests = (cache / (kv_per_token * (f64::from(input) + f64::from(output)))).max(1.0);
+    let raw_bs = requests.min(4096.0) / f64::from(pp);
+    let raw_tokens = (raw_bs * (1.0 + f64::from(input) / f64::from(output))).min(32768.0);
+    let round = |x: f64, step: f64| step * (x / step).ceil();
+    let max_bs = if raw_bs < 256.0 {
+        round(raw_bs, 32.0).max(64.0)
+    } else if raw_bs < 1024.0 {
+        round(raw_bs, 128.0)
+    } else {
+        round(raw_bs, 256.0)
+    };
+    let max_tokens = if raw_tokens < 4096.0 {
+        round(raw_tokens, 256.0).max(2048.0)
+    } else if raw_tokens < 8192.0 {
+        round(raw_tokens, 512.0)
+    } else {
+        round(raw_tokens, 1024.0)
+    };
+    Engine {
+        max_batch: (max_bs * f64::from(pp)) as u32,
+        max_tokens: (max_tokens * f64::from(pp)) as u32,
+        kv_memory_fraction: KV_FRACTION,
+        max_new_tokens: None,
+    }
+}
+
+/// NVIDIA's MLPerf Inference v4.1 harness settings for Llama 2 70B per chip (closed division,
+/// `closed/NVIDIA/configs/llama2-70b/{Offline,Server}/__init__.py` in
+/// mlcommons/inference_results_v4.1, commit a2f5d66d): tensor-parallel degree (the same in
+/// both scenarios) and `gpu_batch_size` (the engine's batch cap per replica) for Offline and for
+/// Server. Partner submissions of the TensorRT harness that leave the layout unpublished run
+/// these configurations.
+const NVIDIA_LLAMA2: [(&str, u32, u32, u32); 4] =
+    [("h100-sxm", 2, 896, 1024), ("h100-nvl", 2, 1300, 640), ("h200", 1, 806, 896), ("gh200", 1, 806, 806)];
+
+/// The NVIDIA harness layout and batch cap for a TensorRT MLPerf row whose layout is unpublished
+/// or the harness's, where the harness states them.
+fn harness(r: &Record) -> Option<(u32, u32)> {
+    if !r.get("family").starts_with("mlperf") || !r.get("engine").starts_with("TensorRT") {
+        return None;
+    }
+    if r.get("model") != "llama2-70b" {
+        return None;
+    }
+    let server = r.get("scenario") == "server";
+    NVIDIA_LLAMA2
+        .iter()
+        .find(|&&(g, tp, _, _)| g == r.get("gpu") && r.int("tp").is_none_or(|t| t == tp))
+        .map(|&(_, tp, offline, srv)| (tp, if server { srv } else { offline }))
+}
+
+/// How a row's engine limits are set: the planner's defaults with the row's `max_new_tokens`,
+/// or `trtllm-bench`'s own settings for the layout and lengths.
+#[derive(Clone, Copy)]
+enum Limits {
+    Fixed(Engine),
+    TrtllmBench,
+}
+
 /// A prepared replica and how many of them the row's GPUs hold.
 struct Fleet {
     replica: Replica,
@@ -94,13 +184,10 @@ struct Fleet {
 fn replica(
     spec: &ModelSpec,
     cluster: &Cluster,
-    tp: u32,
-    pp: u32,
-    p: Precisions,
+    cfg: InferConfig,
     engine: &Engine,
     calib: &InferCalibration,
 ) -> Option<Replica> {
-    let cfg = InferConfig { tp, pp, ep: 1, precision: p };
     // The tensor-parallel rules apply; a pipeline that does not divide the layers evenly (as
     // published for some TensorRT-LLM runs) is evaluated with the mean stage.
     InferConfig { pp: 1, ..cfg }.check(spec, 1, 1, "published").ok()?;
@@ -126,19 +213,28 @@ fn fleet(
     cluster: &Cluster,
     r: &Record,
     p: Precisions,
-    engine: &Engine,
+    limits: Limits,
     calib: &InferCalibration,
     (points, output): (&[LengthPoint], u32),
 ) -> Result<(Fleet, f64, bool), String> {
     let gpus = r.int("gpus").ok_or("gpus not published")?;
     let options: Vec<(u32, u32)> = match (r.int("tp"), r.int("pp")) {
+        _ if harness(r).is_some() => harness(r).map(|(tp, _)| vec![(tp, 1)]).unwrap_or_default(),
         (Some(tp), pp) => vec![(tp, pp.unwrap_or(1))],
         (None, Some(pp)) => vec![(1, pp)],
         (None, None) => (1..=gpus.min(8)).filter(|t| gpus % t == 0).map(|t| (t, 1)).collect(),
     };
     let mut best: Option<(Fleet, f64, bool)> = None;
     for (tp, pp) in options {
-        let Some(rep) = replica(spec, cluster, tp, pp, p, engine, calib) else { continue };
+        let engine = match limits {
+            Limits::Fixed(e) => e,
+            Limits::TrtllmBench => {
+                let input = points.first().map_or(1, |pt| pt.input);
+                trtllm_bench_engine(spec, cluster, tp, pp, p, input, output)
+            }
+        };
+        let cfg = InferConfig { tp, pp, ep: 1, precision: p };
+        let Some(rep) = replica(spec, cluster, cfg, &engine, calib) else { continue };
         let replicas = (f64::from(gpus) / (f64::from(tp) * f64::from(pp))).floor().max(1.0);
         let (rate, fits) = mixed_rate(&rep, points, output);
         let total = if fits { rate * replicas } else { 0.0 };
@@ -165,6 +261,49 @@ fn at_rate(rep: &Replica, lambda: f64, input: u32, output: u32) -> InferResult {
     res
 }
 
+/// The engine limits, the prompt-length points and the output length a row is evaluated with:
+/// its own uniform lengths, or the MLPerf dataset's distribution.
+fn lengths(r: &Record) -> Result<(Limits, Vec<LengthPoint>, f64), String> {
+    let mut engine = Engine::default();
+    let (points, output) = match (r.int("input_tokens"), r.num("output_tokens")) {
+        (Some(i), Some(o)) => (vec![LengthPoint { input: i, weight: 1.0 }], o),
+        _ => {
+            let (pts, o, max_new) = mlperf_length_points(r.get("model"))
+                .ok_or("the dataset's input lengths are not published (mlperf-datasets.csv)")?;
+            // Paged KV: the engines reserve a request's blocks as its tokens arrive (the NVIDIA
+            // harness's batch caps, e.g. 896 sequences on two H100s, hold only with the
+            // requests' own lengths, not `max_new_tokens` = {max_new:?} each).
+            let _ = max_new;
+            if let Some((_, batch)) = harness(r) {
+                engine.max_batch = batch;
+            }
+            (pts, o)
+        }
+    };
+    let limits =
+        if r.get("engine").contains("trtllm-bench") { Limits::TrtllmBench } else { Limits::Fixed(engine) };
+    Ok((limits, points, output))
+}
+
+/// What [`lengths`] assumed, where the row does not state it.
+fn lengths_note(r: &Record, limits: Limits, points: &[LengthPoint], output: f64) -> Option<String> {
+    let Limits::Fixed(engine) = limits else {
+        return Some(
+            "trtllm-bench's max_batch_size and max_num_tokens for the layout and lengths, KV fraction 0.95"
+                .into(),
+        );
+    };
+    if r.int("input_tokens").is_some() {
+        return None;
+    }
+    let shown: Vec<String> = points.iter().map(|p| p.input.to_string()).collect();
+    Some(format!(
+        "prompt lengths {} (log-normal quantiles), output {output}, KV reserved for {} new tokens",
+        shown.join("/"),
+        engine.max_new_tokens.unwrap_or(0)
+    ))
+}
+
 fn predict(
     c: &Catalog,
     calib: &InferCalibration,
@@ -176,27 +315,16 @@ fn predict(
     let recipe = r.get("precision");
     let p = precisions(recipe).ok_or_else(|| format!("precision `{recipe}` not modelled"))?;
     let cluster = cluster_for(c, r.get("gpu"), p.activations, &Calibration::default())?;
+    let calib = &Stack::from_engine(r.get("engine")).calibration(calib);
     let scenario = r.get("scenario");
     let metric = r.get("metric");
     let mut notes = Vec::new();
-    let mut engine = Engine::default();
-    let (points, output) = match (r.int("input_tokens"), r.num("output_tokens")) {
-        (Some(i), Some(o)) => (vec![LengthPoint { input: i, weight: 1.0 }], o),
-        _ => {
-            let (pts, o, max_new) = mlperf_length_points(r.get("model"))
-                .ok_or("the dataset's input lengths are not published (mlperf-datasets.csv)")?;
-            let shown: Vec<String> = pts.iter().map(|p| p.input.to_string()).collect();
-            notes.push(format!(
-                "prompt lengths {} (log-normal quantiles), output {o}, KV reserved for {} new tokens",
-                shown.join("/"),
-                max_new.unwrap_or(0)
-            ));
-            engine.max_new_tokens = max_new;
-            (pts, o)
-        }
-    };
+    let (limits, points, output) = lengths(r)?;
+    if let Some(note) = lengths_note(r, limits, &points, output) {
+        notes.push(note);
+    }
     let out = output.round().max(1.0) as u32;
-    let (f, capacity, fits) = fleet(&spec, &cluster, r, p, &engine, calib, (&points, out))?;
+    let (f, capacity, fits) = fleet(&spec, &cluster, r, p, limits, calib, (&points, out))?;
     notes.push(format!("{} replica(s) of tp {} pp {}", f.replicas, f.tp, f.pp));
     if !fits {
         notes.push("does not fit per the planner".into());
@@ -227,6 +355,30 @@ fn predict(
         (_, "output_tokens_per_s") => Ok((capacity, notes.join("; "))),
         _ => Err(format!("metric `{metric}` in scenario `{scenario}` not predicted")),
     }
+}
+
+/// The evaluations behind one inference row's prediction (for inspection), by row id: the
+/// chosen replica's result at each prompt-length point, with the notes.
+///
+/// # Errors
+/// An unknown id, or the row's refusal.
+pub fn inference_evaluation(
+    c: &Catalog,
+    calib: &InferCalibration,
+    id: &str,
+) -> Result<(Vec<(LengthPoint, InferResult)>, String), String> {
+    let r = records(INFERENCE_CSV).into_iter().find(|r| r.get("id") == id).ok_or("no such row")?;
+    let mut row = PublishedRow::new("inference", &r);
+    let (_, note) = predict(c, calib, &r, &mut row, None)?;
+    let spec = shape(&r)?;
+    let p = precisions(r.get("precision")).ok_or("precision not modelled")?;
+    let cluster = cluster_for(c, r.get("gpu"), p.activations, &Calibration::default())?;
+    let calib = &Stack::from_engine(r.get("engine")).calibration(calib);
+    let (limits, points, output) = lengths(&r)?;
+    let out = output.round().max(1.0) as u32;
+    let (f, _, _) = fleet(&spec, &cluster, &r, p, limits, calib, (&points, out))?;
+    let results = points.iter().map(|pt| (*pt, evaluate(&f.replica, pt.input, out, Mode::MaxLoad))).collect();
+    Ok((results, note))
 }
 
 /// Every row of `inference.csv`.
@@ -300,7 +452,10 @@ fn server_latency(
         prompts.iter().step_by(100).map(|&input| LengthPoint { input, weight: 0.1 }).collect();
     let mut best: Option<(Replica, u32, u32, f64)> = None;
     for (tp, pp) in layouts {
-        let Some(rep) = replica(spec, cluster, tp, pp, p, &eng, calib) else { continue };
+        let Some(rep) = replica(spec, cluster, InferConfig { tp, pp, ep: 1, precision: p }, &eng, calib)
+        else {
+            continue;
+        };
         let n = (gpus / (tp * pp)).max(1);
         let (rate_per, fits) = mixed_rate(&rep, &points, out);
         let total = if fits { rate_per * f64::from(n) } else { 0.0 };
@@ -337,4 +492,55 @@ fn server_latency(
         _ => lat.tpot_p99,
     };
     Ok((v, note))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h200(c: &Catalog) -> Cluster {
+        cluster_for(c, "h200", Precision::Fp8, &Calibration::default()).expect("h200")
+    }
+
+    #[test]
+    fn trtllm_bench_sizes_the_batch_from_the_kv_memory_it_estimates() {
+        // Llama 3.1 70B FP8 on one H200 (141 GiB): weights 70.55e9 B = 65.7 GiB, KV 2 × 80
+        // layers × 8 heads × 128 × 1 B = 160 KiB a token; 0.95 of the rest holds 1,831 requests
+        // of 128 + 128 tokens: batch 256·⌈1831/256⌉ = 2,048, tokens 256·⌈3662/256⌉ = 3,840.
+        let c = Catalog::builtin().expect("catalog");
+        let spec = c.model("llama3.1-70b").expect("model");
+        let p = Precisions::uniform(Precision::Fp8);
+        let e = trtllm_bench_engine(spec, &h200(&c), 1, 1, p, 128, 128);
+        assert_eq!((e.max_batch, e.max_tokens), (2048, 3840));
+        assert!((e.kv_memory_fraction - 0.95).abs() < 1e-12);
+        // 20,000 + 2,000 tokens: 21 requests, raised to the floor of 64 sequences and 2,048 tokens.
+        let e = trtllm_bench_engine(spec, &h200(&c), 1, 1, p, 20_000, 2_000);
+        assert_eq!((e.max_batch, e.max_tokens), (64, 2048));
+        // Two pipeline stages: twice the GPUs' memory, the per-micro-batch cap times the stages.
+        let one = trtllm_bench_engine(spec, &h200(&c), 1, 1, p, 1000, 1000);
+        let two = trtllm_bench_engine(spec, &h200(&c), 1, 2, p, 1000, 1000);
+        assert!(two.max_batch > one.max_batch && two.max_batch % 2 == 0);
+    }
+
+    #[test]
+    fn nvidia_harness_layouts_apply_to_tensorrt_rows_only() {
+        let rows = records(INFERENCE_CSV);
+        let find = |gpu: &str, engine: &str, scenario: &str| {
+            rows.iter().find(|r| {
+                r.get("model") == "llama2-70b"
+                    && r.get("scenario") == scenario
+                    && r.get("gpu") == gpu
+                    && r.get("engine").starts_with(engine)
+                    && r.int("tp").is_none()
+            })
+        };
+        let nvl = find("h100-nvl", "TensorRT", "offline").expect("an H100 NVL TensorRT row");
+        assert_eq!(harness(nvl), Some((2, 1300)));
+        let nvl = find("h100-nvl", "TensorRT", "server").expect("an H100 NVL TensorRT Server row");
+        assert_eq!(harness(nvl), Some((2, 640)), "the Server configuration's batch");
+        let sxm = find("h100-sxm", "TensorRT", "offline").expect("an H100 SXM TensorRT row");
+        assert_eq!(harness(sxm), Some((2, 896)));
+        let amd = find("mi300x", "vLLM", "offline").expect("an MI300X vLLM row");
+        assert_eq!(harness(amd), None);
+    }
 }

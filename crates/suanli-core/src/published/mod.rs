@@ -33,7 +33,7 @@ use crate::train::Calibration;
 
 pub use csv::{Record, records};
 pub use finetune::{finetune, memory};
-pub use inference::{LengthPoint, inference, inference_with, mlperf_length_points};
+pub use inference::{LengthPoint, inference, inference_evaluation, inference_with, mlperf_length_points};
 pub use server::{
     PROMPT_QUANTILES, ServerEngine, ServerLatency, ServerModel, ServerRun, mlperf_prompts, reference_engine,
 };

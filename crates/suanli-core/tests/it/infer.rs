@@ -62,6 +62,7 @@ fn batch_one_decode_is_memory_bound_and_matches_a_hand_computation() {
     let all_reduce = cal.collective_latency_s + 2.0 * 3.0 / 4.0 * act / (450e9 * cal.collective_efficiency);
     let comm = 2.0 * 80.0 * all_reduce;
     let overhead = cal.step_overhead_s
+        + cal.sequence_overhead_s
         + 80.0 * cal.layer_overhead_s
         + cal.elementwise_bytes_per_hidden * 8192.0 * 80.0 / 4.0 / bw;
     let hand = gemm + kv + comm + overhead;
@@ -139,4 +140,24 @@ fn context_and_layout_rules_name_the_numbers() {
     .expect("imports");
     let e = InferConfig { tp: 7, ..cfg }.check(&qwen, 10, 10, "cli").expect_err("kv heads").to_string();
     assert!(e.contains("KV heads (4)"), "{e}");
+}
+
+#[test]
+fn no_chip_sustains_more_matmul_per_watt_than_its_measured_flagship() {
+    // A power-capped card of a die (H100 NVL at 400 W, H100 PCIe at 350 W) cannot beat the
+    // energy per FLOP the full-power part was measured at (H100 SXM at 700 W): its catalogued
+    // MAMF is at most TDP × (flagship MAMF ÷ flagship TDP), at every precision.
+    let c = Catalog::builtin().expect("catalog");
+    let sxm = c.accelerator("h100-sxm").expect("h100-sxm");
+    let sxm_w = sxm.tdp_w.as_ref().expect("tdp").v;
+    for id in ["h100-nvl", "h100-pcie", "h200"] {
+        let a = c.accelerator(id).expect(id);
+        let w = a.tdp_w.as_ref().expect("tdp").v;
+        for (p, f) in &sxm.mamf_tflops {
+            let cap = f.v * w.min(sxm_w) / sxm_w;
+            let m = a.mamf_tflops.get(p).unwrap_or_else(|| panic!("{id} {p:?}: a sustained rate")).v;
+            assert!(m <= cap * (1.0 + 1e-3), "{id} {p:?}: {m} TFLOP/s above {cap:.1}");
+            assert!(m <= a.dense_tflops[p].v, "{id} {p:?}: below the peak");
+        }
+    }
 }
