@@ -2,41 +2,18 @@
 //! offload to host memory — each shows its defining behaviour.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+use common::{replica, workload};
+
 use suanli_core::Catalog;
-use suanli_core::infer::{Engine, InferCalibration, InferConfig, Precisions, Replica};
+use suanli_core::infer::{Engine, Precisions};
 use suanli_core::precision::Precision;
 use suanli_core::train::{Calibration, Cluster};
 use suanli_sim::fleet::{ChipOption, FleetSpec, size};
 use suanli_sim::policy::{Offload, host_link};
 use suanli_sim::sim::{Scheduler, SimConfig, simulate};
 use suanli_sim::tune::search_engine;
-use suanli_sim::workload::{Arrivals, Lengths, WorkloadSpec, assign_classes};
-
-fn workload(rate: f64, input: u32, output: u32) -> WorkloadSpec {
-    WorkloadSpec {
-        rate,
-        arrivals: Arrivals::Poisson,
-        lengths: Lengths::Fixed { input, output },
-        turns: 1,
-        think_s: 0.0,
-        daily: None,
-        max_context: 131_072,
-    }
-}
-
-fn replica(model: &str, tp: u32) -> Replica {
-    let c = Catalog::builtin().unwrap();
-    let spec = c.model(model).unwrap();
-    let p = Precisions::uniform(Precision::Bf16);
-    let cluster = Cluster::new(&c, "h100-sxm", None, p.activations, &Calibration::default()).unwrap();
-    Replica::new(
-        spec,
-        &cluster,
-        &InferConfig { tp, pp: 1, ep: 1, precision: p },
-        &Engine::default(),
-        &InferCalibration::default(),
-    )
-}
+use suanli_sim::workload::{Arrivals, Lengths, assign_classes};
 
 /// Orca batches whole prompts with the decodes, so a 4,000-token prompt lengthens the step of
 /// every decoding sequence; chunked prefill with a 512-token budget bounds that step. Orca's

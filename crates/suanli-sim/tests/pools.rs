@@ -2,51 +2,30 @@
 //! different chips and precisions (issue 13's leftovers).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+use common::cluster;
+
 use suanli_core::Catalog;
-use suanli_core::infer::{Engine, InferCalibration, InferConfig, Precisions, Replica};
+use suanli_core::infer::{Engine, InferConfig, Precisions, Replica};
 use suanli_core::precision::Precision;
-use suanli_core::train::{Calibration, Cluster};
 use suanli_sim::disagg::{
     KvLink, KvPath, kv_shard_bytes, kv_transfer_s, shares_scale_up_domain, simulate_disaggregated,
 };
 use suanli_sim::fleet::{ChipOption, FleetSpec, engine_limits, size, size_disaggregated};
 use suanli_sim::sim::SimConfig;
-use suanli_sim::workload::{Arrivals, Lengths, WorkloadSpec};
-
-fn precisions(p: Precision) -> Precisions {
-    if p == Precision::Fp4 {
-        Precisions { weights: p, activations: p, kv: Precision::Fp8 }
-    } else {
-        Precisions::uniform(p)
-    }
-}
-
-fn cluster(gpu: &str, p: Precision) -> Cluster {
-    let c = Catalog::builtin().unwrap();
-    Cluster::new(&c, gpu, None, precisions(p).activations, &Calibration::default()).unwrap()
-}
+use suanli_sim::workload::{Arrivals, Lengths};
 
 fn replica(model: &str, gpu: &str, p: Precision, tp: u32, ep: u32) -> Replica {
     let c = Catalog::builtin().unwrap();
-    let spec = c.model(model).unwrap();
-    let cfg = InferConfig { tp, pp: 1, ep, precision: precisions(p) };
-    cfg.check(spec, 2000, 100, "test").unwrap();
-    let r = Replica::new(spec, &cluster(gpu, p), &cfg, &Engine::default(), &InferCalibration::default());
+    let cfg = InferConfig { tp, pp: 1, ep, precision: Precisions::uniform(p) };
+    cfg.check(c.model(model).unwrap(), 2000, 100, "test").unwrap();
+    let r = common::replica_at(model, gpu, p, (tp, 1, ep));
     assert!(r.fits(), "{model} on {gpu} tp {tp} ep {ep}");
     r
 }
 
 fn requests(rate: f64, n: usize, input: u32, output: u32) -> Vec<suanli_sim::workload::Request> {
-    WorkloadSpec {
-        rate,
-        arrivals: Arrivals::Poisson,
-        lengths: Lengths::Fixed { input, output },
-        turns: 1,
-        think_s: 0.0,
-        daily: None,
-        max_context: 131_072,
-    }
-    .generate(n, 1)
+    common::workload(rate, input, output).generate(n, 1)
 }
 
 fn sim(r: &Replica, replicas: u32) -> SimConfig {
@@ -91,7 +70,7 @@ fn serve_sizes_wide_ep_for_deepseek_v3() {
     let c = Catalog::builtin().unwrap();
     let chip = ChipOption {
         cluster: cluster("h100-sxm", Precision::Fp8),
-        precision: precisions(Precision::Fp8),
+        precision: Precisions::uniform(Precision::Fp8),
         tps: vec![1, 2, 4, 8],
         pps: vec![1],
         eps: vec![1, 2, 4, 8, 16, 32, 64, 72],
@@ -211,7 +190,7 @@ fn serve_sizes_a_heterogeneous_split() {
     let c = Catalog::builtin().unwrap();
     let option = |gpu: &str| ChipOption {
         cluster: cluster(gpu, Precision::Bf16),
-        precision: precisions(Precision::Bf16),
+        precision: Precisions::uniform(Precision::Bf16),
         tps: vec![1, 2, 4, 8],
         pps: vec![1],
         eps: vec![1],

@@ -2,10 +2,11 @@
 //! speculative decoding, capacity headroom, workload presets.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+use common::workload;
+
 use suanli_core::Catalog;
-use suanli_core::infer::{
-    Engine, InferCalibration, InferConfig, Mode, Precisions, Replica, evaluate, tokens_per_step,
-};
+use suanli_core::infer::{Engine, InferCalibration, Mode, Precisions, Replica, evaluate, tokens_per_step};
 use suanli_core::precision::Precision;
 use suanli_core::train::{Calibration, Cluster};
 use suanli_sim::engine::{DraftSpec, SpeculationSpec};
@@ -13,30 +14,8 @@ use suanli_sim::fleet::{ChipOption, FleetSpec, saturation_rate, size};
 use suanli_sim::sim::{SimConfig, simulate};
 use suanli_sim::workload::{Arrivals, Lengths, PRESETS, Preset, WorkloadSpec};
 
-fn workload(rate: f64, input: u32, output: u32) -> WorkloadSpec {
-    WorkloadSpec {
-        rate,
-        arrivals: Arrivals::Poisson,
-        lengths: Lengths::Fixed { input, output },
-        turns: 1,
-        think_s: 0.0,
-        daily: None,
-        max_context: 131_072,
-    }
-}
-
 fn replica(model: &str, tp: u32, pp: u32) -> Replica {
-    let c = Catalog::builtin().unwrap();
-    let spec = c.model(model).unwrap();
-    let p = Precisions::uniform(Precision::Bf16);
-    let cluster = Cluster::new(&c, "h100-sxm", None, p.activations, &Calibration::default()).unwrap();
-    Replica::new(
-        spec,
-        &cluster,
-        &InferConfig { tp, pp, ep: 1, precision: p },
-        &Engine::default(),
-        &InferCalibration::default(),
-    )
+    common::replica_at(model, "h100-sxm", Precision::Bf16, (tp, pp, 1))
 }
 
 fn speculative(model: &str, r: Replica, draft: DraftSpec, k: u32, alpha: f64) -> Replica {

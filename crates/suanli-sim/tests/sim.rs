@@ -1,39 +1,16 @@
 //! The simulator against queueing theory and against the inference planner.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+use common::{replica, workload};
+
 use suanli_core::Catalog;
-use suanli_core::infer::{Engine, InferCalibration, InferConfig, Mode, Precisions, Replica, evaluate};
+use suanli_core::infer::{Engine, InferCalibration, Mode, Precisions, Replica, evaluate};
 use suanli_core::precision::Precision;
 use suanli_core::train::{Calibration, Cluster};
 use suanli_sim::engine::FixedStep;
 use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, simulate};
-use suanli_sim::workload::{Arrivals, Lengths, WorkloadSpec};
-
-fn workload(rate: f64, input: u32, output: u32) -> WorkloadSpec {
-    WorkloadSpec {
-        rate,
-        arrivals: Arrivals::Poisson,
-        lengths: Lengths::Fixed { input, output },
-        turns: 1,
-        think_s: 0.0,
-        daily: None,
-        max_context: 131_072,
-    }
-}
-
-fn replica(model: &str, tp: u32) -> Replica {
-    let c = Catalog::builtin().unwrap();
-    let spec = c.model(model).unwrap();
-    let p = Precisions::uniform(Precision::Bf16);
-    let cluster = Cluster::new(&c, "h100-sxm", None, p.activations, &Calibration::default()).unwrap();
-    Replica::new(
-        spec,
-        &cluster,
-        &InferConfig { tp, pp: 1, ep: 1, precision: p },
-        &Engine::default(),
-        &InferCalibration::default(),
-    )
-}
+use suanli_sim::workload::{Arrivals, WorkloadSpec};
 
 #[test]
 fn batch_one_fixed_service_matches_md1() {
