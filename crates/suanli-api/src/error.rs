@@ -50,12 +50,23 @@ pub enum ApiError {
     Infeasible(String),
 }
 
+/// A value as an error line shows it: a number too large or too small to read in full
+/// (`1e300` prints 301 digits) in scientific notation, anything else as given.
+fn shown(value: &str) -> String {
+    match value.parse::<f64>() {
+        Ok(x) if x.is_finite() && x != 0.0 && (x.abs() >= 1e15 || x.abs() < 1e-6) && value.len() > 16 => {
+            format!("{x:e}")
+        }
+        _ => value.to_string(),
+    }
+}
+
 impl ApiError {
     /// `field` = `value`: `expected`.
     pub fn invalid(field: &str, value: impl fmt::Display, expected: impl Into<String>) -> ApiError {
         ApiError::Input(InputError {
             field: Some(field.to_string()),
-            value: Some(value.to_string()),
+            value: Some(shown(&value.to_string())),
             expected: expected.into(),
             origin: None,
         })
@@ -163,6 +174,16 @@ pub type ApiResult<T> = Result<Reply<T>, ApiError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn huge_and_tiny_numbers_are_shown_in_scientific_notation() {
+        assert_eq!(shown(&1e300.to_string()), "1e300");
+        assert_eq!(shown(&1.5e-20.to_string()), "1.5e-20");
+        assert_eq!(shown("0.0000000015"), "0.0000000015");
+        assert_eq!(shown("2.5"), "2.5");
+        assert_eq!(shown("12345678901234567890"), "1.2345678901234567e19");
+        assert_eq!(shown("medusa"), "medusa");
+    }
 
     #[test]
     fn messages_name_the_field_in_the_front_end_s_own_spelling() {
