@@ -179,8 +179,16 @@ impl Replica {
         let expert_bytes_layer =
             if moe_layers > 0.0 { routed * wb / moe_layers * expert_share * pp } else { 0.0 };
         // Dense weights (attention, dense and shared FFN, embeddings) are replicated over the
-        // attention data-parallel groups.
-        let dense_bytes_stage = (pc.total - routed) * wb / (tp * pp);
+        // attention data-parallel groups. A checkpoint served at its stored precision that
+        // keeps attention and embeddings in 16 bits (gpt-oss's MXFP4, NVFP4 releases) keeps
+        // them so: only the rest takes the low precision.
+        let kept = if spec.stored_16bit_attention && spec.stored_precision == Some(cfg.precision.weights) {
+            pc.attention + pc.embedding + pc.unembedding
+        } else {
+            0.0
+        };
+        let wb16 = crate::precision::Precision::Bf16.bytes().max(wb);
+        let dense_bytes_stage = ((pc.total - routed - kept) * wb + kept * wb16) / (tp * pp);
         let weights_gib = (dense_bytes_stage + routed * wb * expert_share) / GIB;
 
         // KV cache per token on one GPU.

@@ -351,8 +351,11 @@ pub fn from_hf_config(text: &str, origin: &str) -> Result<ModelSpec, Error> {
         );
     }
     spec.stored_precision = stored_precision(&top)?;
+    spec.stored_16bit_attention = spec.stored_precision.is_some() && keeps_attention_16bit(&top);
     if let Some(p) = spec.stored_precision {
-        notes.push(format!("checkpoint weights stored in {p:?} (quantization_config)"));
+        let kept =
+            if spec.stored_16bit_attention { "; attention and embeddings kept in 16 bits" } else { "" };
+        notes.push(format!("checkpoint weights stored in {p:?} (quantization_config){kept}"));
     }
     if spec.mtp_layers > 0 {
         notes.push(format!(
@@ -1003,6 +1006,18 @@ fn stored_precision(top: &Keys<'_>) -> Result<Option<Precision>, Error> {
         _ => return Err(unknown_quant(top, &q, "quant_method")),
     };
     Ok(Some(p))
+}
+
+/// Whether `quantization_config` leaves the attention unquantised: a `modules_to_not_convert`,
+/// `ignore` or `exclude_modules` entry naming an attention module. A list naming only some
+/// layers' attention counts as all (an upper bound on the 16-bit share).
+fn keeps_attention_16bit(top: &Keys<'_>) -> bool {
+    let Some(q) = top.sub("quantization_config") else { return false };
+    ["modules_to_not_convert", "ignore", "exclude_modules"].iter().any(|key| {
+        q.get(key).and_then(|v| v.as_array()).is_some_and(|l| {
+            l.iter().filter_map(|m| m.as_str()).any(|m| m.contains("self_attn") || m.contains(".attn"))
+        })
+    })
 }
 
 fn unknown_quant(top: &Keys<'_>, q: &Keys<'_>, key: &str) -> Error {

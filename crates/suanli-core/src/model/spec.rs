@@ -376,6 +376,12 @@ pub struct ModelSpec {
     /// default for the weight precision; none for 16-bit checkpoints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stored_precision: Option<Precision>,
+    /// Whether that checkpoint keeps its attention and embedding weights in 16 bits
+    /// (`quantization_config.modules_to_not_convert` / `ignore` / `exclude_modules` listing the
+    /// attention, as gpt-oss's MXFP4 and NVIDIA's NVFP4 releases do): served at the stored
+    /// precision, only the rest (experts, MLPs) takes it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stored_16bit_attention: bool,
 }
 
 impl ModelSpec {

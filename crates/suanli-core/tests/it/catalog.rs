@@ -302,6 +302,21 @@ fn config_models_are_built_in() {
         assert!(c.source(&m.src).is_some_and(|s| s.contains("huggingface.co")), "{id}");
         assert!(m.notes.as_deref().is_some_and(|n| n.contains("config.json")));
     }
-    // The gpt-oss checkpoint stores MXFP4 experts: the default serving precision.
-    assert_eq!(c.model("gpt-oss-120b").unwrap().stored_precision, Some(Precision::Fp4));
+    // The gpt-oss checkpoint stores MXFP4 experts and keeps attention and embeddings in bf16
+    // (`modules_to_not_convert`): served at fp4, its weights are the experts at half a byte and
+    // the rest (≈ 4.8 B parameters) at two, 57 GiB — 54 GiB if everything were fp4.
+    let oss = c.model("gpt-oss-120b").unwrap();
+    assert_eq!(oss.stored_precision, Some(Precision::Fp4));
+    assert!(oss.stored_16bit_attention);
+    assert!(!c.model("qwen3-235b-a22b").unwrap().stored_16bit_attention);
+    let weights = |spec: &suanli_core::model::ModelSpec| {
+        use suanli_core::infer::{Engine, InferCalibration, InferConfig, Precisions, Replica};
+        use suanli_core::train::{Calibration, Cluster};
+        let cl = Cluster::new(&c, "b200", None, Precision::Fp4, &Calibration::default()).unwrap();
+        let cfg = InferConfig { tp: 1, pp: 1, ep: 1, precision: Precisions::uniform(Precision::Fp4) };
+        Replica::new(spec, &cl, &cfg, &Engine::default(), &InferCalibration::default()).memory.weights_gib
+    };
+    let kept = weights(oss);
+    let all_fp4 = weights(&suanli_core::model::ModelSpec { stored_16bit_attention: false, ..oss.clone() });
+    assert!((56.0..59.0).contains(&kept) && (53.0..56.0).contains(&all_fp4), "{kept} {all_fp4}");
 }
