@@ -320,3 +320,49 @@ fn config_models_are_built_in() {
     let all_fp4 = weights(&suanli_core::model::ModelSpec { stored_16bit_attention: false, ..oss.clone() });
     assert!((56.0..59.0).contains(&kept) && (53.0..56.0).contains(&all_fp4), "{kept} {all_fp4}");
 }
+
+/// Every chip issue 12 gave a server has one, whose scale-up domain is what its source says:
+/// 8-GPU Infinity Fabric platforms, the 256-chip TPU v6e Pod and 9,216-chip TPU7x Pod, the
+/// 64-chip Trn2 UltraServer, the NVLink pair of GH200 NVL2 and H100 NVL, the 4-way H200 NVL
+/// bridge, and 8-card PCIe servers. The planners pick that server for the chip by default.
+#[test]
+fn issue_12_chips_have_servers_with_their_scale_up_domain() {
+    use suanli_core::train::{Calibration, Cluster};
+    let c = cat();
+    let expected = [
+        ("mi325x", "mi325x-8gpu", 8),
+        ("mi355x", "mi355x-8gpu", 8),
+        ("tpu-v6e", "tpu-v6e-256", 256),
+        ("tpu-v7", "tpu-v7-pod", 9216),
+        ("trainium2", "trn2-ultraserver", 64),
+        ("rtx-4090", "rtx-4090-8gpu", 8),
+        ("rtx-5090", "rtx-5090-8gpu", 8),
+        ("gh200", "gh200-nvl2", 2),
+        ("h100-pcie", "h100-pcie-8gpu", 8),
+        ("h100-nvl", "h100-nvl-pair", 2),
+        ("h200-nvl", "h200-nvl-4way", 4),
+        ("l20", "l20-8gpu", 8),
+        ("a10g", "g5-48xlarge", 8),
+    ];
+    for (chip, server, n) in expected {
+        let s = c.server(server).unwrap_or_else(|_| panic!("missing server {server}"));
+        assert_eq!(s.accelerator.as_deref(), Some(chip), "{server}");
+        assert_eq!(s.accelerator_count, n, "{server}: scale-up domain");
+        let held: Vec<&str> = c
+            .servers
+            .iter()
+            .filter(|s| s.accelerator.as_deref() == Some(chip))
+            .map(|s| s.id.as_str())
+            .collect();
+        assert_eq!(held, [server], "{chip}: one server");
+        let cl = Cluster::new(&c, chip, None, Precision::Bf16, &Calibration::default()).expect(chip);
+        assert_eq!(cl.server.as_deref(), Some(server), "{chip}: default server");
+        assert_eq!(cl.node_size, n, "{chip}: node size");
+    }
+    // Scale-out where the source states it: Trn2 EFAv3 3.2 Tbps per 16 chips, v6e 4 x 200 Gbps
+    // per 8-chip host, g5.48xlarge 100 Gbps per 8 GPUs (GB/s per chip, one direction).
+    let out = |id: &str| c.server(id).expect(id).scale_out_gbs_per_accelerator().expect(id);
+    assert!((out("trn2-ultraserver") - 25.0).abs() < 1e-9);
+    assert!((out("tpu-v6e-256") - 12.5).abs() < 1e-9);
+    assert!((out("g5-48xlarge") - 1.5625).abs() < 1e-9);
+}
