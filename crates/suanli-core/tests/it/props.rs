@@ -152,7 +152,11 @@ proptest! {
     }
 
     /// More GPUs at the same per-GPU work (dp doubled with the global batch) never lower the
-    /// tokens per second.
+    /// tokens per second — within one network regime. Doubling out of one server's scale-up
+    /// domain can: each GPU's data-parallel traffic (a ZeRO-3 gather of its weight shard, the
+    /// gradient reduction) does not shrink with dp and moves from NVLink to the NICs, so a
+    /// communication-bound step (tiny per-GPU batches) slows by more than 2× (Llama 3.1 8B, tp
+    /// 2, ZeRO-3, one 2,048-token sequence a replica: dp 4 → 8 crosses the 8-GPU server).
     #[test]
     fn weak_scaling_never_lowers_throughput(c in choice()) {
         let Some((m, w, l)) = build(&c) else { return Ok(()) };
@@ -162,6 +166,10 @@ proptest! {
             return Ok(());
         }
         let cl = cluster(c.gpu, w.precision);
+        let node = u64::from(cl.node_size);
+        if l.gpus() <= node && l2.gpus() > node {
+            return Ok(());
+        }
         let stack = Stack::ALL[c.stack];
         let e1 = evaluate(&Prepared::new(&m, &cl, &w, &Calibration::default(), &stack), &l);
         let e2 = evaluate(&Prepared::new(&m, &cl, &w2, &Calibration::default(), &stack), &l2);
