@@ -545,7 +545,7 @@ pub struct DisaggFleet {
 
 /// The fewest `n` in `1..=cap` for which `ok(n)` holds, assuming it stays true above: doubling,
 /// then bisection. `None` when even `cap` fails.
-fn fewest(cap: u64, ok: &mut dyn FnMut(u64) -> bool) -> Option<u64> {
+pub(crate) fn fewest(cap: u64, ok: &mut dyn FnMut(u64) -> bool) -> Option<u64> {
     let mut hi = 1;
     while !ok(hi) {
         if hi >= cap {

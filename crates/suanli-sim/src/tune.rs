@@ -7,13 +7,13 @@
 //! batch cap bounds the decode step (TPOT) but queues requests (TTFT). Which setting lets the
 //! fewest replicas meet both p99 targets depends on the workload, so each grid point is sized
 //! by simulation — the fewest replicas whose simulated p99s are within the targets, found by
-//! bisection below the default engine's count — and the cheapest wins (ties keep the default,
+//! [`crate::fleet`]'s doubling-then-bisection search up to the default engine's count — and the cheapest wins (ties keep the default,
 //! then the larger knobs).
 
 use serde::Serialize;
 use suanli_core::infer::{Engine, InferCalibration};
 
-use crate::fleet::{FleetPlan, FleetSpec, passes, simulate_slice};
+use crate::fleet::{FleetPlan, FleetSpec, fewest, passes, simulate_slice};
 use crate::sim::SimReport;
 
 /// Batch caps tried, largest first (a tie keeps the larger cap: less queueing under bursts).
@@ -67,24 +67,17 @@ pub fn search_engine(s: &FleetSpec, plan: &FleetPlan) -> Option<EngineSearch> {
             let engine = Engine { max_batch, max_tokens, ..s.engine };
             let spec = FleetSpec { engine, ..s.clone() };
             let found = spec.replica(chip, &plan.config, i, o, &calib).and_then(|r| {
-                let run = |n: u64| simulate_slice(&spec, &reqs, &r, n);
-                // Fewest passing replicas up to the default's count, by bisection.
-                let (mut lo, mut hi) = (1u64, plan.replicas);
-                let mut rep = run(hi);
-                if !passes(&rep, &spec) {
-                    return None;
-                }
-                while lo < hi {
-                    let mid = lo + (hi - lo) / 2;
-                    let r = run(mid);
-                    if passes(&r, &spec) {
-                        hi = mid;
-                        rep = r;
-                    } else {
-                        lo = mid + 1;
+                // Fewest passing replicas up to the default's count, keeping that run's report.
+                let mut best: Option<(u64, SimReport)> = None;
+                let n = fewest(plan.replicas, &mut |n| {
+                    let rep = simulate_slice(&spec, &reqs, &r, n);
+                    let ok = passes(&rep, &spec);
+                    if ok && best.as_ref().is_none_or(|b| n < b.0) {
+                        best = Some((n, rep));
                     }
-                }
-                Some((hi, rep))
+                    ok
+                })?;
+                best.filter(|b| b.0 == n)
             });
             grid.push(KnobRow { max_batch, max_tokens, replicas: found.as_ref().map(|f| f.0) });
             if let Some((n, rep)) = found {
