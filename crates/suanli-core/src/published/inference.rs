@@ -69,15 +69,9 @@ pub fn mlperf_length_points(model: &str) -> Option<(Vec<LengthPoint>, f64, Optio
 }
 
 fn precisions(recipe: &str) -> Option<Precisions> {
+    // FP4 keeps an FP8 KV cache (`Precisions::uniform`), as TensorRT-LLM serves it.
     let p = match recipe {
-        // FP4 checkpoints served by TensorRT-LLM keep an FP8 KV cache.
-        "nvfp4" | "fp4" => {
-            return Some(Precisions {
-                weights: Precision::Fp4,
-                activations: Precision::Fp4,
-                kv: Precision::Fp8,
-            });
-        }
+        "nvfp4" | "fp4" => Precision::Fp4,
         "fp8" => Precision::Fp8,
         "fp16" => Precision::Fp16,
         "bf16" => Precision::Bf16,
