@@ -23,6 +23,11 @@ use crate::metrics::Latency;
 /// Most priority classes.
 pub const MAX_CLASSES: usize = 4;
 
+/// A request's class as an index: classes above the last share its queue and targets.
+pub(crate) fn class_index(class: u8) -> usize {
+    usize::from(class).min(MAX_CLASSES - 1)
+}
+
 /// Latency targets (p99 TTFT, p99 TPOT, seconds) per priority class; `None` where a class has
 /// none of its own (it then takes the run's targets).
 pub type ClassTargets = [Option<(f64, f64)>; MAX_CLASSES];
@@ -74,13 +79,13 @@ impl Waiting {
 
     /// A new arrival of `class`, behind the others of its class.
     pub(crate) fn push_back(&mut self, r: u32, class: u8) {
-        self.queues[usize::from(class).min(MAX_CLASSES - 1)].push_back(r);
+        self.queues[class_index(class)].push_back(r);
         self.len += 1;
     }
 
     /// A preempted sequence, ahead of the others of its class.
     pub(crate) fn push_front(&mut self, r: u32, class: u8) {
-        self.queues[usize::from(class).min(MAX_CLASSES - 1)].push_front(r);
+        self.queues[class_index(class)].push_front(r);
         self.len += 1;
     }
 

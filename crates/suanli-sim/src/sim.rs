@@ -10,7 +10,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeSet, BinaryHeap, HashSet, VecDeque};
 
-use crate::policy::{ClassReport, ClassTargets, MAX_CLASSES, Offload, Waiting};
+use crate::policy::{ClassReport, ClassTargets, MAX_CLASSES, Offload, Waiting, class_index};
 
 use serde::Serialize;
 
@@ -674,8 +674,8 @@ pub(crate) fn summarise(
         |f: &dyn Fn(usize) -> Option<f64>| -> Vec<f64> { measured.iter().filter_map(|&i| f(i)).collect() };
     let tpot_of =
         |i: usize| (reqs[i].output > 1).then(|| (finish[i] - first[i]) / f64::from(reqs[i].output - 1));
-    let targets_of =
-        |i: usize| cfg.class_targets[usize::from(reqs[i].class).min(MAX_CLASSES - 1)].or(cfg.targets);
+    let class = |i: usize| class_index(reqs[i].class);
+    let targets_of = |i: usize| cfg.class_targets[class(i)].or(cfg.targets);
     let meets = |i: usize| match targets_of(i) {
         Some((t_ttft, t_tpot)) => {
             first[i] - reqs[i].arrival_s <= t_ttft && tpot_of(i).unwrap_or(0.0) <= t_tpot
@@ -687,11 +687,12 @@ pub(crate) fn summarise(
     let all: Vec<f64> =
         (0..n).filter(|&i| !finish[i].is_nan()).map(|i| finish[i] - reqs[i].arrival_s).collect();
     // Sorted once each: the percentiles and the CDF both read the sorted samples.
-    let sorted = |f: &dyn Fn(usize) -> Option<f64>| {
-        let mut xs = pick(f);
+    let sorted_in = |ids: &[usize], f: &dyn Fn(usize) -> Option<f64>| {
+        let mut xs: Vec<f64> = ids.iter().filter_map(|&i| f(i)).collect();
         xs.sort_unstable_by(f64::total_cmp);
         xs
     };
+    let sorted = |f: &dyn Fn(usize) -> Option<f64>| sorted_in(&measured, f);
     let (ttft, tpot, e2e) = (
         sorted(&|i| Some(first[i] - reqs[i].arrival_s)),
         sorted(&tpot_of),
@@ -703,30 +704,26 @@ pub(crate) fn summarise(
         tpot_s: quantiles_of_sorted(&tpot),
         e2e_s: quantiles_of_sorted(&e2e),
     };
-    let top = reqs.iter().map(|q| usize::from(q.class).min(MAX_CLASSES - 1)).max().unwrap_or(0);
+    let top = (0..n).map(class).max().unwrap_or(0);
     let classes = if top == 0 {
         Vec::new()
     } else {
         (0..=top)
             .map(|c| {
-                let of = |i: &usize| usize::from(reqs[*i].class).min(MAX_CLASSES - 1) == c;
+                let of = |i: &usize| class(*i) == c;
                 let mine: Vec<usize> = measured.iter().copied().filter(of).collect();
                 let refused = (skip..n).filter(of).filter(|&i| rejected.get(i) == Some(&true)).count();
-                let sorted_of = |f: &dyn Fn(usize) -> Option<f64>| {
-                    let mut xs: Vec<f64> = mine.iter().filter_map(|&i| f(i)).collect();
-                    xs.sort_unstable_by(f64::total_cmp);
-                    latency_of_sorted(&xs)
-                };
+                let latency_of = |f: &dyn Fn(usize) -> Option<f64>| latency_of_sorted(&sorted_in(&mine, f));
                 let ok = mine.iter().filter(|&&i| meets(i)).count();
                 let asked = mine.len() + refused;
                 ClassReport {
                     class: c as u8,
-                    requests: reqs.iter().filter(|q| usize::from(q.class).min(MAX_CLASSES - 1) == c).count(),
+                    requests: (0..n).filter(of).count(),
                     measured: mine.len(),
                     rejected: refused,
                     targets: cfg.class_targets[c].or(cfg.targets),
-                    ttft_s: sorted_of(&|i| Some(first[i] - reqs[i].arrival_s)),
-                    tpot_s: sorted_of(&tpot_of),
+                    ttft_s: latency_of(&|i| Some(first[i] - reqs[i].arrival_s)),
+                    tpot_s: latency_of(&tpot_of),
                     goodput: if asked == 0 { 0.0 } else { ok as f64 / asked as f64 },
                 }
             })
