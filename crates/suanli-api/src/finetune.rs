@@ -82,6 +82,16 @@ pub struct FinetuneRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default)]
     pub no_checkpointing: bool,
+    /// LoRA/QLoRA: copy each layer's checkpoint to host memory and back (Unsloth's
+    /// offloaded gradient checkpointing), so checkpoints do not grow with the depth on the GPU.
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub offload_checkpoints: bool,
+    /// LoRA/QLoRA: compute the loss block by block without storing logits (Cut Cross-Entropy,
+    /// as Unsloth and Liger run it).
+    #[cfg_attr(feature = "clap", arg(long))]
+    #[serde(default)]
+    pub fused_loss: bool,
     /// Prompts per RLHF iteration (default 512).
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
@@ -133,6 +143,8 @@ struct Resolved {
     global_batch: u32,
     micro_batch: u32,
     no_checkpointing: bool,
+    offload_checkpoints: bool,
+    fused_loss: bool,
     prompts: u32,
     prompt_len: u32,
     response_len: u32,
@@ -161,6 +173,8 @@ impl Resolved {
             global_batch: a.global_batch.unwrap_or(64),
             micro_batch: a.micro_batch.unwrap_or(1),
             no_checkpointing: a.no_checkpointing,
+            offload_checkpoints: a.offload_checkpoints,
+            fused_loss: a.fused_loss,
             prompts: a.prompts.unwrap_or(512),
             prompt_len: a.prompt_len.unwrap_or(512),
             response_len: a.response_len.unwrap_or(512),
@@ -375,6 +389,8 @@ fn lora(c: &Ctx<'_>, notes: &mut Vec<String>) -> Result<(FinetuneDocBuilder, boo
         global_batch: a.global_batch,
         seq_len: a.seq_len,
         checkpointing: !a.no_checkpointing,
+        offload_checkpoints: a.offload_checkpoints,
+        fused_loss: a.fused_loss,
         tokens,
     };
     let plan = plan_lora_model_parallel(spec, cluster, &job, &p, tp, 1)
@@ -413,8 +429,15 @@ fn lora(c: &Ctx<'_>, notes: &mut Vec<String>) -> Result<(FinetuneDocBuilder, boo
             })
             .collect(),
         layout: format!(
-            "rank {} on {}, base {:?}, {} GPU(s) data parallel, micro-batch {}, checkpointing {}",
-            a.rank, a.targets, job.base, a.gpus, job.micro_batch, job.checkpointing
+            "rank {} on {}, base {:?}, {} GPU(s) data parallel, micro-batch {}, checkpointing {}{}{}",
+            a.rank,
+            a.targets,
+            job.base,
+            a.gpus,
+            job.micro_batch,
+            job.checkpointing,
+            if job.checkpointing && job.offload_checkpoints { " (offloaded to host)" } else { "" },
+            if job.fused_loss { ", fused loss" } else { "" }
         ),
     };
     Ok((doc, plan.fits, plan.memory.total_gib))

@@ -14,6 +14,7 @@
 
 use serde::Serialize;
 
+use crate::hardware::host_link;
 use crate::model::{ModelSpec, forward_flops_per_token};
 use crate::train::{Cluster, Evaluation, Layout, Prepared, Recompute, evaluate, memory_parts};
 
@@ -155,6 +156,14 @@ pub struct LoraSpec {
     pub seq_len: u32,
     /// Gradient checkpointing (recompute each layer in the backward pass).
     pub checkpointing: bool,
+    /// With checkpointing, each layer's checkpointed input copied to host memory in the
+    /// forward pass and back for the backward pass (Unsloth's `use_gradient_checkpointing =
+    /// "unsloth"`): the GPU holds two checkpoints (the one in use and the one arriving) instead
+    /// of one per layer, and the copies cross the host link.
+    pub offload_checkpoints: bool,
+    /// The loss computed block by block without storing the logits (Cut Cross-Entropy,
+    /// Wijmans et al. 2024, arXiv:2411.09009, which Unsloth and Liger run): no logits memory.
+    pub fused_loss: bool,
     /// Training tokens in total (examples × length × epochs).
     pub tokens: f64,
 }
@@ -210,10 +219,24 @@ pub struct LoraTime {
     pub recompute_s: f64,
     /// Dequantising NF4/int8 weights to bf16 (memory-bound).
     pub dequantise_s: f64,
-    /// Gathering a sharded base, and reducing adapter gradients.
+    /// Gathering a sharded base, reducing adapter gradients, and offloaded checkpoints' copies
+    /// where they outlast the compute they overlap.
     pub comm_s: f64,
     /// Adapter optimizer.
     pub optimizer_s: f64,
+}
+
+/// Bytes the backward pass of one recomputed layer holds beside its activations: the
+/// gradients of the feed-forward intermediates (for a gated FFN the gate and up outputs, both
+/// live when the activation's backward runs; bf16, 2 bytes each) for `tokens` tokens. For MoE
+/// each token's routed and shared experts' intermediates.
+fn backward_working_set(spec: &ModelSpec, tokens: f64) -> f64 {
+    let per_token = match &spec.moe {
+        Some(m) => f64::from(m.active + m.shared) * f64::from(m.expert_ffn),
+        None => f64::from(spec.ffn),
+    };
+    let tensors = spec.ffn_kind.matrices() - 1.0;
+    tensors * 2.0 * per_token * tokens
 }
 
 /// Plans a LoRA or QLoRA job on `cluster`; `prepared` is the training planner's preparation
@@ -281,7 +304,22 @@ pub fn plan_lora_model_parallel(
         uneven_batch: false,
     };
     let e: Evaluation = evaluate(prepared, &layout);
-    let (act_bytes, logits_bytes) = memory_parts(prepared, &layout);
+    let (mut act_bytes, mut logits_bytes) = memory_parts(prepared, &layout);
+    // A checkpoint is one layer's bf16 input: 2 bytes × tokens × hidden ÷ tp.
+    let checkpoint =
+        2.0 * f64::from(job.seq_len) * f64::from(layout.micro_batch) * f64::from(spec.hidden) / f64::from(tp);
+    let stage_layers = f64::from(spec.layers) / f64::from(pp);
+    let offloaded = job.checkpointing && job.offload_checkpoints;
+    if offloaded {
+        act_bytes -= (stage_layers - 2.0).max(0.0) * checkpoint;
+    }
+    if job.checkpointing {
+        act_bytes += backward_working_set(spec, f64::from(job.seq_len) * f64::from(layout.micro_batch))
+            / f64::from(tp);
+    }
+    if job.fused_loss {
+        logits_bytes = 0.0;
+    }
     let shard = if sharded { f64::from(dp) } else { 1.0 } * model_parallel;
     let layer_params = pc.total / f64::from(spec.layers);
     let layer_buffer = match (job.base, sharded) {
@@ -327,6 +365,15 @@ pub fn plan_lora_model_parallel(
     } else {
         0.0
     };
+    // Offloaded checkpoints go out in the forward pass and come back in the backward pass,
+    // overlapped with that micro-batch's compute; the part that sticks out is charged.
+    let offload_s = if offloaded {
+        let (link, _) = host_link(&cluster.accelerator, cluster.arch.as_deref());
+        (m * 2.0 * stage_layers * checkpoint / link - (e.time.compute_s + e.time.recompute_s) * ratio)
+            .max(0.0)
+    } else {
+        0.0
+    };
     let reduce_s = if dp > 1 {
         2.0 * 4.0 * trainable / model_parallel / (cluster.scale_out_bytes_per_s * 0.6)
     } else {
@@ -337,7 +384,7 @@ pub fn plan_lora_model_parallel(
         recompute_s: e.time.recompute_s,
         dequantise_s,
         // The frozen base's tensor-parallel collectives and pipeline sends still run.
-        comm_s: gather_s + reduce_s + e.time.tp_comm_s + e.time.pp_p2p_s,
+        comm_s: gather_s + reduce_s + offload_s + e.time.tp_comm_s + e.time.pp_p2p_s,
         optimizer_s: trainable / model_parallel * 30.0 / (cluster.hbm_bytes_per_s * 0.7),
     };
     let step = breakdown.compute_s

@@ -1,7 +1,9 @@
 //! Hardware: accelerators and the servers that hold them.
 
 mod accelerator;
+mod host_link;
 mod server;
 
 pub use accelerator::{Accelerator, PeakKind};
+pub use host_link::host_link;
 pub use server::{Cpu, Nics, Role, Server};

@@ -9,8 +9,9 @@
 //! - Memory: the longest QLoRA context that fits (binary search over the sequence length with
 //!   `plan_lora`'s memory under the Hugging Face stack: gradient checkpointing on, the loss
 //!   over upcast logits, `train::Stack::HF_TRANSFORMERS`) and "fits"
-//!   rows (1 = fits). Unsloth's rows are refused: it offloads checkpointed activations to CPU
-//!   memory and chunks the loss, which the planner does not model.
+//!   rows (1 = fits). Unsloth's rows run as Unsloth does: each layer's checkpoint offloaded to
+//!   host memory (`use_gradient_checkpointing = "unsloth"`) and the loss fused with the output
+//!   projection (Cut Cross-Entropy), so neither the checkpoints nor the logits grow on the GPU.
 
 use super::csv::{Record, records};
 use super::shape::shape;
@@ -36,6 +37,8 @@ fn lora_spec(rank: u32, base: BaseWeights, gpus: u32, mb: u32, gb: u32, seq: u32
         global_batch: gb,
         seq_len: seq,
         checkpointing: ckpt,
+        offload_checkpoints: false,
+        fused_loss: false,
         tokens: f64::from(gb) * f64::from(seq),
     }
 }
@@ -124,10 +127,14 @@ fn capacity_cluster(c: &Catalog, gpu: &str) -> Result<(Cluster, String), String>
     Ok((cluster_for(c, gpu, Precision::Bf16, &Calibration::default())?, String::new()))
 }
 
-/// The longest sequence (tokens) whose QLoRA step fits, 0 when none does.
-fn longest_fitting(spec: &ModelSpec, cluster: &Cluster, rank: u32) -> Result<u32, String> {
+/// The longest sequence (tokens) whose QLoRA step fits, 0 when none does; `unsloth` runs it
+/// as Unsloth does (checkpoints offloaded to host memory, the loss fused with the output
+/// projection so no logits are stored).
+fn longest_fitting(spec: &ModelSpec, cluster: &Cluster, rank: u32, unsloth: bool) -> Result<u32, String> {
     let fits = |seq: u32| -> Result<bool, String> {
-        let job = lora_spec(rank, BaseWeights::Nf4, 1, 1, 1, seq, true);
+        let mut job = lora_spec(rank, BaseWeights::Nf4, 1, 1, 1, seq, true);
+        job.offload_checkpoints = unsloth;
+        job.fused_loss = unsloth;
         Ok(lora_plan(spec, cluster, &job, Precision::Bf16, &Stack::HF_TRANSFORMERS)?.fits)
     };
     if !fits(1)? {
@@ -152,11 +159,12 @@ fn predict_memory(c: &Catalog, r: &Record, row: &mut PublishedRow) -> Result<(f6
     let (cluster, mut note) = capacity_cluster(c, r.get("gpu"))?;
     match r.get("metric") {
         "max_context_fits" => {
-            if r.get("framework").starts_with("Unsloth") {
-                return Err("Unsloth's offloaded checkpointing and chunked loss are not modelled".into());
+            let unsloth = r.get("framework").starts_with("Unsloth");
+            if unsloth {
+                note.push_str("; checkpoints offloaded to host memory, fused loss (Unsloth)");
             }
             let rank = r.int("lora_rank").unwrap_or(32);
-            let seq = longest_fitting(&spec, &cluster, rank)?;
+            let seq = longest_fitting(&spec, &cluster, rank, unsloth)?;
             if row.published == 0.0 {
                 note.push_str(if seq == 0 { "; agrees: nothing fits" } else { "; disagrees: published OOM" });
             }

@@ -134,6 +134,8 @@ fn extreme_layouts_evaluate_without_wrapping() {
         global_batch: u32::MAX,
         seq_len: 1 << 20,
         checkpointing: true,
+        offload_checkpoints: false,
+        fused_loss: false,
         tokens: 1e15,
     };
     let w = Workload { global_batch: job.global_batch, seq_len: job.seq_len, precision: Precision::Bf16 };

@@ -198,7 +198,7 @@ def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, method: str, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, epochs: Optional[int] = None, examples: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, group_size: Optional[int] = None, iterations: Optional[int] = None, mean_len: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, no_checkpointing: Optional[bool] = None, padded: Optional[bool] = None, placement: Optional[str] = None, ppo_epochs: Optional[int] = None, prompt_len: Optional[int] = None, prompts: Optional[int] = None, rank: Optional[int] = None, response_len: Optional[int] = None, seq_len: Optional[int] = None, targets: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, method: str, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, epochs: Optional[int] = None, examples: Optional[int] = None, fused_loss: Optional[bool] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, group_size: Optional[int] = None, iterations: Optional[int] = None, mean_len: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, no_checkpointing: Optional[bool] = None, offload_checkpoints: Optional[bool] = None, padded: Optional[bool] = None, placement: Optional[str] = None, ppo_epochs: Optional[int] = None, prompt_len: Optional[int] = None, prompts: Optional[int] = None, rank: Optional[int] = None, response_len: Optional[int] = None, seq_len: Optional[int] = None, targets: Optional[str] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`finetune`: full SFT, LoRA, QLoRA, or an RLHF iteration (PPO, GRPO).
 
     Keyword arguments are the request fields of `suanli finetune -f json` and of
@@ -217,6 +217,8 @@ def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
             is sent as its JSON.
         epochs: Epochs over the examples (default 3).
         examples: Training examples (SFT, LoRA; default 100000).
+        fused_loss: LoRA/QLoRA: compute the loss block by block without storing logits (Cut
+            Cross-Entropy, as Unsloth and Liger run it).
         global_batch: Sequences per optimizer step (default 64).
         gpus: GPUs (default 1).
         group_size: Responses per prompt (GRPO, at least 2; default 8).
@@ -225,6 +227,9 @@ def finetune(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None,
         micro_batch: Sequences per GPU per micro-step (LoRA/QLoRA; default 1).
         model_config: A Hugging Face `config.json`, pasted as JSON (instead of `model`).
         no_checkpointing: Turn off gradient checkpointing (LoRA/QLoRA keep it on by default).
+        offload_checkpoints: LoRA/QLoRA: copy each layer's checkpoint to host memory and back
+            (Unsloth's offloaded gradient checkpointing), so checkpoints do not grow with the
+            depth on the GPU.
         padded: Pad every example to `seq_len` instead of packing them.
         placement: RLHF placement: colocated (default) or separated.
         ppo_epochs: Training passes per RLHF iteration (default 2).
