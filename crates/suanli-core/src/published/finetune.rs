@@ -22,7 +22,7 @@ use crate::finetune::{BaseWeights, LoraSpec, Target, plan_lora, plan_lora_model_
 use crate::infer::{Engine, InferCalibration, InferConfig, Precisions, Replica};
 use crate::model::ModelSpec;
 use crate::precision::Precision;
-use crate::train::{Calibration, Cluster, Prepared, Stack, Workload};
+use crate::train::{Calibration, Cluster, Layout, Prepared, Recompute, Stack, Workload, evaluate};
 
 const ALL_LINEAR: [Target; 7] =
     [Target::Q, Target::K, Target::V, Target::O, Target::Gate, Target::Up, Target::Down];
@@ -192,16 +192,44 @@ fn predict_memory(c: &Catalog, r: &Record, row: &mut PublishedRow) -> Result<(f6
                     note = "rank 16, 2,048 tokens, batch 1 per GPU assumed (not published)".into();
                     lora_plan(&spec, &cluster, &job, Precision::Bf16, &Stack::HF_TRANSFORMERS)?.fits
                 }
-                _ => {
-                    return Err(format!(
-                        "`fits` for method `{method}` needs the full fine-tuning layout, not published"
-                    ));
+                "sft" => {
+                    note =
+                        "ZeRO-3 over every GPU (DeepSpeed, as the blog's PEFT/transformers setup), gradient \
+                            checkpointing, 2,048 tokens, batch 1 per GPU assumed (not published)"
+                            .into();
+                    full_finetune_fits(&spec, &cluster, gpus)
                 }
+                _ => return Err(format!("`fits` for method `{method}` is not predicted")),
             };
             Ok((if fits { 1.0 } else { 0.0 }, note))
         }
         m => Err(format!("metric `{m}` not predicted")),
     }
+}
+
+/// Whether full fine-tuning fits `gpus` GPUs data parallel with the weights, gradients and
+/// Adam states sharded over all of them (ZeRO-3) and every layer recomputed, one 2,048-token
+/// sequence a GPU under the Hugging Face stack.
+fn full_finetune_fits(spec: &ModelSpec, cluster: &Cluster, gpus: u32) -> bool {
+    let w = Workload { global_batch: gpus, seq_len: 2048, precision: Precision::Bf16 };
+    let p = Prepared::new(spec, cluster, &w, &Calibration::default(), &Stack::HF_TRANSFORMERS);
+    let layout = Layout {
+        tp: 1,
+        pp: 1,
+        dp: gpus,
+        ep: 1,
+        cp: 1,
+        vp: 1,
+        micro_batch: 1,
+        recompute: Recompute::Full,
+        zero: 3,
+        first_stage_layers: 0,
+        last_stage_layers: 0,
+        etp: 0,
+        hsdp: false,
+        uneven_batch: false,
+    };
+    evaluate(&p, &layout).fits
 }
 
 /// Every row of `memory.csv`.
