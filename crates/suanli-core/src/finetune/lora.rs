@@ -279,6 +279,7 @@ pub fn plan_lora_model_parallel(
         etp: 0,
         hsdp: false,
         uneven_batch: false,
+        offload_layers: 0,
     };
     let e: Evaluation = evaluate(prepared, &layout);
     let (act_bytes, logits_bytes) = memory_parts(prepared, &layout);

@@ -36,6 +36,9 @@ pub struct Cluster {
     pub scale_up_bytes_per_s: f64,
     /// Scale-out bandwidth per GPU, one direction, B/s.
     pub scale_out_bytes_per_s: f64,
+    /// Bandwidth of the GPU's link to host memory, one direction, B/s ([`host_link`]): what
+    /// activation offload ([`super::Layout::offload_layers`]) copies over.
+    pub host_bytes_per_s: f64,
     /// Whether the scale-out figure is an assumption (no NICs catalogued).
     pub scale_out_assumed: bool,
     /// TDP per GPU, W (0 when unpublished).
@@ -45,6 +48,27 @@ pub struct Cluster {
     /// Measured curves for this chip at this precision (the catalog's measured calibration),
     /// replacing the fitted efficiencies where they are present.
     pub measured: Option<Arc<ChipCurves>>,
+}
+
+/// One GPU's link to host memory, bytes/s in one direction. Grace superchips (GH200, GB200,
+/// GB300) reach the Grace CPU's memory over NVLink-C2C, 900 GB/s both ways, 450 GB/s each
+/// way (NVIDIA GH200 Grace Hopper Superchip datasheet); Hopper, Blackwell and AMD CDNA 3/4
+/// boards use PCIe 5.0 × 16, 63 GB/s each way (32 GT/s × 16 lanes, 128b/130b), and older
+/// chips PCIe 4.0 × 16, 31.5 GB/s; pinned copies reach about 85 % of the PCIe figure (NVIDIA
+/// `bandwidthTest` on PCIe Gen5 H100 hosts: 53–55 GB/s), C2C is taken at its link rate. The
+/// same figures as the serving simulator's KV-offload link (`suanli_sim::policy::host_link`),
+/// which should call this one.
+#[must_use]
+pub fn host_link(accelerator: &str, arch: Option<&str>) -> f64 {
+    const PCIE_ACHIEVED: f64 = 0.85;
+    let id = accelerator.to_ascii_lowercase();
+    if ["gh200", "gb200", "gb300"].iter().any(|g| id.starts_with(g)) {
+        return 450e9;
+    }
+    match arch.unwrap_or("") {
+        "hopper" | "blackwell" | "blackwell-ultra" | "cdna3" | "cdna4" => 63e9 * PCIE_ACHIEVED,
+        _ => 31.5e9 * PCIE_ACHIEVED,
+    }
 }
 
 /// Scale-out per GPU assumed when a server lists no NICs: one 200 Gb/s port per GPU.
@@ -120,6 +144,7 @@ impl Cluster {
                     Some(arch) if arch.starts_with("blackwell") && precision == Precision::Fp4 => {
                         calib.gemm_efficiency_blackwell_fp4
                     }
+                    Some("blackwell-ultra") => calib.gemm_efficiency_blackwell_ultra,
                     Some(arch) if arch.starts_with("blackwell") => calib.gemm_efficiency_blackwell,
                     _ => calib.default_gemm_efficiency,
                 })
@@ -130,6 +155,7 @@ impl Cluster {
             scale_up_bytes_per_s: a.scale_up_gbs.v / 2.0 * 1e9,
             scale_out_bytes_per_s: scale_out,
             scale_out_assumed: assumed,
+            host_bytes_per_s: host_link(&a.id, a.arch.as_deref()),
             tdp_w: a.tdp_w.as_ref().map_or(0.0, |f| f.v),
             cloud_usd_per_gpu_hour: a.cloud_usd_per_hour.as_ref().map(|f| f.v),
             measured: None,

@@ -25,7 +25,7 @@ mod search;
 mod time;
 
 pub use calib::{Calibration, SCORE_BYTES, Stack};
-pub use cluster::{Cluster, DEFAULT_SCALE_OUT_GBPS};
+pub use cluster::{Cluster, DEFAULT_SCALE_OUT_GBPS, host_link};
 pub use layout::{Layout, Recompute, Workload, check_stages, uneven_split};
 pub use memory::{MemoryBreakdown, memory_parts};
 pub use report::{Breakdown, ConfigOut, Operating, TrainReport};
