@@ -200,6 +200,11 @@ pub struct Stack {
     /// set `hidden_dropout = attention_dropout = 0`, as do Llama's Hugging Face configs, and
     /// store no masks.
     pub dropout: bool,
+    /// Bytes per gradient element the data-parallel reduction moves: 4 with Megatron's
+    /// default fp32 reduction, 2 where the recipe reduces in bf16 (Megatron-Bridge's
+    /// performance scripts set `grad_reduce_in_fp32 = False` for every model,
+    /// `scripts/performance/configs/*/*_llm_pretrain.py`).
+    pub grad_reduce_bytes: f64,
 }
 
 /// Bytes of traffic per attention-score element when scores are materialised: write the
@@ -223,6 +228,7 @@ impl Stack {
         hierarchical_dispatch: true,
         moe_static_graphs: true,
         dropout: false,
+        grad_reduce_bytes: 2.0,
     };
 
     /// Megatron-Bridge as its NeMo 25.09 to 26.04.01 containers run it (Megatron-Bridge 0.1
@@ -246,6 +252,7 @@ impl Stack {
         hierarchical_dispatch: false,
         moe_static_graphs: false,
         dropout: true,
+        grad_reduce_bytes: 4.0,
     };
 
     /// Megatron-LM as of 2021 (Narayanan et al.): attention scores materialised, no overlap.
@@ -258,6 +265,7 @@ impl Stack {
         hierarchical_dispatch: false,
         moe_static_graphs: false,
         dropout: true,
+        grad_reduce_bytes: 4.0,
     };
 
     /// Hugging Face transformers + PEFT with FlashAttention-2 (2024): unfused elementwise
@@ -272,6 +280,7 @@ impl Stack {
         hierarchical_dispatch: false,
         moe_static_graphs: false,
         dropout: false,
+        grad_reduce_bytes: 4.0,
     };
 
     /// Every preset.

@@ -559,12 +559,14 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         0.0
     };
 
-    // Data-parallel gradient reduction (fp32 gradients, Megatron's default with bf16) and
+    // Data-parallel gradient reduction (the stack's gradient bytes: fp32 by default, bf16 where
+    // the recipe sets `grad_reduce_in_fp32 = False`) and
     // ZeRO parameter gathers (bf16). ZeRO-0/1 reduce once a step, overlapped with the last
     // micro-batch's backward pass; ZeRO-2/3 keep only a gradient shard, so they reduce-scatter
     // every micro-batch, and ZeRO-3 also gathers the weights before each forward and backward,
     // each overlapped with that micro-batch's compute.
     let params = params_per_gpu(p, l);
+    let g = st.grad_reduce_bytes;
     let group = dp.saturating_mul(cp);
     let k = per_node(c.node_size, tp, group);
     let per_mb_backward = layers * (fwd_bwd - compute_f + comm_f);
@@ -572,28 +574,27 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     // the interference of what hides.
     let exposed = |comm: f64, window: f64| (comm - window).max(0.0) + oi * comm.min(window);
     let dp_exposed = match l.zero {
-        0 => exposed(collective(p, 4.0 * params, group, k, 2.0), per_mb_backward),
+        0 => exposed(collective(p, g * params, group, k, 2.0), per_mb_backward),
         1 => {
-            let rs_ag =
-                collective(p, 4.0 * params, group, k, 1.0) + collective(p, 2.0 * params, group, k, 1.0);
+            let rs_ag = collective(p, g * params, group, k, 1.0) + collective(p, 2.0 * params, group, k, 1.0);
             exposed(rs_ag, per_mb_backward)
         }
         2 => {
-            let rs = collective(p, 4.0 * params, group, k, 1.0);
+            let rs = collective(p, g * params, group, k, 1.0);
             m * exposed(rs, per_mb_backward) + collective(p, 2.0 * params, group, k, 1.0)
         }
         _ if l.hsdp => {
             // Shard inside the server, then all-reduce each shard's gradients across the
             // servers' replicas once a step (overlapped with the last backward pass).
             let s = shard_ranks(p, l) as u32;
-            let rs = collective(p, 4.0 * params, s, s, 1.0);
+            let rs = collective(p, g * params, s, s, 1.0);
             let ag = collective(p, 2.0 * params, s, s, 1.0);
             let replicas = (group / s.max(1)).max(1);
-            let across = collective(p, 4.0 * params / f64::from(s.max(1)), replicas, 1, 2.0);
+            let across = collective(p, g * params / f64::from(s.max(1)), replicas, 1, 2.0);
             m * exposed(rs + 2.0 * ag, stage) + exposed(across, per_mb_backward)
         }
         _ => {
-            let rs = collective(p, 4.0 * params, group, k, 1.0);
+            let rs = collective(p, g * params, group, k, 1.0);
             let ag = collective(p, 2.0 * params, group, k, 1.0);
             m * exposed(rs + 2.0 * ag, stage)
         }
