@@ -158,10 +158,9 @@ pub(crate) fn evaluate_published(
                 .map(|layout| evaluate(&p, &layout))
                 .find(|e| e.fits);
             if let Some(e) = fits {
-                notes.push(format!(
-                    "activations of {} layers offloaded to host memory",
-                    e.layout.offload_layers
-                ));
+                let n = e.layout.offload_layers;
+                let layers = if n == 1 { "layer" } else { "layers" };
+                notes.push(format!("activations of {n} {layers} offloaded to host memory"));
                 evals.push(e);
             }
         }
