@@ -101,6 +101,14 @@ pub struct TrainRequest {
     #[cfg_attr(feature = "clap", arg(long))]
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub uneven_batch: bool,
+    /// Layers of each pipeline stage whose activations are offloaded to host memory during
+    /// the forward pass and fetched back for the backward (Megatron-Core's
+    /// `cpu_offloading_num_layers`; Megatron-Bridge's FSDP recipes on GB200 and GB300 use it
+    /// in place of recomputation): over NVLink-C2C on Grace superchips, PCIe elsewhere.
+    /// Fewer than a stage's layers, with vp 1. Default 0: none.
+    #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offload_layers: Option<u32>,
     /// Tokens per sequence (default 4096, at most the model's context).
     #[cfg_attr(feature = "clap", arg(long, value_parser = crate::count::parse_u32))]
     #[serde(default)]
@@ -177,6 +185,23 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
         }
     }
     let (first, last) = stage_fields(a, m)?;
+    if let Some(n) = a.offload_layers.filter(|&n| n > 0) {
+        let stage = m.layers / a.pp.unwrap_or(1).max(1);
+        if n >= stage {
+            return Err(ApiError::invalid(
+                "offload_layers",
+                n,
+                format!("fewer than the layers of a pipeline stage ({stage} of {} layers)", m.layers),
+            ));
+        }
+        if a.vp.is_some_and(|vp| vp > 1) {
+            return Err(ApiError::invalid(
+                "offload_layers",
+                n,
+                "0 with vp above 1 (offload needs plain 1F1B)",
+            ));
+        }
+    }
     if let Some(pp) = a.pp {
         if pp > m.layers {
             return Err(ApiError::invalid("pp", pp, format!("at most the layers ({})", m.layers)));
@@ -200,6 +225,7 @@ fn check_fixed(a: &TrainRequest, m: &ModelSpec, seq: u32, global_batch: u32) -> 
             etp: 0,
             hsdp: false,
             uneven_batch: false,
+            offload_layers: 0,
         };
         check_stages(&probe, m.layers, "request").map_err(ApiError::from)?;
     }
@@ -459,6 +485,7 @@ fn train_with(
         etp: a.etp,
         hsdp: hsdp(a)?,
         uneven_batch: a.uneven_batch,
+        offload_layers: a.offload_layers.unwrap_or(0),
     };
     let cands = Candidates::try_new(&spec, &w, &constraints, cluster.node_size)?;
     if cands.outer.is_empty() {

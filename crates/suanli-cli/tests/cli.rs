@@ -1568,3 +1568,44 @@ fn sweep_bad_input() {
     let e = fails(&with(&["--precision", "fp9"]));
     assert!(e.contains("fp9"), "{e}");
 }
+
+/// Megatron-Bridge's Llama 3 70B recipe on 64 GB200 (FSDP, micro-batch 2 of 8,192 tokens at
+/// FP8, no recomputation) keeps every activation only by offloading 40 of the 80 layers' to
+/// the Grace CPU's memory: `--offload-layers` fits it; a count of no fewer than the layers is
+/// refused naming the flag.
+#[test]
+fn train_70b_fsdp_with_activation_offload_on_gb200() {
+    let base = [
+        "train",
+        "-m",
+        "llama3.1-70b",
+        "--gpu",
+        "gb200",
+        "--gpus",
+        "64",
+        "--tp",
+        "1",
+        "--pp",
+        "1",
+        "--sharding",
+        "fsdp",
+        "--micro-batch",
+        "2",
+        "--global-batch",
+        "256",
+        "--seq-len",
+        "8192",
+        "--precision",
+        "fp8",
+        "--recompute",
+        "none",
+    ];
+    let with =
+        |extra: &[&'static str]| -> Vec<&str> { base.iter().copied().chain(extra.iter().copied()).collect() };
+    let v = json(&with(&["--offload-layers", "40", "-f", "json"]));
+    assert_eq!(v["config"]["offload_layers"], 40, "{v}");
+    assert_eq!(v["fits"], true, "{v}");
+    assert!(v["memory_gib_per_gpu"].as_f64().expect("memory") < 186.0, "{v}");
+    let e = fails(&with(&["--offload-layers", "80"]));
+    assert!(e.contains("--offload-layers") && e.contains("80 layers"), "{e}");
+}

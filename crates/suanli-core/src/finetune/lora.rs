@@ -14,7 +14,6 @@
 
 use serde::Serialize;
 
-use crate::hardware::host_link;
 use crate::model::{ModelSpec, forward_flops_per_token};
 use crate::train::{Cluster, Evaluation, Layout, Prepared, Recompute, evaluate, memory_parts};
 
@@ -302,6 +301,7 @@ pub fn plan_lora_model_parallel(
         etp: 0,
         hsdp: false,
         uneven_batch: false,
+        offload_layers: 0,
     };
     let e: Evaluation = evaluate(prepared, &layout);
     let (mut act_bytes, mut logits_bytes) = memory_parts(prepared, &layout);
@@ -368,8 +368,8 @@ pub fn plan_lora_model_parallel(
     // Offloaded checkpoints go out in the forward pass and come back in the backward pass,
     // overlapped with that micro-batch's compute; the part that sticks out is charged.
     let offload_s = if offloaded {
-        let (link, _) = host_link(&cluster.accelerator, cluster.arch.as_deref());
-        (m * 2.0 * stage_layers * checkpoint / link - (e.time.compute_s + e.time.recompute_s) * ratio)
+        (m * 2.0 * stage_layers * checkpoint / cluster.host_bytes_per_s
+            - (e.time.compute_s + e.time.recompute_s) * ratio)
             .max(0.0)
     } else {
         0.0

@@ -228,6 +228,7 @@ fn full_finetune_fits(spec: &ModelSpec, cluster: &Cluster, gpus: u32) -> bool {
         etp: 0,
         hsdp: false,
         uneven_batch: false,
+        offload_layers: 0,
     };
     evaluate(&p, &layout).fits
 }

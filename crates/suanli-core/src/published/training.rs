@@ -112,6 +112,7 @@ pub(crate) fn evaluate_published(
             etp: u32::from(spec.moe.is_some()),
             hsdp: false,
             uneven_batch: false,
+            offload_layers: 0,
         };
         if first > 0 && l.mtp {
             // The last stage also runs the MTP block (about a layer and a second output head)
@@ -138,13 +139,31 @@ pub(crate) fn evaluate_published(
         }
         let zero = if l.fsdp { 3 } else { 1 };
         let options: Vec<Recompute> = l.recompute.map_or(Recompute::ALL.to_vec(), |r| vec![r]);
-        let evals: Vec<Evaluation> = options
-            .into_iter()
-            .map(|recompute| {
+        let mut evals: Vec<Evaluation> = options
+            .iter()
+            .map(|&recompute| {
                 let layout = Layout { recompute, zero, ..probe(first, last) };
                 evaluate(&p, &layout)
             })
             .collect();
+        // Megatron-Bridge's FSDP recipes offload the activations of some layers to host memory
+        // instead of recomputing (`cpu_offloading_num_layers`: 40 of Llama 3 70B's 80 layers on
+        // GB200, 20 on GB300, 5 on B200, `scripts/performance/configs/llama/
+        // llama3_workload_base_configs.py`), as many as the memory needs: the fewest offloaded
+        // layers that fit without recomputation joins the options.
+        if l.fsdp && options.contains(&Recompute::None) {
+            let base = Layout { recompute: Recompute::None, zero, ..probe(first, last) };
+            let fits = (1..spec.layers / pp)
+                .map(|n| Layout { offload_layers: n, ..base })
+                .map(|layout| evaluate(&p, &layout))
+                .find(|e| e.fits);
+            if let Some(e) = fits {
+                let n = e.layout.offload_layers;
+                let layers = if n == 1 { "layer" } else { "layers" };
+                notes.push(format!("activations of {n} {layers} offloaded to host memory"));
+                evals.push(e);
+            }
+        }
         let fastest = |fit: bool| {
             evals
                 .iter()
@@ -185,6 +204,7 @@ pub(crate) fn evaluate_published(
         etp: None,
         hsdp: if l.fsdp { Some(false) } else { None },
         uneven_batch: false,
+        offload_layers: 0,
     };
     let cands = Candidates::new(spec, w, &cons, cluster.node_size);
     let best = search(&p, &cands, Objective::Fastest)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::calibration::ChipCurves;
 use crate::catalog::Catalog;
 use crate::error::Error;
-use crate::hardware::{Accelerator, PeakKind, Server};
+use crate::hardware::{Accelerator, PeakKind, Server, host_link};
 use crate::precision::Precision;
 
 use super::calib::Calibration;
@@ -36,6 +36,9 @@ pub struct Cluster {
     pub scale_up_bytes_per_s: f64,
     /// Scale-out bandwidth per GPU, one direction, B/s.
     pub scale_out_bytes_per_s: f64,
+    /// Bandwidth of the GPU's link to host memory, one direction, B/s ([`crate::hardware::host_link`]): what
+    /// activation offload ([`super::Layout::offload_layers`]) copies over.
+    pub host_bytes_per_s: f64,
     /// Whether the scale-out figure is an assumption (no NICs catalogued).
     pub scale_out_assumed: bool,
     /// TDP per GPU, W (0 when unpublished).
@@ -120,6 +123,7 @@ impl Cluster {
                     Some(arch) if arch.starts_with("blackwell") && precision == Precision::Fp4 => {
                         calib.gemm_efficiency_blackwell_fp4
                     }
+                    Some("blackwell-ultra") => calib.gemm_efficiency_blackwell_ultra,
                     Some(arch) if arch.starts_with("blackwell") => calib.gemm_efficiency_blackwell,
                     _ => calib.default_gemm_efficiency,
                 })
@@ -130,6 +134,7 @@ impl Cluster {
             scale_up_bytes_per_s: a.scale_up_gbs.v / 2.0 * 1e9,
             scale_out_bytes_per_s: scale_out,
             scale_out_assumed: assumed,
+            host_bytes_per_s: host_link(&a.id, a.arch.as_deref()).0,
             tdp_w: a.tdp_w.as_ref().map_or(0.0, |f| f.v),
             cloud_usd_per_gpu_hour: a.cloud_usd_per_hour.as_ref().map(|f| f.v),
             measured: None,

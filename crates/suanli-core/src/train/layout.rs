@@ -93,6 +93,14 @@ pub struct Layout {
     /// 1F1B (vp 1). False: Megatron's rule, dp × micro_batch divides the global batch.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub uneven_batch: bool,
+    /// Layers of each pipeline stage whose activations are offloaded to host memory
+    /// (Megatron-Core's `cpu_offloading_num_layers`, activations only): copied to the host
+    /// during the layer's forward pass and back before its backward pass over the GPU's host
+    /// link ([`super::Cluster::host_bytes_per_s`]: NVLink-C2C on Grace superchips, PCIe
+    /// elsewhere), overlapped with compute, so they hold no GPU memory between the passes.
+    /// Fewer than the stage's layers; needs plain 1F1B (vp 1). 0: none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub offload_layers: u32,
 }
 
 #[allow(clippy::trivially_copy_pass_by_ref)]
@@ -209,6 +217,19 @@ impl Layout {
             return bad("tp", self.tp, format!("a divisor of the attention heads ({})", m.heads));
         }
         check_stages(self, m.layers, origin)?;
+        if self.offload_layers > 0 {
+            let (f, mid, la) = self.stage_layers(m.layers);
+            let layers = [f, mid, la].into_iter().filter(|&n| n > 0).min().unwrap_or(0);
+            if self.vp > 1 || self.offload_layers >= layers {
+                return bad(
+                    "offload_layers",
+                    self.offload_layers,
+                    format!(
+                        "fewer than the layers of a pipeline stage ({layers}), with vp 1 (Megatron-Core offloads whole layers of one model chunk)"
+                    ),
+                );
+            }
+        }
         if w.seq_len % self.cp != 0 {
             return bad("cp", self.cp, format!("a divisor of the sequence length ({})", w.seq_len));
         }

@@ -12,6 +12,8 @@
 //! - Logits at the loss take the stack's bytes per element (4 for a fused fp32 loss); the
 //!   allocator's fragmentation adds a fraction of the tensors, the CUDA context and NCCL
 //!   buffers a fixed reserve.
+//! - Activation offload (`offload_layers`) moves those layers' activations to host memory
+//!   between the forward and backward passes; one layer's copy in flight stays on the GPU.
 //! - 1F1B keeps `min(pp, m)` micro-batches in flight on the first stage; interleaving adds a
 //!   factor `1 + (pp − 1)/(pp·vp)` (Korthikanti et al. 2022, section 4.2.3).
 
@@ -89,7 +91,12 @@ fn activations_and_logits(p: &Prepared, l: &Layout, micro_batches: u32) -> (f64,
     let pp = f64::from(l.pp);
     let in_flight = f64::from(l.pp.min(micro_batches));
     let interleave = if l.vp > 1 { 1.0 + (pp - 1.0) / (pp * f64::from(l.vp)) } else { 1.0 };
-    let mut act = layers * in_flight * interleave * activation_bytes_per_layer(p, l, l.recompute);
+    // Offloaded layers' activations wait in host memory; one layer's stays on the GPU while
+    // its copy is in flight.
+    let offloaded = f64::from(l.offload_layers).min(layers);
+    let staged = if offloaded > 0.0 { 1.0 } else { 0.0 };
+    let mut act = ((layers - offloaded) * in_flight * interleave + staged)
+        * activation_bytes_per_layer(p, l, l.recompute);
     if l.recompute == Recompute::Full {
         // The layer being recomputed holds its full activations during its backward pass.
         act += activation_bytes_per_layer(p, l, Recompute::Selective);

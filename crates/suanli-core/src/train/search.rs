@@ -49,6 +49,10 @@ pub struct Constraints {
     /// GPU count or `dp` fixes is taken unevenly; a free dp is still searched over the
     /// batch's divisors.
     pub uneven_batch: bool,
+    /// Layers of each stage whose activations go to host memory ([`Layout::offload_layers`]),
+    /// fixed, not searched (0: none); layouts it does not fit (vp > 1, a stage of no more
+    /// layers) are left out.
+    pub offload_layers: u32,
 }
 
 /// Every divisor of `n`, ascending, from its prime factorisation (trial division up to
@@ -211,6 +215,7 @@ impl Candidates {
                         etp: 0,
                         hsdp: false,
                         uneven_batch: false,
+                        offload_layers: 0,
                     };
                     let (f, mid, la) = probe.stage_layers(spec.layers);
                     let vps = choose(c.vp, || {
@@ -295,6 +300,16 @@ impl Candidates {
         let Some((first_stage_layers, last_stage_layers)) = stage_split(&self.c, self.layers, pp) else {
             return;
         };
+        if self.c.offload_layers > 0 {
+            let shortest = if first_stage_layers == 0 && last_stage_layers == 0 {
+                self.layers / pp
+            } else {
+                first_stage_layers.min(last_stage_layers)
+            };
+            if vp > 1 || self.c.offload_layers >= shortest {
+                return;
+            }
+        }
         let batch = self.global_batch;
         let mbs = choose(self.c.micro_batch, || micro_batches_for(batch, dp, self.c.uneven_batch));
         let ranks = u64::from(tp) * u64::from(dp) * u64::from(cp);
@@ -371,6 +386,7 @@ impl Candidates {
                             etp,
                             hsdp,
                             uneven_batch,
+                            offload_layers: self.c.offload_layers,
                         });
                     }
                 }
@@ -431,6 +447,7 @@ fn stage_split(c: &Constraints, layers: u32, pp: u32) -> Option<(u32, u32)> {
                 etp: 0,
                 hsdp: false,
                 uneven_batch: false,
+                offload_layers: 0,
             };
             super::layout::check_stages(&probe, layers, "search").ok()?;
             Some((probe.first_stage_layers, probe.last_stage_layers))

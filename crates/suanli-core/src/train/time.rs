@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::calib::{Calibration, SCORE_BYTES, Stack};
 use super::cluster::Cluster;
 use super::layout::{Layout, Recompute, Workload};
-use super::memory::{MemoryBreakdown, memory, params_per_gpu, shard_ranks};
+use super::memory::{MemoryBreakdown, activation_bytes_per_layer, memory, params_per_gpu, shard_ranks};
 use crate::calibration::{GemmMix, layer_shapes, nearest_mix};
 use crate::model::{FfnKind, ModelSpec, attention_flops_per_token, forward_flops_per_token};
 
@@ -145,7 +145,11 @@ impl Prepared {
         // element in FP8 / MXFP8, half in FP4) in place of the bf16 tensor (2 bytes): the
         // four inputs above shrink by `2 − bytes` each (TE `Linear` / `LayerNormLinear`
         // forward: the quantised `inputmat` is what is saved for backward).
+        // Without dropout the two 1-byte masks (one in the attention's 7, one in the MLP's 3)
+        // are not stored ([`Stack::dropout`]).
+        let masks = if stack.dropout { 0.0 } else { 2.0 };
         let activation_coefficient = 7.0 + 4.0 * kv_ratio + 4.0 + 3.0 + per_width * ffn_width / h
+            - masks
             - quantised * (2.0 - w.precision.bytes()) / h;
         Prepared {
             layers,
@@ -219,7 +223,8 @@ impl Prepared {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
 pub struct TimeBreakdown {
     /// GEMMs, attention core, elementwise kernels and launch overhead of all micro-batches
-    /// (forward and backward), excluding recomputation and the pipeline bubble.
+    /// (forward and backward), with what activation-offload copies leave exposed, excluding
+    /// recomputation and the pipeline bubble.
     pub compute_s: f64,
     /// Recomputation.
     pub recompute_s: f64,
@@ -457,14 +462,41 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         let bw = if k >= cp {
             c.scale_up_bytes_per_s * cal.scale_up_bus_efficiency
         } else {
-            c.scale_out_bytes_per_s * cal.collective_efficiency
+            c.scale_out_bytes_per_s * cal.p2p_efficiency
         };
         let ring = f64::from(cp - 1) * kv / bw;
         (ring - attn).max(0.0) + oi * ring.min(attn)
     } else {
         0.0
     };
+    // Backward: the ring passes the keys and values again with their gradients (twice the
+    // bytes), behind the attention backward (`attention_backward_ratio` times the forward).
+    let cp_b = if cp > 1 {
+        let kv = tokens * 2.0 * p.kv_dim * 2.0 / t;
+        let k = per_node(c.node_size, tp, cp);
+        let bw = if k >= cp {
+            c.scale_up_bytes_per_s * cal.scale_up_bus_efficiency
+        } else {
+            c.scale_out_bytes_per_s * cal.p2p_efficiency
+        };
+        let ring = 2.0 * f64::from(cp - 1) * kv / bw;
+        let window = attn_bwd * attn;
+        (ring - window).max(0.0) + oi * ring.min(window)
+    } else {
+        0.0
+    };
     let comm_f = tp_f + ep_f + cp_f;
+    // Activation offload: an offloaded layer's activations go to host memory during its
+    // forward pass and come back during the backward pass of the layer after it, each copy
+    // hidden behind that compute where the host link keeps up (plus the interference of the
+    // copy engines' HBM traffic).
+    let offload = if l.offload_layers > 0 {
+        let copy = activation_bytes_per_layer(p, l, l.recompute) / c.host_bytes_per_s;
+        let hide = |window: f64| (copy - window).max(0.0) + oi * copy.min(window);
+        hide(compute_f) + hide(fwd_bwd - compute_f)
+    } else {
+        0.0
+    };
     // Selective recomputation re-runs the attention core forward: the fused kernel, or the
     // unfused QKᵀ, softmax, dropout and AV with their score traffic (Korthikanti et al. 2022,
     // section 4.2.2).
@@ -490,7 +522,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
             },
             f64::from(l.last_stage_layers),
         );
-        let per_layer = fwd_bwd + recompute + 2.0 * (tp_f + ep_f + cp_f);
+        let per_layer = fwd_bwd + recompute + 2.0 * (tp_f + ep_f) + cp_f + cp_b;
         let embed = 3.0 * tokens * p.hidden * 4.0 / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
         let first = f * per_layer + embed;
         let last = la * per_layer + output;
@@ -507,10 +539,11 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     };
     let stage_compute = layers * fwd_bwd + ends;
     let stage_recompute = layers * recompute;
+    let stage_offload = f64::from(l.offload_layers).min(layers) * offload;
     let stage_tp = layers * 2.0 * tp_f;
     let stage_ep = layers * 2.0 * ep_f;
-    let stage_cp = layers * 2.0 * cp_f;
-    let stage = stage_compute + stage_recompute + stage_tp + stage_ep + stage_cp;
+    let stage_cp = layers * (cp_f + cp_b);
+    let stage = stage_compute + stage_recompute + stage_tp + stage_ep + stage_cp + stage_offload;
     let bubble = f64::from(pp - 1) / f64::from(vp) * stage;
 
     // Pipeline sends: activations forward, gradients backward, vp times per micro-batch.
@@ -526,12 +559,14 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         0.0
     };
 
-    // Data-parallel gradient reduction (fp32 gradients, Megatron's default with bf16) and
+    // Data-parallel gradient reduction (the stack's gradient bytes: fp32 by default, bf16 where
+    // the recipe sets `grad_reduce_in_fp32 = False`) and
     // ZeRO parameter gathers (bf16). ZeRO-0/1 reduce once a step, overlapped with the last
     // micro-batch's backward pass; ZeRO-2/3 keep only a gradient shard, so they reduce-scatter
     // every micro-batch, and ZeRO-3 also gathers the weights before each forward and backward,
     // each overlapped with that micro-batch's compute.
     let params = params_per_gpu(p, l);
+    let g = st.grad_reduce_bytes;
     let group = dp.saturating_mul(cp);
     let k = per_node(c.node_size, tp, group);
     let per_mb_backward = layers * (fwd_bwd - compute_f + comm_f);
@@ -539,28 +574,27 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     // the interference of what hides.
     let exposed = |comm: f64, window: f64| (comm - window).max(0.0) + oi * comm.min(window);
     let dp_exposed = match l.zero {
-        0 => exposed(collective(p, 4.0 * params, group, k, 2.0), per_mb_backward),
+        0 => exposed(collective(p, g * params, group, k, 2.0), per_mb_backward),
         1 => {
-            let rs_ag =
-                collective(p, 4.0 * params, group, k, 1.0) + collective(p, 2.0 * params, group, k, 1.0);
+            let rs_ag = collective(p, g * params, group, k, 1.0) + collective(p, 2.0 * params, group, k, 1.0);
             exposed(rs_ag, per_mb_backward)
         }
         2 => {
-            let rs = collective(p, 4.0 * params, group, k, 1.0);
+            let rs = collective(p, g * params, group, k, 1.0);
             m * exposed(rs, per_mb_backward) + collective(p, 2.0 * params, group, k, 1.0)
         }
         _ if l.hsdp => {
             // Shard inside the server, then all-reduce each shard's gradients across the
             // servers' replicas once a step (overlapped with the last backward pass).
             let s = shard_ranks(p, l) as u32;
-            let rs = collective(p, 4.0 * params, s, s, 1.0);
+            let rs = collective(p, g * params, s, s, 1.0);
             let ag = collective(p, 2.0 * params, s, s, 1.0);
             let replicas = (group / s.max(1)).max(1);
-            let across = collective(p, 4.0 * params / f64::from(s.max(1)), replicas, 1, 2.0);
+            let across = collective(p, g * params / f64::from(s.max(1)), replicas, 1, 2.0);
             m * exposed(rs + 2.0 * ag, stage) + exposed(across, per_mb_backward)
         }
         _ => {
-            let rs = collective(p, 4.0 * params, group, k, 1.0);
+            let rs = collective(p, g * params, group, k, 1.0);
             let ag = collective(p, 2.0 * params, group, k, 1.0);
             m * exposed(rs + 2.0 * ag, stage)
         }
@@ -590,7 +624,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         memory: mem,
         step_time_s: step,
         time: TimeBreakdown {
-            compute_s: m * stage_compute,
+            compute_s: m * (stage_compute + stage_offload),
             recompute_s: m * stage_recompute,
             tp_comm_s: m * stage_tp,
             ep_comm_s: m * stage_ep,

@@ -27,6 +27,7 @@ fn layout(tp: u32, pp: u32, dp: u32, first: u32, last: u32) -> Layout {
         etp: 0,
         hsdp: false,
         uneven_batch: false,
+        offload_layers: 0,
     }
 }
 

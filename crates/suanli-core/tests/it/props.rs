@@ -114,6 +114,7 @@ fn build(c: &Choice) -> Option<(ModelSpec, Workload, Layout)> {
         etp: 0,
         hsdp: false,
         uneven_batch: false,
+        offload_layers: 0,
     };
     l.check(&m, &w, "prop").ok()?;
     Some((m, w, l))
@@ -334,6 +335,7 @@ fn layout_check_never_wraps() {
             etp: 0,
             hsdp: false,
             uneven_batch: false,
+            offload_layers: 0,
         };
         let _ = l.check(&m, &w, "cli");
         let _ = l.micro_batches(&w);

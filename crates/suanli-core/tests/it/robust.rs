@@ -120,6 +120,7 @@ fn extreme_layouts_evaluate_without_wrapping() {
             etp: 0,
             hsdp: false,
             uneven_batch: false,
+            offload_layers: 0,
         };
         let e = evaluate(&p, &l);
         assert!(e.gpus >= u64::from(dp), "{l:?}: no wrapped GPU count");

@@ -44,6 +44,7 @@ fn layout(tp: u32, pp: u32, dp: u32, micro_batch: u32, recompute: Recompute, zer
         etp: 0,
         hsdp: false,
         uneven_batch: false,
+        offload_layers: 0,
     }
 }
 
@@ -316,4 +317,75 @@ fn megatron_bridge_releases_map_to_their_stack() {
     assert_eq!(of("Megatron-Bridge main"), None);
     assert_eq!(Stack::by_name("megatron-bridge-26.04"), Some(Stack::MEGATRON_BRIDGE_26_04));
     assert!(Stack::accepted().ends_with("legacy or megatron-bridge-26.04"), "{}", Stack::accepted());
+}
+
+/// Llama 3.1 70B on 64 GPUs with FSDP (ZeRO-3), micro-batch 2 of 8,192 tokens at FP8, as
+/// Megatron-Bridge's GB200 recipe runs it.
+fn fsdp_70b(offload_layers: u32, recompute: Recompute) -> Layout {
+    Layout { offload_layers, ..layout(1, 1, 64, 2, recompute, 3) }
+}
+
+const FSDP_70B: Workload = Workload { global_batch: 256, seq_len: 8192, precision: Precision::Fp8 };
+
+#[test]
+fn activation_offload_fits_what_keeping_every_activation_does_not() {
+    let s = setup("llama3.1-70b", "gb200", Precision::Fp8);
+    let keep = eval(&s, &FSDP_70B, Stack::MODERN, fsdp_70b(0, Recompute::None));
+    let offload = eval(&s, &FSDP_70B, Stack::MODERN, fsdp_70b(40, Recompute::None));
+    let full = eval(&s, &FSDP_70B, Stack::MODERN, fsdp_70b(0, Recompute::Full));
+    assert!(!keep.fits, "80 layers of activations: {:.0} GiB", keep.memory.total_gib);
+    assert!(offload.fits, "40 layers offloaded: {:.0} GiB", offload.memory.total_gib);
+    // 40 of 80 layers' activations leave the GPU, one layer's copy in flight stays.
+    let per_layer = keep.memory.activations_gib / 80.0;
+    let moved = keep.memory.activations_gib - offload.memory.activations_gib;
+    assert!((moved / per_layer - 39.0).abs() < 1e-6, "{moved:.1} GiB moved, {per_layer:.2} a layer");
+    // Over NVLink-C2C the copies hide behind the layers' compute: faster than recomputing.
+    assert!(
+        offload.step_time_s < 0.9 * full.step_time_s,
+        "offload {:.2} s, full recomputation {:.2} s",
+        offload.step_time_s,
+        full.step_time_s
+    );
+    assert!(offload.step_time_s < 1.05 * keep.step_time_s, "{} vs {}", offload.step_time_s, keep.step_time_s);
+}
+
+#[test]
+fn activation_offload_over_pcie_is_exposed_where_nvlink_c2c_hides_it() {
+    // The same job on B200 (PCIe 5.0 to the host, 54 GB/s) and GB200 (C2C, 450 GB/s): the
+    // copies of one layer's activations outlast its compute over PCIe.
+    let cost = |gpu: &str| {
+        let s = setup("llama3.1-70b", gpu, Precision::Fp8);
+        let keep = eval(&s, &FSDP_70B, Stack::MODERN, fsdp_70b(0, Recompute::None));
+        let offload = eval(&s, &FSDP_70B, Stack::MODERN, fsdp_70b(20, Recompute::None));
+        offload.step_time_s / keep.step_time_s - 1.0
+    };
+    let (c2c, pcie) = (cost("gb200"), cost("b200"));
+    assert!(c2c < 0.05, "C2C: +{:.1} %", c2c * 100.0);
+    assert!(pcie > 4.0 * c2c && pcie > 0.1, "PCIe: +{:.1} %, C2C +{:.1} %", pcie * 100.0, c2c * 100.0);
+}
+
+#[test]
+fn activation_offload_needs_fewer_layers_than_a_stage_and_plain_1f1b() {
+    let s = setup("llama3.1-70b", "gb200", Precision::Fp8);
+    let w = FSDP_70B;
+    let all = fsdp_70b(80, Recompute::None);
+    let e = all.check(&s.spec, &w, "test").expect_err("every layer offloaded");
+    assert!(e.to_string().contains("offload_layers") && e.to_string().contains("80"), "{e}");
+    let interleaved = Layout { offload_layers: 2, vp: 2, zero: 1, ..layout(1, 4, 16, 1, Recompute::None, 1) };
+    let e = interleaved.check(&s.spec, &w, "test").expect_err("vp 2");
+    assert!(e.to_string().contains("vp 1"), "{e}");
+}
+
+#[test]
+fn dropout_masks_are_stored_only_by_stacks_that_train_with_dropout() {
+    // Two 1-byte masks per element of s·b·h a layer (Korthikanti et al.'s 34 includes them);
+    // recipes without dropout store none.
+    let s = setup("llama3.1-8b", "h100-sxm", Precision::Bf16);
+    let w = Workload { global_batch: 64, seq_len: 4096, precision: Precision::Bf16 };
+    let l = layout(2, 1, 4, 2, Recompute::Selective, 1);
+    let with = eval(&s, &w, Stack { dropout: true, ..Stack::MODERN }, l);
+    let without = eval(&s, &w, Stack::MODERN, l);
+    let masks = 2.0 * 4096.0 * 2.0 * 4096.0 / 2.0 * 32.0 / f64::from(1u32 << 30);
+    let diff = with.memory.activations_gib - without.memory.activations_gib;
+    assert!((diff - masks).abs() < 1e-9, "{diff} GiB vs {masks} GiB of masks");
 }

@@ -130,7 +130,7 @@ def infer(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
     """
     ...
 
-def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, etp: Optional[int] = None, first_stage_layers: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, last_stage_layers: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, sharding: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, uneven_batch: Optional[bool] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
+def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *, gpu: str, calibration: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, cp: Optional[int] = None, days: Optional[float] = None, dp: Optional[int] = None, ep: Optional[int] = None, etp: Optional[int] = None, first_stage_layers: Optional[int] = None, global_batch: Optional[int] = None, gpus: Optional[int] = None, last_stage_layers: Optional[int] = None, micro_batch: Optional[int] = None, model_config: Optional[Mapping[str, Any]] = None, offload_layers: Optional[int] = None, power_utilisation: Optional[float] = None, pp: Optional[int] = None, precision: Optional[str] = None, pue: Optional[float] = None, recompute: Optional[str] = None, seq_len: Optional[int] = None, server: Optional[str] = None, sharding: Optional[str] = None, stack: Optional[str] = None, tokens: Optional[float] = None, top: Optional[int] = None, tp: Optional[int] = None, uneven_batch: Optional[bool] = None, vp: Optional[int] = None, zero: Optional[int] = None, catalog: Union[str, os.PathLike, Mapping[str, Any], Sequence[Any], None] = None) -> Dict[str, Any]:
     """`train`: memory, step time and throughput of a parallel layout; fields left out are searched
     for the fastest layout that fits (or, with `days`, the fewest servers).
 
@@ -164,6 +164,11 @@ def train(model: Optional[Union[str, os.PathLike, Mapping[str, Any]]] = None, *,
             the loss (uneven stages; needs pp).
         micro_batch: Sequences per micro-batch.
         model_config: A Hugging Face `config.json`, pasted as JSON (instead of `model`).
+        offload_layers: Layers of each pipeline stage whose activations are offloaded to host
+            memory during the forward pass and fetched back for the backward (Megatron-Core's
+            `cpu_offloading_num_layers`; Megatron-Bridge's FSDP recipes on GB200 and GB300 use
+            it in place of recomputation): over NVLink-C2C on Grace superchips, PCIe elsewhere.
+            Fewer than a stage's layers, with vp 1. Default 0: none.
         power_utilisation: Average power as a fraction of TDP (default 0.8).
         pp: Pipeline stages.
         precision: Matmul precision: bf16 (default), fp16 or fp8.
