@@ -156,7 +156,11 @@ impl Stack {
 
 /// [`Stack::TensorrtMlperf`]'s fixed cost of one engine step (the batch-independent part of
 /// an in-flight-batching iteration of NVIDIA's 2024 TensorRT runtime, which the per-GEMM,
-/// per-layer and per-collective terms do not resolve), seconds: 35 ms.
+/// per-layer and per-collective terms do not resolve), seconds: 35 ms. The harness ran its
+/// engines without CUDA graphs (`use_graphs = False` in `closed/NVIDIA/configs/mixtral-8x7b/
+/// __init__.py`, mlcommons/inference_results_v4.1@a2f5d66d), so every kernel of a step is
+/// launched from the host, and the executor rebuilt the step's batch on the host each
+/// iteration; the constant holds that part of a step that does not grow with the batch.
 ///
 /// Fitted jointly on the 47 answered MLPerf v4.1 TensorRT systems (Llama 2 70B and Mixtral
 /// 8x7B; Offline throughput and the Server rows' mean and p99 TTFT and TPOT, each Server row
