@@ -181,9 +181,9 @@ impl Stack {
 const TENSORRT_MLPERF_STEP_OVERHEAD_S: f64 = 35e-3;
 
 /// [`Stack::TensorrtMlperf`]'s fixed cost of one MoE layer per step, seconds: 300 µs (the
-/// default's 80 µs describes TensorRT-LLM v1.0's fused MoE path). The 2024 TensorRT MoE plugin
-/// ran the router's top-k, the sort of tokens by expert, the permutation, the grouped GEMMs and
-/// the finalize as separate kernels per layer. Fitted on the 90 answered Mixtral 8x7B rows of
+/// default's 80 µs describes TensorRT-LLM v1.0's fused MoE path), read as the 2024 TensorRT MoE
+/// plugin's router top-k, sort of tokens by expert, permutation and finalize kernels launched
+/// separately per layer without CUDA graphs (an interpretation: not profiled). Fitted on the 90 answered Mixtral 8x7B rows of
 /// MLPerf v4.1 (H100, H200, GH200; Offline and Server) with the 35 ms step cost: grid
 /// 80-700 µs, 300 µs scores median 12.5 %, p90 41.7 % (Offline 8/25 %, Server TPOT mean
 /// 14/28 %) against 14.9/47.0 % at 80 µs (Offline +14 % on H100, +23-29 % on H200 and GH200);
