@@ -44,9 +44,12 @@ fn server_latency_rows_come_from_simulating_the_rate() {
         h100.note
     );
     assert!(h100.note.contains("whole prompts"), "{}", h100.note);
-    // A regression guard on what the step model gives today (issue 17's target is 10 %).
+    // A regression guard on what the step model gives today (issue 17's target is 10 %):
+    // median 18.5 %, p90 66 % with the MLPerf stacks' fitted step costs.
     let mut errs: Vec<f64> = rows.iter().filter_map(|r| r.rel_error.map(f64::abs)).collect();
     errs.sort_by(f64::total_cmp);
     let median = errs[errs.len() / 2];
-    assert!(median <= 0.76, "Server latency median |error| {median:.3}");
+    assert!(median <= 0.22, "Server latency median |error| {median:.3}");
+    let p90 = errs[errs.len() * 9 / 10];
+    assert!(p90 <= 0.75, "Server latency p90 |error| {p90:.3}");
 }

@@ -17,7 +17,7 @@
 //!   (`n = λ·latency(n)`, iterated) and the p99 rows are refused.
 
 use super::csv::{Record, records};
-use super::server::{ServerModel, ServerRun, mlperf_prompts, reference_engine};
+use super::server::{ServerModel, ServerRun, mlperf_prompts, submission_engine};
 use super::shape::shape;
 use super::training::cluster_for;
 use super::{INFERENCE_CSV, MLPERF_DATASETS_CSV, PublishedRow};
@@ -416,7 +416,7 @@ fn server_latency(
     let rate = r.num("request_rate").ok_or("request_rate not published")?;
     let (prompts, output, mut note) = mlperf_prompts(r.get("model"))
         .ok_or("the dataset's prompt lengths are not published (mlperf-datasets.csv)")?;
-    let known = reference_engine(r.get("model"), r.get("gpu"), r.get("engine"));
+    let known = submission_engine(r.get("model"), r.get("gpu"), r.get("engine"), r.get("source"));
     let engine = known.unwrap_or(super::server::ServerEngine {
         tp: None,
         max_batch: None,

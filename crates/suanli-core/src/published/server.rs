@@ -104,6 +104,24 @@ pub fn reference_engine(model: &str, gpu: &str, engine: &str) -> Option<ServerEn
     None
 }
 
+/// [`reference_engine`] for the system a row's `source` names: NVIDIA's Server configuration
+/// registers a few systems with their own batch cap (`configs/llama2-70b/Server/__init__.py`:
+/// `H200_SXM_141GB_CTSx1` 850 and `H200_SXM_141GB_CTSx8` 1024 sequences, where the plain H200
+/// takes 896); the result directory in the source path (`…/results/H200-SXM-141GB-CTSx8_TRT/…`)
+/// names the system.
+#[must_use]
+pub fn submission_engine(model: &str, gpu: &str, engine: &str, source: &str) -> Option<ServerEngine> {
+    let mut e = reference_engine(model, gpu, engine)?;
+    if engine.starts_with("TensorRT") && model == "llama2-70b" && gpu == "h200" {
+        if source.contains("H200-SXM-141GB-CTSx8") {
+            e.max_batch = Some(1024);
+        } else if source.contains("H200-SXM-141GB-CTSx1") {
+            e.max_batch = Some(850);
+        }
+    }
+    Some(e)
+}
+
 /// Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9).
 fn probit(p: f64) -> f64 {
     const A: [f64; 6] = [
@@ -280,5 +298,11 @@ mod tests {
         let v = reference_engine("llama2-70b", "mi300x", "vLLM 0.4.3+rocm614").expect("amd");
         assert!(v.prefill_first && v.tp == Some(1));
         assert!(reference_engine("gpt-j-6b", "h100-sxm", "TensorRT 10.2.0").is_none());
+        let cts = "closed/NVIDIA/results/H200-SXM-141GB-CTSx8_TRT/llama2-70b-99/Server";
+        let e = submission_engine("llama2-70b", "h200", "TensorRT 10.2.0", cts).expect("nvidia");
+        assert_eq!(e.max_batch, Some(1024));
+        let plain = "closed/NVIDIA/results/H200-SXM-141GBx8_TRT/llama2-70b-99/Server";
+        let e = submission_engine("llama2-70b", "h200", "TensorRT 10.2.0", plain).expect("nvidia");
+        assert_eq!(e.max_batch, Some(896));
     }
 }
