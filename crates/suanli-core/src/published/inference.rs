@@ -68,6 +68,19 @@ pub fn mlperf_length_points(model: &str) -> Option<(Vec<LengthPoint>, f64, Optio
     Some((points, out, d.int("max_new_tokens")))
 }
 
+/// The precision a row ran at: the CSV's, except NVIDIA's MLPerf v4.1 B200 preview, which
+/// quantised Llama 2 70B to FP4 (Tom's Hardware, 2024-08-28, "Nvidia publishes first
+/// Blackwell B200 MLPerf results: up to 4X faster than its H100 predecessor, when using FP4":
+/// "Nvidia's Blackwell processor used FP4 precision"); the CSV, reading the harness's
+/// `use_fp8` flag, says fp8.
+fn row_precision(r: &Record) -> &str {
+    if r.get("family") == "mlperf-inference-v4.1" && r.get("gpu") == "b200" {
+        "fp4"
+    } else {
+        r.get("precision")
+    }
+}
+
 fn precisions(recipe: &str) -> Option<Precisions> {
     // FP4 keeps an FP8 KV cache (`Precisions::uniform`), as TensorRT-LLM serves it.
     let p = match recipe {
@@ -306,13 +319,18 @@ fn predict(
     sim: Option<ServerModel<'_>>,
 ) -> Result<(f64, String), String> {
     let spec = shape(r)?;
-    let recipe = r.get("precision");
+    let recipe = row_precision(r);
     let p = precisions(recipe).ok_or_else(|| format!("precision `{recipe}` not modelled"))?;
+
     let cluster = cluster_for(c, r.get("gpu"), p.activations, &Calibration::default())?;
     let calib = &Stack::from_engine(r.get("engine")).calibration(calib);
     let scenario = r.get("scenario");
     let metric = r.get("metric");
     let mut notes = Vec::new();
+    if recipe != r.get("precision") {
+        notes
+            .push(format!("run at {recipe} as its submitter reported, not the CSV's {}", r.get("precision")));
+    }
     let (limits, points, output) = lengths(r)?;
     if let Some(note) = lengths_note(r, limits, &points, output) {
         notes.push(note);
@@ -365,7 +383,7 @@ pub fn inference_evaluation(
     let mut row = PublishedRow::new("inference", &r);
     let (_, note) = predict(c, calib, &r, &mut row, None)?;
     let spec = shape(&r)?;
-    let p = precisions(r.get("precision")).ok_or("precision not modelled")?;
+    let p = precisions(row_precision(&r)).ok_or("precision not modelled")?;
     let cluster = cluster_for(c, r.get("gpu"), p.activations, &Calibration::default())?;
     let calib = &Stack::from_engine(r.get("engine")).calibration(calib);
     let (limits, points, output) = lengths(&r)?;
