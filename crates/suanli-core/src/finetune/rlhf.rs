@@ -427,6 +427,37 @@ pub fn response_lengths(n: u32, mean: f64, max: u32) -> Vec<u32> {
     (0..n).map(|j| sorted[((u64::from(j) * u64::from(stride)) % u64::from(n)) as usize]).collect()
 }
 
+/// Host-side cost of a refit per weight tensor, seconds: NeMo-RL gathers each tensor from the
+/// Megatron layout, renames and reshapes it to the Hugging Face layout, hands vLLM its handle
+/// and vLLM's `load_weights` copies it into its own (fused) parameter, one tensor at a time, so
+/// a model of many small tensors (an MoE's experts) refits far slower than its bytes over the
+/// link. NVIDIA-NeMo/RL PR #449 ("refit speedup") measured 50 s for a ~30B MoE (about 19,000
+/// tensors, ~2.6 ms each) against 7 s for a dense ~30B model on 16 nodes. Fitted on the 64
+/// NeMo-RL GRPO rows of `finetune.csv` (median + p90 |error| over 0.5–3 ms): 1.2 ms.
+pub const REFIT_SECONDS_PER_TENSOR: f64 = 1.2e-3;
+
+/// Weight tensors of the model as a Hugging Face checkpoint names them, which is how a refit
+/// hands them to vLLM (`load_weights`, one tensor at a time): per layer the attention
+/// projections (4), the dense FFN's three or, in an MoE layer, three per routed and shared
+/// expert and the router, and two norms; plus the embedding, the final norm and the output head
+/// (Llama 3.1 8B: 32 × 9 + 3 = 291, its checkpoint's count; Qwen3's per-head q/k norms are
+/// left out).
+#[must_use]
+pub fn weight_tensors(spec: &ModelSpec) -> f64 {
+    let layers = f64::from(spec.layers);
+    let per_layer = 4.0 + 2.0;
+    match &spec.moe {
+        Some(m) => {
+            let moe_layers = f64::from(spec.layers - m.dense_layers);
+            layers * per_layer
+                + f64::from(m.dense_layers) * 3.0
+                + moe_layers * (3.0 * f64::from(m.experts + m.shared) + 1.0)
+                + 3.0
+        }
+        None => layers * (per_layer + 3.0) + 3.0,
+    }
+}
+
 fn gcd(a: u32, b: u32) -> u32 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
@@ -549,7 +580,8 @@ pub struct RlStepPlan {
 /// - **training**: `rollouts ÷ train_global_batch` optimizer steps.
 /// - **refit**: every generation GPU receives its tensor-parallel share of the weights at the
 ///   generation precision: over the scale-up link when colocated (CUDA IPC / NVLink), over the
-///   scale-out NICs when generation has GPUs of its own (NCCL broadcast between the groups).
+///   scale-out NICs when generation has GPUs of its own (NCCL broadcast between the groups),
+///   plus [`REFIT_SECONDS_PER_TENSOR`] for each of the model's [`weight_tensors`].
 ///
 /// Colocated the phases run one after another; off-policy the step is the longer of generation
 /// and log-probs + training, plus the refit.
@@ -618,7 +650,8 @@ pub fn plan_rl_step(
     } else {
         (cluster.scale_out_bytes_per_s, "scale-out")
     };
-    let refit_s = weight_bytes / link;
+    let tensors = weight_tensors(spec);
+    let refit_s = weight_bytes / link + tensors * REFIT_SECONDS_PER_TENSOR;
 
     let step_s = if job.colocated {
         gen_s + logprob_s + train_s + refit_s
@@ -676,7 +709,11 @@ pub fn plan_rl_step(
             share: 0.0,
             flops: 0.0,
             gpus: gen_gpus,
-            detail: format!("{:.1} GB per generation GPU over the {link_name} link", weight_bytes / 1e9),
+            detail: format!(
+                "{:.1} GB per generation GPU over the {link_name} link; {tensors:.0} tensors at {:.1} ms each",
+                weight_bytes / 1e9,
+                REFIT_SECONDS_PER_TENSOR * 1e3
+            ),
         },
     ];
     for p in &mut phases {

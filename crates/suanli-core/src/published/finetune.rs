@@ -203,8 +203,11 @@ fn predict_nemo_rl(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
     // Sequence packing (`policy.sequence_packing.enabled`, micro-batches of
     // `max_total_sequence_length` tokens): as many mean-length rollouts as fill one.
     let seq = mean_len.round() as u32;
-    let packed = (max_len / seq).max(1);
-    let mb = if gb % (packed * dp) == 0 { packed } else { 1 };
+    let mb = (max_len / seq).max(1);
+    // The planner takes whole micro-batches per data-parallel rank: the optimizer batch rounded
+    // to a multiple of mb·dp (the step count below keeps the rollout tokens).
+    let unit = mb * dp;
+    let gb = ((f64::from(gb) / f64::from(unit)).round() as u32).max(1) * unit;
     let w = Workload { global_batch: gb, seq_len: seq, precision };
     let published = Published {
         tp: Some(tp),

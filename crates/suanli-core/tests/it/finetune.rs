@@ -166,3 +166,14 @@ fn a_full_kv_cache_preempts_and_still_finishes() {
     // At least the decode tokens at the peak batch.
     assert!(run.steps as f64 >= tokens / f64::from(run.peak_batch));
 }
+
+#[test]
+fn refit_counts_the_checkpoint_tensors_and_moe_refits_slower() {
+    use suanli_core::finetune::weight_tensors;
+    let c = Catalog::builtin().expect("catalog");
+    let n = |m: &str| weight_tensors(c.model(m).expect("model"));
+    assert!((n("llama3.1-8b") - 291.0).abs() < 0.5, "Llama 3.1 8B's checkpoint holds 291 tensors");
+    // Qwen3-30B-A3B: 48 layers of 128 experts × 3 matrices dominate.
+    assert!(n("qwen3-30b-a3b") > 48.0 * 128.0 * 3.0);
+    assert!(n("qwen3-30b-a3b") > 20.0 * n("qwen3-32b"));
+}
