@@ -289,16 +289,22 @@ pub fn plan_rlhf(spec: &ModelSpec, c: &Cluster, job: &RlhfSpec) -> Option<RlhfPl
         },
     ];
     if job.placement == Placement::Colocated {
-        // Resharding the actor between the inference and training layouts: each GPU sends
-        // and receives its share of the weights once each way.
-        let bytes = 2.0 * 2.0 * spec.params().total / f64::from(job.gpus);
+        // Resharding the actor from its training shards (ZeRO-3 over all GPUs) to the
+        // generation layout: every GPU gathers its whole tensor-parallel shard of the bf16
+        // weights, `2·P/tp` bytes, over the scale-up link (the replica sits in one server), and
+        // each weight tensor costs the refit's host-side handling.
+        let bytes = 2.0 * spec.params().total / f64::from(tp);
+        let tensors = weight_tensors(spec);
         phases.push(Phase {
             name: "reshard",
-            seconds: bytes / (c.scale_up_bytes_per_s * 0.6),
+            seconds: bytes / c.scale_up_bytes_per_s + tensors * REFIT_SECONDS_PER_TENSOR,
             share: 0.0,
             flops: 0.0,
             gpus: job.gpus,
-            detail: "actor weights moved between generation and training layouts".into(),
+            detail: format!(
+                "actor weights gathered into the generation layout: {:.1} GB per GPU over the scale-up link, {tensors:.0} tensors",
+                bytes / 1e9
+            ),
         });
     }
     let total: f64 = phases.iter().map(|p| p.seconds).sum();
