@@ -657,6 +657,10 @@ pub fn plan_rl_step(
         (cluster.scale_out_bytes_per_s, "scale-out")
     };
     let tensors = weight_tensors(spec);
+    // Both paths convert and load one tensor at a time (Megatron-to-Hugging-Face export, vLLM
+    // `load_weights`): colocated each goes as a CUDA-IPC handle over ZMQ
+    // (`stream_weights_via_ipc_zmq`), to separate generation GPUs packed into NCCL broadcast
+    // buffers (`packed_broadcast_producer`).
     let refit_s = weight_bytes / link + tensors * REFIT_SECONDS_PER_TENSOR;
 
     let step_s = if job.colocated {

@@ -241,7 +241,7 @@ fn predict_nemo_rl(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
     let plan = plan_rl_step(&spec, &cluster, &train, &job)?;
     let phase = |n: &str| plan.phases.iter().find(|p| p.name == n).map_or(0.0, |p| p.seconds);
     let mut note = format!(
-        "{}; prompt {prompt} tokens assumed (dataset estimate), responses exponential clipped at {} (assumed); gen {:.0} s, logprobs {:.0} s, train {:.0} s, refit {:.1} s; training mb {mb} packed",
+        "{}; prompt {prompt} tokens assumed (dataset estimate), responses exponential clipped at {} (assumed); gen {:.0} s (peak batch {} a replica, {} preemptions), logprobs {:.0} s, train {:.0} s, refit {:.1} s; training mb {mb} packed",
         if rec.colocated {
             "colocated, vLLM at 60 % memory (recipe)"
         } else {
@@ -249,6 +249,8 @@ fn predict_nemo_rl(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
         },
         max_len - prompt,
         phase("generation"),
+        plan.generation.peak_batch,
+        plan.generation.preemptions,
         phase("logprobs"),
         phase("training"),
         phase("refit"),
