@@ -517,10 +517,13 @@ pub fn simulate_generation(
             used += p;
             admitted += p;
         }
+        if running.is_empty() {
+            return Err("no sequence could be admitted to the generation replica".into());
+        }
         let a = running.len() as f64;
         peak = peak.max(running.len() as u32);
         // Steps until the first response ends or the cache overflows.
-        let to_end = running.iter().map(|&(i, g)| lengths[i] - g).min().unwrap_or(1);
+        let to_end = running.iter().map(|&(i, g)| lengths[i].max(1) - g).min().unwrap_or(1);
         let room = ((cap - used) / a).floor();
         if room < 1.0 {
             // Preempt the newest sequence.
@@ -546,7 +549,7 @@ pub fn simulate_generation(
         let before = running.len();
         running.retain_mut(|(i, g)| {
             *g += k;
-            if *g >= lengths[*i] {
+            if *g >= lengths[*i].max(1) {
                 used -= p + f64::from(*g);
                 false
             } else {

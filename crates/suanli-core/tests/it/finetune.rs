@@ -152,6 +152,11 @@ fn generation_waits_for_the_longest_response_and_grows_with_the_work() {
     assert!(run2.seconds >= run.seconds);
     let capped = simulate_generation(&rep, 128, &lengths, 16, 16384).expect("fits");
     assert!(capped.seconds > run.seconds && capped.peak_batch == 16);
+    // Degenerate input ends: nothing to generate takes no time; a zero length counts as one token.
+    let none = simulate_generation(&rep, 128, &[], 1024, 16384).expect("empty");
+    assert_eq!((none.seconds, none.steps), (0.0, 0));
+    let zero = simulate_generation(&rep, 128, &[0, 3], 0, 16384).expect("finishes");
+    assert_eq!(zero.steps, 4, "one sequence at a time (max_seqs 0 acts as 1): 1 + 3 steps");
 }
 
 #[test]
