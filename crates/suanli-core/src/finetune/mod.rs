@@ -8,4 +8,8 @@ mod rlhf;
 pub use lora::{
     BaseWeights, LoraPlan, LoraSpec, Target, lora_params, parse_targets, plan_lora, plan_lora_model_parallel,
 };
-pub use rlhf::{Phase, Placement, RlAlgorithm, RlhfPlan, RlhfSpec, plan_rlhf};
+pub use rlhf::{
+    GenerationRun, Phase, Placement, REFIT_SECONDS_PER_TENSOR, RlAlgorithm, RlStepPlan, RlStepSpec, RlhfPlan,
+    RlhfSpec, VLLM_MAX_BATCHED_TOKENS, VLLM_MAX_NUM_SEQS, plan_rl_step, plan_rlhf, response_lengths,
+    simulate_generation, weight_tensors,
+};

@@ -289,16 +289,22 @@ pub fn plan_rlhf(spec: &ModelSpec, c: &Cluster, job: &RlhfSpec) -> Option<RlhfPl
         },
     ];
     if job.placement == Placement::Colocated {
-        // Resharding the actor between the inference and training layouts: each GPU sends
-        // and receives its share of the weights once each way.
-        let bytes = 2.0 * 2.0 * spec.params().total / f64::from(job.gpus);
+        // Resharding the actor from its training shards (ZeRO-3 over all GPUs) to the
+        // generation layout: every GPU gathers its whole tensor-parallel shard of the bf16
+        // weights, `2·P/tp` bytes, over the scale-up link (the replica sits in one server), and
+        // each weight tensor costs the refit's host-side handling.
+        let bytes = 2.0 * spec.params().total / f64::from(tp);
+        let tensors = weight_tensors(spec);
         phases.push(Phase {
             name: "reshard",
-            seconds: bytes / (c.scale_up_bytes_per_s * 0.6),
+            seconds: bytes / c.scale_up_bytes_per_s + tensors * REFIT_SECONDS_PER_TENSOR,
             share: 0.0,
             flops: 0.0,
             gpus: job.gpus,
-            detail: "actor weights moved between generation and training layouts".into(),
+            detail: format!(
+                "actor weights gathered into the generation layout: {:.1} GB per GPU over the scale-up link, {tensors:.0} tensors",
+                bytes / 1e9
+            ),
         });
     }
     let total: f64 = phases.iter().map(|p| p.seconds).sum();
@@ -329,5 +335,407 @@ pub fn plan_rlhf(spec: &ModelSpec, c: &Cluster, job: &RlhfSpec) -> Option<RlhfPl
         bound,
         memory_gib_per_gpu: memory,
         fits: memory <= c.memory_gib,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// One GRPO / DAPO step as NeMo-RL runs it, phase by phase at the speed of what each phase uses.
+// ---------------------------------------------------------------------------------------------
+
+/// One GRPO (or DAPO) step as NeMo-RL schedules it (NVIDIA-NeMo/RL `nemo_rl/algorithms/grpo.py`,
+/// `grpo_train` and `async_grpo_train`): vLLM generates the rollouts, the policy computes the
+/// previous and the reference log-probabilities (`get_logprobs`,
+/// `get_reference_policy_logprobs`), Megatron-Core trains over the rollouts in optimizer steps of
+/// `train_global_batch` sequences, and the new weights are refitted into vLLM
+/// (`refit_policy_generation`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RlStepSpec {
+    /// Sequences generated per step (prompts × generations per prompt).
+    pub rollouts: u32,
+    /// Prompt tokens of each rollout.
+    pub prompt_len: u32,
+    /// Mean response tokens.
+    pub mean_response_len: f64,
+    /// Longest response (vLLM's `max_model_len` less the prompt).
+    pub max_response_len: u32,
+    /// Sequences per optimizer step (`train_global_batch_size`).
+    pub train_global_batch: u32,
+    /// GPUs in all.
+    pub gpus: u32,
+    /// vLLM tensor-parallel size of a generation replica.
+    pub generation_tp: u32,
+    /// Generation shares the training GPUs (on-policy, `generation.colocated.enabled`); else it
+    /// runs on `generation_gpus` of its own and overlaps the next step's generation with this
+    /// step's training (`async_grpo`, 1-step off-policy).
+    pub colocated: bool,
+    /// GPUs running vLLM (all of them when colocated).
+    pub generation_gpus: u32,
+    /// Fraction of each GPU's memory vLLM may use (`vllm_cfg.gpu_memory_utilization`).
+    pub generation_memory_fraction: f64,
+    /// vLLM's weights and GEMMs (bf16 or fp8); the KV cache stays bf16 (`kv_cache_dtype: auto`).
+    pub generation_precision: Precision,
+    /// Most sequences a vLLM step runs (`max_num_seqs`).
+    pub max_seqs: u32,
+    /// Most tokens a vLLM step runs (`max_num_batched_tokens`).
+    pub max_batched_tokens: u32,
+}
+
+/// vLLM's batch limits on GPUs of 70 GiB or more other than A100 (`vllm/engine/arg_utils.py`,
+/// `EngineArgs.get_batch_defaults`, `UsageContext.LLM_CLASS`): 1,024 sequences, 16,384 tokens.
+pub const VLLM_MAX_NUM_SEQS: u32 = 1024;
+/// See [`VLLM_MAX_NUM_SEQS`].
+pub const VLLM_MAX_BATCHED_TOKENS: u32 = 16384;
+
+/// One generation run of a replica, simulated step by step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GenerationRun {
+    /// Seconds until the last response is done.
+    pub seconds: f64,
+    /// Decode steps.
+    pub steps: u64,
+    /// Most sequences decoding at once.
+    pub peak_batch: u32,
+    /// Sequences preempted (KV cache full, recomputed later as vLLM does).
+    pub preemptions: u32,
+    /// Longest response, tokens.
+    pub longest: u32,
+}
+
+/// Response lengths of `n` rollouts with mean `mean` and cap `max`: the quantiles
+/// `(i + ½)/n` of an exponential distribution clipped at the cap, whose scale μ solves
+/// `μ·(1 − e^(−max/μ)) = mean` (the clipped mean). The exponential is the maximum-entropy law of
+/// a positive length with a given mean; the clip is vLLM stopping at `max_model_len`, so a
+/// share `e^(−max/μ)` of the responses is truncated. Returned in a fixed scrambled order (a
+/// golden-ratio stride), as a shuffled dataset hands them to the engine.
+#[must_use]
+pub fn response_lengths(n: u32, mean: f64, max: u32) -> Vec<u32> {
+    let n = n.max(1);
+    let cap = f64::from(max.max(1));
+    let mean = mean.clamp(1.0, cap);
+    let clipped = |mu: f64| mu * (1.0 - (-cap / mu).exp());
+    let (mut lo, mut hi) = (mean * 0.5, cap * 1e6);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if clipped(mid) < mean { lo = mid } else { hi = mid }
+    }
+    let mu = 0.5 * (lo + hi);
+    let sorted: Vec<u32> = (0..n)
+        .map(|i| {
+            let q = (f64::from(i) + 0.5) / f64::from(n);
+            ((-mu * (1.0 - q).ln()).ceil().clamp(1.0, cap)) as u32
+        })
+        .collect();
+    // A stride coprime with n near n/φ visits every index once.
+    let mut stride = ((f64::from(n) * 0.618_033_988_75).round() as u32).max(1);
+    while gcd(stride, n) != 1 {
+        stride += 1;
+    }
+    (0..n).map(|j| sorted[((u64::from(j) * u64::from(stride)) % u64::from(n)) as usize]).collect()
+}
+
+/// Host-side cost of a refit per weight tensor, seconds: NeMo-RL gathers each tensor from the
+/// Megatron layout, renames and reshapes it to the Hugging Face layout, hands vLLM its handle
+/// and vLLM's `load_weights` copies it into its own (fused) parameter, one tensor at a time, so
+/// a model of many small tensors (an MoE's experts) refits far slower than its bytes over the
+/// link. NVIDIA-NeMo/RL PR #449 ("refit speedup") measured 50 s for a ~30B MoE (about 19,000
+/// tensors, ~2.6 ms each) against 7 s for a dense ~30B model on 16 nodes. Fitted on the 64
+/// NeMo-RL GRPO rows of `finetune.csv` (median + p90 |error| over 0.5–3 ms): 1.2 ms.
+pub const REFIT_SECONDS_PER_TENSOR: f64 = 1.2e-3;
+
+/// Weight tensors of the model as a Hugging Face checkpoint names them, which is how a refit
+/// hands them to vLLM (`load_weights`, one tensor at a time): per layer the attention
+/// projections (4), the dense FFN's three or, in an MoE layer, three per routed and shared
+/// expert and the router, and two norms; plus the embedding, the final norm and the output head
+/// (Llama 3.1 8B: 32 × 9 + 3 = 291, its checkpoint's count; Qwen3's per-head q/k norms are
+/// left out).
+#[must_use]
+pub fn weight_tensors(spec: &ModelSpec) -> f64 {
+    let layers = f64::from(spec.layers);
+    let per_layer = 4.0 + 2.0;
+    match &spec.moe {
+        Some(m) => {
+            let moe_layers = f64::from(spec.layers - m.dense_layers);
+            layers * per_layer
+                + f64::from(m.dense_layers) * 3.0
+                + moe_layers * (3.0 * f64::from(m.experts + m.shared) + 1.0)
+                + 3.0
+        }
+        None => layers * (per_layer + 3.0) + 3.0,
+    }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// Continuous batching of `lengths` responses to `prompt`-token prompts on one replica, as
+/// vLLM's scheduler runs them: it admits waiting sequences while the running ones number under
+/// `max_seqs`, the step's prompt tokens stay within `max_tokens` and the paged KV cache holds
+/// their current tokens; when the growing sequences overflow the cache it preempts the newest
+/// (its KV freed, recomputed when readmitted). Each step takes the inference step model's time
+/// ([`Replica::step`]) for the running batch at its mean context plus the admitted prompts. The
+/// run ends when the longest response does: the long tail runs at a small batch.
+///
+/// # Errors
+/// A message when the KV cache cannot hold one prompt and its response.
+pub fn simulate_generation(
+    replica: &Replica,
+    prompt: u32,
+    lengths: &[u32],
+    max_seqs: u32,
+    max_tokens: u32,
+) -> Result<GenerationRun, String> {
+    let p = f64::from(prompt);
+    let cap = replica.memory.kv_tokens;
+    let longest = lengths.iter().copied().max().unwrap_or(0);
+    if cap < p + f64::from(longest) {
+        return Err(format!(
+            "the generation replica's KV cache ({cap:.0} tokens) cannot hold one {prompt}-token prompt and a {longest}-token response"
+        ));
+    }
+    let mut queue: std::collections::VecDeque<usize> = (0..lengths.len()).collect();
+    // (sequence, tokens generated so far)
+    let mut running: Vec<(usize, u32)> = Vec::new();
+    let (mut used, mut t, mut steps, mut peak, mut preempted) = (0.0f64, 0.0f64, 0u64, 0u32, 0u32);
+    // After a preemption nothing is admitted until a response ends and frees its blocks.
+    let mut hold = false;
+    let max_seqs = max_seqs.max(1) as usize;
+    while !queue.is_empty() || !running.is_empty() {
+        let mut admitted = 0.0;
+        let mut budget_stop = false;
+        while !hold && running.len() < max_seqs {
+            let Some(&i) = queue.front() else { break };
+            if used + p + 1.0 > cap {
+                break;
+            }
+            if admitted + p > f64::from(max_tokens) && admitted > 0.0 {
+                budget_stop = true;
+                break;
+            }
+            queue.pop_front();
+            running.push((i, 0));
+            used += p;
+            admitted += p;
+        }
+        if running.is_empty() {
+            return Err("no sequence could be admitted to the generation replica".into());
+        }
+        let a = running.len() as f64;
+        peak = peak.max(running.len() as u32);
+        // Steps until the first response ends or the cache overflows.
+        let to_end = running.iter().map(|&(i, g)| lengths[i].max(1) - g).min().unwrap_or(1);
+        let room = ((cap - used) / a).floor();
+        if room < 1.0 {
+            // Preempt the newest sequence.
+            let (i, g) = running.pop().expect("running is not empty when the cache is full");
+            used -= p + f64::from(g);
+            queue.push_front(i);
+            preempted += 1;
+            hold = true;
+            continue;
+        }
+        let mut k = f64::from(to_end).min(room);
+        if budget_stop {
+            k = 1.0;
+        }
+        let ctx = p + running.iter().map(|&(_, g)| f64::from(g)).sum::<f64>() / a;
+        if admitted > 0.0 {
+            t += replica.step(0.0, 0.0, admitted, p / 2.0, admitted / p).total_s;
+        }
+        t += k * replica.step(a, ctx + k / 2.0, 0.0, 0.0, a).total_s;
+        steps += k as u64;
+        let k = k as u32;
+        used += a * f64::from(k);
+        let before = running.len();
+        running.retain_mut(|(i, g)| {
+            *g += k;
+            if *g >= lengths[*i].max(1) {
+                used -= p + f64::from(*g);
+                false
+            } else {
+                true
+            }
+        });
+        if running.len() < before {
+            hold = false;
+        }
+    }
+    Ok(GenerationRun { seconds: t, steps, peak_batch: peak, preemptions: preempted, longest })
+}
+
+/// One RL step planned.
+#[derive(Debug, Clone, Serialize)]
+pub struct RlStepPlan {
+    /// Phases: `generation`, `logprobs`, `training`, `refit`.
+    pub phases: Vec<Phase>,
+    /// Seconds per step.
+    pub step_s: f64,
+    /// Rollout tokens (prompt + response) a second per GPU.
+    pub tokens_per_s_per_gpu: f64,
+    /// One generation replica's run.
+    pub generation: GenerationRun,
+}
+
+/// Plans one NeMo-RL GRPO/DAPO step from the training planner's evaluation of one optimizer
+/// step (`train`, `train_global_batch` sequences at the mean rollout length on the training
+/// GPUs):
+///
+/// - **generation**: [`simulate_generation`] on one of the `generation_gpus ÷ tp` identical
+///   vLLM replicas, its share of the rollouts, vLLM's memory limited to
+///   `generation_memory_fraction` of each GPU; a replica wider than a server all-reduces over
+///   the NICs.
+/// - **logprobs**: two forward passes (previous policy and reference) over every rollout token
+///   at the training step's model-FLOP rate.
+/// - **training**: `rollouts ÷ train_global_batch` optimizer steps.
+/// - **refit**: every generation GPU receives its tensor-parallel share of the weights at the
+///   generation precision: over the scale-up link when colocated (CUDA IPC / NVLink), over the
+///   scale-out NICs when generation has GPUs of its own (NCCL broadcast between the groups),
+///   plus [`REFIT_SECONDS_PER_TENSOR`] for each of the model's [`weight_tensors`].
+///
+/// Colocated the phases run one after another; off-policy the step is the longer of generation
+/// and log-probs + training, plus the refit.
+///
+/// # Errors
+/// A message when the generation replica does not fit or the layout is inconsistent.
+pub fn plan_rl_step(
+    spec: &ModelSpec,
+    cluster: &Cluster,
+    train: &crate::train::Evaluation,
+    job: &RlStepSpec,
+) -> Result<RlStepPlan, String> {
+    let tp = job.generation_tp.max(1);
+    if job.generation_gpus % tp != 0 || job.generation_gpus == 0 {
+        return Err(format!("generation GPUs {} not a multiple of generation tp {tp}", job.generation_gpus));
+    }
+    let replicas = job.generation_gpus / tp;
+    let mut gen_cluster = cluster.clone();
+    gen_cluster.memory_gib = cluster.memory_gib * job.generation_memory_fraction;
+    if tp > cluster.node_size {
+        // A tensor-parallel group spanning servers all-reduces at the speed of its slowest
+        // hop: each GPU's NIC (the ring or tree crosses servers once per step of the ring).
+        gen_cluster.scale_up_bytes_per_s = cluster.scale_out_bytes_per_s.min(cluster.scale_up_bytes_per_s);
+    }
+    let engine = Engine {
+        max_batch: job.max_seqs,
+        max_tokens: job.max_batched_tokens,
+        kv_memory_fraction: 1.0,
+        max_new_tokens: None,
+    };
+    let icalib = crate::infer::Stack::Other.calibration(&InferCalibration::default());
+    let prec = Precisions {
+        weights: job.generation_precision,
+        activations: job.generation_precision,
+        kv: Precision::Bf16,
+    };
+    let cfg = InferConfig { tp, pp: 1, ep: 1, precision: prec };
+    cfg.check(spec, job.prompt_len, job.max_response_len.max(1), "generation").map_err(|e| e.to_string())?;
+    let replica = Replica::new(spec, &gen_cluster, &cfg, &engine, &icalib);
+    if !replica.fits() {
+        return Err(format!(
+            "generation tp {tp}: the weights leave no KV cache in {:.0} % of {:.0} GiB",
+            job.generation_memory_fraction * 100.0,
+            cluster.memory_gib
+        ));
+    }
+    let per_replica = job.rollouts.div_ceil(replicas);
+    let lengths = response_lengths(per_replica, job.mean_response_len, job.max_response_len);
+    let one = simulate_generation(&replica, job.prompt_len, &lengths, job.max_seqs, job.max_batched_tokens)?;
+    // Off-policy the collector generates step n + 1 while step n trains: the whole batch's
+    // generation, tail included, overlaps the training side rather than adding to it.
+    let gen_s = one.seconds;
+
+    let mean_len = f64::from(job.prompt_len) + job.mean_response_len;
+    let tokens = f64::from(job.rollouts) * mean_len;
+    let train_gpus = train.gpus as f64;
+    let fwd = forward_flops_per_token(spec, mean_len);
+    let logprob_flops = 2.0 * tokens * fwd;
+    let logprob_s = logprob_flops / (train_gpus * cluster.peak_flops * train.mfu);
+    let opt_steps = f64::from(job.rollouts) / f64::from(job.train_global_batch.max(1));
+    let train_s = opt_steps * train.step_time_s;
+
+    let weight_bytes = spec.params().total * job.generation_precision.bytes() / f64::from(tp);
+    let (link, link_name) = if job.colocated {
+        (cluster.scale_up_bytes_per_s, "scale-up")
+    } else {
+        (cluster.scale_out_bytes_per_s, "scale-out")
+    };
+    let tensors = weight_tensors(spec);
+    // Both paths convert and load one tensor at a time (Megatron-to-Hugging-Face export, vLLM
+    // `load_weights`): colocated each goes as a CUDA-IPC handle over ZMQ
+    // (`stream_weights_via_ipc_zmq`), to separate generation GPUs packed into NCCL broadcast
+    // buffers (`packed_broadcast_producer`).
+    let refit_s = weight_bytes / link + tensors * REFIT_SECONDS_PER_TENSOR;
+
+    let step_s = if job.colocated {
+        gen_s + logprob_s + train_s + refit_s
+    } else {
+        gen_s.max(logprob_s + train_s) + refit_s
+    };
+    let gen_gpus = job.generation_gpus;
+    let tgpus = train.gpus as u32;
+    let mut phases = vec![
+        Phase {
+            name: "generation",
+            seconds: gen_s,
+            share: 0.0,
+            flops: 0.0,
+            gpus: gen_gpus,
+            detail: format!(
+                "{} rollouts on {replicas} vLLM replicas of tp {tp}: {per_replica} each, prompt {} + mean {:.0} (max {}) response tokens, {} steps, peak batch {}, {} preemptions, longest {}",
+                job.rollouts,
+                job.prompt_len,
+                job.mean_response_len,
+                job.max_response_len,
+                one.steps,
+                one.peak_batch,
+                one.preemptions,
+                one.longest
+            ),
+        },
+        Phase {
+            name: "logprobs",
+            seconds: logprob_s,
+            share: 0.0,
+            flops: logprob_flops,
+            gpus: tgpus,
+            detail: format!("2 forward passes over {tokens:.3e} tokens at {:.0} % MFU", train.mfu * 100.0),
+        },
+        Phase {
+            name: "training",
+            seconds: train_s,
+            share: 0.0,
+            flops: 3.0 * tokens * fwd,
+            gpus: tgpus,
+            detail: format!(
+                "{opt_steps:.1} optimizer steps of {:.1} s (tp {} pp {} dp {} cp {} ep {})",
+                train.step_time_s,
+                train.layout.tp,
+                train.layout.pp,
+                train.layout.dp,
+                train.layout.cp,
+                train.layout.ep
+            ),
+        },
+        Phase {
+            name: "refit",
+            seconds: refit_s,
+            share: 0.0,
+            flops: 0.0,
+            gpus: gen_gpus,
+            detail: format!(
+                "{:.1} GB per generation GPU over the {link_name} link; {tensors:.0} tensors at {:.1} ms each",
+                weight_bytes / 1e9,
+                REFIT_SECONDS_PER_TENSOR * 1e3
+            ),
+        },
+    ];
+    for p in &mut phases {
+        p.share = p.seconds / step_s;
+    }
+    Ok(RlStepPlan {
+        phases,
+        step_s,
+        tokens_per_s_per_gpu: tokens / step_s / f64::from(job.gpus),
+        generation: one,
     })
 }

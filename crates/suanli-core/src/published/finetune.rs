@@ -4,8 +4,11 @@
 //! - LoRA rows: `finetune::plan_lora_model_parallel` at the published tp × pp, rank 32 on every linear layer
 //!   (NeMo's default; the tables do not state the rank, and at these ranks the adapters cost
 //!   under 1 % of the step), frozen base in bf16, no activation checkpointing.
-//! - GRPO / DAPO rows are refused: the sources give neither the prompt/response split nor the
-//!   group size that `finetune::plan_rlhf` needs.
+//! - GRPO rows (NeMo-RL): `finetune::plan_rl_step` with the published rollouts, mean
+//!   rollout length, maximum length, generation and training layouts; what the table leaves out
+//!   comes from the run's recipe at the table's commit ([`NemoRlRecipe`]) and the prompt length
+//!   is an estimate of the dataset's ([`OPENMATH_PROMPT_TOKENS`]). The DAPO rows are refused:
+//!   dynamic sampling makes the generated batches per step unknown.
 //! - Memory: the longest QLoRA context that fits (binary search over the sequence length with
 //!   `plan_lora`'s memory under the Hugging Face stack: gradient checkpointing on, the loss
 //!   over upcast logits, `train::Stack::HF_TRANSFORMERS`) and "fits"
@@ -18,7 +21,10 @@ use super::shape::shape;
 use super::training::{Published, cluster_for, evaluate_published, recipe_precision};
 use super::{FINETUNE_CSV, MEMORY_CSV, PublishedRow};
 use crate::catalog::Catalog;
-use crate::finetune::{BaseWeights, LoraSpec, Target, plan_lora, plan_lora_model_parallel};
+use crate::finetune::{
+    BaseWeights, LoraSpec, RlStepSpec, Target, VLLM_MAX_BATCHED_TOKENS, VLLM_MAX_NUM_SEQS, plan_lora,
+    plan_lora_model_parallel, plan_rl_step,
+};
 use crate::infer::{Engine, InferCalibration, InferConfig, Precisions, Replica};
 use crate::model::ModelSpec;
 use crate::precision::Precision;
@@ -58,6 +64,9 @@ fn lora_plan(
 
 fn predict_finetune(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
     let method = r.get("method");
+    if matches!(method, "grpo" | "dapo") && r.get("family").starts_with("nemo-rl") {
+        return predict_nemo_rl(c, r);
+    }
     if matches!(method, "grpo" | "dapo" | "ppo") {
         return Err("prompt/response split and group size not published (plan_rlhf needs them)".into());
     }
@@ -94,6 +103,171 @@ fn predict_finetune(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
             Ok((tps, note))
         }
         m => Err(format!("method `{m}` not modelled")),
+    }
+}
+
+/// Prompt tokens of an OpenMathInstruct-2 GRPO rollout (the NeMo-RL tables' GRPO dataset):
+/// the problem (GSM8K- and MATH-style word problems, about 60–90 tokens), NeMo-RL's
+/// `examples/prompts/cot.txt` instruction around it (about 25 tokens) and the chat template's
+/// header (10–30 tokens). An estimate: neither the table nor the dataset card gives the mean.
+/// The response is the published mean rollout length less this; at 700–5,700-token rollouts a
+/// ±50-token error moves the decoded tokens by 1–8 %.
+pub(crate) const OPENMATH_PROMPT_TOKENS: u32 = 128;
+
+/// What a NeMo-RL performance table leaves out but its recipe
+/// (`examples/configs/recipes/llm/performance/*.yaml` and their base `grpo_math_1B.yaml`, at the
+/// commit the row cites: 9dbd9adc9 for v0.5, cff17f83b for v0.4) sets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct NemoRlRecipe {
+    /// Generation on the training GPUs (`policy.generation.colocated.enabled`, true in
+    /// `grpo_math_1B.yaml`); the `*-async-1off` recipes set it false and give generation half
+    /// the nodes (`colocated.resources.num_nodes`: 1 of 2, 16 of 32, 32 of 64 ...).
+    pub colocated: bool,
+    /// `vllm_cfg.gpu_memory_utilization`: 0.6 in `grpo_math_1B.yaml` (colocated), 0.8 in the
+    /// async recipes.
+    pub gpu_memory_utilization: f64,
+    /// `megatron_cfg.activation_checkpointing`: true in the Llama 3.1 8B, DeepSeek-V3 and
+    /// Qwen3-235B recipes (Megatron full recompute), false (the base's default) for Qwen3-30B-A3B
+    /// and Qwen3-32B.
+    pub recompute: Recompute,
+    /// Prompt tokens (dataset estimate).
+    pub prompt_len: u32,
+}
+
+impl NemoRlRecipe {
+    /// The recipe of a published row.
+    #[must_use]
+    pub(crate) fn of(r: &Record) -> NemoRlRecipe {
+        let colocated = !r.get("source_detail").contains("Off");
+        let recompute = match r.get("model") {
+            "llama3.1-8b" | "deepseek-v3" | "qwen3-235b-a22b" => Recompute::Full,
+            _ => Recompute::None,
+        };
+        NemoRlRecipe {
+            colocated,
+            gpu_memory_utilization: if colocated { 0.6 } else { 0.8 },
+            recompute,
+            prompt_len: OPENMATH_PROMPT_TOKENS,
+        }
+    }
+}
+
+/// The `[a,b,...]` list after `key` in a row's `source_detail`, `n/a` entries as `None`.
+fn bracket_list(detail: &str, key: &str) -> Option<Vec<Option<u32>>> {
+    let rest = &detail[detail.find(key)? + key.len()..];
+    let open = rest.find('[')?;
+    let close = rest.find(']')?;
+    Some(rest[open + 1..close].split(',').map(|x| x.trim().parse().ok()).collect())
+}
+
+fn predict_nemo_rl(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
+    if r.get("method") == "dapo" {
+        // `dapo-deepseek-v3-64n8g.yaml`: `use_dynamic_sampling: true`, `batch_multiplier: 3`,
+        // `dynamic_sampling_max_gen_batches: 10` — each step generates batches until enough
+        // prompt groups have mixed rewards; how many it took is not published.
+        return Err(
+            "DAPO dynamic sampling generates an unpublished number of batches per step (recipe: use_dynamic_sampling, batch_multiplier 3, up to 10 batches)"
+                .into(),
+        );
+    }
+    let spec = shape(r)?;
+    let recipe = r.get("precision");
+    let precision = recipe_precision(recipe).ok_or_else(|| format!("precision `{recipe}` not modelled"))?;
+    let calib = Calibration::default();
+    let cluster = cluster_for(c, r.get("gpu"), precision, &calib)?;
+    let (Some(gpus), Some(rollouts), Some(max_len), Some(gb)) =
+        (r.int("gpus"), r.int("rollouts"), r.int("seq_len"), r.int("global_batch"))
+    else {
+        return Err("gpus, rollouts, seq_len or global_batch not published".into());
+    };
+    let mean_len = r.num("mean_seq_len").ok_or("mean_seq_len not published")?;
+    let detail = r.get("source_detail");
+    let gen_tp = bracket_list(detail, "generation [TP,PP]=")
+        .and_then(|v| v.first().copied().flatten())
+        .ok_or("generation layout not published")?;
+    // Training layout: the columns, else the table's list (Llama rows: TP first, PP sixth).
+    let listed = bracket_list(detail, "training layout as published:");
+    let from_list = |i: usize| listed.as_ref().and_then(|v| v.get(i).copied().flatten());
+    let tp = r.int("tp").or_else(|| from_list(0)).unwrap_or(1);
+    let pp = r.int("pp").or_else(|| from_list(5)).unwrap_or(1);
+    let (cp, ep) = (r.int("cp").unwrap_or(1), r.int("ep").unwrap_or(1));
+    let rec = NemoRlRecipe::of(r);
+    let (train_gpus, gen_gpus) = if rec.colocated { (gpus, gpus) } else { (gpus / 2, gpus - gpus / 2) };
+    let shards = tp * pp * cp;
+    if shards == 0 || train_gpus % shards != 0 {
+        return Err(format!("training tp·pp·cp = {shards} does not divide {train_gpus} training GPUs"));
+    }
+    let dp = train_gpus / shards;
+    let prompt = rec.prompt_len;
+    let mean_response = mean_len - f64::from(prompt);
+    if mean_response < 1.0 || max_len <= prompt {
+        return Err(format!("mean_seq_len {mean_len} leaves no response after a {prompt}-token prompt"));
+    }
+    // Sequence packing (`policy.sequence_packing.enabled`, micro-batches of
+    // `max_total_sequence_length` tokens): as many mean-length rollouts as fill one.
+    let seq = mean_len.round() as u32;
+    let mb = (max_len / seq).max(1);
+    // The planner takes whole micro-batches per data-parallel rank: the optimizer batch rounded
+    // to a multiple of mb·dp (the step count below keeps the rollout tokens).
+    let unit = mb * dp;
+    let gb = ((f64::from(gb) / f64::from(unit)).round() as u32).max(1) * unit;
+    let w = Workload { global_batch: gb, seq_len: seq, precision };
+    let published = Published {
+        tp: Some(tp),
+        pp: Some(pp),
+        dp: Some(dp),
+        ep: Some(ep),
+        cp: Some(cp),
+        vp: Some(1),
+        micro_batch: Some(mb),
+        recompute: Some(rec.recompute),
+        fsdp: false,
+        mtp: false,
+        stack: Stack::MODERN,
+    };
+    let (train, train_note) = evaluate_published(&spec, &cluster, &w, &calib, train_gpus, &published)?;
+    let job = RlStepSpec {
+        rollouts,
+        prompt_len: prompt,
+        mean_response_len: mean_response,
+        max_response_len: max_len - prompt,
+        train_global_batch: gb,
+        gpus,
+        generation_tp: gen_tp,
+        colocated: rec.colocated,
+        generation_gpus: gen_gpus,
+        generation_memory_fraction: rec.gpu_memory_utilization,
+        generation_precision: precision,
+        max_seqs: VLLM_MAX_NUM_SEQS,
+        max_batched_tokens: VLLM_MAX_BATCHED_TOKENS,
+    };
+    let plan = plan_rl_step(&spec, &cluster, &train, &job)?;
+    let phase = |n: &str| plan.phases.iter().find(|p| p.name == n).map_or(0.0, |p| p.seconds);
+    let mut note = format!(
+        "{}; prompt {prompt} tokens assumed (dataset estimate), responses exponential clipped at {} (assumed); gen {:.0} s (peak batch {} a replica, {} preemptions), logprobs {:.0} s, train {:.0} s, refit {:.1} s; training mb {mb} packed",
+        if rec.colocated {
+            "colocated, vLLM at 60 % memory (recipe)"
+        } else {
+            "async 1-off: generation on half the GPUs, vLLM at 80 % memory (recipe)"
+        },
+        max_len - prompt,
+        phase("generation"),
+        plan.generation.peak_batch,
+        plan.generation.preemptions,
+        phase("logprobs"),
+        phase("training"),
+        phase("refit"),
+    );
+    if !train_note.is_empty() {
+        note.push_str("; ");
+        note.push_str(&train_note);
+    }
+    match r.get("metric") {
+        "step_time_s" => Ok((plan.step_s, note)),
+        // Rollout tokens over step time and GPUs (the published figure is the 5-step mean of
+        // that ratio, 1.02–1.25 times the ratio of the means).
+        "tokens_per_s_per_gpu" => Ok((plan.tokens_per_s_per_gpu, note)),
+        m => Err(format!("metric `{m}` not predicted")),
     }
 }
 

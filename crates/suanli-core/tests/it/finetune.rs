@@ -129,3 +129,85 @@ fn generation_dominates_long_responses_training_short_ones() {
     assert!(share(32, "training") > share(32, "generation"));
     assert!(share(2048, "generation") > share(2048, "training"));
 }
+
+fn h100_replica(model: &str, tp: u32) -> (suanli_core::infer::Replica, Cluster) {
+    use suanli_core::infer::{Engine, InferCalibration, InferConfig, Precisions, Replica};
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model(model).expect("model");
+    let cluster =
+        Cluster::new(&c, "h100-sxm", None, Precision::Bf16, &Calibration::default()).expect("cluster");
+    let cfg = InferConfig { tp, pp: 1, ep: 1, precision: Precisions::uniform(Precision::Bf16) };
+    let engine = Engine { max_batch: 1024, max_tokens: 16384, kv_memory_fraction: 0.9, max_new_tokens: None };
+    (Replica::new(spec, &cluster, &cfg, &engine, &InferCalibration::default()), cluster)
+}
+
+#[test]
+fn response_lengths_keep_the_mean_and_the_cap() {
+    use suanli_core::finetune::response_lengths;
+    for (n, mean, cap) in
+        [(128u32, 900.0, 3968u32), (256, 3100.0, 3968), (64, 600.0, 1408), (2048, 5500.0, 8064)]
+    {
+        let l = response_lengths(n, mean, cap);
+        assert_eq!(l.len(), n as usize);
+        assert!(l.iter().all(|&x| (1..=cap).contains(&x)), "within 1..={cap}");
+        let m = l.iter().map(|&x| f64::from(x)).sum::<f64>() / f64::from(n);
+        assert!((m / mean - 1.0).abs() < 0.02, "mean {m} for {mean}");
+        // A long-tailed law: the longest is well above the mean (or at the cap).
+        let longest = *l.iter().max().expect("lengths");
+        assert!(f64::from(longest) > 2.0 * mean || longest == cap, "longest {longest} for mean {mean}");
+    }
+    // Every quantile once: the sorted lengths are the same whatever the order.
+    let mut a = response_lengths(100, 500.0, 4000);
+    a.sort_unstable();
+    assert!(a.windows(2).all(|w| w[0] <= w[1]) && a[0] < a[99]);
+}
+
+#[test]
+fn generation_waits_for_the_longest_response_and_grows_with_the_work() {
+    use suanli_core::finetune::{response_lengths, simulate_generation};
+    let (rep, _) = h100_replica("llama3.1-8b", 1);
+    let lengths = response_lengths(128, 900.0, 3968);
+    let run = simulate_generation(&rep, 128, &lengths, 1024, 16384).expect("fits");
+    let longest = f64::from(run.longest);
+    // The tail: the longest response decodes one token a step, each step at least a batch-1
+    // step's time.
+    let one = rep.step(1.0, 128.0 + longest / 2.0, 0.0, 0.0, 1.0).total_s;
+    assert!(run.seconds >= longest * one * 0.99, "{} s < {longest} × {one}", run.seconds);
+    assert_eq!(run.steps, u64::from(run.longest), "all 128 fit at once: steps = the longest");
+    assert_eq!(run.preemptions, 0);
+    // Twice the rollouts never take less time; a batch-limited engine takes longer.
+    let two: Vec<u32> = lengths.iter().chain(lengths.iter()).copied().collect();
+    let run2 = simulate_generation(&rep, 128, &two, 1024, 16384).expect("fits");
+    assert!(run2.seconds >= run.seconds);
+    let capped = simulate_generation(&rep, 128, &lengths, 16, 16384).expect("fits");
+    assert!(capped.seconds > run.seconds && capped.peak_batch == 16);
+    // Degenerate input ends: nothing to generate takes no time; a zero length counts as one token.
+    let none = simulate_generation(&rep, 128, &[], 1024, 16384).expect("empty");
+    assert_eq!((none.seconds, none.steps), (0.0, 0));
+    let zero = simulate_generation(&rep, 128, &[0, 3], 0, 16384).expect("finishes");
+    assert_eq!(zero.steps, 4, "one sequence at a time (max_seqs 0 acts as 1): 1 + 3 steps");
+}
+
+#[test]
+fn a_full_kv_cache_preempts_and_still_finishes() {
+    use suanli_core::finetune::{response_lengths, simulate_generation};
+    let (rep, _) = h100_replica("qwen3-32b", 2);
+    let lengths = response_lengths(1024, 3100.0, 3968);
+    let run = simulate_generation(&rep, 128, &lengths, 1024, 16384).expect("fits");
+    let tokens: f64 = lengths.iter().map(|&x| f64::from(x)).sum();
+    assert!(f64::from(run.peak_batch) < 1024.0, "the KV cache limits the batch");
+    assert!(run.peak_batch as f64 * 3968.0 >= rep.memory.kv_tokens * 0.5);
+    // At least the decode tokens at the peak batch.
+    assert!(run.steps as f64 >= tokens / f64::from(run.peak_batch));
+}
+
+#[test]
+fn refit_counts_the_checkpoint_tensors_and_moe_refits_slower() {
+    use suanli_core::finetune::weight_tensors;
+    let c = Catalog::builtin().expect("catalog");
+    let n = |m: &str| weight_tensors(c.model(m).expect("model"));
+    assert!((n("llama3.1-8b") - 291.0).abs() < 0.5, "Llama 3.1 8B's checkpoint holds 291 tensors");
+    // Qwen3-30B-A3B: 48 layers of 128 experts × 3 matrices dominate.
+    assert!(n("qwen3-30b-a3b") > 48.0 * 128.0 * 3.0);
+    assert!(n("qwen3-30b-a3b") > 20.0 * n("qwen3-32b"));
+}
