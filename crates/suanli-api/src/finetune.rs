@@ -247,7 +247,8 @@ fn finetune_uncalibrated(catalog: &Catalog, a: &FinetuneRequest) -> ApiResult<Fi
             kv: Precision::Bf16,
         }),
     };
-    let uncertainty = input::band(catalog, "finetune", &cluster.accelerator)
+    let workload = suanli_core::uncertainty::workload_of("finetune", &a.method);
+    let uncertainty = input::band(catalog, workload, &cluster.accelerator)
         .map(|b| Uncertainty::time("time_days", doc.seconds / 86_400.0, &b));
     let out = FinetuneOut {
         uncertainty,

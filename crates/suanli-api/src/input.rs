@@ -97,7 +97,7 @@ pub(crate) fn cluster(
     })
 }
 
-/// The error band of `workload` (`training`, `inference`, `finetune`) on `gpu`'s generation.
+/// The error band of `workload` (`training`, `inference`, `finetune`, `rlhf`) on `gpu`'s generation.
 pub(crate) fn band(catalog: &Catalog, workload: &str, gpu: &str) -> Option<suanli_core::uncertainty::Band> {
     let arch = catalog.accelerator(gpu).ok().and_then(|a| a.arch.clone());
     suanli_core::uncertainty::band(workload, arch.as_deref())

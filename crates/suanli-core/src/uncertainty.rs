@@ -3,7 +3,7 @@
 //! For every published row suanli answers (`validation/published/`, see [`crate::published`])
 //! the ratio `r = predicted throughput ÷ published throughput` is taken (for a published step
 //! time, `r = published time ÷ predicted time`, the same thing). Rows are grouped by workload
-//! (`training`, `inference`, `finetune`) and chip generation (the accelerator's `arch`); a
+//! (`training`, `inference`, `finetune`, and `rlhf` for GRPO/PPO rows) and chip generation (the accelerator's `arch`); a
 //! group's band is the 10th and 90th percentile of `r` (nearest rank). A prediction `p` of a
 //! throughput then lies, for 80 % of the published rows of its family, in
 //! `[p / r₉₀, p / r₁₀]`, and a time `t` in `[t · r₁₀, t · r₉₀]`.
@@ -89,6 +89,14 @@ fn pct(v: &[f64], q: f64) -> f64 {
     v[i]
 }
 
+/// The workload a published row's band belongs to: its file, except reinforcement-learning
+/// post-training (GRPO, DAPO, PPO), whose step mixes generation, scoring and training and
+/// errs otherwise than supervised fine-tuning: `rlhf`.
+#[must_use]
+pub fn workload_of<'a>(file: &'a str, scenario: &str) -> &'a str {
+    if file == "finetune" && matches!(scenario, "grpo" | "dapo" | "ppo") { "rlhf" } else { file }
+}
+
 /// The bands from a published report, as CSV (`workload,arch,rows,r10,r90`).
 #[must_use]
 pub fn bands_csv(rep: &PublishedReport, arch_of: &dyn Fn(&str) -> Option<String>) -> String {
@@ -101,8 +109,9 @@ pub fn bands_csv(rep: &PublishedReport, arch_of: &dyn Fn(&str) -> Option<String>
         }
         let Some(x) = ratio(&r.metric, p, r.published) else { continue };
         let arch = arch_of(&r.gpu).unwrap_or_else(|| "other".into());
-        groups.entry((r.file.to_string(), arch)).or_default().push(x);
-        groups.entry((r.file.to_string(), "all".into())).or_default().push(x);
+        let workload = workload_of(r.file, &r.scenario);
+        groups.entry((workload.to_string(), arch)).or_default().push(x);
+        groups.entry((workload.to_string(), "all".into())).or_default().push(x);
     }
     let mut out = String::from("workload,arch,rows,r10,r90\n");
     for ((w, a), mut v) in groups {
@@ -160,7 +169,7 @@ mod tests {
 
     #[test]
     fn checked_in_bands_parse_and_cover_every_workload() {
-        for w in ["training", "inference", "finetune"] {
+        for w in ["training", "inference", "finetune", "rlhf"] {
             let b = band(w, Some("no-such-arch")).unwrap_or_else(|| panic!("{w}"));
             assert_eq!(b.arch, "all");
             assert!(b.r10 <= 1.0 + 1e-9 || b.r10 <= b.r90, "{b:?}");

@@ -3,7 +3,7 @@
 
 use suanli_core::Catalog;
 use suanli_core::published::report;
-use suanli_core::uncertainty::{BANDS_CSV, band, bands_csv};
+use suanli_core::uncertainty::{BANDS_CSV, band, bands_csv, workload_of};
 
 #[test]
 fn checked_in_bands_are_current_and_cover_80_percent() {
@@ -25,7 +25,8 @@ fn checked_in_bands_are_current_and_cover_80_percent() {
         if !throughput && r.metric != "step_time_s" {
             continue;
         }
-        let b = band(r.file, arch(&r.gpu).as_deref()).expect("every answered workload has a band");
+        let b = band(workload_of(r.file, &r.scenario), arch(&r.gpu).as_deref())
+            .expect("every answered workload has a band");
         let (lo, hi) = if throughput { b.throughput(p) } else { b.time(p) };
         rows += 1;
         if (lo * (1.0 - 1e-9)..=hi * (1.0 + 1e-9)).contains(&r.published) {
