@@ -36,6 +36,19 @@ pub struct InferCalibration {
     /// 64-row M side (Hopper `wgmma` m64, Blackwell `tcgen05` M 64/128); a step of `T` tokens
     /// computes at `T ÷ (⌈T/16⌉·16)` of the chip's large-GEMM rate. Fitted: 16.
     pub gemm_tile_rows: f64,
+    /// Rows an MoE layer's grouped GEMM pads each expert's tokens to: the grouped kernels
+    /// (CUTLASS / TensorRT-LLM's MoE GEMMs) tile every expert's rows along the MMA's M side, so
+    /// an expert receiving `m` tokens computes at `m ÷ (⌈m/t⌉·t)` of the rate (no operand swap
+    /// for small batches as the dense kernels do). Fitted on the published MoE rows: 128, the
+    /// CTA tile M of the grouped kernels' large tactics.
+    pub expert_tile_rows: f64,
+    /// Fixed cost of a GEMM's output tile in units of its contraction depth `K` (pipeline fill,
+    /// epilogue: loading the accumulator, scaling, converting and storing the tile), so a GEMM
+    /// of depth `K` runs at `K ÷ (K + K₀)` of the large-GEMM rate. It matters for small-expert
+    /// MoE layers (Qwen3-30B-A3B's experts contract over 768 and 2,048), hardly for dense
+    /// layers (K of 4,096 and more: 4-11 %). Fitted: 512 (grid 0-2,048), i.e. a tile costs as
+    /// much as eight 64-deep k-blocks besides its main loop.
+    pub gemm_depth_overhead: f64,
     /// Fraction of the chip's large-GEMM efficiency (measured MAMF or the chip class's) the
     /// engine's GEMM kernels reach over a serving step (its kernel library, scaling recipe and
     /// fusions): 1 for TensorRT-LLM v1.0; see [`Stack`].
@@ -55,7 +68,8 @@ pub struct InferCalibration {
     /// Host-side cost per sequence in a step, seconds: the engine's per-request work between
     /// forwards (scheduling, building the step's inputs and KV block tables, sampling, emitting
     /// the token), which runs on the CPU and does not shrink with a faster GPU. TensorRT-LLM's
-    /// PyTorch executor does it in Python per request; fitted: 2 µs.
+    /// PyTorch executor does it in Python per request; fitted: 8 µs (with the MoE rows' attention-DP
+    /// layout and grouped-GEMM terms; 2 µs before them).
     pub sequence_overhead_s: f64,
     /// Cost per layer per step outside GEMMs and attention (norms, activations, kernel
     /// launches), seconds.
@@ -64,6 +78,25 @@ pub struct InferCalibration {
     pub elementwise_bytes_per_hidden: f64,
     /// Memory held outside weights, KV cache and workspace (CUDA context, NCCL, allocator), GiB.
     pub reserved_gib: f64,
+    /// How the attention data-parallel groups of a wide-EP replica hand the MoE layers their
+    /// tokens: DeepEP's point-to-point dispatch and combine by default.
+    pub expert_exchange: ExpertExchange,
+}
+
+/// How the attention data-parallel groups of a replica with `ep > tp` move tokens to the
+/// experts and back, once per MoE layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpertExchange {
+    /// Each token's `k` routed copies go point to point to the GPUs holding those experts and
+    /// come back weighted (DeepEP's kernels, as SGLang and DeepSeek serve wide EP), hidden by
+    /// two-batch overlap where that pays.
+    PointToPoint,
+    /// Every group's tokens are all-gathered before the MoE layer and its outputs
+    /// reduce-scattered after, as ring collectives over the link: TensorRT-LLM's path for
+    /// attention DP wherever its all-to-all does not apply (`fused_moe_cutlass.py`,
+    /// `select_alltoall_method_type`: only with `moe_ep_size > top_k` and multi-node NVLink
+    /// memory, or DeepEP enabled by environment). No overlap with computation.
+    AllGather,
 }
 
 impl Default for InferCalibration {
@@ -71,6 +104,8 @@ impl Default for InferCalibration {
         InferCalibration {
             hbm_efficiency: 0.75,
             gemm_tile_rows: 16.0,
+            expert_tile_rows: 128.0,
+            gemm_depth_overhead: 512.0,
             kv_hbm_efficiency: 0.6,
             roofline_sharpness: 3.0,
             moe_permute_bytes_per_hidden: 8.0,
@@ -80,10 +115,11 @@ impl Default for InferCalibration {
             collective_efficiency: 0.5,
             collective_latency_s: 40e-6,
             step_overhead_s: 0.5e-3,
-            sequence_overhead_s: 2e-6,
+            sequence_overhead_s: 8e-6,
             layer_overhead_s: 5e-6,
             elementwise_bytes_per_hidden: 40.0,
             reserved_gib: 2.0,
+            expert_exchange: ExpertExchange::PointToPoint,
         }
     }
 }

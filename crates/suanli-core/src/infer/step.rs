@@ -25,7 +25,7 @@
 
 use serde::Serialize;
 
-use super::calib::InferCalibration;
+use super::calib::{ExpertExchange, InferCalibration};
 use super::config::{Engine, InferConfig};
 use super::memory::InferMemory;
 use super::spec::{Draft, Speculation};
@@ -123,6 +123,9 @@ pub struct Replica {
     head_flops_per_token: f64,
     attention_per_token_per_context: f64,
     attention_dp: f64,
+    /// The dense and the expert GEMMs' efficiency at their contraction depths (`K ÷ (K + K₀)`,
+    /// FLOP-weighted).
+    depth: (f64, f64),
     cluster: Cluster,
     calib: InferCalibration,
     /// Measured GEMM efficiency of the dense and the expert GEMMs by M, when the cluster has
@@ -227,6 +230,19 @@ impl Replica {
 
         let head = f64::from(spec.vocab) * h;
         let active = pc.active_matmul(spec);
+        // A gated FFN does 2/3 of its FLOPs contracting over the hidden size (gate, up) and 1/3
+        // over its width (down); attention projections contract over the hidden size.
+        let k0 = calib.gemm_depth_overhead;
+        let depth = |k: f64| if k > 0.0 { k / (k + k0) } else { 1.0 };
+        let ffn_depth = |f: f64| 1.0 / (2.0 / 3.0 / depth(h) + 1.0 / 3.0 / depth(f));
+        let depth = match &spec.moe {
+            Some(m) => {
+                // Experts sharded tensor-parallel (ep below tp) split their width.
+                let split = (tp / f64::from(cfg.ep.min(cfg.tp))).max(1.0);
+                (depth(h), ffn_depth(f64::from(m.expert_ffn) / if d > 1.0 { 1.0 } else { split }))
+            }
+            None => (ffn_depth(f64::from(spec.ffn) / tp), 1.0),
+        };
         Replica {
             config: *cfg,
             engine: *engine,
@@ -248,6 +264,7 @@ impl Replica {
             head_flops_per_token: 2.0 * head / (tp * d),
             attention_per_token_per_context: attention_flops_per_token(spec, 1.0) / gpus,
             attention_dp: d,
+            depth,
             cluster: cluster.clone(),
             calib: measured_calibration(cluster, calib),
             // The curves were measured with weights at the activations' width: weight-only
@@ -270,7 +287,12 @@ impl Replica {
     pub fn dense_gemm_efficiency(&self, tokens: f64) -> f64 {
         match &self.measured_gemm {
             Some((mix, _)) => mix.at(tokens),
-            None => self.cluster.gemm_efficiency * self.calib.gemm_fraction * self.padded(tokens),
+            None => {
+                self.cluster.gemm_efficiency
+                    * self.calib.gemm_fraction
+                    * self.padded(tokens, self.calib.gemm_tile_rows)
+                    * self.depth.0
+            }
         }
     }
 
@@ -278,13 +300,17 @@ impl Replica {
     fn expert_gemm_efficiency(&self, rows: f64) -> f64 {
         match &self.measured_gemm {
             Some((_, mix)) if !mix.is_empty() => mix.at(rows),
-            _ => self.cluster.gemm_efficiency * self.calib.gemm_fraction * self.padded(rows),
+            _ => {
+                self.cluster.gemm_efficiency
+                    * self.calib.gemm_fraction
+                    * self.padded(rows, self.calib.expert_tile_rows)
+                    * self.depth.1
+            }
         }
     }
 
-    /// Useful fraction of a GEMM whose `m` rows are padded to the tile.
-    fn padded(&self, m: f64) -> f64 {
-        let tile = self.calib.gemm_tile_rows;
+    /// Useful fraction of a GEMM whose `m` rows are padded to a tile of `tile` rows.
+    fn padded(&self, m: f64, tile: f64) -> f64 {
         if m <= 0.0 { 1.0 } else { m / ((m / tile).ceil() * tile) }
     }
 
@@ -494,6 +520,9 @@ impl Replica {
         if self.attention_dp <= 1.0 || self.moe_layers_stage <= 0.0 || tokens <= 0.0 {
             return 0.0;
         }
+        if self.calib.expert_exchange == ExpertExchange::AllGather {
+            return self.moe_layers_stage * self.gathered_exchange(tokens);
+        }
         let c = &self.cluster;
         let ep = f64::from(self.config.ep);
         let node = f64::from(c.node_size.max(1)).min(ep);
@@ -518,6 +547,42 @@ impl Replica {
             / layers;
         let overlapped = (work + split).max(a) - work;
         self.moe_layers_stage * a.min(overlapped)
+    }
+
+    /// One MoE layer's all-gather and reduce-scatter ([`ExpertExchange::AllGather`]), seconds:
+    /// `tokens` of each of the `d` attention groups (per tensor-parallel rank) gathered by every
+    /// GPU of the stage before the experts and their outputs reduce-scattered after. A ring
+    /// collective moves `(d − 1)` groups' worth through each GPU's link, so each takes
+    /// `α + (d − 1)·T·w ÷ (η·B)` with `w` the bytes a token carries: the hidden state quantised
+    /// before the gather at the activations' width (NVFP4 adds one fp8 scale per 16 values:
+    /// `h·(½ + 1/16)`; fp8 `h`; else `2h`), the bf16 outputs `2h` after; `α` and `η` the
+    /// collectives' latency and bus efficiency ([`InferCalibration::collective_latency_s`],
+    /// [`InferCalibration::collective_efficiency`]), `B` the scale-up link one way (the NIC
+    /// where the groups span servers).
+    fn gathered_exchange(&self, tokens: f64) -> f64 {
+        let c = &self.cluster;
+        let cal = &self.calib;
+        let d = self.attention_dp;
+        let h = self.hidden;
+        let act = self.config.precision.activations.bytes();
+        let gather = if act < 1.0 {
+            h * (act + 1.0 / 16.0)
+        } else if act <= 1.0 {
+            h
+        } else {
+            2.0 * h
+        };
+        let per_rank = tokens / f64::from(self.config.tp);
+        let ep = f64::from(self.config.ep);
+        let link = if ep <= f64::from(c.node_size.max(1)) {
+            c.scale_up_bytes_per_s
+        } else {
+            c.scale_out_bytes_per_s
+        };
+        let one = |width: f64| {
+            cal.collective_latency_s + (d - 1.0) * per_rank * width / (link * cal.collective_efficiency)
+        };
+        one(gather) + one(2.0 * h)
     }
 
     /// The cluster.
