@@ -68,7 +68,7 @@ pub struct InferCalibration {
     /// Host-side cost per sequence in a step, seconds: the engine's per-request work between
     /// forwards (scheduling, building the step's inputs and KV block tables, sampling, emitting
     /// the token), which runs on the CPU and does not shrink with a faster GPU. TensorRT-LLM's
-    /// PyTorch executor does it in Python per request; fitted: 8 µs (with the MoE rows' attention-DP
+    /// PyTorch executor does it in Python per request; fitted: 12 µs (with the MoE rows' attention-DP
     /// layout and grouped-GEMM terms; 2 µs before them).
     pub sequence_overhead_s: f64,
     /// Cost per layer per step outside GEMMs and attention (norms, activations, kernel
@@ -111,11 +111,11 @@ impl Default for InferCalibration {
             moe_permute_bytes_per_hidden: 8.0,
             moe_layer_overhead_s: 80e-6,
             gemm_fraction: 1.0,
-            attention_efficiency: 0.3,
+            attention_efficiency: 0.4,
             collective_efficiency: 0.5,
             collective_latency_s: 40e-6,
             step_overhead_s: 0.5e-3,
-            sequence_overhead_s: 8e-6,
+            sequence_overhead_s: 12e-6,
             layer_overhead_s: 5e-6,
             elementwise_bytes_per_hidden: 40.0,
             reserved_gib: 2.0,
