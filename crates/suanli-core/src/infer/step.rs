@@ -21,7 +21,8 @@
 //!   two-batch overlap hiding it behind computation where that pays
 //!   (`Replica::expert_exchange`).
 //! - Fixed costs: per step (scheduling, sampling), per sequence in the step (the engine's host
-//!   work per request) and per layer (norms, launches).
+//!   work per request, shared by the attention groups' host processes) and per layer (norms,
+//!   launches).
 
 use serde::Serialize;
 
@@ -205,9 +206,11 @@ impl Replica {
         };
         let kv_bytes_per_token = kv_per_layer * layers / pp;
 
-        // Workspace: a full step's activations and the logits of a full batch.
+        // Workspace: a full step's activations and the logits of a full batch. With attention
+        // DP each MoE layer holds the tokens gathered from all `d` groups (their routed copies'
+        // gate, up and activated products).
         let ffn_width = match &spec.moe {
-            Some(m) => f64::from(m.expert_ffn) * (f64::from(m.active) + f64::from(m.shared)),
+            Some(m) => f64::from(m.expert_ffn) * (f64::from(m.active) * d + f64::from(m.shared)),
             None => f64::from(spec.ffn),
         };
         let workspace = f64::from(engine.max_tokens) * (h * 2.0 * 8.0 + ffn_width / tp * 2.0 * 3.0)
@@ -470,8 +473,10 @@ impl Replica {
             self.moe_layers_stage * tokens / d * self.top_k * cal.moe_permute_bytes_per_hidden * self.hidden
                 / tp
                 / bw;
+        // Each attention group's ranks schedule their own sequences, on their own host
+        // processes at once.
         let overhead_s = cal.step_overhead_s
-            + logits * cal.sequence_overhead_s
+            + logits / d * cal.sequence_overhead_s
             + self.layers_per_stage * cal.layer_overhead_s
             + self.moe_layers_stage * cal.moe_layer_overhead_s
             + elementwise

@@ -141,7 +141,9 @@ fn trtllm_bench_engine(
 /// `enable_attention_dp: true`), so attention and the dense weights run data-parallel over the
 /// `tp` GPUs of a stage and the routed experts are sharded over them. The expert-parallel size
 /// is not stated per cell; we take `ep = tp` (every GPU a whole share of the experts), the
-/// only value for which the recipe's `--ep` does anything with attention DP. The tokens reach
+/// only value for which the recipe's `--ep` does anything with attention DP. (The page nests
+/// `enable_attention_dp` under `cuda_graph_config`, whose pydantic model forbids unknown keys,
+/// so the runs must have set it at the top level, where it belongs.) The tokens reach
 /// the experts by all-gather and reduce-scatter ([`ExpertExchange::AllGather`]): TensorRT-LLM
 /// v1.0 picks its all-to-all only with `moe_ep_size > top_k` on multi-node NVLink systems
 /// (`select_alltoall_method_type`), i.e. an NVL72 rack, where we keep the point-to-point
