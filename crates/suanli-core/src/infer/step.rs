@@ -667,6 +667,34 @@ mod exchange_tests {
         }
     }
 
+    /// TensorRT-LLM's all-gather exchange: Qwen3-235B-A22B (hidden 4,096) on 8 B200 as 8
+    /// attention groups of 512 tokens each, NVFP4: each MoE layer gathers 7 × 512 tokens at
+    /// 4,096 × (½ + 1/16) bytes and reduce-scatters 7 × 512 × 4,096 × 2 bytes over the
+    /// 900 GB/s one-way NVLink at the collectives' efficiency, plus their latencies; it does
+    /// not depend on top-k (every token goes to every GPU) and grows with the group count.
+    #[test]
+    fn all_gather_exchange_matches_a_hand_computation() {
+        use crate::infer::ExpertExchange;
+        let c = Catalog::builtin().unwrap();
+        let mut spec = c.model("deepseek-v3").unwrap().clone();
+        spec.hidden = 4096;
+        let cl = Cluster::new(&c, "b200", None, Precision::Fp4, &Calibration::default()).unwrap();
+        let cal =
+            InferCalibration { expert_exchange: ExpertExchange::AllGather, ..InferCalibration::default() };
+        let cfg = |ep| InferConfig { tp: 1, pp: 1, ep, precision: Precisions::uniform(Precision::Fp4) };
+        let r = Replica::new(&spec, &cl, &cfg(8), &Engine::default(), &cal);
+        let link = cl.scale_up_bytes_per_s * cal.collective_efficiency;
+        let hand = 2.0 * cal.collective_latency_s
+            + 7.0 * 512.0 * 4096.0 * (0.5 + 1.0 / 16.0) / link
+            + 7.0 * 512.0 * 4096.0 * 2.0 / link;
+        let got = r.gathered_exchange(512.0);
+        assert!((got - hand).abs() / hand < 1e-12, "{got} vs {hand}");
+        let nothing = Overlap { work_s: 0.0, gemm_compute_s: 0.0, gemm_memory_s: 0.0 };
+        assert!((r.expert_exchange(512.0, nothing) - r.moe_layers_stage * hand).abs() < 1e-12);
+        let four = Replica::new(&spec, &cl, &cfg(4), &Engine::default(), &cal);
+        assert!(four.gathered_exchange(512.0) < got);
+    }
+
     /// Two-batch overlap never costs more than running without it, and hides the exchange
     /// behind enough computation.
     #[test]

@@ -566,6 +566,25 @@ mod tests {
     }
 
     #[test]
+    fn trtllm_moe_rows_run_attention_dp_with_the_experts_sharded() {
+        let c = Catalog::builtin().expect("catalog");
+        let p = Precisions::uniform(Precision::Fp8);
+        let cal = InferCalibration::default();
+        let moe = c.model("mixtral-8x7b").expect("model");
+        let (cfg, got) = trtllm_bench_layout(moe, &h200(&c), 8, 1, p, &cal);
+        assert_eq!((cfg.tp, cfg.pp, cfg.ep, cfg.dp_attention()), (1, 1, 8, 8));
+        assert_eq!(got.expert_exchange, ExpertExchange::AllGather);
+        assert_eq!(InferCalibration { expert_exchange: cal.expert_exchange, ..got }, cal);
+        // One GPU, or a dense model: the published tensor-parallel layout.
+        let (one, _) = trtllm_bench_layout(moe, &h200(&c), 1, 2, p, &cal);
+        assert_eq!((one.tp, one.pp, one.ep), (1, 2, 1));
+        let dense = c.model("llama3.1-70b").expect("model");
+        let (d, same) = trtllm_bench_layout(dense, &h200(&c), 4, 1, p, &cal);
+        assert_eq!((d.tp, d.ep, d.dp_attention()), (4, 1, 1));
+        assert_eq!(same, cal);
+    }
+
+    #[test]
     fn nvidia_harness_layouts_apply_to_tensorrt_rows_only() {
         let rows = records(INFERENCE_CSV);
         let find = |gpu: &str, engine: &str, scenario: &str| {
