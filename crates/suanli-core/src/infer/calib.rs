@@ -7,7 +7,7 @@
 
 /// The constants. [`InferCalibration::default`] holds the fitted values (coordinate descent,
 /// minimising median + p90 |error| on the published rows; with the [`Stack`] presets the
-/// TensorRT-LLM v1.0 rows sit at median 15.7 %, p90 42.5 %, the MLPerf v4.1 Offline rows at
+/// TensorRT-LLM v1.0 rows sit at median 15.7 %, p90 44.0 %, the MLPerf v4.1 Offline rows at
 /// median 7.6 %, p90 46.9 %; the older set, TensorRT-LLM v0.17's C++ executor, at median
 /// 6.8 %, worst 19.7 %). The chip-specific rates come from the catalog (peak,
 /// measured matmul efficiency or the chip class's, HBM and link bandwidth), so the same

@@ -207,10 +207,10 @@ impl Replica {
         let kv_bytes_per_token = kv_per_layer * layers / pp;
 
         // Workspace: a full step's activations and the logits of a full batch. With attention
-        // DP each MoE layer holds the tokens gathered from all `d` groups (their routed copies'
-        // gate, up and activated products).
+        // DP a GPU's experts receive `d·T·k ÷ ep = T·k ÷ tp` routed copies on average, as many as
+        // without it.
         let ffn_width = match &spec.moe {
-            Some(m) => f64::from(m.expert_ffn) * (f64::from(m.active) * d + f64::from(m.shared)),
+            Some(m) => f64::from(m.expert_ffn) * (f64::from(m.active) + f64::from(m.shared)),
             None => f64::from(spec.ffn),
         };
         let workspace = f64::from(engine.max_tokens) * (h * 2.0 * 8.0 + ffn_width / tp * 2.0 * 3.0)
