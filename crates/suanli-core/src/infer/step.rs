@@ -8,6 +8,10 @@
 //!   decode step of a few sequences pays for `m` rows of compute yet stays memory-bound
 //!   wherever `m·2·peak⁻¹ < bytes per weight ÷ bandwidth`, as on every catalogued chip. MoE
 //!   layers read only the experts the step's tokens touch: `E·(1 − (1 − k/E)^T)` of them.
+//!   The routed experts' grouped GEMM pads each expert's rows to its own tile
+//!   (`InferCalibration::expert_tile_rows`), and every GEMM pays a fixed cost per output tile
+//!   worth `K₀` of contraction depth, `K ÷ (K + K₀)` (`InferCalibration::gemm_depth_overhead`),
+//!   which small experts (K of 768-2,048) feel and dense layers hardly do.
 //! - Attention: decode reads each sequence's KV cache (`b · c · bytes per token`), prefill
 //!   computes `4·c·h·d` FLOPs per token; each is a roofline of its own.
 //! - Tensor parallelism: two all-reduces per layer of the step's activations, each a
@@ -19,7 +23,9 @@
 //!   each MoE layer dispatches and combines its tokens' top-k copies point to point (DeepEP),
 //!   over the scale-up fabric to the peers in its domain and the NICs to the rest, with
 //!   two-batch overlap hiding it behind computation where that pays
-//!   (`Replica::expert_exchange`).
+//!   (`Replica::expert_exchange`); or, as TensorRT-LLM does for attention DP without its
+//!   all-to-all, an all-gather of every group's tokens and a reduce-scatter of the outputs
+//!   (`ExpertExchange::AllGather`).
 //! - Fixed costs: per step (scheduling, sampling), per sequence in the step (the engine's host
 //!   work per request, shared by the attention groups' host processes) and per layer (norms,
 //!   launches).
