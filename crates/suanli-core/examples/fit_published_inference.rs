@@ -13,8 +13,8 @@ use suanli_core::validation::{inference, summarise};
 
 type Axis = (&'static str, &'static [f64], fn(&mut InferCalibration, f64));
 
-const AXES: [Axis; 12] = [
-    ("sequence_overhead_s", &[0.0, 1e-6, 2e-6, 4e-6, 8e-6], |c, v| c.sequence_overhead_s = v),
+const AXES: [Axis; 15] = [
+    ("sequence_overhead_s", &[0.0, 1e-6, 2e-6, 3e-6, 4e-6], |c, v| c.sequence_overhead_s = v),
     ("kv_hbm_efficiency", &[0.4, 0.5, 0.6, 0.7, 0.8, 0.9], |c, v| c.kv_hbm_efficiency = v),
     ("roofline_sharpness", &[1.0, 1.5, 2.0, 3.0, 4.0, 8.0], |c, v| c.roofline_sharpness = v),
     ("moe_layer_overhead_s", &[0.0, 10e-6, 20e-6, 40e-6, 80e-6], |c, v| c.moe_layer_overhead_s = v),
@@ -28,6 +28,13 @@ const AXES: [Axis; 12] = [
         c.elementwise_bytes_per_hidden = v
     }),
     ("gemm_tile_rows", &[16.0, 64.0, 128.0], |c, v| c.gemm_tile_rows = v),
+    ("moe_permute_bytes_per_hidden", &[8.0, 16.0, 32.0, 64.0, 128.0], |c, v| {
+        c.moe_permute_bytes_per_hidden = v
+    }),
+    ("expert_tile_rows", &[16.0, 32.0, 64.0, 128.0], |c, v| c.expert_tile_rows = v),
+    ("gemm_depth_overhead", &[0.0, 128.0, 256.0, 384.0, 512.0, 768.0, 1024.0, 2048.0], |c, v| {
+        c.gemm_depth_overhead = v
+    }),
 ];
 
 /// How far the worst chip's batch-1 decode exceeds 1.5x weights ÷ bandwidth.

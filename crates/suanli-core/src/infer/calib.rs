@@ -6,9 +6,10 @@
 //! unchanged to every catalogued chip.
 
 /// The constants. [`InferCalibration::default`] holds the fitted values (coordinate descent,
-/// minimising median + p90 |error| on the published rows: median 18.0 %, p90 47.5 % with the
-/// [`Stack`] presets; the older set, TensorRT-LLM v0.17's C++ executor, at median 7.6 %, worst
-/// 18.6 %). The chip-specific rates come from the catalog (peak,
+/// minimising median + p90 |error| on the published rows; with the [`Stack`] presets the
+/// TensorRT-LLM v1.0 rows sit at median 15.7 %, p90 44.0 %, the MLPerf v4.1 Offline rows at
+/// median 7.6 %, p90 46.9 %; the older set, TensorRT-LLM v0.17's C++ executor, at median
+/// 6.8 %, worst 19.7 %). The chip-specific rates come from the catalog (peak,
 /// measured matmul efficiency or the chip class's, HBM and link bandwidth), so the same
 /// constants serve every chip.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,8 +26,13 @@ pub struct InferCalibration {
     /// sum at `p = 1`; near the ridge point loads and tensor-core work do not fully overlap
     /// (at the ridge, `2^(1/p)` times either). Fitted: 3.
     pub roofline_sharpness: f64,
-    /// Memory traffic of MoE routing per routed copy of a token, bytes per unit of hidden size
-    /// (permute and un-permute, read and write, 2 bytes each: 8; as in training).
+    /// Memory traffic of an MoE layer outside its GEMMs per routed copy of a token, bytes per
+    /// unit of hidden size: permute and un-permute (read and write, 2 bytes each: 8, as in
+    /// training) plus what TensorRT-LLM's MoE path adds per copy (input quantisation and
+    /// scale-factor swizzle, the expanded activations between the two GEMMs' passes, the
+    /// top-k weighted finalize). 32: the TensorRT-LLM v1.0 rows' fit (grid 8-128) prefers
+    /// 64, which takes Mixtral 8x7B's MLPerf capacity below its Server rows' offered rates;
+    /// at 32 Mixtral's Offline rows sit within +1..+5 % (+9..+10 % at 8).
     pub moe_permute_bytes_per_hidden: f64,
     /// Extra fixed cost of an MoE layer per step (router, top-k, permutation, grouped-GEMM
     /// setup and finalize kernels on top of a dense layer's), seconds; fitted: 80 µs.
@@ -36,11 +42,24 @@ pub struct InferCalibration {
     /// 64-row M side (Hopper `wgmma` m64, Blackwell `tcgen05` M 64/128); a step of `T` tokens
     /// computes at `T ÷ (⌈T/16⌉·16)` of the chip's large-GEMM rate. Fitted: 16.
     pub gemm_tile_rows: f64,
+    /// Rows an MoE layer's grouped GEMM pads each expert's tokens to: the grouped kernels
+    /// (CUTLASS / TensorRT-LLM's MoE GEMMs) tile every expert's rows along the MMA's M side, so
+    /// an expert receiving `m` tokens computes at `m ÷ (⌈m/t⌉·t)` of the rate (no operand swap
+    /// for small batches as the dense kernels do). Fitted on the published MoE rows: 128, the
+    /// CTA tile M of the grouped kernels' large tactics.
+    pub expert_tile_rows: f64,
+    /// Fixed cost of a GEMM's output tile in units of its contraction depth `K` (pipeline fill,
+    /// epilogue: loading the accumulator, scaling, converting and storing the tile), so a GEMM
+    /// of depth `K` runs at `K ÷ (K + K₀)` of the large-GEMM rate. It matters for small-expert
+    /// MoE layers (Qwen3-30B-A3B's experts contract over 768 and 2,048), hardly for dense
+    /// layers (K of 4,096 and more: 4-11 %). Fitted: 512 (grid 0-2,048), i.e. a tile costs as
+    /// much as eight 64-deep k-blocks besides its main loop.
+    pub gemm_depth_overhead: f64,
     /// Fraction of the chip's large-GEMM efficiency (measured MAMF or the chip class's) the
     /// engine's GEMM kernels reach over a serving step (its kernel library, scaling recipe and
     /// fusions): 1 for TensorRT-LLM v1.0; see [`Stack`].
     pub gemm_fraction: f64,
-    /// Attention-core throughput relative to the chip's GEMM rate.
+    /// Attention-core throughput relative to the chip's GEMM rate; fitted: 0.6.
     pub attention_efficiency: f64,
     /// Fraction of the scale-up link rate (one direction) a large all-reduce reaches: NCCL's
     /// bus bandwidth on 8 × H100 peaks near 360 of 450 GB/s, 0.8 (see
@@ -55,7 +74,8 @@ pub struct InferCalibration {
     /// Host-side cost per sequence in a step, seconds: the engine's per-request work between
     /// forwards (scheduling, building the step's inputs and KV block tables, sampling, emitting
     /// the token), which runs on the CPU and does not shrink with a faster GPU. TensorRT-LLM's
-    /// PyTorch executor does it in Python per request; fitted: 2 µs.
+    /// PyTorch executor does it in Python per request; fitted: 4 µs (grid 0-4 µs: larger values
+    /// fit the MoE rows only by taking Llama 3.1 8B 20-30 % low).
     pub sequence_overhead_s: f64,
     /// Cost per layer per step outside GEMMs and attention (norms, activations, kernel
     /// launches), seconds.
@@ -64,6 +84,25 @@ pub struct InferCalibration {
     pub elementwise_bytes_per_hidden: f64,
     /// Memory held outside weights, KV cache and workspace (CUDA context, NCCL, allocator), GiB.
     pub reserved_gib: f64,
+    /// How the attention data-parallel groups of a wide-EP replica hand the MoE layers their
+    /// tokens: DeepEP's point-to-point dispatch and combine by default.
+    pub expert_exchange: ExpertExchange,
+}
+
+/// How the attention data-parallel groups of a replica with `ep > tp` move tokens to the
+/// experts and back, once per MoE layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpertExchange {
+    /// Each token's `k` routed copies go point to point to the GPUs holding those experts and
+    /// come back weighted (DeepEP's kernels, as SGLang and DeepSeek serve wide EP), hidden by
+    /// two-batch overlap where that pays.
+    PointToPoint,
+    /// Every group's tokens are all-gathered before the MoE layer and its outputs
+    /// reduce-scattered after, as ring collectives over the link: TensorRT-LLM's path for
+    /// attention DP wherever its all-to-all does not apply (`fused_moe_cutlass.py`,
+    /// `select_alltoall_method_type`: only with `moe_ep_size > top_k` and multi-node NVLink
+    /// memory, or DeepEP enabled by environment). No overlap with computation.
+    AllGather,
 }
 
 impl Default for InferCalibration {
@@ -71,19 +110,22 @@ impl Default for InferCalibration {
         InferCalibration {
             hbm_efficiency: 0.75,
             gemm_tile_rows: 16.0,
+            expert_tile_rows: 128.0,
+            gemm_depth_overhead: 512.0,
             kv_hbm_efficiency: 0.6,
             roofline_sharpness: 3.0,
-            moe_permute_bytes_per_hidden: 8.0,
+            moe_permute_bytes_per_hidden: 32.0,
             moe_layer_overhead_s: 80e-6,
             gemm_fraction: 1.0,
-            attention_efficiency: 0.3,
+            attention_efficiency: 0.6,
             collective_efficiency: 0.5,
             collective_latency_s: 40e-6,
             step_overhead_s: 0.5e-3,
-            sequence_overhead_s: 2e-6,
+            sequence_overhead_s: 4e-6,
             layer_overhead_s: 5e-6,
             elementwise_bytes_per_hidden: 40.0,
             reserved_gib: 2.0,
+            expert_exchange: ExpertExchange::PointToPoint,
         }
     }
 }

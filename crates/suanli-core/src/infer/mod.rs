@@ -15,7 +15,7 @@ mod search;
 mod spec;
 mod step;
 
-pub use calib::{InferCalibration, Stack};
+pub use calib::{ExpertExchange, InferCalibration, Stack};
 pub use config::{Engine, InferConfig, Mode, Precisions};
 pub use memory::InferMemory;
 pub use perf::{Bound, InferResult, evaluate};

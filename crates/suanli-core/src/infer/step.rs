@@ -8,6 +8,10 @@
 //!   decode step of a few sequences pays for `m` rows of compute yet stays memory-bound
 //!   wherever `m·2·peak⁻¹ < bytes per weight ÷ bandwidth`, as on every catalogued chip. MoE
 //!   layers read only the experts the step's tokens touch: `E·(1 − (1 − k/E)^T)` of them.
+//!   The routed experts' grouped GEMM pads each expert's rows to its own tile
+//!   (`InferCalibration::expert_tile_rows`), and every GEMM pays a fixed cost per output tile
+//!   worth `K₀` of contraction depth, `K ÷ (K + K₀)` (`InferCalibration::gemm_depth_overhead`),
+//!   which small experts (K of 768-2,048) feel and dense layers hardly do.
 //! - Attention: decode reads each sequence's KV cache (`b · c · bytes per token`), prefill
 //!   computes `4·c·h·d` FLOPs per token; each is a roofline of its own.
 //! - Tensor parallelism: two all-reduces per layer of the step's activations, each a
@@ -19,13 +23,16 @@
 //!   each MoE layer dispatches and combines its tokens' top-k copies point to point (DeepEP),
 //!   over the scale-up fabric to the peers in its domain and the NICs to the rest, with
 //!   two-batch overlap hiding it behind computation where that pays
-//!   (`Replica::expert_exchange`).
+//!   (`Replica::expert_exchange`); or, as TensorRT-LLM does for attention DP without its
+//!   all-to-all, an all-gather of every group's tokens and a reduce-scatter of the outputs
+//!   (`ExpertExchange::AllGather`).
 //! - Fixed costs: per step (scheduling, sampling), per sequence in the step (the engine's host
-//!   work per request) and per layer (norms, launches).
+//!   work per request, shared by the attention groups' host processes) and per layer (norms,
+//!   launches).
 
 use serde::Serialize;
 
-use super::calib::InferCalibration;
+use super::calib::{ExpertExchange, InferCalibration};
 use super::config::{Engine, InferConfig};
 use super::memory::InferMemory;
 use super::spec::{Draft, Speculation};
@@ -123,6 +130,9 @@ pub struct Replica {
     head_flops_per_token: f64,
     attention_per_token_per_context: f64,
     attention_dp: f64,
+    /// The dense and the expert GEMMs' efficiency at their contraction depths (`K ÷ (K + K₀)`,
+    /// FLOP-weighted).
+    depth: (f64, f64),
     cluster: Cluster,
     calib: InferCalibration,
     /// Measured GEMM efficiency of the dense and the expert GEMMs by M, when the cluster has
@@ -202,7 +212,9 @@ impl Replica {
         };
         let kv_bytes_per_token = kv_per_layer * layers / pp;
 
-        // Workspace: a full step's activations and the logits of a full batch.
+        // Workspace: a full step's activations and the logits of a full batch. With attention
+        // DP a GPU's experts receive `d·T·k ÷ ep = T·k ÷ tp` routed copies on average, as many as
+        // without it.
         let ffn_width = match &spec.moe {
             Some(m) => f64::from(m.expert_ffn) * (f64::from(m.active) + f64::from(m.shared)),
             None => f64::from(spec.ffn),
@@ -227,6 +239,19 @@ impl Replica {
 
         let head = f64::from(spec.vocab) * h;
         let active = pc.active_matmul(spec);
+        // A gated FFN does 2/3 of its FLOPs contracting over the hidden size (gate, up) and 1/3
+        // over its width (down); attention projections contract over the hidden size.
+        let k0 = calib.gemm_depth_overhead;
+        let depth = |k: f64| if k > 0.0 { k / (k + k0) } else { 1.0 };
+        let ffn_depth = |f: f64| 1.0 / (2.0 / 3.0 / depth(h) + 1.0 / 3.0 / depth(f));
+        let depth = match &spec.moe {
+            Some(m) => {
+                // Experts sharded tensor-parallel (ep below tp) split their width.
+                let split = (tp / f64::from(cfg.ep.min(cfg.tp))).max(1.0);
+                (depth(h), ffn_depth(f64::from(m.expert_ffn) / if d > 1.0 { 1.0 } else { split }))
+            }
+            None => (ffn_depth(f64::from(spec.ffn) / tp), 1.0),
+        };
         Replica {
             config: *cfg,
             engine: *engine,
@@ -248,6 +273,7 @@ impl Replica {
             head_flops_per_token: 2.0 * head / (tp * d),
             attention_per_token_per_context: attention_flops_per_token(spec, 1.0) / gpus,
             attention_dp: d,
+            depth,
             cluster: cluster.clone(),
             calib: measured_calibration(cluster, calib),
             // The curves were measured with weights at the activations' width: weight-only
@@ -270,7 +296,12 @@ impl Replica {
     pub fn dense_gemm_efficiency(&self, tokens: f64) -> f64 {
         match &self.measured_gemm {
             Some((mix, _)) => mix.at(tokens),
-            None => self.cluster.gemm_efficiency * self.calib.gemm_fraction * self.padded(tokens),
+            None => {
+                self.cluster.gemm_efficiency
+                    * self.calib.gemm_fraction
+                    * self.padded(tokens, self.calib.gemm_tile_rows)
+                    * self.depth.0
+            }
         }
     }
 
@@ -278,13 +309,17 @@ impl Replica {
     fn expert_gemm_efficiency(&self, rows: f64) -> f64 {
         match &self.measured_gemm {
             Some((_, mix)) if !mix.is_empty() => mix.at(rows),
-            _ => self.cluster.gemm_efficiency * self.calib.gemm_fraction * self.padded(rows),
+            _ => {
+                self.cluster.gemm_efficiency
+                    * self.calib.gemm_fraction
+                    * self.padded(rows, self.calib.expert_tile_rows)
+                    * self.depth.1
+            }
         }
     }
 
-    /// Useful fraction of a GEMM whose `m` rows are padded to the tile.
-    fn padded(&self, m: f64) -> f64 {
-        let tile = self.calib.gemm_tile_rows;
+    /// Useful fraction of a GEMM whose `m` rows are padded to a tile of `tile` rows.
+    fn padded(&self, m: f64, tile: f64) -> f64 {
         if m <= 0.0 { 1.0 } else { m / ((m / tile).ceil() * tile) }
     }
 
@@ -444,8 +479,10 @@ impl Replica {
             self.moe_layers_stage * tokens / d * self.top_k * cal.moe_permute_bytes_per_hidden * self.hidden
                 / tp
                 / bw;
+        // Each attention group's ranks schedule their own sequences, on their own host
+        // processes at once.
         let overhead_s = cal.step_overhead_s
-            + logits * cal.sequence_overhead_s
+            + logits / d * cal.sequence_overhead_s
             + self.layers_per_stage * cal.layer_overhead_s
             + self.moe_layers_stage * cal.moe_layer_overhead_s
             + elementwise
@@ -494,6 +531,9 @@ impl Replica {
         if self.attention_dp <= 1.0 || self.moe_layers_stage <= 0.0 || tokens <= 0.0 {
             return 0.0;
         }
+        if self.calib.expert_exchange == ExpertExchange::AllGather {
+            return self.moe_layers_stage * self.gathered_exchange(tokens);
+        }
         let c = &self.cluster;
         let ep = f64::from(self.config.ep);
         let node = f64::from(c.node_size.max(1)).min(ep);
@@ -518,6 +558,42 @@ impl Replica {
             / layers;
         let overlapped = (work + split).max(a) - work;
         self.moe_layers_stage * a.min(overlapped)
+    }
+
+    /// One MoE layer's all-gather and reduce-scatter ([`ExpertExchange::AllGather`]), seconds:
+    /// `tokens` of each of the `d` attention groups (per tensor-parallel rank) gathered by every
+    /// GPU of the stage before the experts and their outputs reduce-scattered after. A ring
+    /// collective moves `(d − 1)` groups' worth through each GPU's link, so each takes
+    /// `α + (d − 1)·T·w ÷ (η·B)` with `w` the bytes a token carries: the hidden state quantised
+    /// before the gather at the activations' width (NVFP4 adds one fp8 scale per 16 values:
+    /// `h·(½ + 1/16)`; fp8 `h`; else `2h`), the bf16 outputs `2h` after; `α` and `η` the
+    /// collectives' latency and bus efficiency ([`InferCalibration::collective_latency_s`],
+    /// [`InferCalibration::collective_efficiency`]), `B` the scale-up link one way (the NIC
+    /// where the groups span servers).
+    fn gathered_exchange(&self, tokens: f64) -> f64 {
+        let c = &self.cluster;
+        let cal = &self.calib;
+        let d = self.attention_dp;
+        let h = self.hidden;
+        let act = self.config.precision.activations.bytes();
+        let gather = if act < 1.0 {
+            h * (act + 1.0 / 16.0)
+        } else if act <= 1.0 {
+            h
+        } else {
+            2.0 * h
+        };
+        let per_rank = tokens / f64::from(self.config.tp);
+        let ep = f64::from(self.config.ep);
+        let link = if ep <= f64::from(c.node_size.max(1)) {
+            c.scale_up_bytes_per_s
+        } else {
+            c.scale_out_bytes_per_s
+        };
+        let one = |width: f64| {
+            cal.collective_latency_s + (d - 1.0) * per_rank * width / (link * cal.collective_efficiency)
+        };
+        one(gather) + one(2.0 * h)
     }
 
     /// The cluster.
@@ -595,6 +671,34 @@ mod exchange_tests {
             let err = per_layer / published - 1.0;
             assert!(err.abs() < 0.06, "ep {ep}: {:.0} µs against {:.0} µs", per_layer * 1e6, published * 1e6);
         }
+    }
+
+    /// TensorRT-LLM's all-gather exchange: Qwen3-235B-A22B (hidden 4,096) on 8 B200 as 8
+    /// attention groups of 512 tokens each, NVFP4: each MoE layer gathers 7 × 512 tokens at
+    /// 4,096 × (½ + 1/16) bytes and reduce-scatters 7 × 512 × 4,096 × 2 bytes over the
+    /// 900 GB/s one-way NVLink at the collectives' efficiency, plus their latencies; it does
+    /// not depend on top-k (every token goes to every GPU) and grows with the group count.
+    #[test]
+    fn all_gather_exchange_matches_a_hand_computation() {
+        use crate::infer::ExpertExchange;
+        let c = Catalog::builtin().unwrap();
+        let mut spec = c.model("deepseek-v3").unwrap().clone();
+        spec.hidden = 4096;
+        let cl = Cluster::new(&c, "b200", None, Precision::Fp4, &Calibration::default()).unwrap();
+        let cal =
+            InferCalibration { expert_exchange: ExpertExchange::AllGather, ..InferCalibration::default() };
+        let cfg = |ep| InferConfig { tp: 1, pp: 1, ep, precision: Precisions::uniform(Precision::Fp4) };
+        let r = Replica::new(&spec, &cl, &cfg(8), &Engine::default(), &cal);
+        let link = cl.scale_up_bytes_per_s * cal.collective_efficiency;
+        let hand = 2.0 * cal.collective_latency_s
+            + 7.0 * 512.0 * 4096.0 * (0.5 + 1.0 / 16.0) / link
+            + 7.0 * 512.0 * 4096.0 * 2.0 / link;
+        let got = r.gathered_exchange(512.0);
+        assert!((got - hand).abs() / hand < 1e-12, "{got} vs {hand}");
+        let nothing = Overlap { work_s: 0.0, gemm_compute_s: 0.0, gemm_memory_s: 0.0 };
+        assert!((r.expert_exchange(512.0, nothing) - r.moe_layers_stage * hand).abs() < 1e-12);
+        let four = Replica::new(&spec, &cl, &cfg(4), &Engine::default(), &cal);
+        assert!(four.gathered_exchange(512.0) < got);
     }
 
     /// Two-batch overlap never costs more than running without it, and hides the exchange

@@ -23,7 +23,8 @@ use super::training::cluster_for;
 use super::{INFERENCE_CSV, MLPERF_DATASETS_CSV, PublishedRow};
 use crate::catalog::Catalog;
 use crate::infer::{
-    Engine, InferCalibration, InferConfig, InferResult, Mode, Precisions, Replica, Stack, evaluate,
+    Engine, ExpertExchange, InferCalibration, InferConfig, InferResult, Mode, Precisions, Replica, Stack,
+    evaluate,
 };
 use crate::model::ModelSpec;
 use crate::precision::Precision;
@@ -147,6 +148,39 @@ fn trtllm_bench_engine(
     }
 }
 
+/// The layout a `trtllm-bench` row of `tp` × `pp` GPUs runs. Dense models: tensor parallel as
+/// published. MoE models: the perf-overview's MoE recipe (TensorRT-LLM v1.0
+/// `docs/source/performance/perf-overview.md`, "For MoE models": `--ep $ep_size` and
+/// `enable_attention_dp: true`), so attention and the dense weights run data-parallel over the
+/// `tp` GPUs of a stage and the routed experts are sharded over them. The expert-parallel size
+/// is not stated per cell; we take `ep = tp` (every GPU a whole share of the experts), the
+/// only value for which the recipe's `--ep` does anything with attention DP. (The page nests
+/// `enable_attention_dp` under `cuda_graph_config`, whose pydantic model forbids unknown keys,
+/// so the runs must have set it at the top level, where it belongs.) The tokens reach
+/// the experts by all-gather and reduce-scatter ([`ExpertExchange::AllGather`]): TensorRT-LLM
+/// v1.0 picks its all-to-all only with `moe_ep_size > top_k` on multi-node NVLink systems
+/// (`select_alltoall_method_type`), i.e. an NVL72 rack, where we keep the point-to-point
+/// exchange.
+fn trtllm_bench_layout(
+    spec: &ModelSpec,
+    cluster: &Cluster,
+    tp: u32,
+    pp: u32,
+    p: Precisions,
+    calib: &InferCalibration,
+) -> (InferConfig, InferCalibration) {
+    let mut cal = *calib;
+    match &spec.moe {
+        Some(m) if tp > 1 && tp <= m.experts => {
+            let all_to_all = tp > m.active && cluster.node_size > 8;
+            cal.expert_exchange =
+                if all_to_all { ExpertExchange::PointToPoint } else { ExpertExchange::AllGather };
+            (InferConfig { tp: 1, pp, ep: tp, precision: p }, cal)
+        }
+        _ => (InferConfig { tp, pp, ep: 1, precision: p }, cal),
+    }
+}
+
 /// NVIDIA's MLPerf Inference v4.1 harness settings for Llama 2 70B per chip (closed division,
 /// `closed/NVIDIA/configs/llama2-70b/{Offline,Server}/__init__.py` in
 /// mlcommons/inference_results_v4.1, commit a2f5d66d): tensor-parallel degree (the same in
@@ -240,8 +274,11 @@ fn fleet(
                 trtllm_bench_engine(spec, cluster, tp, pp, p, input, output)
             }
         };
-        let cfg = InferConfig { tp, pp, ep: 1, precision: p };
-        let Some(rep) = replica(spec, cluster, cfg, &engine, calib) else { continue };
+        let (cfg, calib) = match limits {
+            Limits::TrtllmBench => trtllm_bench_layout(spec, cluster, tp, pp, p, calib),
+            Limits::Fixed(_) => (InferConfig { tp, pp, ep: 1, precision: p }, *calib),
+        };
+        let Some(rep) = replica(spec, cluster, cfg, &engine, &calib) else { continue };
         let replicas = (f64::from(gpus) / (f64::from(tp) * f64::from(pp))).floor().max(1.0);
         let (rate, fits) = mixed_rate(&rep, points, output);
         let total = if fits { rate * replicas } else { 0.0 };
@@ -337,7 +374,19 @@ fn predict(
     }
     let out = output.round().max(1.0) as u32;
     let (f, capacity, fits) = fleet(&spec, &cluster, r, p, limits, calib, (&points, out))?;
-    notes.push(format!("{} replica(s) of tp {} pp {}", f.replicas, f.tp, f.pp));
+    let layout = f.replica.config;
+    notes.push(if layout.dp_attention() > 1 {
+        format!(
+            "{} replica(s) of tp {} pp {} as attention DP {} with EP {} (the MoE recipe)",
+            f.replicas,
+            f.tp,
+            f.pp,
+            layout.dp_attention(),
+            layout.ep
+        )
+    } else {
+        format!("{} replica(s) of tp {} pp {}", f.replicas, f.tp, f.pp)
+    });
     if !fits {
         notes.push("does not fit per the planner".into());
     }
@@ -532,6 +581,25 @@ mod tests {
         let one = trtllm_bench_engine(spec, &h200(&c), 1, 1, p, 1000, 1000);
         let two = trtllm_bench_engine(spec, &h200(&c), 1, 2, p, 1000, 1000);
         assert!(two.max_batch > one.max_batch && two.max_batch % 2 == 0);
+    }
+
+    #[test]
+    fn trtllm_moe_rows_run_attention_dp_with_the_experts_sharded() {
+        let c = Catalog::builtin().expect("catalog");
+        let p = Precisions::uniform(Precision::Fp8);
+        let cal = InferCalibration::default();
+        let moe = c.model("mixtral-8x7b").expect("model");
+        let (cfg, got) = trtllm_bench_layout(moe, &h200(&c), 8, 1, p, &cal);
+        assert_eq!((cfg.tp, cfg.pp, cfg.ep, cfg.dp_attention()), (1, 1, 8, 8));
+        assert_eq!(got.expert_exchange, ExpertExchange::AllGather);
+        assert_eq!(InferCalibration { expert_exchange: cal.expert_exchange, ..got }, cal);
+        // One GPU, or a dense model: the published tensor-parallel layout.
+        let (one, _) = trtllm_bench_layout(moe, &h200(&c), 1, 2, p, &cal);
+        assert_eq!((one.tp, one.pp, one.ep), (1, 2, 1));
+        let dense = c.model("llama3.1-70b").expect("model");
+        let (d, same) = trtllm_bench_layout(dense, &h200(&c), 4, 1, p, &cal);
+        assert_eq!((d.tp, d.ep, d.dp_attention()), (4, 1, 1));
+        assert_eq!(same, cal);
     }
 
     #[test]

@@ -50,9 +50,13 @@ fn batch_one_decode_is_memory_bound_and_matches_a_hand_computation() {
     let params = 70_553_706_496.0; // the shape's count (see the catalog test)
     let bw = 3.35e12 * cal.hbm_efficiency;
     let weights = params * 2.0 / 4.0 / bw;
-    // One token padded to the GEMM tile's rows, at the measured matmul rate (794.5 TFLOP/s).
+    // One token padded to the GEMM tile's rows, at the measured matmul rate (794.5 TFLOP/s)
+    // times the tiles' depth efficiency K ÷ (K + K₀): 2/3 of the FLOPs contract over the
+    // hidden size 8,192, 1/3 over the FFN's width on one GPU, 28,672 ÷ 4.
     let flops = 2.0 * spec.params().active_matmul(spec) / 4.0;
-    let compute = flops * cal.gemm_tile_rows / 794.5e12;
+    let k0 = cal.gemm_depth_overhead;
+    let depth = 1.0 / (2.0 / 3.0 * (8192.0 + k0) / 8192.0 + 1.0 / 3.0 * (7168.0 + k0) / 7168.0);
+    let compute = flops * cal.gemm_tile_rows / (794.5e12 * depth);
     let p = cal.roofline_sharpness;
     let gemm = (weights.powf(p) + compute.powf(p)).powf(1.0 / p);
     let kv_per_token = 80.0 * 2.0 * (8.0 / 4.0) * 128.0 * 2.0; // layers × K,V × heads per GPU × dim × bytes

@@ -217,15 +217,18 @@ proptest! {
 
     /// Throughput does not fall as concurrency grows up to the batch memory allows — beyond the
     /// GEMMs' tile quantisation: a step of 193 sequences pads its rows to the kernel's next
-    /// tile, as real kernels do, so throughput may dip by the padded share (under 2 %) just past
-    /// a tile boundary before it climbs again.
+    /// tile, as real kernels do, so throughput may dip by the padded share just past a tile
+    /// boundary before it climbs again: under 2 % for the dense GEMMs' 16-row tiles, up to 3 %
+    /// where an MoE layer's grouped GEMM pads each expert's rows to 128
+    /// (`InferCalibration::expert_tile_rows`).
     #[test]
     fn throughput_non_decreasing_in_batch(model_i in 0usize..5, gpu in 0usize..3, tp in 0usize..4, prec in 0usize..2, input in 1u32..4000, output in 2u32..2000, a in 1u32..256, b in 1u32..256) {
         let Some(r) = replica(model_i, gpu, tp, prec) else { return Ok(()) };
         let cap = infer_eval(&r, input, output, Mode::MaxLoad).max_batch;
         let (lo, hi) = (a.min(b).min(cap.max(1)), a.max(b).min(cap.max(1)));
         let (x, y) = (infer_eval(&r, input, output, Mode::Concurrency(lo)), infer_eval(&r, input, output, Mode::Concurrency(hi)));
-        prop_assert!(y.output_tokens_per_s >= x.output_tokens_per_s * (1.0 - 0.02), "batch {lo}: {} tok/s, batch {hi}: {}", x.output_tokens_per_s, y.output_tokens_per_s);
+        let dip = if model(model_i).moe.is_some() { 0.03 } else { 0.02 };
+        prop_assert!(y.output_tokens_per_s >= x.output_tokens_per_s * (1.0 - dip), "batch {lo}: {} tok/s, batch {hi}: {}", x.output_tokens_per_s, y.output_tokens_per_s);
     }
 }
 
