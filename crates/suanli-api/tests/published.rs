@@ -45,11 +45,12 @@ fn server_latency_rows_come_from_simulating_the_rate() {
     );
     assert!(h100.note.contains("whole prompts"), "{}", h100.note);
     // A regression guard on what the step model gives today (issue 17's target is 10 %):
-    // median 18.5 %, p90 66 % with the MLPerf stacks' fitted step costs.
+    // median 22.9 %, p90 53 % with the MLPerf stack's refitted 28 ms step cost and the
+    // default step model's expert tiles and GEMM depth cost (18.5 % / 66 % before them).
     let mut errs: Vec<f64> = rows.iter().filter_map(|r| r.rel_error.map(f64::abs)).collect();
     errs.sort_by(f64::total_cmp);
     let median = errs[errs.len() / 2];
-    assert!(median <= 0.22, "Server latency median |error| {median:.3}");
+    assert!(median <= 0.24, "Server latency median |error| {median:.3}");
     let p90 = errs[errs.len() * 9 / 10];
-    assert!(p90 <= 0.75, "Server latency p90 |error| {p90:.3}");
+    assert!(p90 <= 0.65, "Server latency p90 |error| {p90:.3}");
 }

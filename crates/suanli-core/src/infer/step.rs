@@ -312,7 +312,7 @@ impl Replica {
             _ => {
                 self.cluster.gemm_efficiency
                     * self.calib.gemm_fraction
-                    * self.padded(rows, self.calib.expert_tile_rows)
+                    * self.spread_padded(rows, self.calib.expert_tile_rows)
                     * self.depth.1
             }
         }
@@ -321,6 +321,15 @@ impl Replica {
     /// Useful fraction of a GEMM whose `m` rows are padded to a tile of `tile` rows.
     fn padded(&self, m: f64, tile: f64) -> f64 {
         if m <= 0.0 { 1.0 } else { m / ((m / tile).ceil() * tile) }
+    }
+
+    /// [`Self::padded`] for a grouped GEMM whose experts receive `m` rows on average: the
+    /// router gives each expert a different count, so where an expert's last tile ends is
+    /// spread over the tile and half a tile is padding on average, `m ÷ (m + tile/2)`, never
+    /// less than one whole tile, `m ÷ tile` (a smooth expectation, where [`Self::padded`] of
+    /// the mean would step at every tile boundary).
+    fn spread_padded(&self, m: f64, tile: f64) -> f64 {
+        if m <= 0.0 { 1.0 } else { m / (m + tile / 2.0).max(tile) }
     }
 
     /// Whether the weights and workspace leave room for any KV cache.
