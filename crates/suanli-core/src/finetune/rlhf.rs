@@ -582,7 +582,8 @@ pub struct RlStepPlan {
 ///
 /// - **generation**: [`simulate_generation`] on one of the `generation_gpus ÷ tp` identical
 ///   vLLM replicas, its share of the rollouts, vLLM's memory limited to
-///   `generation_memory_fraction` of each GPU; a replica wider than a server all-reduces over
+///   `generation_memory_fraction` of each GPU, each step at the step model's time with vLLM
+///   V1's host costs (`infer::Stack::VllmV1`); a replica wider than a server all-reduces over
 ///   the NICs.
 /// - **logprobs**: two forward passes (previous policy and reference) over every rollout token
 ///   at the training step's model-FLOP rate.
@@ -621,7 +622,7 @@ pub fn plan_rl_step(
         kv_memory_fraction: 1.0,
         max_new_tokens: None,
     };
-    let icalib = crate::infer::Stack::Other.calibration(&InferCalibration::default());
+    let icalib = crate::infer::Stack::VllmV1.calibration(&InferCalibration::default());
     let prec = Precisions {
         weights: job.generation_precision,
         activations: job.generation_precision,
