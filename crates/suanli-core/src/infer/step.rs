@@ -226,22 +226,25 @@ impl Replica {
         let kv_bytes_per_token = kv_per_layer * layers / pp;
 
         // Workspace: a full step's activations and the logits of a full batch (`T` =
-        // `max_tokens` a GPU's step, per attention group). With attention DP the MoE layer
-        // runs on the all-gathered tokens of all `d` groups, and the grouped-GEMM kernel sizes
-        // its buffers (permuted inputs, gated FC1 output, FC2 output) for every routed copy,
-        // `d·T·k` rows, since routing is only known at run time (TensorRT-LLM's CUTLASS MoE
-        // workspace is `expanded_num_rows = num_rows × top_k` whatever the EP share; the
-        // attention-DP MoE is not chunked below `max_num_tokens × dp_size` tokens by default):
-        // the routed rows take the FFN bytes of `d·T·k` tokens and the gathered hidden states
-        // `d·T·h` 16-bit values. This is what TensorRT-LLM's KV estimate sees: it runs a
-        // `max_num_tokens` step and gives the KV pool its fraction of what is left after that
-        // peak (`(total − peak) × fraction`, `KvCacheCreator` in
+        // `max_tokens` a GPU's step, per attention group). Exchanged point to point, a GPU's
+        // experts receive `d·T·k ÷ ep = T·k ÷ tp` routed copies on average, as many as without
+        // attention DP. All-gathered ([`ExpertExchange::AllGather`]), the MoE layer runs on
+        // the tokens of all `d` groups, and the grouped-GEMM kernel sizes its buffers
+        // (permuted inputs, gated FC1 output, FC2 output) for every routed copy, `d·T·k` rows,
+        // since routing is only known at run time (TensorRT-LLM's CUTLASS MoE workspace is
+        // `expanded_num_rows = num_rows × top_k` whatever the EP share; its attention-DP MoE
+        // is not chunked below `max_num_tokens × dp_size` tokens by default), plus the
+        // gathered hidden states, `d·T·h` 16-bit values. This is the peak TensorRT-LLM's KV
+        // estimate sees: it runs a `max_num_tokens` step and gives the KV pool its fraction of
+        // what is left after it (`(total − peak) × fraction`, `KvCacheCreator` in
         // `tensorrt_llm/_torch/pyexecutor/_util.py`).
         let t = f64::from(engine.max_tokens);
+        let gathered = d > 1.0 && calib.expert_exchange == ExpertExchange::AllGather;
         let ffn_bytes = match &spec.moe {
             Some(m) => {
                 let (k, s, f) = (f64::from(m.active), f64::from(m.shared), f64::from(m.expert_ffn));
-                t * f * (d * k + s) / tp * 2.0 * 3.0 + if d > 1.0 { d * t * h * 2.0 } else { 0.0 }
+                let copies = if gathered { d * k } else { k };
+                t * f * (copies + s) / tp * 2.0 * 3.0 + if gathered { d * t * h * 2.0 } else { 0.0 }
             }
             None => t * f64::from(spec.ffn) / tp * 2.0 * 3.0,
         };
