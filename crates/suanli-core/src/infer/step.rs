@@ -198,8 +198,21 @@ impl Replica {
             0.0
         };
         let wb16 = crate::precision::Precision::Bf16.bytes().max(wb);
+        // Bytes a step streams: the embedding table is looked up (a row a token), not
+        // streamed, but the output head is read whole, in 16 bits in quantized checkpoints
+        // (below). With an untied head the size of the embedding, counting both at the GEMM
+        // width is exactly the 16-bit head at 8 bits; at 16 bits it over-counts the lookup
+        // (kept as fitted), at 4 bits it under-counts the head by a quarter.
         let dense_bytes_stage = ((pc.total - routed - kept) * wb + kept * wb16) / (tp * pp);
-        let weights_gib = (dense_bytes_stage + routed * wb * expert_share) / GIB;
+        // Bytes it holds: quantized checkpoints quantize linear layers only, so the token
+        // embedding (a lookup table) and the output head stay in 16 bits (the head is
+        // excluded by default: `modules_to_not_convert: ["lm_head", …]` in
+        // Qwen/Qwen3-235B-A22B-FP8, `ignore: ["language_model.lm_head", …]` with
+        // `targets: ["Linear"]` in nvidia/Kimi-K2.5-NVFP4): 2 bytes a parameter whatever the
+        // GEMM precision, which the KV pool does not get.
+        let tables = if kept > 0.0 { 0.0 } else { pc.embedding + pc.unembedding };
+        let held_bytes_stage = dense_bytes_stage + tables * (wb16 - wb) / (tp * pp);
+        let weights_gib = (held_bytes_stage + routed * wb * expert_share) / GIB;
 
         // KV cache per token on one GPU.
         let kv_b = cfg.precision.kv.bytes();
@@ -212,15 +225,31 @@ impl Replica {
         };
         let kv_bytes_per_token = kv_per_layer * layers / pp;
 
-        // Workspace: a full step's activations and the logits of a full batch. With attention
-        // DP a GPU's experts receive `d·T·k ÷ ep = T·k ÷ tp` routed copies on average, as many as
-        // without it.
-        let ffn_width = match &spec.moe {
-            Some(m) => f64::from(m.expert_ffn) * (f64::from(m.active) + f64::from(m.shared)),
-            None => f64::from(spec.ffn),
+        // Workspace: a full step's activations and the logits of a full batch (`T` =
+        // `max_tokens` a GPU's step, per attention group). Exchanged point to point, a GPU's
+        // experts receive `d·T·k ÷ ep = T·k ÷ tp` routed copies on average, as many as without
+        // attention DP. All-gathered ([`ExpertExchange::AllGather`]), the MoE layer runs on
+        // the tokens of all `d` groups, and the grouped-GEMM kernel sizes its buffers
+        // (permuted inputs, gated FC1 output, FC2 output) for every routed copy, `d·T·k` rows,
+        // since routing is only known at run time (TensorRT-LLM's CUTLASS MoE workspace is
+        // `expanded_num_rows = num_rows × top_k` whatever the EP share; its attention-DP MoE
+        // is not chunked below `max_num_tokens × dp_size` tokens by default), plus the
+        // gathered hidden states, `d·T·h` 16-bit values. This is the peak TensorRT-LLM's KV
+        // estimate sees: it runs a `max_num_tokens` step and gives the KV pool its fraction of
+        // what is left after it (`(total − peak) × fraction`, `KvCacheCreator` in
+        // `tensorrt_llm/_torch/pyexecutor/_util.py`).
+        let t = f64::from(engine.max_tokens);
+        let gathered = d > 1.0 && calib.expert_exchange == ExpertExchange::AllGather;
+        let ffn_bytes = match &spec.moe {
+            Some(m) => {
+                let (k, s, f) = (f64::from(m.active), f64::from(m.shared), f64::from(m.expert_ffn));
+                let copies = if gathered { d * k } else { k };
+                t * f * (copies + s) / tp * 2.0 * 3.0 + if gathered { d * t * h * 2.0 } else { 0.0 }
+            }
+            None => t * f64::from(spec.ffn) / tp * 2.0 * 3.0,
         };
-        let workspace = f64::from(engine.max_tokens) * (h * 2.0 * 8.0 + ffn_width / tp * 2.0 * 3.0)
-            + f64::from(engine.max_batch) * f64::from(spec.vocab) / tp * 4.0;
+        let workspace =
+            t * h * 2.0 * 8.0 + ffn_bytes + f64::from(engine.max_batch) * f64::from(spec.vocab) / tp * 4.0;
         let workspace_gib = workspace / GIB;
         let free = cluster.memory_gib - weights_gib - workspace_gib - calib.reserved_gib;
         let kv_cache_gib = (free * engine.kv_memory_fraction).max(0.0);
