@@ -286,23 +286,14 @@ pub fn plan_lora_model_parallel(
     };
     let one_gpu = (base_bytes + trainable * 16.0) / model_parallel / GIB;
     let sharded = dp > 1 && one_gpu > cluster.memory_gib * 0.6;
-    let layout = Layout {
+    let layout = Layout::model_and_data_parallel(
         tp,
         pp,
         dp,
-        ep: 1,
-        cp: 1,
-        vp: 1,
-        micro_batch: job.micro_batch.min(per_gpu_batch.max(1)),
+        job.micro_batch.min(per_gpu_batch.max(1)),
         recompute,
-        zero: if sharded { 3 } else { 0 },
-        first_stage_layers: 0,
-        last_stage_layers: 0,
-        etp: 0,
-        hsdp: false,
-        uneven_batch: false,
-        offload_layers: 0,
-    };
+        if sharded { 3 } else { 0 },
+    );
     let e: Evaluation = evaluate(prepared, &layout);
     let (mut act_bytes, mut logits_bytes) = memory_parts(prepared, &layout);
     // A checkpoint is one layer's bf16 input: 2 bytes × tokens × hidden ÷ tp.

@@ -387,23 +387,7 @@ fn predict_memory(c: &Catalog, r: &Record, row: &mut PublishedRow) -> Result<(f6
 fn full_finetune_fits(spec: &ModelSpec, cluster: &Cluster, gpus: u32) -> bool {
     let w = Workload { global_batch: gpus, seq_len: 2048, precision: Precision::Bf16 };
     let p = Prepared::new(spec, cluster, &w, &Calibration::default(), &Stack::HF_TRANSFORMERS);
-    let layout = Layout {
-        tp: 1,
-        pp: 1,
-        dp: gpus,
-        ep: 1,
-        cp: 1,
-        vp: 1,
-        micro_batch: 1,
-        recompute: Recompute::Full,
-        zero: 3,
-        first_stage_layers: 0,
-        last_stage_layers: 0,
-        etp: 0,
-        hsdp: false,
-        uneven_batch: false,
-        offload_layers: 0,
-    };
+    let layout = Layout::model_and_data_parallel(1, 1, gpus, 1, Recompute::Full, 3);
     evaluate(&p, &layout).fits
 }
 

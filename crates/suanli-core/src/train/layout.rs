@@ -135,6 +135,36 @@ pub fn uneven_split(layers: u32, pp: u32) -> Option<(u32, u32)> {
 }
 
 impl Layout {
+    /// A tp × pp × dp layout with nothing else split: no expert, context or virtual-pipeline
+    /// parallelism, even stages, activations kept on the GPU.
+    #[must_use]
+    pub fn model_and_data_parallel(
+        tp: u32,
+        pp: u32,
+        dp: u32,
+        micro_batch: u32,
+        recompute: Recompute,
+        zero: u8,
+    ) -> Layout {
+        Layout {
+            tp,
+            pp,
+            dp,
+            ep: 1,
+            cp: 1,
+            vp: 1,
+            micro_batch,
+            recompute,
+            zero,
+            first_stage_layers: 0,
+            last_stage_layers: 0,
+            etp: 0,
+            hsdp: false,
+            uneven_batch: false,
+            offload_layers: 0,
+        }
+    }
+
     /// GPUs the layout occupies: tp·pp·dp·cp (`u64::MAX` when that overflows).
     #[must_use]
     pub fn gpus(&self) -> u64 {

@@ -456,7 +456,15 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     } else {
         0.0
     };
-    let cp_f = if cp > 1 {
+    // Context parallelism: a ring of cp − 1 steps passes each rank's keys and values (2 bytes
+    // each) around, inside the server at the scale-up bus rate, across servers at the NIC's
+    // point-to-point rate, hidden behind the attention it feeds; the backward pass sends twice
+    // the bytes (the gradients too) behind the attention backward (`attention_backward_ratio`
+    // times the forward).
+    let cp_ring = |bytes_factor: f64, window: f64| {
+        if cp <= 1 {
+            return 0.0;
+        }
         let kv = tokens * 2.0 * p.kv_dim * 2.0 / t;
         let k = per_node(c.node_size, tp, cp);
         let bw = if k >= cp {
@@ -464,27 +472,11 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         } else {
             c.scale_out_bytes_per_s * cal.p2p_efficiency
         };
-        let ring = f64::from(cp - 1) * kv / bw;
-        (ring - attn).max(0.0) + oi * ring.min(attn)
-    } else {
-        0.0
-    };
-    // Backward: the ring passes the keys and values again with their gradients (twice the
-    // bytes), behind the attention backward (`attention_backward_ratio` times the forward).
-    let cp_b = if cp > 1 {
-        let kv = tokens * 2.0 * p.kv_dim * 2.0 / t;
-        let k = per_node(c.node_size, tp, cp);
-        let bw = if k >= cp {
-            c.scale_up_bytes_per_s * cal.scale_up_bus_efficiency
-        } else {
-            c.scale_out_bytes_per_s * cal.p2p_efficiency
-        };
-        let ring = 2.0 * f64::from(cp - 1) * kv / bw;
-        let window = attn_bwd * attn;
+        let ring = bytes_factor * f64::from(cp - 1) * kv / bw;
         (ring - window).max(0.0) + oi * ring.min(window)
-    } else {
-        0.0
     };
+    let cp_f = cp_ring(1.0, attn);
+    let cp_b = cp_ring(2.0, attn_bwd * attn);
     let comm_f = tp_f + ep_f + cp_f;
     // Activation offload: an offloaded layer's activations go to host memory during its
     // forward pass and come back during the backward pass of the layer after it, each copy
