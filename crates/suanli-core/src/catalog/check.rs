@@ -82,7 +82,7 @@ pub(crate) const SHAPE_LIMITS: [(&str, u32); 8] = [
     ("max_context", 1 << 30),
 ];
 
-/// Checks a model's shape counts against [`SHAPE_LIMITS`] (and MoE, MLA counts against the
+/// Checks a model's shape counts against `SHAPE_LIMITS` (and MoE, MLA counts against the
 /// same bounds as their dense counterparts).
 ///
 /// # Errors
