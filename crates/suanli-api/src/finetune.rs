@@ -200,6 +200,23 @@ fn finetune_uncalibrated(catalog: &Catalog, a: &FinetuneRequest) -> ApiResult<Fi
     if a.gpus == 0 {
         return Err(ApiError::invalid("gpus", 0, "a positive number of GPUs"));
     }
+    let adapters = a.method == "lora" || a.method == "qlora";
+    for (key, on) in [("offload_checkpoints", a.offload_checkpoints), ("fused_loss", a.fused_loss)] {
+        if on && !adapters {
+            return Err(ApiError::invalid(
+                key,
+                true,
+                format!("only with method lora or qlora, not {}", a.method),
+            ));
+        }
+    }
+    if a.offload_checkpoints && a.no_checkpointing {
+        return Err(ApiError::invalid(
+            "offload_checkpoints",
+            true,
+            "only with gradient checkpointing on: without it there are no checkpoints to offload",
+        ));
+    }
     for (key, v) in [
         ("seq_len", a.seq_len),
         ("global_batch", a.global_batch),
@@ -437,7 +454,7 @@ fn lora(c: &Ctx<'_>, notes: &mut Vec<String>) -> Result<(FinetuneDocBuilder, boo
             a.gpus,
             job.micro_batch,
             job.checkpointing,
-            if job.checkpointing && job.offload_checkpoints { " (offloaded to host)" } else { "" },
+            if job.offload_checkpoints { " (offloaded to host)" } else { "" },
             if job.fused_loss { ", fused loss" } else { "" }
         ),
     };

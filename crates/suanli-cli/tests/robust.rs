@@ -622,6 +622,26 @@ impl FileTypeExt for std::fs::FileType {
 }
 
 #[test]
+fn offload_and_fused_loss_misuse_is_one_line_naming_the_flag_and_writes_nothing() {
+    let dir = TempDir::new("offload");
+    let base = ["finetune", "-m", "llama3.1-8b", "--gpu", "h100-sxm"];
+    let cases: [(&[&str], &str); 3] = [
+        (&["--method", "sft", "--fused-loss"], "--fused-loss"),
+        (&["--method", "grpo", "--offload-checkpoints"], "--offload-checkpoints"),
+        (&["--method", "qlora", "--offload-checkpoints", "--no-checkpointing"], "--offload-checkpoints"),
+    ];
+    for (extra, flag) in cases {
+        let mut cmd = Command::new(bin());
+        cmd.current_dir(&dir.0).args(base).args(extra);
+        let what = format!("{base:?} {extra:?}");
+        let o = finish(cmd, &what);
+        assert_eq!(o.code, 2, "{what}: {}", o.stderr);
+        assert_handled(&o, &what, Some(flag));
+    }
+    assert!(dir.entries().is_empty(), "nothing written beside the answer: {:?}", dir.entries());
+}
+
+#[test]
 fn a_failing_command_writes_nothing() {
     let dir = TempDir::new("fail");
     let out = dir.0.join("out.json");

@@ -253,6 +253,39 @@ fn infer_bad_input_names_the_field() {
 }
 
 #[test]
+fn offload_and_fused_loss_inputs_are_checked_by_name() {
+    let ft = |extra: Value| {
+        let mut b = json!({"model": "llama3.1-8b", "gpu": "h100-sxm", "method": "qlora"});
+        b.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        post("/v1/finetune", &b)
+    };
+    let ok = ft(json!({"offload_checkpoints": true, "fused_loss": true}));
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert!(ok.json()["setup"].as_str().unwrap().contains("offloaded to host"), "{}", ok.body);
+    let field = |extra: Value| ft(extra).error(400);
+    assert_eq!(field(json!({"offload_checkpoints": "yes"})).as_deref(), Some("offload_checkpoints"));
+    assert_eq!(field(json!({"fused_loss": 1})).as_deref(), Some("fused_loss"));
+    assert_eq!(
+        field(json!({"method": "sft", "fused_loss": true})).as_deref(),
+        Some("fused_loss"),
+        "the loss fusion is a LoRA/QLoRA option"
+    );
+    assert_eq!(
+        field(json!({"offload_checkpoints": true, "no_checkpointing": true})).as_deref(),
+        Some("offload_checkpoints"),
+        "no checkpoints to offload"
+    );
+    let train = |n: Value| {
+        post(
+            "/v1/train",
+            &json!({"model": "llama3.1-8b", "gpu": "h100-sxm", "gpus": 8, "tokens": 1e9, "offload_layers": n}),
+        )
+    };
+    assert_eq!(train(json!(-1)).error(400).as_deref(), Some("offload_layers"), "negative");
+    assert_eq!(train(json!("all")).error(400).as_deref(), Some("offload_layers"), "wrong type");
+}
+
+#[test]
 fn a_calibration_travels_inline_never_as_a_path() {
     let text =
         std::fs::read_to_string(repo("crates/suanli-core/tests/fixtures/calibration/h100-synthetic.json"))
