@@ -13,21 +13,9 @@ use suanli_core::train::{
 
 fn layout(tp: u32, pp: u32, dp: u32, first: u32, last: u32) -> Layout {
     Layout {
-        tp,
-        pp,
-        dp,
-        ep: 1,
-        cp: 1,
-        vp: 1,
-        micro_batch: 1,
-        recompute: Recompute::Full,
-        zero: 1,
         first_stage_layers: first,
         last_stage_layers: last,
-        etp: 0,
-        hsdp: false,
-        uneven_batch: false,
-        offload_layers: 0,
+        ..Layout::model_and_data_parallel(tp, pp, dp, 1, Recompute::Full, 1)
     }
 }
 

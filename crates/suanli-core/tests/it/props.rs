@@ -100,21 +100,9 @@ fn build(c: &Choice) -> Option<(ModelSpec, Workload, Layout)> {
     let w =
         Workload { global_batch: c.dp * c.mb * micro_batches, seq_len: c.seq, precision: Precision::Bf16 };
     let l = Layout {
-        tp,
-        pp,
-        dp: c.dp,
         ep,
-        cp: 1,
         vp,
-        micro_batch: c.mb,
-        recompute: Recompute::ALL[c.recompute],
-        zero,
-        first_stage_layers: 0,
-        last_stage_layers: 0,
-        etp: 0,
-        hsdp: false,
-        uneven_batch: false,
-        offload_layers: 0,
+        ..Layout::model_and_data_parallel(tp, pp, c.dp, c.mb, Recompute::ALL[c.recompute], zero)
     };
     l.check(&m, &w, "prop").ok()?;
     Some((m, w, l))

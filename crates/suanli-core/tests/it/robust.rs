@@ -105,23 +105,7 @@ fn extreme_layouts_evaluate_without_wrapping() {
         (u32::MAX, u32::MAX, u32::MAX, u32::MAX, 1, 1),
         (1, 2, 65_536, 1, 1 << 31, 65_536),
     ] {
-        let l = Layout {
-            tp,
-            pp,
-            dp,
-            ep: 1,
-            cp,
-            vp,
-            micro_batch: mb,
-            recompute: Recompute::Full,
-            zero: 1,
-            first_stage_layers: 0,
-            last_stage_layers: 0,
-            etp: 0,
-            hsdp: false,
-            uneven_batch: false,
-            offload_layers: 0,
-        };
+        let l = Layout { cp, vp, ..Layout::model_and_data_parallel(tp, pp, dp, mb, Recompute::Full, 1) };
         let e = evaluate(&p, &l);
         assert!(e.gpus >= u64::from(dp), "{l:?}: no wrapped GPU count");
         assert!(l.check(spec, &w, "cli").is_err(), "{l:?} is refused");

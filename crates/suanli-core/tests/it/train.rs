@@ -29,23 +29,7 @@ fn eval(s: &Setup, w: &Workload, stack: Stack, l: Layout) -> Evaluation {
 }
 
 fn layout(tp: u32, pp: u32, dp: u32, micro_batch: u32, recompute: Recompute, zero: u8) -> Layout {
-    Layout {
-        tp,
-        pp,
-        dp,
-        ep: 1,
-        cp: 1,
-        vp: 1,
-        micro_batch,
-        recompute,
-        zero,
-        first_stage_layers: 0,
-        last_stage_layers: 0,
-        etp: 0,
-        hsdp: false,
-        uneven_batch: false,
-        offload_layers: 0,
-    }
+    Layout::model_and_data_parallel(tp, pp, dp, micro_batch, recompute, zero)
 }
 
 const GPT3_BATCH: Workload = Workload { global_batch: 1536, seq_len: 2048, precision: Precision::Bf16 };
