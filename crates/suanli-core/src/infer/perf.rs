@@ -92,7 +92,8 @@ pub fn evaluate(r: &Replica, input: u32, output: u32, mode: Mode) -> InferResult
             let per = |x: f64| x / pp;
             let step = r.step(per(b), i + o / 2.0, per(others), i / 2.0, per(b + others / i));
             let tpot = pp * step.total_s / tau;
-            let chunk = (budget - (b - 1.0)).max(1.0).min(i);
+            // The token budget is each attention group's; the running batch spreads over them.
+            let chunk = (budget - (b - 1.0) / groups).max(1.0).min(i);
             let chunks = (i / chunk).ceil();
             let first = r.step(per(b - 1.0), i + o / 2.0, per(others + chunk), i / 2.0, per(b + others / i));
             let mut ttft = chunks * pp * first.total_s;

@@ -235,14 +235,49 @@ fn replica(
     Some(Replica::new(spec, cluster, &cfg, engine, calib))
 }
 
+/// `$num_requests` of each `trtllm-bench` run by its input and output lengths (TensorRT-LLM
+/// v1.0 `docs/source/performance/perf-overview.md`, "Preparing a Dataset": more requests for
+/// short lengths "to guarantee that the system hit a steady state").
+const TRTLLM_BENCH_REQUESTS: [(u32, u32, u32); 10] = [
+    (128, 128, 30_000),
+    (128, 2048, 3000),
+    (128, 4096, 1500),
+    (1000, 2000, 1500),
+    (2048, 128, 3000),
+    (2048, 2048, 1500),
+    (5000, 500, 1500),
+    (1000, 1000, 3000),
+    (500, 2000, 3000),
+    (20_000, 2000, 1000),
+];
+
+/// Requests in the dataset of a `trtllm-bench` run of these lengths, where the page states it.
+fn trtllm_bench_requests(input: u32, output: u32) -> Option<u32> {
+    TRTLLM_BENCH_REQUESTS.iter().find(|&&(i, o, _)| i == input && o == output).map(|&(.., n)| n)
+}
+
+/// Sequences running on average when `n` requests of identical lengths all arrive at once and
+/// the engine holds `capacity` of them: they run in `⌈n ÷ capacity⌉` waves that start and end
+/// together, `n ÷ waves` each. A dataset smaller than the KV capacity never fills it.
+fn wave_concurrency(n: u32, capacity: u32) -> u32 {
+    let waves = n.div_ceil(capacity.max(1));
+    n.div_ceil(waves)
+}
+
 /// Output tokens/s of one replica over the length points, combined by time: each point's
 /// requests take `O ÷ rate` seconds per request-share, so the mix runs at the weighted
 /// harmonic mean of the rates.
-fn mixed_rate(r: &Replica, points: &[LengthPoint], output: u32) -> (f64, bool) {
+fn mixed_rate(r: &Replica, points: &[LengthPoint], output: u32, dataset: Option<u32>) -> (f64, bool) {
     let mut inv = 0.0;
     let mut fits = true;
     for pt in points {
-        let res = evaluate(r, pt.input, output, Mode::MaxLoad);
+        let mut res = evaluate(r, pt.input, output, Mode::MaxLoad);
+        if let Some(n) = dataset.filter(|_| res.batch > 0) {
+            let running = wave_concurrency(n, res.batch);
+            if running < res.batch {
+                res = evaluate(r, pt.input, output, Mode::Concurrency(running));
+            }
+        }
         fits &= res.fits;
         inv += pt.weight / res.output_tokens_per_s.max(1e-9);
     }
@@ -280,7 +315,11 @@ fn fleet(
         };
         let Some(rep) = replica(spec, cluster, cfg, &engine, &calib) else { continue };
         let replicas = (f64::from(gpus) / (f64::from(tp) * f64::from(pp))).floor().max(1.0);
-        let (rate, fits) = mixed_rate(&rep, points, output);
+        let dataset = match (limits, points) {
+            (Limits::TrtllmBench, [pt]) => trtllm_bench_requests(pt.input, output),
+            _ => None,
+        };
+        let (rate, fits) = mixed_rate(&rep, points, output, dataset);
         let total = if fits { rate * replicas } else { 0.0 };
         if best.as_ref().is_none_or(|b| total > b.1) {
             best = Some((Fleet { replica: rep, replicas, tp, pp }, total, fits));
@@ -518,7 +557,7 @@ fn server_latency(
             continue;
         };
         let n = (gpus / (tp * pp)).max(1);
-        let (rate_per, fits) = mixed_rate(&rep, &points, out);
+        let (rate_per, fits) = mixed_rate(&rep, &points, out, None);
         let total = if fits { rate_per * f64::from(n) } else { 0.0 };
         if best.as_ref().is_none_or(|b| total > b.3) {
             best = Some((rep, n, tp, total));
@@ -581,6 +620,18 @@ mod tests {
         let one = trtllm_bench_engine(spec, &h200(&c), 1, 1, p, 1000, 1000);
         let two = trtllm_bench_engine(spec, &h200(&c), 1, 2, p, 1000, 1000);
         assert!(two.max_batch > one.max_batch && two.max_batch % 2 == 0);
+    }
+
+    #[test]
+    fn a_dataset_smaller_than_the_kv_capacity_runs_in_one_wave() {
+        assert_eq!(trtllm_bench_requests(128, 2048), Some(3000));
+        assert_eq!(trtllm_bench_requests(128, 256), None);
+        // 3,000 requests where 3,933 fit: one wave of all of them.
+        assert_eq!(wave_concurrency(3000, 3933), 3000);
+        // Where 1,593 fit: two waves of 1,500.
+        assert_eq!(wave_concurrency(3000, 1593), 1500);
+        assert_eq!(wave_concurrency(30_000, 4096), 3750);
+        assert_eq!(wave_concurrency(1, 1), 1);
     }
 
     #[test]

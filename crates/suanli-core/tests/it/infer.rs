@@ -130,6 +130,23 @@ fn latency_grows_with_load_and_throughput_with_batch() {
 }
 
 #[test]
+fn attention_groups_prefill_within_their_own_token_budget() {
+    // Qwen3-235B over 8 H200 as 8 attention groups: each group's 8,192-token budget holds its
+    // share of the running batch plus a whole 128-token prompt, so under maximum load a prompt
+    // is prefilled in one step, not one token a step as if one group held the whole batch.
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model("qwen3-235b-a22b").expect("model");
+    let prec = Precisions::uniform(Precision::Fp8);
+    let cluster = Cluster::new(&c, "h200", None, prec.activations, &Calibration::default()).expect("cluster");
+    let cfg = InferConfig { tp: 1, pp: 1, ep: 8, precision: prec };
+    let engine = Engine { max_batch: 4096, max_tokens: 8192, ..Engine::default() };
+    let r = Replica::new(spec, &cluster, &cfg, &engine, &InferCalibration::default());
+    let e = evaluate(&r, 128, 128, Mode::MaxLoad);
+    assert!(e.batch > 8192, "batch {} spans the groups", e.batch);
+    assert!(e.ttft_s < 2.0 * e.tpot_s, "ttft {} s, tpot {} s", e.ttft_s, e.tpot_s);
+}
+
+#[test]
 fn context_and_layout_rules_name_the_numbers() {
     let c = Catalog::builtin().expect("catalog");
     let spec = c.model("llama2-7b").expect("model");
