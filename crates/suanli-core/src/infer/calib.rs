@@ -6,10 +6,11 @@
 //! unchanged to every catalogued chip.
 
 /// The constants. [`InferCalibration::default`] holds the fitted values (coordinate descent,
-/// minimising median + p90 |error| on the published rows; with the [`Stack`] presets the
-/// TensorRT-LLM v1.0 rows sit at median 15.7 %, p90 44.0 %, the MLPerf v4.1 Offline rows at
-/// median 7.6 %, p90 46.9 %; the older set, TensorRT-LLM v0.17's C++ executor, at median
-/// 6.8 %, worst 19.7 %). The chip-specific rates come from the catalog (peak,
+/// minimising median + p90 |error| on the published rows, then checked on every inference row
+/// with the Server latencies; with the [`Stack`] presets the TensorRT-LLM v1.0 rows sit at
+/// median 11.2 %, p90 31.4 %, the MLPerf v4.1 Offline rows at median 5.3 %, p90 29.0 %, all
+/// 640 answered inference rows at 11.5 / 42.0 %; the older set, TensorRT-LLM v0.17's C++
+/// executor, at median 6.2 %, worst 14.1 %). The chip-specific rates come from the catalog (peak,
 /// measured matmul efficiency or the chip class's, HBM and link bandwidth), so the same
 /// constants serve every chip.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,12 +20,15 @@ pub struct InferCalibration {
     pub hbm_efficiency: f64,
     /// Fraction of peak HBM bandwidth the paged-attention decode kernels reach reading the KV
     /// cache (blocks of 32-64 tokens scattered over the pool, per sequence and head group);
-    /// fitted: 0.6.
+    /// fitted: 0.75 (0.6 before the attention groups' prefill budget was fixed: the MoE rows'
+    /// too-fast prefill had held it down while Llama 3.1 8B, KV-bound, ran 13-27 % slow).
     pub kv_hbm_efficiency: f64,
     /// Sharpness `p` of the roofline: a GEMM group whose compute and memory times are `t_c`
     /// and `t_m` takes `(t_c^p + t_m^p)^(1/p)`, the max of the two when `p` is large, their
     /// sum at `p = 1`; near the ridge point loads and tensor-core work do not fully overlap
-    /// (at the ridge, `2^(1/p)` times either). Fitted: 3.
+    /// (at the ridge, `2^(1/p)` times either). Fitted: 2.25 (2 and below fit the throughput
+    /// rows as well but take batch-1 decode past 1.5x weights ÷ bandwidth on the H20, whose
+    /// padded 16-row GEMMs sit near its low ridge point).
     pub roofline_sharpness: f64,
     /// Memory traffic of an MoE layer outside its GEMMs per routed copy of a token, bytes per
     /// unit of hidden size: permute and un-permute (read and write, 2 bytes each: 8, as in
@@ -48,18 +52,28 @@ pub struct InferCalibration {
     /// for small batches as the dense kernels do). Fitted on the published MoE rows: 128, the
     /// CTA tile M of the grouped kernels' large tactics.
     pub expert_tile_rows: f64,
+    /// Routed copies the busiest expert-parallel GPU computes, over the mean (the straggler
+    /// factor `γ = max ÷ mean` of the GPUs' expert loads): with whole experts placed on each
+    /// of `ep` GPUs, every MoE layer waits for the GPU holding the popular experts
+    /// (pre-trained routers stay skewed: Nguyen et al. 2026, "Least-Loaded Expert
+    /// Parallelism", arXiv:2601.17111; expert-load-balancer write-ups put γ at 1.2-1.8 without
+    /// rebalancing, and TensorRT-LLM v1.0's `trtllm-bench` runs place experts statically).
+    /// Experts split tensor-parallel share every expert evenly and do not wait. Fitted on the
+    /// published rows (grid 1.0-1.8): 1.8, the top of the reported range; it takes the
+    /// multi-GPU MoE rows' mean bias from +13-17 % to within ±10 % (Llama 4 Scout +11 %).
+    pub expert_imbalance: f64,
     /// Fixed cost of a GEMM's output tile in units of its contraction depth `K` (pipeline fill,
     /// epilogue: loading the accumulator, scaling, converting and storing the tile), so a GEMM
     /// of depth `K` runs at `K ÷ (K + K₀)` of the large-GEMM rate. It matters for small-expert
     /// MoE layers (Qwen3-30B-A3B's experts contract over 768 and 2,048), hardly for dense
-    /// layers (K of 4,096 and more: 4-11 %). Fitted: 512 (grid 0-2,048), i.e. a tile costs as
-    /// much as eight 64-deep k-blocks besides its main loop.
+    /// layers (K of 4,096 and more: 6-16 %). Fitted: 768 (grid 0-2,048), i.e. a tile costs as
+    /// much as twelve 64-deep k-blocks besides its main loop.
     pub gemm_depth_overhead: f64,
     /// Fraction of the chip's large-GEMM efficiency (measured MAMF or the chip class's) the
     /// engine's GEMM kernels reach over a serving step (its kernel library, scaling recipe and
     /// fusions): 1 for TensorRT-LLM v1.0; see [`Stack`].
     pub gemm_fraction: f64,
-    /// Attention-core throughput relative to the chip's GEMM rate; fitted: 0.6.
+    /// Attention-core throughput relative to the chip's GEMM rate; fitted: 0.5.
     pub attention_efficiency: f64,
     /// Fraction of the scale-up link rate (one direction) a large all-reduce reaches: NCCL's
     /// bus bandwidth on 8 × H100 peaks near 360 of 450 GB/s, 0.8 (see
@@ -78,9 +92,11 @@ pub struct InferCalibration {
     /// fit the MoE rows only by taking Llama 3.1 8B 20-30 % low).
     pub sequence_overhead_s: f64,
     /// Cost per layer per step outside GEMMs and attention (norms, activations, kernel
-    /// launches), seconds.
+    /// launches), seconds; fitted: 5 µs.
     pub layer_overhead_s: f64,
-    /// Memory bytes per token per layer of elementwise traffic, per unit of hidden size.
+    /// Memory bytes per token per layer of elementwise traffic, per unit of hidden size (the
+    /// norms, residual adds, rotary embedding, activation and quantisation of each layer, read
+    /// and written in 16 bits); fitted: 80.
     pub elementwise_bytes_per_hidden: f64,
     /// Memory held outside weights, KV cache and workspace (CUDA context, NCCL, allocator), GiB.
     pub reserved_gib: f64,
@@ -111,19 +127,20 @@ impl Default for InferCalibration {
             hbm_efficiency: 0.75,
             gemm_tile_rows: 16.0,
             expert_tile_rows: 128.0,
-            gemm_depth_overhead: 512.0,
-            kv_hbm_efficiency: 0.6,
-            roofline_sharpness: 3.0,
+            expert_imbalance: 1.8,
+            gemm_depth_overhead: 768.0,
+            kv_hbm_efficiency: 0.75,
+            roofline_sharpness: 2.25,
             moe_permute_bytes_per_hidden: 32.0,
             moe_layer_overhead_s: 80e-6,
             gemm_fraction: 1.0,
-            attention_efficiency: 0.6,
+            attention_efficiency: 0.5,
             collective_efficiency: 0.5,
             collective_latency_s: 40e-6,
             step_overhead_s: 0.5e-3,
             sequence_overhead_s: 4e-6,
             layer_overhead_s: 5e-6,
-            elementwise_bytes_per_hidden: 40.0,
+            elementwise_bytes_per_hidden: 80.0,
             reserved_gib: 2.0,
             expert_exchange: ExpertExchange::PointToPoint,
         }
@@ -204,7 +221,7 @@ impl Stack {
 
 /// [`Stack::TensorrtMlperf`]'s fixed cost of one engine step (the batch-independent part of
 /// an in-flight-batching iteration of NVIDIA's 2024 TensorRT runtime, which the per-GEMM,
-/// per-layer and per-collective terms do not resolve), seconds: 28 ms (first fitted at 35 ms). The harness ran its
+/// per-layer and per-collective terms do not resolve), seconds: 19 ms (first fitted at 35 ms, then 28 ms). The harness ran its
 /// engines without CUDA graphs (`use_graphs = False` in `closed/NVIDIA/configs/mixtral-8x7b/
 /// __init__.py`, mlcommons/inference_results_v4.1@a2f5d66d), so every kernel of a step is
 /// launched from the host, and the executor rebuilt the step's batch on the host each
@@ -236,19 +253,29 @@ impl Stack {
 /// family median 13.0 %, p90 46.6 % (Offline 5.0/29.9 %, Server TPOT mean 18.3/38.1 %, TTFT
 /// mean 24.2/51.9 %) and the inference file 14.8/44.2 %; the separate 300 µs MoE layer cost the
 /// first fit wanted no longer helps (Mixtral Offline is within 5 % with the new expert tiles).
-const TENSORRT_MLPERF_STEP_OVERHEAD_S: f64 = 28e-3;
+///
+/// Refitted at 19 ms when the default step model was refitted (KV reads at 0.8 of the HBM
+/// rate, 80 bytes of elementwise traffic per unit of hidden size, 10 µs a layer, depth cost
+/// 768): grid 5-28 ms × GEMM fraction 0.95-1.05 over the same TensorRT rows; 19 ms with the
+/// GEMM fraction 1 scores median 12.2 %, p90 45.9 % (Offline 4.9/15.7 %, Server TPOT mean
+/// 18.9/43.0 %, TTFT mean 26.1/49.9 %); from 21 ms some Server rows saturate (TTFT p90 > 100 %),
+/// at 16 ms Offline runs 7 % fast.
+const TENSORRT_MLPERF_STEP_OVERHEAD_S: f64 = 19e-3;
 
 /// [`Stack::VllmRocm`]'s (step overhead s, per-sequence host cost s, GEMM fraction):
-/// (20 ms, 50 µs, 0.8). vLLM before 0.6 ran its scheduler, input preparation, sampling and
+/// (20 ms, 50 µs, 0.9). vLLM before 0.6 ran its scheduler, input preparation, sampling and
 /// detokenisation in Python between forwards, one step at a time (the vLLM blog's v0.6.0
 /// performance update, 2024-09-05, profiled v0.5.3 on one H100: 29 % of the execution time in
 /// scheduling and gathering the previous step's results, with the GPU waiting), a fixed part
-/// per step and a part per running sequence; AMD's FP8 GEMMs reach 0.8 of the chip's rate.
+/// per step and a part per running sequence; AMD's FP8 GEMMs reach 0.9 of the chip's rate.
 /// Fitted on AMD's MI300X FP8 rows (1 × and 2 × 8 × MI300X: Offline and Server, 18 rows),
 /// grid 0.5-25 ms × 0-100 µs × 0.6-1.0: median 7.1 %, p90 13.7 % (Offline 7/10 %, Server TPOT
 /// mean 5/8 %, TTFT mean 7/18 %) against 40/85 % with the defaults (Offline +60 %, TPOT 5x too
-/// low). Dell's MI300X rows, published as fp16 weights, are not in the fit.
-const VLLM_ROCM: (f64, f64, f64) = (20e-3, 50e-6, 0.8);
+/// low). Dell's MI300X rows, published as fp16 weights, are not in the fit. Refitted with the
+/// default step model (grid 10-20 ms × 30-50 µs × 0.8-1.0): (20 ms, 50 µs, 0.9) scores median
+/// 9.0 %, p90 13.7 % (Offline 8.3 %, TPOT mean 10.5 %, TTFT mean 7.0 %); (10 ms, 50 µs, 0.8)
+/// 4.7 / 18.7 %.
+const VLLM_ROCM: (f64, f64, f64) = (20e-3, 50e-6, 0.9);
 
 /// [`Stack::VllmV1`]'s (step overhead s, per-sequence host cost s): (5 ms, 10 µs). vLLM V1's
 /// engine core runs each step's scheduling, input preparation (block tables, positions),

@@ -466,8 +466,10 @@ impl Replica {
         };
         let (expert_compute, expert_memory) = if touched > 0.0 {
             let per_expert = tokens * self.top_k / touched;
+            // Whole experts on each of ep GPUs: the layer waits for the busiest one.
+            let straggler = if self.config.ep > 1 { cal.expert_imbalance } else { 1.0 };
             (
-                expert_flops / (c.peak_flops * self.expert_gemm_efficiency(per_expert)),
+                straggler * expert_flops / (c.peak_flops * self.expert_gemm_efficiency(per_expert)),
                 self.moe_layers_stage * self.expert_bytes_layer * touched / self.experts / bw,
             )
         } else {
