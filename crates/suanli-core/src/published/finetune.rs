@@ -28,7 +28,9 @@ use crate::finetune::{
 use crate::infer::{Engine, InferCalibration, InferConfig, Precisions, Replica};
 use crate::model::ModelSpec;
 use crate::precision::Precision;
-use crate::train::{Calibration, Cluster, Layout, Prepared, Recompute, Stack, Workload, evaluate};
+use crate::train::{
+    Calibration, Cluster, Layout, Prepared, Recompute, Stack, Workload, check_stages, evaluate,
+};
 
 const ALL_LINEAR: [Target; 7] =
     [Target::Q, Target::K, Target::V, Target::O, Target::Gate, Target::Up, Target::Down];
@@ -141,6 +143,11 @@ pub(crate) struct NemoRlRecipe {
     pub max_seqs: u32,
     /// See `max_seqs`.
     pub max_batched_tokens: u32,
+    /// `megatron_cfg.num_layers_in_first_pipeline_stage` and `..._last_pipeline_stage`: 11 and
+    /// 11 in `grpo-qwen3-235b-16n8g.yaml`, which the 4-GPU-node (GB200) Qwen3-235B recipes
+    /// inherit with pipeline size 4 (middle stages of 36 layers); DeepSeek-V3's recipes set
+    /// Megatron-Core's own uneven split (3 and 2 at pp 16, 7 and 6 at pp 8).
+    pub stages: Option<(u32, u32)>,
 }
 
 impl NemoRlRecipe {
@@ -169,6 +176,7 @@ impl NemoRlRecipe {
             prompt_len: OPENMATH_PROMPT_TOKENS,
             max_seqs,
             max_batched_tokens,
+            stages: (model == "qwen3-235b-a22b").then_some((11, 11)),
         }
     }
 }
@@ -264,7 +272,24 @@ fn predict_nemo_rl(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
         mtp: false,
         stack: NEMO_RL_MEGATRON,
     };
-    let (train, train_note) = evaluate_published(&spec, &cluster, &w, &calib, train_gpus, &published)?;
+    let (mut train, mut train_note) =
+        evaluate_published(&spec, &cluster, &w, &calib, train_gpus, &published)?;
+    // The recipe's own stage sizes where they differ from Megatron-Core's uneven split.
+    if let Some((first, last)) = rec.stages.filter(|_| pp > 2) {
+        let l = &train.layout;
+        let layout = Layout { first_stage_layers: first, last_stage_layers: last, ..*l };
+        if (l.first_stage_layers, l.last_stage_layers) != (first, last)
+            && check_stages(&layout, spec.layers, "recipe").is_ok()
+        {
+            let p = Prepared::new(&spec, &cluster, &w, &calib, &NEMO_RL_MEGATRON);
+            train = evaluate(&p, &layout);
+            let mid = layout.stage_layers(spec.layers).1;
+            train_note = format!(
+                "{} layers over pp {pp}: the recipe's stages, first {first}, middle {mid}, last {last}",
+                spec.layers
+            );
+        }
+    }
     let job = RlStepSpec {
         rollouts,
         prompt_len: prompt,

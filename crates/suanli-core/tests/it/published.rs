@@ -106,6 +106,9 @@ fn nemo_rl_generation_takes_the_engine_limits_its_recipe_builds() {
             && !note("ft-nemo-rl-v0.5-006").contains("switch 0.0 s")
     );
     assert!(note("ft-nemo-rl-v0.5-008").contains("switch 0.0 s"));
+    // Qwen3-235B's recipe sets 11-layer end stages; with pp 4 (GB200) the middle stages hold 36.
+    assert!(note("ft-nemo-rl-v0.5-036").contains("first 11, middle 36, last 11"));
+    assert!(note("ft-nemo-rl-v0.5-012").contains("first 11, middle 12, last 11"));
 }
 
 #[test]
