@@ -386,6 +386,16 @@ pub const VLLM_MAX_NUM_SEQS: u32 = 1024;
 /// See [`VLLM_MAX_NUM_SEQS`].
 pub const VLLM_MAX_BATCHED_TOKENS: u32 = 16384;
 
+/// vLLM's batch limits for an engine built as `AsyncLLM.from_engine_args` builds it (vLLM
+/// 0.11, the NeMo-RL rows' pin): its usage context (`UsageContext.ENGINE_CONTEXT`) has no
+/// entry in `EngineArgs.get_batch_defaults`, so unset limits fall to `SchedulerConfig`'s own
+/// defaults (`vllm/config/scheduler.py`, `__post_init__`): 128 sequences and, with chunked
+/// prefill on, `DEFAULT_MAX_NUM_BATCHED_TOKENS` = 2,048 tokens a step. NeMo-RL's
+/// `async_engine: true` generation takes this path (`vllm_worker_async.py`, `_create_engine`).
+pub const VLLM_ENGINE_MAX_NUM_SEQS: u32 = 128;
+/// See [`VLLM_ENGINE_MAX_NUM_SEQS`].
+pub const VLLM_ENGINE_MAX_BATCHED_TOKENS: u32 = 2048;
+
 /// One generation run of a replica, simulated step by step.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct GenerationRun {
@@ -434,13 +444,19 @@ pub fn response_lengths(n: u32, mean: f64, max: u32) -> Vec<u32> {
 }
 
 /// Host-side cost of a refit per weight tensor, seconds: NeMo-RL gathers each tensor from the
-/// Megatron layout, renames and reshapes it to the Hugging Face layout, hands vLLM its handle
-/// and vLLM's `load_weights` copies it into its own (fused) parameter, one tensor at a time, so
-/// a model of many small tensors (an MoE's experts) refits far slower than its bytes over the
-/// link. NVIDIA-NeMo/RL PR #449 ("refit speedup") measured 50 s for a ~30B MoE (about 19,000
-/// tensors, ~2.6 ms each) against 7 s for a dense ~30B model on 16 nodes. Fitted on the 64
-/// NeMo-RL GRPO rows of `finetune.csv` (median + p90 |error| over 0.5–3 ms): 1.2 ms.
-pub const REFIT_SECONDS_PER_TENSOR: f64 = 1.2e-3;
+/// Megatron layout (a pipeline broadcast, tensor- and expert-parallel all-gathers: small
+/// collectives launched from Python), renames and reshapes it to the Hugging Face layout, and
+/// vLLM's `load_weights` copies it into its own (fused) parameter, one tensor at a time, so a
+/// model of many small tensors (an MoE's experts) refits far slower than its bytes over the
+/// link. NVIDIA-NeMo/RL PR #449 ("refit speedup", May 2025) measured 50 s for a ~30B MoE (about
+/// 19,000 tensors, ~2.6 ms each) against 7 s for a dense ~30B model on 16 nodes; the rows'
+/// releases (v0.4, v0.5) pack the tensors into shared buffers. Fitted on the 64 NeMo-RL GRPO
+/// rows of `finetune.csv` with the refit's bytes ([`plan_rl_step`]), the colocated host
+/// traffic and vLLM's engine limits in place, by the sum of median and p90 |error| over
+/// 0.3–2 ms: 0.8 ms (59.5 %; 0.5 ms 61.3 %, 1.2 ms 67.2 %, 2 ms 88.1 %). The fit trades the
+/// async DeepSeek-V3 rows (too long with a larger cost) against the colocated ones (too short
+/// with a smaller one).
+pub const REFIT_SECONDS_PER_TENSOR: f64 = 0.8e-3;
 
 /// Weight tensors of the model as a Hugging Face checkpoint names them, which is how a refit
 /// hands them to vLLM (`load_weights`, one tensor at a time): per layer the attention
@@ -563,6 +579,75 @@ pub fn simulate_generation(
     Ok(GenerationRun { seconds: t, steps, peak_batch: peak, preemptions: preempted, longest })
 }
 
+/// A refit's cost: seconds, the bytes each generation GPU receives, and the path they take.
+struct Refit {
+    seconds: f64,
+    bytes: f64,
+    path: &'static str,
+}
+
+/// The refit of one step (NVIDIA-NeMo/RL `refit_policy_generation` at the rows' commits). The
+/// policy exports its weights through Megatron-Bridge (`export_hf_weights`, which hands every
+/// training rank each full Hugging Face tensor in the training dtype, bf16) and vLLM loads them
+/// one tensor at a time (`load_weights`; FP8 generation casts them there), so both paths pay
+/// `per_tensor` for each of the model's [`weight_tensors`], and the bytes are the whole model
+/// in bf16, `2·P`, whatever the generation precision or tensor parallelism:
+///
+/// - colocated (`stream_weights_via_ipc_zmq`): each GPU packs the tensors into a CUDA-IPC
+///   buffer and its vLLM worker copies them into its parameters, two copies in HBM (a read and
+///   a write each): `4·2P ÷ HBM bandwidth`;
+/// - separate generation GPUs (`broadcast_weights_for_collective`,
+///   `packed_broadcast_producer`): training rank 0 broadcasts the packed tensors to every
+///   generation GPU with NCCL, a pipelined broadcast whose rings cross servers on every NIC of
+///   the source's server at once and which the source feeds over its scale-up link:
+///   `2P ÷ min(scale-up, GPUs a server × scale-out)`.
+fn refit_seconds(
+    spec: &ModelSpec,
+    cluster: &Cluster,
+    job: &RlStepSpec,
+    tensors: f64,
+    per_tensor: f64,
+) -> Refit {
+    let bytes = 2.0 * spec.params().total;
+    let (link_s, path) = if job.colocated {
+        (4.0 * bytes / cluster.hbm_bytes_per_s, "copied through a CUDA-IPC buffer on each GPU")
+    } else {
+        let nics = f64::from(cluster.node_size) * cluster.scale_out_bytes_per_s;
+        (bytes / cluster.scale_up_bytes_per_s.min(nics), "broadcast from one training GPU over NCCL")
+    };
+    Refit { seconds: link_s + tensors * per_tensor, bytes, path }
+}
+
+/// Host-memory traffic of a colocated step, per GPU.
+#[derive(Default)]
+struct Switch {
+    seconds: f64,
+    bytes: f64,
+}
+
+/// A colocated step hands each GPU back and forth between the policy and vLLM over the GPU's
+/// link to host memory (NVIDIA-NeMo/RL `grpo_train` and the Megatron policy worker at the rows'
+/// commits): before the refit `offload_before_refit` moves the gradient buffers and the
+/// optimizer states to the host and `offload_after_refit` the weights; vLLM sleeps after
+/// generating (`sleep(level=1)`: its weights copied to host memory, the KV cache dropped) and
+/// wakes before the next refit (its weights copied back); `prepare_for_lp_inference` and
+/// `prepare_for_training` bring the policy's weights, gradients and optimizer states back.
+/// Each of those bytes crosses the host link twice a step: `2·(vLLM weights a GPU + the
+/// training layout's weights, gradients and optimizer states a GPU) ÷ host bandwidth`.
+fn colocated_switch(
+    spec: &ModelSpec,
+    cluster: &Cluster,
+    train: &crate::train::Evaluation,
+    job: &RlStepSpec,
+) -> Switch {
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    let vllm = spec.params().total * job.generation_precision.bytes() / f64::from(job.generation_tp.max(1));
+    let m = &train.memory;
+    let policy = (m.weights_gib + m.gradients_gib + m.optimizer_gib) * gib;
+    let bytes = 2.0 * (vllm + policy);
+    Switch { seconds: bytes / cluster.host_bytes_per_s, bytes }
+}
+
 /// One RL step planned.
 #[derive(Debug, Clone, Serialize)]
 pub struct RlStepPlan {
@@ -586,12 +671,15 @@ pub struct RlStepPlan {
 ///   V1's host costs (`infer::Stack::VllmV1`); a replica wider than a server all-reduces over
 ///   the NICs.
 /// - **logprobs**: two forward passes (previous policy and reference) over every rollout token
-///   at the training step's model-FLOP rate.
+///   at the training step's model-FLOP rate (4/3 of it where the training step recomputes
+///   every layer, which a forward pass does not), plus the reference weights swapped in and
+///   out over the host link.
 /// - **training**: `rollouts ÷ train_global_batch` optimizer steps.
-/// - **refit**: every generation GPU receives its tensor-parallel share of the weights at the
-///   generation precision: over the scale-up link when colocated (CUDA IPC / NVLink), over the
-///   scale-out NICs when generation has GPUs of its own (NCCL broadcast between the groups),
-///   plus [`REFIT_SECONDS_PER_TENSOR`] for each of the model's [`weight_tensors`].
+/// - **refit**: the whole model in bf16 exported and loaded, over the path the placement uses,
+///   plus [`REFIT_SECONDS_PER_TENSOR`] for each of the model's [`weight_tensors`]
+///   (`refit_seconds`).
+/// - **switch** (colocated only): the policy's and vLLM's state moved to host memory and back
+///   each step (`colocated_switch`).
 ///
 /// Colocated the phases run one after another; off-policy the step is the longer of generation
 /// and log-probs + training, plus the refit.
@@ -650,25 +738,28 @@ pub fn plan_rl_step(
     let train_gpus = train.gpus as f64;
     let fwd = forward_flops_per_token(spec, mean_len);
     let logprob_flops = 2.0 * tokens * fwd;
-    let logprob_s = logprob_flops / (train_gpus * cluster.peak_flops * train.mfu);
+    // The training step's model-FLOP rate counts forward + backward (3 forward passes' worth);
+    // with full recompute the GPUs also rerun each forward (4 passes' worth of time), which a
+    // log-prob pass does not: it runs at 4/3 of that rate.
+    let no_recompute = if train.layout.recompute == crate::train::Recompute::Full { 4.0 / 3.0 } else { 1.0 };
+    // The reference log-probs swap the reference weights in (`use_reference_model`: the
+    // policy's state dict copied to host memory, the reference's loaded from it, the policy's
+    // loaded back): three copies of the weights a GPU over the host link.
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    let swap_s = 3.0 * train.memory.weights_gib * gib / cluster.host_bytes_per_s;
+    let logprob_s = logprob_flops / (train_gpus * cluster.peak_flops * train.mfu * no_recompute) + swap_s;
     let opt_steps = f64::from(job.rollouts) / f64::from(job.train_global_batch.max(1));
     let train_s = opt_steps * train.step_time_s;
 
-    let weight_bytes = spec.params().total * job.generation_precision.bytes() / f64::from(tp);
-    let (link, link_name) = if job.colocated {
-        (cluster.scale_up_bytes_per_s, "scale-up")
-    } else {
-        (cluster.scale_out_bytes_per_s, "scale-out")
-    };
     let tensors = weight_tensors(spec);
-    // Both paths convert and load one tensor at a time (Megatron-to-Hugging-Face export, vLLM
-    // `load_weights`): colocated each goes as a CUDA-IPC handle over ZMQ
-    // (`stream_weights_via_ipc_zmq`), to separate generation GPUs packed into NCCL broadcast
-    // buffers (`packed_broadcast_producer`).
-    let refit_s = weight_bytes / link + tensors * REFIT_SECONDS_PER_TENSOR;
+    let per_tensor = REFIT_SECONDS_PER_TENSOR;
+    let refit = refit_seconds(spec, cluster, job, tensors, per_tensor);
+    let refit_s = refit.seconds;
+    // Colocated, the policy and vLLM hand the GPU to each other over the host link every step.
+    let switch = if job.colocated { colocated_switch(spec, cluster, train, job) } else { Switch::default() };
 
     let step_s = if job.colocated {
-        gen_s + logprob_s + train_s + refit_s
+        gen_s + logprob_s + train_s + refit_s + switch.seconds
     } else {
         gen_s.max(logprob_s + train_s) + refit_s
     };
@@ -699,7 +790,10 @@ pub fn plan_rl_step(
             share: 0.0,
             flops: logprob_flops,
             gpus: tgpus,
-            detail: format!("2 forward passes over {tokens:.3e} tokens at {:.0} % MFU", train.mfu * 100.0),
+            detail: format!(
+                "2 forward passes over {tokens:.3e} tokens at {:.0} % MFU, reference weights swapped in and out over the host link ({swap_s:.1} s)",
+                train.mfu * no_recompute * 100.0
+            ),
         },
         Phase {
             name: "training",
@@ -724,12 +818,26 @@ pub fn plan_rl_step(
             flops: 0.0,
             gpus: gen_gpus,
             detail: format!(
-                "{:.1} GB per generation GPU over the {link_name} link; {tensors:.0} tensors at {:.1} ms each",
-                weight_bytes / 1e9,
-                REFIT_SECONDS_PER_TENSOR * 1e3
+                "{:.1} GB of bf16 weights {}; {tensors:.0} tensors at {:.2} ms each",
+                refit.bytes / 1e9,
+                refit.path,
+                per_tensor * 1e3
             ),
         },
     ];
+    if job.colocated {
+        phases.push(Phase {
+            name: "switch",
+            seconds: switch.seconds,
+            share: 0.0,
+            flops: 0.0,
+            gpus: gen_gpus,
+            detail: format!(
+                "{:.1} GB per GPU to host memory and back over the host link (vLLM weights, policy weights, gradients, optimizer states)",
+                switch.bytes / 1e9
+            ),
+        });
+    }
     for p in &mut phases {
         p.share = p.seconds / step_s;
     }

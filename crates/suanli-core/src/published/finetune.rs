@@ -22,13 +22,15 @@ use super::training::{Published, cluster_for, evaluate_published, recipe_precisi
 use super::{FINETUNE_CSV, MEMORY_CSV, PublishedRow};
 use crate::catalog::Catalog;
 use crate::finetune::{
-    BaseWeights, LoraSpec, RlStepSpec, Target, VLLM_MAX_BATCHED_TOKENS, VLLM_MAX_NUM_SEQS, plan_lora,
-    plan_lora_model_parallel, plan_rl_step,
+    BaseWeights, LoraSpec, RlStepSpec, Target, VLLM_ENGINE_MAX_BATCHED_TOKENS, VLLM_ENGINE_MAX_NUM_SEQS,
+    VLLM_MAX_BATCHED_TOKENS, VLLM_MAX_NUM_SEQS, plan_lora, plan_lora_model_parallel, plan_rl_step,
 };
 use crate::infer::{Engine, InferCalibration, InferConfig, Precisions, Replica};
 use crate::model::ModelSpec;
 use crate::precision::Precision;
-use crate::train::{Calibration, Cluster, Layout, Prepared, Recompute, Stack, Workload, evaluate};
+use crate::train::{
+    Calibration, Cluster, Layout, Prepared, Recompute, Stack, Workload, check_stages, evaluate,
+};
 
 const ALL_LINEAR: [Target; 7] =
     [Target::Q, Target::K, Target::V, Target::O, Target::Gate, Target::Up, Target::Down];
@@ -132,6 +134,20 @@ pub(crate) struct NemoRlRecipe {
     pub recompute: Recompute,
     /// Prompt tokens (dataset estimate).
     pub prompt_len: u32,
+    /// vLLM's `max_num_seqs` and `max_num_batched_tokens`. No recipe sets the token budget and
+    /// only `grpo-deepseek-v3-64n8g-fp8-async-1off.yaml` the sequences (32), so they are vLLM's
+    /// defaults for the engine NeMo-RL builds: with `vllm_cfg.async_engine: true` (every async
+    /// recipe, and the on-policy DeepSeek-V3 and Qwen3-235B ones) an `AsyncLLM`
+    /// ([`VLLM_ENGINE_MAX_NUM_SEQS`], [`VLLM_ENGINE_MAX_BATCHED_TOKENS`]), else the offline
+    /// `LLM` class ([`VLLM_MAX_NUM_SEQS`], [`VLLM_MAX_BATCHED_TOKENS`]).
+    pub max_seqs: u32,
+    /// See `max_seqs`.
+    pub max_batched_tokens: u32,
+    /// `megatron_cfg.num_layers_in_first_pipeline_stage` and `..._last_pipeline_stage`: 11 and
+    /// 11 in `grpo-qwen3-235b-16n8g.yaml`, which the 4-GPU-node (GB200) Qwen3-235B recipes
+    /// inherit with pipeline size 4 (middle stages of 36 layers); DeepSeek-V3's recipes set
+    /// Megatron-Core's own uneven split (3 and 2 at pp 16, 7 and 6 at pp 8).
+    pub stages: Option<(u32, u32)>,
 }
 
 impl NemoRlRecipe {
@@ -143,14 +159,45 @@ impl NemoRlRecipe {
             "llama3.1-8b" | "deepseek-v3" | "qwen3-235b-a22b" => Recompute::Full,
             _ => Recompute::None,
         };
+        let model = r.get("model");
+        let async_engine = !colocated || matches!(model, "deepseek-v3" | "qwen3-235b-a22b");
+        let (mut max_seqs, max_batched_tokens) = if async_engine {
+            (VLLM_ENGINE_MAX_NUM_SEQS, VLLM_ENGINE_MAX_BATCHED_TOKENS)
+        } else {
+            (VLLM_MAX_NUM_SEQS, VLLM_MAX_BATCHED_TOKENS)
+        };
+        if model == "deepseek-v3" && r.get("precision") == "fp8" {
+            max_seqs = 32;
+        }
         NemoRlRecipe {
             colocated,
             gpu_memory_utilization: if colocated { 0.6 } else { 0.8 },
             recompute,
             prompt_len: OPENMATH_PROMPT_TOKENS,
+            max_seqs,
+            max_batched_tokens,
+            stages: (model == "qwen3-235b-a22b").then_some((11, 11)),
         }
     }
 }
+
+/// Megatron-Core as NeMo-RL's Megatron policy runs it (`policy.megatron_cfg` of
+/// `examples/configs/grpo_math_1B.yaml` at the rows' commits, applied in
+/// `nemo_rl/models/megatron/setup.py`): Transformer Engine's fused kernels and attention, bf16
+/// gradient reduction (`grad_reduce_in_fp32: false`), but MoE tokens through the `allgather`
+/// dispatcher with DeepEP off (`moe_token_dispatcher_type: "allgather"`,
+/// `moe_enable_deepep: false`: one copy per expert, not hierarchical), MoE layers run eagerly
+/// (no CUDA-graph settings in the policy; graphs are built only for Megatron's own generation
+/// backend, unused here), and no tensor-parallel communication overlap (`tp_comm_overlap`
+/// is never set, so Megatron-Bridge's default, off). The performance recipes change none of
+/// these.
+pub(crate) const NEMO_RL_MEGATRON: Stack = Stack {
+    name: "nemo-rl-megatron",
+    tp_comm_overlap: false,
+    hierarchical_dispatch: false,
+    moe_static_graphs: false,
+    ..Stack::MODERN
+};
 
 /// The `[a,b,...]` list after `key` in a row's `source_detail`, `n/a` entries as `None`.
 fn bracket_list(detail: &str, key: &str) -> Option<Vec<Option<u32>>> {
@@ -223,9 +270,26 @@ fn predict_nemo_rl(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
         recompute: Some(rec.recompute),
         fsdp: false,
         mtp: false,
-        stack: Stack::MODERN,
+        stack: NEMO_RL_MEGATRON,
     };
-    let (train, train_note) = evaluate_published(&spec, &cluster, &w, &calib, train_gpus, &published)?;
+    let (mut train, mut train_note) =
+        evaluate_published(&spec, &cluster, &w, &calib, train_gpus, &published)?;
+    // The recipe's own stage sizes where they differ from Megatron-Core's uneven split.
+    if let Some((first, last)) = rec.stages.filter(|_| pp > 2) {
+        let l = &train.layout;
+        let layout = Layout { first_stage_layers: first, last_stage_layers: last, ..*l };
+        if (l.first_stage_layers, l.last_stage_layers) != (first, last)
+            && check_stages(&layout, spec.layers, "recipe").is_ok()
+        {
+            let p = Prepared::new(&spec, &cluster, &w, &calib, &NEMO_RL_MEGATRON);
+            train = evaluate(&p, &layout);
+            let mid = layout.stage_layers(spec.layers).1;
+            train_note = format!(
+                "{} layers over pp {pp}: the recipe's stages, first {first}, middle {mid}, last {last}",
+                spec.layers
+            );
+        }
+    }
     let job = RlStepSpec {
         rollouts,
         prompt_len: prompt,
@@ -238,13 +302,13 @@ fn predict_nemo_rl(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
         generation_gpus: gen_gpus,
         generation_memory_fraction: rec.gpu_memory_utilization,
         generation_precision: precision,
-        max_seqs: VLLM_MAX_NUM_SEQS,
-        max_batched_tokens: VLLM_MAX_BATCHED_TOKENS,
+        max_seqs: rec.max_seqs,
+        max_batched_tokens: rec.max_batched_tokens,
     };
     let plan = plan_rl_step(&spec, &cluster, &train, &job)?;
     let phase = |n: &str| plan.phases.iter().find(|p| p.name == n).map_or(0.0, |p| p.seconds);
     let mut note = format!(
-        "{}; prompt {prompt} tokens assumed (dataset estimate), responses exponential clipped at {} (assumed); gen {:.0} s (peak batch {} a replica, {} preemptions), logprobs {:.0} s, train {:.0} s, refit {:.1} s; training mb {mb} packed",
+        "{}; prompt {prompt} tokens assumed (dataset estimate), responses exponential clipped at {} (assumed); gen {:.0} s (peak batch {} a replica, {} preemptions), logprobs {:.0} s, train {:.0} s, refit {:.1} s, switch {:.1} s; training mb {mb} packed",
         if rec.colocated {
             "colocated, vLLM at 60 % memory (recipe)"
         } else {
@@ -257,6 +321,7 @@ fn predict_nemo_rl(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
         phase("logprobs"),
         phase("training"),
         phase("refit"),
+        phase("switch"),
     );
     if !train_note.is_empty() {
         note.push_str("; ");

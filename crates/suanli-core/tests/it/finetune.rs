@@ -211,3 +211,110 @@ fn refit_counts_the_checkpoint_tensors_and_moe_refits_slower() {
     assert!(n("qwen3-30b-a3b") > 48.0 * 128.0 * 3.0);
     assert!(n("qwen3-30b-a3b") > 20.0 * n("qwen3-32b"));
 }
+
+/// One NeMo-RL-style GRPO step of Llama 3.1 8B on 16 H100s: 2,048 rollouts of 128 + ~900
+/// tokens, trained data parallel with full recompute.
+fn llama_rl_step(colocated: bool, generation: Precision) -> (suanli_core::finetune::RlStepPlan, f64) {
+    use suanli_core::finetune::{RlStepSpec, plan_rl_step};
+    use suanli_core::train::{Layout, Recompute, evaluate};
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model("llama3.1-8b").expect("model");
+    let cluster =
+        Cluster::new(&c, "h100-sxm", None, Precision::Bf16, &Calibration::default()).expect("cluster");
+    let train_gpus = if colocated { 16 } else { 8 };
+    let w = Workload { global_batch: 512, seq_len: 1024, precision: Precision::Bf16 };
+    let p = Prepared::new(spec, &cluster, &w, &Calibration::default(), &Stack::MODERN);
+    let train = evaluate(&p, &Layout::model_and_data_parallel(1, 1, train_gpus, 4, Recompute::Full, 1));
+    let job = RlStepSpec {
+        rollouts: 2048,
+        prompt_len: 128,
+        mean_response_len: 896.0,
+        max_response_len: 3968,
+        train_global_batch: 512,
+        gpus: 16,
+        generation_tp: 1,
+        colocated,
+        generation_gpus: if colocated { 16 } else { 8 },
+        generation_memory_fraction: if colocated { 0.6 } else { 0.8 },
+        generation_precision: generation,
+        max_seqs: 1024,
+        max_batched_tokens: 16384,
+    };
+    let plan = plan_rl_step(spec, &cluster, &train, &job).expect("plans");
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    let m = &train.memory;
+    (plan, (m.weights_gib + m.gradients_gib + m.optimizer_gib) * gib)
+}
+
+#[test]
+fn rl_refit_moves_the_whole_bf16_model_and_a_colocated_step_pays_the_host_switch() {
+    use suanli_core::finetune::{REFIT_SECONDS_PER_TENSOR, weight_tensors};
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model("llama3.1-8b").expect("model");
+    let cluster =
+        Cluster::new(&c, "h100-sxm", None, Precision::Bf16, &Calibration::default()).expect("cluster");
+    let phase = |plan: &suanli_core::finetune::RlStepPlan, n: &str| {
+        plan.phases.iter().find(|p| p.name == n).map(|p| p.seconds)
+    };
+    let bytes = 2.0 * spec.params().total;
+    let host_cost = weight_tensors(spec) * REFIT_SECONDS_PER_TENSOR;
+
+    // Separate generation GPUs: one training GPU broadcasts the whole bf16 model, whatever
+    // precision vLLM generates in; no host switch.
+    let (apart, _) = llama_rl_step(false, Precision::Bf16);
+    let (apart_fp8, _) = llama_rl_step(false, Precision::Fp8);
+    let link = cluster.scale_up_bytes_per_s.min(f64::from(cluster.node_size) * cluster.scale_out_bytes_per_s);
+    let refit = phase(&apart, "refit").expect("refit");
+    assert!((refit - (bytes / link + host_cost)).abs() < 1e-9 * refit, "{refit}");
+    assert_eq!(phase(&apart_fp8, "refit"), Some(refit));
+    assert!(phase(&apart, "switch").is_none());
+
+    // Colocated: the refit copies through an IPC buffer in HBM, and the step moves vLLM's
+    // weights and the policy's state to host memory and back.
+    let (together, policy_bytes) = llama_rl_step(true, Precision::Bf16);
+    let refit = phase(&together, "refit").expect("refit");
+    assert!((refit - (4.0 * bytes / cluster.hbm_bytes_per_s + host_cost)).abs() < 1e-9 * refit);
+    let switch = phase(&together, "switch").expect("switch");
+    let expected = 2.0 * (bytes + policy_bytes) / cluster.host_bytes_per_s;
+    assert!((switch - expected).abs() < 1e-9 * expected, "{switch} vs {expected}");
+    assert!(switch > 1.0, "8B: about 60 GB a GPU each way over PCIe takes over a second");
+    let sum: f64 = together.phases.iter().map(|p| p.seconds).sum();
+    assert!((together.step_s - sum).abs() < 1e-9 * sum, "colocated phases run one after another");
+}
+
+#[test]
+fn rl_logprobs_run_without_the_training_recompute_and_swap_the_reference_weights() {
+    use suanli_core::model::forward_flops_per_token;
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model("llama3.1-8b").expect("model");
+    let cluster =
+        Cluster::new(&c, "h100-sxm", None, Precision::Bf16, &Calibration::default()).expect("cluster");
+    let (plan, _) = llama_rl_step(true, Precision::Bf16);
+    let lp = plan.phases.iter().find(|p| p.name == "logprobs").expect("logprobs");
+    let tokens = 2048.0 * (128.0 + 896.0);
+    let at_train_rate = lp.flops / (16.0 * cluster.peak_flops);
+    assert!((lp.flops - 2.0 * tokens * forward_flops_per_token(spec, 1024.0)).abs() < 1e-6 * lp.flops);
+    // The same phase's FLOPs at the training step's MFU would take 4/3 as long, less the swap.
+    let w = Workload { global_batch: 512, seq_len: 1024, precision: Precision::Bf16 };
+    let p = Prepared::new(spec, &cluster, &w, &Calibration::default(), &Stack::MODERN);
+    let train = suanli_core::train::evaluate(
+        &p,
+        &suanli_core::train::Layout::model_and_data_parallel(
+            1,
+            1,
+            16,
+            4,
+            suanli_core::train::Recompute::Full,
+            1,
+        ),
+    );
+    let swap = 3.0 * train.memory.weights_gib * 1024.0 * 1024.0 * 1024.0 / cluster.host_bytes_per_s;
+    let compute = at_train_rate / train.mfu * 3.0 / 4.0;
+    assert!(
+        (lp.seconds - (compute + swap)).abs() < 1e-9 * lp.seconds,
+        "{} vs {}",
+        lp.seconds,
+        compute + swap
+    );
+    assert!(swap > 0.5, "three copies of 16 GB over PCIe");
+}

@@ -57,10 +57,11 @@ fn published_accuracy_does_not_regress() {
     assert_eq!(get("memory", "all", "all").answered, 23);
 }
 
-/// The NeMo-RL GRPO rows as answered so far (median and p90 |error| ceilings).
-const RL_MEDIAN: f64 = 0.40;
+/// The NeMo-RL GRPO rows as answered so far (median and p90 |error| ceilings; measured
+/// v0.4 16.0 % / 43.1 %, v0.5 18.9 % / 37.2 %).
+const RL_MEDIAN: f64 = 0.25;
 /// See [`RL_MEDIAN`].
-const RL_P90: f64 = 0.55;
+const RL_P90: f64 = 0.50;
 
 #[test]
 fn nemo_rl_grpo_rows_are_answered_and_dapo_refused_with_its_reason() {
@@ -81,6 +82,33 @@ fn nemo_rl_grpo_rows_are_answered_and_dapo_refused_with_its_reason() {
     let tps = pred("ft-nemo-rl-v0.5-001");
     let step = pred("ft-nemo-rl-v0.5-002");
     assert!((tps - 2048.0 * 1019.0 / step / 16.0).abs() < 1e-6 * tps);
+}
+
+#[test]
+fn nemo_rl_generation_takes_the_engine_limits_its_recipe_builds() {
+    let c = Catalog::builtin().expect("catalog");
+    let rep = report(&c);
+    let peak = |id: &str| -> u32 {
+        let note = rep.rows.iter().find(|r| r.id == id).map(|r| r.note.clone()).expect(id);
+        let at = note.find("peak batch ").expect("peak batch in the note") + "peak batch ".len();
+        note[at..].split(' ').next().and_then(|n| n.parse().ok()).expect("a number")
+    };
+    // Qwen3-32B, 2,048 rollouts over 8 vLLM replicas (256 each): the on-policy recipe's offline
+    // `LLM` engine runs them all at once, the async recipe's `AsyncLLM` 128 at a time.
+    assert_eq!(peak("ft-nemo-rl-v0.5-020"), 256);
+    assert_eq!(peak("ft-nemo-rl-v0.5-022"), 128);
+    // DeepSeek-V3's FP8 recipe sets `max_num_seqs: 32`.
+    assert!(peak("ft-nemo-rl-v0.5-026") <= 32);
+    // Colocated steps pay the host switch, off-policy ones do not.
+    let note = |id: &str| rep.rows.iter().find(|r| r.id == id).map(|r| r.note.clone()).expect(id);
+    assert!(
+        note("ft-nemo-rl-v0.5-006").contains("switch")
+            && !note("ft-nemo-rl-v0.5-006").contains("switch 0.0 s")
+    );
+    assert!(note("ft-nemo-rl-v0.5-008").contains("switch 0.0 s"));
+    // Qwen3-235B's recipe sets 11-layer end stages; with pp 4 (GB200) the middle stages hold 36.
+    assert!(note("ft-nemo-rl-v0.5-036").contains("first 11, middle 36, last 11"));
+    assert!(note("ft-nemo-rl-v0.5-012").contains("first 11, middle 12, last 11"));
 }
 
 #[test]
