@@ -17,7 +17,7 @@
 //!   (`n = λ·latency(n)`, iterated) and the p99 rows are refused.
 
 use super::csv::{Record, records};
-use super::server::{ServerModel, ServerRun, mlperf_prompts, submission_engine};
+use super::server::{KvPool, RESULTS_REPO, ServerModel, ServerRun, mlperf_prompts, submission_engine};
 use super::shape::shape;
 use super::training::cluster_for;
 use super::{INFERENCE_CSV, MLPERF_DATASETS_CSV, PublishedRow};
@@ -439,7 +439,7 @@ fn predict(
         }
         ("server", "ttft_mean_s" | "tpot_mean_s" | "ttft_p99_s" | "tpot_p99_s") if sim.is_some() => {
             let model = sim.ok_or("no simulator")?;
-            server_latency(&spec, &cluster, r, p, calib, model)
+            server_latency(c, &spec, &cluster, r, p, calib, model)
         }
         ("server", "ttft_mean_s" | "tpot_mean_s") => {
             let rate = r.num("request_rate").ok_or("request_rate not published")?;
@@ -512,6 +512,7 @@ pub fn inference_with(
 /// most), the submission's engine where known (else in-flight batching with chunked prefill,
 /// the simulator's default), the dataset's mean output.
 fn server_latency(
+    c: &Catalog,
     spec: &ModelSpec,
     cluster: &Cluster,
     r: &Record,
@@ -527,19 +528,33 @@ fn server_latency(
         tp: None,
         max_batch: None,
         max_tokens: 8192,
+        kv: KvPool::FreeFraction(Engine::default().kv_memory_fraction),
         chunked_prefill: true,
         prefill_first: false,
         batcher: None,
+        precision: None,
         source: "not published: the simulator's default engine",
     });
+    // The precision the submission's run script sets, where the row's column names the
+    // checkpoint's (Dell's MI300X: `weight_data_types` fp16, run with `--quantization fp8`).
+    let own;
+    let (p, cluster) = match engine.precision.and_then(|q| precisions(q).map(|pq| (q, pq))) {
+        Some((q, pq)) if pq != p => {
+            note.push_str(&format!("; run at {q} as the submission's script sets it"));
+            own = cluster_for(c, r.get("gpu"), pq.activations, &Calibration::default())?;
+            (pq, &own)
+        }
+        _ => (p, cluster),
+    };
     let out = output.round().max(1.0) as u32;
     let gpus = r.int("gpus").ok_or("gpus not published")?;
-    // The paged KV pool of the submission's engine (90 % of the memory left after the weights:
-    // `kvcache_free_gpu_mem_frac = 0.90` in NVIDIA's Server configs), not a reservation for the
-    // benchmark's max new tokens: the `max_util` scheduler pages.
-    let eng = Engine {
+    // The paged KV pool of the submission's engine (its `kvcache_free_gpu_mem_frac` of the
+    // memory left after the weights, or vLLM's `gpu_memory_utilization` of the whole GPU), not a
+    // reservation for the benchmark's max new tokens: the `max_util` scheduler pages.
+    let base = Engine {
         max_batch: engine.max_batch.unwrap_or(Engine::default().max_batch),
         max_tokens: engine.max_tokens,
+        kv_memory_fraction: 1.0,
         ..Engine::default()
     };
     let layouts: Vec<(u32, u32)> = match (r.int("tp"), r.int("pp"), engine.tp) {
@@ -552,10 +567,12 @@ fn server_latency(
         prompts.iter().step_by(100).map(|&input| LengthPoint { input, weight: 0.1 }).collect();
     let mut best: Option<(Replica, u32, u32, f64)> = None;
     for (tp, pp) in layouts {
-        let Some(rep) = replica(spec, cluster, InferConfig { tp, pp, ep: 1, precision: p }, &eng, calib)
-        else {
-            continue;
-        };
+        let cfg = InferConfig { tp, pp, ep: 1, precision: p };
+        let Some(whole) = replica(spec, cluster, cfg, &base, calib) else { continue };
+        let m = &whole.memory;
+        let eng =
+            Engine { kv_memory_fraction: engine.kv.free_fraction(m.capacity_gib, m.kv_cache_gib), ..base };
+        let Some(rep) = replica(spec, cluster, cfg, &eng, calib) else { continue };
         let n = (gpus / (tp * pp)).max(1);
         let (rate_per, fits) = mixed_rate(&rep, &points, out, None);
         let total = if fits { rate_per * f64::from(n) } else { 0.0 };
@@ -567,11 +584,16 @@ fn server_latency(
     let run = ServerRun { replica: &rep, replicas, rate, prompts: &prompts, output: out, engine };
     let lat = model(&run).ok_or("the simulation has no answer")?;
     note.push_str(&format!(
-        "; {replicas} replica(s) of tp {tp} pp {}; engine ({}): max batch {}, {} tokens a step, {}; {}",
+        "; {replicas} replica(s) of tp {tp} pp {}; engine ({RESULTS_REPO} {}): max batch {}, {} tokens a step, KV pool {:.1} GiB a GPU ({}), {}; {}",
         rep.config.pp,
         engine.source,
         engine.max_batch.map_or_else(|| "KV-bound".to_string(), |b| b.to_string()),
         engine.max_tokens,
+        rep.memory.kv_cache_gib,
+        match engine.kv {
+            KvPool::FreeFraction(f) => format!("{f} of the free memory"),
+            KvPool::GpuShare(u) => format!("vLLM gpu_memory_utilization {u}"),
+        },
         match (engine.prefill_first, engine.chunked_prefill) {
             (true, _) => "prompts-first steps",
             (false, true) => "chunked prompts fused with decodes",
