@@ -17,7 +17,9 @@
 //!   (`n = λ·latency(n)`, iterated) and the p99 rows are refused.
 
 use super::csv::{Record, records};
-use super::server::{KvPool, RESULTS_REPO, ServerModel, ServerRun, mlperf_prompts, submission_engine};
+use super::server::{
+    KvPool, RESULTS_REPO, ServerModel, ServerRun, clock_scale, mlperf_prompts, submission_engine,
+};
 use super::shape::shape;
 use super::training::cluster_for;
 use super::{INFERENCE_CSV, MLPERF_DATASETS_CSV, PublishedRow};
@@ -533,6 +535,7 @@ fn server_latency(
         prefill_first: false,
         batcher: None,
         precision: None,
+        power_w: None,
         source: "not published: the simulator's default engine",
     });
     // The precision the submission's run script sets, where the row's column names the
@@ -545,6 +548,24 @@ fn server_latency(
             (pq, &own)
         }
         _ => (p, cluster),
+    };
+    // A power limit or a higher board power moves the compute clock (`clock_scale`).
+    let scale = clock_scale(engine.power_w, cluster.tdp_w);
+    let clocked;
+    let cluster = if (scale - 1.0).abs() > 1e-12 {
+        note.push_str(&format!(
+            "; compute at {scale:.3} of the clock ({} W board power, TDP {} W: cube-root law)",
+            engine.power_w.unwrap_or(0.0),
+            cluster.tdp_w
+        ));
+        clocked = Cluster {
+            peak_flops: cluster.peak_flops * scale,
+            attention_peak_flops: cluster.attention_peak_flops * scale,
+            ..cluster.clone()
+        };
+        &clocked
+    } else {
+        cluster
     };
     let out = output.round().max(1.0) as u32;
     let gpus = r.int("gpus").ok_or("gpus not published")?;

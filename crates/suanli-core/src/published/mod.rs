@@ -35,7 +35,7 @@ pub use csv::{Record, records};
 pub use finetune::{finetune, memory};
 pub use inference::{LengthPoint, inference, inference_evaluation, inference_with, mlperf_length_points};
 pub use server::{
-    KvPool, PROMPT_QUANTILES, RESULTS_REPO, ServerEngine, ServerLatency, ServerModel, ServerRun,
+    KvPool, PROMPT_QUANTILES, RESULTS_REPO, ServerEngine, ServerLatency, ServerModel, ServerRun, clock_scale,
     mlperf_prompts, reference_engine, submission_engine,
 };
 pub use shape::shape;

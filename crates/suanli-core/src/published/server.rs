@@ -71,6 +71,9 @@ pub struct ServerEngine {
     /// The weight (and KV) precision the submission's run script sets, where the row's
     /// precision column (the system description's `weight_data_types`) names the checkpoint's.
     pub precision: Option<&'static str>,
+    /// Board power the submission runs its GPUs at where it is not the chip's TDP, W (a MaxQ
+    /// configuration's `power_limit`; a system description's TGP): see [`clock_scale`].
+    pub power_w: Option<f64>,
     /// Where the settings are published (a path in [`RESULTS_REPO`]).
     pub source: &'static str,
 }
@@ -95,6 +98,7 @@ const fn trt(tp: u32, max_batch: u32, max_tokens: u32, kv: f64, source: &'static
         prefill_first: false,
         batcher: None,
         precision: None,
+        power_w: None,
         source,
     }
 }
@@ -116,6 +120,7 @@ const fn vllm_mi300x(gpu_share: f64, batcher: (f64, u32), source: &'static str) 
         prefill_first: true,
         batcher: Some(batcher),
         precision: Some("fp8"),
+        power_w: None,
         source,
     }
 }
@@ -188,25 +193,31 @@ const SUBMISSIONS: [Submission; 42] = {
             "NVIDIA",
             "H200-SXM-141GB-CTSx1_TRT",
             L2,
-            trt(
-                1,
-                850,
-                4096,
-                0.90,
-                "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GB_CTSx1",
-            ),
+            ServerEngine {
+                power_w: Some(1000.0),
+                ..trt(
+                    1,
+                    850,
+                    4096,
+                    0.90,
+                    "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GB_CTSx1; closed/NVIDIA/systems/H200-SXM-141GB-CTSx1_TRT.json hw_notes \"H200 TGP 1000W\"",
+                )
+            },
         ),
         (
             "NVIDIA",
             "H200-SXM-141GB-CTSx8_TRT",
             L2,
-            trt(
-                1,
-                1024,
-                4096,
-                0.90,
-                "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GB_CTSx8 ← CTSx1",
-            ),
+            ServerEngine {
+                power_w: Some(1000.0),
+                ..trt(
+                    1,
+                    1024,
+                    4096,
+                    0.90,
+                    "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GB_CTSx8 ← CTSx1; closed/NVIDIA/systems/H200-SXM-141GB-CTSx8_TRT.json hw_notes \"H200 TGP 1000W\"",
+                )
+            },
         ),
         (
             "NVIDIA",
@@ -236,25 +247,31 @@ const SUBMISSIONS: [Submission; 42] = {
             "NVIDIA",
             "H200-SXM-141GBx8_TRT_MaxQ",
             L2,
-            trt(
-                1,
-                896,
-                4096,
-                0.90,
-                "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GBx8_MaxQ ← H200_SXM_141GBx1_MaxQ ← H200_SXM_141GBx1",
-            ),
+            ServerEngine {
+                power_w: Some(500.0),
+                ..trt(
+                    1,
+                    896,
+                    4096,
+                    0.90,
+                    "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GBx8_MaxQ (power_limit 500) ← H200_SXM_141GBx1_MaxQ ← H200_SXM_141GBx1",
+                )
+            },
         ),
         (
             "NVIDIA",
             "H200-SXM-141GBx8_TRT_MaxQ",
             MX,
-            trt(
-                1,
-                1200,
-                8192,
-                0.90,
-                "closed/NVIDIA/configs/mixtral-8x7b/Server/__init__.py H200_SXM_141GBx8_MaxQ ← H200_SXM_141GBx8 ← H200_SXM_141GBx1",
-            ),
+            ServerEngine {
+                power_w: Some(500.0),
+                ..trt(
+                    1,
+                    1200,
+                    8192,
+                    0.90,
+                    "closed/NVIDIA/configs/mixtral-8x7b/Server/__init__.py H200_SXM_141GBx8_MaxQ (power_limit 500) ← H200_SXM_141GBx8 ← H200_SXM_141GBx1",
+                )
+            },
         ),
         (
             "NVIDIA",
@@ -663,6 +680,19 @@ pub fn reference_engine(model: &str, gpu: &str, engine: &str) -> Option<ServerEn
     None
 }
 
+/// The compute clock of a GPU run at `power_w` instead of its TDP, as a share of the clock at
+/// TDP, `(power_w ÷ tdp_w)^(1/3)`: a GPU held at its power limit draws dynamic power
+/// `P ∝ C·V²·f`, and DVFS moves the voltage in proportion to the clock, so `P ∝ f³` (the
+/// cube law of CMOS dynamic power; Weste & Harris, *CMOS VLSI Design*, 4th ed., §5.1). The
+/// FLOP rates scale with the clock; HBM bandwidth does not. 1 where either power is unknown.
+#[must_use]
+pub fn clock_scale(power_w: Option<f64>, tdp_w: f64) -> f64 {
+    match power_w {
+        Some(p) if p > 0.0 && tdp_w > 0.0 => (p / tdp_w).cbrt(),
+        _ => 1.0,
+    }
+}
+
 /// The submitter, system (result directory) and benchmark directory a row's `source` names
 /// (`…closed/<submitter>/results/<system>/<benchmark>/…`).
 fn submission_of(source: &str) -> Option<(&str, &str, &str)> {
@@ -918,6 +948,18 @@ mod tests {
         for (submitter, _, _, e) in SUBMISSIONS {
             assert!(e.source.starts_with(&format!("closed/{submitter}/")), "{}", e.source);
         }
+    }
+
+    #[test]
+    fn a_power_limit_scales_the_clock_by_the_cube_root() {
+        // MaxQ H200 at 500 of 700 W: 0.894 of the clock; the 1,000 W CTS part 1.126.
+        assert!((clock_scale(Some(500.0), 700.0) - 0.893_9).abs() < 1e-4);
+        assert!((clock_scale(Some(1000.0), 700.0) - 1.126_2).abs() < 1e-4);
+        assert_eq!(clock_scale(None, 700.0), 1.0);
+        assert_eq!(clock_scale(Some(500.0), 0.0), 1.0);
+        let row = "closed/NVIDIA/results/H200-SXM-141GBx8_TRT_MaxQ/mixtral-8x7b/Server/x";
+        let e = submission_engine("mixtral-8x7b", "h200", "TensorRT 10.2.0", row).expect("maxq");
+        assert_eq!((e.power_w, e.max_batch), (Some(500.0), Some(1200)));
     }
 
     #[test]
