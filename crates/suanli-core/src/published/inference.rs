@@ -18,7 +18,7 @@
 
 use super::csv::{Record, records};
 use super::server::{
-    KvPool, RESULTS_REPO, ServerModel, ServerRun, clock_scale, mlperf_prompts, submission_engine,
+    KvPool, RESULTS_REPO, ServerModel, ServerRun, board_power, clock_scale, mlperf_prompts, submission_engine,
 };
 use super::shape::shape;
 use super::training::cluster_for;
@@ -389,6 +389,29 @@ fn lengths_note(r: &Record, limits: Limits, points: &[LengthPoint], output: f64)
     ))
 }
 
+/// The row's chip at its system's board power where that is not the chip's TDP
+/// ([`board_power`]): the FLOP rates at [`clock_scale`] of the clock, HBM unchanged; with a note.
+fn clocked(cluster: Cluster, r: &Record) -> (Cluster, Option<String>) {
+    let Some((w, src)) = board_power(r.get("source")).filter(|_| r.get("family").starts_with("mlperf"))
+    else {
+        return (cluster, None);
+    };
+    let scale = clock_scale(Some(w), cluster.tdp_w);
+    if (scale - 1.0).abs() < 1e-12 {
+        return (cluster, None);
+    }
+    let note = format!(
+        "compute at {scale:.3} of the clock: {w} W board power ({src}) against the chip's {} W TDP, cube-root law",
+        cluster.tdp_w
+    );
+    let c = Cluster {
+        peak_flops: cluster.peak_flops * scale,
+        attention_peak_flops: cluster.attention_peak_flops * scale,
+        ..cluster
+    };
+    (c, Some(note))
+}
+
 fn predict(
     c: &Catalog,
     calib: &InferCalibration,
@@ -400,11 +423,12 @@ fn predict(
     let recipe = row_precision(r);
     let p = precisions(recipe).ok_or_else(|| format!("precision `{recipe}` not modelled"))?;
 
-    let cluster = cluster_for(c, r.get("gpu"), p.activations, &Calibration::default())?;
+    let (cluster, clock_note) =
+        clocked(cluster_for(c, r.get("gpu"), p.activations, &Calibration::default())?, r);
     let calib = &Stack::from_engine(r.get("engine")).calibration(calib);
     let scenario = r.get("scenario");
     let metric = r.get("metric");
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = clock_note.into_iter().collect();
     if recipe != r.get("precision") {
         notes
             .push(format!("run at {recipe} as its submitter reported, not the CSV's {}", r.get("precision")));
@@ -474,7 +498,7 @@ pub fn inference_evaluation(
     let (_, note) = predict(c, calib, &r, &mut row, None)?;
     let spec = shape(&r)?;
     let p = precisions(row_precision(&r)).ok_or("precision not modelled")?;
-    let cluster = cluster_for(c, r.get("gpu"), p.activations, &Calibration::default())?;
+    let (cluster, _) = clocked(cluster_for(c, r.get("gpu"), p.activations, &Calibration::default())?, &r);
     let calib = &Stack::from_engine(r.get("engine")).calibration(calib);
     let (limits, points, output) = lengths(&r)?;
     let out = output.round().max(1.0) as u32;
@@ -544,28 +568,10 @@ fn server_latency(
     let (p, cluster) = match engine.precision.and_then(|q| precisions(q).map(|pq| (q, pq))) {
         Some((q, pq)) if pq != p => {
             note.push_str(&format!("; run at {q} as the submission's script sets it"));
-            own = cluster_for(c, r.get("gpu"), pq.activations, &Calibration::default())?;
+            own = clocked(cluster_for(c, r.get("gpu"), pq.activations, &Calibration::default())?, r).0;
             (pq, &own)
         }
         _ => (p, cluster),
-    };
-    // A power limit or a higher board power moves the compute clock (`clock_scale`).
-    let scale = clock_scale(engine.power_w, cluster.tdp_w);
-    let clocked;
-    let cluster = if (scale - 1.0).abs() > 1e-12 {
-        note.push_str(&format!(
-            "; compute at {scale:.3} of the clock ({} W board power, TDP {} W: cube-root law)",
-            engine.power_w.unwrap_or(0.0),
-            cluster.tdp_w
-        ));
-        clocked = Cluster {
-            peak_flops: cluster.peak_flops * scale,
-            attention_peak_flops: cluster.attention_peak_flops * scale,
-            ..cluster.clone()
-        };
-        &clocked
-    } else {
-        cluster
     };
     let out = output.round().max(1.0) as u32;
     let gpus = r.int("gpus").ok_or("gpus not published")?;

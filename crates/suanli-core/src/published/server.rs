@@ -193,31 +193,25 @@ const SUBMISSIONS: [Submission; 42] = {
             "NVIDIA",
             "H200-SXM-141GB-CTSx1_TRT",
             L2,
-            ServerEngine {
-                power_w: Some(1000.0),
-                ..trt(
-                    1,
-                    850,
-                    4096,
-                    0.90,
-                    "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GB_CTSx1; closed/NVIDIA/systems/H200-SXM-141GB-CTSx1_TRT.json hw_notes \"H200 TGP 1000W\"",
-                )
-            },
+            trt(
+                1,
+                850,
+                4096,
+                0.90,
+                "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GB_CTSx1; closed/NVIDIA/systems/H200-SXM-141GB-CTSx1_TRT.json hw_notes \"H200 TGP 1000W\"",
+            ),
         ),
         (
             "NVIDIA",
             "H200-SXM-141GB-CTSx8_TRT",
             L2,
-            ServerEngine {
-                power_w: Some(1000.0),
-                ..trt(
-                    1,
-                    1024,
-                    4096,
-                    0.90,
-                    "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GB_CTSx8 ← CTSx1; closed/NVIDIA/systems/H200-SXM-141GB-CTSx8_TRT.json hw_notes \"H200 TGP 1000W\"",
-                )
-            },
+            trt(
+                1,
+                1024,
+                4096,
+                0.90,
+                "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GB_CTSx8 ← CTSx1; closed/NVIDIA/systems/H200-SXM-141GB-CTSx8_TRT.json hw_notes \"H200 TGP 1000W\"",
+            ),
         ),
         (
             "NVIDIA",
@@ -247,31 +241,25 @@ const SUBMISSIONS: [Submission; 42] = {
             "NVIDIA",
             "H200-SXM-141GBx8_TRT_MaxQ",
             L2,
-            ServerEngine {
-                power_w: Some(500.0),
-                ..trt(
-                    1,
-                    896,
-                    4096,
-                    0.90,
-                    "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GBx8_MaxQ (power_limit 500) ← H200_SXM_141GBx1_MaxQ ← H200_SXM_141GBx1",
-                )
-            },
+            trt(
+                1,
+                896,
+                4096,
+                0.90,
+                "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GBx8_MaxQ (power_limit 500) ← H200_SXM_141GBx1_MaxQ ← H200_SXM_141GBx1",
+            ),
         ),
         (
             "NVIDIA",
             "H200-SXM-141GBx8_TRT_MaxQ",
             MX,
-            ServerEngine {
-                power_w: Some(500.0),
-                ..trt(
-                    1,
-                    1200,
-                    8192,
-                    0.90,
-                    "closed/NVIDIA/configs/mixtral-8x7b/Server/__init__.py H200_SXM_141GBx8_MaxQ (power_limit 500) ← H200_SXM_141GBx8 ← H200_SXM_141GBx1",
-                )
-            },
+            trt(
+                1,
+                1200,
+                8192,
+                0.90,
+                "closed/NVIDIA/configs/mixtral-8x7b/Server/__init__.py H200_SXM_141GBx8_MaxQ (power_limit 500) ← H200_SXM_141GBx8 ← H200_SXM_141GBx1",
+            ),
         ),
         (
             "NVIDIA",
@@ -680,6 +668,26 @@ pub fn reference_engine(model: &str, gpu: &str, engine: &str) -> Option<ServerEn
     None
 }
 
+/// Systems whose GPUs run at a board power other than the chip's TDP, W, with where it is
+/// published: NVIDIA's H200 MaxQ system sets `power_limit = 500` in both scenarios' classes
+/// (`closed/NVIDIA/configs/{llama2-70b,mixtral-8x7b}/{Offline,Server}/__init__.py`
+/// `H200_SXM_141GBx8_MaxQ`, or its `H200_SXM_141GBx1_MaxQ` parent); the CTS systems' H200s
+/// are 1,000 W parts (`closed/NVIDIA/systems/H200-SXM-141GB-CTSx{1,8}_TRT.json`, `hw_notes`
+/// "H200 TGP 1000W").
+const BOARD_POWER: [(&str, &str, f64, &str); 3] = [
+    ("NVIDIA", "H200-SXM-141GBx8_TRT_MaxQ", 500.0, "power_limit 500 in H200_SXM_141GBx8_MaxQ"),
+    ("NVIDIA", "H200-SXM-141GB-CTSx1_TRT", 1000.0, "H200 TGP 1000W (systems/H200-SXM-141GB-CTSx1_TRT.json)"),
+    ("NVIDIA", "H200-SXM-141GB-CTSx8_TRT", 1000.0, "H200 TGP 1000W (systems/H200-SXM-141GB-CTSx8_TRT.json)"),
+];
+
+/// The board power of the system a row's `source` names, W, and where it is published, where
+/// it is not the chip's TDP ([`BOARD_POWER`]).
+#[must_use]
+pub fn board_power(source: &str) -> Option<(f64, &'static str)> {
+    let (submitter, system, _) = submission_of(source)?;
+    BOARD_POWER.iter().find(|b| b.0 == submitter && b.1 == system).map(|b| (b.2, b.3))
+}
+
 /// The compute clock of a GPU run at `power_w` instead of its TDP, as a share of the clock at
 /// TDP, `(power_w ÷ tdp_w)^(1/3)`: a GPU held at its power limit draws dynamic power
 /// `P ∝ C·V²·f`, and DVFS moves the voltage in proportion to the clock, so `P ∝ f³` (the
@@ -713,7 +721,7 @@ pub fn submission_engine(model: &str, gpu: &str, engine: &str, source: &str) -> 
         && bench.starts_with(model)
     {
         if let Some(s) = SUBMISSIONS.iter().find(|s| s.0 == submitter && s.1 == system && s.2 == model) {
-            return Some(s.3);
+            return Some(ServerEngine { power_w: board_power(source).map(|b| b.0), ..s.3 });
         }
         if submitter == "Supermicro" && SUPERMICRO.contains(&system) {
             let mut e = reference_engine(model, gpu, engine)?;
@@ -960,6 +968,9 @@ mod tests {
         let row = "closed/NVIDIA/results/H200-SXM-141GBx8_TRT_MaxQ/mixtral-8x7b/Server/x";
         let e = submission_engine("mixtral-8x7b", "h200", "TensorRT 10.2.0", row).expect("maxq");
         assert_eq!((e.power_w, e.max_batch), (Some(500.0), Some(1200)));
+        let offline = "closed/NVIDIA/results/H200-SXM-141GB-CTSx1_TRT/llama2-70b-99/Offline/x";
+        assert_eq!(board_power(offline).map(|b| b.0), Some(1000.0));
+        assert_eq!(board_power("closed/NVIDIA/results/H200-SXM-141GBx8_TRT/llama2-70b-99/Offline/x"), None);
     }
 
     #[test]
