@@ -428,7 +428,7 @@ fn predict(
     let calib = &Stack::from_engine(r.get("engine")).calibration(calib);
     let scenario = r.get("scenario");
     let metric = r.get("metric");
-    let mut notes: Vec<String> = clock_note.into_iter().collect();
+    let mut notes: Vec<String> = clock_note.iter().cloned().collect();
     if recipe != r.get("precision") {
         notes
             .push(format!("run at {recipe} as its submitter reported, not the CSV's {}", r.get("precision")));
@@ -465,7 +465,14 @@ fn predict(
         }
         ("server", "ttft_mean_s" | "tpot_mean_s" | "ttft_p99_s" | "tpot_p99_s") if sim.is_some() => {
             let model = sim.ok_or("no simulator")?;
-            server_latency(c, &spec, &cluster, r, p, calib, model)
+            let (v, note) = server_latency(c, &spec, &cluster, r, p, calib, model)?;
+            Ok((
+                v,
+                match clock_note {
+                    Some(k) => format!("{note}; {k}"),
+                    None => note,
+                },
+            ))
         }
         ("server", "ttft_mean_s" | "tpot_mean_s") => {
             let rate = r.num("request_rate").ok_or("request_rate not published")?;
