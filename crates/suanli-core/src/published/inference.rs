@@ -18,7 +18,8 @@
 
 use super::csv::{Record, records};
 use super::server::{
-    KvPool, RESULTS_REPO, ServerModel, ServerRun, board_power, clock_scale, mlperf_prompts, submission_engine,
+    KvPool, RESULTS_REPO, ServerModel, ServerRun, board_power, clock_scale, mlperf_prompts,
+    submission_engine, submission_precision,
 };
 use super::shape::shape;
 use super::training::cluster_for;
@@ -75,10 +76,15 @@ pub fn mlperf_length_points(model: &str) -> Option<(Vec<LengthPoint>, f64, Optio
 /// quantised Llama 2 70B to FP4 (Tom's Hardware, 2024-08-28, "Nvidia publishes first
 /// Blackwell B200 MLPerf results: up to 4X faster than its H100 predecessor, when using FP4":
 /// "Nvidia's Blackwell processor used FP4 precision"); the CSV, reading the harness's
-/// `use_fp8` flag, says fp8.
+/// `use_fp8` flag, says fp8. A submission whose run scripts set another precision than its
+/// system description's `weight_data_types` runs at the scripts' ([`submission_precision`]).
 fn row_precision(r: &Record) -> &str {
     if r.get("family") == "mlperf-inference-v4.1" && r.get("gpu") == "b200" {
         "fp4"
+    } else if let Some(p) =
+        submission_precision(r.get("source")).filter(|_| r.get("family").starts_with("mlperf"))
+    {
+        p
     } else {
         r.get("precision")
     }

@@ -668,6 +668,16 @@ pub fn reference_engine(model: &str, gpu: &str, engine: &str) -> Option<ServerEn
     None
 }
 
+/// The precision the run scripts of the system a row's `source` names set, in every scenario,
+/// where [`SUBMISSIONS`] records one (Dell's MI300X: `--quantization fp8 --kv-cache-dtype fp8`
+/// in `closed/Dell/code/llama2-70b-99/test_VllmFp8/test_VllmFp8_{Offline,AsyncServer}_perf.sh`,
+/// where its system description says fp16 weights).
+#[must_use]
+pub fn submission_precision(source: &str) -> Option<&'static str> {
+    let (submitter, system, _) = submission_of(source)?;
+    SUBMISSIONS.iter().find(|s| s.0 == submitter && s.1 == system).and_then(|s| s.3.precision)
+}
+
 /// Systems whose GPUs run at a board power other than the chip's TDP, W, with where it is
 /// published: NVIDIA's H200 MaxQ system sets `power_limit = 500` in both scenarios' classes
 /// (`closed/NVIDIA/configs/{llama2-70b,mixtral-8x7b}/{Offline,Server}/__init__.py`
@@ -942,6 +952,9 @@ mod tests {
         let dell = row("Dell/results/XE9680_MI300X_192GBx8/llama2-70b-99");
         let e = submission_engine("llama2-70b", "mi300x", "vLLM 0.4.3", &dell).expect("dell");
         assert_eq!((e.batcher, e.kv, e.precision), (Some((0.4, 32)), KvPool::GpuShare(0.97), Some("fp8")));
+        let offline = "closed/Dell/results/XE9680_MI300X_192GBx8/llama2-70b-99/Offline/performance/run_1/x";
+        assert_eq!(submission_precision(offline), Some("fp8"));
+        assert_eq!(submission_precision(&hpe), None);
         // Supermicro inherits NVIDIA's classes; an unknown system falls back to the chip's.
         let smc = row("Supermicro/results/SYS_821GE_TNHR_H100_SXM_80GBx8_TRT/llama2-70b-99");
         let e = submission_engine("llama2-70b", "h100-sxm", trt, &smc).expect("supermicro");
