@@ -198,8 +198,33 @@ fn trtllm_bench_layout(
 const NVIDIA_LLAMA2: [(&str, u32, u32, u32); 4] =
     [("h100-sxm", 2, 896, 1024), ("h100-nvl", 2, 1300, 640), ("h200", 1, 806, 896), ("gh200", 1, 806, 806)];
 
+/// Offline submissions of the NVIDIA harness whose own class sets another layout than
+/// [`NVIDIA_LLAMA2`] gives the chip, or one for a chip NVIDIA's configs leave out, resolved by
+/// hand in `closed/<submitter>/configs/llama2-70b/Offline/{__init__,custom}.py` at
+/// mlcommons/inference_results_v4.1 commit a2f5d66d (`OfflineGPUBaseConfig`:
+/// `tensor_parallelism` 2 where a class does not set it): submitter, system (result
+/// directory), tensor-parallel degree, `gpu_batch_size`, the file and class.
+const OFFLINE_LLAMA2: [(&str, &str, u32, u32, &str); 3] = [
+    (
+        "ASUSTeK",
+        "ESC8000A_E12_H100x8_TRT",
+        2,
+        896,
+        "closed/ASUSTeK/configs/llama2-70b/Offline/custom.py ESC8000A_E12_H100X8",
+    ),
+    ("Fujitsu", "CDI_L40Sx8_TRT", 4, 1024, "closed/Fujitsu/configs/llama2-70b/Offline/custom.py CDI_L40SX8"),
+    (
+        "Lenovo",
+        "SR675_V3_8xH100_NVL_TRT",
+        1,
+        1300,
+        "closed/Lenovo/configs/llama2-70b/Offline/__init__.py SR675_V3_8XH100_NVL",
+    ),
+];
+
 /// The NVIDIA harness layout and batch cap for a TensorRT MLPerf row whose layout is unpublished
-/// or the harness's, where the harness states them.
+/// or the harness's, where the harness states them: the submission's own Offline class where
+/// [`OFFLINE_LLAMA2`] holds it, else NVIDIA's for the chip.
 fn harness(r: &Record) -> Option<(u32, u32)> {
     if !r.get("family").starts_with("mlperf") || !r.get("engine").starts_with("TensorRT") {
         return None;
@@ -208,10 +233,18 @@ fn harness(r: &Record) -> Option<(u32, u32)> {
         return None;
     }
     let server = r.get("scenario") == "server";
-    NVIDIA_LLAMA2
+    let own = OFFLINE_LLAMA2
         .iter()
-        .find(|&&(g, tp, _, _)| g == r.get("gpu") && r.int("tp").is_none_or(|t| t == tp))
-        .map(|&(_, tp, offline, srv)| (tp, if server { srv } else { offline }))
+        .filter(|_| !server)
+        .find(|o| r.get("source").contains(&format!("closed/{}/results/{}/", o.0, o.1)))
+        .filter(|o| r.int("tp").is_none_or(|t| t == o.2))
+        .map(|o| (o.2, o.3));
+    own.or_else(|| {
+        NVIDIA_LLAMA2
+            .iter()
+            .find(|&&(g, tp, _, _)| g == r.get("gpu") && r.int("tp").is_none_or(|t| t == tp))
+            .map(|&(_, tp, offline, srv)| (tp, if server { srv } else { offline }))
+    })
 }
 
 /// How a row's engine limits are set: the planner's defaults with the row's `max_new_tokens`,
@@ -735,5 +768,19 @@ mod tests {
         assert_eq!(harness(sxm), Some((2, 896)));
         let amd = find("mi300x", "vLLM", "offline").expect("an MI300X vLLM row");
         assert_eq!(harness(amd), None);
+        // A submission's own Offline class: Fujitsu's L40S engines are tensor-parallel 4,
+        // Lenovo's H100 NVL ones single-GPU; their Server rows keep the Server classes.
+        let by = |system: &str, scenario: &str| {
+            rows.iter()
+                .find(|r| {
+                    r.get("model") == "llama2-70b"
+                        && r.get("scenario") == scenario
+                        && r.get("source").contains(&format!("/results/{system}/"))
+                })
+                .expect(system)
+        };
+        assert_eq!(harness(by("CDI_L40Sx8_TRT", "offline")), Some((4, 1024)));
+        assert_eq!(harness(by("SR675_V3_8xH100_NVL_TRT", "offline")), Some((1, 1300)));
+        assert_eq!(harness(by("SR675_V3_8xH100_NVL_TRT", "server")), Some((2, 640)));
     }
 }
