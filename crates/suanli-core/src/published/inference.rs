@@ -467,11 +467,13 @@ fn predict(
     let calib = &Stack::from_engine(r.get("engine")).calibration(calib);
     let scenario = r.get("scenario");
     let metric = r.get("metric");
-    let mut notes: Vec<String> = clock_note.iter().cloned().collect();
+    let mut notes: Vec<String> = clock_note.into_iter().collect();
     if recipe != r.get("precision") {
         notes
             .push(format!("run at {recipe} as its submitter reported, not the CSV's {}", r.get("precision")));
     }
+    // What the chip and precision notes say leads a simulated latency row's note too.
+    let lead = notes.join("; ");
     let (limits, points, output) = lengths(r)?;
     if let Some(note) = lengths_note(r, limits, &points, output) {
         notes.push(note);
@@ -505,13 +507,7 @@ fn predict(
         ("server", "ttft_mean_s" | "tpot_mean_s" | "ttft_p99_s" | "tpot_p99_s") if sim.is_some() => {
             let model = sim.ok_or("no simulator")?;
             let (v, note) = server_latency(c, &spec, &cluster, r, p, calib, model)?;
-            Ok((
-                v,
-                match clock_note {
-                    Some(k) => format!("{note}; {k}"),
-                    None => note,
-                },
-            ))
+            Ok((v, if lead.is_empty() { note } else { format!("{lead}; {note}") }))
         }
         ("server", "ttft_mean_s" | "tpot_mean_s") => {
             let rate = r.num("request_rate").ok_or("request_rate not published")?;
