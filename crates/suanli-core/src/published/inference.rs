@@ -17,7 +17,10 @@
 //!   (`n = λ·latency(n)`, iterated) and the p99 rows are refused.
 
 use super::csv::{Record, records};
-use super::server::{ServerModel, ServerRun, mlperf_prompts, submission_engine};
+use super::server::{
+    KvPool, RESULTS_REPO, ServerModel, ServerRun, board_power, clock_scale, mlperf_prompts,
+    submission_engine, submission_precision,
+};
 use super::shape::shape;
 use super::training::cluster_for;
 use super::{INFERENCE_CSV, MLPERF_DATASETS_CSV, PublishedRow};
@@ -73,10 +76,15 @@ pub fn mlperf_length_points(model: &str) -> Option<(Vec<LengthPoint>, f64, Optio
 /// quantised Llama 2 70B to FP4 (Tom's Hardware, 2024-08-28, "Nvidia publishes first
 /// Blackwell B200 MLPerf results: up to 4X faster than its H100 predecessor, when using FP4":
 /// "Nvidia's Blackwell processor used FP4 precision"); the CSV, reading the harness's
-/// `use_fp8` flag, says fp8.
+/// `use_fp8` flag, says fp8. A submission whose run scripts set another precision than its
+/// system description's `weight_data_types` runs at the scripts' ([`submission_precision`]).
 fn row_precision(r: &Record) -> &str {
     if r.get("family") == "mlperf-inference-v4.1" && r.get("gpu") == "b200" {
         "fp4"
+    } else if let Some(p) =
+        submission_precision(r.get("source")).filter(|_| r.get("family").starts_with("mlperf"))
+    {
+        p
     } else {
         r.get("precision")
     }
@@ -190,8 +198,33 @@ fn trtllm_bench_layout(
 const NVIDIA_LLAMA2: [(&str, u32, u32, u32); 4] =
     [("h100-sxm", 2, 896, 1024), ("h100-nvl", 2, 1300, 640), ("h200", 1, 806, 896), ("gh200", 1, 806, 806)];
 
+/// Offline submissions of the NVIDIA harness whose own class sets another layout than
+/// [`NVIDIA_LLAMA2`] gives the chip, or one for a chip NVIDIA's configs leave out, resolved by
+/// hand in `closed/<submitter>/configs/llama2-70b/Offline/{__init__,custom}.py` at
+/// mlcommons/inference_results_v4.1 commit a2f5d66d (`OfflineGPUBaseConfig`:
+/// `tensor_parallelism` 2 where a class does not set it): submitter, system (result
+/// directory), tensor-parallel degree, `gpu_batch_size`, the file and class.
+const OFFLINE_LLAMA2: [(&str, &str, u32, u32, &str); 3] = [
+    (
+        "ASUSTeK",
+        "ESC8000A_E12_H100x8_TRT",
+        2,
+        896,
+        "closed/ASUSTeK/configs/llama2-70b/Offline/custom.py ESC8000A_E12_H100X8",
+    ),
+    ("Fujitsu", "CDI_L40Sx8_TRT", 4, 1024, "closed/Fujitsu/configs/llama2-70b/Offline/custom.py CDI_L40SX8"),
+    (
+        "Lenovo",
+        "SR675_V3_8xH100_NVL_TRT",
+        1,
+        1300,
+        "closed/Lenovo/configs/llama2-70b/Offline/__init__.py SR675_V3_8XH100_NVL",
+    ),
+];
+
 /// The NVIDIA harness layout and batch cap for a TensorRT MLPerf row whose layout is unpublished
-/// or the harness's, where the harness states them.
+/// or the harness's, where the harness states them: the submission's own Offline class where
+/// [`OFFLINE_LLAMA2`] holds it, else NVIDIA's for the chip.
 fn harness(r: &Record) -> Option<(u32, u32)> {
     if !r.get("family").starts_with("mlperf") || !r.get("engine").starts_with("TensorRT") {
         return None;
@@ -200,10 +233,18 @@ fn harness(r: &Record) -> Option<(u32, u32)> {
         return None;
     }
     let server = r.get("scenario") == "server";
-    NVIDIA_LLAMA2
+    let own = OFFLINE_LLAMA2
         .iter()
-        .find(|&&(g, tp, _, _)| g == r.get("gpu") && r.int("tp").is_none_or(|t| t == tp))
-        .map(|&(_, tp, offline, srv)| (tp, if server { srv } else { offline }))
+        .filter(|_| !server)
+        .find(|o| r.get("source").contains(&format!("closed/{}/results/{}/", o.0, o.1)))
+        .filter(|o| r.int("tp").is_none_or(|t| t == o.2))
+        .map(|o| (o.2, o.3));
+    own.or_else(|| {
+        NVIDIA_LLAMA2
+            .iter()
+            .find(|&&(g, tp, _, _)| g == r.get("gpu") && r.int("tp").is_none_or(|t| t == tp))
+            .map(|&(_, tp, offline, srv)| (tp, if server { srv } else { offline }))
+    })
 }
 
 /// How a row's engine limits are set: the planner's defaults with the row's `max_new_tokens`,
@@ -387,6 +428,29 @@ fn lengths_note(r: &Record, limits: Limits, points: &[LengthPoint], output: f64)
     ))
 }
 
+/// The row's chip at its system's board power where that is not the chip's TDP
+/// ([`board_power`]): the FLOP rates at [`clock_scale`] of the clock, HBM unchanged; with a note.
+fn clocked(cluster: Cluster, r: &Record) -> (Cluster, Option<String>) {
+    let Some((w, src)) = board_power(r.get("source")).filter(|_| r.get("family").starts_with("mlperf"))
+    else {
+        return (cluster, None);
+    };
+    let scale = clock_scale(Some(w), cluster.tdp_w);
+    if (scale - 1.0).abs() < 1e-12 {
+        return (cluster, None);
+    }
+    let note = format!(
+        "compute at {scale:.3} of the clock: {w} W board power ({src}) against the chip's {} W TDP, cube-root law",
+        cluster.tdp_w
+    );
+    let c = Cluster {
+        peak_flops: cluster.peak_flops * scale,
+        attention_peak_flops: cluster.attention_peak_flops * scale,
+        ..cluster
+    };
+    (c, Some(note))
+}
+
 fn predict(
     c: &Catalog,
     calib: &InferCalibration,
@@ -398,15 +462,18 @@ fn predict(
     let recipe = row_precision(r);
     let p = precisions(recipe).ok_or_else(|| format!("precision `{recipe}` not modelled"))?;
 
-    let cluster = cluster_for(c, r.get("gpu"), p.activations, &Calibration::default())?;
+    let (cluster, clock_note) =
+        clocked(cluster_for(c, r.get("gpu"), p.activations, &Calibration::default())?, r);
     let calib = &Stack::from_engine(r.get("engine")).calibration(calib);
     let scenario = r.get("scenario");
     let metric = r.get("metric");
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = clock_note.into_iter().collect();
     if recipe != r.get("precision") {
         notes
             .push(format!("run at {recipe} as its submitter reported, not the CSV's {}", r.get("precision")));
     }
+    // What the chip and precision notes say leads a simulated latency row's note too.
+    let lead = notes.join("; ");
     let (limits, points, output) = lengths(r)?;
     if let Some(note) = lengths_note(r, limits, &points, output) {
         notes.push(note);
@@ -439,7 +506,8 @@ fn predict(
         }
         ("server", "ttft_mean_s" | "tpot_mean_s" | "ttft_p99_s" | "tpot_p99_s") if sim.is_some() => {
             let model = sim.ok_or("no simulator")?;
-            server_latency(&spec, &cluster, r, p, calib, model)
+            let (v, note) = server_latency(c, &spec, &cluster, r, p, calib, model)?;
+            Ok((v, if lead.is_empty() { note } else { format!("{lead}; {note}") }))
         }
         ("server", "ttft_mean_s" | "tpot_mean_s") => {
             let rate = r.num("request_rate").ok_or("request_rate not published")?;
@@ -472,7 +540,7 @@ pub fn inference_evaluation(
     let (_, note) = predict(c, calib, &r, &mut row, None)?;
     let spec = shape(&r)?;
     let p = precisions(row_precision(&r)).ok_or("precision not modelled")?;
-    let cluster = cluster_for(c, r.get("gpu"), p.activations, &Calibration::default())?;
+    let (cluster, _) = clocked(cluster_for(c, r.get("gpu"), p.activations, &Calibration::default())?, &r);
     let calib = &Stack::from_engine(r.get("engine")).calibration(calib);
     let (limits, points, output) = lengths(&r)?;
     let out = output.round().max(1.0) as u32;
@@ -512,6 +580,7 @@ pub fn inference_with(
 /// most), the submission's engine where known (else in-flight batching with chunked prefill,
 /// the simulator's default), the dataset's mean output.
 fn server_latency(
+    c: &Catalog,
     spec: &ModelSpec,
     cluster: &Cluster,
     r: &Record,
@@ -527,19 +596,34 @@ fn server_latency(
         tp: None,
         max_batch: None,
         max_tokens: 8192,
+        kv: KvPool::FreeFraction(Engine::default().kv_memory_fraction),
         chunked_prefill: true,
         prefill_first: false,
         batcher: None,
+        precision: None,
+        power_w: None,
         source: "not published: the simulator's default engine",
     });
+    // The precision the submission's run script sets, where the row's column names the
+    // checkpoint's (Dell's MI300X: `weight_data_types` fp16, run with `--quantization fp8`).
+    let own;
+    let (p, cluster) = match engine.precision.and_then(|q| precisions(q).map(|pq| (q, pq))) {
+        Some((q, pq)) if pq != p => {
+            note.push_str(&format!("; run at {q} as the submission's script sets it"));
+            own = clocked(cluster_for(c, r.get("gpu"), pq.activations, &Calibration::default())?, r).0;
+            (pq, &own)
+        }
+        _ => (p, cluster),
+    };
     let out = output.round().max(1.0) as u32;
     let gpus = r.int("gpus").ok_or("gpus not published")?;
-    // The paged KV pool of the submission's engine (90 % of the memory left after the weights:
-    // `kvcache_free_gpu_mem_frac = 0.90` in NVIDIA's Server configs), not a reservation for the
-    // benchmark's max new tokens: the `max_util` scheduler pages.
-    let eng = Engine {
+    // The paged KV pool of the submission's engine (its `kvcache_free_gpu_mem_frac` of the
+    // memory left after the weights, or vLLM's `gpu_memory_utilization` of the whole GPU), not a
+    // reservation for the benchmark's max new tokens: the `max_util` scheduler pages.
+    let base = Engine {
         max_batch: engine.max_batch.unwrap_or(Engine::default().max_batch),
         max_tokens: engine.max_tokens,
+        kv_memory_fraction: 1.0,
         ..Engine::default()
     };
     let layouts: Vec<(u32, u32)> = match (r.int("tp"), r.int("pp"), engine.tp) {
@@ -552,10 +636,12 @@ fn server_latency(
         prompts.iter().step_by(100).map(|&input| LengthPoint { input, weight: 0.1 }).collect();
     let mut best: Option<(Replica, u32, u32, f64)> = None;
     for (tp, pp) in layouts {
-        let Some(rep) = replica(spec, cluster, InferConfig { tp, pp, ep: 1, precision: p }, &eng, calib)
-        else {
-            continue;
-        };
+        let cfg = InferConfig { tp, pp, ep: 1, precision: p };
+        let Some(whole) = replica(spec, cluster, cfg, &base, calib) else { continue };
+        let m = &whole.memory;
+        let eng =
+            Engine { kv_memory_fraction: engine.kv.free_fraction(m.capacity_gib, m.kv_cache_gib), ..base };
+        let Some(rep) = replica(spec, cluster, cfg, &eng, calib) else { continue };
         let n = (gpus / (tp * pp)).max(1);
         let (rate_per, fits) = mixed_rate(&rep, &points, out, None);
         let total = if fits { rate_per * f64::from(n) } else { 0.0 };
@@ -567,11 +653,16 @@ fn server_latency(
     let run = ServerRun { replica: &rep, replicas, rate, prompts: &prompts, output: out, engine };
     let lat = model(&run).ok_or("the simulation has no answer")?;
     note.push_str(&format!(
-        "; {replicas} replica(s) of tp {tp} pp {}; engine ({}): max batch {}, {} tokens a step, {}; {}",
+        "; {replicas} replica(s) of tp {tp} pp {}; engine ({RESULTS_REPO} {}): max batch {}, {} tokens a step, KV pool {:.1} GiB a GPU ({}), {}; {}",
         rep.config.pp,
         engine.source,
         engine.max_batch.map_or_else(|| "KV-bound".to_string(), |b| b.to_string()),
         engine.max_tokens,
+        rep.memory.kv_cache_gib,
+        match engine.kv {
+            KvPool::FreeFraction(f) => format!("{f} of the free memory"),
+            KvPool::GpuShare(u) => format!("vLLM gpu_memory_utilization {u}"),
+        },
         match (engine.prefill_first, engine.chunked_prefill) {
             (true, _) => "prompts-first steps",
             (false, true) => "chunked prompts fused with decodes",
@@ -673,5 +764,19 @@ mod tests {
         assert_eq!(harness(sxm), Some((2, 896)));
         let amd = find("mi300x", "vLLM", "offline").expect("an MI300X vLLM row");
         assert_eq!(harness(amd), None);
+        // A submission's own Offline class: Fujitsu's L40S engines are tensor-parallel 4,
+        // Lenovo's H100 NVL ones single-GPU; their Server rows keep the Server classes.
+        let by = |system: &str, scenario: &str| {
+            rows.iter()
+                .find(|r| {
+                    r.get("model") == "llama2-70b"
+                        && r.get("scenario") == scenario
+                        && r.get("source").contains(&format!("/results/{system}/"))
+                })
+                .expect(system)
+        };
+        assert_eq!(harness(by("CDI_L40Sx8_TRT", "offline")), Some((4, 1024)));
+        assert_eq!(harness(by("SR675_V3_8xH100_NVL_TRT", "offline")), Some((1, 1300)));
+        assert_eq!(harness(by("SR675_V3_8xH100_NVL_TRT", "server")), Some((2, 640)));
     }
 }

@@ -35,8 +35,8 @@ pub use csv::{Record, records};
 pub use finetune::{finetune, memory};
 pub use inference::{LengthPoint, inference, inference_evaluation, inference_with, mlperf_length_points};
 pub use server::{
-    PROMPT_QUANTILES, ServerEngine, ServerLatency, ServerModel, ServerRun, mlperf_prompts, reference_engine,
-    submission_engine,
+    KvPool, PROMPT_QUANTILES, RESULTS_REPO, ServerEngine, ServerLatency, ServerModel, ServerRun, board_power,
+    clock_scale, mlperf_prompts, reference_engine, submission_engine, submission_precision,
 };
 pub use shape::shape;
 pub use training::{training, training_evaluation};

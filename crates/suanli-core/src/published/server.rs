@@ -21,6 +21,34 @@ use super::MLPERF_DATASETS_CSV;
 use super::csv::records;
 use crate::infer::Replica;
 
+/// How a submission sizes its engine's paged KV pool.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum KvPool {
+    /// TensorRT-LLM's `kv_cache_free_gpu_mem_fraction` (the NVIDIA harness's
+    /// `kvcache_free_gpu_mem_frac`): this share of the memory the weights and the step's
+    /// activations leave free.
+    FreeFraction(f64),
+    /// vLLM's `gpu_memory_utilization`: the engine may take this share of the GPU's whole
+    /// memory; the KV pool is what the weights and activations leave of it.
+    GpuShare(f64),
+}
+
+impl KvPool {
+    /// The pool as a share of the free memory (what [`crate::infer::Engine`] takes), for a GPU
+    /// of `capacity_gib` whose weights, activations and reserve leave `free_gib`: a vLLM share
+    /// `u` leaves `(1 − u)·capacity` of the free memory unused, `1 − (1 − u)·capacity ÷ free`.
+    #[must_use]
+    pub fn free_fraction(self, capacity_gib: f64, free_gib: f64) -> f64 {
+        match self {
+            KvPool::FreeFraction(f) => f,
+            KvPool::GpuShare(u) if free_gib > 0.0 => {
+                (1.0 - (1.0 - u) * capacity_gib / free_gib).clamp(0.0, 1.0)
+            }
+            KvPool::GpuShare(_) => 0.0,
+        }
+    }
+}
+
 /// The engine a submission ran its Server scenario with.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ServerEngine {
@@ -30,6 +58,8 @@ pub struct ServerEngine {
     pub max_batch: Option<u32>,
     /// Most tokens (prompt plus decode) in a step.
     pub max_tokens: u32,
+    /// How the KV pool is sized.
+    pub kv: KvPool,
     /// Whether a prompt may be split over steps.
     pub chunked_prefill: bool,
     /// Whether steps with prompts waiting run prompts only (vLLM's original scheduler) rather
@@ -38,88 +68,682 @@ pub struct ServerEngine {
     /// A harness that holds queries and forwards them in batches, each batch to the next
     /// replica in turn: (seconds it waits at most, most queries a batch).
     pub batcher: Option<(f64, u32)>,
-    /// Where the settings are published.
+    /// The weight (and KV) precision the submission's run script sets, where the row's
+    /// precision column (the system description's `weight_data_types`) names the checkpoint's.
+    pub precision: Option<&'static str>,
+    /// Board power the submission runs its GPUs at where it is not the chip's TDP, W (a MaxQ
+    /// configuration's `power_limit`; a system description's TGP): see [`clock_scale`].
+    pub power_w: Option<f64>,
+    /// Where the settings are published (a path in [`RESULTS_REPO`]).
     pub source: &'static str,
 }
 
-/// NVIDIA's MLPerf Inference v4.1 harness (mlcommons/inference_results_v4.1, commit 198fc467).
-const NVIDIA_V41: &str = "mlcommons/inference_results_v4.1@198fc467 closed/NVIDIA";
+/// The repository and commit the submissions' configurations are read from.
+pub const RESULTS_REPO: &str = "mlcommons/inference_results_v4.1@a2f5d66d";
 
-/// The engine of a v4.1 Server submission, from the row's model, chip and engine column.
-///
-/// TensorRT rows run NVIDIA's harness (every TensorRT submitter ships NVIDIA's `configs/`;
-/// ASUSTeK, Dell, Fujitsu, GigaComputing and the others repeat the same `tensor_parallelism`
-/// per chip): in-flight batching in `GptManager` with the `max_util` capacity scheduler
-/// (`code/harness/harness_llm/main_llm.cc`: `trtllm_batch_sched_policy` defaults to
-/// `max_util`, i.e. paged KV that pauses requests when blocks run out, not guaranteed-no-evict)
-/// and no context chunking (`llm_core.cc` builds `SchedulerConfig` from the policy alone; the
-/// comment there leaves chunking for later); the token budget is the engine's
-/// `max_num_tokens` (`configs/llama2-70b/__init__.py`: 4096; `configs/mixtral-8x7b/__init__.py`:
-/// 16384, 8192 on H200 in `Server/__init__.py`); the layout and `gpu_batch_size` per chip
-/// from `configs/<benchmark>/Server/__init__.py`.
-///
-/// vLLM rows: AMD's MI300X harness, whose Server runs are `test_VllmFp8/run_tests_Server.sh`
-/// → `test_VllmFp8_SyncServer_perf.sh` (under `closed/AMD/code/llama2-70b-99.9/`): one GPU per
-/// engine (`-tp 1 -dp 8`), `--enable-batcher`; `VllmFp8/mainVllmFp8_SyncServer.py`:
-/// `max_num_seqs` 768, `max_num_batched_tokens` 65536, chunked prefill left off, batcher
-/// threshold 0.3 s and 96 queries; `VllmFp8/sync_sut.py` `batch_samples_loop` sends a batch
-/// when it holds 96 queries or 0.3 s after the previous batch, to the next engine in turn;
-/// `VllmFp8/queue_llm.py` feeds vLLM's engine, whose default scheduler runs prompts first.
+/// NVIDIA's harness as its Server configurations run it: in-flight batching in `GptManager`
+/// with the `max_util` capacity scheduler (`closed/NVIDIA/code/harness/harness_llm/main_llm.cc`:
+/// `trtllm_batch_sched_policy` defaults to `max_util`, i.e. paged KV that pauses requests when
+/// blocks run out, not guaranteed-no-evict), no context chunking (`llm_core.cc` builds
+/// `SchedulerConfig` from the policy alone; the Triton harness sets `enable_chunked_context`
+/// false in `code/common/triton/base_config.py`), queries to the least busy replica
+/// (`traffic_distribution_policy` 2, load balancing, `llm_server.cc`).
+const fn trt(tp: u32, max_batch: u32, max_tokens: u32, kv: f64, source: &'static str) -> ServerEngine {
+    ServerEngine {
+        tp: Some(tp),
+        max_batch: Some(max_batch),
+        max_tokens,
+        kv: KvPool::FreeFraction(kv),
+        chunked_prefill: false,
+        prefill_first: false,
+        batcher: None,
+        precision: None,
+        power_w: None,
+        source,
+    }
+}
+
+/// AMD's vLLM harness for MI300X (`closed/<submitter>/code/llama2-70b-99/VllmFp8/`): one GPU per
+/// engine (`-tp 1 -dp 8` in the run scripts), FP8 weights and KV cache (`--quantization fp8
+/// --kv-cache-dtype fp8`), `max_num_seqs` 768 and `max_num_batched_tokens` 65536 in the main
+/// script's `DefaultEngineInput`, chunked prefill left off (vLLM's default scheduler then runs
+/// prompts first), `--enable-batcher`: `sync_sut.py`/`async_sut.py` `batch_samples_loop` sends
+/// a batch when it holds `gpu_batch_size` queries or `batcher_threshold` seconds after the
+/// previous one, to the next engine in turn.
+const fn vllm_mi300x(gpu_share: f64, batcher: (f64, u32), source: &'static str) -> ServerEngine {
+    ServerEngine {
+        tp: Some(1),
+        max_batch: Some(768),
+        max_tokens: 65_536,
+        kv: KvPool::GpuShare(gpu_share),
+        chunked_prefill: false,
+        prefill_first: true,
+        batcher: Some(batcher),
+        precision: Some("fp8"),
+        power_w: None,
+        source,
+    }
+}
+
+/// One Server submission: submitter, system (the result directory), benchmark model, engine.
+type Submission = (&'static str, &'static str, &'static str, ServerEngine);
+
+/// Every MLPerf Inference v4.1 closed Server submission of Llama 2 70B and Mixtral 8x7B in the
+/// published set, with the engine its own configuration sets. TensorRT submissions ship
+/// NVIDIA's `configs/`; the class registered for the system in
+/// `configs/<model>/Server/{__init__,custom}.py` is resolved by hand through its parents
+/// (`gpu_batch_size`, `tensor_parallelism`, `kvcache_free_gpu_mem_frac`, which
+/// `ServerGPUBaseConfig` sets to 0.90 and a class may override, and `max_num_tokens`, which
+/// `configs/<model>/__init__.py` `GPUBaseConfig` sets: 4096 for Llama 2 70B, 16384 for
+/// Mixtral 8x7B). Each entry cites the file and class.
+const SUBMISSIONS: [Submission; 42] = {
+    const L2: &str = "llama2-70b";
+    const MX: &str = "mixtral-8x7b";
+    [
+        // NVIDIA.
+        (
+            "NVIDIA",
+            "DGX-H100_H100-SXM-80GBx8_TRT",
+            L2,
+            trt(
+                2,
+                1024,
+                4096,
+                0.90,
+                "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H100_SXM_80GB_TP2x4 ← TP2x2 ← TP2x1",
+            ),
+        ),
+        (
+            "NVIDIA",
+            "DGX-H100_H100-SXM-80GBx8_TRT",
+            MX,
+            trt(
+                1,
+                896,
+                16_384,
+                0.90,
+                "closed/NVIDIA/configs/mixtral-8x7b/Server/__init__.py H100_SXM_80GBx8 ← H100_SXM_80GBx1",
+            ),
+        ),
+        (
+            "NVIDIA",
+            "GH200-GraceHopper-Superchip_GH200-144GB_aarch64x1_TRT",
+            L2,
+            trt(
+                1,
+                806,
+                4096,
+                0.90,
+                "closed/NVIDIA/configs/llama2-70b/Server/__init__.py GH200_144GB_aarch64x1",
+            ),
+        ),
+        (
+            "NVIDIA",
+            "GH200-GraceHopper-Superchip_GH200-144GB_aarch64x1_TRT",
+            MX,
+            trt(
+                1,
+                3072,
+                16_384,
+                0.90,
+                "closed/NVIDIA/configs/mixtral-8x7b/Server/__init__.py GH200_144GB_aarch64x1",
+            ),
+        ),
+        (
+            "NVIDIA",
+            "H200-SXM-141GB-CTSx1_TRT",
+            L2,
+            trt(
+                1,
+                850,
+                4096,
+                0.90,
+                "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GB_CTSx1; closed/NVIDIA/systems/H200-SXM-141GB-CTSx1_TRT.json hw_notes \"H200 TGP 1000W\"",
+            ),
+        ),
+        (
+            "NVIDIA",
+            "H200-SXM-141GB-CTSx8_TRT",
+            L2,
+            trt(
+                1,
+                1024,
+                4096,
+                0.90,
+                "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GB_CTSx8 ← CTSx1; closed/NVIDIA/systems/H200-SXM-141GB-CTSx8_TRT.json hw_notes \"H200 TGP 1000W\"",
+            ),
+        ),
+        (
+            "NVIDIA",
+            "H200-SXM-141GBx8_TRT",
+            L2,
+            trt(
+                1,
+                896,
+                4096,
+                0.90,
+                "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GBx8 ← H200_SXM_141GBx1",
+            ),
+        ),
+        (
+            "NVIDIA",
+            "H200-SXM-141GBx8_TRT",
+            MX,
+            trt(
+                1,
+                1200,
+                8192,
+                0.90,
+                "closed/NVIDIA/configs/mixtral-8x7b/Server/__init__.py H200_SXM_141GBx8 ← H200_SXM_141GBx1",
+            ),
+        ),
+        (
+            "NVIDIA",
+            "H200-SXM-141GBx8_TRT_MaxQ",
+            L2,
+            trt(
+                1,
+                896,
+                4096,
+                0.90,
+                "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GBx8_MaxQ (power_limit 500) ← H200_SXM_141GBx1_MaxQ ← H200_SXM_141GBx1",
+            ),
+        ),
+        (
+            "NVIDIA",
+            "H200-SXM-141GBx8_TRT_MaxQ",
+            MX,
+            trt(
+                1,
+                1200,
+                8192,
+                0.90,
+                "closed/NVIDIA/configs/mixtral-8x7b/Server/__init__.py H200_SXM_141GBx8_MaxQ (power_limit 500) ← H200_SXM_141GBx8 ← H200_SXM_141GBx1",
+            ),
+        ),
+        (
+            "NVIDIA",
+            "H200-SXM-141GBx8_TRT_Triton",
+            L2,
+            trt(
+                1,
+                896,
+                4096,
+                0.90,
+                "closed/NVIDIA/configs/llama2-70b/Server/__init__.py H200_SXM_141GBx8_Triton ← H200_SXM_141GBx8 ← H200_SXM_141GBx1",
+            ),
+        ),
+        // ASUSTeK (ServerGPUBaseConfig: tensor_parallelism 2 where a class does not set it).
+        (
+            "ASUSTeK",
+            "ESC4000A_E12_4XH100_TRT",
+            L2,
+            trt(2, 640, 4096, 0.90, "closed/ASUSTeK/configs/llama2-70b/Server/custom.py ESC4000A_E12_4XH100"),
+        ),
+        (
+            "ASUSTeK",
+            "ESC8000A_E12_H100x8_TRT",
+            L2,
+            trt(2, 896, 4096, 0.95, "closed/ASUSTeK/configs/llama2-70b/Server/custom.py ESC8000A_E12_H100X8"),
+        ),
+        (
+            "ASUSTeK",
+            "ESC_N8_E11_H100x8_TRT",
+            L2,
+            trt(2, 1024, 4096, 0.90, "closed/ASUSTeK/configs/llama2-70b/Server/custom.py ESC_N8_E11_H100x8"),
+        ),
+        // Dell (its custom.py redefines ServerGPUBaseConfig with the same values).
+        (
+            "Dell",
+            "XE8640_H100_SXM_80GBx4_TRT",
+            L2,
+            trt(
+                2,
+                1024,
+                4096,
+                0.90,
+                "closed/Dell/configs/llama2-70b/Server/custom.py XE8640_H100_SXM_80GBx4",
+            ),
+        ),
+        (
+            "Dell",
+            "XE8640_H100_SXM_80GBx4_TRT",
+            MX,
+            trt(
+                1,
+                896,
+                16_384,
+                0.90,
+                "closed/Dell/configs/mixtral-8x7b/Server/custom.py XE8640_H100_SXM_80GBx4",
+            ),
+        ),
+        (
+            "Dell",
+            "XE9640_H100_SXM_80GBx4_TRT",
+            L2,
+            trt(
+                2,
+                1024,
+                4096,
+                0.90,
+                "closed/Dell/configs/llama2-70b/Server/custom.py XE9640_H100_SXM_80GBX4",
+            ),
+        ),
+        (
+            "Dell",
+            "XE9680_H100_SXM_80GBx8_TRT",
+            L2,
+            trt(
+                2,
+                1024,
+                4096,
+                0.90,
+                "closed/Dell/configs/llama2-70b/Server/custom.py XE9680_H100_SXM_80GBX8",
+            ),
+        ),
+        (
+            "Dell",
+            "XE9680_H200_SXM_141GBx8_TRT",
+            L2,
+            trt(
+                1,
+                896,
+                4096,
+                0.90,
+                "closed/Dell/configs/llama2-70b/Server/custom.py XE9680_H200_SXM_141GBX8",
+            ),
+        ),
+        // Dell's MI300X Server run is the asynchronous server (`test_VllmFp8/run_tests_Server.sh`
+        // → `test_VllmFp8_AsyncServer_perf.sh`), whose `mainVllmFp8_AsyncServer.py` sets
+        // `gpu_memory_utilization` 0.97 and keeps the batcher's defaults, 0.4 s and 32 queries.
+        (
+            "Dell",
+            "XE9680_MI300X_192GBx8",
+            L2,
+            vllm_mi300x(
+                0.97,
+                (0.4, 32),
+                "closed/Dell/code/llama2-70b-99/VllmFp8/mainVllmFp8_AsyncServer.py, test_VllmFp8/test_VllmFp8_AsyncServer_perf.sh",
+            ),
+        ),
+        // AMD: the synchronous server (`run_tests_Server.sh` → `test_VllmFp8_SyncServer_perf.sh`),
+        // `mainVllmFp8_SyncServer.py`: `gpu_memory_utilization` 0.99, batcher 0.3 s and 96 queries.
+        (
+            "AMD",
+            "1xMI300X_2xEPYC-9374F",
+            L2,
+            vllm_mi300x(
+                0.99,
+                (0.3, 96),
+                "closed/AMD/code/llama2-70b-99/VllmFp8/mainVllmFp8_SyncServer.py, test_VllmFp8/test_VllmFp8_SyncServer_perf.sh",
+            ),
+        ),
+        (
+            "AMD",
+            "8xMI300X_2xEPYC-9374F",
+            L2,
+            vllm_mi300x(
+                0.99,
+                (0.3, 96),
+                "closed/AMD/code/llama2-70b-99/VllmFp8/mainVllmFp8_SyncServer.py, test_VllmFp8/test_VllmFp8_SyncServer_perf.sh",
+            ),
+        ),
+        (
+            "AMD",
+            "8xMI300X_2xEPYC-TURIN",
+            L2,
+            vllm_mi300x(
+                0.99,
+                (0.3, 96),
+                "closed/AMD/code/llama2-70b-99/VllmFp8/mainVllmFp8_SyncServer.py, test_VllmFp8/test_VllmFp8_SyncServer_perf.sh",
+            ),
+        ),
+        // Fujitsu.
+        (
+            "Fujitsu",
+            "CDI_L40Sx8_TRT",
+            L2,
+            trt(4, 1024, 4096, 0.90, "closed/Fujitsu/configs/llama2-70b/Server/custom.py CDI_L40SX8"),
+        ),
+        (
+            "Fujitsu",
+            "GX2560M7_H100_SXM_80GBx4_TRT",
+            L2,
+            trt(
+                2,
+                1024,
+                4096,
+                0.90,
+                "closed/Fujitsu/configs/llama2-70b/Server/custom.py GX2560M7_H100_SXM_80GBX4",
+            ),
+        ),
+        (
+            "Fujitsu",
+            "GX2560M7_H100_SXM_80GBx4_TRT",
+            MX,
+            trt(
+                1,
+                1024,
+                16_384,
+                0.90,
+                "closed/Fujitsu/configs/mixtral-8x7b/Server/custom.py GX2560M7_H100_SXM_80GBX4",
+            ),
+        ),
+        // GigaComputing.
+        (
+            "GigaComputing",
+            "GIGABYTE_G593_SD1_H200_SXM_141GBx8_TRT",
+            L2,
+            trt(
+                1,
+                896,
+                4096,
+                0.90,
+                "closed/GigaComputing/configs/llama2-70b/Server/custom.py GIGABYTE_G593_SD1_H200_SXM_141GBX8",
+            ),
+        ),
+        (
+            "GigaComputing",
+            "GIGABYTE_G593_SD1_H200_SXM_141GBx8_TRT",
+            MX,
+            trt(
+                1,
+                1200,
+                8192,
+                0.90,
+                "closed/GigaComputing/configs/mixtral-8x7b/Server/custom.py GIGABYTE_G593_SD1_H200_SXM_141GBX8",
+            ),
+        ),
+        // Google (NVIDIA's classes).
+        (
+            "Google",
+            "DGX-H100_H100-SXM-80GBx8_TRT",
+            L2,
+            trt(
+                2,
+                1024,
+                4096,
+                0.90,
+                "closed/Google/configs/llama2-70b/Server/__init__.py H100_SXM_80GB_TP2x4 ← TP2x2 ← TP2x1",
+            ),
+        ),
+        (
+            "Google",
+            "DGX-H100_H100-SXM-80GBx8_TRT",
+            MX,
+            trt(
+                1,
+                896,
+                16_384,
+                0.90,
+                "closed/Google/configs/mixtral-8x7b/Server/__init__.py H100_SXM_80GBx8 ← H100_SXM_80GBx1",
+            ),
+        ),
+        // HPE.
+        (
+            "HPE",
+            "HPE_Cray_XD670_H100_SXM_80GBx8_TRT",
+            L2,
+            trt(
+                2,
+                1024,
+                4096,
+                0.97,
+                "closed/HPE/configs/llama2-70b/Server/custom.py HPE_CRAY_XD670_H100_SXM_80GBX8 ← H100_SXM_80GB_TP2x4 ← TP2x2 ← TP2x1",
+            ),
+        ),
+        (
+            "HPE",
+            "HPE_Cray_XD670_H100_SXM_80GBx8_TRT",
+            MX,
+            trt(
+                1,
+                1024,
+                16_384,
+                0.90,
+                "closed/HPE/configs/mixtral-8x7b/Server/custom.py HPE_CRAY_XD670_H100_SXM_80GBX8",
+            ),
+        ),
+        (
+            "HPE",
+            "HPE_ProLiant_DL380a_H100_NVL_94GBx4_TRT",
+            L2,
+            trt(
+                2,
+                1024,
+                4096,
+                0.95,
+                "closed/HPE/configs/llama2-70b/Server/custom.py HPE_PROLIANT_DL380A_H100_NVL_94GBX4",
+            ),
+        ),
+        (
+            "HPE",
+            "GH200-GraceHopper-Superchip_GH200-144GB_aarch64x1_TRT",
+            L2,
+            trt(1, 806, 4096, 0.90, "closed/HPE/configs/llama2-70b/Server/__init__.py GH200_144GB_aarch64x1"),
+        ),
+        (
+            "HPE",
+            "GH200-GraceHopper-Superchip_GH200-144GB_aarch64x1_TRT",
+            MX,
+            trt(
+                1,
+                3072,
+                16_384,
+                0.90,
+                "closed/HPE/configs/mixtral-8x7b/Server/__init__.py GH200_144GB_aarch64x1",
+            ),
+        ),
+        // Juniper Networks: NVIDIA's two-GPU class per replica, over two and four DGX nodes.
+        (
+            "JuniperNetworks",
+            "DGX-H100_H100-SXM-80GBx16_TRT",
+            L2,
+            trt(
+                2,
+                1024,
+                4096,
+                0.90,
+                "closed/JuniperNetworks/configs/llama2-70b/Server/__init__.py H100_SXM_80GB_TP2x1",
+            ),
+        ),
+        (
+            "JuniperNetworks",
+            "DGX-H100_H100-SXM-80GBx32_TRT",
+            L2,
+            trt(
+                2,
+                1024,
+                4096,
+                0.90,
+                "closed/JuniperNetworks/configs/llama2-70b/Server/__init__.py H100_SXM_80GB_TP2x1",
+            ),
+        ),
+        // Lenovo (ServerGPUBaseConfig: tensor_parallelism 2 where a class does not set it).
+        (
+            "Lenovo",
+            "H200_SXM_141GBx8_TRT",
+            L2,
+            trt(
+                1,
+                896,
+                4096,
+                0.90,
+                "closed/Lenovo/configs/llama2-70b/Server/__init__.py H200_SXM_141GBx8 ← H200_SXM_141GBx1",
+            ),
+        ),
+        (
+            "Lenovo",
+            "Lenovo_8xH200_TRT",
+            L2,
+            trt(
+                1,
+                896,
+                4096,
+                0.90,
+                "closed/Lenovo/configs/llama2-70b/Server/__init__.py Lenovo_8xH200 ← H200_SXM_141GBx1",
+            ),
+        ),
+        (
+            "Lenovo",
+            "SR675_V3_8xH100_NVL_TRT",
+            L2,
+            trt(
+                2,
+                640,
+                4096,
+                0.90,
+                "closed/Lenovo/configs/llama2-70b/Server/__init__.py SR675_V3_8XH100_NVL",
+            ),
+        ),
+        // Sustainable Metal Cloud.
+        (
+            "Sustainable_Metal_Cloud",
+            "SMC_H100_SXM_80GBX8_TRT",
+            L2,
+            trt(
+                2,
+                1024,
+                4096,
+                0.90,
+                "closed/Sustainable_Metal_Cloud/configs/llama2-70b/Server/custom.py SMC_H100_SXM_80GBX8",
+            ),
+        ),
+        (
+            "Sustainable_Metal_Cloud",
+            "SMC_H100_SXM_80GBX8_TRT",
+            MX,
+            trt(
+                1,
+                896,
+                16_384,
+                0.90,
+                "closed/Sustainable_Metal_Cloud/configs/mixtral-8x7b/Server/custom.py SMC_H100_SXM_80GBX8",
+            ),
+        ),
+    ]
+};
+
+/// Supermicro's four H100 systems: every class inherits NVIDIA's (`closed/Supermicro/configs/
+/// llama2-70b/Server/custom.py` from `H100_SXM_80GB_TP2x4`, `mixtral-8x7b/Server/custom.py`
+/// from `H100_SXM_80GBx8`), changing only `server_target_qps`.
+const SUPERMICRO: [&str; 4] = [
+    "AS_4125GS_TNHR2_LCC_H100_SXM_80GBx8_TRT",
+    "AS_8125GS_TNHR_H100_SXM_80GBx8_TRT",
+    "SYS_421GE_TNHR2_LCC_H100_SXM_80GBx8_TRT",
+    "SYS_821GE_TNHR_H100_SXM_80GBx8_TRT",
+];
+
+/// The engine of a v4.1 Server submission by chip, where the submission's own configuration
+/// is not in [`SUBMISSIONS`]: NVIDIA's classes for the chip (TensorRT rows), AMD's harness
+/// (vLLM on MI300X).
 #[must_use]
 pub fn reference_engine(model: &str, gpu: &str, engine: &str) -> Option<ServerEngine> {
     if engine.starts_with("TensorRT") {
-        let (tp, max_batch, max_tokens) = match (model, gpu) {
-            ("llama2-70b", "h100-sxm") => (Some(2), Some(1024), 4096),
-            ("llama2-70b", "h100-nvl") => (Some(2), Some(640), 4096),
-            ("llama2-70b", "h200") => (Some(1), Some(896), 4096),
-            ("llama2-70b", "gh200") => (Some(1), Some(806), 4096),
-            ("llama2-70b", _) => (None, None, 4096),
-            ("mixtral-8x7b", "h100-sxm") => (Some(1), Some(896), 16_384),
-            ("mixtral-8x7b", "h200") => (Some(1), Some(1200), 8192),
-            ("mixtral-8x7b", "gh200") => (Some(1), Some(3072), 16_384),
-            ("mixtral-8x7b", _) => (None, None, 16_384),
-            _ => return None,
+        let nv = |tp, batch, tokens| {
+            let e = trt(tp, batch, tokens, 0.90, "closed/NVIDIA/configs (the chip's class)");
+            Some(e)
         };
-        return Some(ServerEngine {
-            tp,
-            max_batch,
-            max_tokens,
-            chunked_prefill: false,
-            prefill_first: false,
-            batcher: None,
-            source: NVIDIA_V41,
-        });
+        return match (model, gpu) {
+            ("llama2-70b", "h100-sxm") => nv(2, 1024, 4096),
+            ("llama2-70b", "h100-nvl") => nv(2, 640, 4096),
+            ("llama2-70b", "h200") => nv(1, 896, 4096),
+            ("llama2-70b", "gh200") => nv(1, 806, 4096),
+            ("mixtral-8x7b", "h100-sxm") => nv(1, 896, 16_384),
+            ("mixtral-8x7b", "h200") => nv(1, 1200, 8192),
+            ("mixtral-8x7b", "gh200") => nv(1, 3072, 16_384),
+            ("llama2-70b" | "mixtral-8x7b", _) => Some(ServerEngine {
+                tp: None,
+                max_batch: None,
+                max_tokens: if model == "llama2-70b" { 4096 } else { 16_384 },
+                source: "closed/NVIDIA/configs/<model>/__init__.py max_num_tokens (no class for the chip)",
+                ..trt(1, 0, 0, 0.90, "")
+            }),
+            _ => None,
+        };
     }
     if engine.starts_with("vLLM") && gpu == "mi300x" && model == "llama2-70b" {
-        return Some(ServerEngine {
-            tp: Some(1),
-            max_batch: Some(768),
-            max_tokens: 65_536,
-            chunked_prefill: false,
-            prefill_first: true,
-            batcher: Some((0.3, 96)),
-            source: "mlcommons/inference_results_v4.1@198fc467 closed/AMD",
-        });
+        return SUBMISSIONS.iter().find(|s| s.0 == "AMD").map(|s| s.3);
     }
     None
 }
 
-/// [`reference_engine`] for the system a row's `source` names: NVIDIA's Server configuration
-/// registers a few systems with their own batch cap (`configs/llama2-70b/Server/__init__.py`:
-/// `H200_SXM_141GB_CTSx1` 850 and `H200_SXM_141GB_CTSx8` 1024 sequences, where the plain H200
-/// takes 896); the result directory in the source path (`…/results/H200-SXM-141GB-CTSx8_TRT/…`)
-/// names the system.
+/// The precision the run scripts of the system a row's `source` names set, in every scenario,
+/// where [`SUBMISSIONS`] records one (Dell's MI300X: `--quantization fp8 --kv-cache-dtype fp8`
+/// in `closed/Dell/code/llama2-70b-99/test_VllmFp8/test_VllmFp8_{Offline,AsyncServer}_perf.sh`,
+/// where its system description says fp16 weights).
+#[must_use]
+pub fn submission_precision(source: &str) -> Option<&'static str> {
+    let (submitter, system, _) = submission_of(source)?;
+    SUBMISSIONS.iter().find(|s| s.0 == submitter && s.1 == system).and_then(|s| s.3.precision)
+}
+
+/// Systems whose GPUs run at a board power other than the chip's TDP, W, with where it is
+/// published: NVIDIA's H200 MaxQ system sets `power_limit = 500` in both scenarios' classes
+/// (`closed/NVIDIA/configs/{llama2-70b,mixtral-8x7b}/{Offline,Server}/__init__.py`
+/// `H200_SXM_141GBx8_MaxQ`, or its `H200_SXM_141GBx1_MaxQ` parent); the CTS systems' H200s
+/// are 1,000 W parts (`closed/NVIDIA/systems/H200-SXM-141GB-CTSx{1,8}_TRT.json`, `hw_notes`
+/// "H200 TGP 1000W").
+const BOARD_POWER: [(&str, &str, f64, &str); 3] = [
+    ("NVIDIA", "H200-SXM-141GBx8_TRT_MaxQ", 500.0, "power_limit 500 in H200_SXM_141GBx8_MaxQ"),
+    ("NVIDIA", "H200-SXM-141GB-CTSx1_TRT", 1000.0, "H200 TGP 1000W (systems/H200-SXM-141GB-CTSx1_TRT.json)"),
+    ("NVIDIA", "H200-SXM-141GB-CTSx8_TRT", 1000.0, "H200 TGP 1000W (systems/H200-SXM-141GB-CTSx8_TRT.json)"),
+];
+
+/// The board power of the system a row's `source` names, W, and where it is published, where
+/// it is not the chip's TDP ([`BOARD_POWER`]).
+#[must_use]
+pub fn board_power(source: &str) -> Option<(f64, &'static str)> {
+    let (submitter, system, _) = submission_of(source)?;
+    BOARD_POWER.iter().find(|b| b.0 == submitter && b.1 == system).map(|b| (b.2, b.3))
+}
+
+/// The compute clock of a GPU run at `power_w` instead of its TDP, as a share of the clock at
+/// TDP, `(power_w ÷ tdp_w)^(1/3)`: a GPU held at its power limit draws dynamic power
+/// `P ∝ C·V²·f`, and DVFS moves the voltage in proportion to the clock, so `P ∝ f³` (the
+/// cube law of CMOS dynamic power; Weste & Harris, *CMOS VLSI Design*, 4th ed., §5.1). The
+/// FLOP rates scale with the clock; HBM bandwidth does not. 1 where either power is unknown.
+#[must_use]
+pub fn clock_scale(power_w: Option<f64>, tdp_w: f64) -> f64 {
+    match power_w {
+        Some(p) if p > 0.0 && tdp_w > 0.0 => (p / tdp_w).cbrt(),
+        _ => 1.0,
+    }
+}
+
+/// The submitter, system (result directory) and benchmark directory a row's `source` names
+/// (`…closed/<submitter>/results/<system>/<benchmark>/…`).
+fn submission_of(source: &str) -> Option<(&str, &str, &str)> {
+    let rest = &source[source.find("closed/")? + "closed/".len()..];
+    let mut parts = rest.split('/');
+    let submitter = parts.next()?;
+    if parts.next()? != "results" {
+        return None;
+    }
+    Some((submitter, parts.next()?, parts.next()?))
+}
+
+/// The engine the submission a row's `source` names ran its Server scenario with: its own
+/// configuration where [`SUBMISSIONS`] holds it, else [`reference_engine`] for the chip.
 #[must_use]
 pub fn submission_engine(model: &str, gpu: &str, engine: &str, source: &str) -> Option<ServerEngine> {
-    let mut e = reference_engine(model, gpu, engine)?;
-    if engine.starts_with("TensorRT") && model == "llama2-70b" && gpu == "h200" {
-        if source.contains("H200-SXM-141GB-CTSx8") {
-            e.max_batch = Some(1024);
-        } else if source.contains("H200-SXM-141GB-CTSx1") {
-            e.max_batch = Some(850);
+    if let Some((submitter, system, bench)) = submission_of(source)
+        && bench.starts_with(model)
+    {
+        if let Some(s) = SUBMISSIONS.iter().find(|s| s.0 == submitter && s.1 == system && s.2 == model) {
+            return Some(ServerEngine { power_w: board_power(source).map(|b| b.0), ..s.3 });
+        }
+        if submitter == "Supermicro" && SUPERMICRO.contains(&system) {
+            let mut e = reference_engine(model, gpu, engine)?;
+            e.source = if model == "llama2-70b" {
+                "closed/Supermicro/configs/llama2-70b/Server/custom.py ← H100_SXM_80GB_TP2x4 ← TP2x2 ← TP2x1"
+            } else {
+                "closed/Supermicro/configs/mixtral-8x7b/Server/custom.py ← H100_SXM_80GBx8 ← H100_SXM_80GBx1"
+            };
+            return Some(e);
         }
     }
-    Some(e)
+    reference_engine(model, gpu, engine)
 }
 
 /// Standard normal quantile (Acklam's rational approximation, |error| < 1.2e-9).
@@ -298,11 +922,77 @@ mod tests {
         let v = reference_engine("llama2-70b", "mi300x", "vLLM 0.4.3+rocm614").expect("amd");
         assert!(v.prefill_first && v.tp == Some(1));
         assert!(reference_engine("gpt-j-6b", "h100-sxm", "TensorRT 10.2.0").is_none());
-        let cts = "closed/NVIDIA/results/H200-SXM-141GB-CTSx8_TRT/llama2-70b-99/Server";
-        let e = submission_engine("llama2-70b", "h200", "TensorRT 10.2.0", cts).expect("nvidia");
-        assert_eq!(e.max_batch, Some(1024));
-        let plain = "closed/NVIDIA/results/H200-SXM-141GBx8_TRT/llama2-70b-99/Server";
-        let e = submission_engine("llama2-70b", "h200", "TensorRT 10.2.0", plain).expect("nvidia");
-        assert_eq!(e.max_batch, Some(896));
+        let row = |s: &str| {
+            format!(
+                "github mlcommons/inference_results_v4.1 summary_results.json; closed/{s}/Server/performance/run_1/mlperf_log_summary.txt"
+            )
+        };
+        let trt = "TensorRT 10.2.0, CUDA 12.4";
+        let cts = row("NVIDIA/results/H200-SXM-141GB-CTSx8_TRT/llama2-70b-99");
+        assert_eq!(submission_engine("llama2-70b", "h200", trt, &cts).and_then(|e| e.max_batch), Some(1024));
+        let cts1 = row("NVIDIA/results/H200-SXM-141GB-CTSx1_TRT/llama2-70b-99");
+        assert_eq!(submission_engine("llama2-70b", "h200", trt, &cts1).and_then(|e| e.max_batch), Some(850));
+        let plain = row("NVIDIA/results/H200-SXM-141GBx8_TRT/llama2-70b-99");
+        assert_eq!(submission_engine("llama2-70b", "h200", trt, &plain).and_then(|e| e.max_batch), Some(896));
+        // HPE's own KV fraction; Fujitsu's L40S layout, which NVIDIA's configs do not have.
+        let hpe = row("HPE/results/HPE_Cray_XD670_H100_SXM_80GBx8_TRT/llama2-70b-99");
+        assert_eq!(
+            submission_engine("llama2-70b", "h100-sxm", trt, &hpe).map(|e| e.kv),
+            Some(KvPool::FreeFraction(0.97))
+        );
+        let l40s = row("Fujitsu/results/CDI_L40Sx8_TRT/llama2-70b-99");
+        let e = submission_engine("llama2-70b", "l40s", trt, &l40s).expect("fujitsu");
+        assert_eq!((e.tp, e.max_batch), (Some(4), Some(1024)));
+        assert_eq!(reference_engine("llama2-70b", "l40s", trt).and_then(|e| e.tp), None);
+        // The same system directory under another benchmark takes that benchmark's class.
+        let mx = row("HPE/results/HPE_Cray_XD670_H100_SXM_80GBx8_TRT/mixtral-8x7b");
+        let e = submission_engine("mixtral-8x7b", "h100-sxm", trt, &mx).expect("hpe");
+        assert_eq!((e.tp, e.max_batch, e.max_tokens), (Some(1), Some(1024), 16_384));
+        // Dell's MI300X: the asynchronous server's batcher and memory share, FP8 as its script runs it.
+        let dell = row("Dell/results/XE9680_MI300X_192GBx8/llama2-70b-99");
+        let e = submission_engine("llama2-70b", "mi300x", "vLLM 0.4.3", &dell).expect("dell");
+        assert_eq!((e.batcher, e.kv, e.precision), (Some((0.4, 32)), KvPool::GpuShare(0.97), Some("fp8")));
+        let offline = "closed/Dell/results/XE9680_MI300X_192GBx8/llama2-70b-99/Offline/performance/run_1/x";
+        assert_eq!(submission_precision(offline), Some("fp8"));
+        assert_eq!(submission_precision(&hpe), None);
+        // Supermicro inherits NVIDIA's classes; an unknown system falls back to the chip's.
+        let smc = row("Supermicro/results/SYS_821GE_TNHR_H100_SXM_80GBx8_TRT/llama2-70b-99");
+        let e = submission_engine("llama2-70b", "h100-sxm", trt, &smc).expect("supermicro");
+        assert_eq!((e.tp, e.max_batch), (Some(2), Some(1024)));
+        assert!(e.source.starts_with("closed/Supermicro/"));
+        let other = row("Nobody/results/X_TRT/llama2-70b-99");
+        assert_eq!(
+            submission_engine("llama2-70b", "h100-sxm", trt, &other),
+            reference_engine("llama2-70b", "h100-sxm", trt)
+        );
+        // Every entry's source is a file under its own submitter.
+        for (submitter, _, _, e) in SUBMISSIONS {
+            assert!(e.source.starts_with(&format!("closed/{submitter}/")), "{}", e.source);
+        }
+    }
+
+    #[test]
+    fn a_power_limit_scales_the_clock_by_the_cube_root() {
+        // MaxQ H200 at 500 of 700 W: 0.894 of the clock; the 1,000 W CTS part 1.126.
+        assert!((clock_scale(Some(500.0), 700.0) - 0.893_9).abs() < 1e-4);
+        assert!((clock_scale(Some(1000.0), 700.0) - 1.126_2).abs() < 1e-4);
+        assert_eq!(clock_scale(None, 700.0), 1.0);
+        assert_eq!(clock_scale(Some(500.0), 0.0), 1.0);
+        let row = "closed/NVIDIA/results/H200-SXM-141GBx8_TRT_MaxQ/mixtral-8x7b/Server/x";
+        let e = submission_engine("mixtral-8x7b", "h200", "TensorRT 10.2.0", row).expect("maxq");
+        assert_eq!((e.power_w, e.max_batch), (Some(500.0), Some(1200)));
+        let offline = "closed/NVIDIA/results/H200-SXM-141GB-CTSx1_TRT/llama2-70b-99/Offline/x";
+        assert_eq!(board_power(offline).map(|b| b.0), Some(1000.0));
+        assert_eq!(board_power("closed/NVIDIA/results/H200-SXM-141GBx8_TRT/llama2-70b-99/Offline/x"), None);
+    }
+
+    #[test]
+    fn a_vllm_memory_share_is_a_share_of_the_whole_gpu() {
+        // 192 GiB, 124 GiB free after weights and activations: 0.97 of the GPU leaves 5.76 GiB
+        // unused, 1 − 5.76/124 of the free memory.
+        let f = KvPool::GpuShare(0.97).free_fraction(192.0, 124.0);
+        assert!((f - (1.0 - 0.03 * 192.0 / 124.0)).abs() < 1e-12);
+        assert_eq!(KvPool::FreeFraction(0.9).free_fraction(192.0, 124.0), 0.9);
+        assert_eq!(KvPool::GpuShare(0.5).free_fraction(192.0, 10.0), 0.0);
     }
 }

@@ -46,7 +46,8 @@ fn published_accuracy_does_not_regress() {
     at_most("training", "megatron-bridge-perf-summary", "all", 0.16, 0.42);
     at_most("training", "nemo-long-sequence", "all", 0.15, 0.40);
     at_most("inference", "trtllm-perf-overview-v1.0", "all", 0.18, 0.48);
-    at_most("inference", "mlperf-inference-v4.1", "offline", 0.10, 0.35);
+    // 4.9 % / 16.4 % with each submission's own Offline class, board power and precision.
+    at_most("inference", "mlperf-inference-v4.1", "offline", 0.10, 0.25);
     at_most("finetune", "megatron-bridge-perf-summary", "all", 0.12, 0.25);
     at_most("finetune", "nemo-24.07-perf-summary", "all", 0.15, 0.25);
     at_most("finetune", "nemo-rl-v0.4", "all", RL_MEDIAN, RL_P90);
