@@ -237,7 +237,9 @@ impl Stack {
     /// "moe_preprocess"]` in `scripts/performance/configs/qwen3/workload_base_configs.py` at
     /// v0.2.0), so each local expert's grouped-GEMM split and launches cost host time
     /// ([`Calibration::moe_expert_overhead_s`]). The dispatcher is hierarchical where the
-    /// recipe sets a DeepEP or HybridEP backend, which this preset assumes.
+    /// recipe sets a DeepEP or HybridEP backend, which this preset assumes. Later releases'
+    /// MoE recipes without full-iteration graphs run the same way
+    /// ([`Stack::of_megatron_bridge_recipe`]).
     pub const MEGATRON_BRIDGE_26_04: Stack =
         Stack { name: "megatron-bridge-26.04", moe_static_graphs: false, ..Stack::MODERN };
 
@@ -311,6 +313,31 @@ impl Stack {
         let yy: u32 = parts.next()?.parse().ok()?;
         let mm: u32 = parts.next()?.parse().ok()?;
         Some(if (yy, mm) < (26, 6) { Stack::MEGATRON_BRIDGE_26_04 } else { Stack::MODERN })
+    }
+
+    /// The preset of one Megatron-Bridge performance recipe: the release's
+    /// ([`Stack::of_nemo_release`]), except that from NeMo 26.06 on only some MoE recipes
+    /// replay the whole iteration from CUDA graphs; the others keep their MoE layers eager
+    /// (`cuda_graph_impl = "transformer_engine"` around attention and the router at most, or
+    /// none) and take `megatron-bridge-26.04`. The full-iteration recipes
+    /// (`cuda_graph_impl = "full_iteration"` with the CuTeDSL fused grouped MLP) are the MXFP8
+    /// ones on GB200 and GB300 (DeepSeek-V3, Qwen3-30B-A3B, Qwen3-235B-A22B, GPT-OSS-120B)
+    /// and Qwen3-30B-A3B's MXFP8 recipe on B300: Megatron-Bridge v0.5.0
+    /// `scripts/performance/configs/{deepseek,qwen,gpt_oss,kimi}/*_workload_base_configs.py`
+    /// (B200, H100, the BF16 and FP8 current-scaling recipes, DeepSeek-V3's, GPT-OSS's and
+    /// Qwen3-235B's B300 recipes and Kimi-K2's set none) and v0.6.0
+    /// `src/megatron/bridge/perf_recipes/*/gb{200,300}/` for NeMo 26.08. `model` is the
+    /// catalog id, `gpu` the chip id, `recipe` the precision column (`mxfp8`, `bf16` …).
+    #[must_use]
+    pub fn of_megatron_bridge_recipe(framework: &str, model: &str, gpu: &str, recipe: &str) -> Option<Stack> {
+        let stack = Stack::of_nemo_release(framework)?;
+        if !stack.moe_static_graphs {
+            return Some(stack);
+        }
+        let grace = matches!(gpu, "gb200" | "gb300")
+            && matches!(model, "deepseek-v3" | "qwen3-30b-a3b" | "qwen3-235b-a22b" | "gpt-oss-120b");
+        let full_iteration = recipe == "mxfp8" && (grace || (gpu == "b300" && model == "qwen3-30b-a3b"));
+        Some(if full_iteration { stack } else { Stack::MEGATRON_BRIDGE_26_04 })
     }
 
     /// A preset by name.

@@ -303,6 +303,30 @@ fn megatron_bridge_releases_map_to_their_stack() {
     assert!(Stack::accepted().ends_with("legacy or megatron-bridge-26.04"), "{}", Stack::accepted());
 }
 
+#[test]
+fn only_full_iteration_recipes_of_26_06_on_skip_the_moe_host_work() {
+    let of = |f: &str, model: &str, gpu: &str, recipe: &str| {
+        Stack::of_megatron_bridge_recipe(f, model, gpu, recipe).map(|s| s.moe_static_graphs)
+    };
+    let r26 = "Megatron-Bridge / NeMo 26.06 container";
+    // The MXFP8 recipes on GB200 / GB300 replay the whole iteration; B300 only for Qwen3-30B.
+    assert_eq!(of(r26, "gpt-oss-120b", "gb300", "mxfp8"), Some(true));
+    assert_eq!(of("Megatron-Bridge / NeMo 26.08 container", "deepseek-v3", "gb200", "mxfp8"), Some(true));
+    assert_eq!(of(r26, "qwen3-30b-a3b", "b300", "mxfp8"), Some(true));
+    // Everything else runs its MoE layers eagerly.
+    assert_eq!(of(r26, "gpt-oss-120b", "b300", "mxfp8"), Some(false));
+    assert_eq!(of(r26, "deepseek-v3", "b300", "mxfp8"), Some(false));
+    assert_eq!(of(r26, "qwen3-30b-a3b", "h100-sxm", "fp8"), Some(false));
+    assert_eq!(of(r26, "kimi-k2", "gb300", "mxfp8"), Some(false));
+    assert_eq!(of(r26, "gpt-oss-120b", "gb300", "bf16"), Some(false));
+    // Before 26.06 the release decides alone.
+    assert_eq!(
+        of("Megatron-Bridge / NeMo 26.04.01 container", "gpt-oss-120b", "gb300", "mxfp8"),
+        Some(false)
+    );
+    assert_eq!(of("NeMo 24.07", "gpt-oss-120b", "gb300", "mxfp8"), None);
+}
+
 /// Llama 3.1 70B on 64 GPUs with FSDP (ZeRO-3), micro-batch 2 of 8,192 tokens at FP8, as
 /// Megatron-Bridge's GB200 recipe runs it.
 fn fsdp_70b(offload_layers: u32, recompute: Recompute) -> Layout {
