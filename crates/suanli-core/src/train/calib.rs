@@ -55,6 +55,17 @@ pub struct Calibration {
     /// each copy (2 + 2 bytes in bf16) and the un-permutation with the gate-weighted sum reads
     /// and writes it again (2 + 2): 8. The backward pass moves twice this.
     pub moe_permute_bytes_per_hidden: f64,
+    /// Memory traffic of the biases of routed experts (GPT-OSS), bytes per routed copy of a
+    /// token per unit of hidden size, forward and backward together. Megatron-Core's grouped
+    /// experts cannot fuse the second linear layer's bias into the GEMM, since each copy's bias
+    /// is scaled by its router probability: `TEGroupedMLP._apply_bias` expands the biases to
+    /// one fp32 row per copy (`repeat_interleave`: write 4), scales it by the probability
+    /// (read 4, write 4), adds the bf16 output (read 2 + 4, write 4) and casts back (read 4,
+    /// write 2), 28 bytes an element forward; autograd runs the cast, add, product and
+    /// expansion backwards (about 32), 60 in all. The first layer's bias is fused into the
+    /// activation; its gradient reads the layer's bf16 output gradient once more (2 bytes per
+    /// element of the fc1 width), which the step model adds per routed copy. Not fitted.
+    pub moe_expert_bias_bytes_per_hidden: f64,
     /// Memory traffic of quantising a GEMM input for an FP8 / MXFP8 / NVFP4 recipe, bytes per
     /// element: read the bf16 tensor (2), write the low-precision copy (1 for FP8, with its
     /// scales; FP4 writes half but adds the random Hadamard transform's pass), 3. The backward
@@ -146,6 +157,7 @@ impl Default for Calibration {
             elementwise_bytes_unfused: 40.0,
             elementwise_bytes_fused: 40.0,
             moe_permute_bytes_per_hidden: 8.0,
+            moe_expert_bias_bytes_per_hidden: 60.0,
             quantise_bytes_per_element: 3.0,
             tp_overlap_fraction: 0.9,
             memory_efficiency: 0.7,

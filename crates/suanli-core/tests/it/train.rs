@@ -272,6 +272,30 @@ fn eager_moe_layers_pay_host_time_per_local_expert() {
     assert!((a - b).abs() <= 1e-12 * a, "dense: {a} vs {b}");
 }
 
+/// GPT-OSS's experts carry biases: each routed copy moves the probability-scaled fc2 bias
+/// (60 bytes a hidden element, forward and backward) and reads its fc1 output gradient again
+/// for the fc1 bias gradient (2 bytes an element of the 2·F gated width), at the HBM rate
+/// memory-bound kernels reach; without biases none of it.
+#[test]
+fn biased_experts_move_their_probability_scaled_bias_per_routed_copy() {
+    let mut s = setup("gpt-oss-120b", "b200", Precision::Bf16);
+    assert!(s.spec.bias, "gpt-oss's config.json sets attention_bias");
+    let w = Workload { global_batch: 512, seq_len: 4096, precision: Precision::Bf16 };
+    let l = Layout { ep: 8, ..layout(1, 1, 64, 4, Recompute::None, 1) };
+    let biased = eval(&s, &w, Stack::MODERN, l);
+    s.spec.bias = false;
+    let plain = eval(&s, &w, Stack::MODERN, l);
+    let cal = Calibration::default();
+    let (h, f, k) = (2880.0, 2880.0, 4.0);
+    let tokens = 4096.0 * 4.0 * f64::from(biased.micro_batches) * 36.0;
+    let bytes = tokens * k * (cal.moe_expert_bias_bytes_per_hidden * h + 2.0 * 2.0 * f);
+    let expected = bytes / (s.cluster.hbm_bytes_per_s * cal.memory_efficiency);
+    let got = biased.time.compute_s - plain.time.compute_s;
+    // Within 1 %: the biases' own FLOPs (2 per bias parameter) count among the GEMMs'.
+    assert!((got - expected).abs() < 0.01 * expected, "{got} s, expected {expected} s");
+    assert!(got > 0.05 * biased.step_time_s, "a visible share of the step: {got} of {}", biased.step_time_s);
+}
+
 /// FP8 recipes keep the quantised GEMM inputs for the backward pass: per layer and token
 /// `(2 − 1)·(2h + heads·head_dim + ffn)` bytes fewer than bf16 (Llama 3.1 8B: 4096·3 + 14,336).
 #[test]
