@@ -56,13 +56,14 @@ pub struct Calibration {
     /// and writes it again (2 + 2): 8. The backward pass moves twice this.
     pub moe_permute_bytes_per_hidden: f64,
     /// Memory traffic of the biases of routed experts (GPT-OSS), bytes per routed copy of a
-    /// token per unit of hidden size, forward and backward together. Megatron-Core's grouped
-    /// experts cannot fuse the second linear layer's bias into the GEMM, since each copy's bias
-    /// is scaled by its router probability: `TEGroupedMLP._apply_bias` expands the biases to
-    /// one fp32 row per copy (`repeat_interleave`: write 4), scales it by the probability
-    /// (read 4, write 4), adds the bf16 output (read 2 + 4, write 4) and casts back (read 4,
-    /// write 2), 28 bytes an element forward; autograd runs the cast, add, product and
-    /// expansion backwards (about 32), 60 in all. The first layer's bias is fused into the
+    /// token per unit of hidden size, forward and backward together, where the experts run
+    /// eagerly ([`Stack::moe_static_graphs`] false). Megatron-Core's grouped experts do not
+    /// fuse the second linear layer's bias into the GEMM, since each copy's bias is scaled by
+    /// its router probability: `TEGroupedMLP._apply_bias` (Megatron-Core 0.15-0.18) forms
+    /// `b · p` per expert in fp32 (write 4), adds the bf16 output (read 2 + 4, write 4),
+    /// concatenates the experts' rows (read 4, write 4) and casts back (read 4, write 2),
+    /// 28 bytes an element forward; autograd runs the cast, concatenation, add and product
+    /// backwards (about 32), 60 in all. The first layer's bias is fused into the
     /// activation; its gradient reads the layer's bf16 output gradient once more (2 bytes per
     /// element of the fc1 width), which the step model adds per routed copy. Not fitted.
     pub moe_expert_bias_bytes_per_hidden: f64,
@@ -203,7 +204,10 @@ pub struct Stack {
     /// The whole iteration, MoE layers included, replayed from CUDA graphs with static
     /// expert buffers (Megatron-Core `cuda_graph_impl = "full_iteration"` with
     /// `moe_paged_stash` and an expert capacity factor): no host work per local expert
-    /// ([`Calibration::moe_expert_overhead_s`] is not paid).
+    /// ([`Calibration::moe_expert_overhead_s`] is not paid). The same recipes run the experts
+    /// through Transformer Engine's fused grouped MLP (`cutedsl_fused_grouped_mlp`, Megatron-Core
+    /// `use_transformer_engine_op_fuser`), which applies the probability-scaled fc2 bias inside
+    /// the grouped GEMM ([`Calibration::moe_expert_bias_bytes_per_hidden`] is not paid either).
     pub moe_static_graphs: bool,
     /// The recipes train with hidden dropout, so each layer stores two dropout masks (after
     /// attention and after the MLP, one byte an element: 2 of Korthikanti et al.'s 34 bytes

@@ -439,7 +439,13 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let casts = tokens * p.quantised_per_token_layer * cal.quantise_bytes_per_element / t / bw_mem;
     // The experts' bias traffic is counted forward and backward together; the step charges a
     // forward pass's memory traffic three times (forward, backward twice), so a third here.
-    let expert_bias = p.moe_fraction * tokens * p.expert_bias_bytes_per_token_layer / 3.0 / t / bw_mem;
+    // The full-iteration recipes run the experts through Transformer Engine's fused grouped
+    // MLP, which scales the fc2 bias inside the grouped GEMM: no separate pass.
+    let expert_bias = if p.stack.moe_static_graphs {
+        0.0
+    } else {
+        p.moe_fraction * tokens * p.expert_bias_bytes_per_token_layer / 3.0 / t / bw_mem
+    };
     let elem = tokens * per_hidden * p.hidden / t / bw_mem + scores + permute + casts + expert_bias;
     // Host-side work of a MoE layer grows with the experts each GPU holds (`E/ep`, × etp/tp
     // when expert tensor parallelism is narrower than tp): one GEMM launch set and split per

@@ -272,19 +272,25 @@ fn eager_moe_layers_pay_host_time_per_local_expert() {
     assert!((a - b).abs() <= 1e-12 * a, "dense: {a} vs {b}");
 }
 
-/// GPT-OSS's experts carry biases: each routed copy moves the probability-scaled fc2 bias
-/// (60 bytes a hidden element, forward and backward) and reads its fc1 output gradient again
-/// for the fc1 bias gradient (2 bytes an element of the 2·F gated width), at the HBM rate
-/// memory-bound kernels reach; without biases none of it.
+/// GPT-OSS's experts carry biases: with eager MoE layers each routed copy moves the
+/// probability-scaled fc2 bias (60 bytes a hidden element, forward and backward) and reads its
+/// fc1 output gradient again for the fc1 bias gradient (2 bytes an element of the 2·F gated
+/// width), at the HBM rate memory-bound kernels reach; without biases none of it, nor where
+/// the fused grouped MLP of the full-iteration recipes applies the bias inside the GEMM.
 #[test]
 fn biased_experts_move_their_probability_scaled_bias_per_routed_copy() {
     let mut s = setup("gpt-oss-120b", "b200", Precision::Bf16);
     assert!(s.spec.bias, "gpt-oss's config.json sets attention_bias");
     let w = Workload { global_batch: 512, seq_len: 4096, precision: Precision::Bf16 };
     let l = Layout { ep: 8, ..layout(1, 1, 64, 4, Recompute::None, 1) };
-    let biased = eval(&s, &w, Stack::MODERN, l);
+    let eager = Stack::MEGATRON_BRIDGE_26_04;
+    let biased = eval(&s, &w, eager, l);
+    let fused = eval(&s, &w, Stack::MODERN, l);
     s.spec.bias = false;
-    let plain = eval(&s, &w, Stack::MODERN, l);
+    let plain = eval(&s, &w, eager, l);
+    let fused_plain = eval(&s, &w, Stack::MODERN, l);
+    let fused_extra = fused.time.compute_s - fused_plain.time.compute_s;
+    assert!(fused_extra < 0.002 * fused.time.compute_s, "fused grouped MLP: {fused_extra} s");
     let cal = Calibration::default();
     let (h, f, k) = (2880.0, 2880.0, 4.0);
     let tokens = 4096.0 * 4.0 * f64::from(biased.micro_batches) * 36.0;
