@@ -502,6 +502,17 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let cp_f = cp_ring(1.0, attn);
     let cp_b = cp_ring(2.0, attn_bwd * attn);
     let comm_f = tp_f + ep_f + cp_f;
+    // A layer's expert all-to-alls, forward and backward. Overlapped (the stack's
+    // `ep_comm_overlap`), one micro-batch's dispatch and combine run beneath another's compute
+    // of the same layer (its backward pass under the other's forward and the other way round):
+    // what outlasts that compute is exposed, plus the interference of what hides.
+    let ep_layer = if st.ep_comm_overlap {
+        let window = fwd_bwd;
+        let oi_ep = cal.ep_overlap_interference;
+        (2.0 * ep_f - window).max(0.0) + oi_ep * (2.0 * ep_f).min(window)
+    } else {
+        2.0 * ep_f
+    };
     // Activation offload: an offloaded layer's activations go to host memory during its
     // forward pass and come back during the backward pass of the layer after it, each copy
     // hidden behind that compute where the host link keeps up (plus the interference of the
@@ -538,7 +549,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
             },
             f64::from(l.last_stage_layers),
         );
-        let per_layer = fwd_bwd + recompute + 2.0 * (tp_f + ep_f) + cp_f + cp_b;
+        let per_layer = fwd_bwd + recompute + 2.0 * tp_f + ep_layer + cp_f + cp_b;
         let embed = 3.0 * tokens * p.hidden * 4.0 / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
         let first = f * per_layer + embed;
         let last = la * per_layer + output;
@@ -557,7 +568,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let stage_recompute = layers * recompute;
     let stage_offload = f64::from(l.offload_layers).min(layers) * offload;
     let stage_tp = layers * 2.0 * tp_f;
-    let stage_ep = layers * 2.0 * ep_f;
+    let stage_ep = layers * ep_layer;
     let stage_cp = layers * (cp_f + cp_b);
     let stage = stage_compute + stage_recompute + stage_tp + stage_ep + stage_cp + stage_offload;
     let bubble = f64::from(pp - 1) / f64::from(vp) * stage;

@@ -246,6 +246,31 @@ fn hierarchical_dispatch_sends_one_copy_per_remote_server() {
     assert!((ratio - expected).abs() < 0.05 * expected, "ratio {ratio:.3}, expected {expected:.3}");
 }
 
+/// The full-iteration recipes overlap a micro-batch's expert all-to-alls with another's
+/// compute: inside a server, where they fit beneath it, only the interference
+/// (`ep_overlap_interference` of the traffic's time) is left.
+#[test]
+fn overlapped_expert_all_to_alls_leave_their_interference() {
+    let s = setup("deepseek-v3", "h100-sxm", Precision::Fp8);
+    let w = Workload { global_batch: 1024, seq_len: 4096, precision: Precision::Fp8 };
+    let cal = Calibration::default();
+    let plain = eval(&s, &w, Stack::MEGATRON_BRIDGE_26_04, moe_layout(64, 8));
+    let recipe = Stack::of_megatron_bridge_recipe(
+        "Megatron-Bridge / NeMo 26.08 container",
+        "deepseek-v3",
+        "gb200",
+        "mxfp8",
+    )
+    .expect("a Megatron-Bridge release");
+    let overlapped = eval(&s, &w, recipe, moe_layout(64, 8));
+    let expected = cal.ep_overlap_interference * plain.time.ep_comm_s;
+    let got = overlapped.time.ep_comm_s;
+    assert!(plain.time.ep_comm_s > 0.0, "ep 8 exchanges tokens");
+    assert!((got - expected).abs() < 1e-9 * expected, "{got} s, expected {expected} s");
+    assert!(recipe.ep_comm_overlap, "the full-iteration recipes overlap");
+    assert!(Stack::ALL.iter().all(|s| !s.ep_comm_overlap), "the presets do not");
+}
+
 /// Eager MoE layers (Megatron-Bridge before NeMo 26.06) pay host time per local expert; the
 /// full-iteration CUDA graphs of the modern stack do not, and dense models are unaffected.
 #[test]
