@@ -90,7 +90,11 @@ pub fn shape(r: &Record) -> Result<ModelSpec, String> {
         tied_embeddings: learned,
         position: if learned { Position::Learned } else { Position::Rope },
         norm: if two_matrix { Norm::Layernorm } else { Norm::Rmsnorm },
-        bias: learned,
+        // GPT-OSS carries biases on every linear layer, experts included (`attention_bias`
+        // true in its config.json; Megatron-Bridge's provider sets `add_bias_linear`), and a
+        // learnable sink logit per attention head.
+        bias: learned || kind == "gpt_oss",
+        attention_sinks: kind == "gpt_oss",
         moe,
         mla,
         published_params_b: None,

@@ -47,8 +47,9 @@ pub(crate) struct Published {
     /// The run trains a multi-token-prediction block on the last stage (DeepSeek-V3's
     /// Megatron-Bridge recipes: `mtp_num_layers` 1), which the shape does not hold.
     pub mtp: bool,
-    /// The software stack of the row's release (`framework`): a Megatron-Bridge container's
-    /// preset ([`Stack::of_nemo_release`]), else the modern stack.
+    /// The software stack of the row's release and recipe (`framework`, `model`, `gpu`,
+    /// `precision`): a Megatron-Bridge recipe's preset ([`Stack::of_megatron_bridge_recipe`]),
+    /// else the modern stack.
     pub stack: Stack,
 }
 
@@ -70,7 +71,13 @@ impl Published {
             },
             fsdp: r.int("fsdp").is_some(),
             mtp: r.get("model") == "deepseek-v3",
-            stack: Stack::of_nemo_release(r.get("framework")).unwrap_or(Stack::MODERN),
+            stack: Stack::of_megatron_bridge_recipe(
+                r.get("framework"),
+                r.get("model"),
+                r.get("gpu"),
+                r.get("precision"),
+            )
+            .unwrap_or(Stack::MODERN),
         }
     }
 }

@@ -55,6 +55,18 @@ pub struct Calibration {
     /// each copy (2 + 2 bytes in bf16) and the un-permutation with the gate-weighted sum reads
     /// and writes it again (2 + 2): 8. The backward pass moves twice this.
     pub moe_permute_bytes_per_hidden: f64,
+    /// Memory traffic of the biases of routed experts (GPT-OSS), bytes per routed copy of a
+    /// token per unit of hidden size, forward and backward together, where the experts run
+    /// eagerly ([`Stack::moe_static_graphs`] false). Megatron-Core's grouped experts do not
+    /// fuse the second linear layer's bias into the GEMM, since each copy's bias is scaled by
+    /// its router probability: `TEGroupedMLP._apply_bias` (Megatron-Core 0.15-0.18) forms
+    /// `b · p` per expert in fp32 (write 4), adds the bf16 output (read 2 + 4, write 4),
+    /// concatenates the experts' rows (read 4, write 4) and casts back (read 4, write 2),
+    /// 28 bytes an element forward; autograd runs the cast, concatenation, add and product
+    /// backwards (about 32), 60 in all. The first layer's bias is fused into the
+    /// activation; its gradient reads the layer's bf16 output gradient once more (2 bytes per
+    /// element of the fc1 width), which the step model adds per routed copy. Not fitted.
+    pub moe_expert_bias_bytes_per_hidden: f64,
     /// Memory traffic of quantising a GEMM input for an FP8 / MXFP8 / NVFP4 recipe, bytes per
     /// element: read the bf16 tensor (2), write the low-precision copy (1 for FP8, with its
     /// scales; FP4 writes half but adds the random Hadamard transform's pass), 3. The backward
@@ -88,6 +100,15 @@ pub struct Calibration {
     /// SMs and memory bandwidth, so each second of hidden communication still costs this many
     /// seconds of compute.
     pub overlap_interference: f64,
+    /// The same for expert all-to-alls overlapped with another micro-batch's compute
+    /// ([`Stack::ep_comm_overlap`]): DeepEP / HybridEP dispatch and combine run as kernels that
+    /// hold 20-32 SMs while they move data (DeepEP's normal kernels 20-24 of an H800's 132;
+    /// Megatron-Bridge's full-iteration recipes give HybridEP's preprocessing 32), and a layer's
+    /// experts wait for their tokens, so hidden expert traffic costs more compute than a
+    /// tensor-parallel collective's. Fitted (0.1-0.7 scanned) on the ten full-iteration MoE rows
+    /// of the published set (DeepSeek-V3, Qwen3-30B-A3B, Qwen3-235B-A22B, GPT-OSS-120B on GB200,
+    /// GB300 and B300, NeMo 26.06 and 26.08): 0.5 (those rows' median |error| 16 % → 6 %).
+    pub ep_overlap_interference: f64,
     /// Small-message latency `α` of an all-reduce inside a server (NCCL over NVLink, about
     /// 10 µs), seconds; reduce-scatter, all-gather, all-to-all and point-to-point sends take
     /// half.
@@ -146,6 +167,7 @@ impl Default for Calibration {
             elementwise_bytes_unfused: 40.0,
             elementwise_bytes_fused: 40.0,
             moe_permute_bytes_per_hidden: 8.0,
+            moe_expert_bias_bytes_per_hidden: 60.0,
             quantise_bytes_per_element: 3.0,
             tp_overlap_fraction: 0.9,
             memory_efficiency: 0.7,
@@ -153,6 +175,7 @@ impl Default for Calibration {
             p2p_efficiency: 0.9,
             scale_up_bus_efficiency: 0.8,
             overlap_interference: 0.1,
+            ep_overlap_interference: 0.5,
             collective_latency_s: 10e-6,
             collective_latency_inter_s: 47e-6,
             attention_backward_ratio: 2.5,
@@ -191,8 +214,22 @@ pub struct Stack {
     /// The whole iteration, MoE layers included, replayed from CUDA graphs with static
     /// expert buffers (Megatron-Core `cuda_graph_impl = "full_iteration"` with
     /// `moe_paged_stash` and an expert capacity factor): no host work per local expert
-    /// ([`Calibration::moe_expert_overhead_s`] is not paid).
+    /// ([`Calibration::moe_expert_overhead_s`] is not paid). The same recipes run the experts
+    /// through Transformer Engine's fused grouped MLP (`cutedsl_fused_grouped_mlp`, Megatron-Core
+    /// `use_transformer_engine_op_fuser`), which applies the probability-scaled fc2 bias inside
+    /// the grouped GEMM ([`Calibration::moe_expert_bias_bytes_per_hidden`] is not paid either).
     pub moe_static_graphs: bool,
+    /// MoE dispatch and combine overlapped with another micro-batch's compute (Megatron-Core
+    /// `overlap_moe_expert_parallel_comm` with `delay_wgrad_compute`: the schedule pairs one
+    /// micro-batch's forward pass with another's backward pass layer by layer and runs each
+    /// one's all-to-alls beneath the other's compute). Every full-iteration MoE recipe of
+    /// Megatron-Bridge sets it (`moe_a2a_overlap = True` beside each `cuda_graph_impl =
+    /// "full_iteration"` in v0.5.0 `scripts/performance/configs/*/*_workload_base_configs.py`;
+    /// `overlap_moe_expert_parallel_comm = True` in v0.6.0 `perf_recipes/{qwen,deepseek}/
+    /// common.py`), so [`Stack::of_megatron_bridge_recipe`] turns it on for those recipes. The
+    /// presets leave it off: most eager recipes set `moe_a2a_overlap = False`, and NeMo-RL's
+    /// Megatron training (the RL rows, which take `modern`) does not overlap.
+    pub ep_comm_overlap: bool,
     /// The recipes train with hidden dropout, so each layer stores two dropout masks (after
     /// attention and after the MLP, one byte an element: 2 of Korthikanti et al.'s 34 bytes
     /// per `s·b·h`). Megatron-LM's GPT-3 runs used dropout 0.1; the Megatron-Bridge recipes
@@ -227,6 +264,7 @@ impl Stack {
         logits_bytes: 4.0,
         hierarchical_dispatch: true,
         moe_static_graphs: true,
+        ep_comm_overlap: false,
         dropout: false,
         grad_reduce_bytes: 2.0,
     };
@@ -236,10 +274,17 @@ impl Stack {
     /// router and the token preprocessing, `cuda_graph_scope = ["moe_router",
     /// "moe_preprocess"]` in `scripts/performance/configs/qwen3/workload_base_configs.py` at
     /// v0.2.0), so each local expert's grouped-GEMM split and launches cost host time
-    /// ([`Calibration::moe_expert_overhead_s`]). The dispatcher is hierarchical where the
-    /// recipe sets a DeepEP or HybridEP backend, which this preset assumes.
-    pub const MEGATRON_BRIDGE_26_04: Stack =
-        Stack { name: "megatron-bridge-26.04", moe_static_graphs: false, ..Stack::MODERN };
+    /// ([`Calibration::moe_expert_overhead_s`]), and their expert all-to-alls are not overlapped
+    /// with compute (`moe_a2a_overlap = False` in most of them). The dispatcher is hierarchical where the
+    /// recipe sets a DeepEP or HybridEP backend, which this preset assumes. Later releases'
+    /// MoE recipes without full-iteration graphs run the same way
+    /// ([`Stack::of_megatron_bridge_recipe`]).
+    pub const MEGATRON_BRIDGE_26_04: Stack = Stack {
+        name: "megatron-bridge-26.04",
+        moe_static_graphs: false,
+        ep_comm_overlap: false,
+        ..Stack::MODERN
+    };
 
     /// PyTorch with a fused attention kernel but unfused elementwise kernels and no
     /// tensor-parallel overlap (Meta's LLaMA code, 2023; Megatron-LM 2022).
@@ -251,6 +296,7 @@ impl Stack {
         logits_bytes: 4.0,
         hierarchical_dispatch: false,
         moe_static_graphs: false,
+        ep_comm_overlap: false,
         dropout: true,
         grad_reduce_bytes: 4.0,
     };
@@ -264,6 +310,7 @@ impl Stack {
         logits_bytes: 4.0,
         hierarchical_dispatch: false,
         moe_static_graphs: false,
+        ep_comm_overlap: false,
         dropout: true,
         grad_reduce_bytes: 4.0,
     };
@@ -279,6 +326,7 @@ impl Stack {
         logits_bytes: 18.0,
         hierarchical_dispatch: false,
         moe_static_graphs: false,
+        ep_comm_overlap: false,
         dropout: false,
         grad_reduce_bytes: 4.0,
     };
@@ -311,6 +359,36 @@ impl Stack {
         let yy: u32 = parts.next()?.parse().ok()?;
         let mm: u32 = parts.next()?.parse().ok()?;
         Some(if (yy, mm) < (26, 6) { Stack::MEGATRON_BRIDGE_26_04 } else { Stack::MODERN })
+    }
+
+    /// The preset of one Megatron-Bridge performance recipe: the release's
+    /// ([`Stack::of_nemo_release`]), except that from NeMo 26.06 on only some MoE recipes
+    /// replay the whole iteration from CUDA graphs; the others keep their MoE layers eager
+    /// (`cuda_graph_impl = "transformer_engine"` around attention and the router at most, or
+    /// none) and take `megatron-bridge-26.04`. The full-iteration recipes
+    /// (`cuda_graph_impl = "full_iteration"` with the CuTeDSL fused grouped MLP) are the MXFP8
+    /// ones on GB200 and GB300 (DeepSeek-V3, Qwen3-30B-A3B, Qwen3-235B-A22B, GPT-OSS-120B)
+    /// and Qwen3-30B-A3B's MXFP8 recipe on B300: Megatron-Bridge v0.5.0
+    /// `scripts/performance/configs/{deepseek,qwen,gpt_oss,kimi}/*_workload_base_configs.py`
+    /// (B200, H100, the BF16 and FP8 current-scaling recipes, DeepSeek-V3's, GPT-OSS's and
+    /// Qwen3-235B's B300 recipes and Kimi-K2's set none) and v0.6.0
+    /// `src/megatron/bridge/perf_recipes/*/gb{200,300}/` for NeMo 26.08. `model` is the
+    /// catalog id, `gpu` the chip id, `recipe` the precision column (`mxfp8`, `bf16` …).
+    #[must_use]
+    pub fn of_megatron_bridge_recipe(framework: &str, model: &str, gpu: &str, recipe: &str) -> Option<Stack> {
+        let stack = Stack::of_nemo_release(framework)?;
+        if !stack.moe_static_graphs {
+            return Some(stack);
+        }
+        let grace = matches!(gpu, "gb200" | "gb300")
+            && matches!(model, "deepseek-v3" | "qwen3-30b-a3b" | "qwen3-235b-a22b" | "gpt-oss-120b");
+        let full_iteration = recipe == "mxfp8" && (grace || (gpu == "b300" && model == "qwen3-30b-a3b"));
+        // The full-iteration recipes also overlap the expert all-to-alls (`moe_a2a_overlap`).
+        Some(if full_iteration {
+            Stack { ep_comm_overlap: true, ..stack }
+        } else {
+            Stack::MEGATRON_BRIDGE_26_04
+        })
     }
 
     /// A preset by name.

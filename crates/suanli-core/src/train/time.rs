@@ -56,6 +56,9 @@ pub struct Prepared {
     pub(crate) reserved_gib: f64,
     pub(crate) fragmentation: f64,
     quantised_per_token_layer: f64,
+    /// Memory traffic of routed experts' biases per token of a MoE layer, bytes, forward and
+    /// backward together (zero without biases): [`Calibration::moe_expert_bias_bytes_per_hidden`].
+    expert_bias_bytes_per_token_layer: f64,
     pub(crate) logits_bytes: f64,
     cluster: Cluster,
     calib: Calibration,
@@ -148,6 +151,17 @@ impl Prepared {
         // Without dropout the two 1-byte masks (one in the attention's 7, one in the MLP's 3)
         // are not stored ([`Stack::dropout`]).
         let masks = if stack.dropout { 0.0 } else { 2.0 };
+        // Biased experts: per routed copy, the probability-scaled second-layer bias
+        // (`moe_expert_bias_bytes_per_hidden` per hidden element) and the first layer's bias
+        // gradient (its bf16 output gradient read again: 2 bytes per element of the fc1 width,
+        // `matrices − 1` expert widths).
+        let expert_bias = if spec.bias && spec.moe.is_some() {
+            let fc1_width = (spec.ffn_kind.matrices() - 1.0) * expert_ffn;
+            f64::from(spec.moe.as_ref().map_or(0, |m| m.active))
+                * (calib.moe_expert_bias_bytes_per_hidden * h + 2.0 * fc1_width)
+        } else {
+            0.0
+        };
         let activation_coefficient = 7.0 + 4.0 * kv_ratio + 4.0 + 3.0 + per_width * ffn_width / h
             - masks
             - quantised * (2.0 - w.precision.bytes()) / h;
@@ -185,6 +199,7 @@ impl Prepared {
             reserved_gib: calib.reserved_gib,
             fragmentation: calib.fragmentation_fraction,
             quantised_per_token_layer: quantised,
+            expert_bias_bytes_per_token_layer: expert_bias,
             logits_bytes: stack.logits_bytes,
             cluster: cluster.clone(),
             calib: measured_calibration(cluster, calib, seq),
@@ -422,7 +437,16 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let permute =
         p.moe_fraction * tokens * p.routed_k * cal.moe_permute_bytes_per_hidden * p.hidden / t / bw_mem;
     let casts = tokens * p.quantised_per_token_layer * cal.quantise_bytes_per_element / t / bw_mem;
-    let elem = tokens * per_hidden * p.hidden / t / bw_mem + scores + permute + casts;
+    // The experts' bias traffic is counted forward and backward together; the step charges a
+    // forward pass's memory traffic three times (forward, backward twice), so a third here.
+    // The full-iteration recipes run the experts through Transformer Engine's fused grouped
+    // MLP, which scales the fc2 bias inside the grouped GEMM: no separate pass.
+    let expert_bias = if p.stack.moe_static_graphs {
+        0.0
+    } else {
+        p.moe_fraction * tokens * p.expert_bias_bytes_per_token_layer / 3.0 / t / bw_mem
+    };
+    let elem = tokens * per_hidden * p.hidden / t / bw_mem + scores + permute + casts + expert_bias;
     // Host-side work of a MoE layer grows with the experts each GPU holds (`E/ep`, × etp/tp
     // when expert tensor parallelism is narrower than tp): one GEMM launch set and split per
     // local expert, behind a host synchronisation on the routed token counts.
@@ -478,6 +502,17 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let cp_f = cp_ring(1.0, attn);
     let cp_b = cp_ring(2.0, attn_bwd * attn);
     let comm_f = tp_f + ep_f + cp_f;
+    // A layer's expert all-to-alls, forward and backward. Overlapped (the stack's
+    // `ep_comm_overlap`), one micro-batch's dispatch and combine run beneath another's compute
+    // of the same layer (its backward pass under the other's forward and the other way round):
+    // what outlasts that compute is exposed, plus the interference of what hides.
+    let ep_layer = if st.ep_comm_overlap {
+        let window = fwd_bwd;
+        let oi_ep = cal.ep_overlap_interference;
+        (2.0 * ep_f - window).max(0.0) + oi_ep * (2.0 * ep_f).min(window)
+    } else {
+        2.0 * ep_f
+    };
     // Activation offload: an offloaded layer's activations go to host memory during its
     // forward pass and come back during the backward pass of the layer after it, each copy
     // hidden behind that compute where the host link keeps up (plus the interference of the
@@ -514,7 +549,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
             },
             f64::from(l.last_stage_layers),
         );
-        let per_layer = fwd_bwd + recompute + 2.0 * (tp_f + ep_f) + cp_f + cp_b;
+        let per_layer = fwd_bwd + recompute + 2.0 * tp_f + ep_layer + cp_f + cp_b;
         let embed = 3.0 * tokens * p.hidden * 4.0 / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
         let first = f * per_layer + embed;
         let last = la * per_layer + output;
@@ -533,7 +568,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let stage_recompute = layers * recompute;
     let stage_offload = f64::from(l.offload_layers).min(layers) * offload;
     let stage_tp = layers * 2.0 * tp_f;
-    let stage_ep = layers * 2.0 * ep_f;
+    let stage_ep = layers * ep_layer;
     let stage_cp = layers * (cp_f + cp_b);
     let stage = stage_compute + stage_recompute + stage_tp + stage_ep + stage_cp + stage_offload;
     let bubble = f64::from(pp - 1) / f64::from(vp) * stage;

@@ -246,6 +246,31 @@ fn hierarchical_dispatch_sends_one_copy_per_remote_server() {
     assert!((ratio - expected).abs() < 0.05 * expected, "ratio {ratio:.3}, expected {expected:.3}");
 }
 
+/// The full-iteration recipes overlap a micro-batch's expert all-to-alls with another's
+/// compute: inside a server, where they fit beneath it, only the interference
+/// (`ep_overlap_interference` of the traffic's time) is left.
+#[test]
+fn overlapped_expert_all_to_alls_leave_their_interference() {
+    let s = setup("deepseek-v3", "h100-sxm", Precision::Fp8);
+    let w = Workload { global_batch: 1024, seq_len: 4096, precision: Precision::Fp8 };
+    let cal = Calibration::default();
+    let plain = eval(&s, &w, Stack::MEGATRON_BRIDGE_26_04, moe_layout(64, 8));
+    let recipe = Stack::of_megatron_bridge_recipe(
+        "Megatron-Bridge / NeMo 26.08 container",
+        "deepseek-v3",
+        "gb200",
+        "mxfp8",
+    )
+    .expect("a Megatron-Bridge release");
+    let overlapped = eval(&s, &w, recipe, moe_layout(64, 8));
+    let expected = cal.ep_overlap_interference * plain.time.ep_comm_s;
+    let got = overlapped.time.ep_comm_s;
+    assert!(plain.time.ep_comm_s > 0.0, "ep 8 exchanges tokens");
+    assert!((got - expected).abs() < 1e-9 * expected, "{got} s, expected {expected} s");
+    assert!(recipe.ep_comm_overlap, "the full-iteration recipes overlap");
+    assert!(Stack::ALL.iter().all(|s| !s.ep_comm_overlap), "the presets do not");
+}
+
 /// Eager MoE layers (Megatron-Bridge before NeMo 26.06) pay host time per local expert; the
 /// full-iteration CUDA graphs of the modern stack do not, and dense models are unaffected.
 #[test]
@@ -270,6 +295,36 @@ fn eager_moe_layers_pay_host_time_per_local_expert() {
     let a = eval(&d, &w, Stack::MEGATRON_BRIDGE_26_04, l).step_time_s;
     let b = eval(&d, &w, Stack::MODERN, l).step_time_s;
     assert!((a - b).abs() <= 1e-12 * a, "dense: {a} vs {b}");
+}
+
+/// GPT-OSS's experts carry biases: with eager MoE layers each routed copy moves the
+/// probability-scaled fc2 bias (60 bytes a hidden element, forward and backward) and reads its
+/// fc1 output gradient again for the fc1 bias gradient (2 bytes an element of the 2·F gated
+/// width), at the HBM rate memory-bound kernels reach; without biases none of it, nor where
+/// the fused grouped MLP of the full-iteration recipes applies the bias inside the GEMM.
+#[test]
+fn biased_experts_move_their_probability_scaled_bias_per_routed_copy() {
+    let mut s = setup("gpt-oss-120b", "b200", Precision::Bf16);
+    assert!(s.spec.bias, "gpt-oss's config.json sets attention_bias");
+    let w = Workload { global_batch: 512, seq_len: 4096, precision: Precision::Bf16 };
+    let l = Layout { ep: 8, ..layout(1, 1, 64, 4, Recompute::None, 1) };
+    let eager = Stack::MEGATRON_BRIDGE_26_04;
+    let biased = eval(&s, &w, eager, l);
+    let fused = eval(&s, &w, Stack::MODERN, l);
+    s.spec.bias = false;
+    let plain = eval(&s, &w, eager, l);
+    let fused_plain = eval(&s, &w, Stack::MODERN, l);
+    let fused_extra = fused.time.compute_s - fused_plain.time.compute_s;
+    assert!(fused_extra < 0.002 * fused.time.compute_s, "fused grouped MLP: {fused_extra} s");
+    let cal = Calibration::default();
+    let (h, f, k) = (2880.0, 2880.0, 4.0);
+    let tokens = 4096.0 * 4.0 * f64::from(biased.micro_batches) * 36.0;
+    let bytes = tokens * k * (cal.moe_expert_bias_bytes_per_hidden * h + 2.0 * 2.0 * f);
+    let expected = bytes / (s.cluster.hbm_bytes_per_s * cal.memory_efficiency);
+    let got = biased.time.compute_s - plain.time.compute_s;
+    // Within 1 %: the biases' own FLOPs (2 per bias parameter) count among the GEMMs'.
+    assert!((got - expected).abs() < 0.01 * expected, "{got} s, expected {expected} s");
+    assert!(got > 0.05 * biased.step_time_s, "a visible share of the step: {got} of {}", biased.step_time_s);
 }
 
 /// FP8 recipes keep the quantised GEMM inputs for the backward pass: per layer and token
@@ -301,6 +356,30 @@ fn megatron_bridge_releases_map_to_their_stack() {
     assert_eq!(of("Megatron-Bridge main"), None);
     assert_eq!(Stack::by_name("megatron-bridge-26.04"), Some(Stack::MEGATRON_BRIDGE_26_04));
     assert!(Stack::accepted().ends_with("legacy or megatron-bridge-26.04"), "{}", Stack::accepted());
+}
+
+#[test]
+fn only_full_iteration_recipes_of_26_06_on_skip_the_moe_host_work() {
+    let of = |f: &str, model: &str, gpu: &str, recipe: &str| {
+        Stack::of_megatron_bridge_recipe(f, model, gpu, recipe).map(|s| s.moe_static_graphs)
+    };
+    let r26 = "Megatron-Bridge / NeMo 26.06 container";
+    // The MXFP8 recipes on GB200 / GB300 replay the whole iteration; B300 only for Qwen3-30B.
+    assert_eq!(of(r26, "gpt-oss-120b", "gb300", "mxfp8"), Some(true));
+    assert_eq!(of("Megatron-Bridge / NeMo 26.08 container", "deepseek-v3", "gb200", "mxfp8"), Some(true));
+    assert_eq!(of(r26, "qwen3-30b-a3b", "b300", "mxfp8"), Some(true));
+    // Everything else runs its MoE layers eagerly.
+    assert_eq!(of(r26, "gpt-oss-120b", "b300", "mxfp8"), Some(false));
+    assert_eq!(of(r26, "deepseek-v3", "b300", "mxfp8"), Some(false));
+    assert_eq!(of(r26, "qwen3-30b-a3b", "h100-sxm", "fp8"), Some(false));
+    assert_eq!(of(r26, "kimi-k2", "gb300", "mxfp8"), Some(false));
+    assert_eq!(of(r26, "gpt-oss-120b", "gb300", "bf16"), Some(false));
+    // Before 26.06 the release decides alone.
+    assert_eq!(
+        of("Megatron-Bridge / NeMo 26.04.01 container", "gpt-oss-120b", "gb300", "mxfp8"),
+        Some(false)
+    );
+    assert_eq!(of("NeMo 24.07", "gpt-oss-120b", "gb300", "mxfp8"), None);
 }
 
 /// Llama 3.1 70B on 64 GPUs with FSDP (ZeRO-3), micro-batch 2 of 8,192 tokens at FP8, as
