@@ -136,6 +136,15 @@ type Submission = (&'static str, &'static str, &'static str, ServerEngine);
 /// `ServerGPUBaseConfig` sets to 0.90 and a class may override, and `max_num_tokens`, which
 /// `configs/<model>/__init__.py` `GPUBaseConfig` sets: 4096 for Llama 2 70B, 16384 for
 /// Mixtral 8x7B). Each entry cites the file and class.
+/// AMD's synchronous vLLM server, the same on its three MI300X systems
+/// (`run_tests_Server.sh` → `test_VllmFp8_SyncServer_perf.sh`, `mainVllmFp8_SyncServer.py`):
+/// `gpu_memory_utilization` 0.99, batcher 0.3 s and 96 queries.
+const AMD_SYNC_SERVER: ServerEngine = vllm_mi300x(
+    0.99,
+    (0.3, 96),
+    "closed/AMD/code/llama2-70b-99/VllmFp8/mainVllmFp8_SyncServer.py, test_VllmFp8/test_VllmFp8_SyncServer_perf.sh",
+);
+
 const SUBMISSIONS: [Submission; 42] = {
     const L2: &str = "llama2-70b";
     const MX: &str = "mixtral-8x7b";
@@ -366,38 +375,10 @@ const SUBMISSIONS: [Submission; 42] = {
                 "closed/Dell/code/llama2-70b-99/VllmFp8/mainVllmFp8_AsyncServer.py, test_VllmFp8/test_VllmFp8_AsyncServer_perf.sh",
             ),
         ),
-        // AMD: the synchronous server (`run_tests_Server.sh` → `test_VllmFp8_SyncServer_perf.sh`),
-        // `mainVllmFp8_SyncServer.py`: `gpu_memory_utilization` 0.99, batcher 0.3 s and 96 queries.
-        (
-            "AMD",
-            "1xMI300X_2xEPYC-9374F",
-            L2,
-            vllm_mi300x(
-                0.99,
-                (0.3, 96),
-                "closed/AMD/code/llama2-70b-99/VllmFp8/mainVllmFp8_SyncServer.py, test_VllmFp8/test_VllmFp8_SyncServer_perf.sh",
-            ),
-        ),
-        (
-            "AMD",
-            "8xMI300X_2xEPYC-9374F",
-            L2,
-            vllm_mi300x(
-                0.99,
-                (0.3, 96),
-                "closed/AMD/code/llama2-70b-99/VllmFp8/mainVllmFp8_SyncServer.py, test_VllmFp8/test_VllmFp8_SyncServer_perf.sh",
-            ),
-        ),
-        (
-            "AMD",
-            "8xMI300X_2xEPYC-TURIN",
-            L2,
-            vllm_mi300x(
-                0.99,
-                (0.3, 96),
-                "closed/AMD/code/llama2-70b-99/VllmFp8/mainVllmFp8_SyncServer.py, test_VllmFp8/test_VllmFp8_SyncServer_perf.sh",
-            ),
-        ),
+        // AMD: the synchronous server ([`AMD_SYNC_SERVER`]).
+        ("AMD", "1xMI300X_2xEPYC-9374F", L2, AMD_SYNC_SERVER),
+        ("AMD", "8xMI300X_2xEPYC-9374F", L2, AMD_SYNC_SERVER),
+        ("AMD", "8xMI300X_2xEPYC-TURIN", L2, AMD_SYNC_SERVER),
         // Fujitsu.
         (
             "Fujitsu",
