@@ -466,7 +466,10 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let oi = cal.overlap_interference;
     let tp_f = if tp > 1 {
         let raw = 2.0 * collective(p, act_bytes, tp, tp.min(c.node_size), 2.0);
-        let hidden = if st.tp_comm_overlap { cal.tp_overlap_fraction } else { 0.0 };
+        // Transformer Engine's comm+GEMM overlap (Userbuffers) needs the TP group inside one
+        // NVLink domain (CUDA IPC / multicast handles): a group spanning servers runs its
+        // collectives exposed (TransformerEngine issue #1071).
+        let hidden = if st.tp_comm_overlap && tp <= c.node_size { cal.tp_overlap_fraction } else { 0.0 };
         raw * (1.0 - hidden) + oi * raw * hidden
     } else {
         0.0
