@@ -44,7 +44,8 @@ fn published_accuracy_does_not_regress() {
     };
     at_most("training", "all", "all", 0.15, 0.40);
     at_most("training", "megatron-bridge-perf-summary", "all", 0.16, 0.42);
-    at_most("training", "nemo-long-sequence", "all", 0.15, 0.40);
+    // 8.3 % / 13.7 % with the without-CP rows searching TP up to the query groups.
+    at_most("training", "nemo-long-sequence", "all", 0.12, 0.25);
     at_most("inference", "trtllm-perf-overview-v1.0", "all", 0.18, 0.48);
     // 4.9 % / 16.4 % with each submission's own Offline class, board power and precision.
     at_most("inference", "mlperf-inference-v4.1", "offline", 0.10, 0.25);
