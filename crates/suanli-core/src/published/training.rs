@@ -228,12 +228,12 @@ pub(crate) fn evaluate_published(
         offload_layers: 0,
     };
     // The planner keeps tensor-parallel groups inside a server. NeMo's long-sequence runs
-    // without context parallelism raise TP as far as the attention's query groups allow to fit
-    // the activations ("the maximum TP size is limited by the number of query groups",
-    // footnote 1 of `docs/source/performance/performance_long_sequence.md`), past the server
-    // where the model has more groups than a server has GPUs (Llama 2 7B: 32 on 8-GPU DGX
-    // H100). Where the row leaves tp open, those degrees are searched too, as far as the
-    // precision's GEMMs allow them ([`low_precision_gemm_fits`]).
+    // without context parallelism raise TP to fit the activations, bounded by the attention's
+    // query groups, not by the server (footnote 1 of `docs/source/performance/
+    // performance_long_sequence.md`: Llama 3 8B cannot run 1M tokens without CP because its 8
+    // groups cap TP at 8), so past the server where the model has more groups than a server
+    // has GPUs (Llama 2 7B: 32 on 8-GPU DGX H100). Where the row leaves tp open, those degrees
+    // are searched too, as far as the precision's GEMMs allow them ([`low_precision_gemm_fits`]).
     let wide_tps: Vec<u32> = if l.tp.is_none() {
         (cluster.node_size + 1..=spec.kv_heads)
             .filter(|&t| spec.kv_heads % t == 0 && spec.heads % t == 0 && gpus % t == 0)
