@@ -82,6 +82,20 @@ impl Published {
     }
 }
 
+/// Whether the row-parallel GEMMs of one tensor-parallel rank keep the widths Transformer
+/// Engine's 8-bit and 4-bit GEMMs accept: an FP8 weight's inner dimension must be a multiple of
+/// 16 (`assert_dim_for_fp8_exec` in `transformer_engine/pytorch/utils.py`: height divisible
+/// by 8, width by 16), so the attention output's `heads·head_dim/tp` and the MLP's `ffn/tp`
+/// columns must be (Llama 2 7B's 11 008 at tp 32 gives 344: refused, so FP8 stops at tp 16).
+/// BF16 and FP16 take any width.
+fn low_precision_gemm_fits(spec: &ModelSpec, precision: Precision, tp: u32) -> bool {
+    if !matches!(precision, Precision::Fp8 | Precision::Fp4) {
+        return true;
+    }
+    let width = |n: u32| n % tp == 0 && (n / tp) % 16 == 0;
+    width(spec.heads * spec.head_dim) && width(spec.ffn)
+}
+
 /// The evaluation of the published layout: every recomputation option the row allows,
 /// ZeRO-1 (Megatron's distributed optimizer) or ZeRO-3 for FSDP; the fastest that fits, else
 /// the fastest (with a note). Layout fields the row leaves empty are searched.
@@ -213,9 +227,27 @@ pub(crate) fn evaluate_published(
         uneven_batch: false,
         offload_layers: 0,
     };
-    let cands = Candidates::new(spec, w, &cons, cluster.node_size);
-    let best = search(&p, &cands, Objective::Fastest)
-        .best
+    // The planner keeps tensor-parallel groups inside a server. NeMo's long-sequence runs
+    // without context parallelism raise TP to fit the activations, bounded by the attention's
+    // query groups, not by the server (footnote 1 of `docs/source/performance/
+    // performance_long_sequence.md`: Llama 3 8B cannot run 1M tokens without CP because its 8
+    // groups cap TP at 8), so past the server where the model has more groups than a server
+    // has GPUs (Llama 2 7B: 32 on 8-GPU DGX H100). Where the row leaves tp open, those degrees
+    // are searched too, as far as the precision's GEMMs allow them ([`low_precision_gemm_fits`]).
+    let wide_tps: Vec<u32> = if l.tp.is_none() {
+        (cluster.node_size + 1..=spec.kv_heads)
+            .filter(|&t| spec.kv_heads % t == 0 && spec.heads % t == 0 && gpus % t == 0)
+            .filter(|&t| low_precision_gemm_fits(spec, w.precision, t))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let best = std::iter::once(cons)
+        .chain(wide_tps.iter().map(|&t| Constraints { tp: Some(t), ..cons }))
+        .filter_map(|cons| {
+            search(&p, &Candidates::new(spec, w, &cons, cluster.node_size), Objective::Fastest).best
+        })
+        .min_by(|a, b| a.step_time_s.total_cmp(&b.step_time_s))
         .ok_or_else(|| "layout not published and no searched layout fits".to_string())?;
     let b = best.layout;
     notes.push(format!(

@@ -242,7 +242,26 @@ pub struct Stack {
     /// performance scripts set `grad_reduce_in_fp32 = False` for every model,
     /// `scripts/performance/configs/*/*_llm_pretrain.py`).
     pub grad_reduce_bytes: f64,
+    /// Rotary embeddings applied by PyTorch ops rather than the fused kernel the rest of the
+    /// stack would use ([`UNFUSED_ROPE_BYTES`] a query or key element). Megatron-Bridge turns
+    /// `apply_rope_fusion` off for any position embedding but plain `rope`
+    /// (`validate_rope_fusion_compatibility`, `src/megatron/bridge/utils/fusions.py` from
+    /// v0.3.0, called by `GPTModelProvider.provide`), and GPT-OSS runs YaRN
+    /// (`position_embedding_type = "yarn"` in its provider and bridge), so its recipes pay it
+    /// ([`Stack::of_megatron_bridge_recipe`]). The presets leave it off: the fused stacks run
+    /// Transformer Engine's fused RoPE, and the unfused stacks' elementwise bytes
+    /// ([`Calibration::elementwise_bytes_unfused`]) already hold their RoPE ops.
+    pub rope_unfused: bool,
 }
+
+/// Extra HBM bytes per query or key element, forward and backward together, of rotary
+/// embeddings applied by unfused PyTorch ops (Megatron-Core's `_apply_rotary_pos_emb_bshd`:
+/// `t·cos + rotate_half(t)·sin`) over the fused kernel. Forward, in bf16: `rotate_half`
+/// reads and writes the tensor and negates half of it (6 bytes), the two products read and
+/// write it each (8), the sum reads two and writes one (6): 20 bytes; the backward pass runs
+/// the same ops on the gradient: 20 more. The fused kernel reads and writes each element once
+/// a pass (8 bytes), so 40 − 8 = 32 extra.
+pub const UNFUSED_ROPE_BYTES: f64 = 32.0;
 
 /// Bytes of traffic per attention-score element when scores are materialised: write the
 /// scores (2), read and write them in softmax (4), dropout read, write and mask (5), read in
@@ -267,6 +286,7 @@ impl Stack {
         ep_comm_overlap: false,
         dropout: false,
         grad_reduce_bytes: 2.0,
+        rope_unfused: false,
     };
 
     /// Megatron-Bridge as its NeMo 25.09 to 26.04.01 containers run it (Megatron-Bridge 0.1
@@ -299,6 +319,7 @@ impl Stack {
         ep_comm_overlap: false,
         dropout: true,
         grad_reduce_bytes: 4.0,
+        rope_unfused: false,
     };
 
     /// Megatron-LM as of 2021 (Narayanan et al.): attention scores materialised, no overlap.
@@ -313,6 +334,7 @@ impl Stack {
         ep_comm_overlap: false,
         dropout: true,
         grad_reduce_bytes: 4.0,
+        rope_unfused: false,
     };
 
     /// Hugging Face transformers + PEFT with FlashAttention-2 (2024): unfused elementwise
@@ -329,6 +351,7 @@ impl Stack {
         ep_comm_overlap: false,
         dropout: false,
         grad_reduce_bytes: 4.0,
+        rope_unfused: false,
     };
 
     /// Every preset.
@@ -376,7 +399,9 @@ impl Stack {
     /// catalog id, `gpu` the chip id, `recipe` the precision column (`mxfp8`, `bf16` …).
     #[must_use]
     pub fn of_megatron_bridge_recipe(framework: &str, model: &str, gpu: &str, recipe: &str) -> Option<Stack> {
-        let stack = Stack::of_nemo_release(framework)?;
+        let release = Stack::of_nemo_release(framework)?;
+        // GPT-OSS trains with YaRN rotary embeddings, which Megatron-Bridge does not fuse.
+        let stack = Stack { rope_unfused: model == "gpt-oss-120b", ..release };
         if !stack.moe_static_graphs {
             return Some(stack);
         }
@@ -387,7 +412,7 @@ impl Stack {
         Some(if full_iteration {
             Stack { ep_comm_overlap: true, ..stack }
         } else {
-            Stack::MEGATRON_BRIDGE_26_04
+            Stack { rope_unfused: stack.rope_unfused, ..Stack::MEGATRON_BRIDGE_26_04 }
         })
     }
 

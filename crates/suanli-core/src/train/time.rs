@@ -15,7 +15,7 @@
 
 use serde::Serialize;
 
-use super::calib::{Calibration, SCORE_BYTES, Stack};
+use super::calib::{Calibration, SCORE_BYTES, Stack, UNFUSED_ROPE_BYTES};
 use super::cluster::Cluster;
 use super::layout::{Layout, Recompute, Workload};
 use super::memory::{MemoryBreakdown, activation_bytes_per_layer, memory, params_per_gpu, shard_ranks};
@@ -53,6 +53,9 @@ pub struct Prepared {
     experts: f64,
     routed_k: f64,
     kv_dim: f64,
+    /// Query and key elements a token carries through the rotary embedding: (heads + KV
+    /// heads) · head_dim, or MLA's rotary parts (one per head and the shared key).
+    rope_dim: f64,
     pub(crate) reserved_gib: f64,
     pub(crate) fragmentation: f64,
     quantised_per_token_layer: f64,
@@ -196,6 +199,10 @@ impl Prepared {
             experts: spec.moe.as_ref().map_or(0.0, |m| f64::from(m.experts)),
             routed_k: spec.moe.as_ref().map_or(0.0, |m| f64::from(m.active)),
             kv_dim: f64::from(spec.kv_heads) * f64::from(spec.head_dim),
+            rope_dim: match &spec.mla {
+                Some(mla) => (f64::from(spec.heads) + 1.0) * f64::from(mla.qk_rope_head_dim),
+                None => f64::from(spec.heads + spec.kv_heads) * f64::from(spec.head_dim),
+            },
             reserved_gib: calib.reserved_gib,
             fragmentation: calib.fragmentation_fraction,
             quantised_per_token_layer: quantised,
@@ -446,7 +453,10 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     } else {
         p.moe_fraction * tokens * p.expert_bias_bytes_per_token_layer / 3.0 / t / bw_mem
     };
-    let elem = tokens * per_hidden * p.hidden / t / bw_mem + scores + permute + casts + expert_bias;
+    // Unfused RoPE: its bytes are forward and backward together, so a third here too.
+    let rope =
+        if st.rope_unfused { tokens * p.rope_dim * UNFUSED_ROPE_BYTES / 3.0 / t / bw_mem } else { 0.0 };
+    let elem = tokens * per_hidden * p.hidden / t / bw_mem + scores + permute + casts + expert_bias + rope;
     // Host-side work of a MoE layer grows with the experts each GPU holds (`E/ep`, × etp/tp
     // when expert tensor parallelism is narrower than tp): one GEMM launch set and split per
     // local expert, behind a host synchronisation on the routed token counts.
@@ -466,7 +476,10 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let oi = cal.overlap_interference;
     let tp_f = if tp > 1 {
         let raw = 2.0 * collective(p, act_bytes, tp, tp.min(c.node_size), 2.0);
-        let hidden = if st.tp_comm_overlap { cal.tp_overlap_fraction } else { 0.0 };
+        // Transformer Engine's comm+GEMM overlap (Userbuffers) needs the TP group inside one
+        // NVLink domain (CUDA IPC / multicast handles): a group spanning servers runs its
+        // collectives exposed (TransformerEngine issue #1071).
+        let hidden = if st.tp_comm_overlap && tp <= c.node_size { cal.tp_overlap_fraction } else { 0.0 };
         raw * (1.0 - hidden) + oi * raw * hidden
     } else {
         0.0

@@ -44,7 +44,8 @@ fn published_accuracy_does_not_regress() {
     };
     at_most("training", "all", "all", 0.15, 0.40);
     at_most("training", "megatron-bridge-perf-summary", "all", 0.16, 0.42);
-    at_most("training", "nemo-long-sequence", "all", 0.15, 0.40);
+    // 8.3 % / 13.7 % with the without-CP rows searching TP up to the query groups.
+    at_most("training", "nemo-long-sequence", "all", 0.12, 0.25);
     at_most("inference", "trtllm-perf-overview-v1.0", "all", 0.18, 0.48);
     // 4.9 % / 16.4 % with each submission's own Offline class, board power and precision.
     at_most("inference", "mlperf-inference-v4.1", "offline", 0.10, 0.25);
@@ -122,4 +123,27 @@ fn mlperf_prompt_lengths_follow_the_dataset() {
     assert!((out - 294.45).abs() < 1e-9);
     assert_eq!(max_new, Some(1024));
     assert!(mlperf_length_points("gpt-j-6b").is_none(), "GPT-J's prompt lengths are not published");
+}
+
+#[test]
+fn long_sequence_llama2_without_cp_raises_tp_past_the_server_as_far_as_fp8_allows() {
+    use suanli_core::published::training_evaluation;
+    use suanli_core::train::Calibration;
+    let c = Catalog::builtin().expect("catalog");
+    let cal = Calibration::default();
+    // 256K, 512K and 1M tokens without CP: Llama 2 7B's 32 query groups allow tp 32, but FP8
+    // refuses its 11 008 / 32 = 344-column MLP GEMM, so tp 16 over two DGX H100 servers.
+    for id in ["tr-nemo-long-sequence-024", "tr-nemo-long-sequence-026", "tr-nemo-long-sequence-028"] {
+        let (e, note) = training_evaluation(&c, &cal, id).expect(id);
+        assert_eq!((e.layout.tp, e.layout.cp), (16, 1), "{id}: {note}");
+    }
+    // Where the row publishes its layout nothing is widened (the 1M row with CP keeps tp 8).
+    let (e, _) = training_evaluation(&c, &cal, "tr-nemo-long-sequence-027").expect("row 027");
+    assert_eq!((e.layout.tp, e.layout.cp), (8, 32));
+    let rep = report(&c);
+    for id in ["tr-nemo-long-sequence-024", "tr-nemo-long-sequence-026", "tr-nemo-long-sequence-028"] {
+        let r = rep.rows.iter().find(|r| r.id == id).expect(id);
+        let err = r.rel_error.expect("scored").abs();
+        assert!(err < 0.15, "{id}: {err:.3}");
+    }
 }

@@ -452,3 +452,37 @@ fn dropout_masks_are_stored_only_by_stacks_that_train_with_dropout() {
     let diff = with.memory.activations_gib - without.memory.activations_gib;
     assert!((diff - masks).abs() < 1e-9, "{diff} GiB vs {masks} GiB of masks");
 }
+
+#[test]
+fn unfused_rope_costs_its_bytes_per_query_and_key_element() {
+    // GPT-OSS's YaRN RoPE runs unfused in Megatron-Bridge: 32 extra bytes a q/k element,
+    // forward and backward, on the memory-bound side of the step only.
+    let s = setup("llama3.1-8b", "h100-sxm", Precision::Bf16);
+    let w = Workload { global_batch: 64, seq_len: 4096, precision: Precision::Bf16 };
+    let l = layout(2, 1, 4, 2, Recompute::None, 1);
+    let fused = eval(&s, &w, Stack::MODERN, l);
+    let unfused = eval(&s, &w, Stack { rope_unfused: true, ..Stack::MODERN }, l);
+    let extra = unfused.step_time_s - fused.step_time_s;
+    assert!(extra > 0.0, "unfused RoPE adds time");
+    assert!(
+        extra < 0.1 * fused.step_time_s,
+        "a few per cent, not more: {extra} s of {} s",
+        fused.step_time_s
+    );
+    assert_eq!(unfused.memory.total_gib, fused.memory.total_gib, "no memory change");
+    // Only the GPT-OSS recipes set it.
+    let oss = Stack::of_megatron_bridge_recipe(
+        "Megatron-Bridge / NeMo 25.11 container",
+        "gpt-oss-120b",
+        "b200",
+        "bf16",
+    );
+    let qwen = Stack::of_megatron_bridge_recipe(
+        "Megatron-Bridge / NeMo 25.11 container",
+        "qwen3-30b-a3b",
+        "b200",
+        "bf16",
+    );
+    assert!(oss.expect("recipe").rope_unfused);
+    assert!(!qwen.expect("recipe").rope_unfused);
+}
