@@ -89,7 +89,9 @@ pub struct InferCalibration {
     /// forwards (scheduling, building the step's inputs and KV block tables, sampling, emitting
     /// the token), which runs on the CPU and does not shrink with a faster GPU. TensorRT-LLM's
     /// PyTorch executor does it in Python per request; fitted: 4 µs (grid 0-4 µs: larger values
-    /// fit the MoE rows only by taking Llama 3.1 8B 20-30 % low).
+    /// fit the MoE rows only by taking Llama 3.1 8B 20-30 % low; after the KV-read refit, 8 and
+    /// 12 µs — what B200 against RTX PRO 6000 Qwen3-30B-A3B rows suggest — leave the inference
+    /// median within 0.5 points and move the TensorRT-LLM rows' median up by 0.3-1.0).
     pub sequence_overhead_s: f64,
     /// Cost per layer per step outside GEMMs and attention (norms, activations, kernel
     /// launches), seconds; fitted: 5 µs.
