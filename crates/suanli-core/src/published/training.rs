@@ -206,6 +206,15 @@ pub(crate) fn evaluate_published(
         if l.recompute.is_none() {
             notes.push(format!("recompute not published: {} chosen", e.layout.recompute.name()));
         }
+        let rm = l.stack.recompute_modules;
+        if (rm.layernorm || rm.moe_act) && e.layout.recompute != Recompute::Full {
+            let modules: Vec<&str> = [(rm.layernorm, "layernorm"), (rm.moe_act, "moe_act")]
+                .iter()
+                .filter(|m| m.0)
+                .map(|m| m.1)
+                .collect();
+            notes.push(format!("recipe recomputes {}", modules.join(", ")));
+        }
         return Ok((e, notes.join("; ")));
     }
     let cons = Constraints {

@@ -252,6 +252,28 @@ pub struct Stack {
     /// Transformer Engine's fused RoPE, and the unfused stacks' elementwise bytes
     /// ([`Calibration::elementwise_bytes_unfused`]) already hold their RoPE ops.
     pub rope_unfused: bool,
+    /// Modules the recipe recomputes on top of the layout's recomputation option
+    /// (Megatron-Core `recompute_granularity = "selective"` with `recompute_modules`), set
+    /// only from a published Megatron-Bridge recipe ([`Stack::of_megatron_bridge_recipe`]);
+    /// not a user-facing setting, so not serialised.
+    #[serde(skip)]
+    pub recompute_modules: RecomputeModules,
+}
+
+/// Modules a Megatron-Core recipe recomputes in the backward pass besides the attention core
+/// (`recompute_modules` of `TransformerConfig`): each one's forward is re-run before its
+/// backward and its output is not kept (Megatron-Core `CheckpointWithoutOutput`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecomputeModules {
+    /// `layernorm`: the two norms of every layer (input and pre-MLP norm).
+    pub layernorm: bool,
+    /// `moe_act`: the routed experts' activation function (the gated product of fc1's halves).
+    pub moe_act: bool,
+}
+
+impl RecomputeModules {
+    /// Nothing recomputed beyond the layout's option.
+    pub const NONE: RecomputeModules = RecomputeModules { layernorm: false, moe_act: false };
 }
 
 /// Extra HBM bytes per query or key element, forward and backward together, of rotary
@@ -287,6 +309,7 @@ impl Stack {
         dropout: false,
         grad_reduce_bytes: 2.0,
         rope_unfused: false,
+        recompute_modules: RecomputeModules::NONE,
     };
 
     /// Megatron-Bridge as its NeMo 25.09 to 26.04.01 containers run it (Megatron-Bridge 0.1
@@ -320,6 +343,7 @@ impl Stack {
         dropout: true,
         grad_reduce_bytes: 4.0,
         rope_unfused: false,
+        recompute_modules: RecomputeModules::NONE,
     };
 
     /// Megatron-LM as of 2021 (Narayanan et al.): attention scores materialised, no overlap.
@@ -335,6 +359,7 @@ impl Stack {
         dropout: true,
         grad_reduce_bytes: 4.0,
         rope_unfused: false,
+        recompute_modules: RecomputeModules::NONE,
     };
 
     /// Hugging Face transformers + PEFT with FlashAttention-2 (2024): unfused elementwise
@@ -352,6 +377,7 @@ impl Stack {
         dropout: false,
         grad_reduce_bytes: 4.0,
         rope_unfused: false,
+        recompute_modules: RecomputeModules::NONE,
     };
 
     /// Every preset.
@@ -401,7 +427,20 @@ impl Stack {
     pub fn of_megatron_bridge_recipe(framework: &str, model: &str, gpu: &str, recipe: &str) -> Option<Stack> {
         let release = Stack::of_nemo_release(framework)?;
         // GPT-OSS trains with YaRN rotary embeddings, which Megatron-Bridge does not fuse.
-        let stack = Stack { rope_unfused: model == "gpt-oss-120b", ..release };
+        // Its GB200, B200 and H100 recipes (BF16 and 8-bit alike) recompute the norms and
+        // the experts' activation (`recompute_modules = ["layernorm", "moe_act"]` in
+        // `GPT_OSS_120B_PRETRAIN_CONFIG_{GB200,B200,H100}_BF16_V1`,
+        // `scripts/performance/configs/gpt_oss/` at v0.2.0 (`workload_base_configs.py`) to
+        // v0.5.0 (`gpt_oss_workload_base_configs.py`), the V2 and 8-bit configs inheriting
+        // them; `perf_recipes/gpt_oss/{gb200,b200}/gpt_oss.py` at v0.6.0); its GB300 and B300
+        // recipes recompute nothing.
+        let gpt_oss = model == "gpt-oss-120b";
+        let recompute_modules = if gpt_oss && matches!(gpu, "gb200" | "b200" | "h100-sxm") {
+            RecomputeModules { layernorm: true, moe_act: true }
+        } else {
+            RecomputeModules::NONE
+        };
+        let stack = Stack { rope_unfused: gpt_oss, recompute_modules, ..release };
         if !stack.moe_static_graphs {
             return Some(stack);
         }
@@ -412,7 +451,11 @@ impl Stack {
         Some(if full_iteration {
             Stack { ep_comm_overlap: true, ..stack }
         } else {
-            Stack { rope_unfused: stack.rope_unfused, ..Stack::MEGATRON_BRIDGE_26_04 }
+            Stack {
+                rope_unfused: stack.rope_unfused,
+                recompute_modules: stack.recompute_modules,
+                ..Stack::MEGATRON_BRIDGE_26_04
+            }
         })
     }
 
