@@ -207,12 +207,13 @@ pub(crate) fn evaluate_published(
             notes.push(format!("recompute not published: {} chosen", e.layout.recompute.name()));
         }
         let rm = l.stack.recompute_modules;
-        if (rm.layernorm || rm.moe_act) && e.layout.recompute != Recompute::Full {
-            let modules: Vec<&str> = [(rm.layernorm, "layernorm"), (rm.moe_act, "moe_act")]
+        let modules: Vec<&str> =
+            [(rm.layernorm, "layernorm"), (rm.moe_act, "moe_act"), (rm.mla_up_proj, "mla_up_proj")]
                 .iter()
                 .filter(|m| m.0)
                 .map(|m| m.1)
                 .collect();
+        if !modules.is_empty() && e.layout.recompute != Recompute::Full {
             notes.push(format!("recipe recomputes {}", modules.join(", ")));
         }
         return Ok((e, notes.join("; ")));

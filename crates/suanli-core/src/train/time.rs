@@ -62,6 +62,9 @@ pub struct Prepared {
     /// HBM bytes per token of one layer's forward re-run of the recipe's recomputed modules
     /// ([`Stack::recompute_modules`]), paid again in the backward pass.
     partial_recompute_bytes_per_token_layer: f64,
+    /// GEMM FLOPs per token of one layer's forward re-run of the recipe's recomputed modules
+    /// (MLA's up-projections), paid again in the backward pass.
+    partial_recompute_flops_per_token_layer: f64,
     /// Memory traffic of routed experts' biases per token of a MoE layer, bytes, forward and
     /// backward together (zero without biases): [`Calibration::moe_expert_bias_bytes_per_hidden`].
     expert_bias_bytes_per_token_layer: f64,
@@ -189,11 +192,26 @@ impl Prepared {
         } else {
             (0.0, 0.0)
         };
+        // `mla_up_proj`: the query and key-value up-projections re-run (2 FLOPs per weight:
+        // `q_lora_rank → heads·(qk_nope + qk_rope)` and `kv_lora_rank → heads·(qk_nope + v)`),
+        // and the attention core's query, key and value they produce are not kept (the
+        // `2 + 4·kv_ratio` of the attention's activations).
+        let (mla_saved, mla_flops) = match (&spec.mla, rm.mla_up_proj) {
+            (Some(mla), true) => {
+                let heads = f64::from(spec.heads);
+                let q_width = heads * f64::from(mla.qk_nope_head_dim + mla.qk_rope_head_dim);
+                let kv_width = heads * f64::from(mla.qk_nope_head_dim + mla.v_head_dim);
+                let q_up = mla.q_lora_rank.map_or(0.0, |r| f64::from(r) * q_width);
+                (2.0 + 4.0 * kv_ratio, 2.0 * (q_up + f64::from(mla.kv_lora_rank) * kv_width))
+            }
+            _ => (0.0, 0.0),
+        };
         let activation_coefficient = 7.0 + 4.0 * kv_ratio + 4.0 + 3.0 + per_width * ffn_width / h
             - masks
             - quantised * (2.0 - w.precision.bytes()) / h
             - ln_saved
-            - act_saved;
+            - act_saved
+            - mla_saved;
         Prepared {
             layers,
             hidden: h,
@@ -233,6 +251,7 @@ impl Prepared {
             fragmentation: calib.fragmentation_fraction,
             quantised_per_token_layer: quantised,
             partial_recompute_bytes_per_token_layer: ln_bytes + act_bytes,
+            partial_recompute_flops_per_token_layer: mla_flops,
             expert_bias_bytes_per_token_layer: expert_bias,
             logits_bytes: stack.logits_bytes,
             cluster: cluster.clone(),
@@ -569,7 +588,8 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     // section 4.2.2).
     // The recipe's recomputed modules ([`Stack::recompute_modules`]) re-run their forward
     // under either of the other options; full recomputation already re-runs them.
-    let partial = tokens * p.partial_recompute_bytes_per_token_layer / t / bw_mem;
+    let partial = tokens * p.partial_recompute_bytes_per_token_layer / t / bw_mem
+        + tokens * p.partial_recompute_flops_per_token_layer / t / (c.peak_flops * eta);
     let recompute = match l.recompute {
         Recompute::Full => compute_f + comm_f,
         Recompute::Selective => attn + scores + partial,
@@ -679,10 +699,11 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let g = gpus as f64;
     let tokens_step = p.global_batch * p.seq_len;
     let model_flops = p.model_flops_per_token * tokens_step;
+    let partial_flops = p.layers * p.partial_recompute_flops_per_token_layer;
     let hw_extra = match l.recompute {
         Recompute::Full => p.forward_flops_per_token,
-        Recompute::Selective => p.attention_flops_per_token,
-        Recompute::None => 0.0,
+        Recompute::Selective => p.attention_flops_per_token + partial_flops,
+        Recompute::None => partial_flops,
     } * tokens_step;
     let micro_batches = m as u32;
     let mem = memory(p, l, micro_batches);

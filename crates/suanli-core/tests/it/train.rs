@@ -495,7 +495,7 @@ fn recipe_recomputed_norms_and_expert_activations_trade_bytes_for_memory() {
     // bytes), and re-runs both forward in the backward pass (memory-bound, a few per cent).
     let s = setup("gpt-oss-120b", "b200", Precision::Bf16);
     let w = Workload { global_batch: 64, seq_len: 4096, precision: Precision::Bf16 };
-    let both = RecomputeModules { layernorm: true, moe_act: true };
+    let both = RecomputeModules { layernorm: true, moe_act: true, mla_up_proj: false };
     let with = Stack { recompute_modules: both, ..Stack::MODERN };
     let l = moe_layout(8, 8);
     let plain = eval(&s, &w, Stack::MODERN, l);
@@ -525,4 +525,42 @@ fn recipe_recomputed_norms_and_expert_activations_trade_bytes_for_memory() {
     assert_eq!(of("gb300", "gpt-oss-120b"), RecomputeModules::NONE);
     assert_eq!(of("b200", "qwen3-30b-a3b"), RecomputeModules::NONE);
     assert_eq!(Stack::MODERN.recompute_modules, RecomputeModules::NONE);
+}
+
+#[test]
+fn recipe_recomputed_mla_up_projections_rerun_their_gemms_and_drop_q_k_v() {
+    // DeepSeek-V3 (61 layers, hidden 7168, 128 heads; q_lora 1536 → 128·(128 + 64), kv_lora
+    // 512 → 128·(128 + 128)) with `recompute_modules = ["mla_up_proj"]`: the up-projection
+    // GEMMs run a second forward (hardware FLOPs above the model's by exactly theirs) and the
+    // attention core's query, key and value (2 + 4 bytes per hidden element) are not kept.
+    let s = setup("deepseek-v3", "b200", Precision::Bf16);
+    let w = Workload { global_batch: 64, seq_len: 4096, precision: Precision::Bf16 };
+    let mla = RecomputeModules { mla_up_proj: true, ..RecomputeModules::NONE };
+    let l = moe_layout(8, 8);
+    let plain = eval(&s, &w, Stack::MODERN, l);
+    let partial = eval(&s, &w, Stack { recompute_modules: mla, ..Stack::MODERN }, l);
+    let up = 61.0 * 2.0 * (1536.0 * 128.0 * 192.0 + 512.0 * 128.0 * 256.0);
+    let model = 3.0 * suanli_core::model::forward_flops_per_token(&s.spec, 4096.0);
+    let ratio = partial.hfu / partial.mfu - 1.0;
+    assert!((ratio - up / model).abs() < 1e-9, "{ratio} vs {}", up / model);
+    assert_eq!(plain.hfu, plain.mfu, "nothing recomputed without it");
+    assert!(partial.step_time_s > plain.step_time_s);
+    let saved = 61.0 * 4096.0 * 7168.0 * 6.0 / f64::from(1u32 << 30);
+    let diff = plain.memory.activations_gib - partial.memory.activations_gib;
+    assert!((diff - saved).abs() < 1e-9, "{diff} GiB saved vs {saved} GiB");
+    // The release's recipe for each chip and precision.
+    let of = |release: &str, gpu: &str, recipe: &str| {
+        let framework = format!("Megatron-Bridge / NeMo {release} container");
+        Stack::of_megatron_bridge_recipe(&framework, "deepseek-v3", gpu, recipe)
+            .expect("recipe")
+            .recompute_modules
+    };
+    let act = RecomputeModules { moe_act: true, ..RecomputeModules::NONE };
+    assert_eq!(of("25.09", "gb200", "fp8"), mla);
+    assert_eq!(of("26.04.01", "gb200", "mxfp8"), RecomputeModules::NONE, "recomputes the dense MLPs only");
+    assert_eq!(of("26.08", "gb200", "mxfp8"), mla);
+    assert_eq!(of("26.04", "b200", "mxfp8"), mla);
+    assert_eq!(of("25.11", "gb300", "mxfp8"), act);
+    assert_eq!(of("26.04.01", "gb300", "mxfp8"), mla);
+    assert_eq!(of("26.06", "gb300", "mxfp8"), RecomputeModules::NONE);
 }
