@@ -206,6 +206,16 @@ pub(crate) fn evaluate_published(
         if l.recompute.is_none() {
             notes.push(format!("recompute not published: {} chosen", e.layout.recompute.name()));
         }
+        let rm = l.stack.recompute_modules;
+        let modules: Vec<&str> =
+            [(rm.layernorm, "layernorm"), (rm.moe_act, "moe_act"), (rm.mla_up_proj, "mla_up_proj")]
+                .iter()
+                .filter(|m| m.0)
+                .map(|m| m.1)
+                .collect();
+        if !modules.is_empty() && e.layout.recompute != Recompute::Full {
+            notes.push(format!("recipe recomputes {}", modules.join(", ")));
+        }
         return Ok((e, notes.join("; ")));
     }
     let cons = Constraints {

@@ -252,6 +252,32 @@ pub struct Stack {
     /// Transformer Engine's fused RoPE, and the unfused stacks' elementwise bytes
     /// ([`Calibration::elementwise_bytes_unfused`]) already hold their RoPE ops.
     pub rope_unfused: bool,
+    /// Modules the recipe recomputes on top of the layout's recomputation option
+    /// (Megatron-Core `recompute_granularity = "selective"` with `recompute_modules`), set
+    /// only from a published Megatron-Bridge recipe ([`Stack::of_megatron_bridge_recipe`]);
+    /// not a user-facing setting, so not serialised.
+    #[serde(skip)]
+    pub recompute_modules: RecomputeModules,
+}
+
+/// Modules a Megatron-Core recipe recomputes in the backward pass besides the attention core
+/// (`recompute_modules` of `TransformerConfig`): each one's forward is re-run before its
+/// backward and its output is not kept (Megatron-Core `CheckpointWithoutOutput`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecomputeModules {
+    /// `layernorm`: the two norms of every layer (input and pre-MLP norm).
+    pub layernorm: bool,
+    /// `moe_act`: the routed experts' activation function (the gated product of fc1's halves).
+    pub moe_act: bool,
+    /// `mla_up_proj`: multi-head latent attention's up-projections (the query and key-value
+    /// GEMMs from the compressed latents to the heads).
+    pub mla_up_proj: bool,
+}
+
+impl RecomputeModules {
+    /// Nothing recomputed beyond the layout's option.
+    pub const NONE: RecomputeModules =
+        RecomputeModules { layernorm: false, moe_act: false, mla_up_proj: false };
 }
 
 /// Extra HBM bytes per query or key element, forward and backward together, of rotary
@@ -267,6 +293,19 @@ pub const UNFUSED_ROPE_BYTES: f64 = 32.0;
 /// scores (2), read and write them in softmax (4), dropout read, write and mask (5), read in
 /// the AV product (2) — 13 bytes, forward pass.
 pub const SCORE_BYTES: f64 = 13.0;
+
+/// The NeMo container release `(yy, mm)` of a Megatron-Bridge framework text (`"Megatron-Bridge
+/// / NeMo 26.04.01 container"` → `(26, 4)`); `None` without a Megatron-Bridge release.
+fn nemo_release(framework: &str) -> Option<(u32, u32)> {
+    if !framework.contains("Megatron-Bridge") {
+        return None;
+    }
+    let rest = &framework[framework.find("NeMo ")? + 5..];
+    let mut parts = rest.split(|c: char| !c.is_ascii_digit());
+    let yy: u32 = parts.next()?.parse().ok()?;
+    let mm: u32 = parts.next()?.parse().ok()?;
+    Some((yy, mm))
+}
 
 impl Stack {
     /// Megatron-Core / NeMo with Transformer Engine, as Megatron-Bridge runs it from NeMo 26.06
@@ -287,6 +326,7 @@ impl Stack {
         dropout: false,
         grad_reduce_bytes: 2.0,
         rope_unfused: false,
+        recompute_modules: RecomputeModules::NONE,
     };
 
     /// Megatron-Bridge as its NeMo 25.09 to 26.04.01 containers run it (Megatron-Bridge 0.1
@@ -320,6 +360,7 @@ impl Stack {
         dropout: true,
         grad_reduce_bytes: 4.0,
         rope_unfused: false,
+        recompute_modules: RecomputeModules::NONE,
     };
 
     /// Megatron-LM as of 2021 (Narayanan et al.): attention scores materialised, no overlap.
@@ -335,6 +376,7 @@ impl Stack {
         dropout: true,
         grad_reduce_bytes: 4.0,
         rope_unfused: false,
+        recompute_modules: RecomputeModules::NONE,
     };
 
     /// Hugging Face transformers + PEFT with FlashAttention-2 (2024): unfused elementwise
@@ -352,6 +394,7 @@ impl Stack {
         dropout: false,
         grad_reduce_bytes: 4.0,
         rope_unfused: false,
+        recompute_modules: RecomputeModules::NONE,
     };
 
     /// Every preset.
@@ -374,14 +417,8 @@ impl Stack {
     /// as `"NeMo 24.07"`).
     #[must_use]
     pub fn of_nemo_release(framework: &str) -> Option<Stack> {
-        if !framework.contains("Megatron-Bridge") {
-            return None;
-        }
-        let rest = &framework[framework.find("NeMo ")? + 5..];
-        let mut parts = rest.split(|c: char| !c.is_ascii_digit());
-        let yy: u32 = parts.next()?.parse().ok()?;
-        let mm: u32 = parts.next()?.parse().ok()?;
-        Some(if (yy, mm) < (26, 6) { Stack::MEGATRON_BRIDGE_26_04 } else { Stack::MODERN })
+        let release = nemo_release(framework)?;
+        Some(if release < (26, 6) { Stack::MEGATRON_BRIDGE_26_04 } else { Stack::MODERN })
     }
 
     /// The preset of one Megatron-Bridge performance recipe: the release's
@@ -401,7 +438,22 @@ impl Stack {
     pub fn of_megatron_bridge_recipe(framework: &str, model: &str, gpu: &str, recipe: &str) -> Option<Stack> {
         let release = Stack::of_nemo_release(framework)?;
         // GPT-OSS trains with YaRN rotary embeddings, which Megatron-Bridge does not fuse.
-        let stack = Stack { rope_unfused: model == "gpt-oss-120b", ..release };
+        // Its GB200, B200 and H100 recipes (BF16 and 8-bit alike) recompute the norms and
+        // the experts' activation (`recompute_modules = ["layernorm", "moe_act"]` in
+        // `GPT_OSS_120B_PRETRAIN_CONFIG_{GB200,B200,H100}_BF16_V1`,
+        // `scripts/performance/configs/gpt_oss/` at v0.2.0 (`workload_base_configs.py`) to
+        // v0.5.0 (`gpt_oss_workload_base_configs.py`), the V2 and 8-bit configs inheriting
+        // them; `perf_recipes/gpt_oss/{gb200,b200}/gpt_oss.py` at v0.6.0); its GB300 and B300
+        // recipes recompute nothing.
+        let gpt_oss = model == "gpt-oss-120b";
+        let recompute_modules = if gpt_oss && matches!(gpu, "gb200" | "b200" | "h100-sxm") {
+            RecomputeModules { layernorm: true, moe_act: true, mla_up_proj: false }
+        } else if model == "deepseek-v3" {
+            Stack::deepseek_v3_recompute(nemo_release(framework)?, gpu, recipe)
+        } else {
+            RecomputeModules::NONE
+        };
+        let stack = Stack { rope_unfused: gpt_oss, recompute_modules, ..release };
         if !stack.moe_static_graphs {
             return Some(stack);
         }
@@ -412,8 +464,38 @@ impl Stack {
         Some(if full_iteration {
             Stack { ep_comm_overlap: true, ..stack }
         } else {
-            Stack { rope_unfused: stack.rope_unfused, ..Stack::MEGATRON_BRIDGE_26_04 }
+            Stack {
+                rope_unfused: stack.rope_unfused,
+                recompute_modules: stack.recompute_modules,
+                ..Stack::MEGATRON_BRIDGE_26_04
+            }
         })
+    }
+
+    /// The modules DeepSeek-V3's Megatron-Bridge recipe recomputes, by NeMo release
+    /// `(yy, mm)`, chip and precision column. `mla_up_proj` on B200, B300 and H100 in every
+    /// release (H100 adds `mlp`, the 3 dense layers' MLPs, not modelled); on GB200 through
+    /// 26.02, then only for BF16 in 26.04 and 26.06 (the 8-bit configs recompute `mlp`), for
+    /// BF16 and MXFP8 in 26.08; on GB300 `moe_act` in 25.11 and for BF16 after, `mla_up_proj`
+    /// for the 8-bit recipes of 26.02 to 26.04 and FP8 current scaling after, nothing for
+    /// MXFP8 from 26.06. Sources: `scripts/performance/run_script.py` at v0.1.0rc4 (25.09),
+    /// `scripts/performance/configs/deepseek/workload_base_configs.py` at v0.2.0 (25.11),
+    /// `deepseek_workload_base_configs.py` at v0.3.0 (26.02), v0.4.0 (26.04) and v0.5.0
+    /// (26.06) (`DEEPSEEK_V3_PRETRAIN_CONFIG_{GPU}_V1` and its precision aliases),
+    /// `src/megatron/bridge/perf_recipes/deepseek/{gb200,gb300}/deepseek_v3.py` at v0.6.0
+    /// (26.08).
+    fn deepseek_v3_recompute(release: (u32, u32), gpu: &str, recipe: &str) -> RecomputeModules {
+        let none = RecomputeModules::NONE;
+        let mla = RecomputeModules { mla_up_proj: true, ..none };
+        let act = RecomputeModules { moe_act: true, ..none };
+        let bf16 = recipe == "bf16";
+        match gpu {
+            "b200" | "b300" | "h100-sxm" => mla,
+            "gb200" if release < (26, 4) || bf16 || (release >= (26, 8) && recipe == "mxfp8") => mla,
+            "gb300" if release < (26, 2) || bf16 => act,
+            "gb300" if release < (26, 6) || recipe == "fp8" => mla,
+            _ => none,
+        }
     }
 
     /// A preset by name.

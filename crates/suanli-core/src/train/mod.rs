@@ -24,7 +24,7 @@ mod report;
 mod search;
 mod time;
 
-pub use calib::{Calibration, SCORE_BYTES, Stack, UNFUSED_ROPE_BYTES};
+pub use calib::{Calibration, RecomputeModules, SCORE_BYTES, Stack, UNFUSED_ROPE_BYTES};
 pub use cluster::{Cluster, DEFAULT_SCALE_OUT_GBPS};
 pub use layout::{Layout, Recompute, Workload, check_stages, uneven_split};
 pub use memory::{MemoryBreakdown, memory_parts};

@@ -59,6 +59,12 @@ pub struct Prepared {
     pub(crate) reserved_gib: f64,
     pub(crate) fragmentation: f64,
     quantised_per_token_layer: f64,
+    /// HBM bytes per token of one layer's forward re-run of the recipe's recomputed modules
+    /// ([`Stack::recompute_modules`]), paid again in the backward pass.
+    partial_recompute_bytes_per_token_layer: f64,
+    /// GEMM FLOPs per token of one layer's forward re-run of the recipe's recomputed modules
+    /// (MLA's up-projections), paid again in the backward pass.
+    partial_recompute_flops_per_token_layer: f64,
     /// Memory traffic of routed experts' biases per token of a MoE layer, bytes, forward and
     /// backward together (zero without biases): [`Calibration::moe_expert_bias_bytes_per_hidden`].
     expert_bias_bytes_per_token_layer: f64,
@@ -165,9 +171,47 @@ impl Prepared {
         } else {
             0.0
         };
+        // The recipe's recomputed modules ([`Stack::recompute_modules`]) drop their outputs
+        // and re-run their forward before their backward. `layernorm`: each of the two norms'
+        // output (the QKV and MLP-up GEMM input, stored at `b` bytes an element, the
+        // quantised width of a low-precision recipe) is not kept, 2·b per hidden element; the
+        // re-run reads the bf16 input and writes the output (2 + 2 bytes an element each).
+        // `moe_act`: each routed copy's activation output (the fc2 input, `expert_ffn`
+        // elements at `b` bytes) is not kept; the re-run reads fc1's output (`matrices − 1`
+        // expert widths in bf16) and writes the activation (`b` bytes an element).
+        let b = w.precision.bytes().min(2.0);
+        let rm = stack.recompute_modules;
+        let routed = spec.moe.as_ref().map_or(0.0, |m| f64::from(m.active));
+        let (ln_saved, ln_bytes) = if rm.layernorm { (2.0 * b, 2.0 * 4.0 * h) } else { (0.0, 0.0) };
+        let (act_saved, act_bytes) = if rm.moe_act && spec.moe.is_some() {
+            let fc1_width = (spec.ffn_kind.matrices() - 1.0) * expert_ffn;
+            (
+                moe_fraction * routed * expert_ffn * b / h,
+                moe_fraction * routed * (2.0 * fc1_width + b * expert_ffn),
+            )
+        } else {
+            (0.0, 0.0)
+        };
+        // `mla_up_proj`: the query and key-value up-projections re-run (2 FLOPs per weight:
+        // `q_lora_rank → heads·(qk_nope + qk_rope)` and `kv_lora_rank → heads·(qk_nope + v)`),
+        // and the attention core's query, key and value they produce are not kept (the
+        // `2 + 4·kv_ratio` of the attention's activations).
+        let (mla_saved, mla_flops) = match (&spec.mla, rm.mla_up_proj) {
+            (Some(mla), true) => {
+                let heads = f64::from(spec.heads);
+                let q_width = heads * f64::from(mla.qk_nope_head_dim + mla.qk_rope_head_dim);
+                let kv_width = heads * f64::from(mla.qk_nope_head_dim + mla.v_head_dim);
+                let q_up = mla.q_lora_rank.map_or(0.0, |r| f64::from(r) * q_width);
+                (2.0 + 4.0 * kv_ratio, 2.0 * (q_up + f64::from(mla.kv_lora_rank) * kv_width))
+            }
+            _ => (0.0, 0.0),
+        };
         let activation_coefficient = 7.0 + 4.0 * kv_ratio + 4.0 + 3.0 + per_width * ffn_width / h
             - masks
-            - quantised * (2.0 - w.precision.bytes()) / h;
+            - quantised * (2.0 - w.precision.bytes()) / h
+            - ln_saved
+            - act_saved
+            - mla_saved;
         Prepared {
             layers,
             hidden: h,
@@ -206,6 +250,8 @@ impl Prepared {
             reserved_gib: calib.reserved_gib,
             fragmentation: calib.fragmentation_fraction,
             quantised_per_token_layer: quantised,
+            partial_recompute_bytes_per_token_layer: ln_bytes + act_bytes,
+            partial_recompute_flops_per_token_layer: mla_flops,
             expert_bias_bytes_per_token_layer: expert_bias,
             logits_bytes: stack.logits_bytes,
             cluster: cluster.clone(),
@@ -540,10 +586,14 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     // Selective recomputation re-runs the attention core forward: the fused kernel, or the
     // unfused QKᵀ, softmax, dropout and AV with their score traffic (Korthikanti et al. 2022,
     // section 4.2.2).
+    // The recipe's recomputed modules ([`Stack::recompute_modules`]) re-run their forward
+    // under either of the other options; full recomputation already re-runs them.
+    let partial = tokens * p.partial_recompute_bytes_per_token_layer / t / bw_mem
+        + tokens * p.partial_recompute_flops_per_token_layer / t / (c.peak_flops * eta);
     let recompute = match l.recompute {
         Recompute::Full => compute_f + comm_f,
-        Recompute::Selective => attn + scores,
-        Recompute::None => 0.0,
+        Recompute::Selective => attn + scores + partial,
+        Recompute::None => partial,
     };
     let output = 3.0 * tokens * p.output_flops_per_token / t / (c.peak_flops * c.gemm_efficiency)
         + 3.0 * tokens * p.vocab * 4.0 / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
@@ -649,10 +699,11 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let g = gpus as f64;
     let tokens_step = p.global_batch * p.seq_len;
     let model_flops = p.model_flops_per_token * tokens_step;
+    let partial_flops = p.layers * p.partial_recompute_flops_per_token_layer;
     let hw_extra = match l.recompute {
         Recompute::Full => p.forward_flops_per_token,
-        Recompute::Selective => p.attention_flops_per_token,
-        Recompute::None => 0.0,
+        Recompute::Selective => p.attention_flops_per_token + partial_flops,
+        Recompute::None => partial_flops,
     } * tokens_step;
     let micro_batches = m as u32;
     let mem = memory(p, l, micro_batches);

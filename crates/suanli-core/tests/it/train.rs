@@ -5,8 +5,8 @@ use suanli_core::Catalog;
 use suanli_core::model::ModelSpec;
 use suanli_core::precision::Precision;
 use suanli_core::train::{
-    Calibration, Candidates, Cluster, Constraints, Evaluation, Layout, Objective, Prepared, Recompute, Stack,
-    Workload, evaluate, search,
+    Calibration, Candidates, Cluster, Constraints, Evaluation, Layout, Objective, Prepared, Recompute,
+    RecomputeModules, Stack, Workload, evaluate, search,
 };
 use suanli_core::validation::{summarise, training};
 
@@ -485,4 +485,82 @@ fn unfused_rope_costs_its_bytes_per_query_and_key_element() {
     );
     assert!(oss.expect("recipe").rope_unfused);
     assert!(!qwen.expect("recipe").rope_unfused);
+}
+
+#[test]
+fn recipe_recomputed_norms_and_expert_activations_trade_bytes_for_memory() {
+    // GPT-OSS-120B (36 MoE layers, hidden 2880, 4 routed experts of width 2880, SwiGLU) with
+    // `recompute_modules = ["layernorm", "moe_act"]`: each layer drops the two norm outputs
+    // (2 × 2 bytes per hidden element) and each routed copy's activation output (2880 × 2
+    // bytes), and re-runs both forward in the backward pass (memory-bound, a few per cent).
+    let s = setup("gpt-oss-120b", "b200", Precision::Bf16);
+    let w = Workload { global_batch: 64, seq_len: 4096, precision: Precision::Bf16 };
+    let both = RecomputeModules { layernorm: true, moe_act: true, mla_up_proj: false };
+    let with = Stack { recompute_modules: both, ..Stack::MODERN };
+    let l = moe_layout(8, 8);
+    let plain = eval(&s, &w, Stack::MODERN, l);
+    let partial = eval(&s, &w, with, l);
+    let saved = 36.0 * 4096.0 * (2.0 * 2.0 * 2880.0 + 4.0 * 2880.0 * 2.0) / f64::from(1u32 << 30);
+    let diff = plain.memory.activations_gib - partial.memory.activations_gib;
+    assert!((diff - saved).abs() < 1e-9, "{diff} GiB saved vs {saved} GiB");
+    let extra = partial.step_time_s - plain.step_time_s;
+    assert!(extra > 0.0, "the re-run forward costs time");
+    assert!(
+        extra < 0.05 * plain.step_time_s,
+        "memory-bound passes only: {extra} s of {} s",
+        plain.step_time_s
+    );
+    // Full recomputation already re-runs every module: no extra time.
+    let full = Layout { recompute: Recompute::Full, ..l };
+    assert_eq!(eval(&s, &w, with, full).step_time_s, eval(&s, &w, Stack::MODERN, full).step_time_s);
+    // Only GPT-OSS's GB200, B200 and H100 recipes set them (GB300 and B300 recompute nothing).
+    let of = |gpu: &str, model: &str| {
+        Stack::of_megatron_bridge_recipe("Megatron-Bridge / NeMo 26.04.01 container", model, gpu, "bf16")
+            .expect("recipe")
+            .recompute_modules
+    };
+    assert_eq!(of("b200", "gpt-oss-120b"), both);
+    assert_eq!(of("gb200", "gpt-oss-120b"), both);
+    assert_eq!(of("h100-sxm", "gpt-oss-120b"), both);
+    assert_eq!(of("gb300", "gpt-oss-120b"), RecomputeModules::NONE);
+    assert_eq!(of("b200", "qwen3-30b-a3b"), RecomputeModules::NONE);
+    assert_eq!(Stack::MODERN.recompute_modules, RecomputeModules::NONE);
+}
+
+#[test]
+fn recipe_recomputed_mla_up_projections_rerun_their_gemms_and_drop_q_k_v() {
+    // DeepSeek-V3 (61 layers, hidden 7168, 128 heads; q_lora 1536 → 128·(128 + 64), kv_lora
+    // 512 → 128·(128 + 128)) with `recompute_modules = ["mla_up_proj"]`: the up-projection
+    // GEMMs run a second forward (hardware FLOPs above the model's by exactly theirs) and the
+    // attention core's query, key and value (2 + 4 bytes per hidden element) are not kept.
+    let s = setup("deepseek-v3", "b200", Precision::Bf16);
+    let w = Workload { global_batch: 64, seq_len: 4096, precision: Precision::Bf16 };
+    let mla = RecomputeModules { mla_up_proj: true, ..RecomputeModules::NONE };
+    let l = moe_layout(8, 8);
+    let plain = eval(&s, &w, Stack::MODERN, l);
+    let partial = eval(&s, &w, Stack { recompute_modules: mla, ..Stack::MODERN }, l);
+    let up = 61.0 * 2.0 * (1536.0 * 128.0 * 192.0 + 512.0 * 128.0 * 256.0);
+    let model = 3.0 * suanli_core::model::forward_flops_per_token(&s.spec, 4096.0);
+    let ratio = partial.hfu / partial.mfu - 1.0;
+    assert!((ratio - up / model).abs() < 1e-9, "{ratio} vs {}", up / model);
+    assert_eq!(plain.hfu, plain.mfu, "nothing recomputed without it");
+    assert!(partial.step_time_s > plain.step_time_s);
+    let saved = 61.0 * 4096.0 * 7168.0 * 6.0 / f64::from(1u32 << 30);
+    let diff = plain.memory.activations_gib - partial.memory.activations_gib;
+    assert!((diff - saved).abs() < 1e-9, "{diff} GiB saved vs {saved} GiB");
+    // The release's recipe for each chip and precision.
+    let of = |release: &str, gpu: &str, recipe: &str| {
+        let framework = format!("Megatron-Bridge / NeMo {release} container");
+        Stack::of_megatron_bridge_recipe(&framework, "deepseek-v3", gpu, recipe)
+            .expect("recipe")
+            .recompute_modules
+    };
+    let act = RecomputeModules { moe_act: true, ..RecomputeModules::NONE };
+    assert_eq!(of("25.09", "gb200", "fp8"), mla);
+    assert_eq!(of("26.04.01", "gb200", "mxfp8"), RecomputeModules::NONE, "recomputes the dense MLPs only");
+    assert_eq!(of("26.08", "gb200", "mxfp8"), mla);
+    assert_eq!(of("26.04", "b200", "mxfp8"), mla);
+    assert_eq!(of("25.11", "gb300", "mxfp8"), act);
+    assert_eq!(of("26.04.01", "gb300", "mxfp8"), mla);
+    assert_eq!(of("26.06", "gb300", "mxfp8"), RecomputeModules::NONE);
 }
