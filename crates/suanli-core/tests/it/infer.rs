@@ -147,6 +147,30 @@ fn attention_groups_prefill_within_their_own_token_budget() {
 }
 
 #[test]
+fn expert_parallel_layers_wait_for_the_busiest_gpu() {
+    // The router's skew slows a layer whose experts sit whole on each of ep GPUs by the
+    // straggler factor on its expert GEMMs; experts split tensor-parallel share every expert
+    // evenly and do not wait.
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model("qwen3-235b-a22b").expect("model");
+    let prec = Precisions::uniform(Precision::Fp8);
+    let cluster = Cluster::new(&c, "h200", None, prec.activations, &Calibration::default()).expect("cluster");
+    let step = |cfg: InferConfig, imbalance: f64| {
+        let cal = InferCalibration { expert_imbalance: imbalance, ..InferCalibration::default() };
+        let r = Replica::new(spec, &cluster, &cfg, &Engine::default(), &cal);
+        r.step(4096.0, 2048.0, 0.0, 0.0, 4096.0)
+    };
+    let ep = InferConfig { tp: 1, pp: 1, ep: 8, precision: prec };
+    let (even, skewed) = (step(ep, 1.0), step(ep, 1.8));
+    assert!(
+        (skewed.gemm_compute_s - even.gemm_compute_s) > 0.0 && skewed.total_s > even.total_s,
+        "{even:?} {skewed:?}"
+    );
+    let tp = InferConfig { tp: 8, pp: 1, ep: 1, precision: prec };
+    assert_eq!(step(tp, 1.0), step(tp, 1.8));
+}
+
+#[test]
 fn context_and_layout_rules_name_the_numbers() {
     let c = Catalog::builtin().expect("catalog");
     let spec = c.model("llama2-7b").expect("model");
