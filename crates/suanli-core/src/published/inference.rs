@@ -341,6 +341,11 @@ fn fleet(
         (None, Some(pp)) => vec![(1, pp)],
         (None, None) => (1..=gpus.min(8)).filter(|t| gpus % t == 0).map(|t| (t, 1)).collect(),
     };
+    // A `trtllm-bench` run's dataset size, the same for every layout tried.
+    let dataset = match (limits, points) {
+        (Limits::TrtllmBench, [pt]) => trtllm_bench_requests(pt.input, output),
+        _ => None,
+    };
     let mut best: Option<(Fleet, f64, bool)> = None;
     for (tp, pp) in options {
         let engine = match limits {
@@ -356,10 +361,6 @@ fn fleet(
         };
         let Some(rep) = replica(spec, cluster, cfg, &engine, &calib) else { continue };
         let replicas = (f64::from(gpus) / (f64::from(tp) * f64::from(pp))).floor().max(1.0);
-        let dataset = match (limits, points) {
-            (Limits::TrtllmBench, [pt]) => trtllm_bench_requests(pt.input, output),
-            _ => None,
-        };
         let (rate, fits) = mixed_rate(&rep, points, output, dataset);
         let total = if fits { rate * replicas } else { 0.0 };
         if best.as_ref().is_none_or(|b| total > b.1) {

@@ -125,6 +125,15 @@ const fn vllm_mi300x(gpu_share: f64, batcher: (f64, u32), source: &'static str) 
     }
 }
 
+/// AMD's synchronous vLLM server, the same on its three MI300X systems
+/// (`run_tests_Server.sh` → `test_VllmFp8_SyncServer_perf.sh`, `mainVllmFp8_SyncServer.py`):
+/// `gpu_memory_utilization` 0.99, batcher 0.3 s and 96 queries.
+const AMD_SYNC_SERVER: ServerEngine = vllm_mi300x(
+    0.99,
+    (0.3, 96),
+    "closed/AMD/code/llama2-70b-99/VllmFp8/mainVllmFp8_SyncServer.py, test_VllmFp8/test_VllmFp8_SyncServer_perf.sh",
+);
+
 /// One Server submission: submitter, system (the result directory), benchmark model, engine.
 type Submission = (&'static str, &'static str, &'static str, ServerEngine);
 
@@ -136,15 +145,6 @@ type Submission = (&'static str, &'static str, &'static str, ServerEngine);
 /// `ServerGPUBaseConfig` sets to 0.90 and a class may override, and `max_num_tokens`, which
 /// `configs/<model>/__init__.py` `GPUBaseConfig` sets: 4096 for Llama 2 70B, 16384 for
 /// Mixtral 8x7B). Each entry cites the file and class.
-/// AMD's synchronous vLLM server, the same on its three MI300X systems
-/// (`run_tests_Server.sh` → `test_VllmFp8_SyncServer_perf.sh`, `mainVllmFp8_SyncServer.py`):
-/// `gpu_memory_utilization` 0.99, batcher 0.3 s and 96 queries.
-const AMD_SYNC_SERVER: ServerEngine = vllm_mi300x(
-    0.99,
-    (0.3, 96),
-    "closed/AMD/code/llama2-70b-99/VllmFp8/mainVllmFp8_SyncServer.py, test_VllmFp8/test_VllmFp8_SyncServer_perf.sh",
-);
-
 const SUBMISSIONS: [Submission; 42] = {
     const L2: &str = "llama2-70b";
     const MX: &str = "mixtral-8x7b";

@@ -417,8 +417,12 @@ impl Stack {
     /// as `"NeMo 24.07"`).
     #[must_use]
     pub fn of_nemo_release(framework: &str) -> Option<Stack> {
-        let release = nemo_release(framework)?;
-        Some(if release < (26, 6) { Stack::MEGATRON_BRIDGE_26_04 } else { Stack::MODERN })
+        nemo_release(framework).map(Stack::of_release)
+    }
+
+    /// [`Stack::of_nemo_release`] for a parsed `(yy, mm)` release.
+    fn of_release(release: (u32, u32)) -> Stack {
+        if release < (26, 6) { Stack::MEGATRON_BRIDGE_26_04 } else { Stack::MODERN }
     }
 
     /// The preset of one Megatron-Bridge performance recipe: the release's
@@ -436,7 +440,8 @@ impl Stack {
     /// catalog id, `gpu` the chip id, `recipe` the precision column (`mxfp8`, `bf16` …).
     #[must_use]
     pub fn of_megatron_bridge_recipe(framework: &str, model: &str, gpu: &str, recipe: &str) -> Option<Stack> {
-        let release = Stack::of_nemo_release(framework)?;
+        let version = nemo_release(framework)?;
+        let release = Stack::of_release(version);
         // GPT-OSS trains with YaRN rotary embeddings, which Megatron-Bridge does not fuse.
         // Its GB200, B200 and H100 recipes (BF16 and 8-bit alike) recompute the norms and
         // the experts' activation (`recompute_modules = ["layernorm", "moe_act"]` in
@@ -449,7 +454,7 @@ impl Stack {
         let recompute_modules = if gpt_oss && matches!(gpu, "gb200" | "b200" | "h100-sxm") {
             RecomputeModules { layernorm: true, moe_act: true, mla_up_proj: false }
         } else if model == "deepseek-v3" {
-            Stack::deepseek_v3_recompute(nemo_release(framework)?, gpu, recipe)
+            Stack::deepseek_v3_recompute(version, gpu, recipe)
         } else {
             RecomputeModules::NONE
         };

@@ -129,18 +129,22 @@ fn latency_grows_with_load_and_throughput_with_batch() {
     assert!(b.ttft_s > 0.0 && b.e2e_s > b.ttft_s);
 }
 
+/// Qwen3-235B-A22B at FP8 on 8 H200: `tp` × `ep` (ep 8 with tp 1 is 8 attention groups).
+fn qwen3_235b_on_8_h200(tp: u32, ep: u32, engine: &Engine, cal: &InferCalibration) -> Replica {
+    let c = Catalog::builtin().expect("catalog");
+    let spec = c.model("qwen3-235b-a22b").expect("model");
+    let prec = Precisions::uniform(Precision::Fp8);
+    let cluster = Cluster::new(&c, "h200", None, prec.activations, &Calibration::default()).expect("cluster");
+    Replica::new(spec, &cluster, &InferConfig { tp, pp: 1, ep, precision: prec }, engine, cal)
+}
+
 #[test]
 fn attention_groups_prefill_within_their_own_token_budget() {
     // Qwen3-235B over 8 H200 as 8 attention groups: each group's 8,192-token budget holds its
     // share of the running batch plus a whole 128-token prompt, so under maximum load a prompt
     // is prefilled in one step, not one token a step as if one group held the whole batch.
-    let c = Catalog::builtin().expect("catalog");
-    let spec = c.model("qwen3-235b-a22b").expect("model");
-    let prec = Precisions::uniform(Precision::Fp8);
-    let cluster = Cluster::new(&c, "h200", None, prec.activations, &Calibration::default()).expect("cluster");
-    let cfg = InferConfig { tp: 1, pp: 1, ep: 8, precision: prec };
     let engine = Engine { max_batch: 4096, max_tokens: 8192, ..Engine::default() };
-    let r = Replica::new(spec, &cluster, &cfg, &engine, &InferCalibration::default());
+    let r = qwen3_235b_on_8_h200(1, 8, &engine, &InferCalibration::default());
     let e = evaluate(&r, 128, 128, Mode::MaxLoad);
     assert!(e.batch > 8192, "batch {} spans the groups", e.batch);
     assert!(e.ttft_s < 2.0 * e.tpot_s, "ttft {} s, tpot {} s", e.ttft_s, e.tpot_s);
@@ -151,23 +155,16 @@ fn expert_parallel_layers_wait_for_the_busiest_gpu() {
     // The router's skew slows a layer whose experts sit whole on each of ep GPUs by the
     // straggler factor on its expert GEMMs; experts split tensor-parallel share every expert
     // evenly and do not wait.
-    let c = Catalog::builtin().expect("catalog");
-    let spec = c.model("qwen3-235b-a22b").expect("model");
-    let prec = Precisions::uniform(Precision::Fp8);
-    let cluster = Cluster::new(&c, "h200", None, prec.activations, &Calibration::default()).expect("cluster");
-    let step = |cfg: InferConfig, imbalance: f64| {
+    let step = |(tp, ep): (u32, u32), imbalance: f64| {
         let cal = InferCalibration { expert_imbalance: imbalance, ..InferCalibration::default() };
-        let r = Replica::new(spec, &cluster, &cfg, &Engine::default(), &cal);
-        r.step(4096.0, 2048.0, 0.0, 0.0, 4096.0)
+        qwen3_235b_on_8_h200(tp, ep, &Engine::default(), &cal).step(4096.0, 2048.0, 0.0, 0.0, 4096.0)
     };
-    let ep = InferConfig { tp: 1, pp: 1, ep: 8, precision: prec };
-    let (even, skewed) = (step(ep, 1.0), step(ep, 1.8));
+    let (even, skewed) = (step((1, 8), 1.0), step((1, 8), 1.8));
     assert!(
         (skewed.gemm_compute_s - even.gemm_compute_s) > 0.0 && skewed.total_s > even.total_s,
         "{even:?} {skewed:?}"
     );
-    let tp = InferConfig { tp: 8, pp: 1, ep: 1, precision: prec };
-    assert_eq!(step(tp, 1.0), step(tp, 1.8));
+    assert_eq!(step((8, 1), 1.0), step((8, 1), 1.8));
 }
 
 #[test]

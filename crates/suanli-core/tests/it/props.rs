@@ -311,23 +311,7 @@ fn layout_check_never_wraps() {
         (1 << 31, 1, 32, 1, 1 << 31),
         (u32::MAX, u32::MAX, 1, 1, 1),
     ] {
-        let l = Layout {
-            tp: 1,
-            pp,
-            dp,
-            ep: 1,
-            cp,
-            vp,
-            micro_batch: mb,
-            recompute: Recompute::Full,
-            zero: 0,
-            first_stage_layers: 0,
-            last_stage_layers: 0,
-            etp: 0,
-            hsdp: false,
-            uneven_batch: false,
-            offload_layers: 0,
-        };
+        let l = Layout { cp, vp, ..Layout::model_and_data_parallel(1, pp, dp, mb, Recompute::Full, 0) };
         let _ = l.check(&m, &w, "cli");
         let _ = l.micro_batches(&w);
         let _ = l.schedulable(&w);

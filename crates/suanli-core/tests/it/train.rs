@@ -207,6 +207,9 @@ fn invalid_layouts_name_the_constraint() {
     assert!(check(l).contains("dense model"));
 }
 
+/// The DeepSeek-V3 expert-traffic tests' batch: 1,024 sequences of 4,096 tokens at FP8.
+const MOE_BATCH: Workload = Workload { global_batch: 1024, seq_len: 4096, precision: Precision::Fp8 };
+
 fn moe_layout(dp: u32, ep: u32) -> Layout {
     Layout { ep, etp: 1, ..layout(1, 1, dp, 1, Recompute::None, 1) }
 }
@@ -216,7 +219,7 @@ fn moe_layout(dp: u32, ep: u32) -> Layout {
 #[test]
 fn expert_all_to_all_across_servers_is_bounded_by_the_nics() {
     let s = setup("deepseek-v3", "h100-sxm", Precision::Fp8);
-    let w = Workload { global_batch: 1024, seq_len: 4096, precision: Precision::Fp8 };
+    let w = MOE_BATCH;
     let cal = Calibration::default();
     let inside = eval(&s, &w, Stack::FUSED_ATTENTION, moe_layout(64, 8));
     let across = eval(&s, &w, Stack::FUSED_ATTENTION, moe_layout(64, 32));
@@ -238,7 +241,7 @@ fn expert_all_to_all_across_servers_is_bounded_by_the_nics() {
 #[test]
 fn hierarchical_dispatch_sends_one_copy_per_remote_server() {
     let s = setup("deepseek-v3", "h100-sxm", Precision::Fp8);
-    let w = Workload { global_batch: 1024, seq_len: 4096, precision: Precision::Fp8 };
+    let w = MOE_BATCH;
     let flat = eval(&s, &w, Stack::FUSED_ATTENTION, moe_layout(64, 32)).time.ep_comm_s;
     let hier = eval(&s, &w, Stack::MODERN, moe_layout(64, 32)).time.ep_comm_s;
     let ratio = flat / hier;
@@ -252,7 +255,7 @@ fn hierarchical_dispatch_sends_one_copy_per_remote_server() {
 #[test]
 fn overlapped_expert_all_to_alls_leave_their_interference() {
     let s = setup("deepseek-v3", "h100-sxm", Precision::Fp8);
-    let w = Workload { global_batch: 1024, seq_len: 4096, precision: Precision::Fp8 };
+    let w = MOE_BATCH;
     let cal = Calibration::default();
     let plain = eval(&s, &w, Stack::MEGATRON_BRIDGE_26_04, moe_layout(64, 8));
     let recipe = Stack::of_megatron_bridge_recipe(
@@ -276,7 +279,7 @@ fn overlapped_expert_all_to_alls_leave_their_interference() {
 #[test]
 fn eager_moe_layers_pay_host_time_per_local_expert() {
     let s = setup("deepseek-v3", "h100-sxm", Precision::Fp8);
-    let w = Workload { global_batch: 1024, seq_len: 4096, precision: Precision::Fp8 };
+    let w = MOE_BATCH;
     let cal = Calibration::default();
     let moe_layers = f64::from(s.spec.layers - s.spec.moe.as_ref().expect("moe").dense_layers);
     for ep in [8, 32] {
