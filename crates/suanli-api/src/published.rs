@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use suanli_core::Catalog;
-use suanli_core::published::{PublishedReport, ServerLatency, ServerRun, report_with};
+use suanli_core::published::{PublishedReport, ServerLatency, ServerRun, paired_output, report_with};
 use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, simulate_issued, try_simulate};
 use suanli_sim::workload::{Arrivals, Lengths, Request, WorkloadSpec};
 
@@ -58,7 +58,14 @@ fn harness_batches(reqs: &[Request], window: f64, max: u32) -> (Vec<Request>, Ve
 
 /// The latencies of one Server run, simulated.
 fn simulate_server(run: &ServerRun<'_>) -> Option<ServerLatency> {
-    let pairs: Vec<(u32, u32)> = run.prompts.iter().map(|&p| (p, run.output)).collect();
+    let pairs: Vec<(u32, u32)> = run
+        .prompts
+        .iter()
+        .enumerate()
+        .map(|(k, &p)| {
+            (p, run.outputs.get(paired_output(k, run.outputs.len())).copied().unwrap_or(run.output))
+        })
+        .collect();
     let w = WorkloadSpec {
         rate: run.rate,
         arrivals: Arrivals::Poisson,
@@ -116,7 +123,7 @@ pub fn published_report(catalog: &Catalog) -> PublishedReport {
         // The run's identity: chip, layout, KV pool, a step's time (the model's shape), load,
         // lengths and engine.
         let key = format!(
-            "{}|{:?}|{}|{:e}|{:e}|{}|{}|{:?}|{:?}",
+            "{}|{:?}|{}|{:e}|{:e}|{}|{}|{:?}|{:?}|{:?}",
             r.cluster().accelerator,
             r.config,
             r.memory.kv_tokens,
@@ -125,6 +132,7 @@ pub fn published_report(catalog: &Catalog) -> PublishedReport {
             run.replicas,
             run.output,
             run.prompts,
+            run.outputs,
             run.engine
         );
         if let Some(v) = runs.borrow().get(&key) {

@@ -18,7 +18,7 @@
 
 use super::csv::{Record, records};
 use super::server::{
-    KvPool, RESULTS_REPO, ServerModel, ServerRun, board_power, clock_scale, mlperf_prompts,
+    KvPool, RESULTS_REPO, ServerModel, ServerRun, board_power, clock_scale, mlperf_outputs, mlperf_prompts,
     submission_engine, submission_precision,
 };
 use super::shape::shape;
@@ -579,7 +579,7 @@ pub fn inference_with(
 /// A Server row's latency from simulating its rate: the prompts drawn from the dataset's
 /// distribution, the layout as published (else the submission's, else the one that serves the
 /// most), the submission's engine where known (else in-flight batching with chunked prefill,
-/// the simulator's default), the dataset's mean output.
+/// the simulator's default), the dataset's output lengths ([`mlperf_outputs`], else its mean).
 fn server_latency(
     c: &Catalog,
     spec: &ModelSpec,
@@ -651,7 +651,24 @@ fn server_latency(
         }
     }
     let (rep, replicas, tp, _) = best.ok_or("no tensor/pipeline layout is valid for this model")?;
-    let run = ServerRun { replica: &rep, replicas, rate, prompts: &prompts, output: out, engine };
+    // Output lengths drawn from the dataset's per-sample distribution where published, else
+    // every request generates the mean.
+    let outputs = match mlperf_outputs(r.get("model")) {
+        Some((q, what)) => {
+            note.push_str(&format!("; {what}"));
+            q
+        }
+        None => Vec::new(),
+    };
+    let run = ServerRun {
+        replica: &rep,
+        replicas,
+        rate,
+        prompts: &prompts,
+        output: out,
+        outputs: &outputs,
+        engine,
+    };
     let lat = model(&run).ok_or("the simulation has no answer")?;
     note.push_str(&format!(
         "; {replicas} replica(s) of tp {tp} pp {}; engine ({RESULTS_REPO} {}): max batch {}, {} tokens a step, KV pool {:.1} GiB a GPU ({}), {}; {}",

@@ -6,7 +6,10 @@
 //!
 //! What the run holds, and where each setting comes from:
 //! - **Prompt lengths**: the dataset's distribution ([`mlperf_prompts`]), not its mean.
-//! - **Output length**: the dataset's mean output (`mlperf-datasets.csv` publishes no spread).
+//! - **Output lengths**: the dataset's per-sample distribution ([`mlperf_outputs`]: Llama 2 70B
+//!   and Mixtral 8x7B, from the MLCommons dataset files, at the mean `mlperf-datasets.csv`
+//!   publishes), drawn independently of the prompt; the mean alone where no per-sample lengths
+//!   are published.
 //! - **Layout**: the row's `tp`/`pp` where published, else the submission's configuration
 //!   ([`reference_engine`]), else the tensor-parallel degree that serves the most.
 //! - **Engine**: the submission's scheduler, maximum batch, token budget per step and whether a
@@ -830,6 +833,79 @@ pub fn mlperf_prompts(model: &str) -> Option<(Vec<u32>, f64, String)> {
     Some((prompts, out, note))
 }
 
+/// Output lengths of an MLPerf dataset's samples as 100 equal-weight quantiles (the
+/// `(k + ½)/100` quantiles, ascending), from the per-sample lengths openshift-psap's
+/// performance-dashboard extracted from the MLCommons dataset files
+/// (`mlperf-data/summaries/{llama2-70b-99,mixtral-8x7b}.csv` at commit 7cd1065d; its
+/// `generate_dataset_summaries.py` reads `tok_output_length` of
+/// `open_orca_gpt4_tokenized_llama.sampled_24576.pkl.gz` and `tok_ref_output_len` of the
+/// Mixtral dataset): Mixtral 8x7B's are the reference model's own outputs (15,000 samples, mean
+/// 144.8); Llama 2 70B's are the OpenOrca GPT-4 responses the prompts came with (24,576
+/// samples, mean 218.9), not Llama 2 Chat's, whose mean `mlperf-datasets.csv` gives (294.45):
+/// [`mlperf_outputs`] stretches that shape to the published mean.
+const OUTPUT_QUANTILES: [(&str, [u16; 100]); 2] = [
+    (
+        "llama2-70b",
+        [
+            3, 5, 7, 10, 13, 16, 19, 22, 25, 29, 32, 36, 40, 43, 47, 51, 54, 58, 61, 65, 68, 72, 75, 79, 82,
+            85, 89, 92, 96, 100, 103, 108, 112, 116, 120, 125, 129, 134, 139, 144, 149, 153, 157, 162, 167,
+            171, 175, 179, 183, 188, 192, 196, 200, 204, 208, 212, 216, 220, 224, 229, 233, 237, 242, 246,
+            251, 255, 260, 265, 270, 274, 279, 284, 289, 295, 300, 306, 311, 318, 324, 332, 341, 349, 358,
+            368, 380, 390, 401, 413, 426, 441, 457, 477, 499, 521, 549, 579, 619, 669, 730, 843,
+        ],
+    ),
+    (
+        "mixtral-8x7b",
+        [
+            22, 27, 30, 32, 34, 37, 39, 41, 43, 46, 47, 50, 52, 54, 56, 58, 59, 61, 63, 65, 67, 69, 70, 72,
+            73, 75, 76, 78, 80, 81, 83, 84, 86, 87, 89, 90, 92, 93, 95, 96, 98, 99, 101, 102, 104, 106, 107,
+            109, 111, 112, 114, 116, 118, 119, 121, 123, 125, 127, 129, 131, 133, 136, 138, 141, 143, 146,
+            149, 152, 155, 158, 161, 165, 169, 173, 177, 181, 186, 189, 194, 199, 204, 209, 215, 224, 231,
+            239, 246, 255, 264, 273, 285, 297, 312, 328, 352, 375, 403, 451, 529, 674,
+        ],
+    ),
+];
+
+/// The output lengths of an MLPerf dataset's samples as equal-weight quantiles whose mean is
+/// the dataset's published mean output (`mean_output_tokens` of `mlperf-datasets.csv`), each
+/// capped at its `max_new_tokens`: the per-sample shape of [`OUTPUT_QUANTILES`] scaled by the
+/// published mean ÷ its own mean (Llama 2 70B: 294.45 ÷ 218.7, GPT-4's response lengths
+/// stretched to Llama 2 Chat's mean; Mixtral 8x7B: 145.9 ÷ 144.4), with a note. `None` for a
+/// dataset without per-sample lengths.
+///
+/// The stretched Llama 2 shape agrees with what the submissions' Server logs imply: loadgen's
+/// latency percentiles over TPOT give the output lengths (`latency ≈ TTFT + (n − 1)·TPOT`; NVIDIA
+/// DGX H100, `mlperf_log_summary.txt`: p50 39.05 s, p90 81.39 s, p99 144.8 s at TPOT 0.155 s,
+/// i.e. n ≈ 250, 523 and 933) against the stretched quantiles' 258, 615 and 1,024.
+#[must_use]
+pub fn mlperf_outputs(model: &str) -> Option<(Vec<u32>, String)> {
+    let (_, q) = OUTPUT_QUANTILES.iter().find(|(m, _)| *m == model)?;
+    let d = records(MLPERF_DATASETS_CSV).into_iter().find(|d| {
+        d.get("model") == model && (model != "mixtral-8x7b" || d.get("benchmark").contains("v4.1"))
+    })?;
+    let (mean, max_new) = (d.num("mean_output_tokens")?, d.num("max_new_tokens")?);
+    let own = q.iter().map(|&x| f64::from(x)).sum::<f64>() / q.len() as f64;
+    let k = mean / own;
+    let out: Vec<u32> =
+        q.iter().map(|&x| (f64::from(x) * k).round().clamp(1.0, max_new.max(1.0)) as u32).collect();
+    let got = out.iter().map(|&x| f64::from(x)).sum::<f64>() / out.len() as f64;
+    let note = format!(
+        "outputs: {} quantiles of the dataset's per-sample lengths scaled to its mean {mean} (mean {got:.0}, median {}, p99 {})",
+        out.len(),
+        out[out.len() / 2],
+        out[out.len() * 99 / 100]
+    );
+    Some((out, note))
+}
+
+/// The output quantile request `k` draws of `n`: `37·k mod n`, a fixed shuffle (37 is prime to
+/// 100) that pairs the ascending prompt quantiles with output quantiles spread over the whole
+/// range, so prompt and output lengths are drawn independently.
+#[must_use]
+pub fn paired_output(k: usize, n: usize) -> usize {
+    if n == 0 { 0 } else { (37 * k) % n }
+}
+
 /// One MLPerf Server run to simulate.
 #[derive(Debug, Clone, Copy)]
 pub struct ServerRun<'a> {
@@ -841,8 +917,11 @@ pub struct ServerRun<'a> {
     pub rate: f64,
     /// Prompt lengths, equal-weight quantiles; each request draws one.
     pub prompts: &'a [u32],
-    /// Output tokens per request.
+    /// Output tokens per request where [`ServerRun::outputs`] is empty (the dataset's mean).
     pub output: u32,
+    /// Output lengths, equal-weight quantiles ([`mlperf_outputs`]); request `k` draws quantile
+    /// [`paired_output`]`(k)`. Empty: every request generates [`ServerRun::output`] tokens.
+    pub outputs: &'a [u32],
     /// The engine.
     pub engine: ServerEngine,
 }
@@ -965,6 +1044,47 @@ mod tests {
         let offline = "closed/NVIDIA/results/H200-SXM-141GB-CTSx1_TRT/llama2-70b-99/Offline/x";
         assert_eq!(board_power(offline).map(|b| b.0), Some(1000.0));
         assert_eq!(board_power("closed/NVIDIA/results/H200-SXM-141GBx8_TRT/llama2-70b-99/Offline/x"), None);
+    }
+
+    #[test]
+    fn output_lengths_keep_the_datasets_shape_and_its_published_mean() {
+        // Llama 2 70B: GPT-4's response lengths stretched from mean 218.7 to 294.45, the top
+        // quantile (843 × 1.346 = 1,135) capped at max_new_tokens 1,024.
+        let (l, note) = mlperf_outputs("llama2-70b").expect("llama");
+        assert_eq!(l.len(), 100);
+        assert!(l.windows(2).all(|w| w[0] <= w[1]));
+        let mean = l.iter().map(|&x| f64::from(x)).sum::<f64>() / 100.0;
+        assert!((mean - 294.45).abs() < 3.0, "{mean}");
+        assert_eq!((l[50], l[99]), ((192.0_f64 * 294.45 / 218.7).round() as u32, 1024));
+        assert!(note.contains("mean 294.45"), "{note}");
+        // Mixtral 8x7B: its reference outputs, nearly unscaled (144.35 → 145.9).
+        let (m, _) = mlperf_outputs("mixtral-8x7b").expect("mixtral");
+        let mean = m.iter().map(|&x| f64::from(x)).sum::<f64>() / 100.0;
+        assert!((mean - 145.9).abs() < 0.6, "{mean}");
+        assert!(m[0] >= 20 && m[99] < 700);
+        assert!(mlperf_outputs("gpt-j-6b").is_none());
+    }
+
+    #[test]
+    fn each_output_quantile_goes_to_prompts_spread_over_the_range() {
+        // 1,000 ascending prompt quantiles over 100 output quantiles: each output ten times,
+        // once in every tenth of the prompts.
+        let mut seen = vec![Vec::new(); 100];
+        for k in 0..1000 {
+            seen[paired_output(k, 100)].push(k / 100);
+        }
+        for deciles in &seen {
+            let mut d = deciles.clone();
+            d.sort_unstable();
+            assert_eq!(d, (0..10).collect::<Vec<_>>());
+        }
+        // Independent draws: the prompts' and outputs' ranks uncorrelated.
+        let (n, mx, my) = (1000.0, 499.5, 49.5);
+        let cov: f64 =
+            (0..1000).map(|k| (k as f64 - mx) * (paired_output(k, 100) as f64 - my)).sum::<f64>() / n;
+        let corr = cov / (288.7 * 28.87);
+        assert!(corr.abs() < 0.05, "{corr}");
+        assert_eq!(paired_output(5, 0), 0);
     }
 
     #[test]
