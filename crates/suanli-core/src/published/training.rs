@@ -135,6 +135,14 @@ pub(crate) fn evaluate_published(
             uneven_batch: false,
             offload_layers: 0,
         };
+        // Megatron-Core's `account_for_embedding_in_pipeline_split` and
+        // `account_for_loss_in_pipeline_split` (set by the Llama 3.1 405B and Qwen3-235B-A22B
+        // recipes, `src/megatron/bridge/recipes/{llama/llama3,qwen/qwen3_moe}.py`): the
+        // embedding and the loss count as a layer each and the `layers + 2` split evenly over
+        // the pp × vp virtual stages, so the first and last stages hold one layer fewer beside
+        // their ends, the same counts as the uneven split, whose virtual stages need not hold
+        // equal layers.
+        let virtual_split = vp > 1 && first > 0 && (spec.layers + 2) % (pp * vp) == 0;
         if first > 0 && l.mtp {
             // The last stage also runs the MTP block (about a layer and a second output head)
             // that the shape lacks: the mean stage with the output on it stands in.
@@ -144,10 +152,16 @@ pub(crate) fn evaluate_published(
                 "{} layers over pp {pp}: mean stage with the output used (the MTP block on the last stage is not in the shape)",
                 spec.layers
             ));
-        } else if check_stages(&probe(first, last), spec.layers, "published").is_err() {
+        } else if !virtual_split && check_stages(&probe(first, last), spec.layers, "published").is_err() {
             first = 0;
             last = 0;
             notes.push(format!("{} layers over pp {pp} × vp {vp}: mean stage used", spec.layers));
+        } else if virtual_split {
+            let mid = probe(first, last).stage_layers(spec.layers).1;
+            notes.push(format!(
+                "{} layers over pp {pp} × vp {vp}: embedding and loss counted as layers, first {first}, middle {mid}, last {last}",
+                spec.layers
+            ));
         } else if first > 0 {
             let mid = probe(first, last).stage_layers(spec.layers).1;
             notes.push(format!(

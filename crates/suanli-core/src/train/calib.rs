@@ -289,6 +289,28 @@ impl RecomputeModules {
 /// a pass (8 bytes), so 40 − 8 = 32 extra.
 pub const UNFUSED_ROPE_BYTES: f64 = 32.0;
 
+/// Dense 16-bit tensor-core FLOPs a chip issues in the time its special-function units
+/// produce one exponential (`exp2`), per streaming multiprocessor and clock: the SFU (MUFU)
+/// returns 16 `exp2` a clock per SM on Ampere, Hopper and Blackwell (CUDA C++ Programming
+/// Guide, arithmetic-instruction throughput table: 16 for compute capabilities 8.0, 9.0 and
+/// 10.0), against 2,048 dense BF16 tensor FLOPs a clock per SM on A100 (312 TFLOP/s over 108
+/// SMs at 1.41 GHz), 4,096 on H100 (989 over 132 at 1.83 GHz) and 8,192 on B200 and GB200
+/// (5th-generation tensor cores: 2.25 PFLOP/s over 148 SMs at about 1.86 GHz), so 128, 256 and
+/// 512. Blackwell Ultra (B300, GB300) doubles the SFU's exponential rate for attention (NVIDIA,
+/// "Inside NVIDIA Blackwell Ultra", 2025: 2× attention-layer acceleration) on the same tensor
+/// cores: 256. The workstation and consumer Blackwell parts (RTX PRO 6000, RTX 5090: compute
+/// capability 12.0, without the 5th-generation tensor cores) and other chips: `None` (not
+/// modelled, the attention stays bound by its products).
+#[must_use]
+pub(crate) fn tensor_flops_per_exponential(accelerator: &str, arch: Option<&str>) -> Option<f64> {
+    match (accelerator, arch) {
+        ("b200" | "gb200", _) => Some(512.0),
+        (_, Some("blackwell-ultra") | Some("hopper")) => Some(256.0),
+        (_, Some("ampere")) => Some(128.0),
+        _ => None,
+    }
+}
+
 /// Bytes of traffic per attention-score element when scores are materialised: write the
 /// scores (2), read and write them in softmax (4), dropout read, write and mask (5), read in
 /// the AV product (2) — 13 bytes, forward pass.

@@ -15,7 +15,7 @@
 
 use serde::Serialize;
 
-use super::calib::{Calibration, SCORE_BYTES, Stack, UNFUSED_ROPE_BYTES};
+use super::calib::{Calibration, SCORE_BYTES, Stack, UNFUSED_ROPE_BYTES, tensor_flops_per_exponential};
 use super::cluster::Cluster;
 use super::layout::{Layout, Recompute, Workload};
 use super::memory::{MemoryBreakdown, activation_bytes_per_layer, memory, params_per_gpu, shard_ranks};
@@ -56,6 +56,9 @@ pub struct Prepared {
     /// Query and key elements a token carries through the rotary embedding: (heads + KV
     /// heads) · head_dim, or MLA's rotary parts (one per head and the shared key).
     rope_dim: f64,
+    /// Forward attention time over its FLOP-proportional time: 1, or more where the fused
+    /// kernel waits on the exponentials of the softmax ([`exponential_bound`]).
+    attention_exp_factor: f64,
     pub(crate) reserved_gib: f64,
     pub(crate) fragmentation: f64,
     quantised_per_token_layer: f64,
@@ -102,6 +105,29 @@ fn measured_calibration(cluster: &Cluster, calib: &Calibration, seq: f64) -> Cal
         }
     }
     cal
+}
+
+/// How much longer a fused attention kernel's forward pass takes than its matrix products
+/// alone at the chip's rate, where each score's exponential takes longer than its products:
+/// `max(1, R ÷ F)`, with `F` the products' FLOPs per score (`2·(d_qk + d_v)`: `QKᵀ` and `PV`)
+/// and `R` the chip's 16-bit tensor FLOPs per exponential ([`tensor_flops_per_exponential`]).
+/// The softmax runs one `exp2` per score on the special-function units while the tensor cores
+/// compute the products; the kernel overlaps the two (FlashAttention-3 / -4 pipelining), so
+/// the slower sets the time. On B200 at head dimension 128 the two are equal (FlashAttention-4
+/// is written around this balance), so head dimension 64 (GPT-OSS) waits on the
+/// exponentials for twice its products' time; Hopper and Blackwell Ultra (twice the
+/// exponential rate) stay bound by the products down to head dimension 64. The backward pass
+/// (five products and one exponential a score) stays bound by its products. The fitted
+/// attention efficiency applies on top, as measured at head dimension 128.
+fn exponential_bound(spec: &ModelSpec, cluster: &Cluster) -> f64 {
+    let Some(r) = tensor_flops_per_exponential(&cluster.accelerator, cluster.arch.as_deref()) else {
+        return 1.0;
+    };
+    let per_score = match &spec.mla {
+        Some(mla) => 2.0 * f64::from(mla.qk_nope_head_dim + mla.qk_rope_head_dim + mla.v_head_dim),
+        None => 4.0 * f64::from(spec.head_dim),
+    };
+    if per_score > 0.0 { (r / per_score).max(1.0) } else { 1.0 }
 }
 
 impl Prepared {
@@ -247,6 +273,7 @@ impl Prepared {
                 Some(mla) => (f64::from(spec.heads) + 1.0) * f64::from(mla.qk_rope_head_dim),
                 None => f64::from(spec.heads + spec.kv_heads) * f64::from(spec.head_dim),
             },
+            attention_exp_factor: exponential_bound(spec, cluster),
             reserved_gib: calib.reserved_gib,
             fragmentation: calib.fragmentation_fraction,
             quantised_per_token_layer: quantised,
@@ -481,6 +508,9 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     let attn = causal * tokens * p.attention_flops_per_token_layer
         / t
         / (c.attention_peak_flops * cal.attention_efficiency_for(c.arch.as_deref()));
+    // The fused kernel's forward pass may wait on the softmax's exponentials
+    // ([`exponential_bound`]); its backward pass does not.
+    let attn_f = if st.flash_attention { attn * p.attention_exp_factor } else { attn };
     let attn_bwd = if st.flash_attention { cal.attention_backward_ratio } else { 2.0 };
     let score_bytes = if st.flash_attention { 0.0 } else { SCORE_BYTES * p.heads * p.seq_len };
     let per_hidden =
@@ -512,10 +542,10 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     } else {
         p.moe_fraction * local_experts * cal.moe_expert_overhead_s
     };
-    let compute_f = gemm + attn + elem + cal.layer_overhead_s + moe_host;
+    let compute_f = gemm + attn_f + elem + cal.layer_overhead_s + moe_host;
     // Forward plus backward of one layer: twice the forward for everything but the fused
     // attention kernel, whose backward takes `attention_backward_ratio` times its forward.
-    let fwd_bwd = 3.0 * (compute_f - attn) + (1.0 + attn_bwd) * attn;
+    let fwd_bwd = 3.0 * (compute_f - attn_f) + attn_f + attn_bwd * attn;
 
     // Communication of one layer, forward (the backward pass repeats it).
     let act_bytes = tokens * p.hidden * 2.0;
@@ -558,7 +588,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         let ring = bytes_factor * f64::from(cp - 1) * kv / bw;
         (ring - window).max(0.0) + oi * ring.min(window)
     };
-    let cp_f = cp_ring(1.0, attn);
+    let cp_f = cp_ring(1.0, attn_f);
     let cp_b = cp_ring(2.0, attn_bwd * attn);
     let comm_f = tp_f + ep_f + cp_f;
     // A layer's expert all-to-alls, forward and backward. Overlapped (the stack's
@@ -592,7 +622,7 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         + tokens * p.partial_recompute_flops_per_token_layer / t / (c.peak_flops * eta);
     let recompute = match l.recompute {
         Recompute::Full => compute_f + comm_f,
-        Recompute::Selective => attn + scores + partial,
+        Recompute::Selective => attn_f + scores + partial,
         Recompute::None => partial,
     };
     let output = 3.0 * tokens * p.output_flops_per_token / t / (c.peak_flops * c.gemm_efficiency)
@@ -731,5 +761,42 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         hardware_tflops_per_gpu: (model_flops + hw_extra) / step / g / 1e12,
         mfu: model_flops / step / g / c.peak_flops,
         hfu: (model_flops + hw_extra) / step / g / c.peak_flops,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exponential_bound;
+    use crate::catalog::Catalog;
+    use crate::model::{Mla, ModelSpec};
+    use crate::precision::Precision;
+    use crate::train::{Calibration, Cluster};
+
+    #[test]
+    fn softmax_exponentials_bound_small_heads_on_b200_only() {
+        let c = Catalog::builtin().expect("catalog");
+        let cal = Calibration::default();
+        let chip = |id: &str| Cluster::new(&c, id, None, Precision::Bf16, &cal).expect(id);
+        let heads = |d: u32| ModelSpec { head_dim: d, ..ModelSpec::default() };
+        // B200: 512 tensor FLOPs an exponential against 4·64 = 256 FLOPs a score at head
+        // dimension 64 (GPT-OSS), so twice the products' time; balanced at 128.
+        assert!((exponential_bound(&heads(64), &chip("b200")) - 2.0).abs() < 1e-12);
+        assert!((exponential_bound(&heads(128), &chip("b200")) - 1.0).abs() < 1e-12);
+        // Twice the exponential rate (B300) or half the tensor rate (H100): products bound.
+        for id in ["b300", "gb300", "h100-sxm"] {
+            assert!((exponential_bound(&heads(64), &chip(id)) - 1.0).abs() < 1e-12, "{id}");
+        }
+        // MLA's 192-wide query-key and 128-wide value heads: 640 FLOPs a score.
+        let mla = ModelSpec {
+            mla: Some(Mla {
+                q_lora_rank: Some(1536),
+                kv_lora_rank: 512,
+                qk_nope_head_dim: 128,
+                qk_rope_head_dim: 64,
+                v_head_dim: 128,
+            }),
+            ..ModelSpec::default()
+        };
+        assert!((exponential_bound(&mla, &chip("gb200")) - 1.0).abs() < 1e-12);
     }
 }

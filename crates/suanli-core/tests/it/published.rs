@@ -147,3 +147,26 @@ fn long_sequence_llama2_without_cp_raises_tp_past_the_server_as_far_as_fp8_allow
         assert!(err < 0.15, "{id}: {err:.3}");
     }
 }
+
+#[test]
+fn interleaved_rows_count_embedding_and_loss_as_layers_as_their_recipes_split_them() {
+    use suanli_core::published::training_evaluation;
+    use suanli_core::train::Calibration;
+    let c = Catalog::builtin().expect("catalog");
+    let cal = Calibration::default();
+    // Llama 3.1 405B over pp 16 × vp 4 and Qwen3-235B-A22B over pp 8 × vp 4: (layers + 2) over
+    // the virtual stages (2 and 3 each), so the end stages hold one layer fewer than the middle
+    // ones (8 and 12), beside the embedding and the loss.
+    for (id, ends, middle) in
+        [("tr-megatron-bridge-perf-summary-032", 7, 8), ("tr-megatron-bridge-perf-summary-065", 11, 12)]
+    {
+        let (e, note) = training_evaluation(&c, &cal, id).expect(id);
+        assert_eq!((e.layout.first_stage_layers, e.layout.last_stage_layers), (ends, ends), "{id}: {note}");
+        assert!(note.contains(&format!("middle {middle}")), "{id}: {note}");
+        assert!(note.contains("embedding and loss counted as layers"), "{id}: {note}");
+    }
+    // Qwen3-235B-A22B over pp 8 × vp 3: (94 + 2) ÷ 24 = 4 layers a virtual stage, the same
+    // 11-layer ends.
+    let (e, _) = training_evaluation(&c, &cal, "tr-megatron-bridge-perf-summary-086").expect("row 086");
+    assert_eq!((e.layout.first_stage_layers, e.layout.last_stage_layers), (11, 11));
+}
