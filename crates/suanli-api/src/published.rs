@@ -1,25 +1,42 @@
 //! The published set with the simulator behind its MLPerf Server latency rows: each Server
 //! row's fleet simulated at the published request rate (Poisson arrivals, as loadgen issues
 //! them; prompts drawn from the dataset's distribution; the submission's engine), its mean and
-//! p99 TTFT and TPOT measured as loadgen measures them.
+//! p99 TTFT and TPOT measured as loadgen measures them, in steady state: loadgen runs for
+//! 600 s at least (NVIDIA's runs ≈ 2,400 s) while a request lives ≈ 15-45 s, so nearly every
+//! request it measures meets a full batch; the simulation leaves out a warm-up of two request
+//! lifetimes and keeps arrivals coming until the measured requests have finished.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use suanli_core::Catalog;
 use suanli_core::published::{PublishedReport, ServerLatency, ServerRun, paired_output, report_with};
-use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, simulate_issued, try_simulate};
+use suanli_sim::sim::{KvPolicy, Router, Scheduler, SimConfig, simulate_window};
 use suanli_sim::workload::{Arrivals, Lengths, Request, WorkloadSpec};
 
-/// Requests simulated per replica of a Server row (the first 10 % are warm-up), at least
-/// [`P99_REQUESTS`] in all: a p99 over a few thousand samples per replica.
-pub(crate) const REQUESTS_PER_REPLICA: usize = 3_000;
+/// Requests measured per replica of a Server row, at least [`P99_REQUESTS`] in all: a p99 over
+/// a few thousand samples per replica, in steady state ([`simulate_server`]).
+pub(crate) const MEASURED_PER_REPLICA: usize = 2_000;
 
-/// Fewest requests simulated per Server row.
+/// Fewest requests measured per Server row.
 pub const P99_REQUESTS: usize = 8_000;
 
-/// Most requests simulated per Server row (a 16-replica system).
-pub(crate) const MAX_SERVER_REQUESTS: usize = 48_000;
+/// Most requests measured per Server row (a 16-replica system).
+pub(crate) const MAX_MEASURED: usize = 32_000;
+
+/// Longest run simulated, seconds: NVIDIA's v4.1 Server runs lasted about 2,400 s (loadgen's
+/// `min_duration` is 600 s; `mlperf_log_detail.txt` of `closed/NVIDIA/results/
+/// H100-SXM-80GBx8_TRT/llama2-70b-99/Server/performance/run_1`). A steady-state run needs a
+/// warm-up and a tail of a request lifetime each; a saturated system's lifetime grows with the
+/// run, so its warm-up and tail stop growing at the real run's length, and the latencies are
+/// those of a queue that grew for that long.
+pub(crate) const LONGEST_RUN_S: f64 = 2_400.0;
+
+/// Warm-up and tail, each in request lifetimes: the occupancy of a system filling from empty
+/// reaches its steady value once the longest-lived request of the warm-up has left; two mean
+/// lifetimes cover the MLPerf output-length tail (p99 ≈ 2.2 × the mean for Llama 2 70B's
+/// OpenOrca outputs).
+const LIFETIMES: f64 = 2.0;
 
 /// Queries held by a batching harness (issued at `arrival_s`): a batch leaves when it holds
 /// `max` queries or `window` seconds after the previous batch left (at once for a query that
@@ -76,8 +93,6 @@ fn simulate_server(run: &ServerRun<'_>) -> Option<ServerLatency> {
         max_context: u32::MAX,
     };
     w.check("published").ok()?;
-    let n = (REQUESTS_PER_REPLICA * run.replicas as usize).clamp(P99_REQUESTS, MAX_SERVER_REQUESTS);
-    let reqs = w.generate(n, 1);
     let e = run.engine;
     let cfg = SimConfig {
         replicas: run.replicas,
@@ -88,29 +103,54 @@ fn simulate_server(run: &ServerRun<'_>) -> Option<ServerLatency> {
         chunked_prefill: e.chunked_prefill,
         ..SimConfig::default()
     };
-    let r = match e.batcher {
-        None => try_simulate(&reqs, run.replica, &cfg).ok()?,
-        Some((window, max)) => {
-            let (sent, issued) = harness_batches(&reqs, window, max);
-            let cfg = SimConfig { router: Router::PrefixAffinity, ..cfg };
-            cfg.check(sent.len(), "published").ok()?;
-            simulate_issued(&sent, &issued, run.replica, &cfg)
+    let replicas = run.replicas.max(1) as usize;
+    let measured = (MEASURED_PER_REPLICA * replicas).clamp(P99_REQUESTS, MAX_MEASURED);
+    // Warm-up and tail, requests: first a request lifetime bounded by Little's law (a replica
+    // holds at most its batch, `in flight = rate × lifetime`), then the lifetime the run
+    // measured, until the run shows both long enough.
+    let mut edge = (LIFETIMES * f64::from(cfg.max_batch.min(8_192)) * replicas as f64) as usize;
+    // The real run's length bounds the warm-up and tail only beyond that first bound.
+    let most = edge.max(((run.rate * LONGEST_RUN_S) as usize).saturating_sub(measured) / 2);
+    for pass in 0..4 {
+        let n = measured + 2 * edge;
+        let reqs = w.generate(n, 1);
+        let window = edge..edge + measured;
+        let r = match e.batcher {
+            None => {
+                cfg.check(n, "published").ok()?;
+                simulate_window(&reqs, &[], run.replica, &cfg, window)
+            }
+            Some((batch_s, max)) => {
+                let (sent, issued) = harness_batches(&reqs, batch_s, max);
+                let cfg = SimConfig { router: Router::PrefixAffinity, ..cfg };
+                cfg.check(sent.len(), "published").ok()?;
+                simulate_window(&sent, &issued, run.replica, &cfg, window)
+            }
+        };
+        // The warm-up must outlast LIFETIMES mean lifetimes and the tail the slowest measured
+        // requests (p99 × 1.5 for the few beyond it), at the run's rate.
+        let want = (run.rate * (LIFETIMES * r.e2e_s.mean).max(1.5 * r.e2e_s.p99)).ceil() as usize;
+        let capped = want > edge && edge >= most;
+        if want <= edge || capped || pass == 3 {
+            let span = edge as f64 / run.rate;
+            let note = format!(
+                "simulated in steady state: {measured} of {n} Poisson requests measured at {} requests/s over {} replica(s) ({span:.0} s of warm-up before, {span:.0} s of load after), mean {:.0} in flight per replica{}",
+                run.rate,
+                run.replicas,
+                run.rate * r.e2e_s.mean / replicas as f64,
+                if r.saturated || capped { ", saturated" } else { "" }
+            );
+            return Some(ServerLatency {
+                ttft_mean: r.ttft_s.mean,
+                ttft_p99: r.ttft_s.p99,
+                tpot_mean: r.tpot_s.mean,
+                tpot_p99: r.tpot_s.p99,
+                note,
+            });
         }
-    };
-    let note = format!(
-        "simulated: {n} Poisson requests at {} requests/s over {} replica(s), mean {:.0} in flight per replica{}",
-        run.rate,
-        run.replicas,
-        r.mean_in_system / f64::from(run.replicas.max(1)),
-        if r.saturated { ", saturated" } else { "" }
-    );
-    Some(ServerLatency {
-        ttft_mean: r.ttft_s.mean,
-        ttft_p99: r.ttft_s.p99,
-        tpot_mean: r.tpot_s.mean,
-        tpot_p99: r.tpot_s.p99,
-        note,
-    })
+        edge = (want + want / 4).min(most);
+    }
+    None
 }
 
 /// Every published row, the Server latencies simulated: one simulation per Server system,

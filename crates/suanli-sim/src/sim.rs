@@ -9,6 +9,7 @@
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeSet, BinaryHeap, HashSet, VecDeque};
+use std::ops::Range;
 
 use crate::policy::{ClassReport, ClassTargets, MAX_CLASSES, Offload, Waiting, class_index};
 
@@ -559,18 +560,49 @@ pub fn simulate_issued(
     model: &dyn StepModel,
     cfg: &SimConfig,
 ) -> SimReport {
+    let skip = ((reqs.len() as f64) * cfg.warmup.clamp(0.0, 0.9)) as usize;
+    windowed(reqs, issued, model, cfg, skip..reqs.len(), 1.0 / (1.0 - cfg.warmup.clamp(0.0, 0.9)))
+}
+
+/// [`simulate_issued`] whose latency statistics (TTFT, TPOT, latency, queue, goodput and
+/// their distributions) are those of the requests in `window` (indices in arrival order)
+/// alone, whatever `cfg.warmup` says: a steady-state run measures the requests that arrive
+/// once the batch has filled (those before are warm-up) and keeps the load on with later
+/// arrivals until they finish (those after). Throughput, occupancy and saturation stay those
+/// of the whole run.
+#[must_use]
+pub fn simulate_window(
+    reqs: &[Request],
+    issued: &[f64],
+    model: &dyn StepModel,
+    cfg: &SimConfig,
+    window: Range<usize>,
+) -> SimReport {
+    let share = reqs.len() as f64 / window.len().max(1) as f64;
+    windowed(reqs, issued, model, cfg, window, share)
+}
+
+/// [`simulate_window`], goodput scaled from the measured requests to all by at most `cap`.
+fn windowed(
+    reqs: &[Request],
+    issued: &[f64],
+    model: &dyn StepModel,
+    cfg: &SimConfig,
+    window: Range<usize>,
+    cap: f64,
+) -> SimReport {
     let run = run(reqs, model, cfg, false);
     let timed: Vec<Request> = reqs
         .iter()
         .enumerate()
         .map(|(i, q)| Request { arrival_s: issued.get(i).map_or(q.arrival_s, |&t| t.min(q.arrival_s)), ..*q })
         .collect();
-    let sum = summarise(&timed, &run.admitted, &run.first, &run.finish, &run.rejected, cfg);
+    let sum = summarise_range(&timed, &run.admitted, &run.first, &run.finish, &run.rejected, cfg, window);
     let mut r = run.report;
     // As `Summary::report` scales goodput from the measured share to all requests.
-    let scale =
-        (reqs.len() as f64 / sum.measured.max(1) as f64).min(1.0 / (1.0 - cfg.warmup.clamp(0.0, 0.9)));
+    let scale = (reqs.len() as f64 / sum.measured.max(1) as f64).min(cap);
     r.goodput_requests_per_s = sum.good as f64 / r.duration_s * scale;
+    r.measured = sum.measured;
     r.ttft_s = sum.ttft;
     r.tpot_s = sum.tpot;
     r.e2e_s = sum.e2e;
@@ -666,10 +698,25 @@ pub(crate) fn summarise(
     cfg: &SimConfig,
 ) -> Summary {
     let n = reqs.len();
-    let t0 = reqs.first().map_or(0.0, |q| q.arrival_s);
     let skip = ((n as f64) * cfg.warmup.clamp(0.0, 0.9)) as usize;
-    let measured: Vec<usize> = (skip..n).filter(|&i| !finish[i].is_nan()).collect();
-    let refused = (skip..n).filter(|&i| rejected.get(i) == Some(&true)).count();
+    summarise_range(reqs, admitted, first, finish, rejected, cfg, skip..n)
+}
+
+/// [`summarise`] of the requests in `window` (indices in arrival order) only.
+fn summarise_range(
+    reqs: &[Request],
+    admitted: &[f64],
+    first: &[f64],
+    finish: &[f64],
+    rejected: &[bool],
+    cfg: &SimConfig,
+    window: Range<usize>,
+) -> Summary {
+    let n = reqs.len();
+    let t0 = reqs.first().map_or(0.0, |q| q.arrival_s);
+    let (skip, stop) = (window.start.min(n), window.end.min(n));
+    let measured: Vec<usize> = (skip..stop).filter(|&i| !finish[i].is_nan()).collect();
+    let refused = (skip..stop).filter(|&i| rejected.get(i) == Some(&true)).count();
     let pick =
         |f: &dyn Fn(usize) -> Option<f64>| -> Vec<f64> { measured.iter().filter_map(|&i| f(i)).collect() };
     let tpot_of =
@@ -712,7 +759,7 @@ pub(crate) fn summarise(
             .map(|c| {
                 let of = |i: &usize| class(*i) == c;
                 let mine: Vec<usize> = measured.iter().copied().filter(of).collect();
-                let refused = (skip..n).filter(of).filter(|&i| rejected.get(i) == Some(&true)).count();
+                let refused = (skip..stop).filter(of).filter(|&i| rejected.get(i) == Some(&true)).count();
                 let latency_of = |f: &dyn Fn(usize) -> Option<f64>| latency_of_sorted(&sorted_in(&mine, f));
                 let ok = mine.iter().filter(|&&i| meets(i)).count();
                 let asked = mine.len() + refused;

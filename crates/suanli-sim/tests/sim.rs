@@ -267,3 +267,35 @@ fn latency_counts_from_the_issue_when_a_harness_holds_queries() {
     assert!((held.tpot_s.mean - direct.tpot_s.mean).abs() < 1e-12, "TPOT runs from the first token");
     assert_eq!(held.measured, direct.measured);
 }
+
+/// A step of 2 ms plus 0.1 ms a decoding sequence.
+struct Affine;
+
+impl suanli_sim::engine::StepModel for Affine {
+    fn step_s(&self, decode: f64, _: f64, _: f64, _: f64, _: f64) -> f64 {
+        2e-3 + 1e-4 * decode
+    }
+
+    fn kv_tokens(&self) -> u64 {
+        1 << 30
+    }
+}
+
+#[test]
+fn a_window_measures_the_steady_state_alone() {
+    // 50 requests/s of 100 output tokens: in steady state `B = λ·out·S` sequences decode and
+    // `S = 2 ms + 0.1 ms·B`, so S = 4 ms (B = 20). Requests that meet the batch filling (the
+    // first lifetime, ≈ 0.4 s) or draining (the last) see shorter steps.
+    let reqs = workload(50.0, 16, 100).generate(2_000, 5);
+    let cfg = SimConfig { warmup: 0.0, ..SimConfig::default() };
+    let whole = simulate(&reqs, &Affine, &cfg);
+    let same = suanli_sim::sim::simulate_window(&reqs, &[], &Affine, &cfg, 0..reqs.len());
+    assert!((same.tpot_s.mean - whole.tpot_s.mean).abs() < 1e-15 && same.measured == whole.measured);
+    let filling = suanli_sim::sim::simulate_window(&reqs, &[], &Affine, &cfg, 0..10);
+    let steady = suanli_sim::sim::simulate_window(&reqs, &[], &Affine, &cfg, 200..1_800);
+    assert_eq!((filling.measured, steady.measured), (10, 1_600));
+    assert!(filling.tpot_s.mean < 0.8 * steady.tpot_s.mean, "{} {}", filling.tpot_s.mean, steady.tpot_s.mean);
+    assert!((steady.tpot_s.mean / 4e-3 - 1.0).abs() < 0.1, "{}", steady.tpot_s.mean);
+    // Throughput and occupancy stay those of the whole run.
+    assert!((steady.mean_in_system - whole.mean_in_system).abs() < 1e-12);
+}
