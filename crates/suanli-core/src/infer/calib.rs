@@ -347,9 +347,11 @@ mod tests {
         assert_eq!(trtllm.calibration(&d), d, "the default is the newest stack");
         let mlperf = Stack::TensorrtMlperf.calibration(&d);
         assert!(mlperf.step_overhead_s > d.step_overhead_s && mlperf.sequence_overhead_s == 0.0);
+        assert!(mlperf.collective_latency_s > d.collective_latency_s);
         let back = InferCalibration {
             step_overhead_s: d.step_overhead_s,
             sequence_overhead_s: d.sequence_overhead_s,
+            collective_latency_s: d.collective_latency_s,
             ..mlperf
         };
         assert_eq!(back, d);
