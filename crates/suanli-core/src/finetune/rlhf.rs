@@ -378,6 +378,9 @@ pub struct RlStepSpec {
     pub max_seqs: u32,
     /// Most tokens a vLLM step runs (`max_num_batched_tokens`).
     pub max_batched_tokens: u32,
+    /// Prompts a step (`grpo.num_prompts_per_step`): the off-policy collector keeps this many
+    /// prompt groups in flight ([`simulate_async_generation`]); unused when colocated.
+    pub prompt_groups: u32,
 }
 
 /// vLLM's batch limits on GPUs of 70 GiB or more other than A100 (`vllm/engine/arg_utils.py`,
@@ -453,10 +456,12 @@ pub fn response_lengths(n: u32, mean: f64, max: u32) -> Vec<u32> {
 /// releases (v0.4, v0.5) pack the tensors into shared buffers. Fitted on the 64 NeMo-RL GRPO
 /// rows of `finetune.csv` with the refit's bytes ([`plan_rl_step`]), the colocated host
 /// traffic and vLLM's engine limits in place, by the sum of median and p90 |error| over
-/// 0.3–2 ms: 0.8 ms (59.5 %; 0.5 ms 61.3 %, 1.2 ms 67.2 %, 2 ms 88.1 %). The fit trades the
-/// async DeepSeek-V3 rows (too long with a larger cost) against the colocated ones (too short
-/// with a smaller one).
-pub const REFIT_SECONDS_PER_TENSOR: f64 = 0.8e-3;
+/// 0.3–2 ms: 0.8 ms (59.5 %; 0.5 ms 61.3 %, 1.2 ms 67.2 %, 2 ms 88.1 %). Refitted with the
+/// off-policy step as [`simulate_async_generation`] pipelines it: 0.9 ms (53.1 %; 0.7 ms
+/// 56.8 %, 0.8 ms 55.4 %, 1.0 ms 56.2 %, 1.2 ms 59.8 %). The fit trades the async DeepSeek-V3
+/// rows (too long with a larger cost) against the colocated ones (too short with a smaller
+/// one).
+pub const REFIT_SECONDS_PER_TENSOR: f64 = 0.9e-3;
 
 /// Weight tensors of the model as a Hugging Face checkpoint names them, which is how a refit
 /// hands them to vLLM (`load_weights`, one tensor at a time): per layer the attention
@@ -579,6 +584,228 @@ pub fn simulate_generation(
     Ok(GenerationRun { seconds: t, steps, peak_batch: peak, preemptions: preempted, longest })
 }
 
+/// The steady state of NeMo-RL's 1-step off-policy step (NVIDIA-NeMo/RL
+/// `nemo_rl/algorithms/async_utils.py`, `AsyncTrajectoryCollector`, and `async_grpo_train` at
+/// the rows' commits), simulated on the generation replicas:
+///
+/// - the collector keeps at most `num_prompts_per_step × max_trajectory_age_steps` prompt groups
+///   in flight (`_inflight_sema`, age 1 in the recipes), one thread per group that returns when
+///   every generation of the group has ended, and lets the next group in as one ends, so the
+///   engine does not drain between steps: the next step's groups take the seats the finished
+///   ones leave;
+/// - with weights of version `w` it generates only for training step `w + 1`
+///   (`_calculate_target_weights`): a step's groups wait for the refit that ends the training
+///   step two before it (the first two steps' groups start at once, as at start-up);
+/// - the training loop takes step `s` when all its groups have ended and the previous step's
+///   log-probs, training and refit are done, then spends `train_s` on log-probs and training and
+///   `refit_s` on the refit; in-flight weight updates (`in_flight_weight_updates`) do not drain
+///   the engine first, but the update runs inside vLLM's engine loop (`collective_rpc`), which
+///   steps no sequence while it loads: the engine stands still for `refit_s`.
+///
+/// Each sample goes to the replicas round-robin (`_async_generate_base`), so the `replicas`
+/// identical replicas are simulated as one engine with `replicas` times the seats, token budget
+/// and KV blocks, each step at one replica's step time for `1/replicas` of the batch; a group
+/// ends when its slowest sample does. `lengths` are one step's responses in the order they are
+/// sent, cut into `groups` prompt groups of consecutive sequences. Five steps are simulated with
+/// [`simulate_generation`]'s scheduler (admission by seats, token budget and KV blocks;
+/// preemption as there); `seconds` is the training loop's period between its last two steps.
+///
+/// # Errors
+/// A message when the KV cache cannot hold one prompt and its response.
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+pub fn simulate_async_generation(
+    replica: &Replica,
+    prompt: u32,
+    lengths: &[u32],
+    groups: u32,
+    replicas: u32,
+    limits: (u32, u32),
+    train_s: f64,
+    refit_s: f64,
+) -> Result<GenerationRun, String> {
+    const STEPS: usize = 5;
+    let p = f64::from(prompt);
+    let r = f64::from(replicas.max(1));
+    let one_cap = replica.memory.kv_tokens;
+    let cap = one_cap * r;
+    let (max_seqs, max_tokens) =
+        (limits.0.saturating_mul(replicas.max(1)), limits.1.saturating_mul(replicas.max(1)));
+    let longest = lengths.iter().copied().max().unwrap_or(0);
+    if one_cap < p + f64::from(longest) {
+        return Err(format!(
+            "the generation replica's KV cache ({one_cap:.0} tokens) cannot hold one {prompt}-token prompt and a {longest}-token response"
+        ));
+    }
+    let n = lengths.len();
+    if n == 0 {
+        return Ok(GenerationRun {
+            seconds: train_s + refit_s,
+            steps: 0,
+            peak_batch: 0,
+            preemptions: 0,
+            longest: 0,
+        });
+    }
+    let g = (groups.max(1) as usize).min(n);
+    let group_of = |i: usize| i * g / n;
+    let total_groups = g * STEPS;
+    let mut remaining = vec![0usize; total_groups];
+    for s in 0..STEPS {
+        for i in 0..n {
+            remaining[s * g + group_of(i)] += 1;
+        }
+    }
+    let len = |k: usize| lengths[k % n].max(1);
+    let mut queue: std::collections::VecDeque<usize> = (0..n).collect();
+    // Groups allowed in but not yet let in: the semaphore's free seats.
+    let (mut seats, mut next_group) = (0usize, g);
+    let mut groups_left = [g; STEPS];
+    // Step ends (all groups done), training starts and refit windows, as they become known.
+    let mut step_end: Vec<Option<f64>> = vec![None; STEPS];
+    let mut train_start: Vec<Option<f64>> = vec![None; STEPS];
+    let mut stalled = [false; STEPS];
+    let mut running: Vec<(usize, u32)> = Vec::new();
+    let (mut used, mut t, mut steps, mut peak, mut preempted) = (0.0f64, 0.0f64, 0u64, 0u32, 0u32);
+    let mut hold = false;
+    let max_seqs = max_seqs.max(1) as usize;
+    loop {
+        // The training loop: step s starts when its groups are done and step s - 1's refit is.
+        for s in 0..STEPS {
+            if train_start[s].is_none()
+                && let Some(end) = step_end[s]
+            {
+                let free = if s == 0 { Some(0.0) } else { train_start[s - 1].map(|x| x + train_s + refit_s) };
+                if let Some(free) = free {
+                    train_start[s] = Some(end.max(free));
+                }
+            }
+        }
+        // The engine stands still while a refit loads (once per refit, when the clock reaches it).
+        for s in 0..STEPS {
+            if let Some(ts) = train_start[s]
+                && !stalled[s]
+                && t >= ts + train_s
+            {
+                t = t.max(ts + train_s + refit_s);
+                stalled[s] = true;
+            }
+        }
+        // Let groups in while there are seats and their weights exist.
+        while seats > 0 && next_group < total_groups {
+            let step = next_group / g;
+            let gate =
+                if step < 2 { Some(0.0) } else { train_start[step - 2].map(|x| x + train_s + refit_s) };
+            match gate {
+                Some(at) if at <= t => {
+                    let ng = next_group % g;
+                    queue.extend((0..n).filter(|&j| group_of(j) == ng).map(|j| step * n + j));
+                    next_group += 1;
+                    seats -= 1;
+                }
+                _ => break,
+            }
+        }
+        if queue.is_empty() && running.is_empty() {
+            if next_group >= total_groups {
+                break;
+            }
+            // Idle until the gating refit ends.
+            let step = next_group / g;
+            match train_start[step - 2] {
+                Some(x) => {
+                    t = t.max(x + train_s + refit_s);
+                    continue;
+                }
+                None => return Err("the off-policy pipeline stalled".into()),
+            }
+        }
+        let mut admitted = 0.0;
+        let mut budget_stop = false;
+        while !hold && running.len() < max_seqs {
+            let Some(&i) = queue.front() else { break };
+            if used + p + 1.0 > cap {
+                break;
+            }
+            if admitted + p > f64::from(max_tokens) && admitted > 0.0 {
+                budget_stop = true;
+                break;
+            }
+            queue.pop_front();
+            running.push((i, 0));
+            used += p;
+            admitted += p;
+        }
+        if running.is_empty() {
+            return Err("no sequence could be admitted to the generation replica".into());
+        }
+        let a = running.len() as f64;
+        peak = peak.max(running.len() as u32);
+        let to_end = running.iter().map(|&(i, done)| len(i) - done).min().unwrap_or(1);
+        let room = ((cap - used) / a).floor();
+        if room < 1.0 {
+            let (i, done) = running.pop().expect("running is not empty when the cache is full");
+            used -= p + f64::from(done);
+            queue.push_front(i);
+            preempted += 1;
+            hold = true;
+            continue;
+        }
+        let mut k = f64::from(to_end).min(room);
+        if budget_stop {
+            k = 1.0;
+        }
+        let ctx = p + running.iter().map(|&(_, done)| f64::from(done)).sum::<f64>() / a;
+        if admitted > 0.0 {
+            t += replica.step(0.0, 0.0, admitted / r, p / 2.0, admitted / p / r).total_s;
+        }
+        t += k * replica.step(a / r, ctx + k / 2.0, 0.0, 0.0, a / r).total_s;
+        steps += k as u64;
+        let k = k as u32;
+        used += a * f64::from(k);
+        let mut ended = Vec::new();
+        running.retain_mut(|(i, done)| {
+            *done += k;
+            if *done >= len(*i) {
+                used -= p + f64::from(*done);
+                ended.push(*i);
+                false
+            } else {
+                true
+            }
+        });
+        if !ended.is_empty() {
+            hold = false;
+        }
+        for i in ended {
+            let s = i / n;
+            let gi = s * g + s_group(i, n, g);
+            remaining[gi] -= 1;
+            if remaining[gi] == 0 {
+                groups_left[s] -= 1;
+                if groups_left[s] == 0 {
+                    step_end[s] = Some(t);
+                }
+                seats += 1;
+            }
+        }
+    }
+    let (Some(a), Some(b)) = (train_start[STEPS - 2], train_start[STEPS - 1]) else {
+        return Err("the off-policy pipeline did not finish".into());
+    };
+    Ok(GenerationRun {
+        seconds: b - a,
+        steps: steps / STEPS as u64,
+        peak_batch: (f64::from(peak) / r).ceil() as u32,
+        preemptions: preempted / STEPS as u32,
+        longest,
+    })
+}
+
+/// The group of sequence `i` (numbered across steps) among `g` groups of `n` sequences a step.
+fn s_group(i: usize, n: usize, g: usize) -> usize {
+    (i % n) * g / n
+}
+
 /// A refit's cost: seconds, the bytes each generation GPU receives, and the path they take.
 struct Refit {
     seconds: f64,
@@ -665,10 +892,11 @@ pub struct RlStepPlan {
 /// step (`train`, `train_global_batch` sequences at the mean rollout length on the training
 /// GPUs):
 ///
-/// - **generation**: [`simulate_generation`] on one of the `generation_gpus ÷ tp` identical
-///   vLLM replicas, its share of the rollouts, vLLM's memory limited to
-///   `generation_memory_fraction` of each GPU, each step at the step model's time with vLLM
-///   V1's host costs (`infer::Stack::VllmV1`); a replica wider than a server all-reduces over
+/// - **generation**: colocated, [`simulate_generation`] on one of the `generation_gpus ÷ tp`
+///   identical vLLM replicas, its share of the rollouts; off-policy, the collector's steady
+///   state ([`simulate_async_generation`], `prompt_groups` groups in flight); in both, vLLM's
+///   memory limited to `generation_memory_fraction` of each GPU, each step at the step model's
+///   time with vLLM V1's host costs (`infer::Stack::VllmV1`); a replica wider than a server all-reduces over
 ///   the NICs.
 /// - **logprobs**: two forward passes (previous policy and reference) over every rollout token
 ///   at the training step's model-FLOP rate (4/3 of it where the training step recomputes
@@ -681,8 +909,10 @@ pub struct RlStepPlan {
 /// - **switch** (colocated only): the policy's and vLLM's state moved to host memory and back
 ///   each step (`colocated_switch`).
 ///
-/// Colocated the phases run one after another; off-policy the step is the longer of generation
-/// and log-probs + training, plus the refit.
+/// Colocated the phases run one after another. Off-policy the step is the training loop's
+/// period in [`simulate_async_generation`]'s pipeline over all the generation replicas (at least
+/// the longer of a step's generation and its log-probs + training, plus the refit, during which
+/// the engine stands still); the generation phase is that period less the refit.
 ///
 /// # Errors
 /// A message when the generation replica does not fit or the layout is inconsistent.
@@ -728,10 +958,15 @@ pub fn plan_rl_step(
     }
     let per_replica = job.rollouts.div_ceil(replicas);
     let lengths = response_lengths(per_replica, job.mean_response_len, job.max_response_len);
-    let one = simulate_generation(&replica, job.prompt_len, &lengths, job.max_seqs, job.max_batched_tokens)?;
-    // Off-policy the collector generates step n + 1 while step n trains: the whole batch's
-    // generation, tail included, overlaps the training side rather than adding to it.
-    let gen_s = one.seconds;
+    // Colocated, each step's rollouts start on an empty engine and the step waits for the
+    // longest; off-policy the collector feeds the engine without draining it between steps
+    // and the step lasts as long as the engine takes to finish a step's groups in steady state.
+    let mut one = if job.colocated {
+        simulate_generation(&replica, job.prompt_len, &lengths, job.max_seqs, job.max_batched_tokens)?
+    } else {
+        GenerationRun { seconds: 0.0, steps: 0, peak_batch: 0, preemptions: 0, longest: 0 }
+    };
+    let mut gen_s = one.seconds;
 
     let mean_len = f64::from(job.prompt_len) + job.mean_response_len;
     let tokens = f64::from(job.rollouts) * mean_len;
@@ -758,10 +993,25 @@ pub fn plan_rl_step(
     // Colocated, the policy and vLLM hand the GPU to each other over the host link every step.
     let switch = if job.colocated { colocated_switch(spec, cluster, train, job) } else { Switch::default() };
 
+    // Off-policy: the training loop's period from the pipeline simulated over the replicas
+    // (the step's generation, its wait for weights and the engine's stall during each refit);
+    // the generation phase is what of it the training side does not cover.
     let step_s = if job.colocated {
         gen_s + logprob_s + train_s + refit_s + switch.seconds
     } else {
-        gen_s.max(logprob_s + train_s) + refit_s
+        let all = response_lengths(job.rollouts, job.mean_response_len, job.max_response_len);
+        one = simulate_async_generation(
+            &replica,
+            job.prompt_len,
+            &all,
+            job.prompt_groups,
+            replicas,
+            (job.max_seqs, job.max_batched_tokens),
+            logprob_s + train_s,
+            refit_s,
+        )?;
+        gen_s = one.seconds - refit_s;
+        one.seconds
     };
     let gen_gpus = job.generation_gpus;
     let tgpus = train.gpus as u32;

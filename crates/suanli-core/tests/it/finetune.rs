@@ -189,6 +189,43 @@ fn generation_waits_for_the_longest_response_and_grows_with_the_work() {
 }
 
 #[test]
+fn off_policy_steps_pipeline_generation_with_training_and_stall_for_the_refit() {
+    use suanli_core::finetune::{response_lengths, simulate_async_generation, simulate_generation};
+    let (rep, _) = h100_replica("llama3.1-8b", 1);
+    // 2,048 rollouts of 64 prompt groups over 8 replicas, 128 seats each (AsyncLLM).
+    let all = response_lengths(2048, 1000.0, 3968);
+    let period = |train: f64, refit: f64| {
+        simulate_async_generation(&rep, 128, &all, 64, 8, (128, 2048), train, refit).expect("fits").seconds
+    };
+    // Training-bound: the loop's period is log-probs + training + refit, exactly.
+    assert!((period(500.0, 5.0) - 505.0).abs() < 1e-6);
+    // Generation-bound: the engine's steady state, not drained between steps, beats one
+    // replica's share started on an empty engine (two waves of 128 and a long tail) ...
+    let share = response_lengths(256, 1000.0, 3968);
+    let drained = simulate_generation(&rep, 128, &share, 128, 2048).expect("fits").seconds;
+    let steady = period(0.0, 0.0);
+    assert!(steady < drained, "{steady} vs {drained}");
+    // ... but no seat does more than a seat's work: at least the decoded tokens over the seats.
+    let tokens: f64 = all.iter().map(|&x| f64::from(x)).sum();
+    let fastest = rep.step(1.0, 128.0, 0.0, 0.0, 1.0).total_s;
+    assert!(steady >= tokens / (8.0 * 128.0) * fastest);
+    // The engine stands still while the weights load: a refit lengthens a generation-bound
+    // step by about its own time; the period never falls as work or the refit grows.
+    let with_refit = period(0.0, 10.0);
+    assert!(with_refit >= steady + 9.0 && with_refit <= steady + 11.0, "{with_refit} vs {steady}");
+    let mut last = 0.0;
+    for train in [0.0, 20.0, 40.0, 80.0, 160.0] {
+        let p = period(train, 1.0);
+        assert!(p + 1e-9 >= last && p + 1e-9 >= train + 1.0, "{train}: {p}");
+        last = p;
+    }
+    let longer = response_lengths(2048, 1500.0, 3968);
+    let p_longer =
+        simulate_async_generation(&rep, 128, &longer, 64, 8, (128, 2048), 0.0, 0.0).expect("fits").seconds;
+    assert!(p_longer > steady);
+}
+
+#[test]
 fn a_full_kv_cache_preempts_and_still_finishes() {
     use suanli_core::finetune::{response_lengths, simulate_generation};
     let (rep, _) = h100_replica("qwen3-32b", 2);
@@ -239,6 +276,7 @@ fn llama_rl_step(colocated: bool, generation: Precision) -> (suanli_core::finetu
         generation_precision: generation,
         max_seqs: 1024,
         max_batched_tokens: 16384,
+        prompt_groups: 64,
     };
     let plan = plan_rl_step(spec, &cluster, &train, &job).expect("plans");
     let gib = 1024.0 * 1024.0 * 1024.0;
