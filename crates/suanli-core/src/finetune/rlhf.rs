@@ -457,11 +457,11 @@ pub fn response_lengths(n: u32, mean: f64, max: u32) -> Vec<u32> {
 /// rows of `finetune.csv` with the refit's bytes ([`plan_rl_step`]), the colocated host
 /// traffic and vLLM's engine limits in place, by the sum of median and p90 |error| over
 /// 0.3–2 ms: 0.8 ms (59.5 %; 0.5 ms 61.3 %, 1.2 ms 67.2 %, 2 ms 88.1 %). Refitted with the
-/// off-policy step as [`simulate_async_generation`] pipelines it: 0.9 ms (53.1 %; 0.7 ms
-/// 56.8 %, 0.8 ms 55.4 %, 1.0 ms 56.2 %, 1.2 ms 59.8 %). The fit trades the async DeepSeek-V3
-/// rows (too long with a larger cost) against the colocated ones (too short with a smaller
-/// one).
-pub const REFIT_SECONDS_PER_TENSOR: f64 = 0.9e-3;
+/// off-policy step as [`simulate_async_generation`] pipelines it and the colocated optimizer
+/// offload at [`PAGEABLE_HOST_BYTES_PER_S`] (fitted in turn with this): still 0.8 ms (50.6 %;
+/// 0.7 ms 51.2 %, 0.9 ms 51.6 %, 1.0 ms 54.2 %). The fit trades the async DeepSeek-V3 rows (too
+/// long with a larger cost) against the colocated ones (too short with a smaller one).
+pub const REFIT_SECONDS_PER_TENSOR: f64 = 0.8e-3;
 
 /// Weight tensors of the model as a Hugging Face checkpoint names them, which is how a refit
 /// hands them to vLLM (`load_weights`, one tensor at a time): per layer the attention
@@ -852,15 +852,23 @@ struct Switch {
     bytes: f64,
 }
 
-/// A colocated step hands each GPU back and forth between the policy and vLLM over the GPU's
-/// link to host memory (NVIDIA-NeMo/RL `grpo_train` and the Megatron policy worker at the rows'
-/// commits): before the refit `offload_before_refit` moves the gradient buffers and the
-/// optimizer states to the host and `offload_after_refit` the weights; vLLM sleeps after
-/// generating (`sleep(level=1)`: its weights copied to host memory, the KV cache dropped) and
-/// wakes before the next refit (its weights copied back); `prepare_for_lp_inference` and
-/// `prepare_for_training` bring the policy's weights, gradients and optimizer states back.
-/// Each of those bytes crosses the host link twice a step: `2·(vLLM weights a GPU + the
-/// training layout's weights, gradients and optimizer states a GPU) ÷ host bandwidth`.
+/// A colocated step hands each GPU back and forth between the policy and vLLM through host
+/// memory (NVIDIA-NeMo/RL `grpo_train` and `megatron_policy_worker.py` at the rows' commits):
+///
+/// - `offload_before_refit` frees the gradient buffers (Megatron-Core's
+///   `_ParamAndGradBuffer.offload_to_cpu` resizes their storage to 0: nothing is copied; they come
+///   back zeroed) and moves the optimizer states to the host, `offload_after_refit` the weights
+///   (into a pinned buffer kept from step to step); vLLM sleeps after generating
+///   (`sleep(level=1)`: its weights copied to pinned host memory, the KV cache dropped) and wakes
+///   before the next refit; `prepare_for_lp_inference` and `prepare_for_training` bring the
+///   weights and the optimizer states back. Weights cross the host link twice a step:
+///   `2·(vLLM weights a GPU + policy weights a GPU) ÷ host bandwidth`.
+/// - The optimizer states go another way (`move_optimizer`: `state[k] = v.to("cpu")`, then
+///   `v.to("cuda")`, tensor by tensor): into freshly allocated pageable host memory and back out
+///   of it, through the driver's staging buffers, at [`PAGEABLE_HOST_BYTES_PER_S`]. They are the
+///   Adam moments `exp_avg` and `exp_avg_sq` (the optimizer's `state`; the fp32 main weights
+///   are its parameters and stay): 8 of the 12 bytes a parameter shard the training planner
+///   counts as optimizer state.
 fn colocated_switch(
     spec: &ModelSpec,
     cluster: &Cluster,
@@ -870,10 +878,33 @@ fn colocated_switch(
     let gib = 1024.0 * 1024.0 * 1024.0;
     let vllm = spec.params().total * job.generation_precision.bytes() / f64::from(job.generation_tp.max(1));
     let m = &train.memory;
-    let policy = (m.weights_gib + m.gradients_gib + m.optimizer_gib) * gib;
-    let bytes = 2.0 * (vllm + policy);
-    Switch { seconds: bytes / cluster.host_bytes_per_s, bytes }
+    let pinned = 2.0 * (vllm + m.weights_gib * gib);
+    let moments = 2.0 * m.optimizer_gib * gib * ADAM_MOMENT_SHARE;
+    Switch {
+        seconds: pinned / cluster.host_bytes_per_s + moments / PAGEABLE_HOST_BYTES_PER_S,
+        bytes: pinned + moments,
+    }
 }
+
+/// The share of the training planner's optimizer state (12 bytes a parameter shard: fp32 main
+/// weight, `exp_avg`, `exp_avg_sq`) that NeMo-RL's `move_optimizer` moves: the two moments.
+const ADAM_MOMENT_SHARE: f64 = 8.0 / 12.0;
+
+/// Rate of a GPU's copies into and out of freshly allocated pageable host memory, bytes/s: the
+/// colocated step's optimizer offload (`Tensor.to("cpu")` allocates new pageable memory every
+/// step, glibc hands such large blocks back to the kernel when they are freed, so each step's
+/// copy faults its pages in again, and a pageable copy is staged through the driver's pinned
+/// buffers and a CPU memcpy, all eight GPUs of a server doing it at once); pinned transfers run
+/// at the host link's rate instead. First-touch page faults alone hold a thread to a few GB/s
+/// (a 4 KiB page zeroed and mapped per fault). Fitted on the 30 colocated NeMo-RL GRPO rows
+/// (the only ones it touches; grid 0.4-3 GB/s, scored by their median + p90 |error|),
+/// alternating with [`REFIT_SECONDS_PER_TENSOR`] fitted on all 64 until neither moved: 0.75 GB/s
+/// (colocated 8.8 % / 27.7 %; 0.5 GB/s 12.1 / 26.7, 1 GB/s 8.4 / 28.5, 1.5 GB/s 9.5 / 30.6,
+/// 3 GB/s 12.8 / 34.6; without this term 15.9 / 31.7). That is the low end of what pageable
+/// copies reach, so it likely also holds the switch's other host-side work that is not modelled
+/// one by one: the `gc.collect()` and `torch.cuda.empty_cache()` around every offload and
+/// vLLM's wake-up remapping its memory.
+pub const PAGEABLE_HOST_BYTES_PER_S: f64 = 0.75e9;
 
 /// One RL step planned.
 #[derive(Debug, Clone, Serialize)]
