@@ -915,7 +915,9 @@ pub struct RlStepPlan {
     pub step_s: f64,
     /// Rollout tokens (prompt + response) a second per GPU.
     pub tokens_per_s_per_gpu: f64,
-    /// One generation replica's run.
+    /// Colocated, one generation replica's run; off-policy, the pipeline's steady state
+    /// ([`simulate_async_generation`]: `seconds` is the training loop's period, the batch a
+    /// replica's).
     pub generation: GenerationRun,
 }
 

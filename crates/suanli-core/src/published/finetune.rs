@@ -318,7 +318,7 @@ fn predict_nemo_rl(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
         if rec.colocated {
             "colocated, vLLM at 60 % memory (recipe)"
         } else {
-            "async 1-off: generation on half the GPUs, vLLM at 80 % memory (recipe)"
+            "async 1-off: generation on half the GPUs pipelined with training (the recipe's prompt groups in flight), vLLM at 80 % memory (recipe)"
         },
         max_len - prompt,
         phase("generation"),
