@@ -698,7 +698,9 @@ pub fn simulate_async_generation(
             match gate {
                 Some(at) if at <= t => {
                     let ng = next_group % g;
-                    queue.extend((0..n).filter(|&j| group_of(j) == ng).map(|j| step * n + j));
+                    // Group ng holds the sequences i with ⌊i·g/n⌋ = ng.
+                    let (from, to) = ((ng * n).div_ceil(g), ((ng + 1) * n).div_ceil(g));
+                    queue.extend((from..to).map(|j| step * n + j));
                     next_group += 1;
                     seats -= 1;
                 }
