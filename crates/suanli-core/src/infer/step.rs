@@ -135,6 +135,9 @@ pub struct Replica {
     depth: (f64, f64),
     cluster: Cluster,
     calib: InferCalibration,
+    /// How much longer the engine's host work per sequence takes on this GPU's host than on
+    /// an x86 server's (see [`InferCalibration::grace_host_factor`]).
+    host_factor: f64,
     /// Measured GEMM efficiency of the dense and the expert GEMMs by M, when the cluster has
     /// measured curves at its precision and the weights are as wide as the activations.
     measured_gemm: Option<(GemmMix, GemmMix)>,
@@ -305,6 +308,14 @@ impl Replica {
             depth,
             cluster: cluster.clone(),
             calib: measured_calibration(cluster, calib),
+            host_factor: if crate::hardware::host_link(&cluster.accelerator, cluster.arch.as_deref())
+                .1
+                .starts_with("NVLink-C2C")
+            {
+                calib.grace_host_factor
+            } else {
+                1.0
+            },
             // The curves were measured with weights at the activations' width: weight-only
             // quantisation (int4 or int8 weights, bf16 GEMMs) keeps the fitted model.
             measured_gemm: cluster
@@ -521,16 +532,18 @@ impl Replica {
                 / bw;
         // Each attention group's ranks schedule their own sequences, on their own host
         // processes at once.
-        let overhead_s = cal.step_overhead_s
-            + logits / d * cal.sequence_overhead_s
-            + self.layers_per_stage * cal.layer_overhead_s
+        let host_s = cal.step_overhead_s + logits / d * cal.sequence_overhead_s * self.host_factor;
+        let device_overhead_s = self.layers_per_stage * cal.layer_overhead_s
             + self.moe_layers_stage * cal.moe_layer_overhead_s
             + elementwise
             + permute;
+        let overhead_s = host_s + device_overhead_s;
         let work_s = gemm_s + attention_compute_s.max(attention_memory_s) + overhead_s;
         let comm_s =
             comm_s + self.expert_exchange(tokens / d, Overlap { work_s, gemm_compute_s, gemm_memory_s });
-        let total_s = gemm_s + attention_compute_s.max(attention_memory_s) + comm_s + overhead_s;
+        let device_s = gemm_s + attention_compute_s.max(attention_memory_s) + comm_s + device_overhead_s;
+        let total_s =
+            if cal.host_overlap && self.config.pp == 1 { device_s.max(host_s) } else { device_s + host_s };
         StepTime {
             gemm_compute_s,
             gemm_memory_s,
