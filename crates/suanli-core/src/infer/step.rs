@@ -27,8 +27,11 @@
 //!   all-to-all, an all-gather of every group's tokens and a reduce-scatter of the outputs
 //!   (`ExpertExchange::AllGather`).
 //! - Fixed costs: per step (scheduling, sampling), per sequence in the step (the engine's host
-//!   work per request, shared by the attention groups' host processes) and per layer (norms,
-//!   launches).
+//!   work per request, shared by the attention groups' host processes; slower on a Grace host)
+//!   and per layer (norms, launches). The first two run on the host: with TensorRT-LLM's
+//!   overlap scheduler (`InferCalibration::host_overlap`, one pipeline stage) the host prepares
+//!   the next step while the GPU runs this one, so the step takes the longer of the two; else
+//!   their sum. [`StepTime::overhead_s`] reports both kinds.
 
 use serde::Serialize;
 
@@ -81,11 +84,12 @@ pub struct StepTime {
     pub attention_memory_s: f64,
     /// Tensor-parallel and pipeline communication.
     pub comm_s: f64,
-    /// Fixed per-step and per-layer costs.
+    /// Fixed per-step and per-layer costs, the host's (per step and per sequence) included.
     pub overhead_s: f64,
     /// Speculative decoding's draft forwards (0 without speculation).
     pub draft_s: f64,
-    /// The step: rooflines' maxima plus communication and overhead.
+    /// The step: rooflines' maxima plus communication and overhead; with the host's work
+    /// overlapped, the larger of it and the rest.
     pub total_s: f64,
 }
 
