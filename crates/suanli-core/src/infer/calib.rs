@@ -9,7 +9,8 @@
 /// minimising median + p90 |error| on the published rows, then checked on every inference row
 /// with the Server latencies; with the [`Stack`] presets, the host's work overlapped with the
 /// GPU's ([`InferCalibration::host_overlap`]) and the RTX PRO 6000's matmul rates in the
-/// catalog, the TensorRT-LLM v1.0 rows sit at median 10.2 %, p90 26.0 % (11.2 / 31.4 % before), the MLPerf
+/// catalog and NVFP4's block scales counted with the weights, the TensorRT-LLM v1.0 rows sit at
+/// median 9.6 %, p90 25.3 % (11.2 / 31.4 % before), the MLPerf
 /// v4.1 Offline rows at median 5.2 %, p90 15.8 %; the older set, TensorRT-LLM v0.17's C++
 /// executor, at median 6.2 %, worst 14.1 %). The chip-specific rates come from the catalog (peak,
 /// measured matmul efficiency or the chip class's, HBM and link bandwidth), so the same
