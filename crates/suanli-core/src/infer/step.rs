@@ -97,6 +97,10 @@ pub struct StepTime {
     pub comm_s: f64,
     /// Fixed per-step and per-layer costs, the host's (per step and per sequence) included.
     pub overhead_s: f64,
+    /// The host's part of `overhead_s` (scheduling and per-sequence bookkeeping). Under the
+    /// overlap scheduler (one pipeline stage) it runs beside the GPU's work, so the parts can
+    /// add up to more than `total_s`; where it outlasts the GPU's work the step is host-bound.
+    pub host_s: f64,
     /// Speculative decoding's draft forwards (0 without speculation).
     pub draft_s: f64,
     /// The step: rooflines' maxima plus communication and overhead; with the host's work
@@ -105,9 +109,13 @@ pub struct StepTime {
 }
 
 impl StepTime {
-    /// What bounds the step: `compute`, `memory` or `network`.
+    /// What bounds the step: `host` where the host's work, overlapped, sets the step
+    /// (`total_s` = `host_s`), else `compute`, `memory` or `network`.
     #[must_use]
     pub fn bound(&self) -> &'static str {
+        if self.host_s > 0.0 && self.host_s >= self.total_s {
+            return "host";
+        }
         let (gc, gm, ac, am) =
             (self.gemm_compute_s, self.gemm_memory_s, self.attention_compute_s, self.attention_memory_s);
         let compute = if gc >= gm { gc } else { 0.0 } + if ac >= am { ac } else { 0.0 };
@@ -568,6 +576,7 @@ impl Replica {
             attention_memory_s,
             comm_s,
             overhead_s,
+            host_s,
             draft_s: 0.0,
             total_s,
         }
