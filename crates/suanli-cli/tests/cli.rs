@@ -659,7 +659,9 @@ fn infer_json_contract() {
     }
     assert_eq!(v["kind"], "infer");
     assert_eq!(v["precision"]["weights"], "fp8");
-    assert!(["compute", "memory", "network"].contains(&v["bound"]["decode"].as_str().expect("bound")));
+    assert!(
+        ["compute", "memory", "network", "host"].contains(&v["bound"]["decode"].as_str().expect("bound"))
+    );
     let tps = v["output_tokens_per_s"].as_f64().expect("rate");
     assert!((tps - 15_245.0).abs() / 15_245.0 < 0.2, "{tps}");
     assert!(v["cost_usd_per_million_output_tokens"].as_f64().expect("h100 price") > 0.0);

@@ -169,6 +169,7 @@ pub fn render_infer(d: &InferDoc, format: Format) -> Result<String, serde_json::
         ("attention, KV reads", st.attention_memory_s),
         ("communication", st.comm_s),
         ("overhead", st.overhead_s),
+        ("  of which the host's (overlapped where pp = 1)", st.host_s),
         ("step (rooflines' maxima + the rest)", st.total_s),
     ] {
         t.row([k.to_string(), ms(v)]);

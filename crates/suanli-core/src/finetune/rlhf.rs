@@ -378,6 +378,9 @@ pub struct RlStepSpec {
     pub max_seqs: u32,
     /// Most tokens a vLLM step runs (`max_num_batched_tokens`).
     pub max_batched_tokens: u32,
+    /// Prompts a step (`grpo.num_prompts_per_step`): the off-policy collector keeps this many
+    /// prompt groups in flight ([`simulate_async_generation`]); unused when colocated.
+    pub prompt_groups: u32,
 }
 
 /// vLLM's batch limits on GPUs of 70 GiB or more other than A100 (`vllm/engine/arg_utils.py`,
@@ -453,9 +456,11 @@ pub fn response_lengths(n: u32, mean: f64, max: u32) -> Vec<u32> {
 /// releases (v0.4, v0.5) pack the tensors into shared buffers. Fitted on the 64 NeMo-RL GRPO
 /// rows of `finetune.csv` with the refit's bytes ([`plan_rl_step`]), the colocated host
 /// traffic and vLLM's engine limits in place, by the sum of median and p90 |error| over
-/// 0.3–2 ms: 0.8 ms (59.5 %; 0.5 ms 61.3 %, 1.2 ms 67.2 %, 2 ms 88.1 %). The fit trades the
-/// async DeepSeek-V3 rows (too long with a larger cost) against the colocated ones (too short
-/// with a smaller one).
+/// 0.3–2 ms: 0.8 ms (59.5 %; 0.5 ms 61.3 %, 1.2 ms 67.2 %, 2 ms 88.1 %). Refitted with the
+/// off-policy step as [`simulate_async_generation`] pipelines it and the colocated optimizer
+/// offload at [`PAGEABLE_HOST_BYTES_PER_S`] (fitted in turn with this): still 0.8 ms (50.6 %;
+/// 0.7 ms 51.2 %, 0.9 ms 51.6 %, 1.0 ms 54.2 %). The fit trades the async DeepSeek-V3 rows (too
+/// long with a larger cost) against the colocated ones (too short with a smaller one).
 pub const REFIT_SECONDS_PER_TENSOR: f64 = 0.8e-3;
 
 /// Weight tensors of the model as a Hugging Face checkpoint names them, which is how a refit
@@ -579,6 +584,230 @@ pub fn simulate_generation(
     Ok(GenerationRun { seconds: t, steps, peak_batch: peak, preemptions: preempted, longest })
 }
 
+/// The steady state of NeMo-RL's 1-step off-policy step (NVIDIA-NeMo/RL
+/// `nemo_rl/algorithms/async_utils.py`, `AsyncTrajectoryCollector`, and `async_grpo_train` at
+/// the rows' commits), simulated on the generation replicas:
+///
+/// - the collector keeps at most `num_prompts_per_step × max_trajectory_age_steps` prompt groups
+///   in flight (`_inflight_sema`, age 1 in the recipes), one thread per group that returns when
+///   every generation of the group has ended, and lets the next group in as one ends, so the
+///   engine does not drain between steps: the next step's groups take the seats the finished
+///   ones leave;
+/// - with weights of version `w` it generates only for training step `w + 1`
+///   (`_calculate_target_weights`): a step's groups wait for the refit that ends the training
+///   step two before it (the first two steps' groups start at once, as at start-up);
+/// - the training loop takes step `s` when all its groups have ended and the previous step's
+///   log-probs, training and refit are done, then spends `train_s` on log-probs and training and
+///   `refit_s` on the refit; in-flight weight updates (`in_flight_weight_updates`) do not drain
+///   the engine first, but the update runs inside vLLM's engine loop (`collective_rpc`), which
+///   steps no sequence while it loads: the engine stands still for `refit_s`.
+///
+/// Each sample goes to the replicas round-robin (`_async_generate_base`), so the `replicas`
+/// identical replicas are simulated as one engine with `replicas` times the seats, token budget
+/// and KV blocks, each step at one replica's step time for `1/replicas` of the batch; a group
+/// ends when its slowest sample does. `lengths` are one step's responses in the order they are
+/// sent, cut into `groups` prompt groups of consecutive sequences. Five steps are simulated with
+/// [`simulate_generation`]'s scheduler (admission by seats, token budget and KV blocks;
+/// preemption as there); `seconds` is the training loop's period between its last two steps.
+///
+/// # Errors
+/// A message when the KV cache cannot hold one prompt and its response.
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
+pub fn simulate_async_generation(
+    replica: &Replica,
+    prompt: u32,
+    lengths: &[u32],
+    groups: u32,
+    replicas: u32,
+    limits: (u32, u32),
+    train_s: f64,
+    refit_s: f64,
+) -> Result<GenerationRun, String> {
+    const STEPS: usize = 5;
+    let p = f64::from(prompt);
+    let r = f64::from(replicas.max(1));
+    let one_cap = replica.memory.kv_tokens;
+    let cap = one_cap * r;
+    let (max_seqs, max_tokens) =
+        (limits.0.saturating_mul(replicas.max(1)), limits.1.saturating_mul(replicas.max(1)));
+    let longest = lengths.iter().copied().max().unwrap_or(0);
+    if one_cap < p + f64::from(longest) {
+        return Err(format!(
+            "the generation replica's KV cache ({one_cap:.0} tokens) cannot hold one {prompt}-token prompt and a {longest}-token response"
+        ));
+    }
+    let n = lengths.len();
+    if n == 0 {
+        return Ok(GenerationRun {
+            seconds: train_s + refit_s,
+            steps: 0,
+            peak_batch: 0,
+            preemptions: 0,
+            longest: 0,
+        });
+    }
+    let g = (groups.max(1) as usize).min(n);
+    let group_of = |i: usize| i * g / n;
+    let total_groups = g * STEPS;
+    let mut remaining = vec![0usize; total_groups];
+    for s in 0..STEPS {
+        for i in 0..n {
+            remaining[s * g + group_of(i)] += 1;
+        }
+    }
+    let len = |k: usize| lengths[k % n].max(1);
+    let mut queue: std::collections::VecDeque<usize> = (0..n).collect();
+    // Groups allowed in but not yet let in: the semaphore's free seats.
+    let (mut seats, mut next_group) = (0usize, g);
+    let mut groups_left = [g; STEPS];
+    // Step ends (all groups done), training starts and refit windows, as they become known.
+    let mut step_end: Vec<Option<f64>> = vec![None; STEPS];
+    let mut train_start: Vec<Option<f64>> = vec![None; STEPS];
+    let mut stalled = [false; STEPS];
+    let mut running: Vec<(usize, u32)> = Vec::new();
+    let (mut used, mut t, mut steps, mut peak, mut preempted) = (0.0f64, 0.0f64, 0u64, 0u32, 0u32);
+    let mut hold = false;
+    let max_seqs = max_seqs.max(1) as usize;
+    loop {
+        // The training loop: step s starts when its groups are done and step s - 1's refit is.
+        for s in 0..STEPS {
+            if train_start[s].is_none()
+                && let Some(end) = step_end[s]
+            {
+                let free = if s == 0 { Some(0.0) } else { train_start[s - 1].map(|x| x + train_s + refit_s) };
+                if let Some(free) = free {
+                    train_start[s] = Some(end.max(free));
+                }
+            }
+        }
+        // The engine stands still while a refit loads (once per refit, when the clock reaches it).
+        for s in 0..STEPS {
+            if let Some(ts) = train_start[s]
+                && !stalled[s]
+                && t >= ts + train_s
+            {
+                t = t.max(ts + train_s + refit_s);
+                stalled[s] = true;
+            }
+        }
+        // Let groups in while there are seats and their weights exist.
+        while seats > 0 && next_group < total_groups {
+            let step = next_group / g;
+            let gate =
+                if step < 2 { Some(0.0) } else { train_start[step - 2].map(|x| x + train_s + refit_s) };
+            match gate {
+                Some(at) if at <= t => {
+                    let ng = next_group % g;
+                    // Group ng holds the sequences i with ⌊i·g/n⌋ = ng.
+                    let (from, to) = ((ng * n).div_ceil(g), ((ng + 1) * n).div_ceil(g));
+                    queue.extend((from..to).map(|j| step * n + j));
+                    next_group += 1;
+                    seats -= 1;
+                }
+                _ => break,
+            }
+        }
+        if queue.is_empty() && running.is_empty() {
+            if next_group >= total_groups {
+                break;
+            }
+            // Idle until the gating refit ends.
+            let step = next_group / g;
+            match train_start[step - 2] {
+                Some(x) => {
+                    t = t.max(x + train_s + refit_s);
+                    continue;
+                }
+                None => return Err("the off-policy pipeline stalled".into()),
+            }
+        }
+        let mut admitted = 0.0;
+        let mut budget_stop = false;
+        while !hold && running.len() < max_seqs {
+            let Some(&i) = queue.front() else { break };
+            if used + p + 1.0 > cap {
+                break;
+            }
+            if admitted + p > f64::from(max_tokens) && admitted > 0.0 {
+                budget_stop = true;
+                break;
+            }
+            queue.pop_front();
+            running.push((i, 0));
+            used += p;
+            admitted += p;
+        }
+        if running.is_empty() {
+            return Err("no sequence could be admitted to the generation replica".into());
+        }
+        let a = running.len() as f64;
+        peak = peak.max(running.len() as u32);
+        let to_end = running.iter().map(|&(i, done)| len(i) - done).min().unwrap_or(1);
+        let room = ((cap - used) / a).floor();
+        if room < 1.0 {
+            let (i, done) = running.pop().expect("running is not empty when the cache is full");
+            used -= p + f64::from(done);
+            queue.push_front(i);
+            preempted += 1;
+            hold = true;
+            continue;
+        }
+        let mut k = f64::from(to_end).min(room);
+        if budget_stop {
+            k = 1.0;
+        }
+        let ctx = p + running.iter().map(|&(_, done)| f64::from(done)).sum::<f64>() / a;
+        if admitted > 0.0 {
+            t += replica.step(0.0, 0.0, admitted / r, p / 2.0, admitted / p / r).total_s;
+        }
+        t += k * replica.step(a / r, ctx + k / 2.0, 0.0, 0.0, a / r).total_s;
+        steps += k as u64;
+        let k = k as u32;
+        used += a * f64::from(k);
+        let mut ended = Vec::new();
+        running.retain_mut(|(i, done)| {
+            *done += k;
+            if *done >= len(*i) {
+                used -= p + f64::from(*done);
+                ended.push(*i);
+                false
+            } else {
+                true
+            }
+        });
+        if !ended.is_empty() {
+            hold = false;
+        }
+        for i in ended {
+            let s = i / n;
+            let gi = s * g + s_group(i, n, g);
+            remaining[gi] -= 1;
+            if remaining[gi] == 0 {
+                groups_left[s] -= 1;
+                if groups_left[s] == 0 {
+                    step_end[s] = Some(t);
+                }
+                seats += 1;
+            }
+        }
+    }
+    let (Some(a), Some(b)) = (train_start[STEPS - 2], train_start[STEPS - 1]) else {
+        return Err("the off-policy pipeline did not finish".into());
+    };
+    Ok(GenerationRun {
+        seconds: b - a,
+        steps: steps / STEPS as u64,
+        peak_batch: (f64::from(peak) / r).ceil() as u32,
+        preemptions: preempted / STEPS as u32,
+        longest,
+    })
+}
+
+/// The group of sequence `i` (numbered across steps) among `g` groups of `n` sequences a step.
+fn s_group(i: usize, n: usize, g: usize) -> usize {
+    (i % n) * g / n
+}
+
 /// A refit's cost: seconds, the bytes each generation GPU receives, and the path they take.
 struct Refit {
     seconds: f64,
@@ -625,15 +854,23 @@ struct Switch {
     bytes: f64,
 }
 
-/// A colocated step hands each GPU back and forth between the policy and vLLM over the GPU's
-/// link to host memory (NVIDIA-NeMo/RL `grpo_train` and the Megatron policy worker at the rows'
-/// commits): before the refit `offload_before_refit` moves the gradient buffers and the
-/// optimizer states to the host and `offload_after_refit` the weights; vLLM sleeps after
-/// generating (`sleep(level=1)`: its weights copied to host memory, the KV cache dropped) and
-/// wakes before the next refit (its weights copied back); `prepare_for_lp_inference` and
-/// `prepare_for_training` bring the policy's weights, gradients and optimizer states back.
-/// Each of those bytes crosses the host link twice a step: `2·(vLLM weights a GPU + the
-/// training layout's weights, gradients and optimizer states a GPU) ÷ host bandwidth`.
+/// A colocated step hands each GPU back and forth between the policy and vLLM through host
+/// memory (NVIDIA-NeMo/RL `grpo_train` and `megatron_policy_worker.py` at the rows' commits):
+///
+/// - `offload_before_refit` frees the gradient buffers (Megatron-Core's
+///   `_ParamAndGradBuffer.offload_to_cpu` resizes their storage to 0: nothing is copied; they come
+///   back zeroed) and moves the optimizer states to the host, `offload_after_refit` the weights
+///   (into a pinned buffer kept from step to step); vLLM sleeps after generating
+///   (`sleep(level=1)`: its weights copied to pinned host memory, the KV cache dropped) and wakes
+///   before the next refit; `prepare_for_lp_inference` and `prepare_for_training` bring the
+///   weights and the optimizer states back. Weights cross the host link twice a step:
+///   `2·(vLLM weights a GPU + policy weights a GPU) ÷ host bandwidth`.
+/// - The optimizer states go another way (`move_optimizer`: `state[k] = v.to("cpu")`, then
+///   `v.to("cuda")`, tensor by tensor): into freshly allocated pageable host memory and back out
+///   of it, through the driver's staging buffers, at [`PAGEABLE_HOST_BYTES_PER_S`]. They are the
+///   Adam moments `exp_avg` and `exp_avg_sq` (the optimizer's `state`; the fp32 main weights
+///   are its parameters and stay): 8 of the 12 bytes a parameter shard the training planner
+///   counts as optimizer state.
 fn colocated_switch(
     spec: &ModelSpec,
     cluster: &Cluster,
@@ -643,10 +880,33 @@ fn colocated_switch(
     let gib = 1024.0 * 1024.0 * 1024.0;
     let vllm = spec.params().total * job.generation_precision.bytes() / f64::from(job.generation_tp.max(1));
     let m = &train.memory;
-    let policy = (m.weights_gib + m.gradients_gib + m.optimizer_gib) * gib;
-    let bytes = 2.0 * (vllm + policy);
-    Switch { seconds: bytes / cluster.host_bytes_per_s, bytes }
+    let pinned = 2.0 * (vllm + m.weights_gib * gib);
+    let moments = 2.0 * m.optimizer_gib * gib * ADAM_MOMENT_SHARE;
+    Switch {
+        seconds: pinned / cluster.host_bytes_per_s + moments / PAGEABLE_HOST_BYTES_PER_S,
+        bytes: pinned + moments,
+    }
 }
+
+/// The share of the training planner's optimizer state (12 bytes a parameter shard: fp32 main
+/// weight, `exp_avg`, `exp_avg_sq`) that NeMo-RL's `move_optimizer` moves: the two moments.
+const ADAM_MOMENT_SHARE: f64 = 8.0 / 12.0;
+
+/// Rate of a GPU's copies into and out of freshly allocated pageable host memory, bytes/s: the
+/// colocated step's optimizer offload (`Tensor.to("cpu")` allocates new pageable memory every
+/// step, glibc hands such large blocks back to the kernel when they are freed, so each step's
+/// copy faults its pages in again, and a pageable copy is staged through the driver's pinned
+/// buffers and a CPU memcpy, all eight GPUs of a server doing it at once); pinned transfers run
+/// at the host link's rate instead. First-touch page faults alone hold a thread to a few GB/s
+/// (a 4 KiB page zeroed and mapped per fault). Fitted on the 30 colocated NeMo-RL GRPO rows
+/// (the only ones it touches; grid 0.4-3 GB/s, scored by their median + p90 |error|),
+/// alternating with [`REFIT_SECONDS_PER_TENSOR`] fitted on all 64 until neither moved: 0.75 GB/s
+/// (colocated 8.8 % / 27.7 %; 0.5 GB/s 12.1 / 26.7, 1 GB/s 8.4 / 28.5, 1.5 GB/s 9.5 / 30.6,
+/// 3 GB/s 12.8 / 34.6; without this term 15.9 / 31.7). That is the low end of what pageable
+/// copies reach, so it likely also holds the switch's other host-side work that is not modelled
+/// one by one: the `gc.collect()` and `torch.cuda.empty_cache()` around every offload and
+/// vLLM's wake-up remapping its memory.
+pub const PAGEABLE_HOST_BYTES_PER_S: f64 = 0.75e9;
 
 /// One RL step planned.
 #[derive(Debug, Clone, Serialize)]
@@ -657,7 +917,9 @@ pub struct RlStepPlan {
     pub step_s: f64,
     /// Rollout tokens (prompt + response) a second per GPU.
     pub tokens_per_s_per_gpu: f64,
-    /// One generation replica's run.
+    /// Colocated, one generation replica's run; off-policy, the pipeline's steady state
+    /// ([`simulate_async_generation`]: `seconds` is the training loop's period, the batch a
+    /// replica's).
     pub generation: GenerationRun,
 }
 
@@ -665,10 +927,11 @@ pub struct RlStepPlan {
 /// step (`train`, `train_global_batch` sequences at the mean rollout length on the training
 /// GPUs):
 ///
-/// - **generation**: [`simulate_generation`] on one of the `generation_gpus ÷ tp` identical
-///   vLLM replicas, its share of the rollouts, vLLM's memory limited to
-///   `generation_memory_fraction` of each GPU, each step at the step model's time with vLLM
-///   V1's host costs (`infer::Stack::VllmV1`); a replica wider than a server all-reduces over
+/// - **generation**: colocated, [`simulate_generation`] on one of the `generation_gpus ÷ tp`
+///   identical vLLM replicas, its share of the rollouts; off-policy, the collector's steady
+///   state ([`simulate_async_generation`], `prompt_groups` groups in flight); in both, vLLM's
+///   memory limited to `generation_memory_fraction` of each GPU, each step at the step model's
+///   time with vLLM V1's host costs (`infer::Stack::VllmV1`); a replica wider than a server all-reduces over
 ///   the NICs.
 /// - **logprobs**: two forward passes (previous policy and reference) over every rollout token
 ///   at the training step's model-FLOP rate (4/3 of it where the training step recomputes
@@ -681,8 +944,10 @@ pub struct RlStepPlan {
 /// - **switch** (colocated only): the policy's and vLLM's state moved to host memory and back
 ///   each step (`colocated_switch`).
 ///
-/// Colocated the phases run one after another; off-policy the step is the longer of generation
-/// and log-probs + training, plus the refit.
+/// Colocated the phases run one after another. Off-policy the step is the training loop's
+/// period in [`simulate_async_generation`]'s pipeline over all the generation replicas (at least
+/// the longer of a step's generation and its log-probs + training, plus the refit, during which
+/// the engine stands still); the generation phase is that period less the refit.
 ///
 /// # Errors
 /// A message when the generation replica does not fit or the layout is inconsistent.
@@ -728,10 +993,15 @@ pub fn plan_rl_step(
     }
     let per_replica = job.rollouts.div_ceil(replicas);
     let lengths = response_lengths(per_replica, job.mean_response_len, job.max_response_len);
-    let one = simulate_generation(&replica, job.prompt_len, &lengths, job.max_seqs, job.max_batched_tokens)?;
-    // Off-policy the collector generates step n + 1 while step n trains: the whole batch's
-    // generation, tail included, overlaps the training side rather than adding to it.
-    let gen_s = one.seconds;
+    // Colocated, each step's rollouts start on an empty engine and the step waits for the
+    // longest; off-policy the collector feeds the engine without draining it between steps
+    // and the step lasts as long as the engine takes to finish a step's groups in steady state.
+    let mut one = if job.colocated {
+        simulate_generation(&replica, job.prompt_len, &lengths, job.max_seqs, job.max_batched_tokens)?
+    } else {
+        GenerationRun { seconds: 0.0, steps: 0, peak_batch: 0, preemptions: 0, longest: 0 }
+    };
+    let mut gen_s = one.seconds;
 
     let mean_len = f64::from(job.prompt_len) + job.mean_response_len;
     let tokens = f64::from(job.rollouts) * mean_len;
@@ -758,10 +1028,25 @@ pub fn plan_rl_step(
     // Colocated, the policy and vLLM hand the GPU to each other over the host link every step.
     let switch = if job.colocated { colocated_switch(spec, cluster, train, job) } else { Switch::default() };
 
+    // Off-policy: the training loop's period from the pipeline simulated over the replicas
+    // (the step's generation, its wait for weights and the engine's stall during each refit);
+    // the generation phase is what of it the training side does not cover.
     let step_s = if job.colocated {
         gen_s + logprob_s + train_s + refit_s + switch.seconds
     } else {
-        gen_s.max(logprob_s + train_s) + refit_s
+        let all = response_lengths(job.rollouts, job.mean_response_len, job.max_response_len);
+        one = simulate_async_generation(
+            &replica,
+            job.prompt_len,
+            &all,
+            job.prompt_groups,
+            replicas,
+            (job.max_seqs, job.max_batched_tokens),
+            logprob_s + train_s,
+            refit_s,
+        )?;
+        gen_s = one.seconds - refit_s;
+        one.seconds
     };
     let gen_gpus = job.generation_gpus;
     let tgpus = train.gpus as u32;

@@ -7,9 +7,11 @@
 
 /// The constants. [`InferCalibration::default`] holds the fitted values (coordinate descent,
 /// minimising median + p90 |error| on the published rows, then checked on every inference row
-/// with the Server latencies; with the [`Stack`] presets the TensorRT-LLM v1.0 rows sit at
-/// median 11.2 %, p90 31.4 %, the MLPerf v4.1 Offline rows at median 5.3 %, p90 29.0 %, all
-/// 640 answered inference rows at 11.5 / 42.0 %; the older set, TensorRT-LLM v0.17's C++
+/// with the Server latencies; with the [`Stack`] presets, the host's work overlapped with the
+/// GPU's ([`InferCalibration::host_overlap`]) and the RTX PRO 6000's matmul rates in the
+/// catalog and NVFP4's block scales counted with the weights, the TensorRT-LLM v1.0 rows sit at
+/// median 9.6 %, p90 25.3 % (11.2 / 31.4 % before), the MLPerf
+/// v4.1 Offline rows at median 5.2 %, p90 15.8 %; the older set, TensorRT-LLM v0.17's C++
 /// executor, at median 6.2 %, worst 14.1 %). The chip-specific rates come from the catalog (peak,
 /// measured matmul efficiency or the chip class's, HBM and link bandwidth), so the same
 /// constants serve every chip.
@@ -88,10 +90,13 @@ pub struct InferCalibration {
     /// Host-side cost per sequence in a step, seconds: the engine's per-request work between
     /// forwards (scheduling, building the step's inputs and KV block tables, sampling, emitting
     /// the token), which runs on the CPU and does not shrink with a faster GPU. TensorRT-LLM's
-    /// PyTorch executor does it in Python per request; fitted: 4 µs (grid 0-4 µs: larger values
-    /// fit the MoE rows only by taking Llama 3.1 8B 20-30 % low; after the KV-read refit, 8 and
-    /// 12 µs — what B200 against RTX PRO 6000 Qwen3-30B-A3B rows suggest — leave the inference
-    /// median within 0.5 points and move the TensorRT-LLM rows' median up by 0.3-1.0).
+    /// PyTorch executor does it in Python per request. Fitted with [`Self::host_overlap`] and
+    /// [`Self::grace_host_factor`] on the 328 TensorRT-LLM v1.0 rows (grid 4-40 µs): 35 µs. The
+    /// rows show it directly: Qwen3-30B-A3B at 128/128 on one GPU runs 39.8k tokens/s on B200
+    /// and 28.0k on the RTX PRO 6000, which has 4.5x less FP4 compute and bandwidth — the B200
+    /// waits for its host (4,096 sequences × 25 µs ≈ 100 ms a step). Before the overlap
+    /// scheduler was modelled (host and GPU time added) the fit took 4 µs, and the GPU-side
+    /// constants absorbed the rest.
     pub sequence_overhead_s: f64,
     /// Cost per layer per step outside GEMMs and attention (norms, activations, kernel
     /// launches), seconds; fitted: 5 µs.
@@ -100,6 +105,28 @@ pub struct InferCalibration {
     /// norms, residual adds, rotary embedding, activation and quantisation of each layer, read
     /// and written in 16 bits); fitted: 80.
     pub elementwise_bytes_per_hidden: f64,
+    /// Whether the engine prepares step `n + 1` on the host while the GPU runs step `n`
+    /// (TensorRT-LLM's overlap scheduler, on by default in its PyTorch executor), so that a step
+    /// takes the longer of the host's work ([`Self::step_overhead_s`] and
+    /// [`Self::sequence_overhead_s`] per sequence) and the GPU's, not their sum. Only without
+    /// pipeline parallelism: TensorRT-LLM v1.0 runs `pp > 1` in its own executor loop,
+    /// `_executor_loop_pp`, and picks the overlapping loop only for `pp = 1`
+    /// (`PyExecutor.__init__` in `tensorrt_llm/_torch/pyexecutor/py_executor.py`), so each
+    /// stage's micro-batch pays its host work in series. That is the pattern of the RTX PRO 6000
+    /// Llama 3.3 70B rows by pipeline depth: with the host cost added at every depth, PP 8 ran
+    /// 30-60 % fast on the decode-heavy lengths and PP 1 5-17 % slow (each stage's host
+    /// handles every sequence once a token, while its GPU work shrinks with the stages). True
+    /// for TensorRT-LLM v1.0 (the default); the other stacks run one step after the other.
+    pub host_overlap: bool,
+    /// How much longer the engine's host work per sequence takes on a Grace CPU (GB200 and the
+    /// other superchips, where the GPU's host is the Arm Neoverse V2 Grace on NVLink-C2C) than
+    /// on the x86 hosts of the HGX and PCIe servers. The TensorRT-LLM v1.0 single-GPU rows show
+    /// it: Qwen3-30B-A3B at 128/128 runs 24.1k tokens/s on one GB200 and 39.8k on one B200,
+    /// though the GB200 has the same HBM and more power, while at 20,000/2,000 (GPU-bound) the
+    /// GB200 is 9 % faster. Fitted on the 40 answered GB200 rows with
+    /// [`Self::sequence_overhead_s`] (grid 1.0-2.5): 1.5. TensorRT-LLM v1.0 only: the other
+    /// stacks' host costs were fitted without it and keep 1.
+    pub grace_host_factor: f64,
     /// Memory held outside weights, KV cache and workspace (CUDA context, NCCL, allocator), GiB.
     pub reserved_gib: f64,
     /// How the attention data-parallel groups of a wide-EP replica hand the MoE layers their
@@ -140,10 +167,12 @@ impl Default for InferCalibration {
             collective_efficiency: 0.5,
             collective_latency_s: 40e-6,
             step_overhead_s: 0.5e-3,
-            sequence_overhead_s: 4e-6,
+            sequence_overhead_s: 35e-6,
             layer_overhead_s: 5e-6,
             elementwise_bytes_per_hidden: 80.0,
             reserved_gib: 2.0,
+            host_overlap: true,
+            grace_host_factor: 1.5,
             expert_exchange: ExpertExchange::PointToPoint,
         }
     }
@@ -172,8 +201,9 @@ pub enum Stack {
     /// host every step, and its FP8 GEMMs (hipBLASLt, per-tensor scales) reach less of the
     /// chip's large-GEMM rate; constants in `VLLM_ROCM`, fitted on AMD's MI300X rows.
     VllmRocm,
-    /// Any other engine (vLLM, SGLang, ...): the defaults, for want of enough published rows
-    /// to fit its own.
+    /// Any other engine (vLLM, SGLang, ...): the defaults without the overlap scheduler and
+    /// with `OTHER_SEQUENCE_OVERHEAD_S` per sequence, for want of enough published rows to fit
+    /// its own.
     Other,
     /// vLLM V1 (0.8-0.10) on NVIDIA GPUs as NeMo-RL drives it for GRPO rollouts: constants in
     /// `VLLM_V1`, fitted on the NeMo-RL GRPO rows of `finetune.csv`, and its Triton MoE
@@ -200,6 +230,12 @@ impl Stack {
     #[must_use]
     pub fn calibration(self, base: &InferCalibration) -> InferCalibration {
         let mut c = *base;
+        // Only TensorRT-LLM's PyTorch executor overlaps the host's work with the GPU's, and the
+        // Grace host factor was fitted on its rows only.
+        if self != Stack::TrtllmPytorch {
+            c.host_overlap = false;
+            c.grace_host_factor = 1.0;
+        }
         match self {
             Stack::TrtllmCpp => c.sequence_overhead_s = 0.0,
             Stack::TensorrtMlperf => {
@@ -219,11 +255,18 @@ impl Stack {
                 c.sequence_overhead_s = sequence;
                 c.expert_tile_rows = VLLM_FUSED_MOE_BLOCK_M;
             }
-            Stack::TrtllmPytorch | Stack::Other => {}
+            Stack::Other => c.sequence_overhead_s = OTHER_SEQUENCE_OVERHEAD_S,
+            Stack::TrtllmPytorch => {}
         }
         c
     }
 }
+
+/// [`Stack::Other`]'s host cost per sequence, seconds: 4 µs, what the default stack carried
+/// (added to the GPU's time) before TensorRT-LLM v1.0's overlap scheduler was modelled and its
+/// own host cost refitted at 35 µs. The engines this stack stands for have too few published
+/// rows (six vLLM 0.5.2 MLPerf rows) to fit their own, so they keep the earlier value.
+const OTHER_SEQUENCE_OVERHEAD_S: f64 = 4e-6;
 
 /// [`Stack::TensorrtMlperf`]'s fixed cost of one engine step (the batch-independent part of
 /// an in-flight-batching iteration of NVIDIA's 2024 TensorRT runtime, which the per-GEMM,
@@ -348,10 +391,13 @@ mod tests {
         let mlperf = Stack::TensorrtMlperf.calibration(&d);
         assert!(mlperf.step_overhead_s > d.step_overhead_s && mlperf.sequence_overhead_s == 0.0);
         assert!(mlperf.collective_latency_s > d.collective_latency_s);
+        assert!(d.host_overlap && !mlperf.host_overlap, "only TensorRT-LLM v1.0 overlaps host and GPU");
         let back = InferCalibration {
             step_overhead_s: d.step_overhead_s,
             sequence_overhead_s: d.sequence_overhead_s,
             collective_latency_s: d.collective_latency_s,
+            host_overlap: d.host_overlap,
+            grace_host_factor: d.grace_host_factor,
             ..mlperf
         };
         assert_eq!(back, d);
@@ -361,22 +407,34 @@ mod tests {
             step_overhead_s: d.step_overhead_s,
             sequence_overhead_s: d.sequence_overhead_s,
             gemm_fraction: d.gemm_fraction,
+            host_overlap: d.host_overlap,
+            grace_host_factor: d.grace_host_factor,
             ..rocm
         };
         assert_eq!(back, d);
         let v1 = Stack::VllmV1.calibration(&d);
-        assert!(v1.step_overhead_s > d.step_overhead_s && v1.sequence_overhead_s > d.sequence_overhead_s);
+        assert!(v1.step_overhead_s > d.step_overhead_s && v1.sequence_overhead_s == VLLM_V1.1);
         assert!(v1.expert_tile_rows < d.expert_tile_rows, "vLLM's Triton MoE tiles are 64 rows");
         assert_eq!(
             InferCalibration {
                 step_overhead_s: d.step_overhead_s,
                 sequence_overhead_s: d.sequence_overhead_s,
                 expert_tile_rows: d.expert_tile_rows,
+                host_overlap: d.host_overlap,
+                grace_host_factor: d.grace_host_factor,
                 ..v1
             },
             d
         );
         let cpp = Stack::TrtllmCpp.calibration(&d);
-        assert_eq!(InferCalibration { sequence_overhead_s: d.sequence_overhead_s, ..cpp }, d);
+        assert_eq!(
+            InferCalibration {
+                sequence_overhead_s: d.sequence_overhead_s,
+                host_overlap: d.host_overlap,
+                grace_host_factor: d.grace_host_factor,
+                ..cpp
+            },
+            d
+        );
     }
 }

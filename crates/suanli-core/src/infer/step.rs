@@ -27,8 +27,11 @@
 //!   all-to-all, an all-gather of every group's tokens and a reduce-scatter of the outputs
 //!   (`ExpertExchange::AllGather`).
 //! - Fixed costs: per step (scheduling, sampling), per sequence in the step (the engine's host
-//!   work per request, shared by the attention groups' host processes) and per layer (norms,
-//!   launches).
+//!   work per request, shared by the attention groups' host processes; slower on a Grace host)
+//!   and per layer (norms, launches). The first two run on the host: with TensorRT-LLM's
+//!   overlap scheduler (`InferCalibration::host_overlap`, one pipeline stage) the host prepares
+//!   the next step while the GPU runs this one, so the step takes the longer of the two; else
+//!   their sum. [`StepTime::overhead_s`] reports both kinds.
 
 use serde::Serialize;
 
@@ -57,6 +60,17 @@ pub(crate) const EP_EXCHANGE_LATENCY_S: f64 = 20e-6;
 /// 0.71–0.82).
 pub(crate) const EP_EXCHANGE_EFFICIENCY: f64 = 0.84;
 
+/// Bytes of block scales per FP4 weight: NVFP4 stores one E4M3 scale (1 byte) per 16 values
+/// besides one fp32 scale per tensor (NVIDIA, "Introducing NVFP4 for Efficient and Accurate
+/// Low-Precision Inference", developer blog, 2025: "a shared FP8 (E4M3) scale factor for each
+/// 16-value micro-block"), so a weight takes 4.5 bits, 0.5625 bytes, in memory and on every
+/// read; the weights are 12.5 % larger than 4 bits alone and the KV pool smaller by as much.
+/// TensorRT-LLM runs NVFP4 on Blackwell; an MXFP4 checkpoint (one E8M0 scale per 32 values,
+/// gpt-oss) carries half this and is counted at NVFP4's. Measured on the 216 answered
+/// TensorRT-LLM v1.0 NVFP4 rows: with the scales the TensorRT-LLM family goes from median
+/// 10.2 %, p90 26.0 % to 9.6 / 25.3 % (rows within 10 %: 159 to 168).
+const FP4_SCALE_BYTES: f64 = 1.0 / 16.0;
+
 /// What a step computes besides the expert exchange, for two-batch overlap.
 #[derive(Debug, Clone, Copy)]
 struct Overlap {
@@ -81,18 +95,27 @@ pub struct StepTime {
     pub attention_memory_s: f64,
     /// Tensor-parallel and pipeline communication.
     pub comm_s: f64,
-    /// Fixed per-step and per-layer costs.
+    /// Fixed per-step and per-layer costs, the host's (per step and per sequence) included.
     pub overhead_s: f64,
+    /// The host's part of `overhead_s` (scheduling and per-sequence bookkeeping). Under the
+    /// overlap scheduler (one pipeline stage) it runs beside the GPU's work, so the parts can
+    /// add up to more than `total_s`; where it outlasts the GPU's work the step is host-bound.
+    pub host_s: f64,
     /// Speculative decoding's draft forwards (0 without speculation).
     pub draft_s: f64,
-    /// The step: rooflines' maxima plus communication and overhead.
+    /// The step: rooflines' maxima plus communication and overhead; with the host's work
+    /// overlapped, the larger of it and the rest.
     pub total_s: f64,
 }
 
 impl StepTime {
-    /// What bounds the step: `compute`, `memory` or `network`.
+    /// What bounds the step: `host` where the host's work, overlapped, sets the step
+    /// (`total_s` = `host_s`), else `compute`, `memory` or `network`.
     #[must_use]
     pub fn bound(&self) -> &'static str {
+        if self.host_s > 0.0 && self.host_s >= self.total_s {
+            return "host";
+        }
         let (gc, gm, ac, am) =
             (self.gemm_compute_s, self.gemm_memory_s, self.attention_compute_s, self.attention_memory_s);
         let compute = if gc >= gm { gc } else { 0.0 } + if ac >= am { ac } else { 0.0 };
@@ -135,6 +158,9 @@ pub struct Replica {
     depth: (f64, f64),
     cluster: Cluster,
     calib: InferCalibration,
+    /// How much longer the engine's host work per sequence takes on this GPU's host than on
+    /// an x86 server's (see [`InferCalibration::grace_host_factor`]).
+    host_factor: f64,
     /// Measured GEMM efficiency of the dense and the expert GEMMs by M, when the cluster has
     /// measured curves at its precision and the weights are as wide as the activations.
     measured_gemm: Option<(GemmMix, GemmMix)>,
@@ -170,7 +196,9 @@ impl Replica {
         let (tp, pp) = (f64::from(cfg.tp), f64::from(cfg.pp));
         let d = f64::from(cfg.dp_attention());
         let gpus = tp * pp * d;
-        let wb = cfg.precision.weights.bytes();
+        // Block-scaled FP4 weights carry their scales: streamed and held with the 4-bit values.
+        let wb = cfg.precision.weights.bytes()
+            + if cfg.precision.weights == crate::precision::Precision::Fp4 { FP4_SCALE_BYTES } else { 0.0 };
         let layers = f64::from(spec.layers);
         let h = f64::from(spec.hidden);
         let (moe_layers, experts, top_k) = match &spec.moe {
@@ -305,6 +333,14 @@ impl Replica {
             depth,
             cluster: cluster.clone(),
             calib: measured_calibration(cluster, calib),
+            host_factor: if crate::hardware::host_link(&cluster.accelerator, cluster.arch.as_deref())
+                .1
+                .starts_with("NVLink-C2C")
+            {
+                calib.grace_host_factor
+            } else {
+                1.0
+            },
             // The curves were measured with weights at the activations' width: weight-only
             // quantisation (int4 or int8 weights, bf16 GEMMs) keeps the fitted model.
             measured_gemm: cluster
@@ -521,16 +557,18 @@ impl Replica {
                 / bw;
         // Each attention group's ranks schedule their own sequences, on their own host
         // processes at once.
-        let overhead_s = cal.step_overhead_s
-            + logits / d * cal.sequence_overhead_s
-            + self.layers_per_stage * cal.layer_overhead_s
+        let host_s = cal.step_overhead_s + logits / d * cal.sequence_overhead_s * self.host_factor;
+        let device_overhead_s = self.layers_per_stage * cal.layer_overhead_s
             + self.moe_layers_stage * cal.moe_layer_overhead_s
             + elementwise
             + permute;
+        let overhead_s = host_s + device_overhead_s;
         let work_s = gemm_s + attention_compute_s.max(attention_memory_s) + overhead_s;
         let comm_s =
             comm_s + self.expert_exchange(tokens / d, Overlap { work_s, gemm_compute_s, gemm_memory_s });
-        let total_s = gemm_s + attention_compute_s.max(attention_memory_s) + comm_s + overhead_s;
+        let device_s = gemm_s + attention_compute_s.max(attention_memory_s) + comm_s + device_overhead_s;
+        let total_s =
+            if cal.host_overlap && self.config.pp == 1 { device_s.max(host_s) } else { device_s + host_s };
         StepTime {
             gemm_compute_s,
             gemm_memory_s,
@@ -538,6 +576,7 @@ impl Replica {
             attention_memory_s,
             comm_s,
             overhead_s,
+            host_s,
             draft_s: 0.0,
             total_s,
         }

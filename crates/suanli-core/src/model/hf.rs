@@ -676,7 +676,10 @@ fn decoder(k: &Keys<'_>, model_type: &str) -> Result<ModelSpec, Error> {
             // weights); they are left out rather than mis-counted as full linear biases.
             s.bias = false;
         }
-        "gpt_oss" => s.attention_sinks = true,
+        "gpt_oss" => {
+            s.attention_sinks = true;
+            s.activation_clamp = k.opt_f64("swiglu_limit")?;
+        }
         "qwen3_next" | "qwen3_5" | "qwen3_5_moe" => {
             s.attention_gate = k.bool_or("attn_output_gate", true)?;
             s.linear_attention = Some(LinearAttention {

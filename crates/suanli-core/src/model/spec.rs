@@ -364,6 +364,11 @@ pub struct ModelSpec {
     /// One learned attention-sink logit per head and attention block (gpt-oss).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub attention_sinks: bool,
+    /// Clamp on the gated activation's inputs (gpt-oss `swiglu_limit`, 7.0): the gate half
+    /// clamped from above and the linear half to ±limit before `x·σ(1.702x)·(y + 1)`. None
+    /// for an unclamped activation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation_clamp: Option<f64>,
     /// Multi-token-prediction modules shipped with the weights (DeepSeek-V3's
     /// `num_nextn_predict_layers`); counted apart from `total` (see `ParamCount::mtp`).
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -421,6 +426,9 @@ impl ModelSpec {
         }
         if self.kv_heads > self.heads || self.heads % self.kv_heads != 0 {
             return Err(("kv_heads".into(), format!("{} must divide heads ({})", self.kv_heads, self.heads)));
+        }
+        if let Some(c) = self.activation_clamp.filter(|c| !(c.is_finite() && *c > 0.0)) {
+            return Err(("activation_clamp".into(), format!("{c} must be a positive number")));
         }
         if let Some(moe) = &self.moe {
             if moe.experts == 0 || moe.active == 0 || moe.active > moe.experts {

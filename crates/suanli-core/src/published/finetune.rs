@@ -148,6 +148,10 @@ pub(crate) struct NemoRlRecipe {
     /// inherit with pipeline size 4 (middle stages of 36 layers); DeepSeek-V3's recipes set
     /// Megatron-Core's own uneven split (3 and 2 at pp 16, 7 and 6 at pp 8).
     pub stages: Option<(u32, u32)>,
+    /// `grpo.num_generations_per_prompt`: 16 in `grpo-deepseek-v3-32n8g.yaml` (and the recipes
+    /// built on it), 32 in every other performance recipe; the rollouts over it are the step's
+    /// prompt groups (`num_prompts_per_step`: 32, 16 for Qwen3-235B, 64 for the rest).
+    pub generations_per_prompt: u32,
 }
 
 impl NemoRlRecipe {
@@ -177,6 +181,7 @@ impl NemoRlRecipe {
             max_seqs,
             max_batched_tokens,
             stages: (model == "qwen3-235b-a22b").then_some((11, 11)),
+            generations_per_prompt: if model == "deepseek-v3" { 16 } else { 32 },
         }
     }
 }
@@ -304,6 +309,7 @@ fn predict_nemo_rl(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
         generation_precision: precision,
         max_seqs: rec.max_seqs,
         max_batched_tokens: rec.max_batched_tokens,
+        prompt_groups: (rollouts / rec.generations_per_prompt).max(1),
     };
     let plan = plan_rl_step(&spec, &cluster, &train, &job)?;
     let phase = |n: &str| plan.phases.iter().find(|p| p.name == n).map_or(0.0, |p| p.seconds);
@@ -312,7 +318,7 @@ fn predict_nemo_rl(c: &Catalog, r: &Record) -> Result<(f64, String), String> {
         if rec.colocated {
             "colocated, vLLM at 60 % memory (recipe)"
         } else {
-            "async 1-off: generation on half the GPUs, vLLM at 80 % memory (recipe)"
+            "async 1-off: generation on half the GPUs pipelined with training (the recipe's prompt groups in flight), vLLM at 80 % memory (recipe)"
         },
         max_len - prompt,
         phase("generation"),

@@ -95,6 +95,9 @@ pub fn shape(r: &Record) -> Result<ModelSpec, String> {
         // learnable sink logit per attention head.
         bias: learned || kind == "gpt_oss",
         attention_sinks: kind == "gpt_oss",
+        // Its gated activation clamps its inputs at `swiglu_limit` = 7.0 (config.json of
+        // openai/gpt-oss-120b; Megatron-Bridge's provider sets `activation_func_clamp_value`).
+        activation_clamp: (kind == "gpt_oss").then_some(7.0),
         moe,
         mla,
         published_params_b: None,

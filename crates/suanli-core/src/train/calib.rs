@@ -289,6 +289,23 @@ impl RecomputeModules {
 /// a pass (8 bytes), so 40 − 8 = 32 extra.
 pub const UNFUSED_ROPE_BYTES: f64 = 32.0;
 
+/// HBM bytes per element of a routed expert's first-layer output (the `2·F` gate and linear
+/// halves, bf16), forward pass, of a clamped gated activation run eagerly (Megatron-Core
+/// `weighted_bias_quick_geglu_impl` with `clamp_value`, 0.15 to 0.19: the clamps and the
+/// concatenation are plain PyTorch ops outside the fused activation kernel). The gate half's
+/// `clamp(max)` and the linear half's `clamp(−c, c)` read and write their half (2 + 2 bytes
+/// per element of it, 2 per element of the whole), then `torch.cat` reads and writes the
+/// whole (4): 8 bytes. Recomputing the activation (`recompute_modules` with `moe_act`) runs
+/// them again.
+pub(crate) const CLAMPED_GLU_FORWARD_BYTES: f64 = 8.0;
+
+/// The same, backward pass: autograd's `clamp_backward` is `where(x ≤ c, g, 0)` for the gate
+/// half (the comparison reads 2 and writes a 1-byte mask, `where` reads 1 + 2 and writes 2: 8
+/// per element of the half) and `where((x ≥ −c) ∧ (x ≤ c), g, 0)` for the linear half (two
+/// comparisons 3 each, the `and` 3, `where` 5: 14), 11 per element of the whole; the
+/// gradient of `chunk` concatenates the halves' gradients (read 2, write 2): 15 bytes.
+pub(crate) const CLAMPED_GLU_BACKWARD_BYTES: f64 = 15.0;
+
 /// Dense 16-bit tensor-core FLOPs a chip issues in the time its special-function units
 /// produce one exponential (`exp2`), per streaming multiprocessor and clock: the SFU (MUFU)
 /// returns 16 `exp2` a clock per SM on Ampere, Hopper and Blackwell (CUDA C++ Programming

@@ -15,7 +15,10 @@
 
 use serde::Serialize;
 
-use super::calib::{Calibration, SCORE_BYTES, Stack, UNFUSED_ROPE_BYTES, tensor_flops_per_exponential};
+use super::calib::{
+    CLAMPED_GLU_BACKWARD_BYTES, CLAMPED_GLU_FORWARD_BYTES, Calibration, SCORE_BYTES, Stack,
+    UNFUSED_ROPE_BYTES, tensor_flops_per_exponential,
+};
 use super::cluster::Cluster;
 use super::layout::{Layout, Recompute, Workload};
 use super::memory::{MemoryBreakdown, activation_bytes_per_layer, memory, params_per_gpu, shard_ranks};
@@ -71,6 +74,11 @@ pub struct Prepared {
     /// Memory traffic of routed experts' biases per token of a MoE layer, bytes, forward and
     /// backward together (zero without biases): [`Calibration::moe_expert_bias_bytes_per_hidden`].
     expert_bias_bytes_per_token_layer: f64,
+    /// Memory traffic of a clamped gated activation's eager clamps and concatenation per
+    /// token of a MoE layer, bytes, forward and backward together (zero without a clamp or
+    /// with the fused grouped MLP): [`CLAMPED_GLU_FORWARD_BYTES`] + [`CLAMPED_GLU_BACKWARD_BYTES`]
+    /// per element of the routed copies' first-layer outputs.
+    clamp_bytes_per_token_layer: f64,
     pub(crate) logits_bytes: f64,
     cluster: Cluster,
     calib: Calibration,
@@ -208,12 +216,29 @@ impl Prepared {
         let b = w.precision.bytes().min(2.0);
         let rm = stack.recompute_modules;
         let routed = spec.moe.as_ref().map_or(0.0, |m| f64::from(m.active));
+        // A clamped gated activation (gpt-oss) in eagerly run experts: Megatron-Core clamps
+        // the two halves of each routed copy's fc1 output and concatenates them with plain
+        // PyTorch ops before the fused activation ([`CLAMPED_GLU_FORWARD_BYTES`], backward
+        // [`CLAMPED_GLU_BACKWARD_BYTES`]), and the clamps keep the fc1 output for their
+        // backward while the activation keeps the clamped copy: a second bf16 copy of it
+        // stays in memory unless the activation is recomputed. The full-iteration recipes'
+        // fused grouped MLP clamps inside its activation kernel (Transformer Engine's
+        // `ScaledClampedQGeGLU` op): neither.
+        let clamped_elems =
+            if spec.activation_clamp.is_some() && spec.moe.is_some() && !stack.moe_static_graphs {
+                routed * (spec.ffn_kind.matrices() - 1.0) * expert_ffn
+            } else {
+                0.0
+            };
+        let clamp_saved = if rm.moe_act { 0.0 } else { moe_fraction * clamped_elems * 2.0 / h };
         let (ln_saved, ln_bytes) = if rm.layernorm { (2.0 * b, 2.0 * 4.0 * h) } else { (0.0, 0.0) };
         let (act_saved, act_bytes) = if rm.moe_act && spec.moe.is_some() {
             let fc1_width = (spec.ffn_kind.matrices() - 1.0) * expert_ffn;
             (
                 moe_fraction * routed * expert_ffn * b / h,
-                moe_fraction * routed * (2.0 * fc1_width + b * expert_ffn),
+                moe_fraction
+                    * (routed * (2.0 * fc1_width + b * expert_ffn)
+                        + clamped_elems * CLAMPED_GLU_FORWARD_BYTES),
             )
         } else {
             (0.0, 0.0)
@@ -237,7 +262,8 @@ impl Prepared {
             - quantised * (2.0 - w.precision.bytes()) / h
             - ln_saved
             - act_saved
-            - mla_saved;
+            - mla_saved
+            + clamp_saved;
         Prepared {
             layers,
             hidden: h,
@@ -280,6 +306,8 @@ impl Prepared {
             partial_recompute_bytes_per_token_layer: ln_bytes + act_bytes,
             partial_recompute_flops_per_token_layer: mla_flops,
             expert_bias_bytes_per_token_layer: expert_bias,
+            clamp_bytes_per_token_layer: clamped_elems
+                * (CLAMPED_GLU_FORWARD_BYTES + CLAMPED_GLU_BACKWARD_BYTES),
             logits_bytes: stack.logits_bytes,
             cluster: cluster.clone(),
             calib: measured_calibration(cluster, calib, seq),
@@ -529,10 +557,13 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     } else {
         p.moe_fraction * tokens * p.expert_bias_bytes_per_token_layer / 3.0 / t / bw_mem
     };
+    // The clamped activation's eager passes, forward and backward together: a third here too.
+    let clamp = p.moe_fraction * tokens * p.clamp_bytes_per_token_layer / 3.0 / t / bw_mem;
     // Unfused RoPE: its bytes are forward and backward together, so a third here too.
     let rope =
         if st.rope_unfused { tokens * p.rope_dim * UNFUSED_ROPE_BYTES / 3.0 / t / bw_mem } else { 0.0 };
-    let elem = tokens * per_hidden * p.hidden / t / bw_mem + scores + permute + casts + expert_bias + rope;
+    let elem =
+        tokens * per_hidden * p.hidden / t / bw_mem + scores + permute + casts + expert_bias + clamp + rope;
     // Host-side work of a MoE layer grows with the experts each GPU holds (`E/ep`, × etp/tp
     // when expert tensor parallelism is narrower than tp): one GEMM launch set and split per
     // local expert, behind a host synchronisation on the routed token counts.

@@ -41,6 +41,23 @@ fn every_published_row_within_20_percent_median_within_10() {
 }
 
 #[test]
+fn a_large_batch_of_short_sequences_is_host_bound_under_the_overlap_scheduler() {
+    // Llama 3.1 8B fp8 on one B200, 2,048 sequences at 200 tokens of context: the host's
+    // bookkeeping (per step plus per sequence) outlasts the GPU's step, which it runs beside.
+    let r = replica("llama3.1-8b", "b200", 1, Precision::Fp8);
+    let cal = InferCalibration::default();
+    let step = r.step(2048.0, 200.0, 0.0, 0.0, 2048.0);
+    let host = cal.step_overhead_s + 2048.0 * cal.sequence_overhead_s;
+    assert!((step.host_s - host).abs() / host < 1e-9, "{} vs {host}", step.host_s);
+    assert_eq!(step.total_s, step.host_s);
+    assert_eq!(step.bound(), "host");
+    // A short batch is the GPU's again: the weight reads outlast the host's work.
+    let small = r.step(8.0, 200.0, 0.0, 0.0, 8.0);
+    assert!(small.total_s > small.host_s);
+    assert_eq!(small.bound(), "memory");
+}
+
+#[test]
 fn batch_one_decode_is_memory_bound_and_matches_a_hand_computation() {
     // Llama 3.1 70B, bf16, tp 4 on H100 SXM; one sequence at 1,000 tokens of context.
     let r = replica("llama3.1-70b", "h100-sxm", 4, Precision::Bf16);
@@ -65,11 +82,12 @@ fn batch_one_decode_is_memory_bound_and_matches_a_hand_computation() {
     let act = 8192.0 * 2.0;
     let all_reduce = cal.collective_latency_s + 2.0 * 3.0 / 4.0 * act / (450e9 * cal.collective_efficiency);
     let comm = 2.0 * 80.0 * all_reduce;
-    let overhead = cal.step_overhead_s
-        + cal.sequence_overhead_s
-        + 80.0 * cal.layer_overhead_s
-        + cal.elementwise_bytes_per_hidden * 8192.0 * 80.0 / 4.0 / bw;
-    let hand = gemm + kv + comm + overhead;
+    let device = 80.0 * cal.layer_overhead_s + cal.elementwise_bytes_per_hidden * 8192.0 * 80.0 / 4.0 / bw;
+    // The host's work for the next step (TensorRT-LLM's overlap scheduler) runs while the GPU
+    // computes this one, so the step is the longer of the two.
+    let host = cal.step_overhead_s + cal.sequence_overhead_s;
+    assert!(cal.host_overlap);
+    let hand = (gemm + kv + comm + device).max(host);
     let step = r.step(1.0, ctx, 0.0, 0.0, 1.0);
     assert!(step.gemm_memory_s > step.gemm_compute_s && step.attention_memory_s > step.attention_compute_s);
     assert_eq!(step.bound(), "memory");

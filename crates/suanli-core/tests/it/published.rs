@@ -51,6 +51,9 @@ fn published_accuracy_does_not_regress() {
     at_most("inference", "mlperf-inference-v4.1", "offline", 0.10, 0.25);
     at_most("finetune", "megatron-bridge-perf-summary", "all", 0.12, 0.25);
     at_most("finetune", "nemo-24.07-perf-summary", "all", 0.15, 0.25);
+    // Issue 17's fine-tuning targets: 12.8 % / 33.4 % with the off-policy pipeline and the
+    // colocated optimizer offload through pageable host memory.
+    at_most("finetune", "all", "all", 0.15, 0.35);
     at_most("finetune", "nemo-rl-v0.4", "all", RL_MEDIAN, RL_P90);
     at_most("finetune", "nemo-rl-v0.5", "all", RL_MEDIAN, RL_P90);
     // Memory: the Hugging Face and Unsloth context limits and the Falcon 180B fits, every row
@@ -60,10 +63,10 @@ fn published_accuracy_does_not_regress() {
 }
 
 /// The NeMo-RL GRPO rows as answered so far (median and p90 |error| ceilings; measured
-/// v0.4 16.0 % / 43.1 %, v0.5 18.9 % / 37.2 %).
-const RL_MEDIAN: f64 = 0.25;
+/// v0.4 15.7 % / 35.1 %, v0.5 14.8 % / 33.4 %).
+const RL_MEDIAN: f64 = 0.20;
 /// See [`RL_MEDIAN`].
-const RL_P90: f64 = 0.50;
+const RL_P90: f64 = 0.40;
 
 #[test]
 fn nemo_rl_grpo_rows_are_answered_and_dapo_refused_with_its_reason() {

@@ -330,6 +330,46 @@ fn biased_experts_move_their_probability_scaled_bias_per_routed_copy() {
     assert!(got > 0.05 * biased.step_time_s, "a visible share of the step: {got} of {}", biased.step_time_s);
 }
 
+/// GPT-OSS's gated activation clamps its inputs (`swiglu_limit` 7.0). Eager MoE layers run
+/// the clamps and the concatenation as separate PyTorch ops over each routed copy's fc1 output
+/// (2·F bf16 elements): 8 bytes an element forward and 15 backward at the HBM rate
+/// memory-bound kernels reach, and a second copy of that output stays in memory. With the
+/// experts' activation recomputed the forward passes run again and no copy is kept; the fused
+/// grouped MLP of the full-iteration recipes pays none of it.
+#[test]
+fn clamped_activation_pays_eager_passes_over_each_routed_copy() {
+    let mut s = setup("gpt-oss-120b", "b300", Precision::Bf16);
+    assert_eq!(s.spec.activation_clamp, Some(7.0), "gpt-oss's config.json sets swiglu_limit");
+    let w = Workload { global_batch: 1280, seq_len: 4096, precision: Precision::Bf16 };
+    let l = Layout { ep: 8, ..layout(1, 1, 64, 4, Recompute::None, 1) };
+    let eager = Stack::MEGATRON_BRIDGE_26_04;
+    let act =
+        Stack { recompute_modules: RecomputeModules { moe_act: true, ..RecomputeModules::NONE }, ..eager };
+    let runs = |s: &Setup| [eager, act, Stack::MODERN].map(|st| eval(s, &w, st, l));
+    let [clamped, clamped_act, fused] = runs(&s);
+    s.spec.activation_clamp = None;
+    let [plain, plain_act, fused_plain] = runs(&s);
+    let bw = s.cluster.hbm_bytes_per_s * Calibration::default().memory_efficiency;
+    let elements = 4096.0 * 4.0 * f64::from(clamped.micro_batches) * 36.0 * 4.0 * 2.0 * 2880.0;
+    let expected = elements * (8.0 + 15.0) / bw;
+    let got = clamped.time.compute_s - plain.time.compute_s;
+    assert!((got - expected).abs() < 1e-9 * expected, "{got} s, expected {expected} s");
+    assert!(
+        got > 0.05 * clamped.step_time_s,
+        "a visible share of the step: {got} of {}",
+        clamped.step_time_s
+    );
+    let rerun = clamped_act.time.recompute_s - plain_act.time.recompute_s;
+    assert!((rerun - elements * 8.0 / bw).abs() < 1e-9 * rerun, "recomputed clamps: {rerun} s");
+    assert!(clamped.memory.activations_gib > plain.memory.activations_gib, "the clamps keep the fc1 output");
+    let kept = clamped_act.memory.activations_gib - plain_act.memory.activations_gib;
+    assert!(kept.abs() < 1e-9, "recomputed activation keeps no copy: {kept} GiB");
+    assert!(
+        (fused.step_time_s - fused_plain.step_time_s).abs() < 1e-12 * fused.step_time_s,
+        "fused grouped MLP"
+    );
+}
+
 /// FP8 recipes keep the quantised GEMM inputs for the backward pass: per layer and token
 /// `(2 − 1)·(2h + heads·head_dim + ffn)` bytes fewer than bf16 (Llama 3.1 8B: 4096·3 + 14,336).
 #[test]
