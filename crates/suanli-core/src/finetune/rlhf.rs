@@ -522,22 +522,11 @@ pub fn simulate_generation(
     let mut hold = false;
     let max_seqs = max_seqs.max(1) as usize;
     while !queue.is_empty() || !running.is_empty() {
-        let mut admitted = 0.0;
-        let mut budget_stop = false;
-        while !hold && running.len() < max_seqs {
-            let Some(&i) = queue.front() else { break };
-            if used + p + 1.0 > cap {
-                break;
-            }
-            if admitted + p > f64::from(max_tokens) && admitted > 0.0 {
-                budget_stop = true;
-                break;
-            }
-            queue.pop_front();
-            running.push((i, 0));
-            used += p;
-            admitted += p;
-        }
+        let (admitted, budget_stop) = if hold {
+            (0.0, false)
+        } else {
+            admit(&mut queue, &mut running, &mut used, (p, cap), (max_seqs, max_tokens))
+        };
         if running.is_empty() {
             return Err("no sequence could be admitted to the generation replica".into());
         }
@@ -582,6 +571,35 @@ pub fn simulate_generation(
         }
     }
     Ok(GenerationRun { seconds: t, steps, peak_batch: peak, preemptions: preempted, longest })
+}
+
+/// vLLM's admission for one step: queued sequences (prompts of `p` tokens) join the running
+/// ones while a seat is free (`max_seqs`), the KV pool (`cap` tokens, `used` so far) holds the
+/// prompt and one more token, and the step's token budget (`max_tokens`) holds the prompts
+/// admitted so far; the first prompt is let in whatever the budget. Returns the prompt tokens
+/// admitted and whether the budget stopped admission.
+fn admit(
+    queue: &mut std::collections::VecDeque<usize>,
+    running: &mut Vec<(usize, u32)>,
+    used: &mut f64,
+    (p, cap): (f64, f64),
+    (max_seqs, max_tokens): (usize, u32),
+) -> (f64, bool) {
+    let mut admitted = 0.0;
+    while running.len() < max_seqs {
+        let Some(&i) = queue.front() else { break };
+        if *used + p + 1.0 > cap {
+            break;
+        }
+        if admitted + p > f64::from(max_tokens) && admitted > 0.0 {
+            return (admitted, true);
+        }
+        queue.pop_front();
+        running.push((i, 0));
+        *used += p;
+        admitted += p;
+    }
+    (admitted, false)
 }
 
 /// The steady state of NeMo-RL's 1-step off-policy step (NVIDIA-NeMo/RL
@@ -721,22 +739,11 @@ pub fn simulate_async_generation(
                 None => return Err("the off-policy pipeline stalled".into()),
             }
         }
-        let mut admitted = 0.0;
-        let mut budget_stop = false;
-        while !hold && running.len() < max_seqs {
-            let Some(&i) = queue.front() else { break };
-            if used + p + 1.0 > cap {
-                break;
-            }
-            if admitted + p > f64::from(max_tokens) && admitted > 0.0 {
-                budget_stop = true;
-                break;
-            }
-            queue.pop_front();
-            running.push((i, 0));
-            used += p;
-            admitted += p;
-        }
+        let (admitted, budget_stop) = if hold {
+            (0.0, false)
+        } else {
+            admit(&mut queue, &mut running, &mut used, (p, cap), (max_seqs, max_tokens))
+        };
         if running.is_empty() {
             return Err("no sequence could be admitted to the generation replica".into());
         }
