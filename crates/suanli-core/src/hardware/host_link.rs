@@ -12,8 +12,11 @@
 #[must_use]
 pub fn host_link(accelerator: &str, arch: Option<&str>) -> (f64, &'static str) {
     const PCIE_ACHIEVED: f64 = 0.85;
-    let id = accelerator.to_ascii_lowercase();
-    if ["gh200", "gb200", "gb300"].iter().any(|g| id.starts_with(g)) {
+    // Case-insensitive prefix test without allocating: `Replica::new` calls this per layout.
+    let grace = ["gh200", "gb200", "gb300"]
+        .iter()
+        .any(|g| accelerator.get(..g.len()).is_some_and(|p| p.eq_ignore_ascii_case(g)));
+    if grace {
         return (450e9, "NVLink-C2C, 450 GB/s each way");
     }
     match arch.unwrap_or("") {
