@@ -514,63 +514,94 @@ pub fn simulate_generation(
             "the generation replica's KV cache ({cap:.0} tokens) cannot hold one {prompt}-token prompt and a {longest}-token response"
         ));
     }
-    let mut queue: std::collections::VecDeque<usize> = (0..lengths.len()).collect();
-    // (sequence, tokens generated so far)
-    let mut running: Vec<(usize, u32)> = Vec::new();
-    let (mut used, mut t, mut steps, mut peak, mut preempted) = (0.0f64, 0.0f64, 0u64, 0u32, 0u32);
-    // After a preemption nothing is admitted until a response ends and frees its blocks.
-    let mut hold = false;
-    let max_seqs = max_seqs.max(1) as usize;
-    while !queue.is_empty() || !running.is_empty() {
-        let (admitted, budget_stop) = if hold {
+    let mut e = VllmEngine { queue: (0..lengths.len()).collect(), ..VllmEngine::default() };
+    let mut ended = Vec::new();
+    let limits = (max_seqs.max(1) as usize, max_tokens);
+    while !e.queue.is_empty() || !e.running.is_empty() {
+        e.round(replica, (p, cap, 1.0), limits, |i| lengths[i].max(1), &mut ended)?;
+        ended.clear();
+    }
+    Ok(GenerationRun { seconds: e.t, steps: e.steps, peak_batch: e.peak, preemptions: e.preempted, longest })
+}
+
+/// The simulated vLLM engine between scheduling rounds: the waiting sequences, the running
+/// ones (sequence, tokens generated so far), the KV tokens in use, whether admission holds
+/// after a preemption (until a response ends and frees its blocks), the clock and counters.
+#[derive(Debug, Default)]
+struct VllmEngine {
+    queue: std::collections::VecDeque<usize>,
+    running: Vec<(usize, u32)>,
+    used: f64,
+    hold: bool,
+    t: f64,
+    steps: u64,
+    peak: u32,
+    preempted: u32,
+}
+
+impl VllmEngine {
+    /// One scheduling round of `r` replicas run as one engine (prompts of `p` tokens, a KV
+    /// pool of `cap` tokens, `limits` = (sequences, tokens) a step): admission ([`admit`])
+    /// unless a preemption holds it; if the pool cannot grow every running sequence by a
+    /// token, the newest is preempted (its KV freed, recomputed when readmitted) and no time
+    /// passes; else the admitted prompts' prefill and `k` decode steps at the batch's mean
+    /// context ([`Replica::step`]), `k` the steps to the first response's end (`len`) or the
+    /// pool's room, or one where the token budget cut admission short. The sequences that end
+    /// are pushed onto `ended`.
+    fn round(
+        &mut self,
+        replica: &Replica,
+        (p, cap, r): (f64, f64, f64),
+        limits: (usize, u32),
+        len: impl Fn(usize) -> u32,
+        ended: &mut Vec<usize>,
+    ) -> Result<(), String> {
+        let (admitted, budget_stop) = if self.hold {
             (0.0, false)
         } else {
-            admit(&mut queue, &mut running, &mut used, (p, cap), (max_seqs, max_tokens))
+            admit(&mut self.queue, &mut self.running, &mut self.used, (p, cap), limits)
         };
-        if running.is_empty() {
+        if self.running.is_empty() {
             return Err("no sequence could be admitted to the generation replica".into());
         }
-        let a = running.len() as f64;
-        peak = peak.max(running.len() as u32);
-        // Steps until the first response ends or the cache overflows.
-        let to_end = running.iter().map(|&(i, g)| lengths[i].max(1) - g).min().unwrap_or(1);
-        let room = ((cap - used) / a).floor();
+        let a = self.running.len() as f64;
+        self.peak = self.peak.max(self.running.len() as u32);
+        let to_end = self.running.iter().map(|&(i, done)| len(i) - done).min().unwrap_or(1);
+        let room = ((cap - self.used) / a).floor();
         if room < 1.0 {
-            // Preempt the newest sequence.
-            let (i, g) = running.pop().expect("running is not empty when the cache is full");
-            used -= p + f64::from(g);
-            queue.push_front(i);
-            preempted += 1;
-            hold = true;
-            continue;
+            let (i, done) = self.running.pop().expect("running is not empty when the cache is full");
+            self.used -= p + f64::from(done);
+            self.queue.push_front(i);
+            self.preempted += 1;
+            self.hold = true;
+            return Ok(());
         }
-        let mut k = f64::from(to_end).min(room);
-        if budget_stop {
-            k = 1.0;
-        }
-        let ctx = p + running.iter().map(|&(_, g)| f64::from(g)).sum::<f64>() / a;
+        let k = if budget_stop { 1.0 } else { f64::from(to_end).min(room) };
+        let ctx = p + self.running.iter().map(|&(_, done)| f64::from(done)).sum::<f64>() / a;
         if admitted > 0.0 {
-            t += replica.step(0.0, 0.0, admitted, p / 2.0, admitted / p).total_s;
+            self.t += replica.step(0.0, 0.0, admitted / r, p / 2.0, admitted / p / r).total_s;
         }
-        t += k * replica.step(a, ctx + k / 2.0, 0.0, 0.0, a).total_s;
-        steps += k as u64;
+        self.t += k * replica.step(a / r, ctx + k / 2.0, 0.0, 0.0, a / r).total_s;
+        self.steps += k as u64;
         let k = k as u32;
-        used += a * f64::from(k);
-        let before = running.len();
-        running.retain_mut(|(i, g)| {
-            *g += k;
-            if *g >= lengths[*i].max(1) {
-                used -= p + f64::from(*g);
+        self.used += a * f64::from(k);
+        let before = ended.len();
+        let used = &mut self.used;
+        self.running.retain_mut(|(i, done)| {
+            *done += k;
+            if *done >= len(*i) {
+                *used -= p + f64::from(*done);
+                ended.push(*i);
                 false
             } else {
                 true
             }
         });
-        if running.len() < before {
-            hold = false;
+        if ended.len() > before {
+            self.hold = false;
         }
+        Ok(())
     }
-    Ok(GenerationRun { seconds: t, steps, peak_batch: peak, preemptions: preempted, longest })
 }
 
 /// vLLM's admission for one step: queued sequences (prompts of `p` tokens) join the running
@@ -674,7 +705,8 @@ pub fn simulate_async_generation(
         }
     }
     let len = |k: usize| lengths[k % n].max(1);
-    let mut queue: std::collections::VecDeque<usize> = (0..n).collect();
+    let mut e = VllmEngine { queue: (0..n).collect(), ..VllmEngine::default() };
+    let mut ended = Vec::new();
     // Groups allowed in but not yet let in: the semaphore's free seats.
     let (mut seats, mut next_group) = (0usize, g);
     let mut groups_left = [g; STEPS];
@@ -682,10 +714,7 @@ pub fn simulate_async_generation(
     let mut step_end: Vec<Option<f64>> = vec![None; STEPS];
     let mut train_start: Vec<Option<f64>> = vec![None; STEPS];
     let mut stalled = [false; STEPS];
-    let mut running: Vec<(usize, u32)> = Vec::new();
-    let (mut used, mut t, mut steps, mut peak, mut preempted) = (0.0f64, 0.0f64, 0u64, 0u32, 0u32);
-    let mut hold = false;
-    let max_seqs = max_seqs.max(1) as usize;
+    let limits = (max_seqs.max(1) as usize, max_tokens);
     loop {
         // The training loop: step s starts when its groups are done and step s - 1's refit is.
         for s in 0..STEPS {
@@ -702,9 +731,9 @@ pub fn simulate_async_generation(
         for s in 0..STEPS {
             if let Some(ts) = train_start[s]
                 && !stalled[s]
-                && t >= ts + train_s
+                && e.t >= ts + train_s
             {
-                t = t.max(ts + train_s + refit_s);
+                e.t = e.t.max(ts + train_s + refit_s);
                 stalled[s] = true;
             }
         }
@@ -714,18 +743,18 @@ pub fn simulate_async_generation(
             let gate =
                 if step < 2 { Some(0.0) } else { train_start[step - 2].map(|x| x + train_s + refit_s) };
             match gate {
-                Some(at) if at <= t => {
+                Some(at) if at <= e.t => {
                     let ng = next_group % g;
                     // Group ng holds the sequences i with ⌊i·g/n⌋ = ng.
                     let (from, to) = ((ng * n).div_ceil(g), ((ng + 1) * n).div_ceil(g));
-                    queue.extend((from..to).map(|j| step * n + j));
+                    e.queue.extend((from..to).map(|j| step * n + j));
                     next_group += 1;
                     seats -= 1;
                 }
                 _ => break,
             }
         }
-        if queue.is_empty() && running.is_empty() {
+        if e.queue.is_empty() && e.running.is_empty() {
             if next_group >= total_groups {
                 break;
             }
@@ -733,66 +762,21 @@ pub fn simulate_async_generation(
             let step = next_group / g;
             match train_start[step - 2] {
                 Some(x) => {
-                    t = t.max(x + train_s + refit_s);
+                    e.t = e.t.max(x + train_s + refit_s);
                     continue;
                 }
                 None => return Err("the off-policy pipeline stalled".into()),
             }
         }
-        let (admitted, budget_stop) = if hold {
-            (0.0, false)
-        } else {
-            admit(&mut queue, &mut running, &mut used, (p, cap), (max_seqs, max_tokens))
-        };
-        if running.is_empty() {
-            return Err("no sequence could be admitted to the generation replica".into());
-        }
-        let a = running.len() as f64;
-        peak = peak.max(running.len() as u32);
-        let to_end = running.iter().map(|&(i, done)| len(i) - done).min().unwrap_or(1);
-        let room = ((cap - used) / a).floor();
-        if room < 1.0 {
-            let (i, done) = running.pop().expect("running is not empty when the cache is full");
-            used -= p + f64::from(done);
-            queue.push_front(i);
-            preempted += 1;
-            hold = true;
-            continue;
-        }
-        let mut k = f64::from(to_end).min(room);
-        if budget_stop {
-            k = 1.0;
-        }
-        let ctx = p + running.iter().map(|&(_, done)| f64::from(done)).sum::<f64>() / a;
-        if admitted > 0.0 {
-            t += replica.step(0.0, 0.0, admitted / r, p / 2.0, admitted / p / r).total_s;
-        }
-        t += k * replica.step(a / r, ctx + k / 2.0, 0.0, 0.0, a / r).total_s;
-        steps += k as u64;
-        let k = k as u32;
-        used += a * f64::from(k);
-        let mut ended = Vec::new();
-        running.retain_mut(|(i, done)| {
-            *done += k;
-            if *done >= len(*i) {
-                used -= p + f64::from(*done);
-                ended.push(*i);
-                false
-            } else {
-                true
-            }
-        });
-        if !ended.is_empty() {
-            hold = false;
-        }
-        for i in ended {
+        e.round(replica, (p, cap, r), limits, len, &mut ended)?;
+        for i in ended.drain(..) {
             let s = i / n;
             let gi = s * g + s_group(i, n, g);
             remaining[gi] -= 1;
             if remaining[gi] == 0 {
                 groups_left[s] -= 1;
                 if groups_left[s] == 0 {
-                    step_end[s] = Some(t);
+                    step_end[s] = Some(e.t);
                 }
                 seats += 1;
             }
@@ -803,9 +787,9 @@ pub fn simulate_async_generation(
     };
     Ok(GenerationRun {
         seconds: b - a,
-        steps: steps / STEPS as u64,
-        peak_batch: (f64::from(peak) / r).ceil() as u32,
-        preemptions: preempted / STEPS as u32,
+        steps: e.steps / STEPS as u64,
+        peak_batch: (f64::from(e.peak) / r).ceil() as u32,
+        preemptions: e.preempted / STEPS as u32,
         longest,
     })
 }
