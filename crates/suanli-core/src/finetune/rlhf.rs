@@ -633,6 +633,51 @@ fn admit(
     (admitted, false)
 }
 
+/// The vLLM generation replica of an RL step: `generation_tp` GPUs at the recipe's memory
+/// fraction (a tensor-parallel group wider than a server all-reduces at its NICs' rate), the
+/// `VllmV1` stack's constants, bf16 KV. Returns it with the replica count and tp.
+fn generation_replica(
+    spec: &ModelSpec,
+    cluster: &Cluster,
+    job: &RlStepSpec,
+) -> Result<(Replica, u32, u32), String> {
+    let tp = job.generation_tp.max(1);
+    if job.generation_gpus % tp != 0 || job.generation_gpus == 0 {
+        return Err(format!("generation GPUs {} not a multiple of generation tp {tp}", job.generation_gpus));
+    }
+    let replicas = job.generation_gpus / tp;
+    let mut gen_cluster = cluster.clone();
+    gen_cluster.memory_gib = cluster.memory_gib * job.generation_memory_fraction;
+    if tp > cluster.node_size {
+        // A tensor-parallel group spanning servers all-reduces at the speed of its slowest
+        // hop: each GPU's NIC (the ring or tree crosses servers once per step of the ring).
+        gen_cluster.scale_up_bytes_per_s = cluster.scale_out_bytes_per_s.min(cluster.scale_up_bytes_per_s);
+    }
+    let engine = Engine {
+        max_batch: job.max_seqs,
+        max_tokens: job.max_batched_tokens,
+        kv_memory_fraction: 1.0,
+        max_new_tokens: None,
+    };
+    let icalib = crate::infer::Stack::VllmV1.calibration(&InferCalibration::default());
+    let prec = Precisions {
+        weights: job.generation_precision,
+        activations: job.generation_precision,
+        kv: Precision::Bf16,
+    };
+    let cfg = InferConfig { tp, pp: 1, ep: 1, precision: prec };
+    cfg.check(spec, job.prompt_len, job.max_response_len.max(1), "generation").map_err(|e| e.to_string())?;
+    let replica = Replica::new(spec, &gen_cluster, &cfg, &engine, &icalib);
+    if !replica.fits() {
+        return Err(format!(
+            "generation tp {tp}: the weights leave no KV cache in {:.0} % of {:.0} GiB",
+            job.generation_memory_fraction * 100.0,
+            cluster.memory_gib
+        ));
+    }
+    Ok((replica, replicas, tp))
+}
+
 /// The steady state of NeMo-RL's 1-step off-policy step (NVIDIA-NeMo/RL
 /// `nemo_rl/algorithms/async_utils.py`, `AsyncTrajectoryCollector`, and `async_grpo_train` at
 /// the rows' commits), simulated on the generation replicas:
@@ -948,40 +993,7 @@ pub fn plan_rl_step(
     train: &crate::train::Evaluation,
     job: &RlStepSpec,
 ) -> Result<RlStepPlan, String> {
-    let tp = job.generation_tp.max(1);
-    if job.generation_gpus % tp != 0 || job.generation_gpus == 0 {
-        return Err(format!("generation GPUs {} not a multiple of generation tp {tp}", job.generation_gpus));
-    }
-    let replicas = job.generation_gpus / tp;
-    let mut gen_cluster = cluster.clone();
-    gen_cluster.memory_gib = cluster.memory_gib * job.generation_memory_fraction;
-    if tp > cluster.node_size {
-        // A tensor-parallel group spanning servers all-reduces at the speed of its slowest
-        // hop: each GPU's NIC (the ring or tree crosses servers once per step of the ring).
-        gen_cluster.scale_up_bytes_per_s = cluster.scale_out_bytes_per_s.min(cluster.scale_up_bytes_per_s);
-    }
-    let engine = Engine {
-        max_batch: job.max_seqs,
-        max_tokens: job.max_batched_tokens,
-        kv_memory_fraction: 1.0,
-        max_new_tokens: None,
-    };
-    let icalib = crate::infer::Stack::VllmV1.calibration(&InferCalibration::default());
-    let prec = Precisions {
-        weights: job.generation_precision,
-        activations: job.generation_precision,
-        kv: Precision::Bf16,
-    };
-    let cfg = InferConfig { tp, pp: 1, ep: 1, precision: prec };
-    cfg.check(spec, job.prompt_len, job.max_response_len.max(1), "generation").map_err(|e| e.to_string())?;
-    let replica = Replica::new(spec, &gen_cluster, &cfg, &engine, &icalib);
-    if !replica.fits() {
-        return Err(format!(
-            "generation tp {tp}: the weights leave no KV cache in {:.0} % of {:.0} GiB",
-            job.generation_memory_fraction * 100.0,
-            cluster.memory_gib
-        ));
-    }
+    let (replica, replicas, tp) = generation_replica(spec, cluster, job)?;
     let per_replica = job.rollouts.div_ceil(replicas);
     let lengths = response_lengths(per_replica, job.mean_response_len, job.max_response_len);
     // Colocated, each step's rollouts start on an empty engine and the step waits for the
@@ -1109,8 +1121,9 @@ pub fn plan_rl_step(
             flops: 0.0,
             gpus: gen_gpus,
             detail: format!(
-                "{:.1} GB per GPU to host memory and back over the host link (vLLM weights, policy weights, gradients, optimizer states)",
-                switch.bytes / 1e9
+                "{:.1} GB per GPU to host memory and back: vLLM's and the policy's weights through pinned memory over the host link, the Adam moments through fresh pageable memory at {:.2} GB/s; gradient buffers freed, not copied",
+                switch.bytes / 1e9,
+                PAGEABLE_HOST_BYTES_PER_S / 1e9
             ),
         });
     }
