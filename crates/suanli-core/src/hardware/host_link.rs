@@ -12,11 +12,7 @@
 #[must_use]
 pub fn host_link(accelerator: &str, arch: Option<&str>) -> (f64, &'static str) {
     const PCIE_ACHIEVED: f64 = 0.85;
-    // Case-insensitive prefix test without allocating: `Replica::new` calls this per layout.
-    let grace = ["gh200", "gb200", "gb300"]
-        .iter()
-        .any(|g| accelerator.get(..g.len()).is_some_and(|p| p.eq_ignore_ascii_case(g)));
-    if grace {
+    if grace_host(accelerator) {
         return (450e9, "NVLink-C2C, 450 GB/s each way");
     }
     match arch.unwrap_or("") {
@@ -27,6 +23,16 @@ pub fn host_link(accelerator: &str, arch: Option<&str>) -> (f64, &'static str) {
     }
 }
 
+/// Whether the accelerator is a Grace-coupled superchip (GH200, GB200, GB300), whose host is a
+/// Grace CPU over NVLink-C2C. A case-insensitive prefix test that does not allocate
+/// (`infer::Replica::new` asks it per layout).
+#[must_use]
+pub fn grace_host(accelerator: &str) -> bool {
+    ["gh200", "gb200", "gb300"]
+        .iter()
+        .any(|g| accelerator.get(..g.len()).is_some_and(|p| p.eq_ignore_ascii_case(g)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,6 +40,7 @@ mod tests {
     #[test]
     fn host_links() {
         assert_eq!(host_link("gb200", Some("blackwell")).0, 450e9);
+        assert!(grace_host("GB200") && grace_host("gh200") && !grace_host("h100-sxm") && !grace_host("gb"));
         let (h100, _) = host_link("h100-sxm", Some("hopper"));
         assert!((h100 - 53.55e9).abs() < 1e6);
         assert!(host_link("a100-sxm-80g", Some("ampere")).0 < h100);

@@ -5,5 +5,5 @@ mod host_link;
 mod server;
 
 pub use accelerator::{Accelerator, PeakKind};
-pub use host_link::host_link;
+pub use host_link::{grace_host, host_link};
 pub use server::{Cpu, Nics, Role, Server};

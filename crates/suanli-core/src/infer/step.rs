@@ -333,10 +333,7 @@ impl Replica {
             depth,
             cluster: cluster.clone(),
             calib: measured_calibration(cluster, calib),
-            host_factor: if crate::hardware::host_link(&cluster.accelerator, cluster.arch.as_deref())
-                .1
-                .starts_with("NVLink-C2C")
-            {
+            host_factor: if crate::hardware::grace_host(&cluster.accelerator) {
                 calib.grace_host_factor
             } else {
                 1.0
