@@ -741,14 +741,15 @@ pub fn simulate_async_generation(
         });
     }
     let g = (groups.max(1) as usize).min(n);
-    let group_of = |i: usize| i * g / n;
     let total_groups = g * STEPS;
     let mut remaining = vec![0usize; total_groups];
     for s in 0..STEPS {
         for i in 0..n {
-            remaining[s * g + group_of(i)] += 1;
+            remaining[s * g + s_group(i, n, g)] += 1;
         }
     }
+    // When step s's refit ends, once its training has started.
+    let refit_end = |start: Option<f64>| start.map(|x| x + train_s + refit_s);
     let len = |k: usize| lengths[k % n].max(1);
     let mut e = VllmEngine { queue: (0..n).collect(), ..VllmEngine::default() };
     let mut ended = Vec::new();
@@ -766,7 +767,7 @@ pub fn simulate_async_generation(
             if train_start[s].is_none()
                 && let Some(end) = step_end[s]
             {
-                let free = if s == 0 { Some(0.0) } else { train_start[s - 1].map(|x| x + train_s + refit_s) };
+                let free = if s == 0 { Some(0.0) } else { refit_end(train_start[s - 1]) };
                 if let Some(free) = free {
                     train_start[s] = Some(end.max(free));
                 }
@@ -785,8 +786,7 @@ pub fn simulate_async_generation(
         // Let groups in while there are seats and their weights exist.
         while seats > 0 && next_group < total_groups {
             let step = next_group / g;
-            let gate =
-                if step < 2 { Some(0.0) } else { train_start[step - 2].map(|x| x + train_s + refit_s) };
+            let gate = if step < 2 { Some(0.0) } else { refit_end(train_start[step - 2]) };
             match gate {
                 Some(at) if at <= e.t => {
                     let ng = next_group % g;
@@ -805,9 +805,9 @@ pub fn simulate_async_generation(
             }
             // Idle until the gating refit ends.
             let step = next_group / g;
-            match train_start[step - 2] {
+            match refit_end(train_start[step - 2]) {
                 Some(x) => {
-                    e.t = e.t.max(x + train_s + refit_s);
+                    e.t = e.t.max(x);
                     continue;
                 }
                 None => return Err("the off-policy pipeline stalled".into()),
