@@ -224,16 +224,17 @@ impl Prepared {
         // stays in memory unless the activation is recomputed. The full-iteration recipes'
         // fused grouped MLP clamps inside its activation kernel (Transformer Engine's
         // `ScaledClampedQGeGLU` op): neither.
+        // Each routed copy's fc1 output: `matrices − 1` expert widths (gate and up when gated).
+        let fc1_width = (spec.ffn_kind.matrices() - 1.0) * expert_ffn;
         let clamped_elems =
             if spec.activation_clamp.is_some() && spec.moe.is_some() && !stack.moe_static_graphs {
-                routed * (spec.ffn_kind.matrices() - 1.0) * expert_ffn
+                routed * fc1_width
             } else {
                 0.0
             };
         let clamp_saved = if rm.moe_act { 0.0 } else { moe_fraction * clamped_elems * 2.0 / h };
         let (ln_saved, ln_bytes) = if rm.layernorm { (2.0 * b, 2.0 * 4.0 * h) } else { (0.0, 0.0) };
         let (act_saved, act_bytes) = if rm.moe_act && spec.moe.is_some() {
-            let fc1_width = (spec.ffn_kind.matrices() - 1.0) * expert_ffn;
             (
                 moe_fraction * routed * expert_ffn * b / h,
                 moe_fraction
