@@ -130,6 +130,14 @@ pub const MAX_REQUESTS: usize = 10_000_000;
 pub const MAX_REPLICAS: u32 = 1_000_000;
 
 impl SimConfig {
+    /// The requests measured of `n` (indices in arrival order): all after the first
+    /// `warmup` share (clamped to 0–0.9), and the goodput scale from the measured share to
+    /// all, `1 ÷ (1 − warmup)`.
+    fn measured_window(&self, n: usize) -> (Range<usize>, f64) {
+        let w = self.warmup.clamp(0.0, 0.9);
+        (((n as f64) * w) as usize..n, 1.0 / (1.0 - w))
+    }
+
     /// Checks the settings and the request count against the bounds, before a run.
     ///
     /// # Errors
@@ -560,8 +568,8 @@ pub fn simulate_issued(
     model: &dyn StepModel,
     cfg: &SimConfig,
 ) -> SimReport {
-    let skip = ((reqs.len() as f64) * cfg.warmup.clamp(0.0, 0.9)) as usize;
-    windowed(reqs, issued, model, cfg, skip..reqs.len(), 1.0 / (1.0 - cfg.warmup.clamp(0.0, 0.9)))
+    let (window, cap) = cfg.measured_window(reqs.len());
+    windowed(reqs, issued, model, cfg, window, cap)
 }
 
 /// [`simulate_issued`] whose latency statistics (TTFT, TPOT, latency, queue, goodput and
@@ -659,7 +667,7 @@ impl Summary {
         let n = reqs.len();
         let outputs: u64 = reqs.iter().map(|q| u64::from(q.output)).sum();
         // Goodput a second, scaled from the measured share to all requests.
-        let scale = (n as f64 / self.measured.max(1) as f64).min(1.0 / (1.0 - cfg.warmup.clamp(0.0, 0.9)));
+        let scale = (n as f64 / self.measured.max(1) as f64).min(cfg.measured_window(n).1);
         SimReport {
             requests: n,
             measured: self.measured,
@@ -697,9 +705,7 @@ pub(crate) fn summarise(
     rejected: &[bool],
     cfg: &SimConfig,
 ) -> Summary {
-    let n = reqs.len();
-    let skip = ((n as f64) * cfg.warmup.clamp(0.0, 0.9)) as usize;
-    summarise_range(reqs, admitted, first, finish, rejected, cfg, skip..n)
+    summarise_range(reqs, admitted, first, finish, rejected, cfg, cfg.measured_window(reqs.len()).0)
 }
 
 /// [`summarise`] of the requests in `window` (indices in arrival order) only.
