@@ -287,6 +287,48 @@ fn bad_input_exits_2_with_one_line() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// The activation clamp (gpt-oss `swiglu_limit`, or `activation_clamp` in a `[[model]]`) must
+/// be a positive number: a negative or zero one is one line naming the key, exit 2, and the
+/// directory the command runs in is left as it was.
+#[test]
+fn a_bad_activation_clamp_is_refused_by_name() {
+    let config = std::fs::read_to_string(repo("crates/suanli-core/catalog/hf/openai--gpt-oss-120b.json"))
+        .expect("the built-in gpt-oss config");
+    let bad = config.replacen("\"swiglu_limit\": 7.0", "\"swiglu_limit\": -3.0", 1);
+    assert_ne!(bad, config, "the config sets swiglu_limit");
+    let file = tmp("bad-clamp.json", &bad);
+    // An empty directory of its own to run in (other tests write beside `file` meanwhile).
+    let dir = file.with_extension("cwd");
+    std::fs::create_dir_all(&dir).expect("cwd");
+    let out = suanli()
+        .current_dir(&dir)
+        .args(["train", "-m", file.to_str().expect("p"), "--gpu", "b200", "--gpus", "8"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8(out.stderr).expect("utf-8");
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    assert!(e.contains("`swiglu_limit` = -3") && e.contains("positive"), "{e}");
+    assert_eq!(std::fs::read_dir(&dir).expect("cwd").count(), 0, "nothing written where it ran");
+    let e = fails(&["flops", "--model", tmp("bad-clamp.json", &bad).to_str().expect("p")]);
+    assert!(e.contains("swiglu_limit"), "{e}");
+    let model = |clamp: &str| {
+        format!(
+            "[[model]]\nid = \"clamped-small\"\nname = \"Clamped small\"\nfamily = \"test\"\nlayers = 12\nhidden = 768\n\
+             heads = 12\nkv_heads = 12\nhead_dim = 64\nffn = 3072\nffn_kind = \"swiglu\"\nvocab = 50257\n\
+             max_context = 2048\ntied_embeddings = false\nposition = \"rope\"\nnorm = \"rmsnorm\"\nbias = false\n\
+             activation_clamp = {clamp}\nsrc = \"brown2020\"\n"
+        )
+    };
+    for clamp in ["-1.0", "0.0"] {
+        let cat = tmp("clamp-cat.toml", &model(clamp));
+        let e = fails(&["--catalog", cat.to_str().expect("p"), "flops", "--model", "clamped-small"]);
+        assert!(e.contains("activation_clamp") && e.contains("positive"), "{clamp}: {e}");
+    }
+    let cat = tmp("clamp-cat.toml", &model("7.0"));
+    stdout(&["--catalog", cat.to_str().expect("p"), "flops", "--model", "clamped-small"]);
+}
+
 #[test]
 fn readme_shows_the_current_validation_table() {
     let readme = std::fs::read_to_string(repo("README.md")).expect("README");
