@@ -17,6 +17,7 @@ fn set(c: &mut InferCalibration, key: &str, v: f64) {
         "kv_hbm_efficiency" => c.kv_hbm_efficiency = v,
         "roofline_sharpness" => c.roofline_sharpness = v,
         "moe_permute_bytes_per_hidden" => c.moe_permute_bytes_per_hidden = v,
+        "moe_permute_sm_bytes_per_flop" => c.moe_permute_sm_bytes_per_flop = v,
         "moe_layer_overhead_s" => c.moe_layer_overhead_s = v,
         "gemm_tile_rows" => c.gemm_tile_rows = v,
         "expert_tile_rows" => c.expert_tile_rows = v,

@@ -38,8 +38,26 @@ pub struct InferCalibration {
     /// scale-factor swizzle, the expanded activations between the two GEMMs' passes, the
     /// top-k weighted finalize). 32: the TensorRT-LLM v1.0 rows' fit (grid 8-128) prefers
     /// 64, which takes Mixtral 8x7B's MLPerf capacity below its Server rows' offered rates;
-    /// at 32 Mixtral's Offline rows sit within +1..+5 % (+9..+10 % at 8).
+    /// at 32 Mixtral's Offline rows sit within +1..+5 % (+9..+10 % at 8). These bytes pass
+    /// through the SMs at [`Self::moe_permute_sm_bytes_per_flop`]; only the copies' own bytes
+    /// reach DRAM.
     pub moe_permute_bytes_per_hidden: f64,
+    /// Rate at which the SMs move an MoE layer's per-copy traffic outside the GEMMs
+    /// ([`Self::moe_permute_bytes_per_hidden`]), bytes per FP32 FLOP of the chip's CUDA cores
+    /// (`Cluster::vector_flops`, SMs × 256 × clock on NVIDIA's parts). Those kernels (routing,
+    /// expansion and quantisation of the copies, the gated activation, the top-k weighted
+    /// finalize) gather and scatter rows by expert, mostly through the L2, and are bound by
+    /// the SMs' load/store throughput, which grows with SMs × clock; DRAM sees only the copies'
+    /// own bytes (`Replica`'s `permute_dram_bytes`, counted from the kernels). A layer takes the
+    /// slower of the two. Fitted on the published inference rows (grid 0.04-0.075): 0.05, i.e.
+    /// 12.8 bytes per SM per clock (0.04: median 9.8 %, rows within 10 % 324; 0.05: 9.6 %, 326;
+    /// 0.0625: 9.7 %, 326 on the rows without Server latencies). It is what separates the RTX PRO 6000
+    /// (GDDR7 at 1.8 TB/s, 188 SMs at 2.6 GHz: 125 FP32 TFLOP/s) from the B200 (8 TB/s, 148
+    /// SMs: 80 TFLOP/s): with all of the traffic at the DRAM rate the RTX PRO 6000's
+    /// Qwen3-30B-A3B rows ran 15-50 % slow on one GPU while the B200's sat within ±10 %, which
+    /// HBM bandwidth alone (4.5x apart) cannot give. Chips without an FP32 figure keep the
+    /// traffic at the DRAM rate.
+    pub moe_permute_sm_bytes_per_flop: f64,
     /// Extra fixed cost of an MoE layer per step (router, top-k, permutation, grouped-GEMM
     /// setup and finalize kernels on top of a dense layer's), seconds; fitted: 80 µs.
     pub moe_layer_overhead_s: f64,
@@ -161,6 +179,7 @@ impl Default for InferCalibration {
             kv_hbm_efficiency: 0.75,
             roofline_sharpness: 2.25,
             moe_permute_bytes_per_hidden: 32.0,
+            moe_permute_sm_bytes_per_flop: 0.05,
             moe_layer_overhead_s: 80e-6,
             gemm_fraction: 1.0,
             attention_efficiency: 0.5,

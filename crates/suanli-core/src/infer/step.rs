@@ -153,6 +153,16 @@ pub struct Replica {
     head_flops_per_token: f64,
     attention_per_token_per_context: f64,
     attention_dp: f64,
+    /// DRAM bytes an MoE layer moves per routed copy of a token outside its GEMMs' weight
+    /// reads: the copy written at the activations' width and read by the first GEMM, the
+    /// gated first GEMM's 16-bit output written and read by the activation, the activated
+    /// copy written and read by the second GEMM at the activations' width, and the second
+    /// GEMM's 16-bit output written and read by the finalize: `(2a + 4)·h + (8 + 2a)·f` for
+    /// `a` bytes an activation (NVFP4: ½ + 1/16 with its block scales), hidden size `h` and
+    /// expert width `f` (TensorRT-LLM's CUTLASS MoE path, `cutlass_kernels/moe_gemm`:
+    /// `expandInputRowsKernel`, `doActivation`, `finalizeMoeRoutingKernel`, each a kernel of
+    /// its own between the grouped GEMMs).
+    permute_dram_bytes: f64,
     /// The dense and the expert GEMMs' efficiency at their contraction depths (`K ÷ (K + K₀)`,
     /// FLOP-weighted).
     depth: (f64, f64),
@@ -321,6 +331,12 @@ impl Replica {
             moe_layers_stage: moe_layers / pp,
             experts,
             top_k,
+            permute_dram_bytes: spec.moe.as_ref().map_or(0.0, |m| {
+                let act = cfg.precision.activations;
+                let a =
+                    act.bytes() + if act == crate::precision::Precision::Fp4 { FP4_SCALE_BYTES } else { 0.0 };
+                (2.0 * a + 4.0) * h + (8.0 + 2.0 * a) * f64::from(m.expert_ffn)
+            }),
             body_flops_per_token: 2.0 * (active - head) / gpus,
             expert_flops_per_token: if moe_layers > 0.0 {
                 2.0 * top_k * routed / experts / gpus
@@ -548,10 +564,16 @@ impl Replica {
         let comm_s = 2.0 * self.layers_per_stage * all_reduce + p2p;
         let elementwise =
             tokens / d * cal.elementwise_bytes_per_hidden * self.hidden * self.layers_per_stage / tp / bw;
-        let permute =
-            self.moe_layers_stage * tokens / d * self.top_k * cal.moe_permute_bytes_per_hidden * self.hidden
-                / tp
-                / bw;
+        // Each routed copy's traffic outside the GEMMs runs through the SMs and their L2 at a
+        // rate set by the SMs' clock, and its DRAM share at the HBM's: the slower of the two.
+        let copies = self.moe_layers_stage * tokens / d * self.top_k / tp;
+        let traffic = cal.moe_permute_bytes_per_hidden * self.hidden;
+        let sm_rate = c.vector_flops * cal.moe_permute_sm_bytes_per_flop;
+        let permute = if sm_rate > 0.0 {
+            copies * (self.permute_dram_bytes / bw).max(traffic / sm_rate)
+        } else {
+            copies * traffic / bw
+        };
         // Each attention group's ranks schedule their own sequences, on their own host
         // processes at once.
         let host_s = cal.step_overhead_s + logits / d * cal.sequence_overhead_s * self.host_factor;

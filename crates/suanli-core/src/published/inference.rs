@@ -447,6 +447,7 @@ fn clocked(cluster: Cluster, r: &Record) -> (Cluster, Option<String>) {
     let c = Cluster {
         peak_flops: cluster.peak_flops * scale,
         attention_peak_flops: cluster.attention_peak_flops * scale,
+        vector_flops: cluster.vector_flops * scale,
         ..cluster
     };
     (c, Some(note))

@@ -28,6 +28,11 @@ pub struct Cluster {
     pub gemm_efficiency: f64,
     /// HBM bandwidth, B/s.
     pub hbm_bytes_per_s: f64,
+    /// Dense FP32 peak of the CUDA cores (vector units), FLOP/s, 0 where the catalog has none:
+    /// on NVIDIA's Hopper, Ada and Blackwell chips it is SMs × 128 lanes × 2 × boost clock, so
+    /// it stands for the SMs' aggregate clock rate, which bounds work the SMs do outside the
+    /// tensor cores (see [`crate::infer::InferCalibration::moe_permute_sm_bytes_per_flop`]).
+    pub vector_flops: f64,
     /// Memory capacity, GiB (vendors' "80 GB" HBM parts hold 80 GiB).
     pub memory_gib: f64,
     /// GPUs per server (the scale-up domain).
@@ -129,6 +134,7 @@ impl Cluster {
                 })
                 .min(1.0),
             hbm_bytes_per_s: a.memory_bw_tbs.v * 1e12,
+            vector_flops: a.peak_flops(Precision::Fp32, PeakKind::Dense).unwrap_or(0.0),
             memory_gib: a.memory_gb.v,
             node_size,
             scale_up_bytes_per_s: a.scale_up_gbs.v / 2.0 * 1e9,
