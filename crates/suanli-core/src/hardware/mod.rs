@@ -6,4 +6,4 @@ mod server;
 
 pub use accelerator::{Accelerator, PeakKind};
 pub use host_link::{grace_host, host_link};
-pub use server::{Cpu, Nics, Role, Server};
+pub use server::{Cpu, NVLINK4_LINK_GBS, Nics, PCIE5_X16_GBS, PeerFabric, Role, Server};

@@ -19,7 +19,7 @@
 use super::csv::{Record, records};
 use super::server::{
     KvPool, RESULTS_REPO, ServerModel, ServerRun, board_power, clock_scale, mlperf_outputs, mlperf_prompts,
-    submission_engine, submission_precision,
+    peer_fabric, submission_engine, submission_precision,
 };
 use super::shape::shape;
 use super::training::cluster_for;
@@ -359,7 +359,10 @@ fn fleet(
             Limits::TrtllmBench => trtllm_bench_layout(spec, cluster, tp, pp, p, calib),
             Limits::Fixed(_) => (InferConfig { tp, pp, ep: 1, precision: p }, *calib),
         };
-        let Some(rep) = replica(spec, cluster, cfg, &engine, &calib) else { continue };
+        let own = wired(cluster, r, tp, &calib);
+        let Some(rep) = replica(spec, own.as_ref().unwrap_or(cluster), cfg, &engine, &calib) else {
+            continue;
+        };
         let replicas = (f64::from(gpus) / (f64::from(tp) * f64::from(pp))).floor().max(1.0);
         let (rate, fits) = mixed_rate(&rep, points, output, dataset);
         let total = if fits { rate * replicas } else { 0.0 };
@@ -453,6 +456,39 @@ fn clocked(cluster: Cluster, r: &Record) -> (Cluster, Option<String>) {
     (c, Some(note))
 }
 
+/// The row's cluster with the all-reduce bandwidth a tensor-parallel group of `tp` GPUs reaches
+/// on its system's GPU-to-GPU fabric, where the system is not joined by a switch
+/// ([`peer_fabric`]): `None` where the chip's own figure holds.
+///
+/// The step's all-reduce moves `2(t−1)/t·S` bytes per GPU at the fitted
+/// [`InferCalibration::collective_efficiency`] `η` of the chip's scale-up rate `B`
+/// (`S ÷ (η·B)`, fitted on switched boards, so it holds whatever else scales with the reduced
+/// bytes besides the wire). On slower links `B_g` only the wire slows, at the rate a large
+/// collective reaches on the links, `η_w` = [`Calibration::scale_up_bus_efficiency`] (0.8,
+/// nccl-tests' bus bandwidth): `S ÷ (η·B) + S·(1/B_g − 1/B) ÷ η_w`. The cluster carries that
+/// as the equivalent rate `B' = 1 ÷ (1/B + (η/η_w)·(1/B_g − 1/B))` (an HGX H100 4-GPU pair:
+/// B 450, B_g 150, η 0.5: 200 GB/s).
+fn wired(cluster: &Cluster, r: &Record, tp: u32, calib: &InferCalibration) -> Option<Cluster> {
+    let (fabric, _) = peer_fabric(r.get("source")).filter(|_| r.get("family").starts_with("mlperf"))?;
+    let chip = cluster.scale_up_bytes_per_s;
+    let group = fabric.group_bytes_per_s(tp, chip);
+    if tp < 2 || group >= chip {
+        return None;
+    }
+    let wire = Calibration::default().scale_up_bus_efficiency;
+    // A measured all-reduce efficiency replaces the fitted one in the step (as there).
+    let eta =
+        cluster.measured.as_ref().and_then(|m| m.all_reduce).map_or(calib.collective_efficiency, |m| m.1);
+    let slower = eta / wire * (1.0 / group - 1.0 / chip);
+    Some(Cluster { scale_up_bytes_per_s: 1.0 / (1.0 / chip + slower), ..cluster.clone() })
+}
+
+/// The note a row carries where its system's GPUs are not joined by a switch ([`wired`]).
+fn wired_note(r: &Record) -> Option<String> {
+    let (fabric, src) = peer_fabric(r.get("source")).filter(|_| r.get("family").starts_with("mlperf"))?;
+    Some(format!("{} ({src}): a tensor-parallel group reduces over its own links only", fabric.label()))
+}
+
 fn predict(
     c: &Catalog,
     calib: &InferCalibration,
@@ -469,7 +505,7 @@ fn predict(
     let calib = &Stack::from_engine(r.get("engine")).calibration(calib);
     let scenario = r.get("scenario");
     let metric = r.get("metric");
-    let mut notes: Vec<String> = clock_note.into_iter().collect();
+    let mut notes: Vec<String> = clock_note.into_iter().chain(wired_note(r)).collect();
     if recipe != r.get("precision") {
         notes
             .push(format!("run at {recipe} as its submitter reported, not the CSV's {}", r.get("precision")));
@@ -639,6 +675,8 @@ fn server_latency(
     let mut best: Option<(Replica, u32, u32, f64)> = None;
     for (tp, pp) in layouts {
         let cfg = InferConfig { tp, pp, ep: 1, precision: p };
+        let own = wired(cluster, r, tp, calib);
+        let cluster = own.as_ref().unwrap_or(cluster);
         let Some(whole) = replica(spec, cluster, cfg, &base, calib) else { continue };
         let m = &whole.memory;
         let eng =
@@ -730,6 +768,27 @@ mod tests {
         let one = trtllm_bench_engine(spec, &h200(&c), 1, 1, p, 1000, 1000);
         let two = trtllm_bench_engine(spec, &h200(&c), 1, 2, p, 1000, 1000);
         assert!(two.max_batch > one.max_batch && two.max_batch % 2 == 0);
+    }
+
+    #[test]
+    fn a_four_gpu_hgx_pair_reduces_over_its_own_six_links() {
+        // HGX H100 4-GPU: the pair's wire at 150 of 450 GB/s; with the fitted η 0.5 and the
+        // wire's 0.8, 1/B' = 1/450 + (0.5/0.8)·(1/150 − 1/450): 200 GB/s.
+        let c = Catalog::builtin().expect("catalog");
+        let rows = records(INFERENCE_CSV);
+        let by = |system: &str| {
+            rows.iter()
+                .find(|r| r.get("source").contains(&format!("/results/{system}/llama2-70b")))
+                .expect("a Llama 2 70B row")
+        };
+        let cluster = cluster_for(&c, "h100-sxm", Precision::Fp8, &Calibration::default()).expect("h100");
+        let cal = InferCalibration { collective_efficiency: 0.5, ..InferCalibration::default() };
+        let dell = by("XE8640_H100_SXM_80GBx4_TRT");
+        let w = wired(&cluster, dell, 2, &cal).expect("a mesh");
+        assert!((w.scale_up_bytes_per_s - 200e9).abs() < 1e6, "{}", w.scale_up_bytes_per_s);
+        assert!(wired(&cluster, dell, 1, &cal).is_none(), "one GPU reduces nothing");
+        assert!(wired_note(dell).is_some_and(|n| n.contains("no NVSwitch")));
+        assert!(wired(&cluster, by("XE9680_H100_SXM_80GBx8_TRT"), 2, &cal).is_none());
     }
 
     #[test]

@@ -36,8 +36,8 @@ pub use finetune::{finetune, memory};
 pub use inference::{LengthPoint, inference, inference_evaluation, inference_with, mlperf_length_points};
 pub use server::{
     KvPool, PROMPT_QUANTILES, RESULTS_REPO, ServerEngine, ServerLatency, ServerModel, ServerRun, board_power,
-    clock_scale, mlperf_outputs, mlperf_prompts, paired_output, reference_engine, submission_engine,
-    submission_precision,
+    clock_scale, mlperf_outputs, mlperf_prompts, paired_output, peer_fabric, reference_engine,
+    submission_engine, submission_precision,
 };
 pub use shape::shape;
 pub use training::{training, training_evaluation};
