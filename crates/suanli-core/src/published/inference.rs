@@ -444,8 +444,9 @@ fn clocked(cluster: Cluster, r: &Record) -> (Cluster, Option<String>) {
         return (cluster, None);
     }
     let note = format!(
-        "compute at {scale:.3} of the clock: {w} W board power ({src}) against the chip's {} W TDP, cube-root law",
-        cluster.tdp_w
+        "compute at {scale:.3} of the clock: {w} W board power ({src}) against the chip's {} W TDP, {}",
+        cluster.tdp_w,
+        if w < cluster.tdp_w { "linear at the voltage floor" } else { "cube-root law" }
     );
     let c = Cluster {
         peak_flops: cluster.peak_flops * scale,
