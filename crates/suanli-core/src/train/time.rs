@@ -657,7 +657,12 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         Recompute::Selective => attn_f + scores + partial,
         Recompute::None => partial,
     };
-    let output = 3.0 * tokens * p.output_flops_per_token / t / (c.peak_flops * c.gemm_efficiency)
+    // The output layer (logits GEMM) runs in 16 bits under every recipe: Megatron-Core builds
+    // it as its own `tensor_parallel.ColumnParallelLinear` (`GPTModel.output_layer`,
+    // `megatron/core/models/gpt/gpt_model.py`), not a Transformer Engine module, so an FP8,
+    // MXFP8 or NVFP4 autocast leaves it at the chip's BF16 rate (`attention_peak_flops`: the
+    // dense BF16 peak, capped at the recipe's).
+    let output = 3.0 * tokens * p.output_flops_per_token / t / (c.attention_peak_flops * c.gemm_efficiency)
         + 3.0 * tokens * p.vocab * 4.0 / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
     // The slowest stage sets the pace. An even split: the last stage's layers plus the output
     // layer (and loss). Uneven (Megatron-Core): the first stage's layers plus the embedding
