@@ -659,7 +659,8 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
     };
     // The output layer (logits GEMM) runs in 16 bits under every recipe: Megatron-Core builds
     // it as its own `tensor_parallel.ColumnParallelLinear` (`GPTModel.output_layer`,
-    // `megatron/core/models/gpt/gpt_model.py`), not a Transformer Engine module, so an FP8,
+    // `megatron/core/models/gpt/gpt_model.py`; its `LinearCrossEntropyModule` subclass in later
+    // releases), not a Transformer Engine module, so an FP8,
     // MXFP8 or NVFP4 autocast leaves it at the chip's BF16 rate (`attention_peak_flops`: the
     // dense BF16 peak, capped at the recipe's).
     let output = 3.0 * tokens * p.output_flops_per_token / t / (c.attention_peak_flops * c.gemm_efficiency)
