@@ -26,7 +26,11 @@ pub struct Calibration {
     /// bits: the same tensor cores as Blackwell but a 1,100-1,400 W budget (B200 1,000 W,
     /// GB200 1,200 W), so large GEMMs hold their clocks nearer the rated peak. Fitted on the
     /// published Megatron-Bridge B300 and GB300 FP8, MXFP8 and BF16 runs, which came out
-    /// 8-23 % slow (median by chip and recipe) at the Blackwell figure.
+    /// 8-23 % slow (median by chip and recipe) at the Blackwell figure: 0.6; refitted to 0.62
+    /// once the output layer runs at the BF16 rate under 8-bit recipes (it is not a
+    /// Transformer Engine module, see `train::time::evaluate`): the 47 B300 and GB300
+    /// Megatron-Bridge training and fine-tuning rows' median signed error −4.1 % → −2.2 %,
+    /// level with the B200 and GB200 rows' −2.2 % at the Blackwell figure.
     pub gemm_efficiency_blackwell_ultra: f64,
     /// The same for FP4 (NVFP4 / MXFP4) GEMMs on Blackwell-class chips, whose 2-3x peak is
     /// reached less fully (block scales, smaller tiles per byte of operands): fitted on the
@@ -80,6 +84,18 @@ pub struct Calibration {
     /// Fraction of the scale-out NIC line rate a large collective reaches across servers
     /// (NCCL bus bandwidth ÷ NIC rate).
     pub collective_efficiency: f64,
+    /// Fraction of the scale-out NIC line rate a MoE token dispatch or combine (an all-to-all)
+    /// reaches across servers: each GPU's tokens leave through its own NIC straight to their
+    /// peers, with no reduction and no multi-hop ring, so the transfer runs near the link
+    /// rate. DeepEP's normal kernels measure 43-58 GB/s of RDMA bottleneck bandwidth for 16 to
+    /// 64 expert-parallel ranks over 400 Gb/s ConnectX-7 (about 50 GB/s), dispatch and combine
+    /// alike (deepseek-ai/DeepEP README, "Normal kernels with NVLink and RDMA forwarding"):
+    /// 0.9, taken for the `alltoall` dispatcher's NCCL all-to-all as well. Not fitted; on the
+    /// published Megatron-Bridge rows 0.8-0.95 give the same training figures within half a
+    /// point, while the all-reduce figure ([`Calibration::collective_efficiency`], 0.5) left
+    /// the cross-server expert-parallel rows (DeepSeek-V3 on B200 at ep 32 and on H100 at ep
+    /// 64) 27-51 % slow.
+    pub all_to_all_efficiency: f64,
     /// Fraction of the scale-out NIC line rate a context-parallel ring step reaches between
     /// servers: each GPU sends its keys and values to one peer over its own NIC, with no
     /// reduction and no multi-hop ring, so NCCL send/receive runs near the link rate
@@ -159,7 +175,7 @@ impl Default for Calibration {
         Calibration {
             default_gemm_efficiency: 0.75,
             gemm_efficiency_blackwell: 0.5,
-            gemm_efficiency_blackwell_ultra: 0.6,
+            gemm_efficiency_blackwell_ultra: 0.62,
             gemm_efficiency_blackwell_fp4: 0.4,
             gemm_half_dim: 512.0,
             attention_efficiency: 0.6,
@@ -172,6 +188,7 @@ impl Default for Calibration {
             tp_overlap_fraction: 0.9,
             memory_efficiency: 0.7,
             collective_efficiency: 0.5,
+            all_to_all_efficiency: 0.9,
             p2p_efficiency: 0.9,
             scale_up_bus_efficiency: 0.8,
             overlap_interference: 0.1,
@@ -227,7 +244,8 @@ pub struct Stack {
     /// "full_iteration"` in v0.5.0 `scripts/performance/configs/*/*_workload_base_configs.py`;
     /// `overlap_moe_expert_parallel_comm = True` in v0.6.0 `perf_recipes/{qwen,deepseek}/
     /// common.py`), so [`Stack::of_megatron_bridge_recipe`] turns it on for those recipes. The
-    /// presets leave it off: most eager recipes set `moe_a2a_overlap = False`, and NeMo-RL's
+    /// eager recipes that set `moe_a2a_overlap` get it from `moe_dispatch`. The presets leave
+    /// it off: most eager recipes set `moe_a2a_overlap = False`, and NeMo-RL's
     /// Megatron training (the RL rows, which take `modern`) does not overlap.
     pub ep_comm_overlap: bool,
     /// The recipes train with hidden dropout, so each layer stores two dropout masks (after
@@ -336,6 +354,12 @@ pub const SCORE_BYTES: f64 = 13.0;
 /// The NeMo container release `(yy, mm)` of a Megatron-Bridge framework text (`"Megatron-Bridge
 /// / NeMo 26.04.01 container"` → `(26, 4)`); `None` without a Megatron-Bridge release.
 fn nemo_release(framework: &str) -> Option<(u32, u32)> {
+    nemo_release_patch(framework).map(|(yy, mm, _)| (yy, mm))
+}
+
+/// [`nemo_release`] with the container's patch number (`26.04.01` → `(26, 4, 1)`, `26.04` →
+/// `(26, 4, 0)`).
+fn nemo_release_patch(framework: &str) -> Option<(u32, u32, u32)> {
     if !framework.contains("Megatron-Bridge") {
         return None;
     }
@@ -343,7 +367,65 @@ fn nemo_release(framework: &str) -> Option<(u32, u32)> {
     let mut parts = rest.split(|c: char| !c.is_ascii_digit());
     let yy: u32 = parts.next()?.parse().ok()?;
     let mm: u32 = parts.next()?.parse().ok()?;
-    Some((yy, mm))
+    let patch: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    Some((yy, mm, patch))
+}
+
+/// How a Megatron-Bridge MoE recipe moves its tokens: `(hierarchical, overlapped)`, whether
+/// the recipe sets a `flex` dispatcher backend (DeepEP or HybridEP: `moe_flex_dispatcher_backend`,
+/// else Megatron-Core's `alltoall` dispatcher) and whether it overlaps the expert all-to-alls
+/// with another micro-batch's compute (`moe_a2a_overlap`, which sets
+/// `overlap_moe_expert_parallel_comm` and `delay_wgrad_compute`). By NeMo release
+/// `(yy, mm, patch)`, catalog model and chip id (`recipe` the precision column):
+///
+/// - 25.09 (`scripts/performance/run_script.py` at v0.1.0rc4): DeepSeek-V3 runs DeepEP with the
+///   1F1B all-to-all overlap on H100 only (`enable_deepep`, `A2A_1F1B`); on B200 and GB200
+///   token dropping turns DeepEP off; the Qwen3 recipes set no backend.
+/// - 25.11 (`scripts/performance/configs/*/workload_base_configs.py` at v0.2.0): HybridEP on
+///   GB200 and GB300 (DeepSeek-V3, Qwen3), DeepEP with overlap for DeepSeek-V3 on H100;
+///   Qwen3-235B-A22B overlaps on B200 and H100 and Qwen3-30B-A3B on H100 without a backend;
+///   GPT-OSS sets none.
+/// - 26.02 and 26.02.01 (`*_workload_base_configs.py` at v0.3.0, whose layouts those rows
+///   publish): HybridEP for DeepSeek-V3 everywhere; Qwen3-235B-A22B without a backend off the
+///   NVL72 racks, overlapped on B300 and H100; Qwen3-30B-A3B without one on B200 and with
+///   DeepEP and overlap on H100; GPT-OSS none.
+/// - 26.04 (v0.4.0) and 26.04.01 (v0.4.2): Qwen3-235B-A22B without a backend on B200 and H100
+///   (and B300 at 26.04; overlapped on H100), GPT-OSS without one on H100 and B200 at 26.04.01 and overlapped on
+///   GB200; DeepSeek-V3's B200 MXFP8 recipe moves to DeepEP with overlap at 26.04.01 (pp 8,
+///   vp 2, ep 32).
+/// - 26.06 (v0.5.0) and later: as 26.04.01 (GPT-OSS's GB200 overlap only for BF16).
+///
+/// A recipe not named keeps the hierarchical dispatcher without overlap. Inside one NVLink
+/// domain the two dispatchers cost the same here ([`Stack::hierarchical_dispatch`]).
+fn moe_dispatch(release: (u32, u32, u32), model: &str, gpu: &str, recipe: &str) -> (bool, bool) {
+    let ds = model == "deepseek-v3";
+    let q235 = model == "qwen3-235b-a22b";
+    let q30 = model == "qwen3-30b-a3b";
+    let oss = model == "gpt-oss-120b";
+    let h100 = gpu == "h100-sxm";
+    let nvl72 = matches!(gpu, "gb200" | "gb300");
+    let (yy, mm, patch) = release;
+    match (yy, mm) {
+        (25, 9) => (ds && h100, ds && h100),
+        (25, 11) => (
+            (nvl72 && !oss) || (ds && h100),
+            (ds && h100) || (q235 && matches!(gpu, "b200" | "h100-sxm")) || (q30 && h100),
+        ),
+        (26, 2) => (
+            !(oss || (q235 && !nvl72) || (q30 && gpu == "b200")),
+            (q235 && matches!(gpu, "b300" | "h100-sxm")) || (q30 && h100),
+        ),
+        (26, 4) if patch == 0 => {
+            (!(q235 && !nvl72) && !(oss && h100), (q235 && h100) || (oss && gpu == "gb200"))
+        }
+        _ => (
+            !(q235 && matches!(gpu, "b200" | "h100-sxm"))
+                && !(oss && matches!(gpu, "h100-sxm" | "b200" | "gb200")),
+            (q235 && h100)
+                || (oss && gpu == "gb200" && ((yy, mm) == (26, 4) || recipe == "bf16"))
+                || (ds && gpu == "b200" && recipe == "mxfp8"),
+        ),
+    }
 }
 
 impl Stack {
@@ -375,7 +457,8 @@ impl Stack {
     /// v0.2.0), so each local expert's grouped-GEMM split and launches cost host time
     /// ([`Calibration::moe_expert_overhead_s`]), and their expert all-to-alls are not overlapped
     /// with compute (`moe_a2a_overlap = False` in most of them). The dispatcher is hierarchical where the
-    /// recipe sets a DeepEP or HybridEP backend, which this preset assumes. Later releases'
+    /// recipe sets a DeepEP or HybridEP backend, which this preset assumes; a published
+    /// recipe's own dispatcher and overlap come from `moe_dispatch`. Later releases'
     /// MoE recipes without full-iteration graphs run the same way
     /// ([`Stack::of_megatron_bridge_recipe`]).
     pub const MEGATRON_BRIDGE_26_04: Stack = Stack {
@@ -480,6 +563,7 @@ impl Stack {
     #[must_use]
     pub fn of_megatron_bridge_recipe(framework: &str, model: &str, gpu: &str, recipe: &str) -> Option<Stack> {
         let version = nemo_release(framework)?;
+        let (hierarchical, overlapped) = moe_dispatch(nemo_release_patch(framework)?, model, gpu, recipe);
         let release = Stack::of_release(version);
         // GPT-OSS trains with YaRN rotary embeddings, which Megatron-Bridge does not fuse.
         // Its GB200, B200 and H100 recipes (BF16 and 8-bit alike) recompute the norms and
@@ -497,9 +581,16 @@ impl Stack {
         } else {
             RecomputeModules::NONE
         };
+        // The recipe's dispatcher, and its expert all-to-all overlap where it runs the MoE
+        // layers eagerly ([`moe_dispatch`]; the full-iteration recipes below always overlap).
+        let eager = |st: Stack| Stack {
+            hierarchical_dispatch: hierarchical,
+            ep_comm_overlap: st.ep_comm_overlap || overlapped,
+            ..st
+        };
         let stack = Stack { rope_unfused: gpt_oss, recompute_modules, ..release };
         if !stack.moe_static_graphs {
-            return Some(stack);
+            return Some(eager(stack));
         }
         let grace = matches!(gpu, "gb200" | "gb300")
             && matches!(model, "deepseek-v3" | "qwen3-30b-a3b" | "qwen3-235b-a22b" | "gpt-oss-120b");
@@ -508,11 +599,11 @@ impl Stack {
         Some(if full_iteration {
             Stack { ep_comm_overlap: true, ..stack }
         } else {
-            Stack {
+            eager(Stack {
                 rope_unfused: stack.rope_unfused,
                 recompute_modules: stack.recompute_modules,
                 ..Stack::MEGATRON_BRIDGE_26_04
-            }
+            })
         })
     }
 

@@ -436,8 +436,8 @@ fn collective(p: &Prepared, bytes: f64, n: u32, k: u32, factor: f64) -> f64 {
 /// is combined inside the server first: the `(n − k)/n` of a rank's bytes bound for other
 /// servers all leave through its own share of the NICs, while the `(k − 1)/n` for its server's
 /// peers go over the scale-up fabric at the same time, so the slower of the two sets the time
-/// (an all-to-all over InfiniBand is bounded by the NIC, NCCL's `alltoall_perf`: bus bandwidth
-/// near the NIC rate), plus a send's latency.
+/// (an all-to-all over InfiniBand is bounded by the NIC, near its line rate:
+/// [`Calibration::all_to_all_efficiency`]), plus a send's latency.
 fn all_to_all(p: &Prepared, bytes: f64, n: u32, k: u32) -> f64 {
     if n <= 1 {
         return 0.0;
@@ -446,7 +446,7 @@ fn all_to_all(p: &Prepared, bytes: f64, n: u32, k: u32) -> f64 {
     let cal = &p.calib;
     let (nf, kf) = (f64::from(n), f64::from(k.clamp(1, n)));
     let intra = bytes * (kf - 1.0) / nf / (c.scale_up_bytes_per_s * cal.scale_up_bus_efficiency);
-    let inter = bytes * (nf - kf) / nf / (c.scale_out_bytes_per_s * cal.collective_efficiency);
+    let inter = bytes * (nf - kf) / nf / (c.scale_out_bytes_per_s * cal.all_to_all_efficiency);
     let alpha = if nf > kf {
         cal.collective_latency_inter_s * (1.0 + (nf / kf).log2()) / 2.0
     } else {
@@ -474,7 +474,7 @@ fn dispatch(p: &Prepared, bytes: f64, n: u32, k: u32) -> f64 {
         let c = &p.cluster;
         let cal = &p.calib;
         let intra = intra_bytes / (c.scale_up_bytes_per_s * cal.scale_up_bus_efficiency);
-        let inter = inter_bytes / (c.scale_out_bytes_per_s * cal.collective_efficiency);
+        let inter = inter_bytes / (c.scale_out_bytes_per_s * cal.all_to_all_efficiency);
         let alpha = cal.collective_latency_inter_s * (1.0 + servers.log2()) / 2.0;
         intra.max(inter) + alpha / 2.0
     } else {
@@ -657,7 +657,13 @@ pub fn evaluate(p: &Prepared, l: &Layout) -> Evaluation {
         Recompute::Selective => attn_f + scores + partial,
         Recompute::None => partial,
     };
-    let output = 3.0 * tokens * p.output_flops_per_token / t / (c.peak_flops * c.gemm_efficiency)
+    // The output layer (logits GEMM) runs in 16 bits under every recipe: Megatron-Core builds
+    // it as its own `tensor_parallel.ColumnParallelLinear` (`GPTModel.output_layer`,
+    // `megatron/core/models/gpt/gpt_model.py`; its `LinearCrossEntropyModule` subclass in later
+    // releases), not a Transformer Engine module, so an FP8,
+    // MXFP8 or NVFP4 autocast leaves it at the chip's BF16 rate (`attention_peak_flops`: the
+    // dense BF16 peak, capped at the recipe's).
+    let output = 3.0 * tokens * p.output_flops_per_token / t / (c.attention_peak_flops * c.gemm_efficiency)
         + 3.0 * tokens * p.vocab * 4.0 / t / (c.hbm_bytes_per_s * cal.memory_efficiency);
     // The slowest stage sets the pace. An even split: the last stage's layers plus the output
     // layer (and loss). Uneven (Megatron-Core): the first stage's layers plus the embedding

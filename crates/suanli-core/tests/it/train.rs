@@ -607,3 +607,26 @@ fn recipe_recomputed_mla_up_projections_rerun_their_gemms_and_drop_q_k_v() {
     assert_eq!(of("26.04.01", "gb300", "mxfp8"), mla);
     assert_eq!(of("26.06", "gb300", "mxfp8"), RecomputeModules::NONE);
 }
+
+/// A published Megatron-Bridge MoE recipe carries its own dispatcher (DeepEP / HybridEP, else
+/// the `alltoall` one) and its eager all-to-all overlap (`moe_a2a_overlap`), by release.
+#[test]
+fn megatron_bridge_recipes_set_their_dispatcher_and_overlap() {
+    let of = |release: &str, model: &str, gpu: &str, recipe: &str| {
+        let framework = format!("Megatron-Bridge / NeMo {release} container");
+        let s = Stack::of_megatron_bridge_recipe(&framework, model, gpu, recipe).expect("recipe");
+        (s.hierarchical_dispatch, s.ep_comm_overlap)
+    };
+    // 25.09: DeepEP with the 1F1B all-to-all overlap on H100; token dropping turns DeepEP off
+    // on B200.
+    assert_eq!(of("25.09", "deepseek-v3", "h100-sxm", "fp8"), (true, true));
+    assert_eq!(of("25.09", "deepseek-v3", "b200", "fp8"), (false, false));
+    // Qwen3-235B-A22B on H100: no backend, overlapped from 25.11 on.
+    assert_eq!(of("25.09", "qwen3-235b-a22b", "h100-sxm", "fp8"), (false, false));
+    assert_eq!(of("26.04.01", "qwen3-235b-a22b", "h100-sxm", "fp8"), (false, true));
+    // DeepSeek-V3's B200 MXFP8 recipe moves to DeepEP with overlap in the 26.04.01 container.
+    assert_eq!(of("26.04", "deepseek-v3", "b200", "mxfp8"), (true, false));
+    assert_eq!(of("26.04.01", "deepseek-v3", "b200", "mxfp8"), (true, true));
+    // The full-iteration recipes overlap as before.
+    assert_eq!(of("26.08", "deepseek-v3", "gb200", "mxfp8"), (true, true));
+}
