@@ -138,6 +138,16 @@ pub struct InferCalibration {
     /// from 25.3 % to 24.8 %, most on the memory-tight 8 × H100 Llama 4 Maverick rows
     /// (+38 % → +18 % at 128/2,048).
     pub cuda_graph_pool: bool,
+    /// Bytes each parameter of a model's vision tower ([`crate::ModelSpec::vision_params`])
+    /// takes on every GPU of a replica, which the KV pool does not get: 4 (fp32) for
+    /// TensorRT-LLM's PyTorch executor, whose `Llama4VisionEncoder` builds Hugging Face's
+    /// `Llama4VisionModel` and `Llama4MultiModalProjector` at torch's default dtype, loads the
+    /// checkpoint's weights into them and moves them to each rank's GPU without a cast (it
+    /// casts the pixel values to float32 to match), on every rank unless
+    /// `TLLM_MULTIMODAL_DISAGGREGATED` is set (`tensorrt_llm/_torch/models/modeling_llama.py`,
+    /// NVIDIA/TensorRT-LLM commit 3a5901cd0d77bed18baaf402d1d12fab468d44a9). 0 for the other
+    /// stacks, whose rows are text-only models.
+    pub vision_bytes_per_param: f64,
     /// How the attention data-parallel groups of a wide-EP replica hand the MoE layers their
     /// tokens: DeepEP's point-to-point dispatch and combine by default.
     pub expert_exchange: ExpertExchange,
@@ -181,6 +191,7 @@ impl Default for InferCalibration {
             elementwise_bytes_per_hidden: 80.0,
             reserved_gib: 2.0,
             cuda_graph_pool: true,
+            vision_bytes_per_param: 4.0,
             host_overlap: true,
             grace_host_factor: 1.5,
             expert_exchange: ExpertExchange::PointToPoint,
@@ -251,6 +262,7 @@ impl Stack {
             // engine's own execution-context memory, and vLLM sizes its KV pool before
             // capturing, from the margin `gpu_memory_utilization` leaves.
             c.cuda_graph_pool = false;
+            c.vision_bytes_per_param = 0.0;
         }
         match self {
             Stack::TrtllmCpp => c.sequence_overhead_s = 0.0,

@@ -252,7 +252,10 @@ impl Replica {
         // GEMM precision, which the KV pool does not get.
         let tables = if kept > 0.0 { 0.0 } else { pc.embedding + pc.unembedding };
         let held_bytes_stage = gemm_bytes_stage + tables * (wb16 - wb) / (tp * pp);
-        let weights_gib = (held_bytes_stage + routed * wb * expert_share) / GIB;
+        // A vision tower beside the language model is held whole on every GPU at
+        // `InferCalibration::vision_bytes_per_param`, whatever the layout.
+        let vision_bytes = spec.vision_params * calib.vision_bytes_per_param;
+        let weights_gib = (held_bytes_stage + routed * wb * expert_share + vision_bytes) / GIB;
 
         // KV cache per token on one GPU.
         let kv_b = cfg.precision.kv.bytes();
