@@ -426,6 +426,8 @@ mod tests {
             collective_latency_s: d.collective_latency_s,
             host_overlap: d.host_overlap,
             grace_host_factor: d.grace_host_factor,
+            cuda_graph_pool: d.cuda_graph_pool,
+            vision_bytes_per_param: d.vision_bytes_per_param,
             ..mlperf
         };
         assert_eq!(back, d);
@@ -437,6 +439,8 @@ mod tests {
             gemm_fraction: d.gemm_fraction,
             host_overlap: d.host_overlap,
             grace_host_factor: d.grace_host_factor,
+            cuda_graph_pool: d.cuda_graph_pool,
+            vision_bytes_per_param: d.vision_bytes_per_param,
             ..rocm
         };
         assert_eq!(back, d);
@@ -450,6 +454,8 @@ mod tests {
                 expert_tile_rows: d.expert_tile_rows,
                 host_overlap: d.host_overlap,
                 grace_host_factor: d.grace_host_factor,
+                cuda_graph_pool: d.cuda_graph_pool,
+                vision_bytes_per_param: d.vision_bytes_per_param,
                 ..v1
             },
             d
@@ -460,6 +466,8 @@ mod tests {
                 sequence_overhead_s: d.sequence_overhead_s,
                 host_overlap: d.host_overlap,
                 grace_host_factor: d.grace_host_factor,
+                cuda_graph_pool: d.cuda_graph_pool,
+                vision_bytes_per_param: d.vision_bytes_per_param,
                 ..cpp
             },
             d

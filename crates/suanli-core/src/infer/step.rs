@@ -307,7 +307,8 @@ impl Replica {
             .copied()
             .filter(|&b| b <= f64::from(engine.max_batch) / pp)
             .fold(0.0, f64::max);
-        let graphs = if calib.cuda_graph_pool { activations(graph_batch) + logits_bytes(graph_batch) } else { 0.0 };
+        let graphs =
+            if calib.cuda_graph_pool { activations(graph_batch) + logits_bytes(graph_batch) } else { 0.0 };
         let workspace = activations(t) + logits_bytes(f64::from(engine.max_batch)) + graphs;
         let workspace_gib = workspace / GIB;
         let free = cluster.memory_gib - weights_gib - workspace_gib - calib.reserved_gib;
