@@ -33,6 +33,7 @@ fn set(c: &mut InferCalibration, key: &str, v: f64) {
         "host_overlap" => c.host_overlap = v > 0.0,
         "gemm_fraction" => c.gemm_fraction = v,
         "grace_host_factor" => c.grace_host_factor = v,
+        "reserved_gib" => c.reserved_gib = v,
         _ => panic!("unknown constant {key}"),
     }
 }

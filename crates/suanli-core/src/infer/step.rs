@@ -71,6 +71,12 @@ pub(crate) const EP_EXCHANGE_EFFICIENCY: f64 = 0.84;
 /// 10.2 %, p90 26.0 % to 9.6 / 25.3 % (rows within 10 %: 159 to 168).
 const FP4_SCALE_BYTES: f64 = 1.0 / 16.0;
 
+/// The decode batch sizes `trtllm-bench` captures CUDA graphs for in the perf-overview runs
+/// (TensorRT-LLM v1.0 `docs/source/performance/perf-overview.md`, `cuda_graph_config.batch_sizes`
+/// of `llm_options.yml`), those up to the engine's `max_batch_size` being captured.
+const CUDA_GRAPH_BATCHES: [f64; 15] =
+    [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 384.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0];
+
 /// What a step computes besides the expert exchange, for two-batch overlap.
 #[derive(Debug, Clone, Copy)]
 struct Overlap {
@@ -240,8 +246,14 @@ impl Replica {
         // streamed, but the output head is read whole, in 16 bits in quantized checkpoints
         // (below). With an untied head the size of the embedding, counting both at the GEMM
         // width is exactly the 16-bit head at 8 bits; at 16 bits it over-counts the lookup
-        // (kept as fitted), at 4 bits it under-counts the head by a quarter.
-        let dense_bytes_stage = ((pc.total - routed - kept) * wb + kept * wb16) / (tp * pp);
+        // (kept as fitted); below 8 bits (NVFP4) the head is streamed at its own 16 bits and
+        // the lookup table not at all.
+        let gemm_bytes_stage = ((pc.total - routed - kept) * wb + kept * wb16) / (tp * pp);
+        let dense_bytes_stage = if wb < 1.0 && kept <= 0.0 && pc.unembedding > 0.0 {
+            ((pc.total - routed - pc.embedding - pc.unembedding) * wb + pc.unembedding * wb16) / (tp * pp)
+        } else {
+            gemm_bytes_stage
+        };
         // Bytes it holds: quantized checkpoints quantize linear layers only, so the token
         // embedding (a lookup table) and the output head stay in 16 bits (the head is
         // excluded by default: `modules_to_not_convert: ["lm_head", …]` in
@@ -249,8 +261,11 @@ impl Replica {
         // `targets: ["Linear"]` in nvidia/Kimi-K2.5-NVFP4): 2 bytes a parameter whatever the
         // GEMM precision, which the KV pool does not get.
         let tables = if kept > 0.0 { 0.0 } else { pc.embedding + pc.unembedding };
-        let held_bytes_stage = dense_bytes_stage + tables * (wb16 - wb) / (tp * pp);
-        let weights_gib = (held_bytes_stage + routed * wb * expert_share) / GIB;
+        let held_bytes_stage = gemm_bytes_stage + tables * (wb16 - wb) / (tp * pp);
+        // A vision tower beside the language model is held whole on every GPU at
+        // `InferCalibration::vision_bytes_per_param`, whatever the layout.
+        let vision_bytes = spec.vision_params * calib.vision_bytes_per_param;
+        let weights_gib = (held_bytes_stage + routed * wb * expert_share + vision_bytes) / GIB;
 
         // KV cache per token on one GPU.
         let kv_b = cfg.precision.kv.bytes();
@@ -276,18 +291,35 @@ impl Replica {
         // estimate sees: it runs a `max_num_tokens` step and gives the KV pool its fraction of
         // what is left after it (`(total − peak) × fraction`, `KvCacheCreator` in
         // `tensorrt_llm/_torch/pyexecutor/_util.py`).
-        let t = f64::from(engine.max_tokens);
         let gathered = d > 1.0 && calib.expert_exchange == ExpertExchange::AllGather;
-        let ffn_bytes = match &spec.moe {
-            Some(m) => {
-                let (k, s, f) = (f64::from(m.active), f64::from(m.shared), f64::from(m.expert_ffn));
-                let copies = if gathered { d * k } else { k };
-                t * f * (copies + s) / tp * 2.0 * 3.0 + if gathered { d * t * h * 2.0 } else { 0.0 }
-            }
-            None => t * f64::from(spec.ffn) / tp * 2.0 * 3.0,
+        let activations = |t: f64| {
+            let ffn_bytes = match &spec.moe {
+                Some(m) => {
+                    let (k, s, f) = (f64::from(m.active), f64::from(m.shared), f64::from(m.expert_ffn));
+                    let copies = if gathered { d * k } else { k };
+                    t * f * (copies + s) / tp * 2.0 * 3.0 + if gathered { d * t * h * 2.0 } else { 0.0 }
+                }
+                None => t * f64::from(spec.ffn) / tp * 2.0 * 3.0,
+            };
+            t * h * 2.0 * 8.0 + ffn_bytes
         };
-        let workspace =
-            t * h * 2.0 * 8.0 + ffn_bytes + f64::from(engine.max_batch) * f64::from(spec.vocab) / tp * 4.0;
+        let logits_bytes = |b: f64| b * f64::from(spec.vocab) / tp * 4.0;
+        // CUDA graphs ([`InferCalibration::cuda_graph_pool`]): TensorRT-LLM's PyTorch executor
+        // captures a decode graph for each listed batch size up to `max_batch_size`
+        // ([`CUDA_GRAPH_BATCHES`]) before it profiles memory, and the graphs' private pool,
+        // the activations and logits of the largest captured batch, stays allocated outside
+        // torch's count: the profiling adds it to the peak as "Memory used outside torch (e.g.,
+        // NCCL and CUDA graphs)" before giving the KV pool its fraction of the rest
+        // (`KvCacheCreator` in `tensorrt_llm/_torch/pyexecutor/_util.py`).
+        let t = f64::from(engine.max_tokens);
+        let graph_batch = CUDA_GRAPH_BATCHES
+            .iter()
+            .copied()
+            .filter(|&b| b <= f64::from(engine.max_batch) / pp)
+            .fold(0.0, f64::max);
+        let graphs =
+            if calib.cuda_graph_pool { activations(graph_batch) + logits_bytes(graph_batch) } else { 0.0 };
+        let workspace = activations(t) + logits_bytes(f64::from(engine.max_batch)) + graphs;
         let workspace_gib = workspace / GIB;
         let free = cluster.memory_gib - weights_gib - workspace_gib - calib.reserved_gib;
         let kv_cache_gib = (free * engine.kv_memory_fraction).max(0.0);
@@ -305,6 +337,18 @@ impl Replica {
         };
 
         let head = f64::from(spec.vocab) * h;
+        // The output head of a quantized checkpoint stays in 16 bits (above), so its GEMM runs
+        // at the 16-bit tensor-core rate, not at the activations' low-precision one: its FLOPs
+        // count `peak ÷ peak₁₆` times at the step's rate (2 for FP8, 4 for NVFP4 on Hopper and
+        // Blackwell, whose dense peaks double with each halving of the width). With the head
+        // streamed at 16 bits below 8 (above), on the 328 TensorRT-LLM v1.0 rows: 168 to 175
+        // within 10 % (median 9.6 to 9.5 %); the 52 MLPerf v4.1 Offline rows 28 to 30. Llama 4
+        // feels it most: its 202,048 × 5,120 head is 6 % of its 17B active weights.
+        let head_rate = if wb < wb16 && cluster.attention_peak_flops > 0.0 {
+            (cluster.peak_flops / cluster.attention_peak_flops).max(1.0)
+        } else {
+            1.0
+        };
         let active = pc.active_matmul(spec);
         // A gated FFN does 2/3 of its FLOPs contracting over the hidden size (gate, up) and 1/3
         // over its width (down); attention projections contract over the hidden size.
@@ -343,7 +387,7 @@ impl Replica {
             } else {
                 0.0
             },
-            head_flops_per_token: 2.0 * head / (tp * d),
+            head_flops_per_token: 2.0 * head / (tp * d) * head_rate,
             attention_per_token_per_context: attention_flops_per_token(spec, 1.0) / gpus,
             attention_dp: d,
             depth,

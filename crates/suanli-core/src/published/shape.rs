@@ -106,6 +106,26 @@ pub fn shape(r: &Record) -> Result<ModelSpec, String> {
         notes: None,
         ..ModelSpec::default()
     };
+    let spec = ModelSpec { vision_params: if kind == "llama4" { LLAMA4_VISION_PARAMS } else { 0.0 }, ..spec };
     spec.check().map_err(|(k, m)| format!("shape {k}: {m}"))?;
     Ok(spec)
 }
+
+/// Parameters of Llama 4's vision tower and projector, the same in Scout and Maverick
+/// (`vision_config` of meta-llama/Llama-4-Scout-17B-16E and -Maverick-17B-128E: hidden 1,408,
+/// intermediate 5,632, 34 layers, 14-pixel patches of 3 channels at 336 pixels, pixel-shuffle
+/// ratio 0.5, projector 4,096 wide, into the 5,120-wide text model), by Hugging Face's
+/// `Llama4VisionModel` and `Llama4MultiModalProjector` modules: per layer four 1,408² attention
+/// projections with biases, a 1,408 × 5,632 MLP with biases and two LayerNorms (23,807,872);
+/// the patch embedding (588 × 1,408), the position table (577 × 1,408), the class embedding
+/// and two LayerNorms; the pixel-shuffle adapter (5,632 × 4,096 and 4,096 × 4,096) and the
+/// projector (4,096 × 5,120): 871,932,416 in all, Scout's 109B total less its 107.8B text
+/// model.
+const LLAMA4_VISION_PARAMS: f64 = {
+    let (h, ff, layers) = (1408.0, 5632.0, 34.0);
+    let block = 4.0 * (h * h + h) + (h * ff + ff) + (ff * h + h) + 4.0 * h;
+    let stem = 3.0 * 14.0 * 14.0 * h + 577.0 * h + h + 4.0 * h;
+    let adapter = ff * 4096.0 + 4096.0 * 4096.0;
+    let projector = 4096.0 * 5120.0;
+    layers * block + stem + adapter + projector
+};

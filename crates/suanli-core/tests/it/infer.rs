@@ -120,9 +120,12 @@ fn llama31_70b_bf16_needs_two_gpus_and_kv_capacity_at_8k() {
     assert!(two.fits());
     // Per GPU: 80 layers × (K and V) × 4 of 8 KV heads × 128 × 2 bytes = 160 KiB per token.
     assert_eq!(two.memory.kv_bytes_per_token, 163_840.0);
-    // Pool: 90 % of what weights (70.55B × 2 bytes ÷ 2 GPUs), workspace and 2 GiB leave.
+    // Pool: 90 % of what weights (70.55B × 2 bytes ÷ 2 GPUs), workspace and 2 GiB leave. The
+    // workspace holds a `max_tokens` step and, beside it, the CUDA graph pool of the largest
+    // captured decode batch (2,048, the default `max_batch`): its activations and logits.
     let weights_gib = 70_553_706_496.0 * 2.0 / 2.0 / GIB;
-    let workspace = 8192.0 * (8192.0 * 16.0 + 28672.0 / 2.0 * 6.0) + 2048.0 * 128_256.0 / 2.0 * 4.0;
+    let step = |t: f64| t * (8192.0 * 16.0 + 28672.0 / 2.0 * 6.0) + 2048.0 * 128_256.0 / 2.0 * 4.0;
+    let workspace = step(8192.0) + step(2048.0);
     let pool_gib = 0.9 * (80.0 - weights_gib - workspace / GIB - 2.0);
     assert!((two.memory.kv_cache_gib - pool_gib).abs() < 1e-9, "{} vs {pool_gib}", two.memory.kv_cache_gib);
     let sequences_8k = (pool_gib * GIB / 163_840.0 / 8192.0).floor();
