@@ -9,8 +9,10 @@
 /// minimising median + p90 |error| on the published rows, then checked on every inference row
 /// with the Server latencies; with the [`Stack`] presets, the host's work overlapped with the
 /// GPU's ([`InferCalibration::host_overlap`]) and the RTX PRO 6000's matmul rates in the
-/// catalog and NVFP4's block scales counted with the weights, the TensorRT-LLM v1.0 rows sit at
-/// median 9.6 %, p90 25.3 % (11.2 / 31.4 % before), the MLPerf
+/// catalog and NVFP4's block scales counted with the weights, and an MoE layer's traffic outside
+/// its GEMMs at the SMs' rate ([`InferCalibration::moe_permute_sm_bytes_per_flop`]), the
+/// TensorRT-LLM v1.0 rows sit at median 8.7 %, p90 23.8 % (9.6 / 25.3 % with all of that
+/// traffic at the DRAM rate, 11.2 / 31.4 % before the overlap scheduler), the MLPerf
 /// v4.1 Offline rows at median 5.2 %, p90 15.8 %; the older set, TensorRT-LLM v0.17's C++
 /// executor, at median 6.2 %, worst 14.1 %). The chip-specific rates come from the catalog (peak,
 /// measured matmul efficiency or the chip class's, HBM and link bandwidth), so the same
