@@ -405,27 +405,29 @@ fn moe_dispatch(release: (u32, u32, u32), model: &str, gpu: &str, recipe: &str) 
     let h100 = gpu == "h100-sxm";
     let nvl72 = matches!(gpu, "gb200" | "gb300");
     let (yy, mm, patch) = release;
-    match (yy, mm) {
-        (25, 9) => (ds && h100, ds && h100),
+    // `(alltoall, overlapped)`: the recipes that set no flex backend, and those that overlap.
+    let (alltoall, overlapped) = match (yy, mm) {
+        (25, 9) => (!(ds && h100), ds && h100),
         (25, 11) => (
-            (nvl72 && !oss) || (ds && h100),
+            (!nvl72 || oss) && !(ds && h100),
             (ds && h100) || (q235 && matches!(gpu, "b200" | "h100-sxm")) || (q30 && h100),
         ),
         (26, 2) => (
-            !(oss || (q235 && !nvl72) || (q30 && gpu == "b200")),
+            oss || (q235 && !nvl72) || (q30 && gpu == "b200"),
             (q235 && matches!(gpu, "b300" | "h100-sxm")) || (q30 && h100),
         ),
         (26, 4) if patch == 0 => {
-            (!(q235 && !nvl72) && !(oss && h100), (q235 && h100) || (oss && gpu == "gb200"))
+            ((q235 && !nvl72) || (oss && h100), (q235 && h100) || (oss && gpu == "gb200"))
         }
         _ => (
-            !(q235 && matches!(gpu, "b200" | "h100-sxm"))
-                && !(oss && matches!(gpu, "h100-sxm" | "b200" | "gb200")),
+            (q235 && matches!(gpu, "b200" | "h100-sxm"))
+                || (oss && matches!(gpu, "h100-sxm" | "b200" | "gb200")),
             (q235 && h100)
                 || (oss && gpu == "gb200" && ((yy, mm) == (26, 4) || recipe == "bf16"))
                 || (ds && gpu == "b200" && recipe == "mxfp8"),
         ),
-    }
+    };
+    (!alltoall, overlapped)
 }
 
 impl Stack {

@@ -228,7 +228,7 @@ fn expert_all_to_all_across_servers_is_bounded_by_the_nics() {
     let m = f64::from(across.micro_batches);
     let moe_layers = f64::from(s.spec.layers - s.spec.moe.as_ref().expect("moe").dense_layers);
     let copies = 8.0 * 4096.0 * f64::from(s.spec.hidden) * 2.0;
-    let nic = s.cluster.scale_out_bytes_per_s * cal.collective_efficiency;
+    let nic = s.cluster.scale_out_bytes_per_s * cal.all_to_all_efficiency;
     let floor = 4.0 * moe_layers * m * copies * 0.75 / nic;
     assert!(across.time.ep_comm_s >= floor, "{} s below the NIC floor {floor} s", across.time.ep_comm_s);
     assert!(across.time.ep_comm_s < 1.05 * floor + 1.0, "{} s, floor {floor} s", across.time.ep_comm_s);
