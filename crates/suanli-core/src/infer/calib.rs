@@ -97,9 +97,13 @@ pub struct InferCalibration {
     pub gemm_fraction: f64,
     /// Attention-core throughput relative to the chip's GEMM rate; fitted: 0.5.
     pub attention_efficiency: f64,
-    /// Fraction of the scale-up link rate (one direction) a large all-reduce reaches: NCCL's
-    /// bus bandwidth on 8 × H100 peaks near 360 of 450 GB/s, 0.8 (see
-    /// `train::Calibration::scale_up_bus_efficiency`).
+    /// Fraction of the scale-up link rate (one direction) an inference all-reduce reaches over
+    /// a serving step. NCCL's bus bandwidth on 8 × H100 peaks near 360 of 450 GB/s, 0.8, for
+    /// large messages (`train::Calibration::scale_up_bus_efficiency`); fitted on the published
+    /// throughput rows (`fit_published_inference`, commit 69779d8): 0.5, so it also carries what
+    /// a step's mid-sized, back-to-back all-reduces lose to that peak (protocol switch, kernel
+    /// launch between layers). `published::inference` slows only the wire, at 0.8, where a
+    /// board's peer links are slower than the chip's (`PeerFabric`).
     pub collective_efficiency: f64,
     /// Small-message latency of one all-reduce on the scale-up fabric with the kernel launch
     /// and synchronisation around it, seconds. NCCL's small all-reduce takes 10-47 µs inside a
