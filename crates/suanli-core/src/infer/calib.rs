@@ -432,6 +432,18 @@ const VLLM_V1: (f64, f64) = (5e-3, 10e-6);
 mod tests {
     use super::*;
 
+    /// `c` with the PyTorch executor's own settings (host overlap, Grace host factor, graph
+    /// pool, vision tower), which every other stack turns off, put back from `d`.
+    fn with_pytorch_executor(c: InferCalibration, d: &InferCalibration) -> InferCalibration {
+        InferCalibration {
+            host_overlap: d.host_overlap,
+            grace_host_factor: d.grace_host_factor,
+            cuda_graph_pool: d.cuda_graph_pool,
+            vision_bytes_per_param: d.vision_bytes_per_param,
+            ..c
+        }
+    }
+
     #[test]
     fn stacks_come_from_the_engine_column_and_override_only_their_constants() {
         let trtllm = Stack::from_engine("TensorRT-LLM v1.0 (PyTorch backend, trtllm-bench throughput)");
@@ -449,11 +461,7 @@ mod tests {
             step_overhead_s: d.step_overhead_s,
             sequence_overhead_s: d.sequence_overhead_s,
             collective_latency_s: d.collective_latency_s,
-            host_overlap: d.host_overlap,
-            grace_host_factor: d.grace_host_factor,
-            cuda_graph_pool: d.cuda_graph_pool,
-            vision_bytes_per_param: d.vision_bytes_per_param,
-            ..mlperf
+            ..with_pytorch_executor(mlperf, &d)
         };
         assert_eq!(back, d);
         let rocm = Stack::VllmRocm.calibration(&d);
@@ -462,11 +470,7 @@ mod tests {
             step_overhead_s: d.step_overhead_s,
             sequence_overhead_s: d.sequence_overhead_s,
             gemm_fraction: d.gemm_fraction,
-            host_overlap: d.host_overlap,
-            grace_host_factor: d.grace_host_factor,
-            cuda_graph_pool: d.cuda_graph_pool,
-            vision_bytes_per_param: d.vision_bytes_per_param,
-            ..rocm
+            ..with_pytorch_executor(rocm, &d)
         };
         assert_eq!(back, d);
         let v1 = Stack::VllmV1.calibration(&d);
@@ -477,24 +481,13 @@ mod tests {
                 step_overhead_s: d.step_overhead_s,
                 sequence_overhead_s: d.sequence_overhead_s,
                 expert_tile_rows: d.expert_tile_rows,
-                host_overlap: d.host_overlap,
-                grace_host_factor: d.grace_host_factor,
-                cuda_graph_pool: d.cuda_graph_pool,
-                vision_bytes_per_param: d.vision_bytes_per_param,
-                ..v1
+                ..with_pytorch_executor(v1, &d)
             },
             d
         );
         let cpp = Stack::TrtllmCpp.calibration(&d);
         assert_eq!(
-            InferCalibration {
-                sequence_overhead_s: d.sequence_overhead_s,
-                host_overlap: d.host_overlap,
-                grace_host_factor: d.grace_host_factor,
-                cuda_graph_pool: d.cuda_graph_pool,
-                vision_bytes_per_param: d.vision_bytes_per_param,
-                ..cpp
-            },
+            InferCalibration { sequence_overhead_s: d.sequence_overhead_s, ..with_pytorch_executor(cpp, &d) },
             d
         );
     }

@@ -41,6 +41,7 @@ use super::memory::InferMemory;
 use super::spec::{Draft, Speculation};
 use crate::calibration::{GemmMix, layer_shapes, nearest_mix};
 use crate::model::{ModelSpec, attention_flops_per_token};
+use crate::precision::Precision;
 use crate::train::Cluster;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -70,6 +71,12 @@ pub(crate) const EP_EXCHANGE_EFFICIENCY: f64 = 0.84;
 /// TensorRT-LLM v1.0 NVFP4 rows: with the scales the TensorRT-LLM family goes from median
 /// 10.2 %, p90 26.0 % to 9.6 / 25.3 % (rows within 10 %: 159 to 168).
 const FP4_SCALE_BYTES: f64 = 1.0 / 16.0;
+
+/// Bytes a value of `p` takes in memory and on every read: its width, plus the block scales
+/// of FP4 ([`FP4_SCALE_BYTES`]).
+fn stored_bytes(p: Precision) -> f64 {
+    p.bytes() + if p == Precision::Fp4 { FP4_SCALE_BYTES } else { 0.0 }
+}
 
 /// The decode batch sizes `trtllm-bench` captures CUDA graphs for in the perf-overview runs
 /// (TensorRT-LLM v1.0 `docs/source/performance/perf-overview.md`, `cuda_graph_config.batch_sizes`
@@ -213,8 +220,7 @@ impl Replica {
         let d = f64::from(cfg.dp_attention());
         let gpus = tp * pp * d;
         // Block-scaled FP4 weights carry their scales: streamed and held with the 4-bit values.
-        let wb = cfg.precision.weights.bytes()
-            + if cfg.precision.weights == crate::precision::Precision::Fp4 { FP4_SCALE_BYTES } else { 0.0 };
+        let wb = stored_bytes(cfg.precision.weights);
         let layers = f64::from(spec.layers);
         let h = f64::from(spec.hidden);
         let (moe_layers, experts, top_k) = match &spec.moe {
@@ -241,7 +247,7 @@ impl Replica {
         } else {
             0.0
         };
-        let wb16 = crate::precision::Precision::Bf16.bytes().max(wb);
+        let wb16 = Precision::Bf16.bytes().max(wb);
         // Bytes a step streams: the embedding table is looked up (a row a token), not
         // streamed, but the output head is read whole, in 16 bits in quantized checkpoints
         // (below). With an untied head the size of the embedding, counting both at the GEMM
@@ -376,9 +382,7 @@ impl Replica {
             experts,
             top_k,
             permute_dram_bytes: spec.moe.as_ref().map_or(0.0, |m| {
-                let act = cfg.precision.activations;
-                let a =
-                    act.bytes() + if act == crate::precision::Precision::Fp4 { FP4_SCALE_BYTES } else { 0.0 };
+                let a = stored_bytes(cfg.precision.activations);
                 (2.0 * a + 4.0) * h + (8.0 + 2.0 * a) * f64::from(m.expert_ffn)
             }),
             body_flops_per_token: 2.0 * (active - head) / gpus,
@@ -754,9 +758,8 @@ pub fn batch_one_decode(
     c: &crate::catalog::Catalog,
     gpu: &str,
     calib: &InferCalibration,
-) -> Option<(String, crate::precision::Precision, f64, f64)> {
+) -> Option<(String, Precision, f64, f64)> {
     use super::config::Precisions;
-    use crate::precision::Precision;
     use crate::train::Calibration;
     for model in ["llama3.1-70b", "llama3.1-8b"] {
         let spec = c.model(model).ok()?;

@@ -25,6 +25,7 @@ use super::shape::shape;
 use super::training::cluster_for;
 use super::{INFERENCE_CSV, MLPERF_DATASETS_CSV, PublishedRow};
 use crate::catalog::Catalog;
+use crate::hardware::PeerFabric;
 use crate::infer::{
     Engine, ExpertExchange, InferCalibration, InferConfig, InferResult, Mode, Precisions, Replica, Stack,
     evaluate,
@@ -470,7 +471,7 @@ fn clocked(cluster: Cluster, r: &Record) -> (Cluster, Option<String>) {
 /// as the equivalent rate `B' = 1 ÷ (1/B + (η/η_w)·(1/B_g − 1/B))` (an HGX H100 4-GPU pair:
 /// B 450, B_g 150, η 0.5: 200 GB/s).
 fn wired(cluster: &Cluster, r: &Record, tp: u32, calib: &InferCalibration) -> Option<Cluster> {
-    let (fabric, _) = peer_fabric(r.get("source")).filter(|_| r.get("family").starts_with("mlperf"))?;
+    let (fabric, _) = row_fabric(r)?;
     let chip = cluster.scale_up_bytes_per_s;
     let group = fabric.group_bytes_per_s(tp, chip);
     if tp < 2 || group >= chip {
@@ -486,8 +487,13 @@ fn wired(cluster: &Cluster, r: &Record, tp: u32, calib: &InferCalibration) -> Op
 
 /// The note a row carries where its system's GPUs are not joined by a switch ([`wired`]).
 fn wired_note(r: &Record) -> Option<String> {
-    let (fabric, src) = peer_fabric(r.get("source")).filter(|_| r.get("family").starts_with("mlperf"))?;
+    let (fabric, src) = row_fabric(r)?;
     Some(format!("{} ({src}): a tensor-parallel group reduces over its own links only", fabric.label()))
+}
+
+/// The GPU-to-GPU fabric of an MLPerf row's system where no switch joins its GPUs ([`peer_fabric`]).
+fn row_fabric(r: &Record) -> Option<(PeerFabric, &'static str)> {
+    peer_fabric(r.get("source")).filter(|_| r.get("family").starts_with("mlperf"))
 }
 
 fn predict(

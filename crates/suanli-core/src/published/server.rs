@@ -679,8 +679,14 @@ const BOARD_POWER: [(&str, &str, f64, &str); 3] = [
 /// it is not the chip's TDP ([`BOARD_POWER`]).
 #[must_use]
 pub fn board_power(source: &str) -> Option<(f64, &'static str)> {
+    system_fact(&BOARD_POWER, source)
+}
+
+/// The entry of a per-system table (submitter, result directory, fact, where it is published)
+/// for the system a row's `source` names.
+fn system_fact<T: Copy>(table: &[(&str, &str, T, &'static str)], source: &str) -> Option<(T, &'static str)> {
     let (submitter, system, _) = submission_of(source)?;
-    BOARD_POWER.iter().find(|b| b.0 == submitter && b.1 == system).map(|b| (b.2, b.3))
+    table.iter().find(|b| b.0 == submitter && b.1 == system).map(|b| (b.2, b.3))
 }
 
 /// Systems whose GPUs are not joined by a switch, with the fabric their system description
@@ -724,8 +730,7 @@ const PEER_FABRIC: [(&str, &str, PeerFabric, &str); 3] = {
 /// its GPUs are not joined by a switch ([`PEER_FABRIC`]).
 #[must_use]
 pub fn peer_fabric(source: &str) -> Option<(PeerFabric, &'static str)> {
-    let (submitter, system, _) = submission_of(source)?;
-    PEER_FABRIC.iter().find(|b| b.0 == submitter && b.1 == system).map(|b| (b.2, b.3))
+    system_fact(&PEER_FABRIC, source)
 }
 
 /// The compute clock of a GPU run at `power_w` instead of its TDP, as a share of the clock at

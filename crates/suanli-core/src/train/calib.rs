@@ -564,8 +564,9 @@ impl Stack {
     /// catalog id, `gpu` the chip id, `recipe` the precision column (`mxfp8`, `bf16` …).
     #[must_use]
     pub fn of_megatron_bridge_recipe(framework: &str, model: &str, gpu: &str, recipe: &str) -> Option<Stack> {
-        let version = nemo_release(framework)?;
-        let (hierarchical, overlapped) = moe_dispatch(nemo_release_patch(framework)?, model, gpu, recipe);
+        let (yy, mm, patch) = nemo_release_patch(framework)?;
+        let version = (yy, mm);
+        let (hierarchical, overlapped) = moe_dispatch((yy, mm, patch), model, gpu, recipe);
         let release = Stack::of_release(version);
         // GPT-OSS trains with YaRN rotary embeddings, which Megatron-Bridge does not fuse.
         // Its GB200, B200 and H100 recipes (BF16 and 8-bit alike) recompute the norms and
