@@ -248,6 +248,44 @@ fn harness(r: &Record) -> Option<(u32, u32)> {
     })
 }
 
+/// NVIDIA's MLPerf Inference v4.1 harness settings for Mixtral 8x7B Offline per chip (the
+/// `OfflineGPUBaseConfig` classes of NVIDIA's `configs/mixtral-8x7b/Offline/__init__.py`, as
+/// the partners' copies carry them, e.g. `closed/Supermicro/configs/mixtral-8x7b/Offline/
+/// __init__.py`, whose `GPUBaseConfig` sets `max_num_tokens = 16384` in
+/// `closed/NVIDIA/configs/mixtral-8x7b/__init__.py`, mlcommons/inference_results_v4.1@a2f5d66d):
+/// chip, `gpu_batch_size` (the engine's batch cap)
+/// and `max_num_tokens` (tokens a step). All tensor-parallel 1. `H100_SXM_80GBx1` sets 896
+/// sequences and 8,192 tokens, `H200_SXM_141GBx1` 3,072 (its MaxQ class inherits them),
+/// `GH200_144GB_aarch64x1` 806. The partners' own Offline classes repeat them (Dell
+/// `XE8640_H100_SXM_80GBx4` 896 and 8,192, `XE9680_H200_SXM_141GBX8` and GigaComputing's
+/// `G593_SD1` 3,072) except where [`OFFLINE_MIXTRAL_OWN`] holds them.
+const NVIDIA_MIXTRAL_OFFLINE: [(&str, u32, u32); 3] =
+    [("h100-sxm", 896, 8192), ("h200", 3072, 16_384), ("gh200", 806, 16_384)];
+
+/// Mixtral Offline classes of partners that set other limits than [`NVIDIA_MIXTRAL_OFFLINE`]:
+/// submitter, system (result directory), batch cap, tokens a step, the file and class. Fujitsu's
+/// `GX2560M7_H100_SXM_80GBX4` sets 896 sequences and leaves `max_num_tokens` at the base 16,384.
+const OFFLINE_MIXTRAL_OWN: [(&str, &str, u32, u32, &str); 1] = [(
+    "Fujitsu",
+    "GX2560M7_H100_SXM_80GBx4_TRT",
+    896,
+    16_384,
+    "closed/Fujitsu/configs/mixtral-8x7b/Offline/custom.py GX2560M7_H100_SXM_80GBX4",
+)];
+
+/// The batch cap and tokens a step of a TensorRT MLPerf Mixtral Offline row's engine.
+fn mixtral_offline(r: &Record) -> Option<(u32, u32)> {
+    let mlperf = r.get("family").starts_with("mlperf") && r.get("engine").starts_with("TensorRT");
+    if !mlperf || r.get("model") != "mixtral-8x7b" || r.get("scenario") != "offline" {
+        return None;
+    }
+    OFFLINE_MIXTRAL_OWN
+        .iter()
+        .find(|o| r.get("source").contains(&format!("closed/{}/results/{}/", o.0, o.1)))
+        .map(|o| (o.2, o.3))
+        .or_else(|| NVIDIA_MIXTRAL_OFFLINE.iter().find(|m| m.0 == r.get("gpu")).map(|m| (m.1, m.2)))
+}
+
 /// How a row's engine limits are set: the planner's defaults with the row's `max_new_tokens`,
 /// or `trtllm-bench`'s own settings for the layout and lengths.
 #[derive(Clone, Copy)]
@@ -405,6 +443,9 @@ fn lengths(r: &Record) -> Result<(Limits, Vec<LengthPoint>, f64), String> {
             let _ = max_new;
             if let Some((_, batch)) = harness(r) {
                 engine.max_batch = batch;
+            }
+            if let Some((batch, tokens)) = mixtral_offline(r) {
+                (engine.max_batch, engine.max_tokens) = (batch, tokens);
             }
             (pts, o)
         }
