@@ -225,7 +225,8 @@ const OFFLINE_LLAMA2: [(&str, &str, u32, u32, &str); 3] = [
 
 /// The NVIDIA harness layout and batch cap for a TensorRT MLPerf row whose layout is unpublished
 /// or the harness's, where the harness states them: the submission's own Offline class where
-/// [`OFFLINE_LLAMA2`] holds it, else NVIDIA's for the chip.
+/// [`OFFLINE_LLAMA2`] holds it, its own Server class where its Server engine
+/// ([`submission_engine`]) states both, else NVIDIA's for the chip.
 fn harness(r: &Record) -> Option<(u32, u32)> {
     if !r.get("family").starts_with("mlperf") || !r.get("engine").starts_with("TensorRT") {
         return None;
@@ -234,12 +235,19 @@ fn harness(r: &Record) -> Option<(u32, u32)> {
         return None;
     }
     let server = r.get("scenario") == "server";
+    // A Server row's own class where the submission's Server engine states layout and batch.
+    let own_server = server
+        .then(|| submission_engine(r.get("model"), r.get("gpu"), r.get("engine"), r.get("source")))
+        .flatten()
+        .and_then(|e| e.tp.zip(e.max_batch))
+        .filter(|&(tp, _)| r.int("tp").is_none_or(|t| t == tp));
     let own = OFFLINE_LLAMA2
         .iter()
         .filter(|_| !server)
         .find(|o| r.get("source").contains(&format!("closed/{}/results/{}/", o.0, o.1)))
         .filter(|o| r.int("tp").is_none_or(|t| t == o.2))
-        .map(|o| (o.2, o.3));
+        .map(|o| (o.2, o.3))
+        .or(own_server);
     own.or_else(|| {
         NVIDIA_LLAMA2
             .iter()
@@ -891,7 +899,7 @@ mod tests {
         let amd = find("mi300x", "vLLM", "offline").expect("an MI300X vLLM row");
         assert_eq!(harness(amd), None);
         // A submission's own Offline class: Fujitsu's L40S engines are tensor-parallel 4,
-        // Lenovo's H100 NVL ones single-GPU; their Server rows keep the Server classes.
+        // Lenovo's H100 NVL ones single-GPU; their Server rows take the Server classes.
         let by = |system: &str, scenario: &str| {
             rows.iter()
                 .find(|r| {
@@ -903,6 +911,7 @@ mod tests {
         };
         assert_eq!(harness(by("CDI_L40Sx8_TRT", "offline")), Some((4, 1024)));
         assert_eq!(harness(by("SR675_V3_8xH100_NVL_TRT", "offline")), Some((1, 1300)));
-        assert_eq!(harness(by("SR675_V3_8xH100_NVL_TRT", "server")), Some((2, 640)));
+        // Lenovo's Server class is single-GPU too (`tensor_parallelism = 1`, 640 sequences).
+        assert_eq!(harness(by("SR675_V3_8xH100_NVL_TRT", "server")), Some((1, 640)));
     }
 }

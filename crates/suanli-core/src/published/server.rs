@@ -574,7 +574,7 @@ const SUBMISSIONS: [Submission; 42] = {
             "SR675_V3_8xH100_NVL_TRT",
             L2,
             trt(
-                2,
+                1,
                 640,
                 4096,
                 0.90,
