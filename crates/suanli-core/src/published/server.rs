@@ -109,16 +109,23 @@ const fn trt(tp: u32, max_batch: u32, max_tokens: u32, kv: f64, source: &'static
 
 /// AMD's vLLM harness for MI300X (`closed/<submitter>/code/llama2-70b-99/VllmFp8/`): one GPU per
 /// engine (`-tp 1 -dp 8` in the run scripts), FP8 weights and KV cache (`--quantization fp8
-/// --kv-cache-dtype fp8`), `max_num_seqs` 768 and `max_num_batched_tokens` 65536 in the main
-/// script's `DefaultEngineInput`, chunked prefill left off (vLLM's default scheduler then runs
+/// --kv-cache-dtype fp8`), chunked prefill left off (vLLM's default scheduler then runs
 /// prompts first), `--enable-batcher`: `sync_sut.py`/`async_sut.py` `batch_samples_loop` sends
 /// a batch when it holds `gpu_batch_size` queries or `batcher_threshold` seconds after the
-/// previous one, to the next engine in turn.
-const fn vllm_mi300x(gpu_share: f64, batcher: (f64, u32), source: &'static str) -> ServerEngine {
+/// previous one, to the next engine in turn. `gpu_memory_utilization`, `max_num_seqs` and
+/// `max_num_batched_tokens` are what reaches vLLM: the main script's argument default where it
+/// has one (`setup_llm_kwargs` takes `args.x if args.x else llm_config.x`), else its
+/// `DefaultEngineInput` value.
+const fn vllm_mi300x(
+    gpu_share: f64,
+    (max_batch, max_tokens): (u32, u32),
+    batcher: (f64, u32),
+    source: &'static str,
+) -> ServerEngine {
     ServerEngine {
         tp: Some(1),
-        max_batch: Some(768),
-        max_tokens: 65_536,
+        max_batch: Some(max_batch),
+        max_tokens,
         kv: KvPool::GpuShare(gpu_share),
         chunked_prefill: false,
         prefill_first: true,
@@ -130,10 +137,14 @@ const fn vllm_mi300x(gpu_share: f64, batcher: (f64, u32), source: &'static str) 
 }
 
 /// AMD's synchronous vLLM server, the same on its three MI300X systems
-/// (`run_tests_Server.sh` → `test_VllmFp8_SyncServer_perf.sh`, `mainVllmFp8_SyncServer.py`):
-/// `gpu_memory_utilization` 0.99, batcher 0.3 s and 96 queries.
+/// (`run_tests_Server.sh` → `test_VllmFp8_SyncServer_perf.sh`, `mainVllmFp8_SyncServer.py`),
+/// which passes none of the three engine flags, so the script's argument defaults apply
+/// (lines 54-56: `--max-num-seqs` 1024, `--max-num-batched-tokens` 49152,
+/// `--gpu-memory-utilization` 0.97; its `DefaultEngineInput` 768, 65536 and 0.99 are never
+/// used); batcher 0.3 s and 96 queries (`--batcher-threshold`, `--gpu-batch-size`).
 const AMD_SYNC_SERVER: ServerEngine = vllm_mi300x(
-    0.99,
+    0.97,
+    (1024, 49_152),
     (0.3, 96),
     "closed/AMD/code/llama2-70b-99/VllmFp8/mainVllmFp8_SyncServer.py, test_VllmFp8/test_VllmFp8_SyncServer_perf.sh",
 );
@@ -375,6 +386,7 @@ const SUBMISSIONS: [Submission; 42] = {
             L2,
             vllm_mi300x(
                 0.97,
+                (768, 65_536),
                 (0.4, 32),
                 "closed/Dell/code/llama2-70b-99/VllmFp8/mainVllmFp8_AsyncServer.py, test_VllmFp8/test_VllmFp8_AsyncServer_perf.sh",
             ),
@@ -529,7 +541,7 @@ const SUBMISSIONS: [Submission; 42] = {
                 1024,
                 4096,
                 0.90,
-                "closed/JuniperNetworks/configs/llama2-70b/Server/__init__.py H100_SXM_80GB_TP2x1",
+                "closed/JuniperNetworks/configs/llama2-70b/Server/__init__.py H100_SXM_80GB_TP2x4 ← TP2x2 ← TP2x1 on each 8-GPU node (target 17.8 × 4 a node)",
             ),
         ),
         (
@@ -541,7 +553,7 @@ const SUBMISSIONS: [Submission; 42] = {
                 1024,
                 4096,
                 0.90,
-                "closed/JuniperNetworks/configs/llama2-70b/Server/__init__.py H100_SXM_80GB_TP2x1",
+                "closed/JuniperNetworks/configs/llama2-70b/Server/__init__.py H100_SXM_80GB_TP2x4 ← TP2x2 ← TP2x1 on each 8-GPU node (target 17.8 × 4 a node)",
             ),
         ),
         // Lenovo (ServerGPUBaseConfig: tensor_parallelism 2 where a class does not set it).
