@@ -19,7 +19,7 @@
 use super::csv::{Record, records};
 use super::server::{
     KvPool, RESULTS_REPO, ServerModel, ServerRun, board_power, clock_scale, mlperf_outputs, mlperf_prompts,
-    peer_fabric, submission_engine, submission_precision,
+    peer_fabric, submission_engine, submission_precision, system_fact,
 };
 use super::shape::shape;
 use super::training::cluster_for;
@@ -205,20 +205,23 @@ const NVIDIA_LLAMA2: [(&str, u32, u32, u32); 4] =
 /// mlcommons/inference_results_v4.1 commit a2f5d66d (`OfflineGPUBaseConfig`:
 /// `tensor_parallelism` 2 where a class does not set it): submitter, system (result
 /// directory), tensor-parallel degree, `gpu_batch_size`, the file and class.
-const OFFLINE_LLAMA2: [(&str, &str, u32, u32, &str); 3] = [
+const OFFLINE_LLAMA2: [(&str, &str, (u32, u32), &str); 3] = [
     (
         "ASUSTeK",
         "ESC8000A_E12_H100x8_TRT",
-        2,
-        896,
+        (2, 896),
         "closed/ASUSTeK/configs/llama2-70b/Offline/custom.py ESC8000A_E12_H100X8",
     ),
-    ("Fujitsu", "CDI_L40Sx8_TRT", 4, 1024, "closed/Fujitsu/configs/llama2-70b/Offline/custom.py CDI_L40SX8"),
+    (
+        "Fujitsu",
+        "CDI_L40Sx8_TRT",
+        (4, 1024),
+        "closed/Fujitsu/configs/llama2-70b/Offline/custom.py CDI_L40SX8",
+    ),
     (
         "Lenovo",
         "SR675_V3_8xH100_NVL_TRT",
-        1,
-        1300,
+        (1, 1300),
         "closed/Lenovo/configs/llama2-70b/Offline/__init__.py SR675_V3_8XH100_NVL",
     ),
 ];
@@ -235,20 +238,15 @@ fn harness(r: &Record) -> Option<(u32, u32)> {
         return None;
     }
     let server = r.get("scenario") == "server";
-    // A Server row's own class where the submission's Server engine states layout and batch.
-    let own_server = server
-        .then(|| submission_engine(r.get("model"), r.get("gpu"), r.get("engine"), r.get("source")))
-        .flatten()
-        .and_then(|e| e.tp.zip(e.max_batch))
-        .filter(|&(tp, _)| r.int("tp").is_none_or(|t| t == tp));
-    let own = OFFLINE_LLAMA2
-        .iter()
-        .filter(|_| !server)
-        .find(|o| r.get("source").contains(&format!("closed/{}/results/{}/", o.0, o.1)))
-        .filter(|o| r.int("tp").is_none_or(|t| t == o.2))
-        .map(|o| (o.2, o.3))
-        .or(own_server);
-    own.or_else(|| {
+    // The submission's own class: its Server engine's where that states layout and batch,
+    // its Offline class where [`OFFLINE_LLAMA2`] holds it.
+    let own = if server {
+        submission_engine(r.get("model"), r.get("gpu"), r.get("engine"), r.get("source"))
+            .and_then(|e| e.tp.zip(e.max_batch))
+    } else {
+        system_fact(&OFFLINE_LLAMA2, r.get("source")).map(|(layout, _)| layout)
+    };
+    own.filter(|&(tp, _)| r.int("tp").is_none_or(|t| t == tp)).or_else(|| {
         NVIDIA_LLAMA2
             .iter()
             .find(|&&(g, tp, _, _)| g == r.get("gpu") && r.int("tp").is_none_or(|t| t == tp))
@@ -261,23 +259,23 @@ fn harness(r: &Record) -> Option<(u32, u32)> {
 /// the partners' copies carry them, e.g. `closed/Supermicro/configs/mixtral-8x7b/Offline/
 /// __init__.py`, whose `GPUBaseConfig` sets `max_num_tokens = 16384` in
 /// `closed/NVIDIA/configs/mixtral-8x7b/__init__.py`, mlcommons/inference_results_v4.1@a2f5d66d):
-/// chip, `gpu_batch_size` (the engine's batch cap)
-/// and `max_num_tokens` (tokens a step). All tensor-parallel 1. `H100_SXM_80GBx1` sets 896
-/// sequences and 8,192 tokens, `H200_SXM_141GBx1` 3,072 (its MaxQ class inherits them),
-/// `GH200_144GB_aarch64x1` 806. The partners' own Offline classes repeat them (Dell
-/// `XE8640_H100_SXM_80GBx4` 896 and 8,192, `XE9680_H200_SXM_141GBX8` and GigaComputing's
-/// `G593_SD1` 3,072) except where [`OFFLINE_MIXTRAL_OWN`] holds them.
+/// chip, `gpu_batch_size` (the engine's batch cap) and `max_num_tokens` (tokens a step). All
+/// tensor-parallel 1. `H100_SXM_80GBx1` sets 896 sequences and 8,192 tokens,
+/// `H200_SXM_141GBx1` 3,072 (its MaxQ class inherits them), `GH200_144GB_aarch64x1` 806. The
+/// partners' own Offline classes repeat them (Dell `XE8640_H100_SXM_80GBx4` 896 and 8,192,
+/// `XE9680_H200_SXM_141GBX8` and GigaComputing's `G593_SD1` 3,072) except where
+/// [`OFFLINE_MIXTRAL_OWN`] holds them.
 const NVIDIA_MIXTRAL_OFFLINE: [(&str, u32, u32); 3] =
     [("h100-sxm", 896, 8192), ("h200", 3072, 16_384), ("gh200", 806, 16_384)];
 
 /// Mixtral Offline classes of partners that set other limits than [`NVIDIA_MIXTRAL_OFFLINE`]:
-/// submitter, system (result directory), batch cap, tokens a step, the file and class. Fujitsu's
-/// `GX2560M7_H100_SXM_80GBX4` sets 896 sequences and leaves `max_num_tokens` at the base 16,384.
-const OFFLINE_MIXTRAL_OWN: [(&str, &str, u32, u32, &str); 1] = [(
+/// submitter, system (result directory), (batch cap, tokens a step), the file and class.
+/// Fujitsu's `GX2560M7_H100_SXM_80GBX4` sets 896 sequences and leaves `max_num_tokens` at the
+/// base 16,384.
+const OFFLINE_MIXTRAL_OWN: [(&str, &str, (u32, u32), &str); 1] = [(
     "Fujitsu",
     "GX2560M7_H100_SXM_80GBx4_TRT",
-    896,
-    16_384,
+    (896, 16_384),
     "closed/Fujitsu/configs/mixtral-8x7b/Offline/custom.py GX2560M7_H100_SXM_80GBX4",
 )];
 
@@ -287,10 +285,8 @@ fn mixtral_offline(r: &Record) -> Option<(u32, u32)> {
     if !mlperf || r.get("model") != "mixtral-8x7b" || r.get("scenario") != "offline" {
         return None;
     }
-    OFFLINE_MIXTRAL_OWN
-        .iter()
-        .find(|o| r.get("source").contains(&format!("closed/{}/results/{}/", o.0, o.1)))
-        .map(|o| (o.2, o.3))
+    system_fact(&OFFLINE_MIXTRAL_OWN, r.get("source"))
+        .map(|(limits, _)| limits)
         .or_else(|| NVIDIA_MIXTRAL_OFFLINE.iter().find(|m| m.0 == r.get("gpu")).map(|m| (m.1, m.2)))
 }
 
@@ -382,11 +378,11 @@ fn fleet(
     (points, output): (&[LengthPoint], u32),
 ) -> Result<(Fleet, f64, bool), String> {
     let gpus = r.int("gpus").ok_or("gpus not published")?;
-    let options: Vec<(u32, u32)> = match (r.int("tp"), r.int("pp")) {
-        _ if harness(r).is_some() => harness(r).map(|(tp, _)| vec![(tp, 1)]).unwrap_or_default(),
-        (Some(tp), pp) => vec![(tp, pp.unwrap_or(1))],
-        (None, Some(pp)) => vec![(1, pp)],
-        (None, None) => (1..=gpus.min(8)).filter(|t| gpus % t == 0).map(|t| (t, 1)).collect(),
+    let options: Vec<(u32, u32)> = match (harness(r), r.int("tp"), r.int("pp")) {
+        (Some((tp, _)), ..) => vec![(tp, 1)],
+        (None, Some(tp), pp) => vec![(tp, pp.unwrap_or(1))],
+        (None, None, Some(pp)) => vec![(1, pp)],
+        (None, None, None) => (1..=gpus.min(8)).filter(|t| gpus % t == 0).map(|t| (t, 1)).collect(),
     };
     // A `trtllm-bench` run's dataset size, the same for every layout tried.
     let dataset = match (limits, points) {

@@ -696,7 +696,10 @@ pub fn board_power(source: &str) -> Option<(f64, &'static str)> {
 
 /// The entry of a per-system table (submitter, result directory, fact, where it is published)
 /// for the system a row's `source` names.
-fn system_fact<T: Copy>(table: &[(&str, &str, T, &'static str)], source: &str) -> Option<(T, &'static str)> {
+pub(super) fn system_fact<T: Copy>(
+    table: &[(&str, &str, T, &'static str)],
+    source: &str,
+) -> Option<(T, &'static str)> {
     let (submitter, system, _) = submission_of(source)?;
     table.iter().find(|b| b.0 == submitter && b.1 == system).map(|b| (b.2, b.3))
 }
