@@ -95,7 +95,15 @@ pub struct InferCalibration {
     /// engine's GEMM kernels reach over a serving step (its kernel library, scaling recipe and
     /// fusions): 1 for TensorRT-LLM v1.0; see [`Stack`].
     pub gemm_fraction: f64,
-    /// Attention-core throughput relative to the chip's GEMM rate; fitted: 0.5.
+    /// Fraction of the chip class's attention-core rate (`Cluster::attention_efficiency` of
+    /// the BF16 peak, fitted on the long-sequence training runs, where attention dominates)
+    /// the serving engine's attention kernels reach: 1 (grid 0.6-1.0 on the published
+    /// inference rows with the step's chunked prefill: 60, 58 and 59 rows beyond 25 % at 0.6,
+    /// 0.8 and 1, so the training figure stands). It was 0.5 of the chip's GEMM efficiency at
+    /// the row's precision while a step spread the prefill over every decode step
+    /// ([`crate::infer::evaluate`]), which hid most of the prefill's attention under the decode
+    /// step's KV reads and left the constant free; it also charged an NVFP4 row's attention at
+    /// the FP4 GEMMs' efficiency, though attention runs in 16 or 8 bits.
     pub attention_efficiency: f64,
     /// Fraction of the scale-up link rate (one direction) an inference all-reduce reaches over
     /// a serving step. NCCL's bus bandwidth on 8 × H100 peaks near 360 of 450 GB/s, 0.8, for
@@ -207,7 +215,7 @@ impl Default for InferCalibration {
             moe_permute_sm_bytes_per_flop: 0.05,
             moe_layer_overhead_s: 80e-6,
             gemm_fraction: 1.0,
-            attention_efficiency: 0.5,
+            attention_efficiency: 1.0,
             collective_efficiency: 0.5,
             collective_latency_s: 40e-6,
             step_overhead_s: 0.5e-3,

@@ -1,8 +1,9 @@
 //! Throughput and latency of a replica under a load.
 //!
-//! Continuous batching in steady state (a fluid model): `b` sequences cycle through prefill
-//! (TTFT) and `O − 1` decode steps (TPOT each); while one decodes, the others' prompts are
-//! prefilled alongside, `(b − 1)·I/O` tokens a step. Output tokens/s = `b·O ÷ (TTFT + (O−1)·TPOT)`. `b` is capped by the engine's sequence cap, by its token budget
+//! Continuous batching in steady state: `b` sequences cycle through prefill (TTFT) and `O − 1`
+//! decode steps (TPOT each); while one decodes, the others' prompts are prefilled alongside,
+//! `(b − 1)·I/O` tokens a step on average, in chunks that fill the step's token budget, so a
+//! TPOT is the mean of decode-only steps and full-chunk steps (`decode_step`). Output tokens/s = `b·O ÷ (TTFT + (O−1)·TPOT)`. `b` is capped by the engine's sequence cap, by its token budget
 //! (`b ≤ max_tokens ÷ (1 + I/O)`) and by the KV pool (each sequence reserves `I + O` tokens, or `I` plus
 //! the engine's `max_new_tokens` when that is larger, as TensorRT-LLM's default
 //! guaranteed-no-evict scheduler does). With `pp` stages the batch
@@ -90,7 +91,7 @@ pub fn evaluate(r: &Replica, input: u32, output: u32, mode: Mode) -> InferResult
             // leaves after the decode tokens, alongside the others' work.
             let others = (b - 1.0) * i / o * tau;
             let per = |x: f64| x / pp;
-            let step = r.step(per(b), i + o / 2.0, per(others), i / 2.0, per(b + others / i));
+            let step = decode_step(r, (b, pp), (i, o), others, room(budget, b, slots, groups));
             let tpot = pp * step.total_s / tau;
             // The token budget is each attention group's; the running batch spreads over them.
             let chunk = (budget - (b - 1.0) / groups).max(1.0).min(i);
@@ -138,4 +139,31 @@ pub fn evaluate(r: &Replica, input: u32, output: u32, mode: Mode) -> InferResult
         },
         step,
     }
+}
+
+/// Prompt tokens a step holds besides `b` running sequences' decode tokens (each with its
+/// `slots` draft tokens): what the token budget leaves in each of the `groups` attention
+/// groups, all groups together.
+fn room(budget: f64, b: f64, slots: f64, groups: f64) -> f64 {
+    (budget - b * (1.0 + slots) / groups).max(1.0) * groups
+}
+
+/// The mean step a decoding sequence meets while the `b − 1` others cycle through their
+/// `i`-token prompts, `others` prompt tokens a step on average (`(b − 1)·I/O·τ`), over `pp`
+/// micro-batches in flight.
+///
+/// The scheduler fills a step's token budget with prompt chunks (TensorRT-LLM's
+/// `max_num_tokens` with chunked context, Sarathi-Serve's stall-free batching, Agrawal et al.
+/// 2024, arXiv:2403.02310): a waiting prompt takes all of the `room` the decodes leave, so a
+/// share `f = others ÷ room` of steps carries a full chunk and the rest decode only, and the
+/// mean step is `(1 − f)·S(b, 0) + f·S(b, room)`. A chunk's compute does not hide under a
+/// decode-only step's weight and KV reads, as it would if the same tokens were spread over
+/// every step; with `others ≥ room` every step is full.
+fn decode_step(r: &Replica, (b, pp): (f64, f64), (i, o): (f64, f64), others: f64, room: f64) -> StepTime {
+    let ctx = i + o / 2.0;
+    let step = |prefill: f64| r.step(b / pp, ctx, prefill / pp, i / 2.0, (b + prefill / i) / pp);
+    if others <= 0.0 || others >= room {
+        return step(others);
+    }
+    StepTime::mix(&step(0.0), &step(room), others / room)
 }

@@ -122,6 +122,24 @@ pub struct StepTime {
 }
 
 impl StepTime {
+    /// The mean of two kinds of step, a share `f` of them `b` and the rest `a`: every part
+    /// (and the total) the weighted mean.
+    #[must_use]
+    pub fn mix(a: &StepTime, b: &StepTime, f: f64) -> StepTime {
+        let m = |x: f64, y: f64| (1.0 - f) * x + f * y;
+        StepTime {
+            gemm_compute_s: m(a.gemm_compute_s, b.gemm_compute_s),
+            gemm_memory_s: m(a.gemm_memory_s, b.gemm_memory_s),
+            attention_compute_s: m(a.attention_compute_s, b.attention_compute_s),
+            attention_memory_s: m(a.attention_memory_s, b.attention_memory_s),
+            comm_s: m(a.comm_s, b.comm_s),
+            overhead_s: m(a.overhead_s, b.overhead_s),
+            host_s: m(a.host_s, b.host_s),
+            draft_s: m(a.draft_s, b.draft_s),
+            total_s: m(a.total_s, b.total_s),
+        }
+    }
+
     /// What bounds the step: `host` where the host's work, overlapped, sets the step
     /// (`total_s` = `host_s`), else `compute`, `memory` or `network`.
     #[must_use]
@@ -585,7 +603,7 @@ impl Replica {
         let gemm_s = roof(dense_compute, dense_memory) + roof(expert_compute, expert_memory);
         let measured = c.measured.as_deref();
         let attn = |ctx: f64| self.attention_per_token_per_context * ctx;
-        let fitted_attention = c.attention_peak_flops * c.gemm_efficiency * cal.attention_efficiency;
+        let fitted_attention = c.attention_peak_flops * c.attention_efficiency * cal.attention_efficiency;
         // Measured prefill attention is by prompt length: twice the mean context attended.
         let prefill_attention = measured
             .and_then(|m| m.prefill_attention.as_ref())

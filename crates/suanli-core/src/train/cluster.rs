@@ -26,6 +26,12 @@ pub struct Cluster {
     pub attention_peak_flops: f64,
     /// Fraction of the dense peak a large GEMM reaches (measured MAMF ÷ peak, or the default).
     pub gemm_efficiency: f64,
+    /// Fraction of [`Self::attention_peak_flops`] the attention core reaches (a fused
+    /// FlashAttention-style forward, FLOPs counted as executed): the chip class's fitted
+    /// value, [`Calibration::attention_efficiency_for`]. Training applies its own calibration
+    /// (with measured curves by sequence length where present); serving's prefill and decode
+    /// attention run the same forward kernels at this rate.
+    pub attention_efficiency: f64,
     /// HBM bandwidth, B/s.
     pub hbm_bytes_per_s: f64,
     /// Dense FP32 peak of the CUDA cores (vector units), FLOP/s, 0 where the catalog has none:
@@ -133,6 +139,7 @@ impl Cluster {
                     _ => calib.default_gemm_efficiency,
                 })
                 .min(1.0),
+            attention_efficiency: calib.attention_efficiency_for(a.arch.as_deref()),
             hbm_bytes_per_s: a.memory_bw_tbs.v * 1e12,
             vector_flops: a.peak_flops(Precision::Fp32, PeakKind::Dense).unwrap_or(0.0),
             memory_gib: a.memory_gb.v,
