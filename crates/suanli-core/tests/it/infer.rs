@@ -150,6 +150,34 @@ fn latency_grows_with_load_and_throughput_with_batch() {
     assert!(b.ttft_s > 0.0 && b.e2e_s > b.ttft_s);
 }
 
+#[test]
+fn prompt_chunks_fill_the_token_budget_on_a_share_of_the_steps() {
+    // Llama 3.1 8B fp8 on one H100 at 20,000/2,000 under maximum load: the KV pool holds a few
+    // dozen sequences, whose prompts arrive at (b − 1)·I/O tokens a step on average. A share
+    // f = that ÷ (budget − b) of the steps carries a full chunk, the rest decode only, and the
+    // TPOT is their mean, by hand from two steps.
+    let r = replica("llama3.1-8b", "h100-sxm", 1, Precision::Fp8);
+    let (i, o) = (20_000.0, 2000.0);
+    let e = evaluate(&r, 20_000, 2000, Mode::MaxLoad);
+    let b = f64::from(e.batch);
+    let others = (b - 1.0) * i / o;
+    let room = f64::from(Engine::default().max_tokens) - b;
+    let f = others / room;
+    assert!(f > 0.0 && f < 1.0, "a share of the steps: {f}");
+    let decode = r.step(b, i + o / 2.0, 0.0, 0.0, b).total_s;
+    let chunk = r.step(b, i + o / 2.0, room, i / 2.0, b + room / i).total_s;
+    let want = (1.0 - f) * decode + f * chunk;
+    assert!((e.tpot_s - want).abs() < 1e-12 * want, "tpot {} s, by hand {want} s", e.tpot_s);
+    // The roofline is convex in the step's tokens, so bursts never beat the same prompt tokens
+    // spread over every step: the chunk's compute cannot hide under a decode step's KV reads.
+    let spread = r.step(b, i + o / 2.0, others, i / 2.0, b + others / i).total_s;
+    assert!(e.tpot_s > spread, "{} s against {spread} s spread out", e.tpot_s);
+    // A lone sequence has no others' prompts: every step decodes only.
+    let one = evaluate(&r, 20_000, 2000, Mode::Concurrency(1));
+    let alone = r.step(1.0, i + o / 2.0, 0.0, 0.0, 1.0).total_s;
+    assert!((one.tpot_s - alone).abs() < 1e-12 * alone, "{} s against {alone} s", one.tpot_s);
+}
+
 /// Qwen3-235B-A22B at FP8 on 8 H200: `tp` × `ep` (ep 8 with tp 1 is 8 attention groups).
 fn qwen3_235b_on_8_h200(tp: u32, ep: u32, engine: &Engine, cal: &InferCalibration) -> Replica {
     let c = Catalog::builtin().expect("catalog");
