@@ -161,7 +161,7 @@ pub fn render_infer(d: &InferDoc, format: Format) -> Result<String, serde_json::
     }
     s.push_str(&render(&t));
     let st = &d.step;
-    let mut t = Table::new(&["step part (slowest stage)", ">time"]);
+    let mut t = Table::new(&["mean step part (slowest stage)", ">time"]);
     for (k, v) in [
         ("GEMMs, compute", st.gemm_compute_s),
         ("GEMMs, weight reads", st.gemm_memory_s),
@@ -170,7 +170,7 @@ pub fn render_infer(d: &InferDoc, format: Format) -> Result<String, serde_json::
         ("communication", st.comm_s),
         ("overhead", st.overhead_s),
         ("  of which the host's (overlapped where pp = 1)", st.host_s),
-        ("step (rooflines' maxima + the rest)", st.total_s),
+        ("step (each its rooflines' maxima + the rest)", st.total_s),
     ] {
         t.row([k.to_string(), ms(v)]);
     }

@@ -48,7 +48,8 @@ pub struct InferResult {
     pub total_tokens_per_s: f64,
     /// Bound per phase.
     pub bound: Bound,
-    /// The decode-side step (steady state), slowest stage.
+    /// The decode-side step (steady state), slowest stage: the mean over decode-only steps and
+    /// steps that carry a prompt chunk, each part the mean of its own (`decode_step`).
     pub step: StepTime,
 }
 
