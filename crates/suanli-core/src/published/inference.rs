@@ -231,10 +231,7 @@ const OFFLINE_LLAMA2: [(&str, &str, (u32, u32), &str); 3] = [
 /// [`OFFLINE_LLAMA2`] holds it, its own Server class where its Server engine
 /// ([`submission_engine`]) states both, else NVIDIA's for the chip.
 fn harness(r: &Record) -> Option<(u32, u32)> {
-    if !r.get("family").starts_with("mlperf") || !r.get("engine").starts_with("TensorRT") {
-        return None;
-    }
-    if r.get("model") != "llama2-70b" {
+    if !nvidia_harness(r) || r.get("model") != "llama2-70b" {
         return None;
     }
     let server = r.get("scenario") == "server";
@@ -279,10 +276,15 @@ const OFFLINE_MIXTRAL_OWN: [(&str, &str, (u32, u32), &str); 1] = [(
     "closed/Fujitsu/configs/mixtral-8x7b/Offline/custom.py GX2560M7_H100_SXM_80GBX4",
 )];
 
+/// Whether a row ran NVIDIA's MLPerf harness on TensorRT engines ([`Stack::TensorrtMlperf`]),
+/// whose config classes [`harness`] and [`mixtral_offline`] read.
+fn nvidia_harness(r: &Record) -> bool {
+    r.get("family").starts_with("mlperf") && Stack::from_engine(r.get("engine")) == Stack::TensorrtMlperf
+}
+
 /// The batch cap and tokens a step of a TensorRT MLPerf Mixtral Offline row's engine.
 fn mixtral_offline(r: &Record) -> Option<(u32, u32)> {
-    let mlperf = r.get("family").starts_with("mlperf") && r.get("engine").starts_with("TensorRT");
-    if !mlperf || r.get("model") != "mixtral-8x7b" || r.get("scenario") != "offline" {
+    if !nvidia_harness(r) || r.get("model") != "mixtral-8x7b" || r.get("scenario") != "offline" {
         return None;
     }
     system_fact(&OFFLINE_MIXTRAL_OWN, r.get("source"))
